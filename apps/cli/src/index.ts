@@ -1,0 +1,2 @@
+// @onebit/cli
+export {};

@@ -1,0 +1,2 @@
+// @onebit/kernels — public API
+export {};

@@ -1,0 +1,2 @@
+// @onebit/kv — public API
+export {};

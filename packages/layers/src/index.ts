@@ -1,0 +1,2 @@
+// @onebit/layers — public API
+export {};

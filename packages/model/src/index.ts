@@ -1,0 +1,2 @@
+// @onebit/model — public API
+export {};

@@ -1,0 +1,2 @@
+// @onebit/quant — public API
+export { roundHalfEven } from "./round-half-even";

@@ -1,0 +1,2 @@
+// @onebit/train — public API
+export {};
