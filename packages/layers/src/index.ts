@@ -1,2 +1,2 @@
 // @onebit/layers — public API
-export {};
+export * from "./bitlinear-variant";

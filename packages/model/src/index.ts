@@ -1,2 +1,2 @@
 // @onebit/model — public API
-export {};
+export * from "./model-spec";
