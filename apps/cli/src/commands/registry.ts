@@ -1,0 +1,4 @@
+import type { CommandDef } from "./command";
+
+/** Every `onebit` subcommand, in the order `onebit --help` lists them. */
+export const commands: CommandDef[] = [];

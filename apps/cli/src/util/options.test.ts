@@ -1,0 +1,58 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Command } from "commander";
+import { describe, expect, it } from "vitest";
+import { CliError } from "./cli-error";
+import { addOptions, coerceOption, type OptionSpec, resolveOptions } from "./options";
+
+const specs: OptionSpec[] = [
+  { key: "steps", kind: "int", min: 1, description: "steps", default: 100 },
+  { key: "lr", kind: "number", min: 0, description: "learning rate", default: 0.001 },
+  { key: "backend", kind: "choice", choices: ["js", "wasm"], description: "backend", default: "wasm" },
+  { key: "out", kind: "string", description: "output dir" },
+  { key: "resume", kind: "boolean", description: "resume", default: false },
+];
+
+function parse(argv: string[]) {
+  const cmd = addOptions(new Command("t").exitOverride().configureOutput({ writeErr: () => {} }), specs);
+  cmd.parse(argv, { from: "user" });
+  return resolveOptions(cmd, specs);
+}
+
+describe("options", () => {
+  it("converts flags to typed values and applies defaults", () => {
+    expect(parse(["--steps", "5", "--lr", "3e-3", "--resume"])).toEqual({
+      steps: 5, lr: 0.003, backend: "wasm", resume: true,
+    });
+  });
+  it("lets a config file beat defaults and flags beat the config file", () => {
+    const dir = mkdtempSync(join(tmpdir(), "onebit-cli-"));
+    const file = join(dir, "c.json");
+    writeFileSync(file, JSON.stringify({ steps: 7, backend: "js", out: "runs/x" }));
+    expect(parse(["--config", file, "--steps", "9"])).toEqual({ steps: 9, lr: 0.001, backend: "js", out: "runs/x", resume: false });
+  });
+  it("refuses unknown keys and wrong types in the config file, naming the key", () => {
+    const dir = mkdtempSync(join(tmpdir(), "onebit-cli-"));
+    const a = join(dir, "a.json");
+    writeFileSync(a, JSON.stringify({ stepz: 7 }));
+    expect(() => parse(["--config", a])).toThrow(/unknown option "stepz"; known options: steps, lr/);
+    const b = join(dir, "b.json");
+    writeFileSync(b, JSON.stringify({ steps: 0 }));
+    expect(() => parse(["--config", b])).toThrow(/"steps": expected an integer ≥ 1, got 0/);
+    const c = join(dir, "c.json");
+    writeFileSync(c, "{ nope");
+    expect(() => parse(["--config", c])).toThrow(/not valid JSON/);
+    expect(() => parse(["--config", join(dir, "missing.json")])).toThrow(/cannot read \(ENOENT\)/);
+  });
+  it("refuses bad flag values with the flag named", () => {
+    expect(() => parse(["--steps", "2.5"])).toThrow(/--steps: expected an integer ≥ 1, got "2.5"/);
+    expect(() => parse(["--lr", "abc"])).toThrow(CliError);
+  });
+  it("coerces booleans from JSON and strings", () => {
+    const spec = specs[4]!;
+    expect(coerceOption(spec, true, "x")).toBe(true);
+    expect(coerceOption(spec, "false", "x")).toBe(false);
+    expect(() => coerceOption(spec, 1, "x")).toThrow(/expected true or false/);
+  });
+});
