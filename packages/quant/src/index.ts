@@ -1,2 +1,24 @@
-// @onebit/quant — public API
+// @onebit/quant — quantizers and weight formats of BitNet, BitNet b1.58 and BitNet a4.8. No dependencies.
 export { roundHalfEven } from "./round-half-even";
+export { QuantInputError, type Shape2D } from "./validate";
+export { type Granularity, type Grid, gridFor, blockOf, forEachBlock, describeGranularity } from "./granularity";
+export { type EpsMode, type EpsOptions, DEFAULT_EPS, guard } from "./eps";
+export { type QuantizedTensor, dequantize } from "./quantized-tensor";
+export { quantizeTernary, type WeightQuantOptions } from "./ternary-absmean";
+export { quantizeBinary, type BinaryQuantized } from "./binary-sign";
+export { quantizeInt8, quantizeInt4, SQRT7, type ActivationQuantOptions } from "./int-absmax";
+export { quantizeAbsmaxBitnet, quantizeNonNegativeBitnet, type BitnetAbsmaxOptions, type BitnetQuantized } from "./bitnet-absmax";
+export { quantizeFp4, fp4Encode, fp4Decode, roundToE2M1Doubled, fp4PaperFormula, E2M1_VALUES, E2M1_DOUBLED } from "./fp4-e2m1";
+export { topKCount, topKMask, sparsifyTopK, quantizeTopKInt8, type TopKQuantized } from "./top-k";
+export { quantizeUnsigned, KV_BITS, type KvBits } from "./unsigned-absmax";
+export { floatToHalf, halfToFloat, toHalfPrecision } from "./fp16";
+export { packTernaryT2, unpackTernaryT2, t2RowBytes, T2_BLOCK, T2_BLOCK_BYTES } from "./formats/onebit-t2";
+export { packBinaryB1, unpackBinaryB1, b1RowBytes, B1_BLOCK, B1_BLOCK_BYTES } from "./formats/onebit-b1";
+export { quantizeTq2_0, dequantizeTq2_0, packTq2_0, unpackTq2_0, lroundf, QK_K, TQ2_0_BLOCK_BYTES } from "./formats/gguf-tq2-0";
+export { quantizeTq1_0, dequantizeTq1_0, packTq1_0, unpackTq1_0, TQ1_0_BLOCK_BYTES } from "./formats/gguf-tq1-0";
+export { quantizeI2S, dequantizeI2S, packI2S, unpackI2S, i2sByteLength, GGML_TYPE_I2_S } from "./formats/gguf-i2-s";
+export { packHf, unpackHf, hfPackedRows, hfScaleToMultiplier } from "./formats/hf-packed";
+export { packInt4, unpackInt4 } from "./formats/int4-nibbles";
+export { packFp4, unpackFp4 } from "./formats/fp4-codes";
+export { FORMATS, getFormat, type FormatName, type WeightFormat, type CodesAndScales } from "./formats/format-table";
+export { formatsReport, formatReportTable, type FormatReportRow } from "./formats-report";
