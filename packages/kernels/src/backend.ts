@@ -1,0 +1,87 @@
+/**
+ * The compute contract every backend implements. Compute calls are synchronous (wasm threads synchronise
+ * through Atomics on one shared WebAssembly.Memory); creating a backend is async (compiling, spawning workers).
+ * Shapes: weights [out, in] row-major, activations [tokens, features].
+ */
+export type BackendName = "js" | "wasm" | "webgl";
+export const BACKEND_NAMES: readonly BackendName[] = ["js", "wasm", "webgl"];
+
+/** A BitLinear weight as @onebit/quant packs it (Invariant 2: it stays packed). */
+export interface PackedLinearWeight {
+  /** "ternary": onebit-t2 layout; "binary": onebit-b1 layout. */
+  kind: "ternary" | "binary";
+  outFeatures: number;
+  inFeatures: number;
+  data: Uint8Array;
+  /** Dequantization multipliers: one (per tensor) or G. */
+  scales: Float32Array;
+  /** "out": G equal groups of rows (column-parallel); "in": G equal groups of columns (row-parallel). */
+  scaleAxis: "tensor" | "out" | "in";
+}
+
+export interface QuantizedActivations {
+  tokens: number;
+  features: number;
+  /** [tokens, features]: int8 (−128..127), int4 (−8..7) or doubled FP4 (−12..12). */
+  codes: Int8Array;
+  /** [tokens, groups] dequantization multipliers. */
+  scales: Float32Array;
+  /** Feature groups with their own scale (G of a row-parallel weight); 1 otherwise. */
+  groups: number;
+  /** Hint for the kernel choice. */
+  bits: 8 | 4;
+  /** Many zeros (Top-K, ReLU² outputs): a kernel may skip them. */
+  sparse?: boolean;
+}
+
+/** A weight placed where its backend reads it (wasm memory, GPU texture). Opaque to callers. */
+export interface PreparedWeight {
+  readonly backend: BackendName;
+  readonly kind: "ternary" | "binary";
+  readonly outFeatures: number;
+  readonly inFeatures: number;
+  /** Bytes the backend holds for it. */
+  readonly bytes: number;
+}
+
+export type ActivationQuantKind = "int8" | "int4" | "absmax8";
+
+export interface BitLinearOptions {
+  /** Rows with mask 0 are skipped and written 0 (ReLU²GLU's up projection). Length outFeatures. */
+  rowMask?: Uint8Array;
+  /** Reuse an output buffer [tokens, out]. */
+  out?: Float32Array;
+}
+
+export interface Backend {
+  readonly name: BackendName;
+  readonly threads: number;
+  prepareWeight(w: PackedLinearWeight): PreparedWeight;
+  /**
+   * out[t, o] = Σ_g (Σ_{i ∈ g} w[o, i]·x[t, i]) · wScale[g(o, i)] · xScale[t, g]  — integer dot, float epilogue.
+   */
+  bitLinear(w: PreparedWeight, x: QuantizedActivations, options?: BitLinearOptions): Float32Array;
+  /** Fused RMSNorm (optional gain) → per-token quantization (per token and group when groups > 1). */
+  rmsNormQuantize(
+    x: Float32Array,
+    tokens: number,
+    features: number,
+    gain: Float32Array | null,
+    eps: number,
+    quant: { kind: ActivationQuantKind; groups?: number },
+  ): QuantizedActivations;
+  /** out[t, o] = Σ_i x[t, i]·w[o, i]; w [out, in] (embeddings, LM head, FP baseline). */
+  matmulF32(x: Float32Array, tokens: number, w: Float32Array, outFeatures: number, inFeatures: number, out?: Float32Array): Float32Array;
+  /** Rotary embedding in place on x [tokens, heads, headDim]. */
+  rope(x: Float32Array, tokens: number, heads: number, headDim: number, positions: Int32Array, theta: number, style: "half" | "interleaved"): void;
+  /** Row-wise numerically stable softmax in place on x [rows, cols]. */
+  softmax(x: Float32Array, rows: number, cols: number): void;
+  dispose(): void;
+}
+
+export class KernelInputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "KernelInputError";
+  }
+}

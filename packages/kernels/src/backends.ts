@@ -1,0 +1,25 @@
+/**
+ * Backend factories. `createBackend` never substitutes one backend for another: an unknown or unavailable name
+ * throws and names the backends that exist.
+ */
+import { BACKEND_NAMES, type Backend, type BackendName } from "./backend";
+import { createJsBackend } from "./js/js-backend";
+import { createWasmBackend } from "./wasm/wasm-backend";
+
+export interface BackendOptions {
+  /** Threads for the wasm backend (default: all cores). */
+  threads?: number;
+}
+
+export async function createBackend(name: BackendName | string, options: BackendOptions = {}): Promise<Backend> {
+  switch (name) {
+    case "js":
+      return createJsBackend();
+    case "wasm":
+      return createWasmBackend(options);
+    case "webgl":
+      throw new Error('backend "webgl" is not available in this build; available backends: js, wasm');
+    default:
+      throw new Error(`unknown backend "${name}"; backends: ${BACKEND_NAMES.join(", ")} (available here: js, wasm)`);
+  }
+}

@@ -1,0 +1,226 @@
+/**
+ * The wasm kernels, in WebAssembly text. `scripts/build-wasm.ts` assembles this (with wabt) into
+ * `kernels-wasm.generated.ts`, a base64 string, so Node and browsers instantiate the same bytes with no file
+ * loading; a test checks the generated file matches this source.
+ *
+ * Ternary dot products (onebit-t2 weights × int8 activations), the trick that makes them cheap:
+ * a 16-byte block holds 64 weights; viewed as eight i16 lanes, lane l holds the codes of weights 16k+2l (low
+ * byte) and 16k+2l+1 (high byte) at bits 2k. One `i16x8.shr_u` by 2k (bits leaking in from the high byte land
+ * above bit 1 and are masked off), then `and 0x0003` gives the even weights' codes as i16 and `and 0x0300` the odd
+ * weights' codes × 256 — no byte shifts, no widening. Activations are pre-split per 16-chunk into even and odd
+ * i16 lanes, so `i32x4.dot_i16x8_s` (pmaddwd) multiplies and pair-adds in one instruction. The ×256 accumulator
+ * is shifted back at the end (exact: every term is a multiple of 256). Codes are w + 1, so the caller subtracts
+ * Σx per token.
+ */
+export const KERNELS_WAT = `
+(module
+  (import "env" "memory" (memory 1 65536 shared))
+
+  ;; horizontal sum of four i32 lanes
+  (func $hsum (param $v v128) (result i32)
+    (i32.add
+      (i32.add (i32x4.extract_lane 0 (local.get $v)) (i32x4.extract_lane 1 (local.get $v)))
+      (i32.add (i32x4.extract_lane 2 (local.get $v)) (i32x4.extract_lane 3 (local.get $v)))))
+
+  ;; Raw ternary dots for rows [rowStart, rowEnd) and one token:
+  ;;   out[r] = Σ_i code[r, i]·x[i]   (code = w + 1)
+  ;; w: packed rows (rowStride bytes apart), blocks: 64-weight blocks per row to read, x: split activations
+  ;; (blocks·128 bytes), mask: 0 or a byte per row (0 = skip).
+  (func (export "t2_dot_1") (param $w i32) (param $rowStride i32) (param $blocks i32)
+        (param $rowStart i32) (param $rowEnd i32) (param $mask i32) (param $x i32) (param $out i32)
+    (local $r i32) (local $wp i32) (local $xp i32) (local $b i32)
+    (local $wv v128) (local $v v128) (local $accA v128) (local $accB v128)
+    (local $lo v128) (local $hi v128)
+    (local.set $lo (i16x8.splat (i32.const 0x0003)))
+    (local.set $hi (i16x8.splat (i32.const 0x0300)))
+    (local.set $r (local.get $rowStart))
+    (block $rows_done
+      (loop $rows
+        (br_if $rows_done (i32.ge_u (local.get $r) (local.get $rowEnd)))
+        (if (i32.or (i32.eqz (local.get $mask))
+                    (i32.load8_u (i32.add (local.get $mask) (local.get $r))))
+          (then
+            (local.set $accA (v128.const i32x4 0 0 0 0))
+            (local.set $accB (v128.const i32x4 0 0 0 0))
+            (local.set $wp (i32.add (local.get $w) (i32.mul (local.get $r) (local.get $rowStride))))
+            (local.set $xp (local.get $x))
+            (local.set $b (local.get $blocks))
+            (block $blk_done
+              (loop $blk
+                (br_if $blk_done (i32.eqz (local.get $b)))
+                (local.set $wv (v128.load (local.get $wp)))
+                ;; k = 0
+                (local.set $accA (i32x4.add (local.get $accA) (i32x4.dot_i16x8_s (v128.and (local.get $wv) (local.get $lo)) (v128.load offset=0 (local.get $xp)))))
+                (local.set $accB (i32x4.add (local.get $accB) (i32x4.dot_i16x8_s (v128.and (local.get $wv) (local.get $hi)) (v128.load offset=16 (local.get $xp)))))
+                ;; k = 1
+                (local.set $v (i16x8.shr_u (local.get $wv) (i32.const 2)))
+                (local.set $accA (i32x4.add (local.get $accA) (i32x4.dot_i16x8_s (v128.and (local.get $v) (local.get $lo)) (v128.load offset=32 (local.get $xp)))))
+                (local.set $accB (i32x4.add (local.get $accB) (i32x4.dot_i16x8_s (v128.and (local.get $v) (local.get $hi)) (v128.load offset=48 (local.get $xp)))))
+                ;; k = 2
+                (local.set $v (i16x8.shr_u (local.get $wv) (i32.const 4)))
+                (local.set $accA (i32x4.add (local.get $accA) (i32x4.dot_i16x8_s (v128.and (local.get $v) (local.get $lo)) (v128.load offset=64 (local.get $xp)))))
+                (local.set $accB (i32x4.add (local.get $accB) (i32x4.dot_i16x8_s (v128.and (local.get $v) (local.get $hi)) (v128.load offset=80 (local.get $xp)))))
+                ;; k = 3
+                (local.set $v (i16x8.shr_u (local.get $wv) (i32.const 6)))
+                (local.set $accA (i32x4.add (local.get $accA) (i32x4.dot_i16x8_s (v128.and (local.get $v) (local.get $lo)) (v128.load offset=96 (local.get $xp)))))
+                (local.set $accB (i32x4.add (local.get $accB) (i32x4.dot_i16x8_s (v128.and (local.get $v) (local.get $hi)) (v128.load offset=112 (local.get $xp)))))
+                (local.set $wp (i32.add (local.get $wp) (i32.const 16)))
+                (local.set $xp (i32.add (local.get $xp) (i32.const 128)))
+                (local.set $b (i32.sub (local.get $b) (i32.const 1)))
+                (br $blk)))
+            (i32.store
+              (i32.add (local.get $out) (i32.shl (local.get $r) (i32.const 2)))
+              (i32.add (call $hsum (local.get $accA)) (i32.shr_s (call $hsum (local.get $accB)) (i32.const 8))))))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $rows)))
+  )
+
+  ;; The same for four tokens at once: each weight block is decoded once and used four times (prefill).
+  ;; x: four tokens' split activations, xStride bytes apart; out: [4, outStride] i32 (outStride in elements).
+  (func (export "t2_dot_4") (param $w i32) (param $rowStride i32) (param $blocks i32)
+        (param $rowStart i32) (param $rowEnd i32) (param $mask i32) (param $x i32) (param $xStride i32)
+        (param $out i32) (param $outStride i32)
+    (local $r i32) (local $wp i32) (local $xp i32) (local $b i32) (local $op i32)
+    (local $wv v128) (local $v v128) (local $A v128) (local $B v128) (local $lo v128) (local $hi v128)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
+    (local $b0 v128) (local $b1 v128) (local $b2 v128) (local $b3 v128)
+    (local $x1 i32) (local $x2 i32) (local $x3 i32)
+    (local.set $lo (i16x8.splat (i32.const 0x0003)))
+    (local.set $hi (i16x8.splat (i32.const 0x0300)))
+    (local.set $r (local.get $rowStart))
+    (block $rows_done
+      (loop $rows
+        (br_if $rows_done (i32.ge_u (local.get $r) (local.get $rowEnd)))
+        (if (i32.or (i32.eqz (local.get $mask))
+                    (i32.load8_u (i32.add (local.get $mask) (local.get $r))))
+          (then
+            (local.set $a0 (v128.const i32x4 0 0 0 0)) (local.set $a1 (v128.const i32x4 0 0 0 0))
+            (local.set $a2 (v128.const i32x4 0 0 0 0)) (local.set $a3 (v128.const i32x4 0 0 0 0))
+            (local.set $b0 (v128.const i32x4 0 0 0 0)) (local.set $b1 (v128.const i32x4 0 0 0 0))
+            (local.set $b2 (v128.const i32x4 0 0 0 0)) (local.set $b3 (v128.const i32x4 0 0 0 0))
+            (local.set $wp (i32.add (local.get $w) (i32.mul (local.get $r) (local.get $rowStride))))
+            (local.set $xp (local.get $x))
+            (local.set $b (local.get $blocks))
+            (block $blk_done
+              (loop $blk
+                (br_if $blk_done (i32.eqz (local.get $b)))
+                (local.set $x1 (i32.add (local.get $xp) (local.get $xStride)))
+                (local.set $x2 (i32.add (local.get $x1) (local.get $xStride)))
+                (local.set $x3 (i32.add (local.get $x2) (local.get $xStride)))
+                (local.set $wv (v128.load (local.get $wp)))
+                ${[0, 1, 2, 3]
+                  .map(
+                    (k) => `
+                (local.set $v ${k === 0 ? "(local.get $wv)" : `(i16x8.shr_u (local.get $wv) (i32.const ${2 * k}))`})
+                (local.set $A (v128.and (local.get $v) (local.get $lo)))
+                (local.set $B (v128.and (local.get $v) (local.get $hi)))
+                (local.set $a0 (i32x4.add (local.get $a0) (i32x4.dot_i16x8_s (local.get $A) (v128.load offset=${32 * k} (local.get $xp)))))
+                (local.set $b0 (i32x4.add (local.get $b0) (i32x4.dot_i16x8_s (local.get $B) (v128.load offset=${32 * k + 16} (local.get $xp)))))
+                (local.set $a1 (i32x4.add (local.get $a1) (i32x4.dot_i16x8_s (local.get $A) (v128.load offset=${32 * k} (local.get $x1)))))
+                (local.set $b1 (i32x4.add (local.get $b1) (i32x4.dot_i16x8_s (local.get $B) (v128.load offset=${32 * k + 16} (local.get $x1)))))
+                (local.set $a2 (i32x4.add (local.get $a2) (i32x4.dot_i16x8_s (local.get $A) (v128.load offset=${32 * k} (local.get $x2)))))
+                (local.set $b2 (i32x4.add (local.get $b2) (i32x4.dot_i16x8_s (local.get $B) (v128.load offset=${32 * k + 16} (local.get $x2)))))
+                (local.set $a3 (i32x4.add (local.get $a3) (i32x4.dot_i16x8_s (local.get $A) (v128.load offset=${32 * k} (local.get $x3)))))
+                (local.set $b3 (i32x4.add (local.get $b3) (i32x4.dot_i16x8_s (local.get $B) (v128.load offset=${32 * k + 16} (local.get $x3)))))`,
+                  )
+                  .join("")}
+                (local.set $wp (i32.add (local.get $wp) (i32.const 16)))
+                (local.set $xp (i32.add (local.get $xp) (i32.const 128)))
+                (local.set $b (i32.sub (local.get $b) (i32.const 1)))
+                (br $blk)))
+            (local.set $op (i32.add (local.get $out) (i32.shl (local.get $r) (i32.const 2))))
+            (i32.store (local.get $op) (i32.add (call $hsum (local.get $a0)) (i32.shr_s (call $hsum (local.get $b0)) (i32.const 8))))
+            (local.set $op (i32.add (local.get $op) (i32.shl (local.get $outStride) (i32.const 2))))
+            (i32.store (local.get $op) (i32.add (call $hsum (local.get $a1)) (i32.shr_s (call $hsum (local.get $b1)) (i32.const 8))))
+            (local.set $op (i32.add (local.get $op) (i32.shl (local.get $outStride) (i32.const 2))))
+            (i32.store (local.get $op) (i32.add (call $hsum (local.get $a2)) (i32.shr_s (call $hsum (local.get $b2)) (i32.const 8))))
+            (local.set $op (i32.add (local.get $op) (i32.shl (local.get $outStride) (i32.const 2))))
+            (i32.store (local.get $op) (i32.add (call $hsum (local.get $a3)) (i32.shr_s (call $hsum (local.get $b3)) (i32.const 8))))))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $rows)))
+  )
+
+  ;; Sparse activations, one token: out[r] = Σ_j w[r, idx[j]]·val[j] over the nnz non-zero activations
+  ;; (exact Σ w·x, not code-based). Reads 2-bit codes straight from the packed row.
+  (func (export "t2_dot_sparse") (param $w i32) (param $rowStride i32) (param $rowStart i32) (param $rowEnd i32)
+        (param $mask i32) (param $idx i32) (param $val i32) (param $nnz i32) (param $out i32)
+    (local $r i32) (local $wp i32) (local $j i32) (local $i i32) (local $acc i32)
+    (local.set $r (local.get $rowStart))
+    (block $rows_done
+      (loop $rows
+        (br_if $rows_done (i32.ge_u (local.get $r) (local.get $rowEnd)))
+        (if (i32.or (i32.eqz (local.get $mask))
+                    (i32.load8_u (i32.add (local.get $mask) (local.get $r))))
+          (then
+            (local.set $wp (i32.add (local.get $w) (i32.mul (local.get $r) (local.get $rowStride))))
+            (local.set $acc (i32.const 0))
+            (local.set $j (i32.const 0))
+            (block $nz_done
+              (loop $nz
+                (br_if $nz_done (i32.ge_u (local.get $j) (local.get $nnz)))
+                (local.set $i (i32.load (i32.add (local.get $idx) (i32.shl (local.get $j) (i32.const 2)))))
+                (local.set $acc
+                  (i32.add (local.get $acc)
+                    (i32.mul
+                      (i32.sub
+                        (i32.and
+                          (i32.shr_u
+                            (i32.load8_u (i32.add (local.get $wp)
+                              (i32.add (i32.shl (i32.shr_u (local.get $i) (i32.const 6)) (i32.const 4))
+                                       (i32.and (local.get $i) (i32.const 15)))))
+                            (i32.shl (i32.and (i32.shr_u (local.get $i) (i32.const 4)) (i32.const 3)) (i32.const 1)))
+                          (i32.const 3))
+                        (i32.const 1))
+                      (i32.load (i32.add (local.get $val) (i32.shl (local.get $j) (i32.const 2)))))))
+                (local.set $j (i32.add (local.get $j) (i32.const 1)))
+                (br $nz)))
+            (i32.store (i32.add (local.get $out) (i32.shl (local.get $r) (i32.const 2))) (local.get $acc))))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $rows)))
+  )
+
+  ;; f32 matmul rows [rowStart, rowEnd) of out[t, o] = Σ_i x[t, i]·w[o, i]; inF4 = in rounded down to 4.
+  (func (export "matmul_f32") (param $x i32) (param $w i32) (param $out i32) (param $tokens i32)
+        (param $outF i32) (param $inF i32) (param $rowStart i32) (param $rowEnd i32)
+    (local $o i32) (local $t i32) (local $i i32) (local $wp i32) (local $xp i32) (local $acc v128) (local $s f32)
+    (local $in4 i32)
+    (local.set $in4 (i32.and (local.get $inF) (i32.const -4)))
+    (local.set $o (local.get $rowStart))
+    (block $o_done
+      (loop $orow
+        (br_if $o_done (i32.ge_u (local.get $o) (local.get $rowEnd)))
+        (local.set $wp (i32.add (local.get $w) (i32.shl (i32.mul (local.get $o) (local.get $inF)) (i32.const 2))))
+        (local.set $t (i32.const 0))
+        (block $t_done
+          (loop $tok
+            (br_if $t_done (i32.ge_u (local.get $t) (local.get $tokens)))
+            (local.set $xp (i32.add (local.get $x) (i32.shl (i32.mul (local.get $t) (local.get $inF)) (i32.const 2))))
+            (local.set $acc (v128.const f32x4 0 0 0 0))
+            (local.set $i (i32.const 0))
+            (block $i_done
+              (loop $inner
+                (br_if $i_done (i32.ge_u (local.get $i) (local.get $in4)))
+                (local.set $acc (f32x4.add (local.get $acc)
+                  (f32x4.mul (v128.load (i32.add (local.get $wp) (i32.shl (local.get $i) (i32.const 2))))
+                             (v128.load (i32.add (local.get $xp) (i32.shl (local.get $i) (i32.const 2)))))))
+                (local.set $i (i32.add (local.get $i) (i32.const 4)))
+                (br $inner)))
+            (local.set $s (f32.add
+              (f32.add (f32x4.extract_lane 0 (local.get $acc)) (f32x4.extract_lane 1 (local.get $acc)))
+              (f32.add (f32x4.extract_lane 2 (local.get $acc)) (f32x4.extract_lane 3 (local.get $acc)))))
+            (block $r_done
+              (loop $rest
+                (br_if $r_done (i32.ge_u (local.get $i) (local.get $inF)))
+                (local.set $s (f32.add (local.get $s)
+                  (f32.mul (f32.load (i32.add (local.get $wp) (i32.shl (local.get $i) (i32.const 2))))
+                           (f32.load (i32.add (local.get $xp) (i32.shl (local.get $i) (i32.const 2)))))))
+                (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                (br $rest)))
+            (f32.store (i32.add (local.get $out) (i32.shl (i32.add (i32.mul (local.get $t) (local.get $outF)) (local.get $o)) (i32.const 2))) (local.get $s))
+            (local.set $t (i32.add (local.get $t) (i32.const 1)))
+            (br $tok)))
+        (local.set $o (i32.add (local.get $o) (i32.const 1)))
+        (br $orow)))
+  )
+)
+`;
