@@ -1,0 +1,190 @@
+/**
+ * A KV cache for one model: per layer, K and V for up to `maxTokens` positions × `kvHeads` heads × `headDim`.
+ *
+ * Precisions (a4.8 low-bit attention, applied after RoPE, no calibration):
+ * - 32: float32; 16: float16 (IEEE half, round to nearest even)
+ * - 4 / 3: unsigned b-bit codes per (token, head) over [min, max] (@onebit/quant `quantizeUnsigned`), with an
+ *   f32 scale and offset per (token, head). With 3 bits the BOS token's heads (position 0) are kept at 4 bits to
+ *   preserve its outlier features.
+ * Codes are bit-packed (4-bit: two per byte; 3-bit: a continuous bit stream), so `bytes()` is exact.
+ */
+import { floatToHalf, halfToFloat, quantizeUnsigned } from "@onebit/quant";
+
+export type KvBits = 32 | 16 | 4 | 3;
+export const KV_CACHE_BITS: readonly KvBits[] = [32, 16, 4, 3];
+
+export interface KvCacheOptions {
+  layers: number;
+  kvHeads: number;
+  headDim: number;
+  maxTokens: number;
+  bits?: KvBits;
+  /** With 3-bit caches, keep position 0 (BOS) at 4 bits. Default true. */
+  bosFourBit?: boolean;
+}
+
+export class KvCacheFullError extends Error {
+  constructor(maxTokens: number, wanted: number) {
+    super(`KV cache is full: it holds ${maxTokens} tokens and ${wanted} were needed; create it with a larger maxTokens or start a new sequence`);
+    this.name = "KvCacheFullError";
+  }
+}
+
+/** One tensor (K or V) of one layer. */
+class Store {
+  readonly f32?: Float32Array;
+  readonly f16?: Uint16Array;
+  readonly codes?: Uint8Array;
+  readonly scales?: Float32Array;
+  readonly offsets?: Float32Array;
+  /** Bit offset of each position's codes (low-bit stores only). */
+  private readonly rowBits: number;
+
+  constructor(
+    readonly bits: KvBits,
+    readonly maxTokens: number,
+    readonly heads: number,
+    readonly headDim: number,
+    readonly bosFourBit: boolean,
+  ) {
+    const perToken = heads * headDim;
+    if (bits === 32) this.f32 = new Float32Array(maxTokens * perToken);
+    else if (bits === 16) this.f16 = new Uint16Array(maxTokens * perToken);
+    else {
+      // position 0 may take 4 bits per value even in a 3-bit cache
+      this.rowBits = perToken * bits;
+      const bosExtra = bits === 3 && bosFourBit ? perToken : 0;
+      this.codes = new Uint8Array(Math.ceil((maxTokens * perToken * bits + bosExtra) / 8));
+      this.scales = new Float32Array(maxTokens * heads);
+      this.offsets = new Float32Array(maxTokens * heads);
+    }
+    this.rowBits ??= 0;
+  }
+
+  bitsAt(pos: number): number {
+    return this.bits === 3 && this.bosFourBit && pos === 0 ? 4 : this.bits;
+  }
+
+  /** First bit of position `pos`'s codes. */
+  private bitOffset(pos: number): number {
+    if (pos === 0) return 0;
+    const first = this.heads * this.headDim * this.bitsAt(0);
+    return first + (pos - 1) * this.rowBits;
+  }
+
+  write(pos: number, values: Float32Array): void {
+    const perToken = this.heads * this.headDim;
+    if (this.f32) this.f32.set(values, pos * perToken);
+    else if (this.f16) for (let i = 0; i < perToken; i++) this.f16[pos * perToken + i] = floatToHalf(values[i]!);
+    else {
+      const b = this.bitsAt(pos);
+      const q = quantizeUnsigned(values, [1, perToken], { bits: b as 3 | 4, granularity: { groups: this.heads, axis: "row-cols" } });
+      this.scales!.set(q.scales, pos * this.heads);
+      this.offsets!.set(q.offsets!, pos * this.heads);
+      let bit = this.bitOffset(pos);
+      const codes = this.codes!;
+      for (let i = 0; i < perToken; i++, bit += b) {
+        // clear then set b bits starting at `bit` (may straddle two bytes)
+        const v = q.codes[i]!;
+        for (let k = 0; k < b; k++) {
+          const at = bit + k;
+          if ((v >> k) & 1) codes[at >> 3]! |= 1 << (at & 7);
+          else codes[at >> 3]! &= ~(1 << (at & 7));
+        }
+      }
+    }
+  }
+
+  /** Decode head `h` of position `pos` into `out` (headDim values). */
+  read(pos: number, h: number, out: Float32Array): void {
+    const d = this.headDim;
+    const base = (pos * this.heads + h) * d;
+    if (this.f32) {
+      out.set(this.f32.subarray(base, base + d));
+      return;
+    }
+    if (this.f16) {
+      for (let i = 0; i < d; i++) out[i] = halfToFloat(this.f16[base + i]!);
+      return;
+    }
+    const b = this.bitsAt(pos);
+    const scale = this.scales![pos * this.heads + h]!;
+    const offset = this.offsets![pos * this.heads + h]!;
+    const codes = this.codes!;
+    let bit = this.bitOffset(pos) + h * d * b;
+    for (let i = 0; i < d; i++, bit += b) {
+      // read b bits (≤ 4) that may straddle a byte boundary
+      const word = codes[bit >> 3]! | ((codes[(bit >> 3) + 1] ?? 0) << 8);
+      const code = (word >> (bit & 7)) & ((1 << b) - 1);
+      out[i] = Math.fround(code * scale) + offset;
+    }
+  }
+
+  bytes(): number {
+    if (this.f32) return this.f32.byteLength;
+    if (this.f16) return this.f16.byteLength;
+    return this.codes!.byteLength + this.scales!.byteLength + this.offsets!.byteLength;
+  }
+}
+
+export class KvCache {
+  readonly bits: KvBits;
+  readonly layers: number;
+  readonly kvHeads: number;
+  readonly headDim: number;
+  readonly maxTokens: number;
+  private readonly k: Store[];
+  private readonly v: Store[];
+  /** Tokens stored so far (the next position). */
+  length = 0;
+
+  constructor(options: KvCacheOptions) {
+    const { layers, kvHeads, headDim, maxTokens } = options;
+    for (const [name, v] of Object.entries({ layers, kvHeads, headDim, maxTokens }))
+      if (!Number.isInteger(v) || v <= 0) throw new RangeError(`KvCache ${name}: expected a positive integer, got ${v}`);
+    const bits = options.bits ?? 32;
+    if (!KV_CACHE_BITS.includes(bits)) throw new RangeError(`KvCache bits: expected one of ${KV_CACHE_BITS.join(", ")}, got ${bits}`);
+    this.bits = bits;
+    this.layers = layers;
+    this.kvHeads = kvHeads;
+    this.headDim = headDim;
+    this.maxTokens = maxTokens;
+    const bos = options.bosFourBit ?? true;
+    this.k = Array.from({ length: layers }, () => new Store(bits, maxTokens, kvHeads, headDim, bos));
+    this.v = Array.from({ length: layers }, () => new Store(bits, maxTokens, kvHeads, headDim, bos));
+  }
+
+  /** Throws KvCacheFullError unless `tokens` more positions fit. */
+  reserve(tokens: number): void {
+    if (this.length + tokens > this.maxTokens) throw new KvCacheFullError(this.maxTokens, this.length + tokens);
+  }
+
+  /** Store K and V ([tokens, kvHeads·headDim], post-RoPE) of `layer` at positions start.. . */
+  write(layer: number, start: number, tokens: number, k: Float32Array, v: Float32Array): void {
+    if (start + tokens > this.maxTokens) throw new KvCacheFullError(this.maxTokens, start + tokens);
+    const per = this.kvHeads * this.headDim;
+    if (k.length !== tokens * per || v.length !== tokens * per)
+      throw new RangeError(`KvCache.write layer ${layer}: k/v have ${k.length}/${v.length} values, expected tokens·kvHeads·headDim = ${tokens * per}`);
+    for (let t = 0; t < tokens; t++) {
+      this.k[layer]!.write(start + t, k.subarray(t * per, (t + 1) * per));
+      this.v[layer]!.write(start + t, v.subarray(t * per, (t + 1) * per));
+    }
+  }
+
+  readK(layer: number, pos: number, head: number, out: Float32Array): void {
+    this.k[layer]!.read(pos, head, out);
+  }
+
+  readV(layer: number, pos: number, head: number, out: Float32Array): void {
+    this.v[layer]!.read(pos, head, out);
+  }
+
+  /** Exact bytes held, codes + scales + offsets (the storage is allocated for maxTokens up front). */
+  bytes(): number {
+    return this.k.reduce((s, st) => s + st.bytes(), 0) + this.v.reduce((s, st) => s + st.bytes(), 0);
+  }
+
+  reset(): void {
+    this.length = 0;
+  }
+}
