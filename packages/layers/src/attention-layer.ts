@@ -1,0 +1,69 @@
+/**
+ * Self-attention of a LLaMA-alike block: q, k, v BitLinear → RoPE → KV cache → causal GQA attention → optional
+ * attn_sub_norm → o_proj (BitLinear). Shapes: x [tokens, hidden] → q [tokens, heads·d], k/v [tokens, kvHeads·d].
+ */
+import type { Backend } from "@onebit/kernels";
+import { attendCached, type KvCache } from "@onebit/kv";
+import { BitLinear, type BitLinearSpec } from "./bit-linear";
+import { Norm, type NormSpec } from "./norm";
+
+export interface AttentionSpec {
+  hidden: number;
+  heads: number;
+  kvHeads: number;
+  headDim: number;
+  ropeTheta: number;
+  ropeStyle: "half" | "interleaved";
+  q: BitLinearSpec;
+  k: BitLinearSpec;
+  v: BitLinearSpec;
+  o: BitLinearSpec;
+  subNorm: NormSpec | null;
+  /** a4.8 4-bit queries (with a 4/3-bit KV cache: 4-bit QKV heads). */
+  queryBits?: 4;
+}
+
+export interface AttentionWeights {
+  q: Float32Array;
+  k: Float32Array;
+  v: Float32Array;
+  o: Float32Array;
+  subNorm?: Float32Array;
+}
+
+export class AttentionLayer {
+  readonly q: BitLinear;
+  readonly k: BitLinear;
+  readonly v: BitLinear;
+  readonly o: BitLinear;
+  readonly subNorm: Norm | null;
+
+  constructor(
+    readonly spec: AttentionSpec,
+    weights: AttentionWeights,
+    private readonly backend: Backend,
+  ) {
+    if (spec.heads % spec.kvHeads !== 0) throw new RangeError(`attention.kvHeads: ${spec.kvHeads} must divide heads ${spec.heads}`);
+    this.q = new BitLinear(spec.q, weights.q, backend);
+    this.k = new BitLinear(spec.k, weights.k, backend);
+    this.v = new BitLinear(spec.v, weights.v, backend);
+    this.o = new BitLinear(spec.o, weights.o, backend);
+    if (spec.subNorm && !weights.subNorm) throw new RangeError("attn_sub_norm: the spec has a sub-norm but no weight was given");
+    this.subNorm = spec.subNorm ? new Norm(spec.subNorm, weights.subNorm!) : null;
+  }
+
+  /** x [tokens, hidden] at positions start..start+tokens−1 of the sequence in `cache`. */
+  forward(x: Float32Array, tokens: number, cache: KvCache, layer: number, start: number): Float32Array {
+    const { heads, kvHeads, headDim, ropeTheta, ropeStyle } = this.spec;
+    const positions = Int32Array.from({ length: tokens }, (_, t) => start + t);
+    const q = this.q.forward(x, tokens);
+    const k = this.k.forward(x, tokens);
+    const v = this.v.forward(x, tokens);
+    this.backend.rope(q, tokens, heads, headDim, positions, ropeTheta, ropeStyle);
+    this.backend.rope(k, tokens, kvHeads, headDim, positions, ropeTheta, ropeStyle);
+    cache.write(layer, start, tokens, k, v); // post-RoPE, as a4.8 quantizes it
+    const att = attendCached(cache, layer, q, tokens, heads, start, { queryBits: this.spec.queryBits });
+    const h = this.subNorm ? this.subNorm.forward(att, tokens) : att;
+    return this.o.forward(h, tokens);
+  }
+}

@@ -1,0 +1,134 @@
+/**
+ * BitLinear: y = W̃ · Quant(x) · (β·γ/Q) — weights quantized and packed ONCE at construction (they stay packed:
+ * Invariant 2), activations quantized per token on every call, integer matmul on the backend, float epilogue.
+ * The input is expected already normalised (the block's SubLN / attn_norm / ffn_norm sits right before).
+ * The FP variant (weight "none") keeps float weights and runs an f32 matmul.
+ *
+ * Group quantization (BitNet, model parallelism): `groups` G splits the weight along the axis a tensor-parallel
+ * shard would own — "out" for column-parallel projections (q, k, v, gate, up), "in" for row-parallel ones
+ * (o, down, whose activations are then quantized per token AND per group).
+ */
+import type { Backend, PreparedWeight, QuantizedActivations } from "@onebit/kernels";
+import {
+  type EpsMode,
+  packBinaryB1,
+  packTernaryT2,
+  quantizeAbsmaxBitnet,
+  quantizeBinary,
+  quantizeFp4,
+  quantizeInt4,
+  quantizeInt8,
+  quantizeTernary,
+  quantizeTopKInt8,
+  type Granularity,
+} from "@onebit/quant";
+import type { LinearQuant } from "./bitlinear-variant";
+
+export interface BitLinearSpec {
+  inFeatures: number;
+  outFeatures: number;
+  quant: LinearQuant;
+  /** G for group quantization; 1 = per tensor. */
+  groups: number;
+  /** Which axis the groups split: "out" (column-parallel) or "in" (row-parallel). */
+  groupAxis: "out" | "in";
+  epsMode: EpsMode;
+}
+
+export function validateBitLinearSpec(s: BitLinearSpec, name = "bitLinear"): void {
+  for (const f of ["inFeatures", "outFeatures", "groups"] as const)
+    if (!Number.isInteger(s[f]) || s[f] <= 0) throw new RangeError(`${name}.${f}: expected a positive integer, got ${s[f]}`);
+  const split = s.groupAxis === "out" ? s.outFeatures : s.inFeatures;
+  if (s.groupAxis !== "out" && s.groupAxis !== "in") throw new RangeError(`${name}.groupAxis: expected "out" or "in", got ${JSON.stringify(s.groupAxis)}`);
+  if (split % s.groups !== 0) throw new RangeError(`${name}.groups: ${s.groups} does not divide ${s.groupAxis}Features ${split}`);
+  const weightKinds = ["none", "binary", "ternary"];
+  if (!weightKinds.includes(s.quant.weight)) throw new RangeError(`${name}.quant.weight: expected one of ${weightKinds.join(", ")}, got ${JSON.stringify(s.quant.weight)}`);
+  const actKinds = ["none", "absmax8", "int8", "int4", "fp4", "int8-topk"];
+  if (!actKinds.includes(s.quant.activation)) throw new RangeError(`${name}.quant.activation: expected one of ${actKinds.join(", ")}, got ${JSON.stringify(s.quant.activation)}`);
+  if ((s.quant.weight === "none") !== (s.quant.activation === "none"))
+    throw new RangeError(`${name}.quant: weight "${s.quant.weight}" with activation "${s.quant.activation}" — both or neither must be quantized`);
+}
+
+/** Fraction of zero activation codes seen (a4.8 Table 2's sparsity measure), accumulated over calls. */
+export interface SparsityCounter {
+  inputs: number;
+  zeros: number;
+}
+
+export class BitLinear {
+  readonly weightBytes: number;
+  readonly sparsity: SparsityCounter = { inputs: 0, zeros: 0 };
+  private readonly prepared?: PreparedWeight;
+  private readonly floatWeight?: Float32Array;
+
+  constructor(
+    readonly spec: BitLinearSpec,
+    latent: Float32Array,
+    private readonly backend: Backend,
+  ) {
+    validateBitLinearSpec(spec);
+    const { inFeatures: inF, outFeatures: out } = spec;
+    if (latent.length !== out * inF) throw new RangeError(`bitLinear weight: has ${latent.length} values, expected out·in = ${out}·${inF}`);
+    const granularity: Granularity = spec.groups === 1 ? "tensor" : { groups: spec.groups, axis: spec.groupAxis === "out" ? "rows" : "cols" };
+    const scaleAxis = spec.groups === 1 ? "tensor" : spec.groupAxis;
+    if (spec.quant.weight === "none") {
+      this.floatWeight = latent;
+      this.weightBytes = latent.byteLength;
+    } else if (spec.quant.weight === "ternary") {
+      const q = quantizeTernary(latent, [out, inF], { granularity, epsMode: spec.epsMode });
+      this.prepared = backend.prepareWeight({ kind: "ternary", outFeatures: out, inFeatures: inF, data: packTernaryT2(q.codes, out, inF), scales: q.scales, scaleAxis });
+      this.weightBytes = this.prepared.bytes;
+    } else {
+      const q = quantizeBinary(latent, [out, inF], { granularity });
+      this.prepared = backend.prepareWeight({ kind: "binary", outFeatures: out, inFeatures: inF, data: packBinaryB1(q.codes, out, inF), scales: q.scales, scaleAxis });
+      this.weightBytes = this.prepared.bytes;
+    }
+  }
+
+  /** Quantize x [tokens, in] as this projection's variant prescribes. */
+  quantizeInput(x: Float32Array, tokens: number): QuantizedActivations {
+    const { inFeatures: inF, groups, groupAxis, epsMode } = this.spec;
+    const actGroups = groupAxis === "in" ? groups : 1;
+    const granularity: Granularity = actGroups === 1 ? "row" : { groups: actGroups, axis: "row-cols" };
+    const shape = [tokens, inF] as const;
+    const a = this.spec.quant.activation;
+    let codes: Int8Array;
+    let scales: Float32Array;
+    let bits: 8 | 4 = 8;
+    let sparse = false;
+    if (a === "int8") ({ codes, scales } = quantizeInt8(x, shape, { granularity, epsMode }));
+    else if (a === "absmax8") ({ codes, scales } = quantizeAbsmaxBitnet(x, shape, { bits: 8, granularity }));
+    else if (a === "int4") {
+      ({ codes, scales } = quantizeInt4(x, shape, { granularity, epsMode }));
+      bits = 4;
+    } else if (a === "fp4") {
+      ({ codes, scales } = quantizeFp4(x, shape, { granularity }));
+      bits = 4;
+    } else if (a === "int8-topk") {
+      ({ codes, scales } = quantizeTopKInt8(x, shape, { granularity, epsMode, fraction: this.spec.quant.topKFraction ?? 0.5 }));
+      sparse = true;
+    } else throw new RangeError(`bitLinear: activation "${a}" is not a quantizer`);
+    return { tokens, features: inF, codes, scales, groups: actGroups, bits, sparse };
+  }
+
+  forward(x: Float32Array, tokens: number, rowMask?: Uint8Array): Float32Array {
+    const { inFeatures: inF, outFeatures: out } = this.spec;
+    if (x.length !== tokens * inF) throw new RangeError(`bitLinear input: has ${x.length} values, expected tokens·in = ${tokens}·${inF}`);
+    if (this.floatWeight) {
+      let zeros = 0;
+      for (let i = 0; i < x.length; i++) if (x[i] === 0) zeros++;
+      this.sparsity.inputs += x.length;
+      this.sparsity.zeros += zeros;
+      const y = this.backend.matmulF32(x, tokens, this.floatWeight, out, inF);
+      if (rowMask) for (let t = 0; t < tokens; t++) for (let o = 0; o < out; o++) if (!rowMask[o]) y[t * out + o] = 0;
+      return y;
+    }
+    const q = this.quantizeInput(x, tokens);
+    let zeros = 0;
+    for (let i = 0; i < q.codes.length; i++) if (q.codes[i] === 0) zeros++;
+    this.sparsity.inputs += q.codes.length;
+    this.sparsity.zeros += zeros;
+    if (!q.sparse && zeros * 2 > q.codes.length) q.sparse = true; // ReLU² outputs: let the kernel skip zeros
+    return this.backend.bitLinear(this.prepared!, q, { rowMask });
+  }
+}

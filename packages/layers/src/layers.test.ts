@@ -1,0 +1,129 @@
+/**
+ * Each layer against a float computation on the same quantized values: the test dequantizes weights and
+ * activations with @onebit/quant and multiplies in float64 — independent of the packed kernels.
+ */
+import { createJsBackend } from "@onebit/kernels";
+import { dequantize, quantizeBinary, quantizeFp4, quantizeInt4, quantizeInt8, quantizeTernary, quantizeTopKInt8, quantizeAbsmaxBitnet } from "@onebit/quant";
+import { describe, expect, it } from "vitest";
+import { BitLinear, type BitLinearSpec } from "./bit-linear";
+import { linearQuantFor, type Projection, type Variant } from "./bitlinear-variant";
+import { FeedForward } from "./feed-forward";
+
+function rng(seed: number) {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    return (s >>> 0) / 2 ** 32 - 0.5;
+  };
+}
+
+const backend = createJsBackend();
+
+function floatMatmul(x: ArrayLike<number>, w: ArrayLike<number>, tokens: number, out: number, inF: number): number[] {
+  const y: number[] = [];
+  for (let t = 0; t < tokens; t++)
+    for (let o = 0; o < out; o++) {
+      let s = 0;
+      for (let i = 0; i < inF; i++) s += x[t * inF + i]! * w[o * inF + i]!;
+      y.push(s);
+    }
+  return y;
+}
+
+function close(got: ArrayLike<number>, want: number[], rel = 1e-5) {
+  const scale = Math.max(1e-6, ...want.map(Math.abs));
+  for (let i = 0; i < want.length; i++) expect(Math.abs(got[i]! - want[i]!)).toBeLessThanOrEqual(rel * scale);
+}
+
+const cases: Array<[Variant, Projection]> = [
+  ["bitnet", "q"], ["b1.58", "q"], ["a4.8", "q"], ["a4.8", "o"], ["a4.8", "down"], ["a4.8-fp4", "gate"], ["fp", "up"],
+];
+
+describe("BitLinear", () => {
+  for (const [variant, projection] of cases) {
+    it(`${variant} ${projection}: equals a float matmul of the dequantized weight and input`, () => {
+      const r = rng(variant.length * 7 + projection.length);
+      const [out, inF, tokens] = [9, 40, 3];
+      const w = Float32Array.from({ length: out * inF }, r);
+      const x = Float32Array.from({ length: tokens * inF }, () => r() * 4);
+      const quant = linearQuantFor(variant, projection);
+      const spec: BitLinearSpec = { inFeatures: inF, outFeatures: out, quant, groups: 1, groupAxis: "out", epsMode: "clamp" };
+      const layer = new BitLinear(spec, w, backend);
+      const wd =
+        quant.weight === "ternary" ? dequantize(quantizeTernary(w, [out, inF])) : quant.weight === "binary" ? dequantize(quantizeBinary(w, [out, inF])) : w;
+      const shape = [tokens, inF] as const;
+      const xd = {
+        none: () => x,
+        int8: () => dequantize(quantizeInt8(x, shape)),
+        absmax8: () => dequantize(quantizeAbsmaxBitnet(x, shape, { bits: 8 })),
+        int4: () => dequantize(quantizeInt4(x, shape)),
+        fp4: () => dequantize(quantizeFp4(x, shape)),
+        "int8-topk": () => dequantize(quantizeTopKInt8(x, shape)),
+      }[quant.activation]();
+      close(layer.forward(x, tokens), floatMatmul(xd, wd, tokens, out, inF));
+    });
+  }
+  it("group quantization: per-group weight statistics (column-parallel) and per-group activations (row-parallel)", () => {
+    const r = rng(99);
+    const [out, inF] = [8, 32];
+    const w = Float32Array.from({ length: out * inF }, r);
+    const x = Float32Array.from({ length: 2 * inF }, r);
+    const quant = linearQuantFor("b1.58", "q");
+    const col = new BitLinear({ inFeatures: inF, outFeatures: out, quant, groups: 2, groupAxis: "out", epsMode: "clamp" }, w, backend);
+    const wdCol = dequantize(quantizeTernary(w, [out, inF], { granularity: { groups: 2, axis: "rows" } }));
+    close(col.forward(x, 2), floatMatmul(dequantize(quantizeInt8(x, [2, inF])), wdCol, 2, out, inF));
+    const row = new BitLinear({ inFeatures: inF, outFeatures: out, quant, groups: 4, groupAxis: "in", epsMode: "clamp" }, w, backend);
+    const wdRow = dequantize(quantizeTernary(w, [out, inF], { granularity: { groups: 4, axis: "cols" } }));
+    const xdRow = dequantize(quantizeInt8(x, [2, inF], { granularity: { groups: 4, axis: "row-cols" } }));
+    close(row.forward(x, 2), floatMatmul(xdRow, wdRow, 2, out, inF));
+  });
+  it("counts zero inputs and validates its spec", () => {
+    const quant = linearQuantFor("a4.8", "o");
+    const layer = new BitLinear({ inFeatures: 8, outFeatures: 2, quant, groups: 1, groupAxis: "out", epsMode: "clamp" }, new Float32Array(16).fill(0.1), backend);
+    layer.forward(Float32Array.from([1, 2, 3, 4, 5, 6, 7, 8]), 1);
+    expect(layer.sparsity.zeros / layer.sparsity.inputs).toBe(0.5); // Top-K 50 %
+    expect(() => new BitLinear({ inFeatures: 8, outFeatures: 2, quant, groups: 3, groupAxis: "out", epsMode: "clamp" }, new Float32Array(16), backend)).toThrow(
+      "bitLinear.groups: 3 does not divide outFeatures 2",
+    );
+    expect(() => layer.forward(new Float32Array(7), 1)).toThrow("bitLinear input: has 7 values, expected tokens·in = 1·8");
+  });
+});
+
+describe("FeedForward", () => {
+  const r = rng(5);
+  const [hidden, inter, tokens] = [16, 24, 2];
+  const make = (activation: "relu2" | "silu", variant: Variant) => {
+    const spec = (p: Projection, inF: number, out: number) => ({ inFeatures: inF, outFeatures: out, quant: linearQuantFor(variant, p), groups: 1, groupAxis: "out" as const, epsMode: "clamp" as const });
+    const weights = {
+      gate: Float32Array.from({ length: inter * hidden }, r),
+      up: Float32Array.from({ length: inter * hidden }, r),
+      down: Float32Array.from({ length: hidden * inter }, r),
+    };
+    return {
+      weights,
+      ffn: new FeedForward({ hidden, intermediate: inter, activation, gate: spec("gate", hidden, inter), up: spec("up", hidden, inter), down: spec("down", inter, hidden), subNorm: null }, weights, backend),
+    };
+  };
+  it("ReLU²GLU: skipping up rows whose gate is zero changes nothing, and the skipped fraction is reported", () => {
+    const { ffn, weights } = make("relu2", "fp");
+    const x = Float32Array.from({ length: tokens * hidden }, r);
+    const got = ffn.forward(x, tokens);
+    const g = floatMatmul(x, weights.gate, tokens, inter, hidden);
+    const u = floatMatmul(x, weights.up, tokens, inter, hidden);
+    const h = g.map((v, i) => Math.max(0, v) ** 2 * u[i]!);
+    close(got, floatMatmul(h, weights.down, tokens, hidden, inter));
+    const zeroInAllTokens = Array.from({ length: inter }, (_, c) => g[c]! <= 0 && g[inter + c]! <= 0).filter(Boolean).length;
+    expect(ffn.skipped).toEqual({ rows: zeroInAllTokens, total: inter });
+    expect(zeroInAllTokens).toBeGreaterThan(0);
+  });
+  it("SwiGLU: silu(gate) ⊙ up", () => {
+    const { ffn, weights } = make("silu", "fp");
+    const x = Float32Array.from({ length: tokens * hidden }, r);
+    const g = floatMatmul(x, weights.gate, tokens, inter, hidden);
+    const u = floatMatmul(x, weights.up, tokens, inter, hidden);
+    const h = g.map((v, i) => (v / (1 + Math.exp(-v))) * u[i]!);
+    close(ffn.forward(x, tokens), floatMatmul(h, weights.down, tokens, hidden, inter));
+  });
+});
