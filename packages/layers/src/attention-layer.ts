@@ -2,7 +2,7 @@
  * Self-attention of a LLaMA-alike block: q, k, v BitLinear → RoPE → KV cache → causal GQA attention → optional
  * attn_sub_norm → o_proj (BitLinear). Shapes: x [tokens, hidden] → q [tokens, heads·d], k/v [tokens, kvHeads·d].
  */
-import type { Backend } from "@onebit/kernels";
+import type { Backend, PackedLinearWeight } from "@onebit/kernels";
 import { attendCached, type KvCache } from "@onebit/kv";
 import { BitLinear, type BitLinearSpec } from "./bit-linear";
 import { Norm, type NormSpec } from "./norm";
@@ -24,10 +24,10 @@ export interface AttentionSpec {
 }
 
 export interface AttentionWeights {
-  q: Float32Array;
-  k: Float32Array;
-  v: Float32Array;
-  o: Float32Array;
+  q: Float32Array | PackedLinearWeight;
+  k: Float32Array | PackedLinearWeight;
+  v: Float32Array | PackedLinearWeight;
+  o: Float32Array | PackedLinearWeight;
   subNorm?: Float32Array;
 }
 

@@ -8,7 +8,7 @@
  * shard would own — "out" for column-parallel projections (q, k, v, gate, up), "in" for row-parallel ones
  * (o, down, whose activations are then quantized per token AND per group).
  */
-import type { Backend, PreparedWeight, QuantizedActivations } from "@onebit/kernels";
+import type { Backend, PackedLinearWeight, PreparedWeight, QuantizedActivations } from "@onebit/kernels";
 import {
   type EpsMode,
   packBinaryB1,
@@ -55,32 +55,52 @@ export interface SparsityCounter {
   zeros: number;
 }
 
+/**
+ * Quantize and pack a latent weight as the spec prescribes: ternary → onebit-t2, binary → onebit-b1 (scales per
+ * tensor or per group); an FP spec returns the float weight itself.
+ */
+export function quantizeBitLinearWeight(spec: BitLinearSpec, latent: Float32Array): PackedLinearWeight | Float32Array {
+  validateBitLinearSpec(spec);
+  const { inFeatures: inF, outFeatures: out } = spec;
+  if (latent.length !== out * inF) throw new RangeError(`bitLinear weight: has ${latent.length} values, expected out·in = ${out}·${inF}`);
+  if (spec.quant.weight === "none") return latent;
+  const granularity: Granularity = spec.groups === 1 ? "tensor" : { groups: spec.groups, axis: spec.groupAxis === "out" ? "rows" : "cols" };
+  const scaleAxis = spec.groups === 1 ? "tensor" : spec.groupAxis;
+  if (spec.quant.weight === "ternary") {
+    const q = quantizeTernary(latent, [out, inF], { granularity, epsMode: spec.epsMode });
+    return { kind: "ternary", outFeatures: out, inFeatures: inF, data: packTernaryT2(q.codes, out, inF), scales: q.scales, scaleAxis };
+  }
+  const q = quantizeBinary(latent, [out, inF], { granularity });
+  return { kind: "binary", outFeatures: out, inFeatures: inF, data: packBinaryB1(q.codes, out, inF), scales: q.scales, scaleAxis };
+}
+
 export class BitLinear {
   readonly weightBytes: number;
   readonly sparsity: SparsityCounter = { inputs: 0, zeros: 0 };
   private readonly prepared?: PreparedWeight;
   private readonly floatWeight?: Float32Array;
 
+  /**
+   * `weight` is either the latent float weight [out, in] (quantized and packed here) or an already packed
+   * weight (a loaded checkpoint) — see `quantizeBitLinearWeight`.
+   */
   constructor(
     readonly spec: BitLinearSpec,
-    latent: Float32Array,
+    weight: Float32Array | PackedLinearWeight,
     private readonly backend: Backend,
   ) {
     validateBitLinearSpec(spec);
-    const { inFeatures: inF, outFeatures: out } = spec;
-    if (latent.length !== out * inF) throw new RangeError(`bitLinear weight: has ${latent.length} values, expected out·in = ${out}·${inF}`);
-    const granularity: Granularity = spec.groups === 1 ? "tensor" : { groups: spec.groups, axis: spec.groupAxis === "out" ? "rows" : "cols" };
-    const scaleAxis = spec.groups === 1 ? "tensor" : spec.groupAxis;
-    if (spec.quant.weight === "none") {
-      this.floatWeight = latent;
-      this.weightBytes = latent.byteLength;
-    } else if (spec.quant.weight === "ternary") {
-      const q = quantizeTernary(latent, [out, inF], { granularity, epsMode: spec.epsMode });
-      this.prepared = backend.prepareWeight({ kind: "ternary", outFeatures: out, inFeatures: inF, data: packTernaryT2(q.codes, out, inF), scales: q.scales, scaleAxis });
-      this.weightBytes = this.prepared.bytes;
+    const packed = weight instanceof Float32Array ? quantizeBitLinearWeight(spec, weight) : weight;
+    if (packed instanceof Float32Array) {
+      this.floatWeight = packed;
+      this.weightBytes = packed.byteLength;
     } else {
-      const q = quantizeBinary(latent, [out, inF], { granularity });
-      this.prepared = backend.prepareWeight({ kind: "binary", outFeatures: out, inFeatures: inF, data: packBinaryB1(q.codes, out, inF), scales: q.scales, scaleAxis });
+      const wantKind = spec.quant.weight;
+      if (packed.kind !== wantKind || packed.outFeatures !== spec.outFeatures || packed.inFeatures !== spec.inFeatures)
+        throw new RangeError(
+          `bitLinear weight: got a packed ${packed.kind} ${packed.outFeatures}×${packed.inFeatures} weight, expected ${wantKind} ${spec.outFeatures}×${spec.inFeatures}`,
+        );
+      this.prepared = this.backend.prepareWeight(packed);
       this.weightBytes = this.prepared.bytes;
     }
   }

@@ -5,7 +5,7 @@
  * the batch (a row mask for the kernel) — a4.8 measures ≈ 67.5 % zero gate outputs at 7B. The fraction of up rows
  * skipped is reported in `skipped`.
  */
-import type { Backend } from "@onebit/kernels";
+import type { Backend, PackedLinearWeight } from "@onebit/kernels";
 import { BitLinear, type BitLinearSpec } from "./bit-linear";
 import { Norm, type NormSpec } from "./norm";
 
@@ -23,9 +23,9 @@ export interface FeedForwardSpec {
 }
 
 export interface FeedForwardWeights {
-  gate: Float32Array;
-  up: Float32Array;
-  down: Float32Array;
+  gate: Float32Array | PackedLinearWeight;
+  up: Float32Array | PackedLinearWeight;
+  down: Float32Array | PackedLinearWeight;
   subNorm?: Float32Array;
 }
 
@@ -59,7 +59,7 @@ export class FeedForward {
     if (this.spec.activation === "relu2") {
       mask = new Uint8Array(m);
       for (let i = 0; i < g.length; i++) {
-        const r = g[i]! > 0 ? g[i]! : 0;
+        const r = Math.max(g[i]!, 0);
         a[i] = r * r;
         if (r > 0) mask[i % m] = 1;
       }

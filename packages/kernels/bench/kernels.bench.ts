@@ -1,0 +1,128 @@
+/**
+ * `pnpm bench:kernels` — ternary BitLinear on the BitNet b1.58 2B4T FFN shapes against the f32 matmul a user
+ * would otherwise pick (@tensorflow/tfjs-backend-wasm), in one process. Prints µs/op (median), weight GB/s,
+ * GFLOP/s-equivalent (2·out·in·N per op) and the speed-up over the baseline.
+ * Options (env): BENCH_QUICK=1 (fewer shapes/repeats), BENCH_COLD_MB (default 640: distinct matrices cycled for
+ * the out-of-cache case).
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import "@tensorflow/tfjs-backend-wasm";
+import { type Backend, createBackend, type PackedLinearWeight, type QuantizedActivations } from "../src/index";
+import { t2RowBytes } from "@onebit/quant";
+
+const quick = process.env.BENCH_QUICK === "1";
+const coldMB = Number(process.env.BENCH_COLD_MB ?? 640);
+
+function randomT2(out: number, inF: number, seed: number): PackedLinearWeight {
+  const bytes = new Uint8Array(out * t2RowBytes(inF));
+  // every byte = four random codes in {0, 1, 2}
+  const table = new Uint8Array(81);
+  for (let i = 0; i < 81; i++) table[i] = (i % 3) | (((i / 3) % 3 | 0) << 2) | (((i / 9) % 3 | 0) << 4) | (((i / 27) % 3 | 0) << 6);
+  let s = seed >>> 0 || 1;
+  for (let i = 0; i < bytes.length; i++) {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    bytes[i] = table[(s >>> 0) % 81]!;
+  }
+  return { kind: "ternary", outFeatures: out, inFeatures: inF, data: bytes, scales: Float32Array.of(0.02), scaleAxis: "tensor" };
+}
+
+function randomActs(tokens: number, features: number): QuantizedActivations {
+  const codes = Int8Array.from({ length: tokens * features }, (_, i) => ((i * 2654435761) >>> 24) - 128);
+  return { tokens, features, codes, scales: new Float32Array(tokens).fill(0.01), groups: 1, bits: 8 };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+function time(fn: () => void, minMs: number, minReps: number): number {
+  // warm up for 200 ms: wasm code (also each worker's) starts in V8's baseline tier and is optimised after use
+  const warmEnd = performance.now() + 200;
+  do fn();
+  while (performance.now() < warmEnd);
+  const samples: number[] = [];
+  const start = performance.now();
+  while (samples.length < minReps || performance.now() - start < minMs) {
+    const t0 = performance.now();
+    fn();
+    samples.push(performance.now() - t0);
+  }
+  return median(samples) * 1000;
+}
+
+async function baselineUs(out: number, inF: number, tokens: number): Promise<number> {
+  const w = tf.randomNormal([out, inF], 0, 0.02, "float32");
+  const x = tf.randomNormal([tokens, inF], 0, 1, "float32");
+  const us = time(() => tf.tidy(() => tf.matMul(x, w, false, true).dataSync()), quick ? 300 : 1000, 5);
+  w.dispose();
+  x.dispose();
+  return us;
+}
+
+interface Row {
+  shape: string;
+  tokens: number;
+  threads: number;
+  cache: "in" | "out";
+  us: number;
+  gbps: number;
+  gflops: number;
+  vsBaseline: number;
+}
+
+async function main() {
+  await tf.setBackend("wasm");
+  await tf.ready();
+  const shapes: Array<[number, number]> = [
+    [6912, 2560],
+    [2560, 6912],
+  ];
+  const tokenCounts = quick ? [1, 32] : [1, 32, 128];
+  const threadCounts = [1, 2];
+  const rows: Row[] = [];
+  const baseline = new Map<string, number>();
+  console.log(`onebit kernels benchmark — ${new Date().toISOString()} — node ${process.version}, ${(await import("node:os")).availableParallelism()} cores`);
+  console.log("baseline: @tensorflow/tfjs-backend-wasm f32 matMul (its own threads/SIMD defaults), same shape and tokens\n");
+  for (const [out, inF] of shapes)
+    for (const tokens of tokenCounts) baseline.set(`${out}x${inF}/${tokens}`, await baselineUs(out, inF, tokens));
+
+  for (const threads of threadCounts) {
+    const backend: Backend = await createBackend("wasm", { threads });
+    for (const [out, inF] of shapes) {
+      const hot = backend.prepareWeight(randomT2(out, inF, 1));
+      const bytes = out * t2RowBytes(inF);
+      const coldCount = Math.max(2, Math.ceil((coldMB * 2 ** 20) / bytes));
+      const cold = threads === 1 || !quick ? Array.from({ length: coldCount }, (_, i) => backend.prepareWeight(randomT2(out, inF, i + 2))) : [];
+      for (const tokens of tokenCounts) {
+        const x = randomActs(tokens, inF);
+        const outBuf = new Float32Array(tokens * out);
+        const flops = 2 * out * inF * tokens;
+        const record = (cache: "in" | "out", us: number) => {
+          const base = baseline.get(`${out}x${inF}/${tokens}`)!;
+          rows.push({ shape: `${out}×${inF}`, tokens, threads, cache, us, gbps: bytes / (us * 1e3), gflops: flops / (us * 1e3), vsBaseline: base / us });
+        };
+        record("in", time(() => backend.bitLinear(hot, x, { out: outBuf }), quick ? 300 : 1000, 10));
+        if (cold.length && (tokens === 1 || !quick)) {
+          let i = 0;
+          record("out", time(() => backend.bitLinear(cold[i++ % cold.length]!, x, { out: outBuf }), quick ? 500 : 1500, cold.length));
+        }
+      }
+    }
+    backend.dispose();
+  }
+  const header = ["shape", "N", "threads", "weights", "µs/op", "weight GB/s", "GFLOP/s-eq", "tfjs f32 µs", "× tfjs"];
+  const body = rows.map((r) => [
+    r.shape, String(r.tokens), String(r.threads), r.cache === "in" ? "in cache" : `cycled ${coldMB} MB`, r.us.toFixed(0), r.gbps.toFixed(2), r.gflops.toFixed(1),
+    baseline.get(`${r.shape.replace("×", "x")}/${r.tokens}`)!.toFixed(0), r.vsBaseline.toFixed(1),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  const line = (c: string[]) => `| ${c.map((v, i) => v.padStart(widths[i]!)).join(" | ")} |`;
+  console.log(line(header));
+  console.log(`|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`);
+  for (const b of body) console.log(line(b));
+}
+
+await main();

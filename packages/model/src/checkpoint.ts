@@ -1,0 +1,111 @@
+/**
+ * onebit's native checkpoint: a folder with
+ *   config.json        the ModelSpec (Hugging Face field names)
+ *   model.safetensors  block projections PACKED (U8 [out, rowBytes] in onebit-t2 or onebit-b1, plus
+ *                      `<name>_scale` F32 [G]); embeddings, norms and FP projections as F32
+ *   tokenizer.json     the tokenizer, when one is given
+ * `saveCheckpoint` takes latent float weights (from training) and quantizes + packs them exactly as BitLinear
+ * does, so a loaded model computes what the exported one did. Files are written atomically.
+ */
+import type { PackedLinearWeight } from "@onebit/kernels";
+import { quantizeBitLinearWeight } from "@onebit/layers";
+import { b1RowBytes, t2RowBytes } from "@onebit/quant";
+import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { type ModelSpec, parseModelSpec } from "./model-spec";
+import { f32Tensor, readSafetensors, type SafeTensor, SafetensorsError, tensorAsF32, writeSafetensors } from "./safetensors";
+import { numel, tensorList } from "./tensor-names";
+import { bitLinearSpecFor, type ModelWeights } from "./transformer";
+
+export interface Checkpoint {
+  spec: ModelSpec;
+  weights: ModelWeights;
+  tokenizer?: unknown;
+}
+
+async function writeAtomic(path: string, text: string): Promise<void> {
+  const tmp = `${path}.${process.pid}.tmp`;
+  await writeFile(tmp, text);
+  await rename(tmp, path);
+}
+
+export async function saveCheckpoint(dir: string, checkpoint: { spec: ModelSpec; weights: Map<string, Float32Array | PackedLinearWeight>; tokenizer?: unknown }): Promise<void> {
+  const { spec, weights } = checkpoint;
+  await mkdir(dir, { recursive: true });
+  const tensors = new Map<string, SafeTensor>();
+  for (const t of tensorList(spec)) {
+    const w = weights.get(t.name);
+    if (!w) throw new RangeError(`saveCheckpoint: tensor "${t.name}" is missing`);
+    const packed = t.projection && w instanceof Float32Array ? quantizeBitLinearWeight(bitLinearSpecFor(spec, t.projection), w) : w;
+    if (packed instanceof Float32Array) {
+      if (packed.length !== numel(t.shape)) throw new RangeError(`saveCheckpoint: tensor "${t.name}" has ${packed.length} values, expected ${numel(t.shape)}`);
+      tensors.set(t.name, f32Tensor(packed, [...t.shape]));
+    } else {
+      const rowBytes = packed.data.length / packed.outFeatures;
+      tensors.set(t.name, { dtype: "U8", shape: [packed.outFeatures, rowBytes], data: packed.data });
+      tensors.set(`${t.name}_scale`, f32Tensor(packed.scales, [packed.scales.length]));
+    }
+  }
+  await writeSafetensors(join(dir, "model.safetensors"), tensors, { format: "onebit", variant: spec.onebit.variant });
+  await writeAtomic(join(dir, "config.json"), `${JSON.stringify(spec, null, 2)}\n`);
+  if (checkpoint.tokenizer !== undefined) await writeAtomic(join(dir, "tokenizer.json"), `${JSON.stringify(checkpoint.tokenizer)}\n`);
+}
+
+export async function loadCheckpoint(dir: string): Promise<Checkpoint> {
+  const configPath = join(dir, "config.json");
+  let raw: string;
+  try {
+    raw = await readFile(configPath, "utf8");
+  } catch (e) {
+    throw new Error(`${configPath}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch (e) {
+    throw new Error(`${configPath}: not valid JSON (${(e as Error).message})`);
+  }
+  let spec: ModelSpec;
+  try {
+    spec = parseModelSpec(json);
+  } catch (e) {
+    throw new Error(`${configPath}: ${(e as Error).message}`);
+  }
+  const file = join(dir, "model.safetensors");
+  const { tensors } = await readSafetensors(file);
+  const weights: ModelWeights = new Map();
+  for (const t of tensorList(spec)) {
+    const st = tensors.get(t.name);
+    if (!st) throw new SafetensorsError(file, `tensor "${t.name}" is missing`);
+    const linear = t.projection ? bitLinearSpecFor(spec, t.projection) : undefined;
+    if (!linear || linear.quant.weight === "none") {
+      if (st.dtype !== "F32" || numel(st.shape) !== numel(t.shape))
+        throw new SafetensorsError(file, `tensor "${t.name}": expected F32 ${JSON.stringify(t.shape)}, found ${st.dtype} ${JSON.stringify(st.shape)}`);
+      weights.set(t.name, tensorAsF32(st));
+      continue;
+    }
+    const kind = linear.quant.weight as "ternary" | "binary";
+    const rowBytes = kind === "ternary" ? t2RowBytes(linear.inFeatures) : b1RowBytes(linear.inFeatures);
+    if (st.dtype !== "U8" || st.shape[0] !== linear.outFeatures || st.shape[1] !== rowBytes)
+      throw new SafetensorsError(file, `tensor "${t.name}": expected packed U8 [${linear.outFeatures}, ${rowBytes}] (${kind === "ternary" ? "onebit-t2" : "onebit-b1"}), found ${st.dtype} ${JSON.stringify(st.shape)}`);
+    const scale = tensors.get(`${t.name}_scale`);
+    const groups = linear.groups;
+    if (!scale || scale.dtype !== "F32" || numel(scale.shape) !== groups)
+      throw new SafetensorsError(file, `tensor "${t.name}_scale": expected F32 [${groups}], found ${scale ? `${scale.dtype} ${JSON.stringify(scale.shape)}` : "nothing"}`);
+    weights.set(t.name, {
+      kind,
+      outFeatures: linear.outFeatures,
+      inFeatures: linear.inFeatures,
+      data: st.data,
+      scales: tensorAsF32(scale),
+      scaleAxis: groups === 1 ? "tensor" : linear.groupAxis,
+    });
+  }
+  let tokenizer: unknown;
+  try {
+    tokenizer = JSON.parse(await readFile(join(dir, "tokenizer.json"), "utf8"));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw new Error(`${join(dir, "tokenizer.json")}: ${(e as Error).message}`);
+  }
+  return { spec, weights, tokenizer };
+}

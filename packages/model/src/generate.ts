@@ -1,0 +1,72 @@
+/**
+ * Streaming generation: prefill the prompt, then decode one token at a time, yielding each as it is produced.
+ * Stops at `maxTokens`, at a stop token, when the KV cache is full, or when `signal` aborts (the iterator then
+ * ends quietly; the tokens produced so far were already yielded).
+ */
+import type { KvBits } from "@onebit/kv";
+import { type SamplingOptions, sampleToken, seededRandom, validateSampling } from "./sampling";
+import type { Transformer } from "./transformer";
+
+export interface GenerateOptions extends SamplingOptions {
+  maxTokens?: number;
+  seed?: number;
+  /** Token ids that end generation (the model's EOS by default); the stop token is not yielded. */
+  stopTokens?: number[];
+  signal?: AbortSignal;
+  kvBits?: KvBits;
+}
+
+export interface GeneratedToken {
+  id: number;
+  /** 0-based index among generated tokens. */
+  index: number;
+}
+
+export interface GenerationStats {
+  promptTokens: number;
+  generatedTokens: number;
+  prefillMs: number;
+  decodeMs: number;
+  stopReason: "max-tokens" | "stop-token" | "aborted" | "context-full";
+}
+
+export async function* generate(model: Transformer, prompt: number[], options: GenerateOptions = {}, stats?: GenerationStats): AsyncGenerator<GeneratedToken> {
+  validateSampling(options);
+  if (prompt.length === 0) throw new RangeError("generate prompt: expected at least one token (start with BOS)");
+  const maxTokens = options.maxTokens ?? 64;
+  if (!Number.isInteger(maxTokens) || maxTokens < 1) throw new RangeError(`maxTokens: expected a positive integer, got ${options.maxTokens}`);
+  const eos = model.spec.eos_token_id;
+  const stop = new Set(options.stopTokens ?? (Array.isArray(eos) ? eos : [eos]));
+  const random = seededRandom(options.seed ?? 0);
+  const cache = model.newCache({ maxTokens: Math.min(model.spec.max_position_embeddings, prompt.length + maxTokens), bits: options.kvBits });
+  const s: GenerationStats = stats ?? { promptTokens: 0, generatedTokens: 0, prefillMs: 0, decodeMs: 0, stopReason: "max-tokens" };
+  s.promptTokens = prompt.length;
+  s.stopReason = "max-tokens";
+  const seen = [...prompt];
+  let t0 = performance.now();
+  let logits = model.forward(prompt, cache);
+  s.prefillMs = performance.now() - t0;
+  for (let index = 0; index < maxTokens; index++) {
+    if (options.signal?.aborted) {
+      s.stopReason = "aborted";
+      return;
+    }
+    const id = sampleToken(logits, options, seen, random);
+    if (stop.has(id)) {
+      s.stopReason = "stop-token";
+      return;
+    }
+    seen.push(id);
+    s.generatedTokens = index + 1;
+    yield { id, index };
+    await new Promise((r) => setTimeout(r, 0)); // let the consumer print and abort between tokens
+    if (index + 1 === maxTokens) break;
+    if (cache.length >= cache.maxTokens) {
+      s.stopReason = "context-full";
+      return;
+    }
+    t0 = performance.now();
+    logits = model.forward([id], cache);
+    s.decodeMs += performance.now() - t0;
+  }
+}

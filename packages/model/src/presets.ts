@@ -1,0 +1,73 @@
+/**
+ * Model presets: the four variants the papers compare (BitNet, b1.58, a4.8, FP baseline) at two small sizes
+ * that train on a laptop, plus the shape of the public BitNet b1.58 2B4T (SPEC §3).
+ */
+import { VARIANTS, type Variant } from "@onebit/layers";
+import { type ModelSpec, parseModelSpec } from "./model-spec";
+
+export type PresetSize = "tiny" | "small";
+
+const SIZES: Record<PresetSize, Record<string, number>> = {
+  // ≈ 1M parameters with a 1024-token vocabulary (embeddings tied)
+  tiny: { vocab_size: 1024, hidden_size: 128, intermediate_size: 344, num_hidden_layers: 4, num_attention_heads: 4, num_key_value_heads: 2, max_position_embeddings: 512 },
+  // ≈ 10M parameters with a 4096-token vocabulary
+  small: { vocab_size: 4096, hidden_size: 320, intermediate_size: 864, num_hidden_layers: 8, num_attention_heads: 8, num_key_value_heads: 4, max_position_embeddings: 1024 },
+};
+
+export function preset(variant: Variant, size: PresetSize = "tiny", overrides: Record<string, unknown> = {}): ModelSpec {
+  if (!VARIANTS.includes(variant)) throw new RangeError(`preset variant: expected one of ${VARIANTS.join(", ")}, got ${JSON.stringify(variant)}`);
+  if (!(size in SIZES)) throw new RangeError(`preset size: expected one of ${Object.keys(SIZES).join(", ")}, got ${JSON.stringify(size)}`);
+  return parseModelSpec({
+    ...SIZES[size],
+    hidden_act: variant === "fp" ? "silu" : "relu2",
+    rms_norm_eps: 1e-5,
+    rope_theta: 10000,
+    tie_word_embeddings: true,
+    bos_token_id: 1,
+    eos_token_id: 2,
+    ...overrides,
+    onebit: { variant, groups: 1, sub_norm: variant !== "fp", norm: "rms", rope_style: "half", eps_mode: "clamp", ...((overrides.onebit as object) ?? {}) },
+  });
+}
+
+/** microsoft/bitnet-b1.58-2B-4T's config (SPEC §3), as a ModelSpec. */
+export function bitnet2B4TSpec(): ModelSpec {
+  return parseModelSpec({
+    model_type: "bitnet",
+    architectures: ["BitNetForCausalLM"],
+    vocab_size: 128256,
+    hidden_size: 2560,
+    intermediate_size: 6912,
+    num_hidden_layers: 30,
+    num_attention_heads: 20,
+    num_key_value_heads: 5,
+    head_dim: 128,
+    hidden_act: "relu2",
+    max_position_embeddings: 4096,
+    rms_norm_eps: 1e-5,
+    rope_theta: 500000,
+    tie_word_embeddings: true,
+    bos_token_id: 128000,
+    eos_token_id: 128001,
+    onebit: { variant: "b1.58", groups: 1, sub_norm: true, norm: "rms", rope_style: "half", eps_mode: "clamp" },
+  });
+}
+
+export const PRESET_NAMES = [...VARIANTS.flatMap((v) => (["tiny", "small"] as const).map((s) => `${v}-${s}`)), "bitnet-b1.58-2B-4T"];
+
+/** Look a preset up by name: "b1.58-tiny", "a4.8-small", "fp-tiny", "bitnet-b1.58-2B-4T", … */
+export function presetByName(name: string): ModelSpec {
+  if (name === "bitnet-b1.58-2B-4T") return bitnet2B4TSpec();
+  const m = /^(.+)-(tiny|small)$/.exec(name);
+  if (!m || !VARIANTS.includes(m[1] as Variant)) throw new RangeError(`unknown preset "${name}"; presets: ${PRESET_NAMES.join(", ")}`);
+  return preset(m[1] as Variant, m[2] as PresetSize);
+}
+
+/**
+ * Layer-swap pass (MLX `quantize`): turn an FP spec into a 1-bit one. `predicate` may keep some projections at
+ * full precision — it is recorded per projection in `onebit.fp_projections`.
+ */
+export function bitnetify(spec: ModelSpec, variant: Exclude<Variant, "fp"> = "b1.58", options: { subNorm?: boolean } = {}): ModelSpec {
+  if (!VARIANTS.includes(variant) || variant === ("fp" as Variant)) throw new RangeError(`bitnetify variant: expected a 1-bit variant (${VARIANTS.filter((v) => v !== "fp").join(", ")}), got ${JSON.stringify(variant)}`);
+  return parseModelSpec({ ...spec, onebit: { ...spec.onebit, variant, sub_norm: options.subNorm ?? true } });
+}

@@ -1,0 +1,61 @@
+/**
+ * Token sampling: greedy (temperature 0), temperature, top-k, top-p (nucleus) and a repetition penalty (CTRL:
+ * positive logits of already-seen tokens divided by the penalty, negative ones multiplied), with a seeded RNG so
+ * that a seed reproduces a generation exactly.
+ */
+export interface SamplingOptions {
+  temperature?: number;
+  topK?: number;
+  topP?: number;
+  repetitionPenalty?: number;
+}
+
+/** mulberry32: small, fast, seedable. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function validateSampling(o: SamplingOptions): void {
+  if (o.temperature !== undefined && !(o.temperature >= 0)) throw new RangeError(`temperature: expected a number ≥ 0, got ${o.temperature}`);
+  if (o.topK !== undefined && !(Number.isInteger(o.topK) && o.topK >= 0)) throw new RangeError(`topK: expected an integer ≥ 0 (0 = off), got ${o.topK}`);
+  if (o.topP !== undefined && !(o.topP > 0 && o.topP <= 1)) throw new RangeError(`topP: expected a number in (0, 1], got ${o.topP}`);
+  if (o.repetitionPenalty !== undefined && !(o.repetitionPenalty > 0)) throw new RangeError(`repetitionPenalty: expected a number > 0, got ${o.repetitionPenalty}`);
+}
+
+export function sampleToken(logits: Float32Array, options: SamplingOptions, seen: Iterable<number>, random: () => number): number {
+  const l = Float64Array.from(logits);
+  const penalty = options.repetitionPenalty ?? 1;
+  if (penalty !== 1) for (const id of new Set(seen)) l[id] = l[id]! > 0 ? l[id]! / penalty : l[id]! * penalty;
+  const temperature = options.temperature ?? 1;
+  if (temperature === 0) {
+    let best = 0;
+    for (let i = 1; i < l.length; i++) if (l[i]! > l[best]!) best = i;
+    return best;
+  }
+  let order = Array.from(l.keys()).sort((a, b) => l[b]! - l[a]! || a - b);
+  if (options.topK) order = order.slice(0, options.topK);
+  const max = l[order[0]!]!;
+  let probs = order.map((i) => Math.exp((l[i]! - max) / temperature));
+  let z = probs.reduce((a, b) => a + b, 0);
+  if (options.topP !== undefined && options.topP < 1) {
+    let cum = 0;
+    let keep = 0;
+    while (keep < probs.length && cum < options.topP * z) cum += probs[keep++]!;
+    order = order.slice(0, Math.max(1, keep));
+    probs = probs.slice(0, Math.max(1, keep));
+    z = probs.reduce((a, b) => a + b, 0);
+  }
+  let r = random() * z;
+  for (let j = 0; j < order.length; j++) {
+    r -= probs[j]!;
+    if (r <= 0) return order[j]!;
+  }
+  return order[order.length - 1]!;
+}

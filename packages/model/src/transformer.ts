@@ -1,0 +1,164 @@
+/**
+ * The LLaMA-alike decoder built from a ModelSpec (SPEC §3): embedding → N × [attn_norm → attention (q,k,v →
+ * RoPE → KV cache → attention → attn_sub_norm → o) + residual, ffn_norm → gate/up → ReLU² or SiLU → ffn_sub_norm
+ * → down + residual] → final norm → LM head (tied to the embedding by default). Embeddings and the LM head stay
+ * at full precision; every block projection is a BitLinear of the spec's variant.
+ */
+import type { Backend, PackedLinearWeight } from "@onebit/kernels";
+import { KvCache, type KvBits } from "@onebit/kv";
+import { type A48Stage, AttentionLayer, type BitLinearSpec, FeedForward, linearQuantFor, Norm, type NormSpec, type Projection } from "@onebit/layers";
+import type { ModelSpec } from "./model-spec";
+import { projectionName, projectionShape, tensorList } from "./tensor-names";
+
+export type ModelWeights = Map<string, Float32Array | PackedLinearWeight>;
+
+export interface TransformerOptions {
+  backend: Backend;
+  /** a4.8 training stage whose quantization to use (inference of a finished model: 2). */
+  stage?: A48Stage;
+  /** 4-bit queries (a4.8 low-bit attention). */
+  queryBits?: 4;
+}
+
+export function bitLinearSpecFor(spec: ModelSpec, p: Projection, stage: A48Stage = 2): BitLinearSpec {
+  const [out, inF] = projectionShape(spec, p);
+  return {
+    inFeatures: inF,
+    outFeatures: out,
+    quant: linearQuantFor(spec.onebit.variant, p, stage),
+    groups: spec.onebit.groups,
+    groupAxis: p === "o" || p === "down" ? "in" : "out",
+    epsMode: spec.onebit.eps_mode,
+  };
+}
+
+interface Block {
+  attnNorm: Norm;
+  attention: AttentionLayer;
+  ffnNorm: Norm;
+  ffn: FeedForward;
+}
+
+export class Transformer {
+  readonly blocks: Block[] = [];
+  readonly embed: Float32Array;
+  readonly lmHead: Float32Array;
+  readonly finalNorm: Norm;
+  readonly backend: Backend;
+
+  constructor(
+    readonly spec: ModelSpec,
+    weights: ModelWeights,
+    readonly options: TransformerOptions,
+  ) {
+    this.backend = options.backend;
+    const get = (name: string): Float32Array | PackedLinearWeight => {
+      const w = weights.get(name);
+      if (!w) throw new RangeError(`model weights: tensor "${name}" is missing`);
+      return w;
+    };
+    const getF32 = (name: string, length: number): Float32Array => {
+      const w = get(name);
+      if (!(w instanceof Float32Array)) throw new RangeError(`model weights: tensor "${name}" must be float32`);
+      if (w.length !== length) throw new RangeError(`model weights: tensor "${name}" has ${w.length} values, expected ${length}`);
+      return w;
+    };
+    for (const t of tensorList(spec)) get(t.name); // every tensor present, before building anything
+    const h = spec.hidden_size;
+    const norm = (features: number): NormSpec => ({ kind: spec.onebit.norm, features, eps: spec.rms_norm_eps });
+    this.embed = getF32("model.embed_tokens.weight", spec.vocab_size * h);
+    this.lmHead = spec.tie_word_embeddings ? this.embed : getF32("lm_head.weight", spec.vocab_size * h);
+    this.finalNorm = new Norm(norm(h), getF32("model.norm.weight", h));
+    const stage = options.stage ?? 2;
+    const attnWidth = spec.num_attention_heads * spec.head_dim;
+    for (let l = 0; l < spec.num_hidden_layers; l++) {
+      const proj = (p: Projection) => get(projectionName(l, p));
+      const attention = new AttentionLayer(
+        {
+          hidden: h,
+          heads: spec.num_attention_heads,
+          kvHeads: spec.num_key_value_heads,
+          headDim: spec.head_dim,
+          ropeTheta: spec.rope_theta,
+          ropeStyle: spec.onebit.rope_style,
+          q: bitLinearSpecFor(spec, "q", stage),
+          k: bitLinearSpecFor(spec, "k", stage),
+          v: bitLinearSpecFor(spec, "v", stage),
+          o: bitLinearSpecFor(spec, "o", stage),
+          subNorm: spec.onebit.sub_norm ? norm(attnWidth) : null,
+          queryBits: options.queryBits,
+        },
+        {
+          q: proj("q"),
+          k: proj("k"),
+          v: proj("v"),
+          o: proj("o"),
+          subNorm: spec.onebit.sub_norm ? getF32(`model.layers.${l}.self_attn.attn_sub_norm.weight`, attnWidth) : undefined,
+        },
+        this.backend,
+      );
+      const ffn = new FeedForward(
+        {
+          hidden: h,
+          intermediate: spec.intermediate_size,
+          activation: spec.hidden_act,
+          gate: bitLinearSpecFor(spec, "gate", stage),
+          up: bitLinearSpecFor(spec, "up", stage),
+          down: bitLinearSpecFor(spec, "down", stage),
+          subNorm: spec.onebit.sub_norm ? norm(spec.intermediate_size) : null,
+        },
+        {
+          gate: proj("gate"),
+          up: proj("up"),
+          down: proj("down"),
+          subNorm: spec.onebit.sub_norm ? getF32(`model.layers.${l}.mlp.ffn_sub_norm.weight`, spec.intermediate_size) : undefined,
+        },
+        this.backend,
+      );
+      this.blocks.push({
+        attnNorm: new Norm(norm(h), getF32(`model.layers.${l}.input_layernorm.weight`, h)),
+        attention,
+        ffnNorm: new Norm(norm(h), getF32(`model.layers.${l}.post_attention_layernorm.weight`, h)),
+        ffn,
+      });
+    }
+  }
+
+  newCache(options: { maxTokens?: number; bits?: KvBits; bosFourBit?: boolean } = {}): KvCache {
+    return new KvCache({
+      layers: this.spec.num_hidden_layers,
+      kvHeads: this.spec.num_key_value_heads,
+      headDim: this.spec.head_dim,
+      maxTokens: options.maxTokens ?? this.spec.max_position_embeddings,
+      bits: options.bits ?? 32,
+      bosFourBit: options.bosFourBit,
+    });
+  }
+
+  /**
+   * Run `ids` at the cache's next positions; returns logits [tokens, vocab] (allLogits) or the last token's [vocab].
+   */
+  forward(ids: ArrayLike<number>, cache: KvCache, options: { allLogits?: boolean } = {}): Float32Array {
+    const tokens = ids.length;
+    if (tokens === 0) throw new RangeError("forward ids: expected at least one token");
+    const { hidden_size: h, vocab_size: vocab } = this.spec;
+    cache.reserve(tokens);
+    const start = cache.length;
+    let x = new Float32Array(tokens * h); // [tokens, hidden]
+    for (let t = 0; t < tokens; t++) {
+      const id = ids[t]!;
+      if (!Number.isInteger(id) || id < 0 || id >= vocab) throw new RangeError(`forward ids[${t}]: ${id} is not a token id in [0, ${vocab})`);
+      x.set(this.embed.subarray(id * h, (id + 1) * h), t * h);
+    }
+    this.blocks.forEach((b, l) => {
+      const a = b.attention.forward(b.attnNorm.forward(x, tokens), tokens, cache, l, start);
+      for (let i = 0; i < x.length; i++) x[i] = x[i]! + a[i]!;
+      const f = b.ffn.forward(b.ffnNorm.forward(x, tokens), tokens);
+      for (let i = 0; i < x.length; i++) x[i] = x[i]! + f[i]!;
+    });
+    cache.length = start + tokens;
+    if (!options.allLogits) x = x.subarray((tokens - 1) * h);
+    const rows = options.allLogits ? tokens : 1;
+    return this.backend.matmulF32(this.finalNorm.forward(x, rows), rows, this.lmHead, vocab, h); // [rows, vocab]
+  }
+}
