@@ -1,0 +1,92 @@
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createBackend } from "@onebit/kernels";
+import type { Variant } from "@onebit/layers";
+import { BpeTokenizer, loadCheckpoint, preset, Transformer } from "@onebit/model";
+import { describe, expect, it } from "vitest";
+import { tf } from "./tf-backend";
+import { TrainableModel } from "./trainable-model";
+import { train } from "./trainer";
+
+/** A small synthetic corpus with learnable structure (counting sentences), one document per paragraph. */
+function corpusFile(): string {
+  const dir = mkdtempSync(join(tmpdir(), "onebit-train-"));
+  const words = ["one", "two", "three", "four", "five", "six", "seven", "eight"];
+  const docs: string[] = [];
+  for (let d = 0; d < 60; d++) {
+    const lines: string[] = [];
+    for (let s = 0; s < 6; s++) {
+      const a = (d + s) % 8;
+      lines.push(`the ${words[a]} cats saw ${words[(a + 1) % 8]} dogs and ${words[(a + 2) % 8]} birds.`);
+    }
+    docs.push(lines.join(" "));
+  }
+  const file = join(dir, "counting.txt");
+  writeFileSync(file, docs.join("\n\n"));
+  return file;
+}
+
+const DATA = corpusFile();
+const small = (variant: Variant, onebit: Record<string, unknown> = {}) =>
+  preset(variant, "tiny", { vocab_size: 300, hidden_size: 32, intermediate_size: 64, num_hidden_layers: 2, num_attention_heads: 2, num_key_value_heads: 1, onebit });
+const base = { data: DATA, batchSize: 4, seqLen: 16, backend: "cpu" as const, lr: 1e-2, evalBatches: 2 };
+
+describe("train", () => {
+  it("lowers the loss of a b1.58 model on real text and writes a JSONL metrics log", async () => {
+    const metricsFile = join(mkdtempSync(join(tmpdir(), "onebit-metrics-")), "metrics.jsonl");
+    const r = await train({ ...base, spec: small("b1.58"), steps: 40, metricsFile });
+    const first = r.history.slice(0, 5).reduce((s, h) => s + h.loss, 0) / 5;
+    const last = r.history.slice(-5).reduce((s, h) => s + h.loss, 0) / 5;
+    expect(last).toBeLessThan(first - 1);
+    expect(r.validationPerplexity).toBeLessThan(Math.exp(first));
+    const lines = readFileSync(metricsFile, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    expect(lines).toHaveLength(40);
+    expect(lines[39]).toMatchObject({ step: 40, stage: 1 });
+    expect(lines[39].tokensPerSecond).toBeGreaterThan(0);
+  }, 120_000);
+
+  it("resuming from a checkpoint reproduces the uninterrupted loss curve exactly", async () => {
+    const spec = small("a4.8");
+    const options = { ...base, spec, steps: 8, stage2Fraction: 0.25, seed: 3 };
+    const whole = await train(options);
+    const dir = mkdtempSync(join(tmpdir(), "onebit-ckpt-"));
+    const ac = new AbortController();
+    const first = await train({ ...options, checkpointDir: dir, signal: ac.signal, onProgress: (p) => p.step === 5 && ac.abort() });
+    expect(first.stoppedEarly).toBe(true);
+    expect(first.steps).toBe(5);
+    const resumed = await train({ ...options, checkpointDir: dir, resume: true });
+    expect(resumed.history.map((h) => h.loss)).toEqual(whole.history.map((h) => h.loss));
+    expect(resumed.validationLoss).toBe(whole.validationLoss);
+  }, 120_000);
+
+  for (const variant of ["b1.58", "bitnet", "a4.8", "fp"] as const) {
+    it(`exports a ${variant} checkpoint whose @onebit/model logits equal the trainable model's eval logits`, async () => {
+      const spec = small(variant);
+      const exportDir = mkdtempSync(join(tmpdir(), "onebit-export-"));
+      const r = await train({ ...base, spec, steps: 6, exportDir, stage2Fraction: 0.5 });
+      const ckpt = await loadCheckpoint(exportDir);
+      const tokenizer = BpeTokenizer.fromJSON(ckpt.tokenizer, "tokenizer.json");
+      const ids = tokenizer.encode("the three cats saw four dogs and five birds.", { bos: true });
+      const engine = new Transformer(ckpt.spec, ckpt.weights, { backend: await createBackend("js") });
+      const expected = engine.forward(ids, engine.newCache({ maxTokens: ids.length }), { allLogits: true });
+      const trainable = new TrainableModel(spec, r.weights);
+      trainable.stage = 2;
+      const got = tf.tidy(() => trainable.forward(tf.tensor2d(ids, [1, ids.length], "int32")).dataSync() as Float32Array);
+      trainable.dispose();
+      expect(got.length).toBe(expected.length);
+      let maxDiff = 0;
+      let maxAbs = 0;
+      for (let i = 0; i < got.length; i++) {
+        maxDiff = Math.max(maxDiff, Math.abs(got[i]! - expected[i]!));
+        maxAbs = Math.max(maxAbs, Math.abs(expected[i]!));
+      }
+      expect(maxDiff).toBeLessThan(1e-4 * Math.max(1, maxAbs));
+    }, 120_000);
+  }
+
+  it("refuses bad options with the option named", async () => {
+    await expect(train({ ...base, spec: small("b1.58"), steps: 0 })).rejects.toThrow(/steps: expected a positive integer/);
+    await expect(train({ ...base, spec: small("b1.58"), steps: 1, data: "/no/such/file.txt" })).rejects.toThrow(/no\/such\/file\.txt/);
+  });
+});
