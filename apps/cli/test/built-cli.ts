@@ -28,7 +28,7 @@ export interface RunResult {
 
 export function runCli(
   args: string[],
-  options: { cwd?: string; env?: Record<string, string>; input?: string; timeoutMs?: number; onStdout?: (chunk: string, child: ReturnType<typeof spawn>) => void } = {},
+  options: { cwd?: string; env?: Record<string, string>; input?: string; timeoutMs?: number; onStdout?: (chunk: string, child: ReturnType<typeof spawn>) => void; onStderr?: (chunk: string, child: ReturnType<typeof spawn>) => void } = {},
 ): Promise<RunResult> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, [binPath, ...args], {
@@ -45,6 +45,7 @@ export function runCli(
     });
     child.stderr.on("data", (d: Buffer) => {
       stderr += d.toString();
+      options.onStderr?.(d.toString(), child);
     });
     child.on("error", reject);
     child.on("close", (code, signal) => {

@@ -77,6 +77,8 @@ export function quantizeBitLinearWeight(spec: BitLinearSpec, latent: Float32Arra
 export class BitLinear {
   readonly weightBytes: number;
   readonly sparsity: SparsityCounter = { inputs: 0, zeros: 0 };
+  /** Called with every float input [tokens, in] before quantization (for activation histograms); unset by default. */
+  inputTap?: (x: Float32Array, tokens: number) => void;
   private readonly prepared?: PreparedWeight;
   private readonly floatWeight?: Float32Array;
 
@@ -134,6 +136,7 @@ export class BitLinear {
   forward(x: Float32Array, tokens: number, rowMask?: Uint8Array): Float32Array {
     const { inFeatures: inF, outFeatures: out } = this.spec;
     if (x.length !== tokens * inF) throw new RangeError(`bitLinear input: has ${x.length} values, expected tokens·in = ${tokens}·${inF}`);
+    this.inputTap?.(x, tokens);
     if (this.floatWeight) {
       let zeros = 0;
       for (let i = 0; i < x.length; i++) if (x[i] === 0) zeros++;

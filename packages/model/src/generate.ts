@@ -39,9 +39,7 @@ export async function* generate(model: Transformer, prompt: number[], options: G
   const stop = new Set(options.stopTokens ?? (Array.isArray(eos) ? eos : [eos]));
   const random = seededRandom(options.seed ?? 0);
   const cache = model.newCache({ maxTokens: Math.min(model.spec.max_position_embeddings, prompt.length + maxTokens), bits: options.kvBits });
-  const s: GenerationStats = stats ?? { promptTokens: 0, generatedTokens: 0, prefillMs: 0, decodeMs: 0, stopReason: "max-tokens" };
-  s.promptTokens = prompt.length;
-  s.stopReason = "max-tokens";
+  const s: GenerationStats = Object.assign(stats ?? ({} as GenerationStats), { promptTokens: prompt.length, generatedTokens: 0, prefillMs: 0, decodeMs: 0, stopReason: "max-tokens" });
   const seen = [...prompt];
   let t0 = performance.now();
   let logits = model.forward(prompt, cache);

@@ -10,3 +10,6 @@ export { encodeSafetensors, decodeSafetensors, readSafetensors, writeSafetensors
 export { saveCheckpoint, loadCheckpoint, type Checkpoint } from "./checkpoint";
 export { estimateEnergy, ENERGY_PJ, type EnergyEstimate, type ProcessNode } from "./energy";
 export { runtimeReport, type RuntimeReport } from "./runtime-report";
+export { randomPackedWeights } from "./random-weights";
+export { benchmarkModel, type ModelBenchmark } from "./model-benchmark";
+export { perplexity, type PerplexityResult } from "./perplexity";

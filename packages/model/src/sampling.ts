@@ -8,6 +8,8 @@ export interface SamplingOptions {
   topK?: number;
   topP?: number;
   repetitionPenalty?: number;
+  /** Sample only ids below this (a tokenizer with fewer tokens than the model's vocabulary); default: all. */
+  vocabLimit?: number;
 }
 
 /** mulberry32: small, fast, seedable. */
@@ -27,10 +29,11 @@ export function validateSampling(o: SamplingOptions): void {
   if (o.topK !== undefined && !(Number.isInteger(o.topK) && o.topK >= 0)) throw new RangeError(`topK: expected an integer ≥ 0 (0 = off), got ${o.topK}`);
   if (o.topP !== undefined && !(o.topP > 0 && o.topP <= 1)) throw new RangeError(`topP: expected a number in (0, 1], got ${o.topP}`);
   if (o.repetitionPenalty !== undefined && !(o.repetitionPenalty > 0)) throw new RangeError(`repetitionPenalty: expected a number > 0, got ${o.repetitionPenalty}`);
+  if (o.vocabLimit !== undefined && !(Number.isInteger(o.vocabLimit) && o.vocabLimit >= 1)) throw new RangeError(`vocabLimit: expected a positive integer, got ${o.vocabLimit}`);
 }
 
 export function sampleToken(logits: Float32Array, options: SamplingOptions, seen: Iterable<number>, random: () => number): number {
-  const l = Float64Array.from(logits);
+  const l = Float64Array.from(options.vocabLimit !== undefined && options.vocabLimit < logits.length ? logits.subarray(0, options.vocabLimit) : logits);
   const penalty = options.repetitionPenalty ?? 1;
   if (penalty !== 1) for (const id of new Set(seen)) l[id] = l[id]! > 0 ? l[id]! / penalty : l[id]! * penalty;
   const temperature = options.temperature ?? 1;

@@ -1,5 +1,13 @@
+import { benchCommand } from "./bench";
+import { chatCommand } from "./chat";
 import type { CommandDef } from "./command";
+import { demoCommand } from "./demo";
+import { energyCommand } from "./energy";
+import { evalCommand } from "./eval";
 import { formatsCommand } from "./formats";
+import { generateCommand } from "./generate";
+import { inspectCommand } from "./inspect";
+import { trainCommand } from "./train";
 
 /** Every `onebit` subcommand, in the order `onebit --help` lists them. */
-export const commands: CommandDef[] = [formatsCommand];
+export const commands: CommandDef[] = [demoCommand, trainCommand, evalCommand, generateCommand, chatCommand, inspectCommand, benchCommand, energyCommand, formatsCommand];

@@ -28,8 +28,11 @@ describe("ProgressBar", () => {
     b.update(2); // throttled
     t = 20_000;
     b.update(3);
-    b.update(4); // the last one always prints
+    b.update(4); // left to finish()
+    expect(plain.out.length).toBe(2);
+    b.finish();
     expect(plain.out.length).toBe(3);
+    expect(plain.out[2]).toMatch(/4\/4 100%/);
     expect(plain.out.every((s) => s.endsWith("\n"))).toBe(true);
   });
   it("rejects a non-positive total", () => {

@@ -69,14 +69,16 @@ export class ProgressBar {
   update(done: number, fields: Record<string, string> = {}): void {
     if (this.finished) return;
     const line = this.render(done, fields);
-    this.lastLine = line;
     if (this.stream.isTTY) {
       this.stream.write(`\r\x1b[2K${line}`);
+      this.lastLine = line;
     } else {
+      // plain output: throttled; the final line is left to finish()
       const t = this.now() / 1000;
-      if (t - this.lastPlain >= this.plainEverySec || done >= this.total) {
+      if (t - this.lastPlain >= this.plainEverySec && done < this.total) {
         this.lastPlain = t;
         this.stream.write(`${line}\n`);
+        this.lastLine = line;
       }
     }
   }

@@ -1,0 +1,95 @@
+import type { PackedLinearWeight, QuantizedActivations } from "@onebit/kernels";
+import { CliError } from "../util/cli-error";
+import { buildTransformer, loadModelSource, openBackend } from "../util/load-model";
+import type { CommandDef } from "./command";
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+function parseList(flag: string, raw: string): number[] {
+  const xs = raw.split(",").map((s) => Number(s.trim()));
+  if (xs.some((x) => !Number.isInteger(x) || x < 1)) throw new CliError(`${flag}: expected a comma-separated list of positive integers, got "${raw}"`);
+  return xs;
+}
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padStart(widths[i]!)).join("  ");
+  return [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n");
+}
+
+/**
+ * `onebit bench`: the kernel benchmark (ternary BitLinear, js reference as the in-process baseline, wasm at each
+ * thread count) and the model benchmark (prefill/decode tokens/s of a preset with random weights or a checkpoint).
+ * The full comparison against tfjs-wasm f32 is `pnpm bench:kernels` in a source checkout.
+ */
+export const benchCommand: CommandDef = {
+  name: "bench",
+  description: "kernel and model benchmarks (µs/op, GB/s, GFLOP/s, tokens/s) on this machine",
+  options: [
+    { key: "shape", kind: "string", arg: "<out>x<in>", default: "2560x6912", description: "kernel weight shape" },
+    { key: "tokens", kind: "string", arg: "<list>", default: "1,32", description: "kernel token counts" },
+    { key: "threads", kind: "string", arg: "<list>", default: "1,2", description: "wasm thread counts" },
+    { key: "repeats", kind: "int", min: 1, arg: "<n>", default: 15, description: "timed repeats (median reported)" },
+    { key: "model", kind: "string", arg: "<model>", default: "b1.58-small", description: "model for the model benchmark (preset or checkpoint dir)" },
+    { key: "promptTokens", kind: "int", min: 1, arg: "<n>", default: 64, description: "prefill prompt length" },
+    { key: "decodeTokens", kind: "int", min: 1, arg: "<n>", default: 16, description: "decode steps" },
+    { key: "only", kind: "choice", choices: ["kernels", "model", "all"], default: "all", arg: "<which>", description: "which benchmarks to run" },
+  ],
+  async run({ options }) {
+    const out = (s: string) => process.stdout.write(s);
+    const only = options.only as string;
+    const threadCounts = parseList("--threads", options.threads as string);
+    const repeats = options.repeats as number;
+    if (only !== "model") {
+      const m = /^(\d+)x(\d+)$/.exec(options.shape as string);
+      if (!m) throw new CliError(`--shape: expected <out>x<in> such as 2560x6912, got "${options.shape}"`);
+      const [outF, inF] = [Number(m[1]), Number(m[2])];
+      const { packTernaryT2 } = await import("@onebit/quant");
+      const codes = Int8Array.from({ length: outF * inF }, (_, i) => (((i * 2654435761) >>> 0) % 3) - 1);
+      const weight: PackedLinearWeight = { kind: "ternary", outFeatures: outF, inFeatures: inF, data: packTernaryT2(codes, outF, inF), scales: Float32Array.of(0.02), scaleAxis: "tensor" };
+      const rows: string[][] = [];
+      for (const tokens of parseList("--tokens", options.tokens as string)) {
+        const acts: QuantizedActivations = { tokens, features: inF, codes: Int8Array.from({ length: tokens * inF }, (_, i) => ((i * 2246822519) >>> 24) - 128), scales: new Float32Array(tokens).fill(0.01), groups: 1, bits: 8 };
+        let baseUs = 0;
+        for (const [name, threads] of [["js", 1], ...threadCounts.map((t) => ["wasm", t] as const)] as Array<[string, number]>) {
+          const backend = await openBackend(name, name === "wasm" ? threads : undefined);
+          const prepared = backend.prepareWeight(weight);
+          backend.bitLinear(prepared, acts);
+          const times: number[] = [];
+          for (let r = 0; r < (name === "js" ? Math.min(3, repeats) : repeats); r++) {
+            const t0 = performance.now();
+            backend.bitLinear(prepared, acts);
+            times.push((performance.now() - t0) * 1000);
+          }
+          backend.dispose();
+          const us = median(times);
+          if (name === "js") baseUs = us;
+          rows.push([`${outF}×${inF}`, String(tokens), name, String(name === "js" ? 1 : threads), us.toFixed(0), (prepared.bytes / (us * 1e3)).toFixed(2), ((2 * outF * inF * tokens) / (us * 1e3)).toFixed(1), `${(baseUs / us).toFixed(1)}×`]);
+        }
+      }
+      out(`kernels: ternary BitLinear (onebit-t2 weights × int8 activations), median of ${repeats}; baseline = js reference\n${table(["shape", "N", "backend", "threads", "µs/op", "weight GB/s", "GFLOP/s-eq", "× js"], rows)}\n\n`);
+    }
+    if (only !== "kernels") {
+      const { benchmarkModel, parameterCounts } = await import("@onebit/model");
+      const src = await loadModelSource(options.model as string);
+      const rows: string[][] = [];
+      let base = 0;
+      for (const threads of threadCounts) {
+        const backend = await openBackend("wasm", threads);
+        try {
+          const model = await buildTransformer(src, backend);
+          benchmarkModel(model, { promptTokens: 4, decodeTokens: 2 });
+          const r = benchmarkModel(model, { promptTokens: options.promptTokens as number, decodeTokens: options.decodeTokens as number });
+          if (!base) base = r.decodeTokensPerSecond;
+          rows.push([String(threads), r.prefillTokensPerSecond.toFixed(1), r.decodeMsMedian.toFixed(2), r.decodeTokensPerSecond.toFixed(1), `${(r.decodeTokensPerSecond / base).toFixed(2)}×`, (r.residentBytes / 2 ** 20).toFixed(0)]);
+        } finally {
+          backend.dispose();
+        }
+      }
+      out(`model: ${src.source} (${(parameterCounts(src.spec).total / 1e6).toFixed(1)}M parameters, ${src.spec.onebit.variant}), prompt ${options.promptTokens}, ${options.decodeTokens} decode steps\n${table(["threads", "prefill tok/s", "decode ms/tok", "decode tok/s", "vs first", "RSS MB"], rows)}\n`);
+    }
+  },
+};

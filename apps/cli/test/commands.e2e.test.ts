@@ -1,0 +1,146 @@
+/**
+ * The built `onebit` binary on tiny settings: a 2-layer, 32-wide model trained for a few steps on a small
+ * synthetic text, then every command that reads a checkpoint. Checks exit codes, output and files.
+ */
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { ensureBuilt, runCli } from "./built-cli";
+
+const dir = mkdtempSync(join(tmpdir(), "onebit-e2e-"));
+const data = join(dir, "counting.txt");
+const specFile = join(dir, "spec.json");
+const model = join(dir, "model");
+
+beforeAll(async () => {
+  ensureBuilt();
+  const words = ["one", "two", "three", "four", "five", "six", "seven", "eight"];
+  const docs = Array.from({ length: 60 }, (_, d) =>
+    Array.from({ length: 6 }, (_, s) => `the ${words[(d + s) % 8]} cats saw ${words[(d + s + 1) % 8]} dogs and ${words[(d + s + 2) % 8]} birds.`).join(" "),
+  );
+  writeFileSync(data, docs.join("\n\n"));
+  writeFileSync(
+    specFile,
+    JSON.stringify({ vocab_size: 300, hidden_size: 32, intermediate_size: 64, num_hidden_layers: 2, num_attention_heads: 2, num_key_value_heads: 1, max_position_embeddings: 128, hidden_act: "relu2", onebit: { variant: "b1.58" } }),
+  );
+  const r = await runCli(["train", "--spec", specFile, "--data", data, "--steps", "12", "--batch-size", "4", "--seq-len", "16", "--out", model, "--metrics", join(dir, "m.jsonl"), "--checkpoint-every", "5"]);
+  if (r.code !== 0) throw new Error(`training the e2e model failed (${r.code}): ${r.stderr}`);
+}, 600_000);
+
+describe("onebit commands (built binary)", () => {
+  it("train: writes the model checkpoint, the training state and a metrics line per step", () => {
+    for (const f of ["config.json", "model.safetensors", "tokenizer.json", "train-state/state.json", "train-state/state.safetensors"]) expect(existsSync(join(model, f)), f).toBe(true);
+    const lines = readFileSync(join(dir, "m.jsonl"), "utf8").trim().split("\n");
+    expect(lines).toHaveLength(12);
+    expect(JSON.parse(lines[11]!)).toMatchObject({ step: 12 });
+  });
+
+  it("train: Ctrl-C stops after writing a checkpoint (exit 130), and --resume finishes the run", async () => {
+    const out = join(dir, "interrupted");
+    const args = ["train", "--spec", specFile, "--data", data, "--steps", "400", "--batch-size", "4", "--seq-len", "16", "--out", out, "--backend", "cpu"];
+    let sent = false;
+    const r = await runCli(args, {
+      onStderr: (chunk, child) => {
+        if (!sent && /train \[/.test(chunk)) {
+          sent = true;
+          child.kill("SIGINT");
+        }
+      },
+    });
+    expect(r.code).toBe(130);
+    expect(r.stderr).toMatch(/training stopped at step \d+\/400; checkpoint in .*train-state/);
+    const state = JSON.parse(readFileSync(join(out, "train-state", "state.json"), "utf8"));
+    expect(state.step).toBeGreaterThan(0);
+    expect(state.step).toBeLessThan(400);
+    const resumed = await runCli([...args.map((a) => (a === "400" ? String(state.step + 2) : a)), "--resume"]);
+    expect(resumed.code).toBe(0);
+    expect(resumed.stderr).toMatch(new RegExp(`resumed from .* at step ${state.step}`));
+  }, 120_000);
+
+  it("generate: streams a continuation of the prompt and reports speed", async () => {
+    const r = await runCli(["generate", model, "--prompt", "the three cats", "--max-tokens", "12", "--seed", "7"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout.startsWith("the three cats")).toBe(true);
+    expect(r.stdout.length).toBeGreaterThan("the three cats".length);
+    expect(r.stderr).toMatch(/prompt tokens at \d+ tok\/s · \d+ generated at \d+ tok\/s/);
+    const again = await runCli(["generate", model, "--prompt", "the three cats", "--max-tokens", "12", "--seed", "7", "--backend", "js"]);
+    expect(again.stdout).toBe(r.stdout); // same seed, same text, on either backend
+  });
+
+  it("eval: prints the validation perplexity", async () => {
+    const r = await runCli(["eval", model, "--data", data, "--seq-len", "16", "--sequences", "4"]);
+    expect(r.code).toBe(0);
+    const ppl = Number(/perplexity ([\d.]+)/.exec(r.stdout)?.[1]);
+    expect(ppl).toBeGreaterThan(1);
+    expect(ppl).toBeLessThan(300);
+  });
+
+  it("chat: answers each line from stdin until /exit", async () => {
+    const r = await runCli(["chat", model, "--max-tokens", "6"], { input: "the two cats saw\n/reset\nfive dogs\n/exit\n" });
+    expect(r.code).toBe(0);
+    expect(r.stdout.match(/model> /g)).toHaveLength(2);
+    expect(r.stdout).toContain("(transcript cleared)");
+  });
+
+  it("inspect: spec, bytes per component, sparsity and histograms (terminal, SVG, PNG)", async () => {
+    const svg = join(dir, "h.svg");
+    const png = join(dir, "h.png");
+    const r = await runCli(["inspect", model, "--svg", svg, "--png", png]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/variant b1\.58/);
+    expect(r.stdout).toMatch(/^total\s+28,384\s/m);
+    expect(r.stdout).toMatch(/^down\s+\d+\.\d %/m);
+    expect(r.stdout).toMatch(/layer 0 q_proj input/);
+    expect(readFileSync(svg, "utf8")).toMatch(/^<svg/);
+    expect([...readFileSync(png).subarray(0, 4)]).toEqual([0x89, 0x50, 0x4e, 0x47]);
+  });
+
+  it("energy: the SPEC §6 saving against fp16 (0.5 pJ vs 0.007 pJ per MAC at 7 nm)", async () => {
+    const r = await runCli(["energy", "bitnet-b1.58-2B-4T"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^7nm .* 71\.4×$/m);
+    expect(r.stdout).toMatch(/^45nm .* 50\.0×$/m);
+  });
+
+  it("bench: kernel and model tables", async () => {
+    const r = await runCli(["bench", "--shape", "64x256", "--tokens", "1", "--threads", "1", "--repeats", "3", "--model", model, "--prompt-tokens", "4", "--decode-tokens", "2"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/64×256\s+1\s+wasm\s+1/);
+    expect(r.stdout).toMatch(/decode tok\/s/);
+  });
+
+  it("demo: trains the 1-bit model, trains (then caches) the fp baseline, generates and reports", async () => {
+    const cache = join(dir, "cache");
+    const args = ["demo", "--data", data, "--steps", "2", "--batch-size", "2", "--seq-len", "16", "--max-tokens", "8", "--out", join(dir, "demo"), "--cache-dir", cache, "--prompt", "the cats"];
+    const first = await runCli(args, { timeoutMs: 300_000 });
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(/b1\.58-tiny\s+[\d.]+/);
+    expect(first.stdout).toMatch(/fp-tiny \(fp16\)\s+[\d.]+/);
+    expect(first.stdout).toMatch(/perplexity ratio b1\.58 \/ fp: [\d.]+/);
+    expect(first.stdout).toMatch(/speed: .* tok\/s/);
+    expect(first.stdout).toMatch(/sparsity: .*down [\d.]+ %/);
+    const second = await runCli(args, { timeoutMs: 300_000 });
+    expect(second.code).toBe(0);
+    expect(second.stdout).toMatch(/fp baseline: cached/);
+    expect(second.stdout).toMatch(/tokenizer: .*cached/);
+  }, 600_000);
+
+  it("bad input: one-line errors and non-zero exit codes", async () => {
+    const missing = await runCli(["generate", join(dir, "no-such-model")]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr.trim().split("\n")).toHaveLength(1);
+    expect(missing.stderr).toMatch(/no such checkpoint directory, and not a preset/);
+    const badSpec = join(dir, "bad-spec.json");
+    writeFileSync(badSpec, JSON.stringify({ vocab_size: -3 }));
+    const spec = await runCli(["train", "--spec", badSpec, "--steps", "1"]);
+    expect(spec.code).toBe(1);
+    expect(spec.stderr).toMatch(/--spec .*bad-spec\.json: ModelSpec\.hidden_size: expected a positive integer/);
+    const backend = await runCli(["generate", model, "--backend", "cuda"]);
+    expect(backend.code).toBe(2);
+    expect(backend.stderr).toMatch(/cuda/);
+    const noTok = await runCli(["generate", "b1.58-tiny"]);
+    expect(noTok.code).toBe(1);
+    expect(noTok.stderr).toMatch(/no tokenizer/);
+  });
+});
