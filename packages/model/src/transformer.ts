@@ -85,7 +85,7 @@ export class Transformer {
           k: bitLinearSpecFor(spec, "k", stage),
           v: bitLinearSpecFor(spec, "v", stage),
           o: bitLinearSpecFor(spec, "o", stage),
-          subNorm: spec.onebit.sub_norm ? norm(attnWidth) : null,
+          subNorm: spec.onebit.sub_norm ? { ...norm(attnWidth), groups: spec.onebit.groups } : null,
           queryBits: options.queryBits,
         },
         {
@@ -105,7 +105,7 @@ export class Transformer {
           gate: bitLinearSpecFor(spec, "gate", stage),
           up: bitLinearSpecFor(spec, "up", stage),
           down: bitLinearSpecFor(spec, "down", stage),
-          subNorm: spec.onebit.sub_norm ? norm(spec.intermediate_size) : null,
+          subNorm: spec.onebit.sub_norm ? { ...norm(spec.intermediate_size), groups: spec.onebit.groups } : null,
         },
         {
           gate: proj("gate"),

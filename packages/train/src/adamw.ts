@@ -29,10 +29,24 @@ export class AdamW {
   }
 
   /** Apply one update; returns the gradient norm before clipping. */
-  apply(variables: Map<string, tf.Variable>, grads: Record<string, tf.Tensor>, lr: number, weightDecay: number): number {
+  /**
+   * `globalSquaredNorm` (tensor-parallel shards): turns this shard's squared gradient norms, split into sharded
+   * and replicated parameters, into the whole model's squared norm (the peers' sharded parts added, replicated
+   * parts counted once), so every shard clips by the same factor.
+   */
+  apply(
+    variables: Map<string, tf.Variable>,
+    grads: Record<string, tf.Tensor>,
+    lr: number,
+    weightDecay: number,
+    globalSquaredNorm?: { isSharded(name: string): boolean; reduce(sharded: number, replicated: number): number },
+  ): number {
     this.step++;
     const names = Object.keys(grads);
-    const norm = tf.tidy(() => Math.sqrt(tf.addN(names.map((n) => grads[n]!.square().sum())).dataSync()[0]!));
+    const sq = (ns: string[]) => (ns.length === 0 ? 0 : tf.tidy(() => tf.addN(ns.map((n) => grads[n]!.square().sum())).dataSync()[0]!));
+    const norm = globalSquaredNorm
+      ? Math.sqrt(globalSquaredNorm.reduce(sq(names.filter((n) => globalSquaredNorm.isSharded(n))), sq(names.filter((n) => !globalSquaredNorm.isSharded(n)))))
+      : Math.sqrt(sq(names));
     const scale = this.clipNorm > 0 && norm > this.clipNorm ? this.clipNorm / norm : 1;
     const bc1 = 1 - this.beta1 ** this.step;
     const bc2 = 1 - this.beta2 ** this.step;

@@ -6,4 +6,6 @@ export { matMul } from "./matmul";
 export { AdamW, type AdamWOptions } from "./adamw";
 export { scheduleAt, type ScheduleKind, type ScheduleOptions } from "./schedule";
 export { loadCorpus, loadBrownCorpus, loadTextCorpus, detokenizeBrown, splitDocuments, packSequences, type Corpus } from "./text-data";
-export { train, evaluate, type TrainOptions, type TrainProgress, type TrainResult } from "./trainer";
+export { train, type TrainOptions, type TrainProgress, type TrainResult } from "./trainer";
+export { evaluate, prepareTrainingData, type TrainingData } from "./batches";
+export { shardOf, unshard, type ShardContext } from "./trainable-model";

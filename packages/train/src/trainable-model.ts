@@ -5,12 +5,71 @@
  * Shapes: ids [B, T] → x [B, T, hidden] → logits [B, T, vocab].
  */
 import { type A48Stage, type Projection } from "@onebit/layers";
-import { bitLinearSpecFor, initWeights, type ModelSpec, projectionName, tensorList } from "@onebit/model";
+import { bitLinearSpecFor, initWeights, type ModelSpec, projectionName, type TensorInfo, tensorList } from "@onebit/model";
 import { fakeQuantActivation, fakeQuantWeight } from "./ste-quant";
 import { tf } from "./tf-backend";
 import { matMul } from "./matmul";
 
 type Tensor = tf.Tensor;
+
+/** What a tensor-parallel shard needs from its peers (parallel-trainer.ts implements it over SharedArrayBuffer). */
+export interface ShardContext {
+  index: number;
+  count: number;
+  /** Forward: the sum of every shard's tensor; backward: identity (row-parallel outputs). */
+  allReduce(t: Tensor): Tensor;
+  /** Forward: identity; backward: the sum of every shard's gradient (column-parallel inputs). */
+  enterParallel(t: Tensor): Tensor;
+}
+
+/**
+ * Shard `index` of `count` of one tensor: column-parallel projections (q, k, v, gate, up) keep a block of rows,
+ * row-parallel ones (o, down) a block of columns, sub-norm gains the matching block; everything else is replicated.
+ */
+export function shardOf(t: TensorInfo, v: Float32Array, index: number, count: number): [Float32Array, number[]] {
+  if (count === 1) return [v, [...t.shape]];
+  if (t.projection) {
+    const [out, inF] = t.shape as [number, number];
+    if (t.projection === "o" || t.projection === "down") {
+      const w = inF / count;
+      const s = new Float32Array(out * w);
+      for (let r = 0; r < out; r++) s.set(v.subarray(r * inF + index * w, r * inF + (index + 1) * w), r * w);
+      return [s, [out, w]];
+    }
+    const rows = out / count;
+    return [v.slice(index * rows * inF, (index + 1) * rows * inF), [rows, inF]];
+  }
+  if (t.name.endsWith("attn_sub_norm.weight") || t.name.endsWith("ffn_sub_norm.weight")) {
+    const n = t.shape[0]! / count;
+    return [v.slice(index * n, (index + 1) * n), [n]];
+  }
+  return [v, [...t.shape]];
+}
+
+/** Inverse of shardOf: the full tensor from every shard's part (in shard order). */
+export function unshard(t: TensorInfo, parts: Float32Array[]): Float32Array {
+  const count = parts.length;
+  if (count === 1) return parts[0]!;
+  if (t.projection === "o" || t.projection === "down") {
+    const [out, inF] = t.shape as [number, number];
+    const w = inF / count;
+    const full = new Float32Array(out * inF);
+    parts.forEach((p, g) => {
+      for (let r = 0; r < out; r++) full.set(p.subarray(r * w, (r + 1) * w), r * inF + g * w);
+    });
+    return full;
+  }
+  if (t.projection || t.name.endsWith("attn_sub_norm.weight") || t.name.endsWith("ffn_sub_norm.weight")) {
+    const full = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+    let off = 0;
+    for (const p of parts) {
+      full.set(p, off);
+      off += p.length;
+    }
+    return full;
+  }
+  return parts[0]!; // replicated: every shard holds the same values
+}
 
 export class TrainableModel {
   readonly variables = new Map<string, tf.Variable>();
@@ -20,14 +79,26 @@ export class TrainableModel {
   lastSparsity: Partial<Record<Projection, number>> = {};
   trackSparsity = false;
 
+  /** Query / KV heads this model (or shard) computes. */
+  private readonly localHeads: number;
+  private readonly localKvHeads: number;
+
   constructor(
     readonly spec: ModelSpec,
     init: Map<string, Float32Array> = initWeights(spec, 1),
+    /** Tensor-parallel shard `index` of `count` (parallel-trainer.ts); absent: the whole model in one process. */
+    readonly shard?: ShardContext,
   ) {
+    const count = shard?.count ?? 1;
+    if (shard && spec.onebit.groups !== count) throw new RangeError(`TrainableModel: ${count} shards need onebit.groups = ${count}, the spec has ${spec.onebit.groups}`);
+    if (spec.num_key_value_heads % count !== 0) throw new RangeError(`TrainableModel: num_key_value_heads ${spec.num_key_value_heads} does not split into ${count} shards`);
+    this.localHeads = spec.num_attention_heads / count;
+    this.localKvHeads = spec.num_key_value_heads / count;
     for (const t of tensorList(spec)) {
       const v = init.get(t.name);
       if (!v) throw new RangeError(`TrainableModel: initial tensor "${t.name}" is missing`);
-      this.variables.set(t.name, tf.variable(tf.tensor(v, t.shape), true, t.name));
+      const [value, shape] = shard ? shardOf(t, v, shard.index, count) : [v, t.shape];
+      this.variables.set(t.name, tf.variable(tf.tensor(value, shape), true, t.name));
     }
   }
 
@@ -37,26 +108,36 @@ export class TrainableModel {
     return x;
   }
 
-  private rmsNorm(x: Tensor, gain: Tensor): Tensor {
+  /** RMSNorm / LayerNorm over the last axis, in `groups` independent groups of features (SPEC §1 group-wise LN). */
+  private rmsNorm(x: Tensor, gain: Tensor, groups = 1): Tensor {
     const eps = this.spec.rms_norm_eps;
+    const shape = x.shape;
+    const xg = groups === 1 ? x : x.reshape([...shape.slice(0, -1), groups, shape[shape.length - 1]! / groups]);
+    let y: Tensor;
     if (this.spec.onebit.norm === "layer") {
-      const mean = x.mean(-1, true);
-      const c = x.sub(mean);
-      return c.mul(c.square().mean(-1, true).add(eps).rsqrt()).mul(gain);
-    }
-    return x.mul(x.square().mean(-1, true).add(eps).rsqrt()).mul(gain);
+      const c = xg.sub(xg.mean(-1, true));
+      y = c.mul(c.square().mean(-1, true).add(eps).rsqrt());
+    } else y = xg.mul(xg.square().mean(-1, true).add(eps).rsqrt());
+    return (groups === 1 ? y : y.reshape(shape)).mul(gain);
+  }
+
+  /** Sub-norms (before o and down) are group-wise with G groups; a shard holds exactly one group. */
+  private subNorm(x: Tensor, gain: Tensor): Tensor {
+    return this.rmsNorm(x, gain, this.shard ? 1 : this.spec.onebit.groups);
   }
 
   private linear(x: Tensor, layer: number, p: Projection): Tensor {
     const ls = bitLinearSpecFor(this.spec, p, this.stage);
-    const w = fakeQuantWeight(this.v(projectionName(layer, p)), ls.quant.weight, { groups: ls.groups, groupAxis: ls.groupAxis, epsMode: ls.epsMode });
-    const xq = fakeQuantActivation(x, ls.quant.activation, { groups: ls.groupAxis === "in" ? ls.groups : 1, topKFraction: ls.quant.topKFraction, epsMode: ls.epsMode });
+    // a shard's weight and input are exactly one of the G groups: statistics from the shard alone
+    const groups = this.shard ? 1 : ls.groups;
+    const w = fakeQuantWeight(this.v(projectionName(layer, p)), ls.quant.weight, { groups, groupAxis: ls.groupAxis, epsMode: ls.epsMode });
+    const xq = fakeQuantActivation(x, ls.quant.activation, { groups: ls.groupAxis === "in" ? groups : 1, topKFraction: ls.quant.topKFraction, epsMode: ls.epsMode });
     if (this.trackSparsity && ls.quant.activation !== "none") {
       const zeros = xq.equal(0).cast("float32").mean().dataSync()[0]!;
       this.lastSparsity[p] = ((this.lastSparsity[p] ?? 0) * layer + zeros) / (layer + 1);
     }
     const [b, t, f] = x.shape as [number, number, number];
-    return matMul(xq.reshape([b * t, f]), w, true).reshape([b, t, ls.outFeatures]);
+    return matMul(xq.reshape([b * t, f]), w, true).reshape([b, t, w.shape[0]!]);
   }
 
   /** RoPE on [B, T, heads, d] for positions 0..T−1, matching @onebit/kernels' ropeImpl. */
@@ -85,15 +166,18 @@ export class TrainableModel {
     const spec = this.spec;
     const [B, T] = ids.shape as [number, number];
     const H = spec.hidden_size;
-    const heads = spec.num_attention_heads;
-    const kvHeads = spec.num_key_value_heads;
+    const heads = this.localHeads;
+    const kvHeads = this.localKvHeads;
+    // Megatron's f and g: column-parallel inputs all-reduce their gradient, row-parallel outputs their value
+    const enter = (t: Tensor) => (this.shard ? this.shard.enterParallel(t) : t);
+    const reduce = (t: Tensor) => (this.shard ? this.shard.allReduce(t) : t);
     const d = spec.head_dim;
     const embed = this.v("model.embed_tokens.weight");
     // one-hot matmul instead of gather: its gradient needs no scatter kernel (tfjs-backend-wasm has none)
     let x = matMul(tf.oneHot(ids.reshape([B * T]).cast("int32"), spec.vocab_size).cast("float32"), embed).reshape([B, T, H]);
     const mask = tf.linalg.bandPart(tf.ones([T, T]), -1, 0).sub(1).mul(1e9).reshape([1, 1, T, T]); // 0 on/below the diagonal, −1e9 above
     for (let l = 0; l < spec.num_hidden_layers; l++) {
-      const h = this.rmsNorm(x, this.v(`model.layers.${l}.input_layernorm.weight`));
+      const h = enter(this.rmsNorm(x, this.v(`model.layers.${l}.input_layernorm.weight`)));
       const q = this.rope(this.linear(h, l, "q").reshape([B, T, heads, d])).transpose([0, 2, 1, 3]); // [B, heads, T, d]
       let k = this.rope(this.linear(h, l, "k").reshape([B, T, kvHeads, d])).transpose([0, 2, 1, 3]);
       let v = this.linear(h, l, "v").reshape([B, T, kvHeads, d]).transpose([0, 2, 1, 3]);
@@ -107,14 +191,14 @@ export class TrainableModel {
       }
       const scores = matMul(q, k, true).div(Math.sqrt(d)).add(mask); // [B, heads, T, T]
       let att = matMul(scores.softmax(), v).transpose([0, 2, 1, 3]).reshape([B, T, heads * d]);
-      if (spec.onebit.sub_norm) att = this.rmsNorm(att, this.v(`model.layers.${l}.self_attn.attn_sub_norm.weight`));
-      x = x.add(this.linear(att, l, "o"));
-      const f = this.rmsNorm(x, this.v(`model.layers.${l}.post_attention_layernorm.weight`));
+      if (spec.onebit.sub_norm) att = this.subNorm(att, this.v(`model.layers.${l}.self_attn.attn_sub_norm.weight`));
+      x = x.add(reduce(this.linear(att, l, "o")));
+      const f = enter(this.rmsNorm(x, this.v(`model.layers.${l}.post_attention_layernorm.weight`)));
       const g = this.linear(f, l, "gate");
       const a = spec.hidden_act === "relu2" ? g.relu().square() : g.mul(g.sigmoid());
       let m = this.linear(f, l, "up").mul(a);
-      if (spec.onebit.sub_norm) m = this.rmsNorm(m, this.v(`model.layers.${l}.mlp.ffn_sub_norm.weight`));
-      x = x.add(this.linear(m, l, "down"));
+      if (spec.onebit.sub_norm) m = this.subNorm(m, this.v(`model.layers.${l}.mlp.ffn_sub_norm.weight`));
+      x = x.add(reduce(this.linear(m, l, "down")));
     }
     const out = this.rmsNorm(x, this.v("model.norm.weight")).reshape([B * T, H]);
     const head = spec.tie_word_embeddings ? embed : this.v("lm_head.weight");

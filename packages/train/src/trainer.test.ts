@@ -28,8 +28,8 @@ function corpusFile(): string {
 }
 
 const DATA = corpusFile();
-const small = (variant: Variant, onebit: Record<string, unknown> = {}) =>
-  preset(variant, "tiny", { vocab_size: 300, hidden_size: 32, intermediate_size: 64, num_hidden_layers: 2, num_attention_heads: 2, num_key_value_heads: 1, onebit });
+const small = (variant: Variant, onebit: Record<string, unknown> = {}, kvHeads = 1) =>
+  preset(variant, "tiny", { vocab_size: 300, hidden_size: 32, intermediate_size: 64, num_hidden_layers: 2, num_attention_heads: 2, num_key_value_heads: kvHeads, onebit });
 const base = { data: DATA, batchSize: 4, seqLen: 16, backend: "cpu" as const, lr: 1e-2, evalBatches: 2 };
 
 describe("train", () => {
@@ -60,9 +60,9 @@ describe("train", () => {
     expect(resumed.validationLoss).toBe(whole.validationLoss);
   }, 120_000);
 
-  for (const variant of ["b1.58", "bitnet", "a4.8", "fp"] as const) {
-    it(`exports a ${variant} checkpoint whose @onebit/model logits equal the trainable model's eval logits`, async () => {
-      const spec = small(variant);
+  for (const [variant, groups] of [["b1.58", 1], ["bitnet", 1], ["a4.8", 1], ["fp", 1], ["b1.58", 2], ["a4.8", 2]] as const) {
+    it(`exports a ${variant}${groups > 1 ? ` (${groups} groups)` : ""} checkpoint whose @onebit/model logits equal the trainable model's eval logits`, async () => {
+      const spec = small(variant, { groups }, groups);
       const exportDir = mkdtempSync(join(tmpdir(), "onebit-export-"));
       const r = await train({ ...base, spec, steps: 6, exportDir, stage2Fraction: 0.5 });
       const ckpt = await loadCheckpoint(exportDir);
@@ -84,6 +84,33 @@ describe("train", () => {
       expect(maxDiff).toBeLessThan(1e-4 * Math.max(1, maxAbs));
     }, 120_000);
   }
+
+  for (const variant of ["b1.58", "a4.8"] as const) {
+    it(`${variant}: 2 worker threads (one weight group each) follow the single-thread loss curve of the same 2-group model`, async () => {
+      const spec = small(variant, { groups: 2 }, 2);
+      const options = { ...base, spec, steps: 6, stage2Fraction: 0.34, seed: 5, backend: "wasm" as const };
+      const single = await train(options);
+      const exportDir = mkdtempSync(join(tmpdir(), "onebit-parallel-"));
+      const parallel = await train({ ...options, workers: 2, exportDir });
+      expect(parallel.history.map((h) => h.step)).toEqual(single.history.map((h) => h.step));
+      parallel.history.forEach((h, i) => expect(Math.abs(h.loss - single.history[i]!.loss)).toBeLessThan(2e-3 * single.history[i]!.loss));
+      expect(Math.abs(parallel.validationLoss - single.validationLoss)).toBeLessThan(2e-3 * single.validationLoss);
+      // the reassembled weights are the single-thread run's, up to float summation order (Adam can turn a
+      // near-zero gradient of either sign into a step of ±lr, so the bound is one learning-rate step)
+      for (const [name, w] of single.weights) {
+        const p = parallel.weights.get(name)!;
+        let max = 0;
+        for (let i = 0; i < w.length; i++) max = Math.max(max, Math.abs(w[i]! - p[i]!));
+        expect(max, name).toBeLessThan(base.lr);
+      }
+      const ckpt = await loadCheckpoint(exportDir);
+      expect(ckpt.spec.onebit.groups).toBe(2);
+    }, 120_000);
+  }
+
+  it("refuses parallel training whose worker count does not match the spec's groups", async () => {
+    await expect(train({ ...base, spec: small("b1.58"), steps: 1, workers: 2 })).rejects.toThrow(/2 workers need onebit.groups = 2/);
+  });
 
   it("refuses bad options with the option named", async () => {
     await expect(train({ ...base, spec: small("b1.58"), steps: 0 })).rejects.toThrow(/steps: expected a positive integer/);

@@ -9,6 +9,8 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeF
 import { join } from "node:path";
 import { BpeTokenizer, type ModelSpec, decodeSafetensors, encodeSafetensors, initWeights, saveCheckpoint, trainBpeTokenizer, type SafeTensor } from "@onebit/model";
 import { AdamW } from "./adamw";
+import { batchRows, evaluate, makeBatch, prepareTrainingData } from "./batches";
+import { trainParallel } from "./parallel-trainer";
 import { type ScheduleKind, scheduleAt } from "./schedule";
 import { loadCorpus, packSequences, splitDocuments } from "./text-data";
 import { type TrainBackend, tf, useTrainBackend } from "./tf-backend";
@@ -37,6 +39,8 @@ export interface TrainOptions {
   resume?: boolean;
   metricsFile?: string;
   exportDir?: string;
+  /** Tensor-parallel worker threads (G > 1 needs onebit.groups = G); default 1 (this thread). */
+  workers?: number;
   signal?: AbortSignal;
   onProgress?: (p: TrainProgress) => void;
   onLog?: (message: string) => void;
@@ -65,39 +69,6 @@ export interface TrainResult {
   weights: Map<string, Float32Array>;
   sparsity: Record<string, number>;
   history: Array<{ step: number; loss: number; validationLoss?: number }>;
-}
-
-/** A deterministic function of (seed, step): the rows of that step's batch (resume reproduces them exactly). */
-function batchRows(seed: number, step: number, batchSize: number, rows: number): number[] {
-  let s = (seed * 0x9e3779b1 + step * 0x85ebca77 + 0x165667b1) >>> 0 || 1;
-  const out: number[] = [];
-  for (let i = 0; i < batchSize; i++) {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    out.push((s >>> 0) % rows);
-  }
-  return out;
-}
-
-function makeBatch(rows: Int32Array[], idx: number[]): tf.Tensor2D {
-  const len = rows[0]!.length;
-  const flat = new Int32Array(idx.length * len);
-  idx.forEach((r, i) => flat.set(rows[r]!, i * len));
-  return tf.tensor2d(flat, [idx.length, len], "int32");
-}
-
-export function evaluate(model: TrainableModel, rows: Int32Array[], batchSize: number, maxBatches: number): number {
-  let total = 0;
-  let n = 0;
-  for (let b = 0; b < maxBatches && b * batchSize < rows.length; b++) {
-    const idx = Array.from({ length: Math.min(batchSize, rows.length - b * batchSize) }, (_, i) => b * batchSize + i);
-    const batch = makeBatch(rows, idx);
-    total += tf.tidy(() => model.loss(batch).dataSync()[0]!) * idx.length;
-    n += idx.length;
-    batch.dispose();
-  }
-  return total / Math.max(1, n);
 }
 
 function saveTrainingState(dir: string, model: TrainableModel, opt: AdamW, step: number, tokenizer: BpeTokenizer, history: TrainResult["history"]): void {
@@ -149,22 +120,9 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   await useTrainBackend(o.backend ?? "wasm");
   const spec = o.spec;
 
-  // data and tokenizer
-  const corpus = loadCorpus(o.data ?? "brown");
-  const split = splitDocuments(corpus);
-  let tokenizer = o.tokenizer;
-  if (!tokenizer) {
-    const t0 = performance.now();
-    tokenizer = trainBpeTokenizer(split.train.join("\n\n"), { vocabSize: spec.vocab_size });
-    log(`tokenizer: ${tokenizer.vocabSize} tokens learned from ${corpus.name} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-  }
-  if (tokenizer.vocabSize > spec.vocab_size) throw new RangeError(`tokenizer has ${tokenizer.vocabSize} tokens but the model's vocab_size is ${spec.vocab_size}`);
-  const encode = (docs: string[]) => docs.map((d) => tokenizer!.encode(d, { bos: true, eos: true }));
-  const trainRows = packSequences(encode(split.train), seqLen);
-  const valRows = packSequences(encode(split.validation), seqLen);
-  if (trainRows.length === 0 || valRows.length === 0) throw new Error(`data ${corpus.name}: too little text for sequences of ${seqLen} tokens`);
-  log(`data: ${corpus.name}, ${trainRows.length} training and ${valRows.length} validation sequences of ${seqLen} tokens`);
-
+  if (o.workers !== undefined && o.workers > 1) return trainParallel(o);
+  const { tokenizer: dataTokenizer, trainRows, valRows } = prepareTrainingData(o, log);
+  let tokenizer = dataTokenizer;
   const model = new TrainableModel(spec, initWeights(spec, seed));
   const opt = new AdamW();
   let start = 0;

@@ -77,7 +77,7 @@ export const demoCommand: CommandDef = {
 
     // 2. the 1-bit model
     const oneBitDir = join(o.out as string, oneBitPreset);
-    const oneBit = await runTraining({ ...common, preset: oneBitPreset, out: oneBitDir }, "b1.58");
+    const oneBit = await runTraining({ ...common, preset: oneBitPreset, out: oneBitDir }, "b1.58", { tokenizer });
 
     // 3. the fp baseline: trained the same way, or from the cache of a previous identical run
     const fpKey = createHash("sha256").update(JSON.stringify([fpPreset, tokKey, common])).digest("hex").slice(0, 12);
