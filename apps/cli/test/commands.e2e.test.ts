@@ -58,6 +58,21 @@ describe("onebit commands (built binary)", () => {
     expect(resumed.stderr).toMatch(new RegExp(`resumed from .* at step ${state.step}`));
   }, 120_000);
 
+  it("train --workers 2: two tensor-parallel threads train a 2-group model that the engine runs", async () => {
+    const spec2 = join(dir, "spec2.json");
+    writeFileSync(spec2, JSON.stringify({ ...JSON.parse(readFileSync(specFile, "utf8")), num_key_value_heads: 2 }));
+    const out = join(dir, "parallel");
+    const r = await runCli(["train", "--spec", spec2, "--data", data, "--steps", "4", "--batch-size", "4", "--seq-len", "16", "--out", out, "--workers", "2"]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/2 worker threads/);
+    expect(JSON.parse(readFileSync(join(out, "config.json"), "utf8")).onebit.groups).toBe(2);
+    const g = await runCli(["generate", out, "--max-tokens", "4"]);
+    expect(g.code).toBe(0);
+    const bad = await runCli(["train", "--spec", specFile, "--data", data, "--steps", "1", "--out", join(dir, "bad"), "--workers", "2"]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/num_key_value_heads = 1 does not split into 2 shards|num_key_value_heads/);
+  }, 120_000);
+
   it("generate: streams a continuation of the prompt and reports speed", async () => {
     const r = await runCli(["generate", model, "--prompt", "the three cats", "--max-tokens", "12", "--seed", "7"]);
     expect(r.code).toBe(0);
