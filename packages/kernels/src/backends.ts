@@ -5,6 +5,7 @@
 import { BACKEND_NAMES, type Backend, type BackendName } from "./backend";
 import { createJsBackend } from "./js/js-backend";
 import { createWasmBackend } from "./wasm/wasm-backend";
+import { createWebglBackend, webglAvailability } from "./webgl/webgl-backend";
 
 export interface BackendOptions {
   /** Threads for the wasm backend (default: all cores). */
@@ -18,8 +19,10 @@ export async function createBackend(name: BackendName | string, options: Backend
     case "wasm":
       return createWasmBackend(options);
     case "webgl":
-      throw new Error('backend "webgl" is not available in this build; available backends: js, wasm');
-    default:
-      throw new Error(`unknown backend "${name}"; backends: ${BACKEND_NAMES.join(", ")} (available here: js, wasm)`);
+      return createWebglBackend();
+    default: {
+      const here = ["js", "wasm", ...((await webglAvailability()).available ? ["webgl"] : [])];
+      throw new Error(`unknown backend "${name}"; backends: ${BACKEND_NAMES.join(", ")} (available here: ${here.join(", ")})`);
+    }
   }
 }

@@ -1,11 +1,12 @@
 // @onebit/kernels — backend registry and integer 1-bit/ternary kernels.
 export * from "./backend";
-export { createBackend, type BackendOptions } from "./backends";
-export { registerKernel, getKernel, listKernels, KERNEL_NAMES, type KernelName, type KernelConfig } from "./kernel-registry";
+export { type BackendOptions, createBackend } from "./backends";
 export { bitLinearImpl, packedWeightAt } from "./js/bit-linear";
-export { rmsNormImpl, rmsNormQuantizeImpl, quantizeActivations } from "./js/rms-norm-quantize";
+export { createJsBackend } from "./js/js-backend";
 export { matmulF32Impl } from "./js/matmul-f32";
+export { quantizeActivations, rmsNormImpl, rmsNormQuantizeImpl } from "./js/rms-norm-quantize";
 export { ropeImpl } from "./js/rope";
 export { softmaxImpl } from "./js/softmax";
-export { createJsBackend } from "./js/js-backend";
+export { getKernel, KERNEL_NAMES, type KernelConfig, type KernelName, listKernels, registerKernel } from "./kernel-registry";
 export { createWasmBackend, kernelsModule } from "./wasm/wasm-backend";
+export { createWebglBackend, webglAvailability } from "./webgl/webgl-backend";

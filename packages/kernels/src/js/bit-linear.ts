@@ -2,7 +2,7 @@
  * Reference BitLinear: integer dot products read straight from the packed codes (onebit-t2 or onebit-b1),
  * one scale pair per column segment, float epilogue. Plain loops — this is the oracle for every backend.
  */
-import { T2_BLOCK_BYTES, b1RowBytes, t2RowBytes } from "@onebit/quant";
+import { b1RowBytes, T2_BLOCK_BYTES, t2RowBytes } from "@onebit/quant";
 import type { BitLinearOptions, PackedLinearWeight, QuantizedActivations } from "../backend";
 import { columnSegments } from "../column-segments";
 import { checkActivations, checkMask, outputBuffer } from "../validate-inputs";

@@ -8,9 +8,10 @@ import { runJob } from "./job-driver";
 
 const WORKER_SOURCE = (env: "node" | "web") => `
 ${runJob.toString()}
-function start(data) {
+function start(data, ready) {
   const instance = new WebAssembly.Instance(data.module, { env: { memory: data.memory } });
   const ex = instance.exports;
+  ready();
   const c = new Int32Array(data.control);
   let gen = 0;
   for (;;) {
@@ -20,7 +21,7 @@ function start(data) {
     try { runJob(ex, c, data.index); } finally { Atomics.add(c, 3, 1); Atomics.notify(c, 3); }
   }
 }
-${env === "node" ? `const { workerData } = require("node:worker_threads"); start(workerData);` : `self.onmessage = (e) => start(e.data);`}
+${env === "node" ? `const { workerData } = require("node:worker_threads"); start(workerData, () => {});` : `self.onmessage = (e) => start(e.data, () => self.postMessage("ready"));`}
 `;
 
 interface WorkerHandle {
@@ -46,8 +47,15 @@ export class ThreadPool {
       } else {
         const url = URL.createObjectURL(new Blob([WORKER_SOURCE("web")], { type: "text/javascript" }));
         const worker = new Worker(url);
-        worker.postMessage(data);
         pool.workers.push(worker);
+        // A browser starts a Web Worker only while its creator's event loop turns; the creator blocks in
+        // Atomics.wait during a job, so wait here until the worker has instantiated the module and is listening.
+        await new Promise<void>((resolve, reject) => {
+          worker.onmessage = () => resolve();
+          worker.onerror = (e) => reject(new Error(`wasm thread ${index} failed to start: ${e.message}`));
+          worker.postMessage(data);
+        });
+        URL.revokeObjectURL(url);
       }
     }
     return pool;

@@ -1,0 +1,155 @@
+/**
+ * The conformance suite as plain functions, so the same cases run under vitest in Node (conformance.test.ts)
+ * and inside a real browser (test/browser/, Playwright driving Chromium). Each case compares a backend with the
+ * js reference and throws an Error describing the first mismatch: BitLinear outputs must be identical (integer
+ * dot products are exact and the float epilogue is the same expression); f32 matmul must be identical on CPU
+ * backends (same float32 summation order) and within float32 rounding on GPU backends (which may fuse
+ * multiply-adds).
+ */
+import { packBinaryB1, packTernaryT2 } from "@onebit/quant";
+import type { Backend, PackedLinearWeight, QuantizedActivations } from "./backend";
+
+export function rng(seed: number) {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    return (s >>> 0) / 2 ** 32;
+  };
+}
+
+export function ternaryWeight(out: number, inF: number, seed: number, scaleAxis: PackedLinearWeight["scaleAxis"] = "tensor", groups = 1): PackedLinearWeight {
+  const r = rng(seed);
+  const values = Int8Array.from({ length: out * inF }, () => Math.floor(r() * 3) - 1);
+  const scales = Float32Array.from({ length: scaleAxis === "tensor" ? 1 : groups }, () => 0.01 + r() * 0.1);
+  return { kind: "ternary", outFeatures: out, inFeatures: inF, data: packTernaryT2(values, out, inF), scales, scaleAxis };
+}
+
+export function binaryWeight(out: number, inF: number, seed: number): PackedLinearWeight {
+  const r = rng(seed);
+  const values = Int8Array.from({ length: out * inF }, () => (r() < 0.5 ? -1 : 1));
+  return { kind: "binary", outFeatures: out, inFeatures: inF, data: packBinaryB1(values, out, inF), scales: Float32Array.of(0.05), scaleAxis: "tensor" };
+}
+
+export function activations(tokens: number, features: number, seed: number, opts: { bits?: 8 | 4; groups?: number; zeroFraction?: number } = {}): QuantizedActivations {
+  const r = rng(seed);
+  const lo = opts.bits === 4 ? -8 : -128;
+  const hi = opts.bits === 4 ? 7 : 127;
+  const codes = Int8Array.from({ length: tokens * features }, () => (r() < (opts.zeroFraction ?? 0) ? 0 : lo + Math.floor(r() * (hi - lo + 1))));
+  const groups = opts.groups ?? 1;
+  const scales = Float32Array.from({ length: tokens * groups }, () => 0.001 + r() * 0.01);
+  return { tokens, features, codes, scales, groups, bits: opts.bits ?? 8, sparse: (opts.zeroFraction ?? 0) > 0.5 };
+}
+
+export interface ConformanceCase {
+  name: string;
+  run(backend: Backend, ref: Backend): void;
+}
+
+function same(backend: Backend, ref: Backend, w: PackedLinearWeight, x: QuantizedActivations, rowMask?: Uint8Array): void {
+  const want = ref.bitLinear(ref.prepareWeight(w), x, { rowMask });
+  const got = backend.bitLinear(backend.prepareWeight(w), x, { rowMask });
+  const where = `${w.kind} ${w.outFeatures}×${w.inFeatures} (${w.scaleAxis}, ${w.scales.length} scales) × ${x.tokens} tokens of int${x.bits}${x.groups > 1 ? ` in ${x.groups} groups` : ""}${rowMask ? " with a row mask" : ""}`;
+  if (got.length !== want.length) throw new Error(`${where}: ${got.length} outputs, expected ${want.length}`);
+  for (let i = 0; i < want.length; i++)
+    if (!Object.is(got[i], want[i])) throw new Error(`${where}: output ${i} (token ${Math.floor(i / w.outFeatures)}, row ${i % w.outFeatures}) is ${got[i]}, the js reference gives ${want[i]}`);
+}
+
+function throwsWith(fn: () => unknown, pattern: string | RegExp): void {
+  try {
+    fn();
+  } catch (e) {
+    const message = (e as Error).message;
+    if (typeof pattern === "string" ? message.includes(pattern) : pattern.test(message)) return;
+    throw new Error(`expected an error matching ${pattern}, got: ${message}`);
+  }
+  throw new Error(`expected an error matching ${pattern}, but nothing was thrown`);
+}
+
+export const CONFORMANCE_CASES: ConformanceCase[] = [
+  {
+    name: "ternary × int8, odd sizes, 1..9 tokens",
+    run(b, ref) {
+      for (const [out, inF, tokens] of [
+        [1, 1, 1], [3, 63, 1], [7, 65, 2], [13, 200, 5], [33, 130, 9], [64, 256, 4], [17, 1000, 3],
+      ] as const)
+        same(b, ref, ternaryWeight(out, inF, out * 31 + inF), activations(tokens, inF, tokens * 7 + inF));
+    },
+  },
+  {
+    name: "binary × int8",
+    run(b, ref) {
+      for (const [out, inF, tokens] of [[5, 100, 1], [9, 300, 6]] as const) same(b, ref, binaryWeight(out, inF, inF), activations(tokens, inF, out));
+    },
+  },
+  { name: "ternary × int4", run: (b, ref) => same(b, ref, ternaryWeight(11, 150, 5), activations(5, 150, 6, { bits: 4 })) },
+  {
+    name: "ternary × sparse int8 (85 % zeros, the sparse kernel) and 30 % zeros (dense)",
+    run(b, ref) {
+      same(b, ref, ternaryWeight(21, 300, 7), activations(1, 300, 8, { zeroFraction: 0.85 }));
+      same(b, ref, ternaryWeight(21, 300, 9), activations(1, 300, 10, { zeroFraction: 0.3 }));
+    },
+  },
+  {
+    name: "gated rows: only rows the mask selects are computed, the rest are 0",
+    run(b, ref) {
+      const mask = Uint8Array.from({ length: 19 }, (_, i) => (i % 3 === 0 ? 1 : 0));
+      same(b, ref, ternaryWeight(19, 77, 11), activations(3, 77, 12), mask);
+      same(b, ref, ternaryWeight(19, 77, 13), activations(1, 77, 14, { zeroFraction: 0.9 }), mask);
+    },
+  },
+  {
+    name: "group-quantized weights: per-row-group and per-column-group scales",
+    run(b, ref) {
+      same(b, ref, ternaryWeight(12, 96, 15, "out", 3), activations(2, 96, 16));
+      same(b, ref, ternaryWeight(6, 100, 17, "in", 2), activations(3, 100, 18, { groups: 2 }));
+      same(b, ref, ternaryWeight(6, 100, 19, "in", 4), activations(2, 100, 20));
+    },
+  },
+  {
+    name: "a decode-sized GEMV and a prefill-sized GEMM (640×256, 1 and 16 tokens)",
+    run(b, ref) {
+      same(b, ref, ternaryWeight(640, 256, 23), activations(1, 256, 24));
+      same(b, ref, ternaryWeight(256, 640, 25), activations(16, 640, 26));
+    },
+  },
+  {
+    name: "f32 matmul: identical to the reference on CPU backends, within float32 rounding on GPU backends",
+    run(b, ref) {
+      const r = rng(21);
+      for (const [tokens, out, inF] of [[3, 11, 37], [1, 5, 4], [2, 9, 130]] as const) {
+        const x = Float32Array.from({ length: tokens * inF }, () => r() - 0.5);
+        const w = Float32Array.from({ length: out * inF }, () => r() - 0.5);
+        const want = ref.matmulF32(x, tokens, w, out, inF);
+        const got = b.matmulF32(x, tokens, w, out, inF);
+        for (let t = 0; t < tokens; t++)
+          for (let o = 0; o < out; o++) {
+            const i = t * out + o;
+            // the reference itself is a correct matmul: within float32 rounding of a float64 computation
+            let exact = 0;
+            let magnitude = 0;
+            for (let j = 0; j < inF; j++) {
+              exact += x[t * inF + j]! * w[o * inF + j]!;
+              magnitude += Math.abs(x[t * inF + j]! * w[o * inF + j]!);
+            }
+            const bound = inF * 2 ** -23 * magnitude;
+            if (Math.abs(want[i]! - exact) > bound) throw new Error(`js reference matmul ${tokens}×${out}×${inF}: output ${i} is ${want[i]}, float64 gives ${exact}`);
+            if (b.name === "webgl" ? Math.abs(got[i]! - want[i]!) > bound : !Object.is(got[i], want[i]))
+              throw new Error(`matmulF32 ${tokens}×${out}×${inF}: output ${i} is ${got[i]}, the js reference gives ${want[i]}${b.name === "webgl" ? ` (tolerance ${bound.toExponential(2)})` : ""}`);
+          }
+      }
+    },
+  },
+  {
+    name: "refuses bad shapes, naming the argument",
+    run(b, ref) {
+      const w = b.prepareWeight(ternaryWeight(4, 10, 1));
+      throwsWith(() => b.bitLinear(w, activations(1, 11, 1)), "activations.features: 11 does not match the weight's inFeatures 10");
+      throwsWith(() => b.bitLinear(w, activations(1, 10, 1), { rowMask: new Uint8Array(3) }), "rowMask: has 3 entries, expected outFeatures 4");
+      throwsWith(() => b.prepareWeight({ ...ternaryWeight(4, 10, 1), data: new Uint8Array(5) }), /weight.data: has 5 bytes, expected 64/);
+      throwsWith(() => b.bitLinear(ref.prepareWeight(ternaryWeight(4, 10, 1)), activations(1, 10, 1)), /prepared by the js backend/);
+      throwsWith(() => b.matmulF32(new Float32Array(5), 1, new Float32Array(12), 3, 4), "matmulF32 x: has 5 elements, expected tokens·in = 4");
+    },
+  },
+];
