@@ -5,7 +5,9 @@
  * Prints validation perplexity, its ratio to the fp baseline, and training tokens/s beside the baseline's;
  * writes every result to bench/results/acceptance.json.
  * Options (env): ACCEPT_STEPS (1200), ACCEPT_BATCH (8), ACCEPT_SEQ (64), ACCEPT_PARALLEL (2),
- * ACCEPT_VARIANTS (fp,b1.58,bitnet,a4.8), ACCEPT_LR_FP (2e-3), ACCEPT_LR_1BIT (4e-3), ACCEPT_SIZE (tiny).
+ * ACCEPT_VARIANTS (fp,b1.58,bitnet,a4.8), ACCEPT_LR_FP (2e-3), ACCEPT_LR_1BIT (4e-3), ACCEPT_SIZE (tiny),
+ * ACCEPT_OVERRIDES (JSON keyed by variant, merged into that variant's preset — for ablations, e.g.
+ * '{"fp":{"hidden_act":"relu2"}}'), ACCEPT_OUT (results file name, acceptance.json).
  */
 import { fork } from "node:child_process";
 import { mkdirSync, renameSync, writeFileSync } from "node:fs";
@@ -20,6 +22,8 @@ const steps = Number(env.ACCEPT_STEPS ?? 1200);
 const batchSize = Number(env.ACCEPT_BATCH ?? 8);
 const seqLen = Number(env.ACCEPT_SEQ ?? 64);
 const size = (env.ACCEPT_SIZE ?? "tiny") as "tiny" | "small";
+const overrides = JSON.parse(env.ACCEPT_OVERRIDES ?? "{}") as Partial<Record<Variant, Record<string, unknown>>>;
+const outName = env.ACCEPT_OUT ?? "acceptance.json";
 const lrFor = (v: Variant) => Number(v === "fp" ? (env.ACCEPT_LR_FP ?? 2e-3) : (env.ACCEPT_LR_1BIT ?? 4e-3));
 
 interface Result {
@@ -40,7 +44,7 @@ async function child(variant: Variant, tokenizerPath: string): Promise<void> {
   const tokenizer = BpeTokenizer.fromJSON(JSON.parse(readFileSync(tokenizerPath, "utf8")), tokenizerPath);
   let last = 0;
   const r = await train({
-    spec: preset(variant, size),
+    spec: preset(variant, size, overrides[variant] ?? {}),
     data: "brown",
     tokenizer,
     steps,
@@ -106,8 +110,8 @@ async function main(): Promise<void> {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padStart(widths[i]!)).join("  ");
   console.log(`\n${line(header)}\n${widths.map((w) => "-".repeat(w)).join("  ")}\n${rows.map(line).join("\n")}`);
-  const out = join(resultsDir, "acceptance.json");
-  writeFileSync(`${out}.tmp`, JSON.stringify({ size, steps, batchSize, seqLen, results: Object.fromEntries(results) }, null, 2));
+  const out = join(resultsDir, outName);
+  writeFileSync(`${out}.tmp`, JSON.stringify({ size, steps, batchSize, seqLen, overrides, results: Object.fromEntries(results) }, null, 2));
   renameSync(`${out}.tmp`, out);
   console.log(`\nresults: ${out}`);
 }
