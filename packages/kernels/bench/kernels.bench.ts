@@ -2,9 +2,13 @@
  * `pnpm bench:kernels` — ternary BitLinear on the BitNet b1.58 2B4T FFN shapes against the f32 matmul a user
  * would otherwise pick (@tensorflow/tfjs-backend-wasm), in one process. Prints µs/op (median), weight GB/s,
  * GFLOP/s-equivalent (2·out·in·N per op) and the speed-up over the baseline.
+ * Both wasm kernel sets run: baseline SIMD and relaxed SIMD (Node 20 has relaxed SIMD behind a V8 flag, set
+ * below; Node 22+ and Chrome 114+ have it on by default); the "× baseline SIMD" column compares them.
  * Options (env): BENCH_QUICK=1 (fewer shapes/repeats), BENCH_COLD_MB (default 640: distinct matrices cycled for
- * the out-of-cache case).
+ * the out-of-cache case), BENCH_SIMD (default "baseline,relaxed"), BENCH_THREADS (default "1,2").
  */
+import { setFlagsFromString } from "node:v8";
+setFlagsFromString("--experimental-wasm-relaxed-simd");
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-wasm";
 import { type Backend, createBackend, type PackedLinearWeight, type QuantizedActivations } from "../src/index";
@@ -66,6 +70,7 @@ interface Row {
   shape: string;
   tokens: number;
   threads: number;
+  simd: "baseline" | "relaxed";
   cache: "in" | "out";
   us: number;
   gbps: number;
@@ -81,7 +86,8 @@ async function main() {
     [2560, 6912],
   ];
   const tokenCounts = quick ? [1, 32] : [1, 32, 128];
-  const threadCounts = [1, 2];
+  const threadCounts = (process.env.BENCH_THREADS ?? "1,2").split(",").map(Number);
+  const simds = (process.env.BENCH_SIMD ?? "baseline,relaxed").split(",") as Array<"baseline" | "relaxed">;
   const rows: Row[] = [];
   const baseline = new Map<string, number>();
   console.log(`onebit kernels benchmark — ${new Date().toISOString()} — node ${process.version}, ${(await import("node:os")).availableParallelism()} cores`);
@@ -89,8 +95,9 @@ async function main() {
   for (const [out, inF] of shapes)
     for (const tokens of tokenCounts) baseline.set(`${out}x${inF}/${tokens}`, await baselineUs(out, inF, tokens));
 
-  for (const threads of threadCounts) {
-    const backend: Backend = await createBackend("wasm", { threads });
+  for (const threads of threadCounts)
+  for (const simd of simds) {
+    const backend: Backend = await createBackend("wasm", { threads, simd });
     for (const [out, inF] of shapes) {
       const hot = backend.prepareWeight(randomT2(out, inF, 1));
       const bytes = out * t2RowBytes(inF);
@@ -102,7 +109,7 @@ async function main() {
         const flops = 2 * out * inF * tokens;
         const record = (cache: "in" | "out", us: number) => {
           const base = baseline.get(`${out}x${inF}/${tokens}`)!;
-          rows.push({ shape: `${out}×${inF}`, tokens, threads, cache, us, gbps: bytes / (us * 1e3), gflops: flops / (us * 1e3), vsBaseline: base / us });
+          rows.push({ shape: `${out}×${inF}`, tokens, threads, simd, cache, us, gbps: bytes / (us * 1e3), gflops: flops / (us * 1e3), vsBaseline: base / us });
         };
         record("in", time(() => backend.bitLinear(hot, x, { out: outBuf }), quick ? 300 : 1000, 10));
         if (cold.length && (tokens === 1 || !quick)) {
@@ -113,11 +120,14 @@ async function main() {
     }
     backend.dispose();
   }
-  const header = ["shape", "N", "threads", "weights", "µs/op", "weight GB/s", "GFLOP/s-eq", "tfjs f32 µs", "× tfjs"];
-  const body = rows.map((r) => [
-    r.shape, String(r.tokens), String(r.threads), r.cache === "in" ? "in cache" : `cycled ${coldMB} MB`, r.us.toFixed(0), r.gbps.toFixed(2), r.gflops.toFixed(1),
-    baseline.get(`${r.shape.replace("×", "x")}/${r.tokens}`)!.toFixed(0), r.vsBaseline.toFixed(1),
-  ]);
+  const header = ["shape", "N", "threads", "simd", "weights", "µs/op", "weight GB/s", "GFLOP/s-eq", "tfjs f32 µs", "× tfjs", "× baseline SIMD"];
+  const body = rows.map((r) => {
+    const same = rows.find((b) => b.simd === "baseline" && b.shape === r.shape && b.tokens === r.tokens && b.threads === r.threads && b.cache === r.cache);
+    return [
+      r.shape, String(r.tokens), String(r.threads), r.simd, r.cache === "in" ? "in cache" : `cycled ${coldMB} MB`, r.us.toFixed(0), r.gbps.toFixed(2), r.gflops.toFixed(1),
+      baseline.get(`${r.shape.replace("×", "x")}/${r.tokens}`)!.toFixed(0), r.vsBaseline.toFixed(1), same ? (same.us / r.us).toFixed(2) : "-",
+    ];
+  });
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
   const line = (c: string[]) => `| ${c.map((v, i) => v.padStart(widths[i]!)).join(" | ")} |`;
   console.log(line(header));

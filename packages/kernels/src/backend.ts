@@ -56,6 +56,8 @@ export interface BitLinearOptions {
 export interface Backend {
   readonly name: BackendName;
   readonly threads: number;
+  /** wasm only: the kernel set in use ("relaxed" SIMD or "baseline" SIMD). */
+  readonly simd?: "baseline" | "relaxed";
   prepareWeight(w: PackedLinearWeight): PreparedWeight;
   /**
    * out[t, o] = Σ_g (Σ_{i ∈ g} w[o, i]·x[t, i]) · wScale[g(o, i)] · xScale[t, g]  — integer dot, float epilogue.

@@ -10,6 +10,8 @@ import { createWebglBackend, webglAvailability } from "./webgl/webgl-backend";
 export interface BackendOptions {
   /** Threads for the wasm backend (default: all cores). */
   threads?: number;
+  /** wasm kernel set: "auto" (default: relaxed SIMD where the engine has it), "baseline" or "relaxed". */
+  simd?: "auto" | "baseline" | "relaxed";
 }
 
 export async function createBackend(name: BackendName | string, options: BackendOptions = {}): Promise<Backend> {

@@ -4,6 +4,7 @@
  * 1 to many tokens, 1 and 2 threads. The js backend itself is checked against a naive computation on codes
  * unpacked by @onebit/quant.
  */
+import { setFlagsFromString } from "node:v8";
 import { quantizeInt8, unpackTernaryT2 } from "@onebit/quant";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Backend } from "./backend";
@@ -51,9 +52,15 @@ describe("js reference BitLinear", () => {
   });
 });
 
+// Node 20's V8 has relaxed SIMD behind a flag (on by default from Node 22 and Chrome 114): turn it on so the
+// relaxed kernels are tested here too. The flag only adds instructions; the baseline runs are unaffected.
+setFlagsFromString("--experimental-wasm-relaxed-simd");
+
 const configs: Array<{ name: string; make: () => Promise<Backend> }> = [
-  { name: "wasm, 1 thread", make: () => createBackend("wasm", { threads: 1 }) },
-  { name: "wasm, 2 threads", make: () => createBackend("wasm", { threads: 2 }) },
+  { name: "wasm baseline SIMD, 1 thread", make: () => createBackend("wasm", { threads: 1, simd: "baseline" }) },
+  { name: "wasm baseline SIMD, 2 threads", make: () => createBackend("wasm", { threads: 2, simd: "baseline" }) },
+  { name: "wasm relaxed SIMD, 1 thread", make: () => createBackend("wasm", { threads: 1, simd: "relaxed" }) },
+  { name: "wasm relaxed SIMD, 2 threads", make: () => createBackend("wasm", { threads: 2, simd: "relaxed" }) },
 ];
 
 // The webgl backend and the browser wasm runs go through the same cases in Chromium: browser-conformance.test.ts.
@@ -68,6 +75,17 @@ for (const config of configs) {
     for (const c of CONFORMANCE_CASES) it(c.name, () => c.run(backend, ref));
   });
 }
+
+describe("wasm kernel sets", () => {
+  it("reports the kernel set it runs and rejects an unknown one", async () => {
+    for (const simd of ["baseline", "relaxed"] as const) {
+      const b = await createBackend("wasm", { threads: 1, simd });
+      expect(b.simd).toBe(simd);
+      b.dispose();
+    }
+    await expect(createBackend("wasm", { simd: "avx" as "auto" })).rejects.toThrow('wasm backend simd: expected "auto", "baseline" or "relaxed", got "avx"');
+  });
+});
 
 describe("backend registry", () => {
   it("names the available backends when asked for a missing one", async () => {

@@ -3,9 +3,10 @@
  * tokens/s for a 128-token prompt, decode tokens/s (median step), resident memory, at 1 and 2 threads in one
  * process (the 1-thread run is the baseline of the ratio column).
  * Options (env): BENCH_PRESET (default bitnet-b1.58-2B-4T; any preset name), BENCH_PROMPT (128), BENCH_DECODE (32),
- * BENCH_THREADS (comma list, default "1,2"), BENCH_KV_BITS (32).
+ * BENCH_THREADS (comma list, default "1,2"), BENCH_KV_BITS (32), BENCH_SIMD (auto | baseline | relaxed; auto = relaxed).
  */
 import { cpus } from "node:os";
+import { setFlagsFromString } from "node:v8";
 import { createBackend } from "@onebit/kernels";
 import type { KvBits } from "@onebit/kv";
 import { benchmarkModel, parameterCounts, presetByName, randomPackedWeights, runtimeReport, Transformer } from "../src/index";
@@ -16,6 +17,9 @@ const decodeTokens = Number(process.env.BENCH_DECODE ?? 32);
 const threadCounts = (process.env.BENCH_THREADS ?? "1,2").split(",").map(Number);
 const kvBits = Number(process.env.BENCH_KV_BITS ?? 32) as KvBits;
 
+// relaxed SIMD kernels (on by default from Node 22; a flag on Node 20). BENCH_SIMD=baseline compares.
+setFlagsFromString("--experimental-wasm-relaxed-simd");
+const simd = (process.env.BENCH_SIMD ?? "auto") as "auto" | "baseline" | "relaxed";
 const spec = presetByName(presetName);
 const mb = (b: number) => (b / 2 ** 20).toFixed(0);
 console.log(`model benchmark: ${presetName} (${(parameterCounts(spec).total / 1e9).toFixed(2)} B parameters), random ${spec.onebit.variant} weights`);
@@ -27,7 +31,7 @@ console.log(`weights generated in ${((performance.now() - t0) / 1000).toFixed(1)
 const rows: string[][] = [];
 let baseline = 0;
 for (const threads of threadCounts) {
-  const backend = await createBackend("wasm", { threads });
+  const backend = await createBackend("wasm", { threads, simd });
   const model = new Transformer(spec, weights, { backend });
   benchmarkModel(model, { promptTokens: 8, decodeTokens: 2, kvBits }); // warm-up: pages weights in, compiles
   const r = benchmarkModel(model, { promptTokens, decodeTokens, kvBits });
@@ -35,6 +39,7 @@ for (const threads of threadCounts) {
   if (!baseline) baseline = r.decodeTokensPerSecond;
   rows.push([
     String(threads),
+    backend.simd ?? "-",
     r.prefillTokensPerSecond.toFixed(1),
     r.decodeMsMedian.toFixed(1),
     r.decodeTokensPerSecond.toFixed(2),
@@ -45,7 +50,7 @@ for (const threads of threadCounts) {
   ]);
   backend.dispose();
 }
-const header = ["threads", "prefill tok/s", "decode ms/tok", "decode tok/s", "vs 1 thread", "ternary MB", "embed MB", "RSS MB"];
+const header = ["threads", "simd", "prefill tok/s", "decode ms/tok", "decode tok/s", "vs 1 thread", "ternary MB", "embed MB", "RSS MB"];
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
 const line = (cells: string[]) => cells.map((c, i) => c.padStart(widths[i]!)).join("  ");
 console.log(`\n${line(header)}\n${widths.map((w) => "-".repeat(w)).join("  ")}\n${rows.map(line).join("\n")}`);

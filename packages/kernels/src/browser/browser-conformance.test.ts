@@ -1,8 +1,8 @@
 /**
  * The conformance suite in a real browser: bundles conformance-page.ts with esbuild, serves it cross-origin
  * isolated (COOP + COEP, so SharedArrayBuffer and shared WebAssembly.Memory exist), and drives Debian's Chromium
- * with Playwright. Runs the webgl backend (WebGL2 on SwiftShader when there is no GPU) and wasm on 1 thread
- * (page) and 2 threads (Web Workers), each through every case in conformance-cases.ts.
+ * with Playwright. Runs the webgl backend (WebGL2 on SwiftShader when there is no GPU), wasm on 1 thread (page;
+ * baseline and relaxed SIMD) and on 2 threads (Web Workers), each through every case in conformance-cases.ts.
  * Chromium is found at $CHROMIUM_PATH or /usr/bin/chromium; CI installs it (.ci/apt-packages). Outside CI a
  * machine without Chromium skips this file with a warning; in CI a missing Chromium fails it.
  */
@@ -21,7 +21,7 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const haveChromium = existsSync(CHROMIUM);
 if (!haveChromium && !process.env.CI) console.warn(`browser conformance skipped: no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
 
-const CONFIGS = ["webgl (WebGL2, gpu.js)", "wasm, 1 thread (page)", "wasm, 2 threads (Web Worker)"];
+const CONFIGS = ["webgl (WebGL2, gpu.js)", "wasm baseline SIMD, 1 thread (page)", "wasm relaxed SIMD, 1 thread (page)", "wasm relaxed SIMD, 2 threads (Web Worker)"];
 
 describe.skipIf(!haveChromium && !process.env.CI)("conformance in Chromium (Playwright)", () => {
   let server: Server | undefined;

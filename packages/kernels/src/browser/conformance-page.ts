@@ -1,8 +1,8 @@
 /**
  * Browser entry for the conformance suite (bundled by browser-conformance.test.ts and loaded into Chromium).
- * On the page: the webgl backend (WebGL2 through gpu.js) and wasm on 1 thread (a page's main thread may not
- * block in Atomics.wait, so it cannot drive worker threads). The same bundle, started as a module Web Worker,
- * runs wasm on 2 threads — the worker blocks while its own Web Workers share its WebAssembly.Memory.
+ * On the page: the webgl backend (WebGL2 through gpu.js) and wasm on 1 thread, baseline and relaxed SIMD (a page's
+ * main thread may not block in Atomics.wait, so it cannot drive worker threads). The same bundle, started as a
+ * module Web Worker, runs wasm (relaxed SIMD) on 2 threads — the worker blocks while its own Web Workers share its WebAssembly.Memory.
  * Results land in `globalThis.__onebitConformance`.
  */
 import type { Backend } from "../backend";
@@ -60,12 +60,13 @@ function webglRenderer(): string {
 const scope = globalThis as unknown as { __onebitConformance?: BrowserConformanceReport; onmessage: unknown; postMessage(m: unknown): void };
 
 if (typeof document === "undefined") {
-  scope.onmessage = async () => scope.postMessage(await runConfig("wasm, 2 threads (Web Worker)", () => createBackend("wasm", { threads: 2 })));
+  scope.onmessage = async () => scope.postMessage(await runConfig("wasm relaxed SIMD, 2 threads (Web Worker)", () => createBackend("wasm", { threads: 2, simd: "relaxed" })));
 } else {
   const report: BrowserConformanceReport = { results: [], crossOriginIsolated: globalThis.crossOriginIsolated === true, webglRenderer: webglRenderer(), userAgent: navigator.userAgent };
   (async () => {
     report.results.push(...(await runConfig("webgl (WebGL2, gpu.js)", () => createBackend("webgl"))));
-    report.results.push(...(await runConfig("wasm, 1 thread (page)", () => createBackend("wasm", { threads: 1 }))));
+    report.results.push(...(await runConfig("wasm baseline SIMD, 1 thread (page)", () => createBackend("wasm", { threads: 1, simd: "baseline" }))));
+    report.results.push(...(await runConfig("wasm relaxed SIMD, 1 thread (page)", () => createBackend("wasm", { threads: 1, simd: "relaxed" }))));
     const worker = new Worker(new URL(import.meta.url), { type: "module" });
     report.results.push(
       ...(await new Promise<BrowserCaseResult[]>((resolve, reject) => {

@@ -5,7 +5,8 @@
  * Control block (Int32Array over a SharedArrayBuffer):
  *   [0] generation (bumped to start a job)  [1] op  [2] thread count  [3] finished count  [4] shutdown flag
  *   [8..] op arguments
- * Ops: 1 = ternary dense, 2 = ternary sparse (one token), 3 = f32 matmul.
+ * Ops: 1 = ternary dense (c[18] = 1: relaxed-SIMD kernels, int8 activations), 2 = ternary sparse (one token),
+ * 3 = f32 matmul.
  */
 // biome-ignore lint/suspicious/noExplicitAny: wasm exports are untyped here by design (see above)
 export function runJob(ex: any, c: Int32Array, index: number): void {
@@ -27,8 +28,11 @@ export function runJob(ex: any, c: Int32Array, index: number): void {
     const tokens = c[15]!;
     const out = c[16]!;
     const outStride = c[17]!;
+    const relaxed = c[18] === 1;
+    const dot1 = relaxed ? ex.t2_dot_1r : ex.t2_dot_1;
+    const dot4 = relaxed ? ex.t2_dot_4r : ex.t2_dot_4;
     if (tokens === 1) {
-      ex.t2_dot_1(w, rowStride, blocks, r0, r1, mask, x, out);
+      dot1(w, rowStride, blocks, r0, r1, mask, x, out);
       return;
     }
     // Prefill: tile rows so a chunk of weights stays in cache while every 4-token tile reuses it.
@@ -36,8 +40,8 @@ export function runJob(ex: any, c: Int32Array, index: number): void {
     for (let ra = r0; ra < r1; ra += rowChunk) {
       const rb = Math.min(r1, ra + rowChunk);
       let t = 0;
-      for (; t + 4 <= tokens; t += 4) ex.t2_dot_4(w, rowStride, blocks, ra, rb, mask, x + t * xStride, xStride, out + t * outStride * 4, outStride);
-      for (; t < tokens; t++) ex.t2_dot_1(w, rowStride, blocks, ra, rb, mask, x + t * xStride, out + t * outStride * 4);
+      for (; t + 4 <= tokens; t += 4) dot4(w, rowStride, blocks, ra, rb, mask, x + t * xStride, xStride, out + t * outStride * 4, outStride);
+      for (; t < tokens; t++) dot1(w, rowStride, blocks, ra, rb, mask, x + t * xStride, out + t * outStride * 4);
     }
   } else if (op === 2) {
     ex.t2_dot_sparse(c[8], c[9], r0, r1, c[12], c[13], c[14], c[15], c[16]);

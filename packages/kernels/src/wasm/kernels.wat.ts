@@ -12,7 +12,128 @@
  * is shifted back at the end (exact: every term is a multiple of 256). Codes are w + 1, so the caller subtracts
  * Σx per token.
  */
-export const KERNELS_WAT = `
+/**
+ * Relaxed-SIMD kernels (Chrome 114+, Node 22+, Node 20 with --experimental-wasm-relaxed-simd): the same 2-bit
+ * codes, unpacked to one code per byte — byte b of a 16-byte block holds weights 16k + b at bits 2k, so
+ * `i16x8.shr_u` by 2k then `and 0x03` per byte gives 16 consecutive weights' codes — and multiplied against
+ * plain int8 activations by `i16x8.relaxed_dot_i8x16_i7x16_s` (x86: pmaddubsw): 16 products per instruction
+ * instead of 8, and no even/odd split of the activations. The four i16 results of a block are summed in i16
+ * (|sum| ≤ 4·2·2·128 = 2048) and widened once per block (`extadd_pairwise`). The instruction's result is
+ * implementation-defined only when the second operand has its top bit set; codes are 0, 1 or 2, so it is exact
+ * on every engine. (`i32x4.relaxed_dot_i8x16_i7x16_add_s` would save the widening, but Node 20's V8 computes it
+ * wrongly — it ignores the accumulator and doubles the dot — so it is not used.) Same contract as the baseline
+ * kernels: out = Σ code·x, the caller subtracts Σx.
+ */
+const RELAXED_FUNCS = `
+  ;; Σ_i code[r, i]·x[i] for rows [rowStart, rowEnd), one token; x: int8, blocks·64 bytes.
+  (func (export "t2_dot_1r") (param $w i32) (param $rowStride i32) (param $blocks i32)
+        (param $rowStart i32) (param $rowEnd i32) (param $mask i32) (param $x i32) (param $out i32)
+    (local $r i32) (local $wp i32) (local $xp i32) (local $b i32)
+    (local $wv v128) (local $acc0 v128) (local $m v128)
+    (local.set $m (i8x16.splat (i32.const 3)))
+    (local.set $r (local.get $rowStart))
+    (block $rows_done
+      (loop $rows
+        (br_if $rows_done (i32.ge_u (local.get $r) (local.get $rowEnd)))
+        (if (i32.or (i32.eqz (local.get $mask))
+                    (i32.load8_u (i32.add (local.get $mask) (local.get $r))))
+          (then
+            (local.set $acc0 (v128.const i32x4 0 0 0 0))
+            (local.set $wp (i32.add (local.get $w) (i32.mul (local.get $r) (local.get $rowStride))))
+            (local.set $xp (local.get $x))
+            (local.set $b (local.get $blocks))
+            (block $blk_done
+              (loop $blk
+                (br_if $blk_done (i32.eqz (local.get $b)))
+                (local.set $wv (v128.load (local.get $wp)))
+                (local.set $acc0 (i32x4.add (local.get $acc0) (i32x4.extadd_pairwise_i16x8_s
+                  (i16x8.add
+                    (i16x8.add
+                      (i16x8.relaxed_dot_i8x16_i7x16_s (v128.load offset=0 (local.get $xp)) (v128.and (local.get $wv) (local.get $m)))
+                      (i16x8.relaxed_dot_i8x16_i7x16_s (v128.load offset=16 (local.get $xp)) (v128.and (i16x8.shr_u (local.get $wv) (i32.const 2)) (local.get $m))))
+                    (i16x8.add
+                      (i16x8.relaxed_dot_i8x16_i7x16_s (v128.load offset=32 (local.get $xp)) (v128.and (i16x8.shr_u (local.get $wv) (i32.const 4)) (local.get $m)))
+                      (i16x8.relaxed_dot_i8x16_i7x16_s (v128.load offset=48 (local.get $xp)) (v128.and (i16x8.shr_u (local.get $wv) (i32.const 6)) (local.get $m))))))))
+                (local.set $wp (i32.add (local.get $wp) (i32.const 16)))
+                (local.set $xp (i32.add (local.get $xp) (i32.const 64)))
+                (local.set $b (i32.sub (local.get $b) (i32.const 1)))
+                (br $blk)))
+            (i32.store
+              (i32.add (local.get $out) (i32.shl (local.get $r) (i32.const 2)))
+              (call $hsum (local.get $acc0)))))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $rows)))
+  )
+
+  ;; Four tokens at once (prefill): each block's four code vectors are decoded once and used four times.
+  ;; x: four tokens' int8 activations, xStride bytes apart; out: [4, outStride] i32.
+  (func (export "t2_dot_4r") (param $w i32) (param $rowStride i32) (param $blocks i32)
+        (param $rowStart i32) (param $rowEnd i32) (param $mask i32) (param $x i32) (param $xStride i32)
+        (param $out i32) (param $outStride i32)
+    (local $r i32) (local $wp i32) (local $xp i32) (local $b i32) (local $op i32)
+    (local $wv v128) (local $m v128) (local $c0 v128) (local $c1 v128) (local $c2 v128) (local $c3 v128)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
+    (local $x1 i32) (local $x2 i32) (local $x3 i32)
+    (local.set $m (i8x16.splat (i32.const 3)))
+    (local.set $r (local.get $rowStart))
+    (block $rows_done
+      (loop $rows
+        (br_if $rows_done (i32.ge_u (local.get $r) (local.get $rowEnd)))
+        (if (i32.or (i32.eqz (local.get $mask))
+                    (i32.load8_u (i32.add (local.get $mask) (local.get $r))))
+          (then
+            (local.set $a0 (v128.const i32x4 0 0 0 0)) (local.set $a1 (v128.const i32x4 0 0 0 0))
+            (local.set $a2 (v128.const i32x4 0 0 0 0)) (local.set $a3 (v128.const i32x4 0 0 0 0))
+            (local.set $wp (i32.add (local.get $w) (i32.mul (local.get $r) (local.get $rowStride))))
+            (local.set $xp (local.get $x))
+            (local.set $b (local.get $blocks))
+            (block $blk_done
+              (loop $blk
+                (br_if $blk_done (i32.eqz (local.get $b)))
+                (local.set $x1 (i32.add (local.get $xp) (local.get $xStride)))
+                (local.set $x2 (i32.add (local.get $x1) (local.get $xStride)))
+                (local.set $x3 (i32.add (local.get $x2) (local.get $xStride)))
+                (local.set $wv (v128.load (local.get $wp)))
+                (local.set $c0 (v128.and (local.get $wv) (local.get $m)))
+                (local.set $c1 (v128.and (i16x8.shr_u (local.get $wv) (i32.const 2)) (local.get $m)))
+                (local.set $c2 (v128.and (i16x8.shr_u (local.get $wv) (i32.const 4)) (local.get $m)))
+                (local.set $c3 (v128.and (i16x8.shr_u (local.get $wv) (i32.const 6)) (local.get $m)))
+                ${["$xp", "$x1", "$x2", "$x3"]
+                  .map(
+                    (xv, t) => `
+                (local.set $a${t} (i32x4.add (local.get $a${t}) (i32x4.extadd_pairwise_i16x8_s
+                  (i16x8.add
+                    (i16x8.add
+                      (i16x8.relaxed_dot_i8x16_i7x16_s (v128.load offset=0 (local.get ${xv})) (local.get $c0))
+                      (i16x8.relaxed_dot_i8x16_i7x16_s (v128.load offset=16 (local.get ${xv})) (local.get $c1)))
+                    (i16x8.add
+                      (i16x8.relaxed_dot_i8x16_i7x16_s (v128.load offset=32 (local.get ${xv})) (local.get $c2))
+                      (i16x8.relaxed_dot_i8x16_i7x16_s (v128.load offset=48 (local.get ${xv})) (local.get $c3)))))))`,
+                  )
+                  .join("")}
+                (local.set $wp (i32.add (local.get $wp) (i32.const 16)))
+                (local.set $xp (i32.add (local.get $xp) (i32.const 64)))
+                (local.set $b (i32.sub (local.get $b) (i32.const 1)))
+                (br $blk)))
+            (local.set $op (i32.add (local.get $out) (i32.shl (local.get $r) (i32.const 2))))
+            (i32.store (local.get $op) (call $hsum (local.get $a0)))
+            (local.set $op (i32.add (local.get $op) (i32.shl (local.get $outStride) (i32.const 2))))
+            (i32.store (local.get $op) (call $hsum (local.get $a1)))
+            (local.set $op (i32.add (local.get $op) (i32.shl (local.get $outStride) (i32.const 2))))
+            (i32.store (local.get $op) (call $hsum (local.get $a2)))
+            (local.set $op (i32.add (local.get $op) (i32.shl (local.get $outStride) (i32.const 2))))
+            (i32.store (local.get $op) (call $hsum (local.get $a3)))))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $rows)))
+  )
+`;
+
+/** The module text; with `relaxed`, the relaxed-SIMD kernels are added (that module needs an engine with them). */
+export function kernelsWat(relaxed: boolean): string {
+  return KERNELS_WAT_BASE.replace(/\)\s*$/, `${relaxed ? RELAXED_FUNCS : ""})\n`);
+}
+
+const KERNELS_WAT_BASE = `
 (module
   (import "env" "memory" (memory 1 65536 shared))
 
@@ -224,3 +345,5 @@ export const KERNELS_WAT = `
   )
 )
 `;
+
+export const KERNELS_WAT = kernelsWat(false);
