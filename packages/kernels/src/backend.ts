@@ -46,6 +46,19 @@ export interface PreparedWeight {
 
 export type ActivationQuantKind = "int8" | "int4" | "absmax8";
 
+/** Storage of a dense weight (LM head, tied embedding, FP projections): see js/dense.ts. */
+export type DenseFormat = "f32" | "int8";
+
+/** A dense weight placed by its backend in a storage format. Opaque to callers. */
+export interface PreparedDense {
+  readonly backend: BackendName;
+  readonly format: DenseFormat;
+  readonly outFeatures: number;
+  readonly inFeatures: number;
+  /** Bytes the backend holds for it (0 when it reads the caller's array in place). */
+  readonly bytes: number;
+}
+
 export interface BitLinearOptions {
   /** Rows with mask 0 are skipped and written 0 (ReLU²GLU's up projection). Length outFeatures. */
   rowMask?: Uint8Array;
@@ -72,12 +85,29 @@ export interface Backend {
     eps: number,
     quant: { kind: ActivationQuantKind; groups?: number },
   ): QuantizedActivations;
+  /** Place a dense weight [out, in] in a storage format ("int8": W8A16, quantized here once; see js/dense.ts). */
+  prepareDense(w: Float32Array, outFeatures: number, inFeatures: number, format: DenseFormat): PreparedDense;
+  /** y [tokens, out] = x [tokens, in] · wᵀ with a prepared dense weight, in its format's arithmetic. */
+  dense(w: PreparedDense, x: Float32Array, tokens: number, out?: Float32Array): Float32Array;
   /** out[t, o] = Σ_i x[t, i]·w[o, i]; w [out, in] (embeddings, LM head, FP baseline). */
   matmulF32(x: Float32Array, tokens: number, w: Float32Array, outFeatures: number, inFeatures: number, out?: Float32Array): Float32Array;
   /** Rotary embedding in place on x [tokens, heads, headDim]. */
   rope(x: Float32Array, tokens: number, heads: number, headDim: number, positions: Int32Array, theta: number, style: "half" | "interleaved"): void;
   /** Row-wise numerically stable softmax in place on x [rows, cols]. */
   softmax(x: Float32Array, rows: number, cols: number): void;
+  /**
+   * Grouped-query attention scores over an f32 KV store [≥positions, kvHeads, headDim]: q [heads, headDim] →
+   * scores [heads, positions] = (q[h] · keys[j, ⌊h·kvHeads/heads⌋])·scale, in js/attention.ts's float32 order.
+   */
+  attentionScores(q: Float32Array, heads: number, keys: Float32Array, kvHeads: number, headDim: number, positions: number, scale: number, out?: Float32Array): Float32Array;
+  /** p [heads, positions] (softmaxed) → out [heads, headDim] = Σ_j p[h, j]·values[j, ⌊h·kvHeads/heads⌋]. */
+  attentionValues(p: Float32Array, heads: number, values: Float32Array, kvHeads: number, headDim: number, positions: number, out?: Float32Array): Float32Array;
+  /**
+   * Zeroed float32 storage the attention ops read in place (a KV cache layer); the wasm backend places it in its
+   * memory. Give it back with freeF32 (it is also reclaimed when the array is garbage-collected).
+   */
+  allocF32(length: number): Float32Array;
+  freeF32(a: Float32Array): void;
   dispose(): void;
 }
 

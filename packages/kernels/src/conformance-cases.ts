@@ -8,6 +8,7 @@
  */
 import { packBinaryB1, packTernaryT2 } from "@onebit/quant";
 import type { Backend, PackedLinearWeight, QuantizedActivations } from "./backend";
+import { quantizeDenseInt8, quantizeInt16Rows } from "./js/dense";
 
 export function rng(seed: number) {
   let s = seed >>> 0 || 1;
@@ -142,6 +143,101 @@ export const CONFORMANCE_CASES: ConformanceCase[] = [
     },
   },
   {
+    name: "attention scores and values over an f32 KV store: identical to the reference on CPU backends",
+    run(b, ref) {
+      const r = rng(31);
+      // [heads, kvHeads, headDim, positions]: GQA groups of 1, 2 and 4; head dims with and without a tail past 16
+      for (const [heads, kvHeads, headDim, positions] of [[4, 1, 16, 5], [6, 3, 20, 9], [8, 2, 37, 1], [20, 5, 128, 40]] as const) {
+        const where = `attention ${heads}/${kvHeads} heads × ${headDim} over ${positions} positions`;
+        const capacity = (positions + 3) * kvHeads * headDim; // a cache with room to spare
+        for (const inPlace of [false, true]) {
+          const keys = inPlace ? b.allocF32(capacity) : new Float32Array(capacity);
+          const values = inPlace ? b.allocF32(capacity) : new Float32Array(capacity);
+          for (let i = 0; i < capacity; i++) {
+            keys[i] = r() - 0.5;
+            values[i] = r() - 0.5;
+          }
+          const q = Float32Array.from({ length: heads * headDim }, () => r() - 0.5);
+          const scale = 1 / Math.sqrt(headDim);
+          const want = ref.attentionScores(q, heads, keys, kvHeads, headDim, positions, scale);
+          const got = b.attentionScores(q, heads, keys, kvHeads, headDim, positions, scale);
+          // the reference is a correct dot product: within float32 rounding of float64
+          for (let h = 0; h < heads; h++)
+            for (let j = 0; j < positions; j++) {
+              let exact = 0;
+              let mag = 0;
+              const kb = (j * kvHeads + Math.floor(h / (heads / kvHeads))) * headDim;
+              for (let i = 0; i < headDim; i++) {
+                exact += q[h * headDim + i]! * keys[kb + i]!;
+                mag += Math.abs(q[h * headDim + i]! * keys[kb + i]!);
+              }
+              const i = h * positions + j;
+              if (Math.abs(want[i]! - exact * scale) > (headDim + 2) * 2 ** -23 * mag * scale)
+                throw new Error(`${where}: reference score [${h}, ${j}] is ${want[i]}, float64 gives ${exact * scale}`);
+              if (!Object.is(got[i], want[i])) throw new Error(`${where}${inPlace ? " (store in place)" : ""}: score [${h}, ${j}] is ${got[i]}, the js reference gives ${want[i]}`);
+            }
+          ref.softmax(want, heads, positions);
+          const outWant = ref.attentionValues(want, heads, values, kvHeads, headDim, positions);
+          const outGot = b.attentionValues(want, heads, values, kvHeads, headDim, positions);
+          for (let i = 0; i < outWant.length; i++)
+            if (!Object.is(outGot[i], outWant[i])) throw new Error(`${where}${inPlace ? " (store in place)" : ""}: value output ${i} is ${outGot[i]}, the js reference gives ${outWant[i]}`);
+          if (inPlace) {
+            b.freeF32(keys);
+            b.freeF32(values);
+          }
+        }
+      }
+    },
+  },
+  {
+    name: "allocF32 gives zeroed storage; freed storage is reused and cannot be freed twice",
+    run(b) {
+      const a = b.allocF32(1000);
+      if (a.length !== 1000 || a.some((v) => v !== 0)) throw new Error("allocF32(1000): expected 1000 zeros");
+      a.fill(7);
+      b.freeF32(a);
+      const again = b.allocF32(1000);
+      if (again.some((v) => v !== 0)) throw new Error("allocF32 after freeF32: storage was not zeroed");
+      if (b.name === "wasm") throwsWith(() => b.freeF32(a), "was not allocated by this wasm backend");
+      b.freeF32(again);
+    },
+  },
+  {
+    name: "dense int8 (W8A16): identical to the reference on CPU backends, within its quantization bound of f32",
+    run(b, ref) {
+      const r = rng(41);
+      // in = 40: one short block with a scalar tail; 48: a 16-wide step; 100: 96 + tail; 2560: ten 256-blocks
+      for (const [tokens, out, inF] of [[1, 7, 40], [3, 5, 48], [2, 9, 100], [1, 33, 2560]] as const) {
+        const w = Float32Array.from({ length: out * inF }, () => (r() - 0.5) * (r() < 0.02 ? 20 : 1)); // a few outliers
+        const x = Float32Array.from({ length: tokens * inF }, () => (r() - 0.5) * 3);
+        const wantF32 = ref.matmulF32(x, tokens, w, out, inF);
+        const gotF32 = b.dense(b.prepareDense(w, out, inF, "f32"), x, tokens);
+        const want = ref.dense(ref.prepareDense(w, out, inF, "int8"), x, tokens);
+        const got = b.dense(b.prepareDense(w, out, inF, "int8"), x, tokens);
+        const q = quantizeDenseInt8(w, out, inF);
+        const xq = quantizeInt16Rows(x, tokens, inF);
+        for (let t = 0; t < tokens; t++)
+          for (let o = 0; o < out; o++) {
+            const i = t * out + o;
+            const where = `dense int8 ${tokens}×${out}×${inF}: output ${i}`;
+            if (b.name !== "webgl" && !Object.is(gotF32[i], wantF32[i])) throw new Error(`dense f32 ${tokens}×${out}×${inF}: output ${i} is ${gotF32[i]}, matmulF32 gives ${wantF32[i]}`);
+            if (!Object.is(got[i], want[i])) throw new Error(`${where} is ${got[i]}, the js reference gives ${want[i]}`);
+            // independent truth: each weight is within half its block scale, each activation within half its scale
+            let exact = 0;
+            let bound = 0;
+            for (let j = 0; j < inF; j++) {
+              const xv = x[t * inF + j]!;
+              const wv = w[o * inF + j]!;
+              const ws = q.scales[o * q.blocks + Math.floor(j / q.blockLen)]!;
+              exact += xv * wv;
+              bound += (Math.abs(xv) * ws) / 2 + (Math.abs(wv) * xq.scales[t]!) / 2 + (ws * xq.scales[t]!) / 4 + Math.abs(xv * wv) * 2 ** -20;
+            }
+            if (Math.abs(want[i]! - exact) > bound) throw new Error(`${where}: the reference gives ${want[i]}, float64 on the float weights ${exact} (bound ${bound})`);
+          }
+      }
+    },
+  },
+  {
     name: "refuses bad shapes, naming the argument",
     run(b, ref) {
       const w = b.prepareWeight(ternaryWeight(4, 10, 1));
@@ -150,6 +246,11 @@ export const CONFORMANCE_CASES: ConformanceCase[] = [
       throwsWith(() => b.prepareWeight({ ...ternaryWeight(4, 10, 1), data: new Uint8Array(5) }), /weight.data: has 5 bytes, expected 64/);
       throwsWith(() => b.bitLinear(ref.prepareWeight(ternaryWeight(4, 10, 1)), activations(1, 10, 1)), /prepared by the js backend/);
       throwsWith(() => b.matmulF32(new Float32Array(5), 1, new Float32Array(12), 3, 4), "matmulF32 x: has 5 elements, expected tokens·in = 4");
+      throwsWith(() => b.prepareDense(new Float32Array(6), 2, 3, "int4" as "int8"), 'dense format: expected one of f32, int8, got "int4"');
+      throwsWith(() => b.dense(b.prepareDense(new Float32Array(6), 2, 3, "int8"), new Float32Array(4), 1), "dense x: has 4 elements, expected tokens·in = 3");
+      throwsWith(() => b.attentionScores(new Float32Array(8), 2, new Float32Array(40), 1, 4, 11, 1), "attentionScores cache: has 40 values, fewer than positions·kvHeads·headDim = 44");
+      throwsWith(() => b.attentionScores(new Float32Array(8), 3, new Float32Array(40), 2, 4, 2, 1), "attentionScores: heads 3 is not a multiple of kvHeads 2");
+      throwsWith(() => b.attentionValues(new Float32Array(5), 2, new Float32Array(40), 1, 4, 3), "attentionValues p: has 5 values, expected heads·positions = 6");
     },
   },
 ];

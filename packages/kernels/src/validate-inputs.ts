@@ -36,3 +36,8 @@ export function outputBuffer(out: Float32Array | undefined, length: number, name
   if (out.length !== length) throw new KernelInputError(`${name}: has ${out.length} elements, expected ${length}`);
   return out;
 }
+
+export function checkMatmulF32(x: Float32Array, tokens: number, w: Float32Array, outFeatures: number, inFeatures: number): void {
+  if (x.length !== tokens * inFeatures) throw new KernelInputError(`matmulF32 x: has ${x.length} elements, expected tokens·in = ${tokens * inFeatures}`);
+  if (w.length !== outFeatures * inFeatures) throw new KernelInputError(`matmulF32 w: has ${w.length} elements, expected out·in = ${outFeatures * inFeatures}`);
+}

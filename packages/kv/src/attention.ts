@@ -1,16 +1,22 @@
 /**
- * Causal grouped-query attention of new query tokens over a KV cache. Keys and values are decoded head by head
- * from the cache's own storage as they are used (a low-bit cache is never expanded as a whole).
+ * Causal grouped-query attention of new query tokens over a KV cache, on a kernels backend's attention ops
+ * (scores → softmax → weighted values; the wasm backend reads an f32 cache in place). A low-bit or f16 cache is
+ * decoded one layer at a time into a scratch [positions, kvHeads, headDim] buffer, never as a whole.
  *   q: [tokens, heads, headDim] (post-RoPE) for positions start .. start+tokens−1
  *   out: [tokens, heads, headDim]
  */
+import { attentionScoresImpl, attentionValuesImpl, type Backend, softmaxImpl } from "@onebit/kernels";
 import { roundHalfEven } from "@onebit/quant";
 import type { KvCache } from "./kv-cache";
 
 export interface AttentionOptions {
   /** Quantize the queries to 4 bits per (token, head) before the scores (a4.8's 4-bit QKV heads). */
   queryBits?: 4;
+  /** The backend whose attention ops to run (default: the js reference ops). */
+  backend?: Pick<Backend, "attentionScores" | "attentionValues" | "softmax">;
 }
+
+const REFERENCE_OPS = { attentionScores: attentionScoresImpl, attentionValues: attentionValuesImpl, softmax: softmaxImpl };
 
 export function attendCached(
   cache: KvCache,
@@ -22,44 +28,25 @@ export function attendCached(
   options: AttentionOptions = {},
 ): Float32Array {
   const d = cache.headDim;
-  const group = heads / cache.kvHeads;
-  if (!Number.isInteger(group)) throw new RangeError(`attention: heads ${heads} must be a multiple of kvHeads ${cache.kvHeads}`);
+  const kvHeads = cache.kvHeads;
+  if (!Number.isInteger(heads / kvHeads)) throw new RangeError(`attention: heads ${heads} must be a multiple of kvHeads ${kvHeads}`);
   if (q.length !== tokens * heads * d) throw new RangeError(`attention q: has ${q.length} values, expected tokens·heads·headDim = ${tokens * heads * d}`);
-  const out = new Float32Array(tokens * heads * d);
-  const keyBuf = new Float32Array(d);
-  const valBuf = new Float32Array(d);
+  const ops = options.backend ?? REFERENCE_OPS;
   const total = start + tokens;
-  const scores = new Float64Array(total);
+  const keys = cache.floats("k", layer, total);
+  const values = cache.floats("v", layer, total);
+  const out = new Float32Array(tokens * heads * d);
   const scale = 1 / Math.sqrt(d);
-  const qh = new Float32Array(d);
   for (let t = 0; t < tokens; t++) {
-    const last = start + t; // causal: attend to positions 0..last
-    for (let h = 0; h < heads; h++) {
-      qh.set(q.subarray((t * heads + h) * d, (t * heads + h + 1) * d));
-      if (options.queryBits === 4) quantizeHeadInPlace(qh, 4);
-      const kvh = Math.floor(h / group);
-      let max = Number.NEGATIVE_INFINITY;
-      for (let j = 0; j <= last; j++) {
-        cache.readK(layer, j, kvh, keyBuf);
-        let s = 0;
-        for (let i = 0; i < d; i++) s += qh[i]! * keyBuf[i]!;
-        s *= scale;
-        scores[j] = s;
-        if (s > max) max = s;
-      }
-      let sum = 0;
-      for (let j = 0; j <= last; j++) {
-        const e = Math.exp(scores[j]! - max);
-        scores[j] = e;
-        sum += e;
-      }
-      const o = (t * heads + h) * d;
-      for (let j = 0; j <= last; j++) {
-        cache.readV(layer, j, kvh, valBuf);
-        const p = scores[j]! / sum;
-        for (let i = 0; i < d; i++) out[o + i] += p * valBuf[i]!;
-      }
+    const positions = start + t + 1; // causal: positions 0..start+t
+    let qt = q.subarray(t * heads * d, (t + 1) * heads * d); // [heads, d]
+    if (options.queryBits === 4) {
+      qt = qt.slice();
+      for (let h = 0; h < heads; h++) quantizeHeadInPlace(qt.subarray(h * d, (h + 1) * d), 4);
     }
+    const scores = ops.attentionScores(qt, heads, keys, kvHeads, d, positions, scale); // [heads, positions]
+    ops.softmax(scores, heads, positions);
+    ops.attentionValues(scores, heads, values, kvHeads, d, positions, out.subarray(t * heads * d, (t + 1) * heads * d));
   }
   return out;
 }

@@ -130,3 +130,38 @@ describe("attendCached", () => {
     }
   });
 });
+
+describe("attention on a backend, cache stores placed by the backend", () => {
+  it("wasm (2 threads, cache in wasm memory) equals the js reference bit for bit, for every cache precision", async () => {
+    const { createBackend } = await import("@onebit/kernels");
+    const wasm = await createBackend("wasm", { threads: 2, simd: "baseline" });
+    try {
+      const big = { layers: 2, kvHeads: 2, headDim: 40, maxTokens: 12 };
+      const r = rng(11);
+      const per = big.kvHeads * big.headDim;
+      const k = Float32Array.from({ length: 9 * per }, r);
+      const v = Float32Array.from({ length: 9 * per }, r);
+      const q = Float32Array.from({ length: 3 * 6 * big.headDim }, r); // 3 tokens at positions 6..8, 6 heads
+      for (const bits of [32, 16, 4, 3] as const) {
+        const ref = new KvCache({ ...big, bits });
+        const placed = new KvCache({ ...big, bits, storage: wasm });
+        for (const c of [ref, placed]) c.write(1, 0, 9, k, v);
+        const want = attendCached(ref, 1, q, 3, 6, 6);
+        const got = attendCached(placed, 1, q, 3, 6, 6, { backend: wasm });
+        expect([...got]).toEqual([...want]);
+        placed.dispose();
+        expect(() => placed.readK(1, 0, 0, new Float32Array(40))).toThrow("KvCache: used after dispose()");
+      }
+    } finally {
+      wasm.dispose();
+    }
+  });
+  it("a layer decoded whole equals the per-head reads", () => {
+    for (const bits of [16, 4, 3] as const) {
+      const c = new KvCache({ ...opts, bits });
+      fill(c, 9);
+      const whole = c.floats("k", 1, 6);
+      expect([...whole.subarray(0, 6 * opts.kvHeads * opts.headDim)]).toEqual(readAll(c, "K"));
+    }
+  });
+});

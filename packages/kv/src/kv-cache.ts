@@ -7,11 +7,20 @@
  *   f32 scale and offset per (token, head). With 3 bits the BOS token's heads (position 0) are kept at 4 bits to
  *   preserve its outlier features.
  * Codes are bit-packed (4-bit: two per byte; 3-bit: a continuous bit stream), so `bytes()` is exact.
+ *
+ * Layout per layer: [maxTokens, kvHeads, headDim]. f32 stores can be placed by a kernels backend (`storage`:
+ * the wasm backend puts them in its memory so its attention kernels read them in place); `dispose()` returns them.
  */
 import { floatToHalf, halfToFloat, quantizeUnsigned } from "@onebit/quant";
 
 export type KvBits = 32 | 16 | 4 | 3;
 export const KV_CACHE_BITS: readonly KvBits[] = [32, 16, 4, 3];
+
+/** Where f32 stores live: a kernels Backend satisfies this (allocF32 / freeF32). */
+export interface KvStorage {
+  allocF32(length: number): Float32Array;
+  freeF32(a: Float32Array): void;
+}
 
 export interface KvCacheOptions {
   layers: number;
@@ -21,6 +30,8 @@ export interface KvCacheOptions {
   bits?: KvBits;
   /** With 3-bit caches, keep position 0 (BOS) at 4 bits. Default true. */
   bosFourBit?: boolean;
+  /** Allocator for f32 stores (default: plain Float32Arrays). */
+  storage?: KvStorage;
 }
 
 export class KvCacheFullError extends Error {
@@ -46,9 +57,10 @@ class Store {
     readonly heads: number,
     readonly headDim: number,
     readonly bosFourBit: boolean,
+    storage?: KvStorage,
   ) {
     const perToken = heads * headDim;
-    if (bits === 32) this.f32 = new Float32Array(maxTokens * perToken);
+    if (bits === 32) this.f32 = storage ? storage.allocF32(maxTokens * perToken) : new Float32Array(maxTokens * perToken);
     else if (bits === 16) this.f16 = new Uint16Array(maxTokens * perToken);
     else {
       // position 0 may take 4 bits per value even in a 3-bit cache
@@ -95,6 +107,35 @@ class Store {
     }
   }
 
+  /** Decode positions [0, n) into `out` [n, heads, headDim] (low-bit and f16 stores; f32 is read in place). */
+  decodeInto(n: number, out: Float32Array): void {
+    const d = this.headDim;
+    if (this.f32) {
+      out.set(this.f32.subarray(0, n * this.heads * d));
+      return;
+    }
+    if (this.f16) {
+      const src = this.f16;
+      for (let i = 0; i < n * this.heads * d; i++) out[i] = halfToFloat(src[i]!);
+      return;
+    }
+    const codes = this.codes!;
+    for (let pos = 0; pos < n; pos++) {
+      const b = this.bitsAt(pos);
+      const mask = (1 << b) - 1;
+      let bit = this.bitOffset(pos);
+      for (let h = 0; h < this.heads; h++) {
+        const scale = this.scales![pos * this.heads + h]!;
+        const offset = this.offsets![pos * this.heads + h]!;
+        const o = (pos * this.heads + h) * d;
+        for (let i = 0; i < d; i++, bit += b) {
+          const word = codes[bit >> 3]! | ((codes[(bit >> 3) + 1] ?? 0) << 8);
+          out[o + i] = Math.fround(((word >> (bit & 7)) & mask) * scale) + offset;
+        }
+      }
+    }
+  }
+
   /** Decode head `h` of position `pos` into `out` (headDim values). */
   read(pos: number, h: number, out: Float32Array): void {
     const d = this.headDim;
@@ -135,6 +176,9 @@ export class KvCache {
   readonly maxTokens: number;
   private readonly k: Store[];
   private readonly v: Store[];
+  private readonly storage?: KvStorage;
+  private disposed = false;
+  private readonly scratch = { k: new Float32Array(0), v: new Float32Array(0) };
   /** Tokens stored so far (the next position). */
   length = 0;
 
@@ -150,8 +194,38 @@ export class KvCache {
     this.headDim = headDim;
     this.maxTokens = maxTokens;
     const bos = options.bosFourBit ?? true;
-    this.k = Array.from({ length: layers }, () => new Store(bits, maxTokens, kvHeads, headDim, bos));
-    this.v = Array.from({ length: layers }, () => new Store(bits, maxTokens, kvHeads, headDim, bos));
+    this.storage = options.storage;
+    this.k = Array.from({ length: layers }, () => new Store(bits, maxTokens, kvHeads, headDim, bos, options.storage));
+    this.v = Array.from({ length: layers }, () => new Store(bits, maxTokens, kvHeads, headDim, bos, options.storage));
+  }
+
+  private layerStore(which: Store[], layer: number): Store {
+    if (this.disposed) throw new RangeError("KvCache: used after dispose()");
+    const s = which[layer];
+    if (!s) throw new RangeError(`KvCache layer: ${layer} is not in [0, ${this.layers})`);
+    return s;
+  }
+
+  /**
+   * Keys (or values) of positions [0, n) of `layer` as f32 [n, kvHeads, headDim]: the store itself for an f32
+   * cache (read in place; length ≥ n·kvHeads·headDim), else decoded into a scratch buffer that the next call for
+   * the same tensor overwrites.
+   */
+  floats(which: "k" | "v", layer: number, n: number): Float32Array {
+    const store = this.layerStore(which === "k" ? this.k : this.v, layer);
+    if (store.f32) return store.f32;
+    const need = n * this.kvHeads * this.headDim;
+    let scratch = this.scratch[which];
+    if (scratch.length < need) scratch = this.scratch[which] = new Float32Array(Math.max(need, 2 * scratch.length));
+    store.decodeInto(n, scratch);
+    return scratch;
+  }
+
+  /** Return f32 stores to their storage (a backend's memory). The cache is unusable afterwards. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    if (this.storage) for (const s of [...this.k, ...this.v]) if (s.f32) this.storage.freeF32(s.f32);
   }
 
   /** Throws KvCacheFullError unless `tokens` more positions fit. */
@@ -165,18 +239,20 @@ export class KvCache {
     const per = this.kvHeads * this.headDim;
     if (k.length !== tokens * per || v.length !== tokens * per)
       throw new RangeError(`KvCache.write layer ${layer}: k/v have ${k.length}/${v.length} values, expected tokens·kvHeads·headDim = ${tokens * per}`);
+    const ks = this.layerStore(this.k, layer);
+    const vs = this.layerStore(this.v, layer);
     for (let t = 0; t < tokens; t++) {
-      this.k[layer]!.write(start + t, k.subarray(t * per, (t + 1) * per));
-      this.v[layer]!.write(start + t, v.subarray(t * per, (t + 1) * per));
+      ks.write(start + t, k.subarray(t * per, (t + 1) * per));
+      vs.write(start + t, v.subarray(t * per, (t + 1) * per));
     }
   }
 
   readK(layer: number, pos: number, head: number, out: Float32Array): void {
-    this.k[layer]!.read(pos, head, out);
+    this.layerStore(this.k, layer).read(pos, head, out);
   }
 
   readV(layer: number, pos: number, head: number, out: Float32Array): void {
-    this.v[layer]!.read(pos, head, out);
+    this.layerStore(this.v, layer).read(pos, head, out);
   }
 
   /** Exact bytes held, codes + scales + offsets (the storage is allocated for maxTokens up front). */

@@ -4,7 +4,7 @@
  */
 import type { Backend, PackedLinearWeight } from "@onebit/kernels";
 import { attendCached, type KvCache } from "@onebit/kv";
-import { BitLinear, type BitLinearSpec } from "./bit-linear";
+import { BitLinear, type BitLinearSpec, forwardShared } from "./bit-linear";
 import { Norm, type NormSpec } from "./norm";
 
 export interface AttentionSpec {
@@ -56,13 +56,11 @@ export class AttentionLayer {
   forward(x: Float32Array, tokens: number, cache: KvCache, layer: number, start: number): Float32Array {
     const { heads, kvHeads, headDim, ropeTheta, ropeStyle } = this.spec;
     const positions = Int32Array.from({ length: tokens }, (_, t) => start + t);
-    const q = this.q.forward(x, tokens);
-    const k = this.k.forward(x, tokens);
-    const v = this.v.forward(x, tokens);
+    const [q, k, v] = forwardShared([this.q, this.k, this.v], x, tokens) as [Float32Array, Float32Array, Float32Array];
     this.backend.rope(q, tokens, heads, headDim, positions, ropeTheta, ropeStyle);
     this.backend.rope(k, tokens, kvHeads, headDim, positions, ropeTheta, ropeStyle);
     cache.write(layer, start, tokens, k, v); // post-RoPE, as a4.8 quantizes it
-    const att = attendCached(cache, layer, q, tokens, heads, start, { queryBits: this.spec.queryBits });
+    const att = attendCached(cache, layer, q, tokens, heads, start, { queryBits: this.spec.queryBits, backend: this.backend });
     const h = this.subNorm ? this.subNorm.forward(att, tokens) : att;
     return this.o.forward(h, tokens);
   }

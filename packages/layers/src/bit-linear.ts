@@ -146,12 +146,44 @@ export class BitLinear {
       if (rowMask) for (let t = 0; t < tokens; t++) for (let o = 0; o < out; o++) if (!rowMask[o]) y[t * out + o] = 0;
       return y;
     }
-    const q = this.quantizeInput(x, tokens);
+    return this.forwardQuantized(this.quantizeInput(x, tokens), rowMask);
+  }
+
+  /**
+   * The integer matmul on activations already quantized as this projection prescribes — projections that read the
+   * same input with the same quantizer (q/k/v, gate/up) quantize it once (see `sharesInputQuant`).
+   */
+  forwardQuantized(q: QuantizedActivations, rowMask?: Uint8Array): Float32Array {
+    if (!this.prepared) throw new RangeError("bitLinear.forwardQuantized: this projection is full precision; call forward()");
+    if (q.features !== this.spec.inFeatures) throw new RangeError(`bitLinear input: has ${q.features} features, expected ${this.spec.inFeatures}`);
     let zeros = 0;
     for (let i = 0; i < q.codes.length; i++) if (q.codes[i] === 0) zeros++;
     this.sparsity.inputs += q.codes.length;
     this.sparsity.zeros += zeros;
     if (!q.sparse && zeros * 2 > q.codes.length) q.sparse = true; // ReLU² outputs: let the kernel skip zeros
-    return this.backend.bitLinear(this.prepared!, q, { rowMask });
+    return this.backend.bitLinear(this.prepared, q, { rowMask });
   }
+
+  /** Whether `other` quantizes its input exactly as this projection does (then one quantized input serves both). */
+  sharesInputQuant(other: BitLinear): boolean {
+    const a = this.spec;
+    const b = other.spec;
+    if (!this.prepared || !other.prepared || a.inFeatures !== b.inFeatures || a.epsMode !== b.epsMode) return false;
+    if (a.quant.activation !== b.quant.activation || (a.quant.topKFraction ?? 0.5) !== (b.quant.topKFraction ?? 0.5)) return false;
+    const groups = (s: BitLinearSpec) => (s.groupAxis === "in" ? s.groups : 1);
+    return groups(a) === groups(b);
+  }
+}
+
+/**
+ * Several projections of the same input [tokens, in] (q, k, v): the input is quantized once when they all
+ * quantize it alike, else each projection runs on its own.
+ */
+export function forwardShared(linears: readonly BitLinear[], x: Float32Array, tokens: number): Float32Array[] {
+  const first = linears[0]!;
+  if (!linears.every((l) => first.sharesInputQuant(l))) return linears.map((l) => l.forward(x, tokens));
+  if (x.length !== tokens * first.spec.inFeatures) throw new RangeError(`bitLinear input: has ${x.length} values, expected tokens·in = ${tokens}·${first.spec.inFeatures}`);
+  for (const l of linears) l.inputTap?.(x, tokens);
+  const q = first.quantizeInput(x, tokens);
+  return linears.map((l) => l.forwardQuantized(q));
 }

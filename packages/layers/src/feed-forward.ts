@@ -53,7 +53,15 @@ export class FeedForward {
 
   forward(x: Float32Array, tokens: number): Float32Array {
     const m = this.spec.intermediate;
-    const g = this.gate.forward(x, tokens); // [tokens, intermediate]
+    // gate and up read the same input: quantize it once when they quantize it alike
+    const shared = this.gate.sharesInputQuant(this.up);
+    if (shared) {
+      if (x.length !== tokens * this.spec.hidden) throw new RangeError(`feedForward input: has ${x.length} values, expected tokens·hidden = ${tokens}·${this.spec.hidden}`);
+      this.gate.inputTap?.(x, tokens);
+      this.up.inputTap?.(x, tokens);
+    }
+    const xq = shared ? this.gate.quantizeInput(x, tokens) : null;
+    const g = xq ? this.gate.forwardQuantized(xq) : this.gate.forward(x, tokens); // [tokens, intermediate]
     const a = new Float32Array(g.length);
     let mask: Uint8Array | undefined;
     if (this.spec.activation === "relu2") {
@@ -68,7 +76,7 @@ export class FeedForward {
       this.skipped.rows += m - on;
       this.skipped.total += m;
     } else for (let i = 0; i < g.length; i++) a[i] = g[i]! / (1 + Math.exp(-g[i]!));
-    const u = this.up.forward(x, tokens, mask); // rows with mask 0 are not computed
+    const u = xq ? this.up.forwardQuantized(xq, mask) : this.up.forward(x, tokens, mask); // rows with mask 0 are not computed
     for (let i = 0; i < u.length; i++) u[i] = u[i]! * a[i]!; // [tokens, intermediate]
     const h = this.subNorm ? this.subNorm.forward(u, tokens) : u;
     return this.down.forward(h, tokens); // [tokens, hidden]

@@ -95,6 +95,36 @@ describe("Transformer", () => {
   });
 
 
+  it("an int8 LM head keeps logits within its quantization bound of f32 and the same greedy tokens; js = wasm", async () => {
+    const spec = preset("b1.58", "tiny", { vocab_size: 300, hidden_size: 256, intermediate_size: 256, num_hidden_layers: 1, num_attention_heads: 2, num_key_value_heads: 1 });
+    const weights = initWeights(spec, 11, 0.2);
+    const js = createJsBackend();
+    const wasm = await createBackend("wasm", { threads: 2 });
+    backends.push(wasm);
+    const f32 = new Transformer(spec, weights, { backend: js });
+    const int8 = new Transformer(spec, weights, { backend: js, lmHead: "int8" });
+    const int8Wasm = new Transformer(spec, weights, { backend: wasm, lmHead: "int8" });
+    const ids = [3, 1, 4, 1, 5, 9, 2, 6];
+    const ref = f32.forward(ids, f32.newCache(), { allLogits: true });
+    const got = int8.forward(ids, int8.newCache(), { allLogits: true });
+    expect([...int8Wasm.forward(ids, int8Wasm.newCache(), { allLogits: true })]).toEqual([...got]);
+    const v = spec.vocab_size;
+    let agree = 0;
+    for (let t = 0; t < ids.length; t++) {
+      const row = (a: Float32Array) => a.subarray(t * v, (t + 1) * v);
+      const scale = Math.max(...row(ref).map(Math.abs));
+      // 8-bit weights: each logit within 2 % of the row's largest |logit| (measured 0.7–1.0 % with these uniform
+      // random weights, the worst case for absmax; the exact per-logit bound is checked in the kernels' conformance)
+      const err = Math.max(...row(got).map((x, i) => Math.abs(x - row(ref)[i]!)));
+      expect(err).toBeLessThanOrEqual(0.02 * scale);
+      const argmax = (a: Float32Array) => a.indexOf(Math.max(...a));
+      if (argmax(row(got)) === argmax(row(ref))) agree++;
+    }
+    expect(agree).toBeGreaterThanOrEqual(ids.length - 1);
+    expect(runtimeReport(int8).memory.lmHead).toBe(v * spec.hidden_size + v * (spec.hidden_size / 256) * 4); // codes + one f32 scale per 256-column block
+    expect(() => new Transformer(spec, weights, { backend: js, lmHead: "fp8" as "int8" })).toThrow('transformer lmHead: expected one of f32, int8, got "fp8"');
+  });
+
   it("refuses a missing tensor and an out-of-range token, naming them", () => {
     const spec = micro("b1.58");
     const w = initWeights(spec);
@@ -114,7 +144,8 @@ describe("Transformer", () => {
     expect(r.sparsity.o).toBeCloseTo(0.5, 1); // Top-K 50 % on the output projection's input
     expect(r.sparsity.down).toBeGreaterThan(0.3); // ReLU² zeros
     expect(r.sparsity["gate/up"]).toBeGreaterThanOrEqual(r.sparsity.gate!);
-    expect(r.memory.total).toBe(r.memory.embeddings + r.memory.attention + r.memory.ffn + r.memory.norms);
+    expect(r.memory.total).toBe(r.memory.embeddings + r.memory.lmHead + r.memory.attention + r.memory.ffn + r.memory.norms);
+    expect(r.memory.lmHead).toBe(0); // the js backend reads the tied f32 embedding in place
     expect(r.energy.saving).toBeGreaterThan(50);
   });
 });

@@ -7,7 +7,8 @@ import { estimateEnergy, type EnergyEstimate } from "./energy";
 import type { Transformer } from "./transformer";
 
 export interface RuntimeReport {
-  memory: { embeddings: number; attention: number; ffn: number; norms: number; total: number };
+  /** bytes; lmHead = what the backend holds for the LM head beyond the embedding arrays (0 when it reads them in place) */
+  memory: { embeddings: number; lmHead: number; attention: number; ffn: number; norms: number; total: number };
   /** fraction of zero inputs per projection kind; "gate/up" combines input sparsity and skipped up rows */
   sparsity: Partial<Record<Projection | "gate/up" | "overall", number>>;
   energy: EnergyEstimate;
@@ -52,5 +53,6 @@ export function runtimeReport(model: Transformer, tokens = 1): RuntimeReport {
     inputs += s.inputs;
   }
   if (inputs) sparsity.overall = zeros / inputs;
-  return { memory: { embeddings, attention, ffn, norms, total: embeddings + attention + ffn + norms }, sparsity, energy: estimateEnergy(spec, tokens) };
+  const lmHead = model.lmHeadPrepared.bytes;
+  return { memory: { embeddings, lmHead, attention, ffn, norms, total: embeddings + lmHead + attention + ffn + norms }, sparsity, energy: estimateEnergy(spec, tokens) };
 }

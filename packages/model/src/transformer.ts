@@ -4,7 +4,7 @@
  * → down + residual] → final norm → LM head (tied to the embedding by default). Embeddings and the LM head stay
  * at full precision; every block projection is a BitLinear of the spec's variant.
  */
-import type { Backend, PackedLinearWeight } from "@onebit/kernels";
+import { type Backend, DENSE_FORMATS, type DenseFormat, type PackedLinearWeight, type PreparedDense } from "@onebit/kernels";
 import { KvCache, type KvBits } from "@onebit/kv";
 import { type A48Stage, AttentionLayer, type BitLinearSpec, FeedForward, linearQuantFor, Norm, type NormSpec, type Projection } from "@onebit/layers";
 import type { ModelSpec } from "./model-spec";
@@ -18,6 +18,12 @@ export interface TransformerOptions {
   stage?: A48Stage;
   /** 4-bit queries (a4.8 low-bit attention). */
   queryBits?: 4;
+  /**
+   * Storage of the LM head (the tied embedding by default): "f32" (default, exact) or "int8" — W8A16 with one
+   * scale per row and 256-column block, a quarter of the bytes of the largest read of a decode step (see
+   * @onebit/kernels js/dense.ts). The input embedding lookup stays f32 either way.
+   */
+  lmHead?: DenseFormat;
 }
 
 export function bitLinearSpecFor(spec: ModelSpec, p: Projection, stage: A48Stage = 2): BitLinearSpec {
@@ -43,6 +49,8 @@ export class Transformer {
   readonly blocks: Block[] = [];
   readonly embed: Float32Array;
   readonly lmHead: Float32Array;
+  /** The LM head as the backend holds it (options.lmHead's format). */
+  readonly lmHeadPrepared: PreparedDense;
   readonly finalNorm: Norm;
   readonly backend: Backend;
 
@@ -68,6 +76,9 @@ export class Transformer {
     const norm = (features: number): NormSpec => ({ kind: spec.onebit.norm, features, eps: spec.rms_norm_eps });
     this.embed = getF32("model.embed_tokens.weight", spec.vocab_size * h);
     this.lmHead = spec.tie_word_embeddings ? this.embed : getF32("lm_head.weight", spec.vocab_size * h);
+    const lmHeadFormat = options.lmHead ?? "f32";
+    if (!DENSE_FORMATS.includes(lmHeadFormat)) throw new RangeError(`transformer lmHead: expected one of ${DENSE_FORMATS.join(", ")}, got ${JSON.stringify(lmHeadFormat)}`);
+    this.lmHeadPrepared = this.backend.prepareDense(this.lmHead, spec.vocab_size, h, lmHeadFormat);
     this.finalNorm = new Norm(norm(h), getF32("model.norm.weight", h));
     const stage = options.stage ?? 2;
     const attnWidth = spec.num_attention_heads * spec.head_dim;
@@ -132,6 +143,7 @@ export class Transformer {
       maxTokens: options.maxTokens ?? this.spec.max_position_embeddings,
       bits: options.bits ?? 32,
       bosFourBit: options.bosFourBit,
+      storage: this.backend, // f32 layers where the backend's attention reads them in place (wasm memory)
     });
   }
 
@@ -159,6 +171,6 @@ export class Transformer {
     cache.length = start + tokens;
     if (!options.allLogits) x = x.subarray((tokens - 1) * h);
     const rows = options.allLogits ? tokens : 1;
-    return this.backend.matmulF32(this.finalNorm.forward(x, rows), rows, this.lmHead, vocab, h); // [rows, vocab]
+    return this.backend.dense(this.lmHeadPrepared, this.finalNorm.forward(x, rows), rows); // [rows, vocab]
   }
 }

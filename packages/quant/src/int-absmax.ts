@@ -13,7 +13,7 @@ import { f32, regionAbsMax, regionAbsSum } from "./float32";
 import { forEachBlock, type Granularity, gridFor } from "./granularity";
 import { makeQuantized, type QuantizedTensor } from "./quantized-tensor";
 import { roundHalfEven } from "./round-half-even";
-import { assertFinite, assertLength, assertShape, type Shape2D } from "./validate";
+import { assertFinite, assertLength, assertShape, QuantInputError, type Shape2D } from "./validate";
 
 export interface ActivationQuantOptions extends EpsOptions {
   /** Default "row": per token, as in inference (and the official b1.58 training code). */
@@ -36,12 +36,17 @@ function quantizeSymmetric(x: ArrayLike<number>, shape: Shape2D, spec: Symmetric
   assertShape(`${who} shape`, shape);
   const [rows, cols] = shape;
   assertLength(`${who} input`, x, rows * cols);
-  assertFinite(`${who} input`, x);
   const granularity = options.granularity ?? "row";
   const grid = gridFor(shape, granularity, `${who} granularity`);
   const codes = new Int8Array(rows * cols);
   const scales = new Float32Array(grid.rowBlocks * grid.colBlocks);
   const paper = options.epsMode === "add";
+  if (x instanceof Float32Array && granularity === "row") {
+    // the inference hot path (per token, float32 input): the same arithmetic in monomorphic loops
+    quantizeRowsF32(x, rows, cols, spec, options, codes, scales);
+    return makeQuantized(spec.scheme, shape, granularity, grid, codes, scales);
+  }
+  assertFinite(`${who} input`, x);
   forEachBlock(grid, (b, r0, r1, c0, c1) => {
     const raw =
       spec.stat === "absmax"
@@ -58,6 +63,35 @@ function quantizeSymmetric(x: ArrayLike<number>, shape: Shape2D, spec: Symmetric
       }
   });
   return makeQuantized(spec.scheme, shape, granularity, grid, codes, scales);
+}
+
+/** Per-row quantizeSymmetric on float32 input; codes and scales identical to the generic loop (tested). */
+function quantizeRowsF32(x: Float32Array, rows: number, cols: number, spec: SymmetricSpec, options: ActivationQuantOptions, codes: Int8Array, scales: Float32Array): void {
+  const who = `quantize${spec.scheme === "int8" ? "Int8" : "Int4"}`;
+  const paper = options.epsMode === "add";
+  const { lo, hi } = spec;
+  for (let r = 0; r < rows; r++) {
+    const base = r * cols;
+    let max = 0;
+    let sum = 0;
+    for (let c = 0; c < cols; c++) {
+      const v = x[base + c]!;
+      const a = Math.abs(v);
+      if (!(a < Number.POSITIVE_INFINITY)) throw new QuantInputError(`${who} input: element ${base + c} is ${v}; expected a finite number`);
+      if (a > max) max = a;
+      sum += a;
+    }
+    const raw = spec.stat === "absmax" ? max : sum / cols;
+    const stat = f32(f32(raw) * spec.statScale);
+    const s = f32(spec.q / guard(stat, options));
+    scales[r] = paper ? f32(stat / spec.q) : f32(1 / s);
+    for (let c = 0; c < cols; c++) {
+      const v = f32(x[base + c]! * s);
+      let q = Math.round(v);
+      if (q - v === 0.5 && (q & 1) !== 0) q -= 1; // ties to even (roundHalfEven)
+      codes[base + c] = q > hi ? hi : q < lo ? lo : q;
+    }
+  }
 }
 
 export function quantizeInt8(x: ArrayLike<number>, shape: Shape2D, options: ActivationQuantOptions = {}): QuantizedTensor<Int8Array> {

@@ -32,6 +32,26 @@ describe("quantizer properties", () => {
       }),
     );
   });
+  it("per-token INT8/INT4 on a Float32Array (the monomorphic fast path) equals the generic loop, ties included", () => {
+    // integers and halves put many products exactly on .5 ties once scaled; random floats cover the rest
+    const value = fc.oneof(fc.integer({ min: -300, max: 300 }).map((v) => v / 2), fc.float({ min: -100, max: 100, noNaN: true, noDefaultInfinity: true }));
+    const data = fc
+      .tuple(fc.integer({ min: 1, max: 5 }), fc.integer({ min: 1, max: 40 }))
+      .chain(([r, c]) => fc.tuple(fc.constant([r, c] as [number, number]), fc.array(value, { minLength: r * c, maxLength: r * c })));
+    fc.assert(
+      fc.property(data, fc.constantFrom("clamp" as const, "add" as const), ([shape, x], epsMode) => {
+        const f = Float32Array.from(x);
+        const generic = Array.from(f); // a plain array takes the generic loop
+        for (const quantize of [quantizeInt8, quantizeInt4]) {
+          const fast = quantize(f, shape, { epsMode });
+          const slow = quantize(generic, shape, { epsMode });
+          expect([...fast.codes]).toEqual([...slow.codes]);
+          expect([...fast.scales]).toEqual([...slow.scales]);
+        }
+      }),
+    );
+    expect(() => quantizeInt8(Float32Array.of(1, Number.NaN), [1, 2])).toThrow("quantizeInt8 input: element 1 is NaN; expected a finite number");
+  });
   it("INT4: codes in [−8, 7]; unclipped entries within scale/2", () => {
     fc.assert(
       fc.property(shapeAndData(), ([shape, x]) => {

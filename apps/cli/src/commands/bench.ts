@@ -36,6 +36,7 @@ export const benchCommand: CommandDef = {
     { key: "model", kind: "string", arg: "<model>", default: "b1.58-small", description: "model for the model benchmark (preset or checkpoint dir)" },
     { key: "promptTokens", kind: "int", min: 1, arg: "<n>", default: 64, description: "prefill prompt length" },
     { key: "decodeTokens", kind: "int", min: 1, arg: "<n>", default: 16, description: "decode steps" },
+    { key: "lmHead", kind: "choice", choices: ["f32", "int8"], default: "f32", arg: "<format>", description: "LM head storage for the model benchmark (f32 or int8 W8A16)" },
     { key: "only", kind: "choice", choices: ["kernels", "model", "all"], default: "all", arg: "<which>", description: "which benchmarks to run" },
   ],
   async run({ options }) {
@@ -80,7 +81,7 @@ export const benchCommand: CommandDef = {
       for (const threads of threadCounts) {
         const backend = await openBackend("wasm", threads);
         try {
-          const model = await buildTransformer(src, backend);
+          const model = await buildTransformer(src, backend, options.lmHead as string);
           benchmarkModel(model, { promptTokens: 4, decodeTokens: 2 });
           const r = benchmarkModel(model, { promptTokens: options.promptTokens as number, decodeTokens: options.decodeTokens as number });
           if (!base) base = r.decodeTokensPerSecond;
@@ -89,7 +90,7 @@ export const benchCommand: CommandDef = {
           backend.dispose();
         }
       }
-      out(`model: ${src.source} (${(parameterCounts(src.spec).total / 1e6).toFixed(1)}M parameters, ${src.spec.onebit.variant}), prompt ${options.promptTokens}, ${options.decodeTokens} decode steps\n${table(["threads", "prefill tok/s", "decode ms/tok", "decode tok/s", "vs first", "RSS MB"], rows)}\n`);
+      out(`model: ${src.source} (${(parameterCounts(src.spec).total / 1e6).toFixed(1)}M parameters, ${src.spec.onebit.variant}, ${options.lmHead} LM head), prompt ${options.promptTokens}, ${options.decodeTokens} decode steps\n${table(["threads", "prefill tok/s", "decode ms/tok", "decode tok/s", "vs first", "RSS MB"], rows)}\n`);
     }
   },
 };

@@ -118,7 +118,7 @@ export const demoCommand: CommandDef = {
       const s = report.sparsity;
       out(
         `speed:    ${describeStats(stats)}\n` +
-          `memory:   weights ${mb(report.memory.total)} (embeddings ${mb(report.memory.embeddings)}, attention ${mb(report.memory.attention)}, ffn ${mb(report.memory.ffn)}) vs ${mb(fpBytes)} in fp16; process RSS ${mb(process.memoryUsage().rss)}\n` +
+          `memory:   weights ${mb(report.memory.total)} (embeddings ${mb(report.memory.embeddings)}${report.memory.lmHead ? `, LM head copy in wasm memory ${mb(report.memory.lmHead)}` : ""}, attention ${mb(report.memory.attention)}, ffn ${mb(report.memory.ffn)}) vs ${mb(fpBytes)} in fp16; process RSS ${mb(process.memoryUsage().rss)}\n` +
           `sparsity: zero activation inputs q/k/v ${pct(s.q)} · o ${pct(s.o)} · gate/up ${pct(s["gate/up"])} · down ${pct(s.down)} · overall ${pct(s.overall)}\n` +
           `energy:   ${report.energy.saving.toFixed(1)}× less arithmetic energy per token than fp16 at ${report.energy.node} (SPEC §6 estimate)\n` +
           `\nmodels: ${oneBitDir} (try \`onebit generate ${oneBitDir}\`, \`onebit chat ${oneBitDir}\`, \`onebit inspect ${oneBitDir}\`)\n`,

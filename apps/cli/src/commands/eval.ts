@@ -32,7 +32,7 @@ export const evalCommand: CommandDef = {
     if (rows.length === 0) throw new CliError(`--data ${options.data}: the validation split has fewer than ${seqLen + 1} tokens`);
     const backend = await openBackend(options.backend as string, options.threads as number | undefined);
     try {
-      const model = await buildTransformer(m, backend);
+      const model = await buildTransformer(m, backend, options.lmHead as string);
       const bar = new ProgressBar({ total: rows.length, label: "eval" });
       const t0 = performance.now();
       const r = perplexity(model, rows, { kvBits: Number(options.kvBits) as 32, onSequence: (d) => bar.update(d) });

@@ -45,7 +45,7 @@ export const generateCommand: CommandDef = {
     const tokenizer = requireTokenizer(m);
     const backend = await openBackend(options.backend as string, options.threads as number | undefined);
     try {
-      const model = await buildTransformer(m, backend);
+      const model = await buildTransformer(m, backend, options.lmHead as string);
       const prompt = tokenizer.encode(options.prompt as string, { bos: true });
       if (prompt.length >= model.spec.max_position_embeddings) throw new CliError(`--prompt: ${prompt.length} tokens do not fit the model's context of ${model.spec.max_position_embeddings}`);
       const ac = new AbortController();

@@ -44,9 +44,13 @@ export async function openBackend(name: string, threads?: number): Promise<Backe
   }
 }
 
-export async function buildTransformer(m: LoadedModel, backend: Backend): Promise<Transformer> {
+export const LM_HEAD_FORMATS = ["f32", "int8"] as const;
+
+/** `lmHead`: the LM head's storage, "f32" (exact) or "int8" (W8A16: a quarter of the bytes, faster decode). */
+export async function buildTransformer(m: LoadedModel, backend: Backend, lmHead: string = "f32"): Promise<Transformer> {
   const { Transformer } = await import("@onebit/model");
-  return new Transformer(m.spec, m.weights, { backend });
+  if (!(LM_HEAD_FORMATS as readonly string[]).includes(lmHead)) throw new CliError(`--lm-head: expected one of ${LM_HEAD_FORMATS.join(", ")}, got "${lmHead}"`);
+  return new Transformer(m.spec, m.weights, { backend, lmHead: lmHead as (typeof LM_HEAD_FORMATS)[number] });
 }
 
 export function requireTokenizer(m: LoadedModel): BpeTokenizer {
@@ -58,4 +62,12 @@ export function requireTokenizer(m: LoadedModel): BpeTokenizer {
 export const runOptions = [
   { key: "backend", kind: "choice", choices: BACKENDS, default: "wasm", arg: "<name>", description: "kernel backend" },
   { key: "threads", kind: "int", min: 1, arg: "<n>", description: "wasm threads (default: all cores)" },
+  {
+    key: "lmHead",
+    kind: "choice",
+    choices: LM_HEAD_FORMATS,
+    default: "f32",
+    arg: "<format>",
+    description: "LM head storage: f32 (exact) or int8 (W8A16, 4× fewer bytes read per token, logits within ~1 %)",
+  },
 ] as const;

@@ -6,7 +6,9 @@ import type { Backend, PackedLinearWeight, PreparedWeight } from "../backend";
 import { KernelInputError } from "../backend";
 import { registerKernel } from "../kernel-registry";
 import { checkWeight } from "../validate-inputs";
+import { attentionScoresImpl, attentionValuesImpl } from "./attention";
 import { bitLinearImpl } from "./bit-linear";
+import { type JsPreparedDense, prepareDenseJs, denseJs } from "./dense-prepared";
 import { matmulF32Impl } from "./matmul-f32";
 import { rmsNormQuantizeImpl } from "./rms-norm-quantize";
 import { ropeImpl } from "./rope";
@@ -21,6 +23,8 @@ registerKernel({ kernelName: "RmsNormQuantize", backendName: "js", description: 
 registerKernel({ kernelName: "MatmulF32", backendName: "js", description: "scalar f64-accumulated loops", impl: matmulF32Impl });
 registerKernel({ kernelName: "Rope", backendName: "js", description: "scalar", impl: ropeImpl });
 registerKernel({ kernelName: "Softmax", backendName: "js", description: "scalar", impl: softmaxImpl });
+registerKernel({ kernelName: "Dense", backendName: "js", description: "f32 matmul or W8A16 integer blocks, scalar", impl: prepareDenseJs });
+registerKernel({ kernelName: "Attention", backendName: "js", description: "scalar float32, fixed summation order", impl: attentionScoresImpl });
 
 export function createJsBackend(): Backend {
   return {
@@ -39,6 +43,15 @@ export function createJsBackend(): Backend {
     matmulF32: matmulF32Impl,
     rope: ropeImpl,
     softmax: softmaxImpl,
+    prepareDense: (w, out, inF, format) => prepareDenseJs("js", w, out, inF, format),
+    dense(w, x, tokens, out) {
+      if (w.backend !== "js") throw new KernelInputError(`dense: weight was prepared by the ${w.backend} backend, not js`);
+      return denseJs(w as JsPreparedDense, x, tokens, out);
+    },
+    attentionScores: attentionScoresImpl,
+    attentionValues: attentionValuesImpl,
+    allocF32: (length) => new Float32Array(length),
+    freeF32() {},
     dispose() {},
   };
 }

@@ -1,5 +1,5 @@
 import { KernelInputError } from "../backend";
-import { outputBuffer } from "../validate-inputs";
+import { checkMatmulF32, outputBuffer } from "../validate-inputs";
 
 const f = Math.fround;
 
@@ -9,8 +9,7 @@ const f = Math.fround;
  * order a 4-lane SIMD kernel uses, so faster backends can (and must) match it bit for bit.
  */
 export function matmulF32Impl(x: Float32Array, tokens: number, w: Float32Array, outFeatures: number, inFeatures: number, out?: Float32Array): Float32Array {
-  if (x.length !== tokens * inFeatures) throw new KernelInputError(`matmulF32 x: has ${x.length} elements, expected tokens·in = ${tokens * inFeatures}`);
-  if (w.length !== outFeatures * inFeatures) throw new KernelInputError(`matmulF32 w: has ${w.length} elements, expected out·in = ${outFeatures * inFeatures}`);
+  checkMatmulF32(x, tokens, w, outFeatures, inFeatures);
   const y = outputBuffer(out, tokens * outFeatures);
   const in4 = inFeatures & ~3;
   for (let t = 0; t < tokens; t++) {

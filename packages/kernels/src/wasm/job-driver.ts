@@ -6,7 +6,7 @@
  *   [0] generation (bumped to start a job)  [1] op  [2] thread count  [3] finished count  [4] shutdown flag
  *   [8..] op arguments
  * Ops: 1 = ternary dense (c[18] = 1: relaxed-SIMD kernels, int8 activations), 2 = ternary sparse (one token),
- * 3 = f32 matmul.
+ * 3 = f32 matmul, 4 = attention scores, 5 = attention values (rows = query heads), 6 = W8A16 dense (one token).
  */
 // biome-ignore lint/suspicious/noExplicitAny: wasm exports are untyped here by design (see above)
 export function runJob(ex: any, c: Int32Array, index: number): void {
@@ -29,7 +29,7 @@ export function runJob(ex: any, c: Int32Array, index: number): void {
     const out = c[16]!;
     const outStride = c[17]!;
     const relaxed = c[18] === 1;
-    const dot1 = relaxed ? ex.t2_dot_1r : ex.t2_dot_1;
+    const dot1 = relaxed ? ex.t2_dot_1r2 : ex.t2_dot_1;
     const dot4 = relaxed ? ex.t2_dot_4r : ex.t2_dot_4;
     if (tokens === 1) {
       dot1(w, rowStride, blocks, r0, r1, mask, x, out);
@@ -42,10 +42,17 @@ export function runJob(ex: any, c: Int32Array, index: number): void {
       let t = 0;
       for (; t + 4 <= tokens; t += 4) dot4(w, rowStride, blocks, ra, rb, mask, x + t * xStride, xStride, out + t * outStride * 4, outStride);
       for (; t < tokens; t++) dot1(w, rowStride, blocks, ra, rb, mask, x + t * xStride, out + t * outStride * 4);
+      // (row chunks and thread ranges start on even rows, as the pair kernel needs)
     }
   } else if (op === 2) {
     ex.t2_dot_sparse(c[8], c[9], r0, r1, c[12], c[13], c[14], c[15], c[16]);
   } else if (op === 3) {
     ex.matmul_f32(c[13], c[8], c[16], c[15], rows, c[10], r0, r1);
+  } else if (op === 4) {
+    ex.attn_scores(c[8], c[9], c[10], c[12], c[13], c[14], c[15], r0, r1);
+  } else if (op === 5) {
+    ex.attn_values(c[8], c[9], c[10], c[12], c[13], c[14], c[15], r0, r1);
+  } else if (op === 6) {
+    ex.q8_dot(c[8], c[9], c[10], c[12], c[13], c[14], r0, r1, c[16]);
   }
 }

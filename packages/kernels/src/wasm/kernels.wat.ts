@@ -26,7 +26,7 @@
  */
 const RELAXED_FUNCS = `
   ;; Σ_i code[r, i]·x[i] for rows [rowStart, rowEnd), one token; x: int8, blocks·64 bytes.
-  (func (export "t2_dot_1r") (param $w i32) (param $rowStride i32) (param $blocks i32)
+  (func $t2_dot_1r_impl (export "t2_dot_1r") (param $w i32) (param $rowStride i32) (param $blocks i32)
         (param $rowStart i32) (param $rowEnd i32) (param $mask i32) (param $x i32) (param $out i32)
     (local $r i32) (local $wp i32) (local $xp i32) (local $b i32)
     (local $wv v128) (local $acc0 v128) (local $m v128)
@@ -39,7 +39,7 @@ const RELAXED_FUNCS = `
                     (i32.load8_u (i32.add (local.get $mask) (local.get $r))))
           (then
             (local.set $acc0 (v128.const i32x4 0 0 0 0))
-            (local.set $wp (i32.add (local.get $w) (i32.mul (local.get $r) (local.get $rowStride))))
+            (local.set $wp (call $rowAddr (local.get $w) (local.get $rowStride) (local.get $r)))
             (local.set $xp (local.get $x))
             (local.set $b (local.get $blocks))
             (block $blk_done
@@ -54,7 +54,7 @@ const RELAXED_FUNCS = `
                     (i16x8.add
                       (i16x8.relaxed_dot_i8x16_i7x16_s (v128.load offset=32 (local.get $xp)) (v128.and (i16x8.shr_u (local.get $wv) (i32.const 4)) (local.get $m)))
                       (i16x8.relaxed_dot_i8x16_i7x16_s (v128.load offset=48 (local.get $xp)) (v128.and (i16x8.shr_u (local.get $wv) (i32.const 6)) (local.get $m))))))))
-                (local.set $wp (i32.add (local.get $wp) (i32.const 16)))
+                (local.set $wp (i32.add (local.get $wp) (i32.const 32)))
                 (local.set $xp (i32.add (local.get $xp) (i32.const 64)))
                 (local.set $b (i32.sub (local.get $b) (i32.const 1)))
                 (br $blk)))
@@ -62,6 +62,76 @@ const RELAXED_FUNCS = `
               (i32.add (local.get $out) (i32.shl (local.get $r) (i32.const 2)))
               (call $hsum (local.get $acc0)))))
         (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $rows)))
+  )
+
+  ;; Two rows' dots for one token at once (decode): each activation vector is loaded once for both rows, and a
+  ;; row's products are summed in i16 over up to 8 blocks (|lane| <= 8 * 4 * 512 = 16384) before widening.
+  (func $t2_pair_r (param $wp i32) (param $blocks i32) (param $x i32) (param $outA i32) (param $outB i32)
+    (local $b i32) (local $n i32) (local $m v128) (local $va v128) (local $vb v128)
+    (local $x0 v128) (local $x1 v128) (local $x2 v128) (local $x3 v128)
+    (local $sa v128) (local $sb v128) (local $accA v128) (local $accB v128)
+    (local.set $m (i8x16.splat (i32.const 3)))
+    (local.set $b (local.get $blocks))
+    (block $done
+      (loop $outer
+        (br_if $done (i32.eqz (local.get $b)))
+        (local.set $n (select (i32.const 8) (local.get $b) (i32.gt_u (local.get $b) (i32.const 8))))
+        (local.set $b (i32.sub (local.get $b) (local.get $n)))
+        (local.set $sa (v128.const i32x4 0 0 0 0))
+        (local.set $sb (v128.const i32x4 0 0 0 0))
+        (loop $inner
+          (local.set $va (v128.load offset=0 (local.get $wp)))
+          (local.set $vb (v128.load offset=16 (local.get $wp)))
+          (local.set $x0 (v128.load offset=0 (local.get $x)))
+          (local.set $x1 (v128.load offset=16 (local.get $x)))
+          (local.set $x2 (v128.load offset=32 (local.get $x)))
+          (local.set $x3 (v128.load offset=48 (local.get $x)))
+          ${["a", "b"]
+            .map(
+              (r) => `(local.set $s${r} (i16x8.add (local.get $s${r}) (i16x8.add
+            (i16x8.add
+              (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $x0) (v128.and (local.get $v${r}) (local.get $m)))
+              (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $x1) (v128.and (i16x8.shr_u (local.get $v${r}) (i32.const 2)) (local.get $m))))
+            (i16x8.add
+              (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $x2) (v128.and (i16x8.shr_u (local.get $v${r}) (i32.const 4)) (local.get $m)))
+              (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $x3) (v128.and (i16x8.shr_u (local.get $v${r}) (i32.const 6)) (local.get $m)))))))`,
+            )
+            .join("\n          ")}
+          (local.set $wp (i32.add (local.get $wp) (i32.const 32)))
+          (local.set $x (i32.add (local.get $x) (i32.const 64)))
+          (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+          (br_if $inner (local.get $n)))
+        (local.set $accA (i32x4.add (local.get $accA) (i32x4.extadd_pairwise_i16x8_s (local.get $sa))))
+        (local.set $accB (i32x4.add (local.get $accB) (i32x4.extadd_pairwise_i16x8_s (local.get $sb))))
+        (br $outer)))
+    (i32.store (local.get $outA) (call $hsum (local.get $accA)))
+    (i32.store (local.get $outB) (call $hsum (local.get $accB)))
+  )
+
+  ;; t2_dot_1r over rows [rowStart, rowEnd) (rowStart even): a pair of rows both selected goes through $t2_pair_r,
+  ;; a pair with one selected row through the one-row kernel.
+  (func (export "t2_dot_1r2") (param $w i32) (param $rowStride i32) (param $blocks i32)
+        (param $rowStart i32) (param $rowEnd i32) (param $mask i32) (param $x i32) (param $out i32)
+    (local $r i32) (local $selA i32) (local $selB i32)
+    (local.set $r (local.get $rowStart))
+    (block $rows_done
+      (loop $rows
+        (br_if $rows_done (i32.ge_u (local.get $r) (local.get $rowEnd)))
+        (local.set $selA (i32.or (i32.eqz (local.get $mask)) (i32.load8_u (i32.add (local.get $mask) (local.get $r)))))
+        (local.set $selB (i32.and (i32.lt_u (i32.add (local.get $r) (i32.const 1)) (local.get $rowEnd))
+          (i32.or (i32.eqz (local.get $mask)) (i32.load8_u offset=1 (i32.add (local.get $mask) (local.get $r))))))
+        (if (i32.and (local.get $selA) (local.get $selB))
+          (then
+            (call $t2_pair_r (call $rowAddr (local.get $w) (local.get $rowStride) (local.get $r)) (local.get $blocks) (local.get $x)
+              (i32.add (local.get $out) (i32.shl (local.get $r) (i32.const 2)))
+              (i32.add (i32.add (local.get $out) (i32.shl (local.get $r) (i32.const 2))) (i32.const 4))))
+          (else
+            (if (local.get $selA)
+              (then (call $t2_dot_1r_impl (local.get $w) (local.get $rowStride) (local.get $blocks) (local.get $r) (i32.add (local.get $r) (i32.const 1)) (i32.const 0) (local.get $x) (local.get $out))))
+            (if (local.get $selB)
+              (then (call $t2_dot_1r_impl (local.get $w) (local.get $rowStride) (local.get $blocks) (i32.add (local.get $r) (i32.const 1)) (i32.add (local.get $r) (i32.const 2)) (i32.const 0) (local.get $x) (local.get $out))))))
+        (local.set $r (i32.add (local.get $r) (i32.const 2)))
         (br $rows)))
   )
 
@@ -84,7 +154,7 @@ const RELAXED_FUNCS = `
           (then
             (local.set $a0 (v128.const i32x4 0 0 0 0)) (local.set $a1 (v128.const i32x4 0 0 0 0))
             (local.set $a2 (v128.const i32x4 0 0 0 0)) (local.set $a3 (v128.const i32x4 0 0 0 0))
-            (local.set $wp (i32.add (local.get $w) (i32.mul (local.get $r) (local.get $rowStride))))
+            (local.set $wp (call $rowAddr (local.get $w) (local.get $rowStride) (local.get $r)))
             (local.set $xp (local.get $x))
             (local.set $b (local.get $blocks))
             (block $blk_done
@@ -111,7 +181,7 @@ const RELAXED_FUNCS = `
                       (i16x8.relaxed_dot_i8x16_i7x16_s (v128.load offset=48 (local.get ${xv})) (local.get $c3)))))))`,
                   )
                   .join("")}
-                (local.set $wp (i32.add (local.get $wp) (i32.const 16)))
+                (local.set $wp (i32.add (local.get $wp) (i32.const 32)))
                 (local.set $xp (i32.add (local.get $xp) (i32.const 64)))
                 (local.set $b (i32.sub (local.get $b) (i32.const 1)))
                 (br $blk)))
@@ -137,6 +207,13 @@ const KERNELS_WAT_BASE = `
 (module
   (import "env" "memory" (memory 1 65536 shared))
 
+  ;; Rows are stored in interleaved pairs (the backend pads to an even count): block k of row r sits at
+  ;; w + (r >> 1)*2*rowStride + k*32 + (r & 1)*16, so a pair streams through memory as one sequence.
+  (func $rowAddr (param $w i32) (param $rowStride i32) (param $r i32) (result i32)
+    (i32.add (local.get $w)
+      (i32.add (i32.mul (i32.shr_u (local.get $r) (i32.const 1)) (i32.shl (local.get $rowStride) (i32.const 1)))
+               (i32.shl (i32.and (local.get $r) (i32.const 1)) (i32.const 4)))))
+
   ;; horizontal sum of four i32 lanes
   (func $hsum (param $v v128) (result i32)
     (i32.add
@@ -145,7 +222,7 @@ const KERNELS_WAT_BASE = `
 
   ;; Raw ternary dots for rows [rowStart, rowEnd) and one token:
   ;;   out[r] = Σ_i code[r, i]·x[i]   (code = w + 1)
-  ;; w: packed rows (rowStride bytes apart), blocks: 64-weight blocks per row to read, x: split activations
+  ;; w: packed rows (interleaved in pairs, see $rowAddr), blocks: 64-weight blocks per row to read, x: split activations
   ;; (blocks·128 bytes), mask: 0 or a byte per row (0 = skip).
   (func (export "t2_dot_1") (param $w i32) (param $rowStride i32) (param $blocks i32)
         (param $rowStart i32) (param $rowEnd i32) (param $mask i32) (param $x i32) (param $out i32)
@@ -163,7 +240,7 @@ const KERNELS_WAT_BASE = `
           (then
             (local.set $accA (v128.const i32x4 0 0 0 0))
             (local.set $accB (v128.const i32x4 0 0 0 0))
-            (local.set $wp (i32.add (local.get $w) (i32.mul (local.get $r) (local.get $rowStride))))
+            (local.set $wp (call $rowAddr (local.get $w) (local.get $rowStride) (local.get $r)))
             (local.set $xp (local.get $x))
             (local.set $b (local.get $blocks))
             (block $blk_done
@@ -185,7 +262,7 @@ const KERNELS_WAT_BASE = `
                 (local.set $v (i16x8.shr_u (local.get $wv) (i32.const 6)))
                 (local.set $accA (i32x4.add (local.get $accA) (i32x4.dot_i16x8_s (v128.and (local.get $v) (local.get $lo)) (v128.load offset=96 (local.get $xp)))))
                 (local.set $accB (i32x4.add (local.get $accB) (i32x4.dot_i16x8_s (v128.and (local.get $v) (local.get $hi)) (v128.load offset=112 (local.get $xp)))))
-                (local.set $wp (i32.add (local.get $wp) (i32.const 16)))
+                (local.set $wp (i32.add (local.get $wp) (i32.const 32)))
                 (local.set $xp (i32.add (local.get $xp) (i32.const 128)))
                 (local.set $b (i32.sub (local.get $b) (i32.const 1)))
                 (br $blk)))
@@ -219,7 +296,7 @@ const KERNELS_WAT_BASE = `
             (local.set $a2 (v128.const i32x4 0 0 0 0)) (local.set $a3 (v128.const i32x4 0 0 0 0))
             (local.set $b0 (v128.const i32x4 0 0 0 0)) (local.set $b1 (v128.const i32x4 0 0 0 0))
             (local.set $b2 (v128.const i32x4 0 0 0 0)) (local.set $b3 (v128.const i32x4 0 0 0 0))
-            (local.set $wp (i32.add (local.get $w) (i32.mul (local.get $r) (local.get $rowStride))))
+            (local.set $wp (call $rowAddr (local.get $w) (local.get $rowStride) (local.get $r)))
             (local.set $xp (local.get $x))
             (local.set $b (local.get $blocks))
             (block $blk_done
@@ -245,7 +322,7 @@ const KERNELS_WAT_BASE = `
                 (local.set $b3 (i32x4.add (local.get $b3) (i32x4.dot_i16x8_s (local.get $B) (v128.load offset=${32 * k + 16} (local.get $x3)))))`,
                   )
                   .join("")}
-                (local.set $wp (i32.add (local.get $wp) (i32.const 16)))
+                (local.set $wp (i32.add (local.get $wp) (i32.const 32)))
                 (local.set $xp (i32.add (local.get $xp) (i32.const 128)))
                 (local.set $b (i32.sub (local.get $b) (i32.const 1)))
                 (br $blk)))
@@ -273,7 +350,7 @@ const KERNELS_WAT_BASE = `
         (if (i32.or (i32.eqz (local.get $mask))
                     (i32.load8_u (i32.add (local.get $mask) (local.get $r))))
           (then
-            (local.set $wp (i32.add (local.get $w) (i32.mul (local.get $r) (local.get $rowStride))))
+            (local.set $wp (call $rowAddr (local.get $w) (local.get $rowStride) (local.get $r)))
             (local.set $acc (i32.const 0))
             (local.set $j (i32.const 0))
             (block $nz_done
@@ -287,7 +364,7 @@ const KERNELS_WAT_BASE = `
                         (i32.and
                           (i32.shr_u
                             (i32.load8_u (i32.add (local.get $wp)
-                              (i32.add (i32.shl (i32.shr_u (local.get $i) (i32.const 6)) (i32.const 4))
+                              (i32.add (i32.shl (i32.shr_u (local.get $i) (i32.const 6)) (i32.const 5))
                                        (i32.and (local.get $i) (i32.const 15)))))
                             (i32.shl (i32.and (i32.shr_u (local.get $i) (i32.const 4)) (i32.const 3)) (i32.const 1)))
                           (i32.const 3))
@@ -298,6 +375,184 @@ const KERNELS_WAT_BASE = `
             (i32.store (i32.add (local.get $out) (i32.shl (local.get $r) (i32.const 2))) (local.get $acc))))
         (local.set $r (i32.add (local.get $r) (i32.const 1)))
         (br $rows)))
+  )
+
+  ;; Attention scores (see js/attention.ts for the summation order): for heads [h0, h1) and positions j < n,
+  ;; out[h*n + j] = q[h] . keys[j, floor(h/group)] (unscaled). keys: [n, kvHeads, d] f32, rowBytes = kvHeads*d*4.
+  (func (export "attn_scores") (param $q i32) (param $k i32) (param $out i32) (param $kvHeads i32) (param $group i32)
+        (param $d i32) (param $n i32) (param $h0 i32) (param $h1 i32)
+    (local $h i32) (local $j i32) (local $i i32) (local $qp i32) (local $kp i32) (local $op i32)
+    (local $d16 i32) (local $rowBytes i32) (local $s f32)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $v v128)
+    (local.set $d16 (i32.and (local.get $d) (i32.const -16)))
+    (local.set $rowBytes (i32.shl (i32.mul (local.get $kvHeads) (local.get $d)) (i32.const 2)))
+    (local.set $h (local.get $h0))
+    (block $h_done
+      (loop $hl
+        (br_if $h_done (i32.ge_u (local.get $h) (local.get $h1)))
+        (local.set $qp (i32.add (local.get $q) (i32.shl (i32.mul (local.get $h) (local.get $d)) (i32.const 2))))
+        (local.set $kp (i32.add (local.get $k) (i32.shl (i32.mul (i32.div_u (local.get $h) (local.get $group)) (local.get $d)) (i32.const 2))))
+        (local.set $op (i32.add (local.get $out) (i32.shl (i32.mul (local.get $h) (local.get $n)) (i32.const 2))))
+        (local.set $j (i32.const 0))
+        (block $j_done
+          (loop $jl
+            (br_if $j_done (i32.ge_u (local.get $j) (local.get $n)))
+            (local.set $a0 (v128.const f32x4 0 0 0 0)) (local.set $a1 (v128.const f32x4 0 0 0 0))
+            (local.set $a2 (v128.const f32x4 0 0 0 0)) (local.set $a3 (v128.const f32x4 0 0 0 0))
+            (local.set $i (i32.const 0))
+            (block $i_done
+              (loop $il
+                (br_if $i_done (i32.ge_u (local.get $i) (local.get $d16)))
+                ${[0, 1, 2, 3]
+                  .map(
+                    (a) => `(local.set $a${a} (f32x4.add (local.get $a${a}) (f32x4.mul
+                  (v128.load offset=${16 * a} (i32.add (local.get $qp) (i32.shl (local.get $i) (i32.const 2))))
+                  (v128.load offset=${16 * a} (i32.add (local.get $kp) (i32.shl (local.get $i) (i32.const 2)))))))`,
+                  )
+                  .join("\n                ")}
+                (local.set $i (i32.add (local.get $i) (i32.const 16)))
+                (br $il)))
+            (local.set $v (f32x4.add (f32x4.add (local.get $a0) (local.get $a1)) (f32x4.add (local.get $a2) (local.get $a3))))
+            (local.set $s (f32.add
+              (f32.add (f32x4.extract_lane 0 (local.get $v)) (f32x4.extract_lane 1 (local.get $v)))
+              (f32.add (f32x4.extract_lane 2 (local.get $v)) (f32x4.extract_lane 3 (local.get $v)))))
+            (block $t_done
+              (loop $tl
+                (br_if $t_done (i32.ge_u (local.get $i) (local.get $d)))
+                (local.set $s (f32.add (local.get $s)
+                  (f32.mul (f32.load (i32.add (local.get $qp) (i32.shl (local.get $i) (i32.const 2))))
+                           (f32.load (i32.add (local.get $kp) (i32.shl (local.get $i) (i32.const 2)))))))
+                (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                (br $tl)))
+            (f32.store (i32.add (local.get $op) (i32.shl (local.get $j) (i32.const 2))) (local.get $s))
+            (local.set $kp (i32.add (local.get $kp) (local.get $rowBytes)))
+            (local.set $j (i32.add (local.get $j) (i32.const 1)))
+            (br $jl)))
+        (local.set $h (i32.add (local.get $h) (i32.const 1)))
+        (br $hl)))
+  )
+
+  ;; Attention values: for heads [h0, h1), out[h, i] = sum over j<n (in order) of p[h*n + j] * values[j, floor(h/group), i].
+  (func (export "attn_values") (param $p i32) (param $vals i32) (param $out i32) (param $kvHeads i32) (param $group i32)
+        (param $d i32) (param $n i32) (param $h0 i32) (param $h1 i32)
+    (local $h i32) (local $j i32) (local $i i32) (local $pp i32) (local $vb i32) (local $vp i32) (local $op i32)
+    (local $d16 i32) (local $rowBytes i32) (local $s f32) (local $w v128)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
+    (local.set $d16 (i32.and (local.get $d) (i32.const -16)))
+    (local.set $rowBytes (i32.shl (i32.mul (local.get $kvHeads) (local.get $d)) (i32.const 2)))
+    (local.set $h (local.get $h0))
+    (block $h_done
+      (loop $hl
+        (br_if $h_done (i32.ge_u (local.get $h) (local.get $h1)))
+        (local.set $pp (i32.add (local.get $p) (i32.shl (i32.mul (local.get $h) (local.get $n)) (i32.const 2))))
+        (local.set $vb (i32.add (local.get $vals) (i32.shl (i32.mul (i32.div_u (local.get $h) (local.get $group)) (local.get $d)) (i32.const 2))))
+        (local.set $op (i32.add (local.get $out) (i32.shl (i32.mul (local.get $h) (local.get $d)) (i32.const 2))))
+        (local.set $i (i32.const 0))
+        (block $i_done
+          (loop $il
+            (br_if $i_done (i32.ge_u (local.get $i) (local.get $d16)))
+            (local.set $a0 (v128.const f32x4 0 0 0 0)) (local.set $a1 (v128.const f32x4 0 0 0 0))
+            (local.set $a2 (v128.const f32x4 0 0 0 0)) (local.set $a3 (v128.const f32x4 0 0 0 0))
+            (local.set $vp (i32.add (local.get $vb) (i32.shl (local.get $i) (i32.const 2))))
+            (local.set $j (i32.const 0))
+            (block $j_done
+              (loop $jl
+                (br_if $j_done (i32.ge_u (local.get $j) (local.get $n)))
+                (local.set $w (f32x4.splat (f32.load (i32.add (local.get $pp) (i32.shl (local.get $j) (i32.const 2))))))
+                ${[0, 1, 2, 3].map((a) => `(local.set $a${a} (f32x4.add (local.get $a${a}) (f32x4.mul (local.get $w) (v128.load offset=${16 * a} (local.get $vp)))))`).join("\n                ")}
+                (local.set $vp (i32.add (local.get $vp) (local.get $rowBytes)))
+                (local.set $j (i32.add (local.get $j) (i32.const 1)))
+                (br $jl)))
+            ${[0, 1, 2, 3].map((a) => `(v128.store offset=${16 * a} (i32.add (local.get $op) (i32.shl (local.get $i) (i32.const 2))) (local.get $a${a}))`).join("\n            ")}
+            (local.set $i (i32.add (local.get $i) (i32.const 16)))
+            (br $il)))
+        (block $t_done
+          (loop $tl
+            (br_if $t_done (i32.ge_u (local.get $i) (local.get $d)))
+            (local.set $s (f32.const 0))
+            (local.set $vp (i32.add (local.get $vb) (i32.shl (local.get $i) (i32.const 2))))
+            (local.set $j (i32.const 0))
+            (block $tj_done
+              (loop $tj
+                (br_if $tj_done (i32.ge_u (local.get $j) (local.get $n)))
+                (local.set $s (f32.add (local.get $s)
+                  (f32.mul (f32.load (i32.add (local.get $pp) (i32.shl (local.get $j) (i32.const 2)))) (f32.load (local.get $vp)))))
+                (local.set $vp (i32.add (local.get $vp) (local.get $rowBytes)))
+                (local.set $j (i32.add (local.get $j) (i32.const 1)))
+                (br $tj)))
+            (f32.store (i32.add (local.get $op) (i32.shl (local.get $i) (i32.const 2))) (local.get $s))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $tl)))
+        (local.set $h (i32.add (local.get $h) (i32.const 1)))
+        (br $hl)))
+  )
+
+  ;; W8A16 dense rows [rowStart, rowEnd), one token (js/dense.ts): out[r] = sum over blocks b, in order, in f32, of
+  ;; f32(f32(dot_b) * scales[r*blocks + b]), dot_b the exact i32 dot of int8 w and int16 x over the block.
+  ;; w: [rows, in] int8, x: int16 [in], scales: f32 [rows, blocks].
+  (func (export "q8_dot") (param $w i32) (param $in i32) (param $scales i32) (param $blocks i32) (param $blockLen i32)
+        (param $x i32) (param $rowStart i32) (param $rowEnd i32) (param $out i32)
+    (local $r i32) (local $b i32) (local $wp i32) (local $xp i32) (local $sp i32) (local $k i32)
+    (local $n32 i32) (local $n16 i32) (local $acc f32) (local $dot i32)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $wv v128) (local $wv2 v128)
+    (local.set $n32 (i32.and (local.get $blockLen) (i32.const -32)))
+    (local.set $n16 (i32.and (local.get $blockLen) (i32.const -16)))
+    (local.set $r (local.get $rowStart))
+    (block $r_done
+      (loop $rl
+        (br_if $r_done (i32.ge_u (local.get $r) (local.get $rowEnd)))
+        (local.set $wp (i32.add (local.get $w) (i32.mul (local.get $r) (local.get $in))))
+        (local.set $sp (i32.add (local.get $scales) (i32.shl (i32.mul (local.get $r) (local.get $blocks)) (i32.const 2))))
+        (local.set $xp (local.get $x))
+        (local.set $acc (f32.const 0))
+        (local.set $b (i32.const 0))
+        (block $b_done
+          (loop $bl
+            (br_if $b_done (i32.ge_u (local.get $b) (local.get $blocks)))
+            (local.set $a0 (v128.const i32x4 0 0 0 0)) (local.set $a1 (v128.const i32x4 0 0 0 0))
+            (local.set $a2 (v128.const i32x4 0 0 0 0)) (local.set $a3 (v128.const i32x4 0 0 0 0))
+            (local.set $k (i32.const 0))
+            (block $k_done
+              (loop $kl
+                (br_if $k_done (i32.ge_u (local.get $k) (local.get $n32)))
+                (local.set $wv (v128.load (i32.add (local.get $wp) (local.get $k))))
+                (local.set $wv2 (v128.load offset=16 (i32.add (local.get $wp) (local.get $k))))
+                (local.set $a0 (i32x4.add (local.get $a0) (i32x4.dot_i16x8_s (i16x8.extend_low_i8x16_s (local.get $wv))
+                  (v128.load (i32.add (local.get $xp) (i32.shl (local.get $k) (i32.const 1)))))))
+                (local.set $a1 (i32x4.add (local.get $a1) (i32x4.dot_i16x8_s (i16x8.extend_high_i8x16_s (local.get $wv))
+                  (v128.load offset=16 (i32.add (local.get $xp) (i32.shl (local.get $k) (i32.const 1)))))))
+                (local.set $a2 (i32x4.add (local.get $a2) (i32x4.dot_i16x8_s (i16x8.extend_low_i8x16_s (local.get $wv2))
+                  (v128.load offset=32 (i32.add (local.get $xp) (i32.shl (local.get $k) (i32.const 1)))))))
+                (local.set $a3 (i32x4.add (local.get $a3) (i32x4.dot_i16x8_s (i16x8.extend_high_i8x16_s (local.get $wv2))
+                  (v128.load offset=48 (i32.add (local.get $xp) (i32.shl (local.get $k) (i32.const 1)))))))
+                (local.set $k (i32.add (local.get $k) (i32.const 32)))
+                (br $kl)))
+            (if (i32.lt_u (local.get $k) (local.get $n16))
+              (then
+                (local.set $wv (v128.load (i32.add (local.get $wp) (local.get $k))))
+                (local.set $a0 (i32x4.add (local.get $a0) (i32x4.dot_i16x8_s (i16x8.extend_low_i8x16_s (local.get $wv))
+                  (v128.load (i32.add (local.get $xp) (i32.shl (local.get $k) (i32.const 1)))))))
+                (local.set $a1 (i32x4.add (local.get $a1) (i32x4.dot_i16x8_s (i16x8.extend_high_i8x16_s (local.get $wv))
+                  (v128.load offset=16 (i32.add (local.get $xp) (i32.shl (local.get $k) (i32.const 1)))))))
+                (local.set $k (i32.add (local.get $k) (i32.const 16)))))
+            (local.set $dot (call $hsum (i32x4.add (i32x4.add (local.get $a0) (local.get $a1)) (i32x4.add (local.get $a2) (local.get $a3)))))
+            (block $t_done
+              (loop $tl
+                (br_if $t_done (i32.ge_u (local.get $k) (local.get $blockLen)))
+                (local.set $dot (i32.add (local.get $dot)
+                  (i32.mul (i32.load8_s (i32.add (local.get $wp) (local.get $k)))
+                           (i32.load16_s (i32.add (local.get $xp) (i32.shl (local.get $k) (i32.const 1)))))))
+                (local.set $k (i32.add (local.get $k) (i32.const 1)))
+                (br $tl)))
+            (local.set $acc (f32.add (local.get $acc) (f32.mul (f32.convert_i32_s (local.get $dot)) (f32.load (local.get $sp)))))
+            (local.set $wp (i32.add (local.get $wp) (local.get $blockLen)))
+            (local.set $xp (i32.add (local.get $xp) (i32.shl (local.get $blockLen) (i32.const 1))))
+            (local.set $sp (i32.add (local.get $sp) (i32.const 4)))
+            (local.set $b (i32.add (local.get $b) (i32.const 1)))
+            (br $bl)))
+        (f32.store (i32.add (local.get $out) (i32.shl (local.get $r) (i32.const 2))) (local.get $acc))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $rl)))
   )
 
   ;; f32 matmul rows [rowStart, rowEnd) of out[t, o] = Σ_i x[t, i]·w[o, i]; inF4 = in rounded down to 4.

@@ -16,14 +16,16 @@
  * Element-wise ops (RMSNorm → quantization, RoPE, softmax) run the reference code, as on the wasm backend.
  */
 import { packTernaryT2, t2RowBytes, unpackBinaryB1 } from "@onebit/quant";
-import type { Backend, BitLinearOptions, PackedLinearWeight, PreparedWeight, QuantizedActivations } from "../backend";
+import type { Backend, BitLinearOptions, DenseFormat, PackedLinearWeight, PreparedDense, PreparedWeight, QuantizedActivations } from "../backend";
 import { KernelInputError } from "../backend";
 import { columnSegments } from "../column-segments";
+import { attentionScoresImpl, attentionValuesImpl } from "../js/attention";
+import { denseJs, type JsPreparedDense, prepareDenseJs } from "../js/dense-prepared";
 import { rmsNormQuantizeImpl } from "../js/rms-norm-quantize";
 import { ropeImpl } from "../js/rope";
 import { softmaxImpl } from "../js/softmax";
 import { registerKernel } from "../kernel-registry";
-import { checkActivations, checkMask, checkWeight, outputBuffer } from "../validate-inputs";
+import { checkActivations, checkMask, checkMatmulF32, checkWeight, outputBuffer } from "../validate-inputs";
 
 // The subset of gpu.js this backend uses (gpu.js ships no types for its 2.24 API surface we rely on).
 interface GpuKernel {
@@ -232,8 +234,7 @@ export async function createWebglBackend(): Promise<Backend> {
 
   function matmulF32(x: Float32Array, tokens: number, w: Float32Array, outFeatures: number, inFeatures: number, outBuf?: Float32Array): Float32Array {
     alive("matmulF32");
-    if (x.length !== tokens * inFeatures) throw new KernelInputError(`matmulF32 x: has ${x.length} elements, expected tokens·in = ${tokens * inFeatures}`);
-    if (w.length !== outFeatures * inFeatures) throw new KernelInputError(`matmulF32 w: has ${w.length} elements, expected out·in = ${outFeatures * inFeatures}`);
+    checkMatmulF32(x, tokens, w, outFeatures, inFeatures);
     const y = outputBuffer(outBuf, tokens * outFeatures);
     let wt = f32Textures.get(w);
     if (!wt) {
@@ -263,8 +264,24 @@ export async function createWebglBackend(): Promise<Backend> {
     bitLinear,
     rmsNormQuantize: rmsNormQuantizeImpl,
     matmulF32,
+    prepareDense(w: Float32Array, outFeatures: number, inFeatures: number, format: DenseFormat): PreparedDense {
+      alive("prepareDense");
+      return prepareDenseJs("webgl", w, outFeatures, inFeatures, format);
+    },
+    dense(pw: PreparedDense, x: Float32Array, tokens: number, out?: Float32Array): Float32Array {
+      alive("dense");
+      if (pw.backend !== "webgl") throw new KernelInputError(`dense: weight was prepared by the ${pw.backend} backend, not webgl`);
+      const w = pw as JsPreparedDense;
+      // f32 runs on the GPU (the texture is uploaded once); int8 with the reference code on the CPU
+      return w.f32 ? matmulF32(x, tokens, w.f32, w.outFeatures, w.inFeatures, out) : denseJs(w, x, tokens, out);
+    },
     rope: ropeImpl,
     softmax: softmaxImpl,
+    // attention reads the KV cache on the CPU: its O(context) work per token is small beside the projections
+    attentionScores: attentionScoresImpl,
+    attentionValues: attentionValuesImpl,
+    allocF32: (length) => new Float32Array(length),
+    freeF32() {},
     dispose() {
       if (disposed) return;
       disposed = true;
