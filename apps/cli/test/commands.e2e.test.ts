@@ -58,20 +58,37 @@ describe("onebit commands (built binary)", () => {
     expect(resumed.stderr).toMatch(new RegExp(`resumed from .* at step ${state.step}`));
   }, 120_000);
 
-  it("train --workers 2: two tensor-parallel threads train a 2-group model that the engine runs", async () => {
+  it("train --workers 2: two tensor-parallel threads train a 2-group model that the engine runs, with checkpoints --resume continues", async () => {
     const spec2 = join(dir, "spec2.json");
     writeFileSync(spec2, JSON.stringify({ ...JSON.parse(readFileSync(specFile, "utf8")), num_key_value_heads: 2 }));
     const out = join(dir, "parallel");
-    const r = await runCli(["train", "--spec", spec2, "--data", data, "--steps", "4", "--batch-size", "4", "--seq-len", "16", "--out", out, "--workers", "2"]);
+    const args = (steps: number, ...more: string[]) => ["train", "--spec", spec2, "--data", data, "--steps", String(steps), "--batch-size", "4", "--seq-len", "16", "--out", out, ...more];
+    const r = await runCli(args(4, "--workers", "2"));
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/2 worker threads/);
     expect(JSON.parse(readFileSync(join(out, "config.json"), "utf8")).onebit.groups).toBe(2);
     const g = await runCli(["generate", out, "--max-tokens", "4"]);
     expect(g.code).toBe(0);
+    // the parallel run wrote the training checkpoint (default <out>/train-state), the worker count recorded
+    const state = () => JSON.parse(readFileSync(join(out, "train-state", "state.json"), "utf8"));
+    expect(state()).toMatchObject({ step: 4, adamStep: 4, workers: 2 });
+    // --resume continues it on 2 workers …
+    const more = await runCli(args(6, "--workers", "2", "--resume"));
+    expect(more.code).toBe(0);
+    expect(more.stderr).toMatch(/resumed from .*train-state at step 4\n/);
+    expect(state()).toMatchObject({ step: 6, workers: 2 });
+    // … or on one thread with the same 2-group model; without --groups 2 the spec differs and the file is named
+    const mismatch = await runCli(args(7, "--workers", "1", "--resume"));
+    expect(mismatch.code).toBe(1);
+    expect(mismatch.stderr).toMatch(/train-state\/state\.json: the checkpoint was trained with a different model spec \(onebit\.groups: 2 in the checkpoint, 1 now\)/);
+    const one = await runCli(args(7, "--workers", "1", "--groups", "2", "--resume"));
+    expect(one.code).toBe(0);
+    expect(one.stderr).toMatch(/resumed from .* at step 6 \(checkpoint written by 2 worker threads, continuing on 1 thread/);
+    expect(state()).toMatchObject({ step: 7, workers: 1 });
     const bad = await runCli(["train", "--spec", specFile, "--data", data, "--steps", "1", "--out", join(dir, "bad"), "--workers", "2"]);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/num_key_value_heads = 1 does not split into 2 shards|num_key_value_heads/);
-  }, 120_000);
+  }, 240_000);
 
   it("generate: streams a continuation of the prompt and reports speed", async () => {
     const r = await runCli(["generate", model, "--prompt", "the three cats", "--max-tokens", "12", "--seed", "7"]);

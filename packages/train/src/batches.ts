@@ -1,38 +1,9 @@
 /**
- * Training batches, shared by the single-thread and the tensor-parallel trainer: data preparation (corpus →
- * tokenizer → packed rows), the deterministic batch of each step, and validation loss.
+ * Training batches, shared by every executor of the training loop (single thread, tensor-parallel shards, the
+ * browser): the deterministic batch of each step and validation loss. Browser-safe (no file system).
  */
-import { type BpeTokenizer, type ModelSpec, trainBpeTokenizer } from "@onebit/model";
-import { loadCorpus, packSequences, splitDocuments } from "./text-data";
 import { tf } from "./tf-backend";
 import type { TrainableModel } from "./trainable-model";
-
-export interface TrainingData {
-  tokenizer: BpeTokenizer;
-  trainRows: Int32Array[];
-  valRows: Int32Array[];
-}
-
-export function prepareTrainingData(o: { spec: ModelSpec; data?: string; tokenizer?: BpeTokenizer; seqLen?: number }, log: (m: string) => void): TrainingData {
-  const spec = o.spec;
-  const seqLen = o.seqLen ?? 64;
-  const corpus = loadCorpus(o.data ?? "brown");
-  const split = splitDocuments(corpus);
-  let tokenizer = o.tokenizer;
-  if (!tokenizer) {
-    const t0 = performance.now();
-    tokenizer = trainBpeTokenizer(split.train.join("\n\n"), { vocabSize: spec.vocab_size });
-    log(`tokenizer: ${tokenizer.vocabSize} tokens learned from ${corpus.name} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-  }
-  if (tokenizer.vocabSize > spec.vocab_size) throw new RangeError(`tokenizer has ${tokenizer.vocabSize} tokens but the model's vocab_size is ${spec.vocab_size}`);
-  const encode = (docs: string[]) => docs.map((d) => tokenizer!.encode(d, { bos: true, eos: true }));
-  const trainRows = packSequences(encode(split.train), seqLen);
-  const valRows = packSequences(encode(split.validation), seqLen);
-  if (trainRows.length === 0 || valRows.length === 0) throw new Error(`data ${corpus.name}: too little text for sequences of ${seqLen} tokens`);
-  log(`data: ${corpus.name}, ${trainRows.length} training and ${valRows.length} validation sequences of ${seqLen} tokens`);
-
-  return { tokenizer, trainRows, valRows };
-}
 
 /** A deterministic function of (seed, step): the rows of that step's batch (resume reproduces them exactly). */
 export function batchRows(seed: number, step: number, batchSize: number, rows: number): number[] {
@@ -47,13 +18,17 @@ export function batchRows(seed: number, step: number, batchSize: number, rows: n
   return out;
 }
 
+/** rows[idx[i]] stacked: [idx.length, seqLen + 1] int32. */
 export function makeBatch(rows: Int32Array[], idx: number[]): tf.Tensor2D {
   const len = rows[0]!.length;
   const flat = new Int32Array(idx.length * len);
-  idx.forEach((r, i) => flat.set(rows[r]!, i * len));
+  idx.forEach((r, i) => {
+    flat.set(rows[r]!, i * len);
+  });
   return tf.tensor2d(flat, [idx.length, len], "int32");
 }
 
+/** Mean next-token loss over the first maxBatches·batchSize rows (in order, so every call sees the same ones). */
 export function evaluate(model: TrainableModel, rows: Int32Array[], batchSize: number, maxBatches: number): number {
   let total = 0;
   let n = 0;
@@ -66,4 +41,3 @@ export function evaluate(model: TrainableModel, rows: Int32Array[], batchSize: n
   }
   return total / Math.max(1, n);
 }
-

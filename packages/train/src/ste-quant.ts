@@ -25,6 +25,18 @@ function perGroup(x: Tensor, groups: number, stat: (t: Tensor) => Tensor): { sta
   return { stat: stat(x.reshape(grouped)), reshape: (t) => t.reshape(grouped), back: (t) => t.reshape(shape) };
 }
 
+/** mean|x| for int4, max|x| for every other activation quantizer, over the last axis, keepDims. */
+const activationStat = (kind: ActivationQuant) => (t: Tensor) => (kind === "int4" ? t.abs().mean(-1, true) : t.abs().max(-1, true));
+
+/**
+ * The statistic an activation quantizer scales by, computed exactly as fakeQuantActivation computes it (exposed so
+ * tests can tell a difference in the statistic from one in the quantizer): per token and group,
+ * x [..., F] → [..., 1] (groups = 1) or [..., G, 1]. (Top-K keeps the largest |x|, so its max is x's.)
+ */
+export function activationStatistic(x: Tensor, kind: Exclude<ActivationQuant, "none">, groups = 1): Tensor {
+  return tf.tidy(() => perGroup(x, groups, activationStat(kind)).stat);
+}
+
 export function fakeQuantActivation(x: Tensor, kind: ActivationQuant, options: { groups?: number; topKFraction?: number; epsMode?: "clamp" | "add" } = {}): Tensor {
   if (kind === "none") return x;
   const groups = options.groups ?? 1;
@@ -39,7 +51,7 @@ export function fakeQuantActivation(x: Tensor, kind: ActivationQuant, options: {
         const kth = tf.topk(a, k).values.slice([...new Array(v.rank - 1).fill(0), k - 1], [...v.shape.slice(0, -1), 1]);
         v = v.mul(a.greaterEqual(kth).cast("float32"));
       }
-      const g = perGroup(v, groups, (t) => (kind === "int4" ? t.abs().mean(-1, true) : t.abs().max(-1, true)));
+      const g = perGroup(v, groups, activationStat(kind));
       const vg = g.reshape(v);
       if (kind === "int8" || kind === "int8-topk") {
         const s = tf.scalar(127).div(guard(g.stat));
@@ -67,6 +79,25 @@ export function fakeQuantActivation(x: Tensor, kind: ActivationQuant, options: {
   );
 }
 
+/** A weight [out, in] as G slabs, one per group: [G, out/G, in] ("out": row blocks) or [G, out, in/G] ("in": column blocks); and back. */
+function weightGroups(w: Tensor, groups: number, groupAxis: "out" | "in" = "out"): { grouped: Tensor; restore: (t: Tensor) => Tensor } {
+  const [out, inF] = w.shape as [number, number];
+  if (groups === 1) return { grouped: w.reshape([1, out, inF]), restore: (t) => t.reshape([out, inF]) };
+  if (groupAxis === "in") return { grouped: w.reshape([out, groups, inF / groups]).transpose([1, 0, 2]), restore: (t) => t.transpose([1, 0, 2]).reshape([out, inF]) };
+  return { grouped: w.reshape([groups, out / groups, inF]), restore: (t) => t.reshape([out, inF]) };
+}
+
+/**
+ * The statistics weight quantizers scale by, computed exactly as fakeQuantWeight computes them (exposed for tests):
+ * per group [G, 1, 1], absMean = mean|W| (ternary γ, binary β) and mean = mean(W) (binary α).
+ */
+export function weightStatistics(w: Tensor, options: { groups?: number; groupAxis?: "out" | "in" } = {}): { absMean: Tensor; mean: Tensor } {
+  return tf.tidy(() => {
+    const { grouped } = weightGroups(w, options.groups ?? 1, options.groupAxis);
+    return { absMean: grouped.abs().mean([1, 2], true), mean: grouped.mean([1, 2], true) };
+  });
+}
+
 /**
  * Weight fake quantization with statistics per tensor or per group: "out" splits rows in G groups (column-
  * parallel), "in" splits columns (row-parallel).
@@ -74,13 +105,9 @@ export function fakeQuantActivation(x: Tensor, kind: ActivationQuant, options: {
 export function fakeQuantWeight(w: Tensor, kind: WeightQuant, options: { groups?: number; groupAxis?: "out" | "in"; epsMode?: "clamp" | "add" } = {}): Tensor {
   if (kind === "none") return w;
   const groups = options.groups ?? 1;
-  const [out, inF] = w.shape as [number, number];
   return straightThrough(w, (input) =>
     tf.tidy(() => {
-      // [G, rowsPer, colsPer] view where every group is one slab
-      const grouped =
-        groups === 1 ? input.reshape([1, out, inF]) : options.groupAxis === "in" ? input.reshape([out, groups, inF / groups]).transpose([1, 0, 2]) : input.reshape([groups, out / groups, inF]);
-      const restore = (t: Tensor) => (groups === 1 ? t.reshape([out, inF]) : options.groupAxis === "in" ? t.transpose([1, 0, 2]).reshape([out, inF]) : t.reshape([out, inF]));
+      const { grouped, restore } = weightGroups(input, groups, options.groupAxis); // [G, rowsPer, colsPer]
       if (kind === "ternary") {
         const gamma = grouped.abs().mean([1, 2], true);
         const denom = options.epsMode === "add" ? gamma.add(EPS) : gamma.maximum(EPS);

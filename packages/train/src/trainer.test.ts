@@ -115,5 +115,8 @@ describe("train", () => {
   it("refuses bad options with the option named", async () => {
     await expect(train({ ...base, spec: small("b1.58"), steps: 0 })).rejects.toThrow(/steps: expected a positive integer/);
     await expect(train({ ...base, spec: small("b1.58"), steps: 1, data: "/no/such/file.txt" })).rejects.toThrow(/no\/such\/file\.txt/);
+    // webgl in Node: refused with the available backends named, before any data is read (the file does not exist)
+    await expect(train({ ...base, spec: small("b1.58"), steps: 1, backend: "webgl", data: "/no/such/file.txt" })).rejects.toThrow(/training backend "webgl" is not available .*; available here: wasm, cpu$/);
+    await expect(train({ ...base, spec: small("b1.58", { groups: 2 }, 2), steps: 1, workers: 2, backend: "webgl", data: "/no/such/file.txt" })).rejects.toThrow(/available here: wasm, cpu$/);
   });
 });

@@ -18,7 +18,7 @@ export const trainOptions: OptionSpec[] = [
   { key: "weightDecay", kind: "number", min: 0, arg: "<wd>", default: 0.1, description: "decoupled weight decay (first stage)" },
   { key: "stage2Fraction", kind: "number", min: 0, max: 1, arg: "<f>", default: 0.05, description: "a4.8: final fraction of steps in the hybrid INT4 + Top-K stage" },
   { key: "backend", kind: "choice", choices: ["wasm", "cpu"], default: "wasm", arg: "<name>", description: "tfjs backend" },
-  { key: "workers", kind: "int", min: 1, arg: "<n>", default: 1, description: "tensor-parallel worker threads (n > 1 trains n weight groups, one per worker; no training checkpoints)" },
+  { key: "workers", kind: "int", min: 1, arg: "<n>", default: 1, description: "tensor-parallel worker threads (n > 1 trains n weight groups, one per worker)" },
   { key: "groups", kind: "int", min: 1, arg: "<n>", description: "quantization groups G (default: --workers)" },
   { key: "seed", kind: "int", min: 0, arg: "<n>", default: 1, description: "initialisation and batch-order seed" },
   { key: "evalEvery", kind: "int", min: 0, arg: "<n>", default: 0, description: "validation loss every n steps (0 = only at the end)" },
@@ -50,10 +50,10 @@ export async function runTraining(o: OptionValues, label: string, extra: { token
       throw new CliError(`--groups ${groups}: ${(e as Error).message}`);
     }
   }
-  if (workers > 1 && (o.resume || o.checkpointDir)) throw new CliError(`--workers ${workers}: training checkpoints and --resume need --workers 1`);
   const { train } = await import("@onebit/train");
   const out = o.out as string;
-  const checkpointDir = workers > 1 ? undefined : ((o.checkpointDir as string | undefined) ?? join(out, "train-state"));
+  // one checkpoint format for every worker count: a run may resume with --workers 1 or n (same --groups)
+  const checkpointDir = (o.checkpointDir as string | undefined) ?? join(out, "train-state");
   const steps = o.steps as number;
   const ac = new AbortController();
   let interrupted = false;
@@ -95,13 +95,7 @@ export async function runTraining(o: OptionValues, label: string, extra: { token
       },
     });
     bar?.finish({ loss: r.trainLoss.toFixed(3) }, r.steps);
-    if (r.stoppedEarly)
-      throw new CliError(
-        checkpointDir
-          ? `training stopped at step ${r.steps}/${steps}; checkpoint in ${checkpointDir} (resume with --resume --out ${out})`
-          : `training stopped at step ${r.steps}/${steps}; the model so far is in ${out} (parallel runs write no training checkpoint)`,
-        130,
-      );
+    if (r.stoppedEarly) throw new CliError(`training stopped at step ${r.steps}/${steps}; checkpoint in ${checkpointDir} (resume with --resume --out ${out})`, 130);
     return { validationPerplexity: r.validationPerplexity, tokensPerSecond: r.tokensPerSecond, seconds: r.seconds, stoppedEarly: r.stoppedEarly, sparsity: r.sparsity };
   } catch (e) {
     if (e instanceof CliError) throw e;
