@@ -32,6 +32,8 @@ export interface QuantizedActivations {
   bits: 8 | 4;
   /** Many zeros (Top-K, ReLU² outputs): a kernel may skip them. */
   sparse?: boolean;
+  /** The number of zero codes, when the producer counted them (quantizeRows does). */
+  zeros?: number;
 }
 
 /** A weight placed where its backend reads it (wasm memory, GPU texture). Opaque to callers. */
@@ -76,6 +78,11 @@ export interface Backend {
    * out[t, o] = Σ_g (Σ_{i ∈ g} w[o, i]·x[t, i]) · wScale[g(o, i)] · xScale[t, g]  — integer dot, float epilogue.
    */
   bitLinear(w: PreparedWeight, x: QuantizedActivations, options?: BitLinearOptions): Float32Array;
+  /**
+   * Per-token INT8 absmax / INT4 absmean quantization of x [tokens, features], bit for bit @onebit/quant's
+   * quantizeInt8 / quantizeInt4 (granularity "row"), with `zeros` counted.
+   */
+  quantizeRows(x: Float32Array, tokens: number, features: number, kind: "int8" | "int4", epsMode?: "clamp" | "add"): QuantizedActivations;
   /** Fused RMSNorm (optional gain) → per-token quantization (per token and group when groups > 1). */
   rmsNormQuantize(
     x: Float32Array,

@@ -98,6 +98,11 @@ export const CONFORMANCE_CASES: ConformanceCase[] = [
       const mask = Uint8Array.from({ length: 19 }, (_, i) => (i % 3 === 0 ? 1 : 0));
       same(b, ref, ternaryWeight(19, 77, 11), activations(3, 77, 12), mask);
       same(b, ref, ternaryWeight(19, 77, 13), activations(1, 77, 14, { zeroFraction: 0.9 }), mask);
+      // one dense token over many blocks (i16 sums flushed every 8 blocks) with a random mask: pairs with both,
+      // one or neither row selected, and an odd last row
+      const r = rng(15);
+      const randomMask = Uint8Array.from({ length: 33 }, () => (r() < 0.5 ? 1 : 0));
+      same(b, ref, ternaryWeight(33, 1100, 16), activations(1, 1100, 17), randomMask);
     },
   },
   {
@@ -235,6 +240,31 @@ export const CONFORMANCE_CASES: ConformanceCase[] = [
             if (Math.abs(want[i]! - exact) > bound) throw new Error(`${where}: the reference gives ${want[i]}, float64 on the float weights ${exact} (bound ${bound})`);
           }
       }
+    },
+  },
+  {
+    name: "per-token INT8 / INT4 quantization: codes, scales and zero counts identical to @onebit/quant's",
+    run(b, ref) {
+      const r = rng(51);
+      // features with and without a 16-wide tail; ties (halves once scaled), all-zero and tiny rows, both ε modes
+      for (const [tokens, features] of [[1, 2560], [3, 37], [2, 6912], [4, 16], [1, 5]] as const)
+        for (const kind of ["int8", "int4"] as const)
+          for (const epsMode of ["clamp", "add"] as const) {
+            const x = Float32Array.from({ length: tokens * features }, () => (r() < 0.2 ? Math.round((r() - 0.5) * 254) / 2 : (r() - 0.5) * 6));
+            if (tokens > 1) x.fill(0, 0, features); // an all-zero token
+            if (tokens > 2) for (let i = 2 * features; i < 3 * features; i++) x[i] = (r() - 0.5) * 1e-7; // below the ε floor
+            const want = ref.quantizeRows(x, tokens, features, kind, epsMode);
+            const got = b.quantizeRows(x, tokens, features, kind, epsMode);
+            const where = `quantizeRows ${kind} ${tokens}×${features} (ε ${epsMode})`;
+            for (let i = 0; i < want.codes.length; i++)
+              if (got.codes[i] !== want.codes[i]) throw new Error(`${where}: code ${i} is ${got.codes[i]}, @onebit/quant gives ${want.codes[i]}`);
+            for (let t = 0; t < tokens; t++)
+              if (!Object.is(got.scales[t], want.scales[t])) throw new Error(`${where}: scale ${t} is ${got.scales[t]}, @onebit/quant gives ${want.scales[t]}`);
+            let zeros = 0;
+            for (const c of want.codes) if (c === 0) zeros++;
+            if (got.zeros !== zeros || want.zeros !== zeros) throw new Error(`${where}: zeros counted ${got.zeros} (reference ${want.zeros}), the codes have ${zeros}`);
+          }
+      throwsWith(() => b.quantizeRows(Float32Array.of(1, 2, Number.NaN, 4), 2, 2, "int8"), /element 2 is NaN; expected a finite number/);
     },
   },
   {

@@ -7,6 +7,7 @@ export { DENSE_FORMATS, denseBlockLen, denseInt8Impl, type Int8DenseWeight, quan
 export { createJsBackend } from "./js/js-backend";
 export { matmulF32Impl } from "./js/matmul-f32";
 export { quantizeActivations, rmsNormImpl, rmsNormQuantizeImpl } from "./js/rms-norm-quantize";
+export { quantizeRowsImpl, ROW_QUANT_KINDS, type RowQuantKind } from "./js/quantize-rows";
 export { ropeImpl } from "./js/rope";
 export { softmaxImpl } from "./js/softmax";
 export { getKernel, KERNEL_NAMES, type KernelConfig, type KernelName, listKernels, registerKernel } from "./kernel-registry";

@@ -118,6 +118,8 @@ export class BitLinear {
     let scales: Float32Array;
     let bits: 8 | 4 = 8;
     let sparse = false;
+    // per-token INT8 / INT4: the backend's op (SIMD on wasm), bit for bit the same as @onebit/quant, zeros counted
+    if ((a === "int8" || a === "int4") && actGroups === 1) return this.backend.quantizeRows(x, tokens, inF, a, epsMode);
     if (a === "int8") ({ codes, scales } = quantizeInt8(x, shape, { granularity, epsMode }));
     else if (a === "absmax8") ({ codes, scales } = quantizeAbsmaxBitnet(x, shape, { bits: 8, granularity }));
     else if (a === "int4") {
@@ -156,8 +158,12 @@ export class BitLinear {
   forwardQuantized(q: QuantizedActivations, rowMask?: Uint8Array): Float32Array {
     if (!this.prepared) throw new RangeError("bitLinear.forwardQuantized: this projection is full precision; call forward()");
     if (q.features !== this.spec.inFeatures) throw new RangeError(`bitLinear input: has ${q.features} features, expected ${this.spec.inFeatures}`);
-    let zeros = 0;
-    for (let i = 0; i < q.codes.length; i++) if (q.codes[i] === 0) zeros++;
+    let zeros = q.zeros ?? -1;
+    if (zeros < 0) {
+      zeros = 0;
+      for (let i = 0; i < q.codes.length; i++) if (q.codes[i] === 0) zeros++;
+      q.zeros = zeros;
+    }
     this.sparsity.inputs += q.codes.length;
     this.sparsity.zeros += zeros;
     if (!q.sparse && zeros * 2 > q.codes.length) q.sparse = true; // ReLU² outputs: let the kernel skip zeros

@@ -41,9 +41,10 @@ function quantizeSymmetric(x: ArrayLike<number>, shape: Shape2D, spec: Symmetric
   const codes = new Int8Array(rows * cols);
   const scales = new Float32Array(grid.rowBlocks * grid.colBlocks);
   const paper = options.epsMode === "add";
-  if (x instanceof Float32Array && granularity === "row") {
-    // the inference hot path (per token, float32 input): the same arithmetic in monomorphic loops
-    quantizeRowsF32(x, rows, cols, spec, options, codes, scales);
+  if (x instanceof Float32Array && grid.rowsPer === 1) {
+    // the inference hot path (per token, or per token and group, float32 input): the same arithmetic in
+    // monomorphic loops
+    quantizeRowsF32(x, rows, cols, grid.colBlocks, spec, options, codes, scales);
     return makeQuantized(spec.scheme, shape, granularity, grid, codes, scales);
   }
   assertFinite(`${who} input`, x);
@@ -65,33 +66,44 @@ function quantizeSymmetric(x: ArrayLike<number>, shape: Shape2D, spec: Symmetric
   return makeQuantized(spec.scheme, shape, granularity, grid, codes, scales);
 }
 
-/** Per-row quantizeSymmetric on float32 input; codes and scales identical to the generic loop (tested). */
-function quantizeRowsF32(x: Float32Array, rows: number, cols: number, spec: SymmetricSpec, options: ActivationQuantOptions, codes: Int8Array, scales: Float32Array): void {
+/** quantizeSymmetric for one-row regions (rows × colBlocks) of float32 input; codes and scales identical to the generic loop (tested). */
+function quantizeRowsF32(
+  x: Float32Array,
+  rows: number,
+  cols: number,
+  colBlocks: number,
+  spec: SymmetricSpec,
+  options: ActivationQuantOptions,
+  codes: Int8Array,
+  scales: Float32Array,
+): void {
   const who = `quantize${spec.scheme === "int8" ? "Int8" : "Int4"}`;
   const paper = options.epsMode === "add";
   const { lo, hi } = spec;
-  for (let r = 0; r < rows; r++) {
-    const base = r * cols;
-    let max = 0;
-    let sum = 0;
-    for (let c = 0; c < cols; c++) {
-      const v = x[base + c]!;
-      const a = Math.abs(v);
-      if (!(a < Number.POSITIVE_INFINITY)) throw new QuantInputError(`${who} input: element ${base + c} is ${v}; expected a finite number`);
-      if (a > max) max = a;
-      sum += a;
+  const per = cols / colBlocks;
+  for (let r = 0; r < rows; r++)
+    for (let cb = 0; cb < colBlocks; cb++) {
+      const base = r * cols + cb * per;
+      let max = 0;
+      let sum = 0;
+      for (let c = 0; c < per; c++) {
+        const v = x[base + c]!;
+        const a = Math.abs(v);
+        if (!(a < Number.POSITIVE_INFINITY)) throw new QuantInputError(`${who} input: element ${base + c} is ${v}; expected a finite number`);
+        if (a > max) max = a;
+        sum += a;
+      }
+      const raw = spec.stat === "absmax" ? max : sum / per;
+      const stat = f32(f32(raw) * spec.statScale);
+      const s = f32(spec.q / guard(stat, options));
+      scales[r * colBlocks + cb] = paper ? f32(stat / spec.q) : f32(1 / s);
+      for (let c = 0; c < per; c++) {
+        const v = f32(x[base + c]! * s);
+        let q = Math.round(v);
+        if (q - v === 0.5 && (q & 1) !== 0) q -= 1; // ties to even (roundHalfEven)
+        codes[base + c] = q > hi ? hi : q < lo ? lo : q;
+      }
     }
-    const raw = spec.stat === "absmax" ? max : sum / cols;
-    const stat = f32(f32(raw) * spec.statScale);
-    const s = f32(spec.q / guard(stat, options));
-    scales[r] = paper ? f32(stat / spec.q) : f32(1 / s);
-    for (let c = 0; c < cols; c++) {
-      const v = f32(x[base + c]! * s);
-      let q = Math.round(v);
-      if (q - v === 0.5 && (q & 1) !== 0) q -= 1; // ties to even (roundHalfEven)
-      codes[base + c] = q > hi ? hi : q < lo ? lo : q;
-    }
-  }
 }
 
 export function quantizeInt8(x: ArrayLike<number>, shape: Shape2D, options: ActivationQuantOptions = {}): QuantizedTensor<Int8Array> {

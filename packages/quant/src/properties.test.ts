@@ -32,7 +32,7 @@ describe("quantizer properties", () => {
       }),
     );
   });
-  it("per-token INT8/INT4 on a Float32Array (the monomorphic fast path) equals the generic loop, ties included", () => {
+  it("per-token (and per token and group) INT8/INT4 on a Float32Array (the fast path) equals the generic loop, ties included", () => {
     // integers and halves put many products exactly on .5 ties once scaled; random floats cover the rest
     const value = fc.oneof(fc.integer({ min: -300, max: 300 }).map((v) => v / 2), fc.float({ min: -100, max: 100, noNaN: true, noDefaultInfinity: true }));
     const data = fc
@@ -42,12 +42,14 @@ describe("quantizer properties", () => {
       fc.property(data, fc.constantFrom("clamp" as const, "add" as const), ([shape, x], epsMode) => {
         const f = Float32Array.from(x);
         const generic = Array.from(f); // a plain array takes the generic loop
-        for (const quantize of [quantizeInt8, quantizeInt4]) {
-          const fast = quantize(f, shape, { epsMode });
-          const slow = quantize(generic, shape, { epsMode });
-          expect([...fast.codes]).toEqual([...slow.codes]);
-          expect([...fast.scales]).toEqual([...slow.scales]);
-        }
+        const groups = [1, 2, 3, 4, 5].filter((g) => shape[1] % g === 0).pop()!;
+        for (const quantize of [quantizeInt8, quantizeInt4])
+          for (const granularity of ["row", { groups, axis: "row-cols" }] as const) {
+            const fast = quantize(f, shape, { epsMode, granularity });
+            const slow = quantize(generic, shape, { epsMode, granularity });
+            expect([...fast.codes]).toEqual([...slow.codes]);
+            expect([...fast.scales]).toEqual([...slow.scales]);
+          }
       }),
     );
     expect(() => quantizeInt8(Float32Array.of(1, Number.NaN), [1, 2])).toThrow("quantizeInt8 input: element 1 is NaN; expected a finite number");

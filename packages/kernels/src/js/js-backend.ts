@@ -8,6 +8,7 @@ import { registerKernel } from "../kernel-registry";
 import { checkWeight } from "../validate-inputs";
 import { attentionScoresImpl, attentionValuesImpl } from "./attention";
 import { bitLinearImpl } from "./bit-linear";
+import { quantizeRowsImpl } from "./quantize-rows";
 import { type JsPreparedDense, prepareDenseJs, denseJs } from "./dense-prepared";
 import { matmulF32Impl } from "./matmul-f32";
 import { rmsNormQuantizeImpl } from "./rms-norm-quantize";
@@ -23,6 +24,7 @@ registerKernel({ kernelName: "RmsNormQuantize", backendName: "js", description: 
 registerKernel({ kernelName: "MatmulF32", backendName: "js", description: "scalar f64-accumulated loops", impl: matmulF32Impl });
 registerKernel({ kernelName: "Rope", backendName: "js", description: "scalar", impl: ropeImpl });
 registerKernel({ kernelName: "Softmax", backendName: "js", description: "scalar", impl: softmaxImpl });
+registerKernel({ kernelName: "QuantizeRows", backendName: "js", description: "@onebit/quant quantizeInt8 / quantizeInt4 per token", impl: quantizeRowsImpl });
 registerKernel({ kernelName: "Dense", backendName: "js", description: "f32 matmul or W8A16 integer blocks, scalar", impl: prepareDenseJs });
 registerKernel({ kernelName: "Attention", backendName: "js", description: "scalar float32, fixed summation order", impl: attentionScoresImpl });
 
@@ -39,6 +41,7 @@ export function createJsBackend(): Backend {
       if (w.backend !== "js") throw new KernelInputError(`bitLinear: weight was prepared by the ${w.backend} backend, not js`);
       return bitLinearImpl((w as JsPreparedWeight).packed, x, options);
     },
+    quantizeRows: quantizeRowsImpl,
     rmsNormQuantize: rmsNormQuantizeImpl,
     matmulF32: matmulF32Impl,
     rope: ropeImpl,

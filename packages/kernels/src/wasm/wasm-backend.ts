@@ -10,11 +10,12 @@
  * instruction; Chrome 114+, Node 22+, Node 20 with --experimental-wasm-relaxed-simd). `simd: "auto"` picks relaxed
  * where the engine validates it; both give identical integers (conformance runs both).
  */
-import { packTernaryT2, t2RowBytes, unpackBinaryB1 } from "@onebit/quant";
+import { type EpsMode, guard, packTernaryT2, SQRT7, t2RowBytes, unpackBinaryB1 } from "@onebit/quant";
 import type { Backend, BitLinearOptions, DenseFormat, PackedLinearWeight, PreparedDense, PreparedWeight, QuantizedActivations } from "../backend";
 import { KernelInputError } from "../backend";
 import { checkAttention } from "../js/attention";
 import { checkDense, quantizeDenseInt8, quantizeInt16Rows } from "../js/dense";
+import { checkQuantizeRows, type RowQuantKind } from "../js/quantize-rows";
 import { rmsNormQuantizeImpl } from "../js/rms-norm-quantize";
 import { ropeImpl } from "../js/rope";
 import { softmaxImpl } from "../js/softmax";
@@ -303,7 +304,9 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
     const outPtr = xPtr + xBytes;
     const buf = heap.buffer;
     if (rowMask) new Uint8Array(buf, maskPtr, out).set(rowMask);
-    if (x.sparse === true && tokens === 1) {
+    // the sparse kernel wins only below 25 % non-zeros; a known zero count spares the gather when it cannot
+    const tooDense = x.zeros !== undefined && cols === features && (features - x.zeros) * 4 >= cols;
+    if (x.sparse === true && tokens === 1 && !tooDense) {
       const idxPtr = outPtr + tokens * out * 4;
       const nnz = gatherNonZeros(x.codes, sub.start, cols, new Int32Array(buf, idxPtr, cols), new Int32Array(buf, idxPtr + 4 * cols, cols));
       if (nnz * 4 < cols) {
@@ -419,6 +422,42 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
     return ptr;
   }
 
+  /** quantizeInt8 / quantizeInt4 per token in SIMD (statistics and codes in wasm, the scale arithmetic in JS). */
+  function quantizeRows(x: Float32Array, tokens: number, features: number, kind: RowQuantKind, epsMode?: EpsMode): QuantizedActivations {
+    if (disposed) throw new KernelInputError("wasm backend: used after dispose()");
+    checkQuantizeRows(x, tokens, features, kind);
+    const n = tokens * features;
+    const xBytes = (n * 4 + 15) & ~15;
+    const statsBytes = (tokens * 8 + 15) & ~15;
+    const sBytes = (tokens * 4 + 15) & ~15;
+    const base = heap.scratch(xBytes + statsBytes + sBytes + n + 16);
+    const statsPtr = base + xBytes;
+    const sPtr = statsPtr + statsBytes;
+    const codesPtr = sPtr + sBytes;
+    new Float32Array(heap.buffer, base, n).set(x);
+    const call = ex as Record<string, (...args: number[]) => number>;
+    call.row_stats!(base, features, tokens, kind === "int4" ? 1 : 0, statsPtr);
+    const stats = new Float64Array(heap.buffer, statsPtr, tokens);
+    const mult = new Float32Array(heap.buffer, sPtr, tokens);
+    const scales = new Float32Array(tokens);
+    const q = kind === "int8" ? 127 : SQRT7;
+    const f = Math.fround;
+    for (let t = 0; t < tokens; t++) {
+      const raw = kind === "int8" ? stats[t]! : stats[t]! / features;
+      if (!(raw < Number.POSITIVE_INFINITY)) {
+        for (let i = t * features; i < (t + 1) * features; i++)
+          if (!Number.isFinite(x[i]!)) throw new KernelInputError(`quantizeRows x: element ${i} is ${x[i]}; expected a finite number`);
+      }
+      const stat = f(raw);
+      const sv = f(q / guard(stat, { epsMode }));
+      mult[t] = sv;
+      scales[t] = epsMode === "add" ? f(stat / q) : f(1 / sv);
+    }
+    const zeros = call.row_codes!(base, features, tokens, sPtr, kind === "int8" ? -128 : -8, kind === "int8" ? 127 : 7, codesPtr);
+    const codes = new Int8Array(heap.buffer, codesPtr, n).slice();
+    return { tokens, features, codes, scales, groups: 1, bits: kind === "int4" ? 4 : 8, zeros };
+  }
+
   // KV storage the attention kernels read in place; a block is returned by freeF32 or when its view is collected.
   const allocated = new WeakMap<Float32Array, number>();
   const collected = new FinalizationRegistry<number>((ptr) => {
@@ -508,6 +547,7 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
     matmulF32,
     prepareDense,
     dense,
+    quantizeRows,
     rope: ropeImpl,
     softmax: softmaxImpl,
     attentionScores,
@@ -529,9 +569,20 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
 function interleaveRowPairs(data: Uint8Array, rows: number, rowBytes: number): Uint8Array {
   const pairs = Math.ceil(rows / 2);
   const dst = new Uint8Array(pairs * 2 * rowBytes);
+  // 16-byte blocks as four 32-bit words (rowBytes is a multiple of 16)
+  const src32 = data.byteOffset % 4 === 0 ? new Uint32Array(data.buffer, data.byteOffset, data.length / 4) : new Uint32Array(data.slice().buffer);
+  const dst32 = new Uint32Array(dst.buffer);
+  const rowWords = rowBytes / 4;
   for (let r = 0; r < rows; r++) {
-    const base = (r >> 1) * 2 * rowBytes + (r & 1) * 16;
-    for (let k = 0; k < rowBytes; k += 16) dst.set(data.subarray(r * rowBytes + k, r * rowBytes + k + 16), base + 2 * k);
+    const base = (r >> 1) * 2 * rowWords + (r & 1) * 4;
+    const src = r * rowWords;
+    for (let k = 0; k < rowWords; k += 4) {
+      const d = base + 2 * k;
+      dst32[d] = src32[src + k]!;
+      dst32[d + 1] = src32[src + k + 1]!;
+      dst32[d + 2] = src32[src + k + 2]!;
+      dst32[d + 3] = src32[src + k + 3]!;
+    }
   }
   return dst;
 }
@@ -598,5 +649,6 @@ function ternaryAt(w: PackedLinearWeight, o: number, i: number): number {
 
 registerKernel({ kernelName: "BitLinear", backendName: "wasm", description: "SIMD i32x4.dot_i16x8_s over onebit-t2, rows split across threads", impl: createWasmBackend });
 registerKernel({ kernelName: "Attention", backendName: "wasm", description: "SIMD f32x4 scores and weighted values over an f32 KV store read in place, heads split across threads", impl: createWasmBackend });
+registerKernel({ kernelName: "QuantizeRows", backendName: "wasm", description: "SIMD absmax, f32x4.nearest and saturating narrows; zero codes counted by bitmask", impl: createWasmBackend });
 registerKernel({ kernelName: "Dense", backendName: "wasm", description: "f32x4 matmul, or W8A16: int8 rows × int16 activations by i32x4.dot_i16x8_s per 256-column block, rows split across threads", impl: createWasmBackend });
 registerKernel({ kernelName: "MatmulF32", backendName: "wasm", description: "SIMD f32x4, rows split across threads", impl: createWasmBackend });

@@ -21,6 +21,7 @@ import { KernelInputError } from "../backend";
 import { columnSegments } from "../column-segments";
 import { attentionScoresImpl, attentionValuesImpl } from "../js/attention";
 import { denseJs, type JsPreparedDense, prepareDenseJs } from "../js/dense-prepared";
+import { quantizeRowsImpl } from "../js/quantize-rows";
 import { rmsNormQuantizeImpl } from "../js/rms-norm-quantize";
 import { ropeImpl } from "../js/rope";
 import { softmaxImpl } from "../js/softmax";
@@ -262,6 +263,7 @@ export async function createWebglBackend(): Promise<Backend> {
     threads: 1,
     prepareWeight,
     bitLinear,
+    quantizeRows: quantizeRowsImpl,
     rmsNormQuantize: rmsNormQuantizeImpl,
     matmulF32,
     prepareDense(w: Float32Array, outFeatures: number, inFeatures: number, format: DenseFormat): PreparedDense {
