@@ -254,6 +254,26 @@ export function kernelsWat(relaxed: boolean): string {
   return KERNELS_WAT_BASE.replace(/\)\s*$/, `${relaxed ? RELAXED_FUNCS : ""})\n`);
 }
 
+/**
+ * The head loop both attention kernels share: over heads [$h0, $h1), pointing `inputPtr` at the head's input row
+ * (q or p, `inputStride` floats apart), `storePtr` at its KV head's first row in the store and $op at its output
+ * row (`outStride` floats apart). Sets $d16 (d rounded down to 16) and $rowBytes (one position of the store).
+ */
+function headLoopStart(o: { input: string; inputPtr: string; inputStride: string; store: string; storePtr: string; outStride: string }): string {
+  const rowOf = (base: string, index: string, stride: string) => `(i32.add (local.get ${base}) (i32.shl (i32.mul ${index} (local.get ${stride})) (i32.const 2)))`;
+  return `(local.set $d16 (i32.and (local.get $d) (i32.const -16)))
+    (local.set $rowBytes (i32.shl (i32.mul (local.get $kvHeads) (local.get $d)) (i32.const 2)))
+    (local.set $h (local.get $h0))
+    (block $h_done
+      (loop $hl
+        (br_if $h_done (i32.ge_u (local.get $h) (local.get $h1)))
+        (local.set ${o.inputPtr} ${rowOf(o.input, "(local.get $h)", o.inputStride)})
+        (local.set ${o.storePtr} ${rowOf(o.store, "(i32.div_u (local.get $h) (local.get $group))", "$d")})
+        (local.set $op ${rowOf("$out", "(local.get $h)", o.outStride)})`;
+}
+const HEAD_LOOP_END = `(local.set $h (i32.add (local.get $h) (i32.const 1)))
+        (br $hl)))`;
+
 const KERNELS_WAT_BASE = `
 (module
   (import "env" "memory" (memory 1 65536 shared))
@@ -435,15 +455,7 @@ const KERNELS_WAT_BASE = `
     (local $h i32) (local $j i32) (local $i i32) (local $qp i32) (local $kp i32) (local $op i32)
     (local $d16 i32) (local $rowBytes i32) (local $s f32)
     (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $v v128)
-    (local.set $d16 (i32.and (local.get $d) (i32.const -16)))
-    (local.set $rowBytes (i32.shl (i32.mul (local.get $kvHeads) (local.get $d)) (i32.const 2)))
-    (local.set $h (local.get $h0))
-    (block $h_done
-      (loop $hl
-        (br_if $h_done (i32.ge_u (local.get $h) (local.get $h1)))
-        (local.set $qp (i32.add (local.get $q) (i32.shl (i32.mul (local.get $h) (local.get $d)) (i32.const 2))))
-        (local.set $kp (i32.add (local.get $k) (i32.shl (i32.mul (i32.div_u (local.get $h) (local.get $group)) (local.get $d)) (i32.const 2))))
-        (local.set $op (i32.add (local.get $out) (i32.shl (i32.mul (local.get $h) (local.get $n)) (i32.const 2))))
+    ${headLoopStart({ input: "$q", inputPtr: "$qp", inputStride: "$d", store: "$k", storePtr: "$kp", outStride: "$n" })}
         (local.set $j (i32.const 0))
         (block $j_done
           (loop $jl
@@ -479,8 +491,7 @@ const KERNELS_WAT_BASE = `
             (local.set $kp (i32.add (local.get $kp) (local.get $rowBytes)))
             (local.set $j (i32.add (local.get $j) (i32.const 1)))
             (br $jl)))
-        (local.set $h (i32.add (local.get $h) (i32.const 1)))
-        (br $hl)))
+        ${HEAD_LOOP_END}
   )
 
   ;; Attention values: for heads [h0, h1), out[h, i] = sum over j<n (in order) of p[h*n + j] * values[j, floor(h/group), i].
@@ -489,15 +500,7 @@ const KERNELS_WAT_BASE = `
     (local $h i32) (local $j i32) (local $i i32) (local $pp i32) (local $vb i32) (local $vp i32) (local $op i32)
     (local $d16 i32) (local $rowBytes i32) (local $s f32) (local $w v128)
     (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
-    (local.set $d16 (i32.and (local.get $d) (i32.const -16)))
-    (local.set $rowBytes (i32.shl (i32.mul (local.get $kvHeads) (local.get $d)) (i32.const 2)))
-    (local.set $h (local.get $h0))
-    (block $h_done
-      (loop $hl
-        (br_if $h_done (i32.ge_u (local.get $h) (local.get $h1)))
-        (local.set $pp (i32.add (local.get $p) (i32.shl (i32.mul (local.get $h) (local.get $n)) (i32.const 2))))
-        (local.set $vb (i32.add (local.get $vals) (i32.shl (i32.mul (i32.div_u (local.get $h) (local.get $group)) (local.get $d)) (i32.const 2))))
-        (local.set $op (i32.add (local.get $out) (i32.shl (i32.mul (local.get $h) (local.get $d)) (i32.const 2))))
+    ${headLoopStart({ input: "$p", inputPtr: "$pp", inputStride: "$n", store: "$vals", storePtr: "$vb", outStride: "$d" })}
         (local.set $i (i32.const 0))
         (block $i_done
           (loop $il
@@ -534,8 +537,7 @@ const KERNELS_WAT_BASE = `
             (f32.store (i32.add (local.get $op) (i32.shl (local.get $i) (i32.const 2))) (local.get $s))
             (local.set $i (i32.add (local.get $i) (i32.const 1)))
             (br $tl)))
-        (local.set $h (i32.add (local.get $h) (i32.const 1)))
-        (br $hl)))
+        ${HEAD_LOOP_END}
   )
 
   ;; W8A16 dense rows [rowStart, rowEnd), one token (js/dense.ts): out[r] = sum over blocks b, in order, in f32, of

@@ -481,58 +481,47 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
     if (!disposed) heap.release(ptr);
   }
 
-  /** The store's wasm address: in place when it lives in this heap (allocF32), else copied into scratch at `copyTo`. */
-  function storePtr(store: Float32Array, length: number, copyTo: number): number {
-    if (heap.owns(store)) return store.byteOffset;
-    new Float32Array(heap.buffer, copyTo, length).set(store.subarray(0, length));
-    return copyTo;
-  }
-
-  function attentionScores(q: Float32Array, heads: number, keys: Float32Array, kvHeads: number, headDim: number, positions: number, scale: number, outBuf?: Float32Array): Float32Array {
+  /**
+   * One attention op (job 4: scores, 5: values) for all heads: `input` (q [heads, d] or p [heads, positions]) goes to
+   * scratch, the KV store is read in place when it lives in this heap (allocF32) and copied after it otherwise;
+   * returns the raw output [heads, outLen] (a scratch view).
+   */
+  function runAttention(op: 4 | 5, input: Float32Array, heads: number, store: Float32Array, kvHeads: number, headDim: number, positions: number, outLen: number): Float32Array {
     if (disposed) throw new KernelInputError("wasm backend: used after dispose()");
-    checkAttention("attentionScores", q, heads, keys, kvHeads, headDim, positions);
-    const y = outputBuffer(outBuf, heads * positions);
-    const qBytes = (q.length * 4 + 15) & ~15;
-    const outBytes = (heads * positions * 4 + 15) & ~15;
+    const inBytes = (input.length * 4 + 15) & ~15;
+    const outBytes = (heads * outLen * 4 + 15) & ~15;
     const storeLen = positions * kvHeads * headDim;
-    const base = heap.scratch(qBytes + outBytes + (heap.owns(keys) ? 0 : storeLen * 4));
-    new Float32Array(heap.buffer, base, q.length).set(q);
-    c[1] = 4;
+    const inPlace = heap.owns(store);
+    const base = heap.scratch(inBytes + outBytes + (inPlace ? 0 : storeLen * 4));
+    new Float32Array(heap.buffer, base, input.length).set(input);
+    const copyTo = base + inBytes + outBytes;
+    if (!inPlace) new Float32Array(heap.buffer, copyTo, storeLen).set(store.subarray(0, storeLen));
+    c[1] = op;
     c[8] = base;
-    c[9] = storePtr(keys, storeLen, base + qBytes + outBytes);
-    c[10] = base + qBytes;
+    c[9] = inPlace ? store.byteOffset : copyTo;
+    c[10] = base + inBytes;
     c[11] = heads;
     c[12] = kvHeads;
     c[13] = heads / kvHeads;
     c[14] = headDim;
     c[15] = positions;
     pool.run(ex);
-    const raw = new Float32Array(heap.buffer, base + qBytes, heads * positions);
+    return new Float32Array(heap.buffer, base + inBytes, heads * outLen);
+  }
+
+  function attentionScores(q: Float32Array, heads: number, keys: Float32Array, kvHeads: number, headDim: number, positions: number, scale: number, outBuf?: Float32Array): Float32Array {
+    checkAttention("attentionScores", q, heads, keys, kvHeads, headDim, positions);
+    const y = outputBuffer(outBuf, heads * positions);
+    const raw = runAttention(4, q, heads, keys, kvHeads, headDim, positions, positions);
     const sc = Math.fround(scale);
     for (let i = 0; i < raw.length; i++) y[i] = raw[i]! * sc;
     return y;
   }
 
   function attentionValues(p: Float32Array, heads: number, values: Float32Array, kvHeads: number, headDim: number, positions: number, outBuf?: Float32Array): Float32Array {
-    if (disposed) throw new KernelInputError("wasm backend: used after dispose()");
     checkAttention("attentionValues", p, heads, values, kvHeads, headDim, positions);
     const y = outputBuffer(outBuf, heads * headDim);
-    const pBytes = (p.length * 4 + 15) & ~15;
-    const outBytes = (heads * headDim * 4 + 15) & ~15;
-    const storeLen = positions * kvHeads * headDim;
-    const base = heap.scratch(pBytes + outBytes + (heap.owns(values) ? 0 : storeLen * 4));
-    new Float32Array(heap.buffer, base, p.length).set(p);
-    c[1] = 5;
-    c[8] = base;
-    c[9] = storePtr(values, storeLen, base + pBytes + outBytes);
-    c[10] = base + pBytes;
-    c[11] = heads;
-    c[12] = kvHeads;
-    c[13] = heads / kvHeads;
-    c[14] = headDim;
-    c[15] = positions;
-    pool.run(ex);
-    y.set(new Float32Array(heap.buffer, base + pBytes, heads * headDim));
+    y.set(runAttention(5, p, heads, values, kvHeads, headDim, positions, headDim));
     return y;
   }
 

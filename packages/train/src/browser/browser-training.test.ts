@@ -21,23 +21,16 @@
  *   (different summation orders in matMul and reductions, then AdamW's m/√v turns tiny gradient differences of
  *   near-zero components into ±lr steps, which can flip ternary codes): LOSS_TOL bounds it.
  */
-import { existsSync } from "node:fs";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { preset, trainBpeTokenizer } from "@onebit/model";
 import { blockOf, dequantize, type QuantizedTensor, quantizeBinary, quantizeFp4, quantizeInt4, quantizeInt8, quantizeTernary, quantizeTopKInt8, roundHalfEven, SQRT7 } from "@onebit/quant";
-import { build } from "esbuild";
-import { type Browser, chromium } from "playwright-core";
+import { type PageRun, runPageInChromium, skipBrowserTests } from "@onebit/browser-harness";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { splitDocuments, tokenRows } from "../token-rows";
 import { trainInMemory } from "../train-in-memory";
 import type { BrowserTrainingJob, BrowserTrainingReport, QuantCase } from "./training-page";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium && !process.env.CI) console.warn(`browser training skipped: no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
 
 // --- the job: fake-quantizer inputs, a short text, a tiny b1.58 spec --------------------------------------------
 
@@ -91,68 +84,28 @@ const job: BrowserTrainingJob = {
   quantCases,
 };
 
-describe.skipIf(!haveChromium && !process.env.CI)("tfjs webgl training in Chromium (Playwright)", () => {
-  let server: Server | undefined;
-  let browser: Browser | undefined;
+describe.skipIf(skipBrowserTests("browser training"))("tfjs webgl training in Chromium (Playwright)", () => {
+  let run: PageRun<BrowserTrainingReport> | undefined;
   let report: BrowserTrainingReport;
   let bundleText = "";
-  const consoleLines: string[] = [];
+  let consoleLines: string[] = [];
 
   beforeAll(async () => {
-    if (!haveChromium) throw new Error(`Chromium not found at ${CHROMIUM}: install Debian's chromium (apt-get install chromium) or set CHROMIUM_PATH`);
-    const bundle = await build({
-      entryPoints: [join(dirname(fileURLToPath(import.meta.url)), "training-page.ts")],
-      bundle: true,
-      format: "esm",
-      platform: "browser",
-      target: "es2022",
-      conditions: ["source"],
-      external: ["node:*"],
-      write: false,
-      logLevel: "silent",
+    run = await runPageInChromium<BrowserTrainingReport>({
+      entry: join(dirname(fileURLToPath(import.meta.url)), "training-page.ts"),
+      title: "onebit webgl training",
+      globalName: "__onebitTraining",
+      timeoutMs: 90_000,
+      files: { "/job.json": { contentType: "application/json", body: JSON.stringify(job) } },
+      ignoreConsole: (text) => text.includes("GPU stall due to ReadPixels"),
     });
-    const script = bundle.outputFiles[0]!.contents;
-    bundleText = bundle.outputFiles[0]!.text;
-    const jobJson = JSON.stringify(job);
-    server = createServer((req, res) => {
-      if (req.url === "/") {
-        res.setHeader("Content-Type", "text/html");
-        res.end('<!doctype html><meta charset="utf-8"><title>onebit webgl training</title><script type="module" src="/training.js"></script>');
-      } else if (req.url === "/training.js") {
-        res.setHeader("Content-Type", "text/javascript");
-        res.end(script);
-      } else if (req.url === "/job.json") {
-        res.setHeader("Content-Type", "application/json");
-        res.end(jobJson);
-      } else {
-        if (req.url !== "/favicon.ico") consoleLines.push(`server: 404 for ${req.url}`);
-        res.statusCode = 404;
-        res.end();
-      }
-    });
-    await new Promise<void>((resolve) => server!.listen(0, "127.0.0.1", resolve));
-    const { port } = server.address() as AddressInfo;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--use-angle=swiftshader", "--enable-unsafe-swiftshader", "--ignore-gpu-blocklist"],
-    });
-    const page = await browser.newPage();
-    page.on("console", (m) => {
-      if (!m.text().includes("GPU stall due to ReadPixels")) consoleLines.push(`${m.type()}: ${m.text()}`);
-    });
-    page.on("pageerror", (e) => consoleLines.push(`pageerror: ${e.message}`));
-    await page.goto(`http://127.0.0.1:${port}/`);
-    try {
-      await page.waitForFunction(() => (globalThis as { __onebitTraining?: unknown }).__onebitTraining !== undefined, null, { timeout: 90_000 });
-    } catch (e) {
-      throw new Error(`the training page did not finish: ${(e as Error).message}\npage console:\n${consoleLines.join("\n")}`);
-    }
-    report = (await page.evaluate(() => (globalThis as { __onebitTraining?: unknown }).__onebitTraining)) as BrowserTrainingReport;
+    report = run.report;
+    bundleText = run.bundleText;
+    consoleLines = run.console;
   }, 120_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
+    await run?.close();
   });
 
   it("the page trains on tfjs webgl (WebGL2, float32 textures; float16 refused), with a bundle free of Node modules", () => {
