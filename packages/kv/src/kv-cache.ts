@@ -120,6 +120,22 @@ class Store {
       return;
     }
     const codes = this.codes!;
+    if (this.bits === 4 && d % 2 === 0) {
+      // 4-bit rows are byte-aligned (two codes per byte, low nibble first): no bit-stream reads
+      for (let pos = 0; pos < n; pos++)
+        for (let h = 0; h < this.heads; h++) {
+          const scale = this.scales![pos * this.heads + h]!;
+          const offset = this.offsets![pos * this.heads + h]!;
+          const o = (pos * this.heads + h) * d;
+          const byte0 = o >> 1;
+          for (let i = 0; i < d; i += 2) {
+            const byte = codes[byte0 + (i >> 1)]!;
+            out[o + i] = Math.fround((byte & 15) * scale) + offset;
+            out[o + i + 1] = Math.fround((byte >> 4) * scale) + offset;
+          }
+        }
+      return;
+    }
     for (let pos = 0; pos < n; pos++) {
       const b = this.bitsAt(pos);
       const mask = (1 << b) - 1;
