@@ -83,6 +83,11 @@ export interface Backend {
    * quantizeInt8 / quantizeInt4 (granularity "row"), with `zeros` counted.
    */
   quantizeRows(x: Float32Array, tokens: number, features: number, kind: "int8" | "int4", epsMode?: "clamp" | "add"): QuantizedActivations;
+  /**
+   * Unsigned b-bit (3 or 4) min–max codes, a little-endian bit stream from `bitOffset` (@onebit/kv's low-bit KV
+   * layout), back to float32: out[g·groupSize + i] = float32(float32(code·scales[g]) + offsets[g]).
+   */
+  dequantizeUnsigned(codes: Uint8Array, bitOffset: number, bits: number, groups: number, groupSize: number, scales: Float32Array, offsets: Float32Array, out: Float32Array): void;
   /** Fused RMSNorm (optional gain) → per-token quantization (per token and group when groups > 1). */
   rmsNormQuantize(
     x: Float32Array,

@@ -268,6 +268,39 @@ export const CONFORMANCE_CASES: ConformanceCase[] = [
     },
   },
   {
+    name: "unsigned 3/4-bit KV codes to f32: identical to the reference, in place or copied",
+    run(b, ref) {
+      const r = rng(61);
+      // [bits, bitOffset, groups, groupSize]: byte-aligned 4-bit (SIMD path), odd group sizes, 3-bit streams at odd offsets
+      for (const [bits, bitOffset, groups, groupSize] of [[4, 0, 10, 128], [4, 0, 3, 20], [4, 4, 2, 16], [3, 0, 5, 128], [3, 5, 3, 37]] as const) {
+        const n = groups * groupSize;
+        const codes = Uint8Array.from({ length: Math.ceil((bitOffset + n * bits) / 8) }, () => Math.floor(r() * 256));
+        const scales = Float32Array.from({ length: groups }, () => r() * 0.1);
+        const offsets = Float32Array.from({ length: groups }, () => r() - 0.5);
+        const want = new Float32Array(n);
+        ref.dequantizeUnsigned(codes, bitOffset, bits, groups, groupSize, scales, offsets, want);
+        // truth: decode the stream bit by bit, independently of both
+        for (let k = 0; k < n; k++) {
+          let code = 0;
+          for (let j = 0; j < bits; j++) {
+            const at = bitOffset + k * bits + j;
+            code |= ((codes[at >> 3]! >> (at & 7)) & 1) << j;
+          }
+          const g = Math.floor(k / groupSize);
+          const v = Math.fround(Math.fround(code * scales[g]!) + offsets[g]!);
+          if (!Object.is(want[k], v)) throw new Error(`dequantizeUnsigned reference ${bits}-bit: value ${k} is ${want[k]}, the bit stream gives ${v}`);
+        }
+        for (const inPlace of [false, true]) {
+          const got = inPlace ? b.allocF32(n) : new Float32Array(n);
+          b.dequantizeUnsigned(codes, bitOffset, bits, groups, groupSize, scales, offsets, got);
+          for (let k = 0; k < n; k++)
+            if (!Object.is(got[k], want[k])) throw new Error(`dequantizeUnsigned ${bits}-bit from bit ${bitOffset}, ${groups}×${groupSize}${inPlace ? " (in place)" : ""}: value ${k} is ${got[k]}, the js reference gives ${want[k]}`);
+          if (inPlace) b.freeF32(got);
+        }
+      }
+    },
+  },
+  {
     name: "refuses bad shapes, naming the argument",
     run(b, ref) {
       const w = b.prepareWeight(ternaryWeight(4, 10, 1));

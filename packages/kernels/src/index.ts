@@ -3,6 +3,7 @@ export * from "./backend";
 export { type BackendOptions, createBackend } from "./backends";
 export { attentionScoresImpl, attentionValuesImpl } from "./js/attention";
 export { bitLinearImpl, packedWeightAt } from "./js/bit-linear";
+export { dequantizeUnsignedImpl } from "./js/dequantize-unsigned";
 export { DENSE_FORMATS, denseBlockLen, denseInt8Impl, type Int8DenseWeight, quantizeDenseInt8, quantizeInt16Rows } from "./js/dense";
 export { createJsBackend } from "./js/js-backend";
 export { matmulF32Impl } from "./js/matmul-f32";

@@ -4,7 +4,7 @@
  */
 import type { BackendName } from "./backend";
 
-export const KERNEL_NAMES = ["BitLinear", "RmsNormQuantize", "MatmulF32", "Rope", "Softmax", "Attention", "Dense", "QuantizeRows"] as const;
+export const KERNEL_NAMES = ["BitLinear", "RmsNormQuantize", "MatmulF32", "Rope", "Softmax", "Attention", "Dense", "QuantizeRows", "DequantizeUnsigned"] as const;
 export type KernelName = (typeof KERNEL_NAMES)[number];
 
 export interface KernelConfig<F = unknown> {

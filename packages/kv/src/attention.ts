@@ -5,18 +5,18 @@
  *   q: [tokens, heads, headDim] (post-RoPE) for positions start .. start+tokens−1
  *   out: [tokens, heads, headDim]
  */
-import { attentionScoresImpl, attentionValuesImpl, type Backend, softmaxImpl } from "@onebit/kernels";
+import { attentionScoresImpl, attentionValuesImpl, type Backend, dequantizeUnsignedImpl, softmaxImpl } from "@onebit/kernels";
 import { roundHalfEven } from "@onebit/quant";
 import type { KvCache } from "./kv-cache";
 
 export interface AttentionOptions {
   /** Quantize the queries to 4 bits per (token, head) before the scores (a4.8's 4-bit QKV heads). */
   queryBits?: 4;
-  /** The backend whose attention ops to run (default: the js reference ops). */
-  backend?: Pick<Backend, "attentionScores" | "attentionValues" | "softmax">;
+  /** The backend whose attention (and low-bit decode) ops to run (default: the js reference ops). */
+  backend?: Pick<Backend, "attentionScores" | "attentionValues" | "softmax" | "dequantizeUnsigned">;
 }
 
-const REFERENCE_OPS = { attentionScores: attentionScoresImpl, attentionValues: attentionValuesImpl, softmax: softmaxImpl };
+const REFERENCE_OPS = { attentionScores: attentionScoresImpl, attentionValues: attentionValuesImpl, softmax: softmaxImpl, dequantizeUnsigned: dequantizeUnsignedImpl };
 
 export function attendCached(
   cache: KvCache,
@@ -33,8 +33,8 @@ export function attendCached(
   if (q.length !== tokens * heads * d) throw new RangeError(`attention q: has ${q.length} values, expected tokens·heads·headDim = ${tokens * heads * d}`);
   const ops = options.backend ?? REFERENCE_OPS;
   const total = start + tokens;
-  const keys = cache.floats("k", layer, total);
-  const values = cache.floats("v", layer, total);
+  const keys = cache.floats("k", layer, total, ops);
+  const values = cache.floats("v", layer, total, ops);
   const out = new Float32Array(tokens * heads * d);
   const scale = 1 / Math.sqrt(d);
   for (let t = 0; t < tokens; t++) {

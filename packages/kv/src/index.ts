@@ -1,3 +1,3 @@
 // @onebit/kv — low-bit KV caches and attention over them.
-export { KvCache, KvCacheFullError, KV_CACHE_BITS, type KvBits, type KvCacheOptions, type KvStorage } from "./kv-cache";
+export { type DequantizeOps, KvCache, KvCacheFullError, KV_CACHE_BITS, type KvBits, type KvCacheOptions, type KvStorage } from "./kv-cache";
 export { attendCached, type AttentionOptions } from "./attention";

@@ -11,10 +11,15 @@
  * Layout per layer: [maxTokens, kvHeads, headDim]. f32 stores can be placed by a kernels backend (`storage`:
  * the wasm backend puts them in its memory so its attention kernels read them in place); `dispose()` returns them.
  */
-import { floatToHalf, halfToFloat, quantizeUnsigned } from "@onebit/quant";
+import { type Backend, dequantizeUnsignedImpl } from "@onebit/kernels";
+import { floatToHalf, halfToFloat, halfToFloatTable, quantizeUnsigned } from "@onebit/quant";
 
 export type KvBits = 32 | 16 | 4 | 3;
 export const KV_CACHE_BITS: readonly KvBits[] = [32, 16, 4, 3];
+
+/** The op that decodes low-bit stores: a kernels Backend's (SIMD on wasm) or the js reference. */
+export type DequantizeOps = Pick<Backend, "dequantizeUnsigned">;
+const REFERENCE_DEQUANTIZE: DequantizeOps = { dequantizeUnsigned: dequantizeUnsignedImpl };
 
 /** Where f32 stores live: a kernels Backend satisfies this (allocF32 / freeF32). */
 export interface KvStorage {
@@ -108,7 +113,7 @@ class Store {
   }
 
   /** Decode positions [0, n) into `out` [n, heads, headDim] (low-bit and f16 stores; f32 is read in place). */
-  decodeInto(n: number, out: Float32Array): void {
+  decodeInto(n: number, out: Float32Array, ops: DequantizeOps): void {
     const d = this.headDim;
     if (this.f32) {
       out.set(this.f32.subarray(0, n * this.heads * d));
@@ -116,40 +121,24 @@ class Store {
     }
     if (this.f16) {
       const src = this.f16;
-      for (let i = 0; i < n * this.heads * d; i++) out[i] = halfToFloat(src[i]!);
+      const table = halfToFloatTable();
+      for (let i = 0; i < n * this.heads * d; i++) out[i] = table[src[i]!]!;
       return;
     }
-    const codes = this.codes!;
-    if (this.bits === 4 && d % 2 === 0) {
-      // 4-bit rows are byte-aligned (two codes per byte, low nibble first): no bit-stream reads
-      for (let pos = 0; pos < n; pos++)
-        for (let h = 0; h < this.heads; h++) {
-          const scale = this.scales![pos * this.heads + h]!;
-          const offset = this.offsets![pos * this.heads + h]!;
-          const o = (pos * this.heads + h) * d;
-          const byte0 = o >> 1;
-          for (let i = 0; i < d; i += 2) {
-            const byte = codes[byte0 + (i >> 1)]!;
-            out[o + i] = Math.fround((byte & 15) * scale) + offset;
-            out[o + i + 1] = Math.fround((byte >> 4) * scale) + offset;
-          }
-        }
-      return;
-    }
-    for (let pos = 0; pos < n; pos++) {
-      const b = this.bitsAt(pos);
-      const mask = (1 << b) - 1;
-      let bit = this.bitOffset(pos);
-      for (let h = 0; h < this.heads; h++) {
-        const scale = this.scales![pos * this.heads + h]!;
-        const offset = this.offsets![pos * this.heads + h]!;
-        const o = (pos * this.heads + h) * d;
-        for (let i = 0; i < d; i++, bit += b) {
-          const word = codes[bit >> 3]! | ((codes[(bit >> 3) + 1] ?? 0) << 8);
-          out[o + i] = Math.fround(((word >> (bit & 7)) & mask) * scale) + offset;
-        }
-      }
-    }
+    // low-bit: one call per run of equal bit width (a 3-bit cache's BOS row is 4-bit), groups = (position, head)
+    const first = this.bitsAt(0);
+    ops.dequantizeUnsigned(this.codes!, 0, first, this.heads, d, this.scales!, this.offsets!, out);
+    if (n > 1)
+      ops.dequantizeUnsigned(
+        this.codes!,
+        this.bitOffset(1),
+        this.bits,
+        (n - 1) * this.heads,
+        d,
+        this.scales!.subarray(this.heads),
+        this.offsets!.subarray(this.heads),
+        out.subarray(this.heads * d),
+      );
   }
 
   /** Decode head `h` of position `pos` into `out` (headDim values). */
@@ -194,7 +183,7 @@ export class KvCache {
   private readonly v: Store[];
   private readonly storage?: KvStorage;
   private disposed = false;
-  private readonly scratch = { k: new Float32Array(0), v: new Float32Array(0) };
+  private readonly scratch: { k: Float32Array; v: Float32Array } = { k: new Float32Array(0), v: new Float32Array(0) };
   /** Tokens stored so far (the next position). */
   length = 0;
 
@@ -224,16 +213,21 @@ export class KvCache {
 
   /**
    * Keys (or values) of positions [0, n) of `layer` as f32 [n, kvHeads, headDim]: the store itself for an f32
-   * cache (read in place; length ≥ n·kvHeads·headDim), else decoded into a scratch buffer that the next call for
-   * the same tensor overwrites.
+   * cache (read in place; length ≥ n·kvHeads·headDim), else decoded (by `ops`, default the js reference) into a
+   * scratch buffer that the next call for the same tensor overwrites — placed by `storage` when the cache has one,
+   * so a backend's attention reads it in place too.
    */
-  floats(which: "k" | "v", layer: number, n: number): Float32Array {
+  floats(which: "k" | "v", layer: number, n: number, ops: DequantizeOps = REFERENCE_DEQUANTIZE): Float32Array {
     const store = this.layerStore(which === "k" ? this.k : this.v, layer);
     if (store.f32) return store.f32;
     const need = n * this.kvHeads * this.headDim;
     let scratch = this.scratch[which];
-    if (scratch.length < need) scratch = this.scratch[which] = new Float32Array(Math.max(need, 2 * scratch.length));
-    store.decodeInto(n, scratch);
+    if (scratch.length < need) {
+      if (this.storage && scratch.length) this.storage.freeF32(scratch);
+      const size = Math.max(need, 2 * scratch.length);
+      scratch = this.scratch[which] = this.storage ? this.storage.allocF32(size) : new Float32Array(size);
+    }
+    store.decodeInto(n, scratch, ops);
     return scratch;
   }
 
@@ -241,7 +235,10 @@ export class KvCache {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    if (this.storage) for (const s of [...this.k, ...this.v]) if (s.f32) this.storage.freeF32(s.f32);
+    if (this.storage) {
+      for (const s of [...this.k, ...this.v]) if (s.f32) this.storage.freeF32(s.f32);
+      for (const s of [this.scratch.k, this.scratch.v]) if (s.length) this.storage.freeF32(s);
+    }
   }
 
   /** Throws KvCacheFullError unless `tokens` more positions fit. */

@@ -30,7 +30,21 @@ export function floatToHalf(value: number): number {
   return sign | h;
 }
 
+/** Every half's value as float32 (exact: float32 holds every binary16 value), built on first use. */
+let halfTable: Float32Array | undefined;
+export function halfToFloatTable(): Float32Array {
+  if (!halfTable) {
+    halfTable = new Float32Array(65536);
+    for (let h = 0; h < 65536; h++) halfTable[h] = halfToFloatSlow(h);
+  }
+  return halfTable;
+}
+
 export function halfToFloat(h: number): number {
+  return (halfTable ?? halfToFloatTable())[h & 0xffff]!;
+}
+
+function halfToFloatSlow(h: number): number {
   const sign = h & 0x8000 ? -1 : 1;
   const exp = (h >>> 10) & 0x1f;
   const mant = h & 0x3ff;

@@ -8,6 +8,7 @@ import { registerKernel } from "../kernel-registry";
 import { checkWeight } from "../validate-inputs";
 import { attentionScoresImpl, attentionValuesImpl } from "./attention";
 import { bitLinearImpl } from "./bit-linear";
+import { dequantizeUnsignedImpl } from "./dequantize-unsigned";
 import { quantizeRowsImpl } from "./quantize-rows";
 import { type JsPreparedDense, prepareDenseJs, denseJs } from "./dense-prepared";
 import { matmulF32Impl } from "./matmul-f32";
@@ -24,6 +25,7 @@ registerKernel({ kernelName: "RmsNormQuantize", backendName: "js", description: 
 registerKernel({ kernelName: "MatmulF32", backendName: "js", description: "scalar f64-accumulated loops", impl: matmulF32Impl });
 registerKernel({ kernelName: "Rope", backendName: "js", description: "scalar", impl: ropeImpl });
 registerKernel({ kernelName: "Softmax", backendName: "js", description: "scalar", impl: softmaxImpl });
+registerKernel({ kernelName: "DequantizeUnsigned", backendName: "js", description: "bit-stream reader", impl: dequantizeUnsignedImpl });
 registerKernel({ kernelName: "QuantizeRows", backendName: "js", description: "@onebit/quant quantizeInt8 / quantizeInt4 per token", impl: quantizeRowsImpl });
 registerKernel({ kernelName: "Dense", backendName: "js", description: "f32 matmul or W8A16 integer blocks, scalar", impl: prepareDenseJs });
 registerKernel({ kernelName: "Attention", backendName: "js", description: "scalar float32, fixed summation order", impl: attentionScoresImpl });
@@ -42,6 +44,7 @@ export function createJsBackend(): Backend {
       return bitLinearImpl((w as JsPreparedWeight).packed, x, options);
     },
     quantizeRows: quantizeRowsImpl,
+    dequantizeUnsigned: dequantizeUnsignedImpl,
     rmsNormQuantize: rmsNormQuantizeImpl,
     matmulF32: matmulF32Impl,
     rope: ropeImpl,

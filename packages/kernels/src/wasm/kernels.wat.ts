@@ -699,6 +699,65 @@ const KERNELS_WAT_BASE = `
     (local.get $zeros)
   )
 
+  ;; Unsigned codes to f32 (js/dequantize-unsigned.ts): a bit stream from bit $shift of $codes, $bits per code,
+  ;; $groups groups of $gsize codes with f32 scale and offset each. 4-bit byte-aligned groups of 16k codes take
+  ;; the SIMD path (nibbles interleaved back into order by a shuffle); anything else reads bit by bit.
+  (func (export "dequant_u") (param $codes i32) (param $shift i32) (param $bits i32) (param $groups i32) (param $gsize i32)
+        (param $scales i32) (param $offsets i32) (param $out i32)
+    (local $g i32) (local $i i32) (local $bit i32) (local $mask i32) (local $word i32) (local $cp i32) (local $op i32)
+    (local $sc f32) (local $of f32) (local $sv v128) (local $ov v128) (local $b v128) (local $c v128) (local $w v128)
+    (local.set $mask (i32.sub (i32.shl (i32.const 1) (local.get $bits)) (i32.const 1)))
+    (if (i32.and (i32.and (i32.eq (local.get $bits) (i32.const 4)) (i32.eqz (local.get $shift)))
+                 (i32.eqz (i32.and (local.get $gsize) (i32.const 15))))
+      (then
+        (local.set $cp (local.get $codes))
+        (local.set $op (local.get $out))
+        (local.set $g (i32.const 0))
+        (block $gd (loop $gl
+          (br_if $gd (i32.ge_u (local.get $g) (local.get $groups)))
+          (local.set $sv (f32x4.splat (f32.load (i32.add (local.get $scales) (i32.shl (local.get $g) (i32.const 2))))))
+          (local.set $ov (f32x4.splat (f32.load (i32.add (local.get $offsets) (i32.shl (local.get $g) (i32.const 2))))))
+          (local.set $i (i32.const 0))
+          (block $id (loop $il
+            (br_if $id (i32.ge_u (local.get $i) (local.get $gsize)))
+            (local.set $b (v128.load64_zero (local.get $cp)))
+            (local.set $c (i8x16.shuffle 0 16 1 17 2 18 3 19 4 20 5 21 6 22 7 23
+              (v128.and (local.get $b) (v128.const i8x16 15 15 15 15 15 15 15 15 15 15 15 15 15 15 15 15))
+              (i8x16.shr_u (local.get $b) (i32.const 4))))
+            (local.set $w (i16x8.extend_low_i8x16_u (local.get $c)))
+            (v128.store offset=0 (local.get $op) (f32x4.add (f32x4.mul (f32x4.convert_i32x4_u (i32x4.extend_low_i16x8_u (local.get $w))) (local.get $sv)) (local.get $ov)))
+            (v128.store offset=16 (local.get $op) (f32x4.add (f32x4.mul (f32x4.convert_i32x4_u (i32x4.extend_high_i16x8_u (local.get $w))) (local.get $sv)) (local.get $ov)))
+            (local.set $w (i16x8.extend_high_i8x16_u (local.get $c)))
+            (v128.store offset=32 (local.get $op) (f32x4.add (f32x4.mul (f32x4.convert_i32x4_u (i32x4.extend_low_i16x8_u (local.get $w))) (local.get $sv)) (local.get $ov)))
+            (v128.store offset=48 (local.get $op) (f32x4.add (f32x4.mul (f32x4.convert_i32x4_u (i32x4.extend_high_i16x8_u (local.get $w))) (local.get $sv)) (local.get $ov)))
+            (local.set $cp (i32.add (local.get $cp) (i32.const 8)))
+            (local.set $op (i32.add (local.get $op) (i32.const 64)))
+            (local.set $i (i32.add (local.get $i) (i32.const 16)))
+            (br $il)))
+          (local.set $g (i32.add (local.get $g) (i32.const 1)))
+          (br $gl))))
+      (else
+        (local.set $bit (local.get $shift))
+        (local.set $op (local.get $out))
+        (local.set $g (i32.const 0))
+        (block $gd2 (loop $gl2
+          (br_if $gd2 (i32.ge_u (local.get $g) (local.get $groups)))
+          (local.set $sc (f32.load (i32.add (local.get $scales) (i32.shl (local.get $g) (i32.const 2)))))
+          (local.set $of (f32.load (i32.add (local.get $offsets) (i32.shl (local.get $g) (i32.const 2)))))
+          (local.set $i (i32.const 0))
+          (block $id2 (loop $il2
+            (br_if $id2 (i32.ge_u (local.get $i) (local.get $gsize)))
+            (local.set $word (i32.load16_u (i32.add (local.get $codes) (i32.shr_u (local.get $bit) (i32.const 3)))))
+            (f32.store (local.get $op) (f32.add (f32.mul (f32.convert_i32_u
+              (i32.and (i32.shr_u (local.get $word) (i32.and (local.get $bit) (i32.const 7))) (local.get $mask))) (local.get $sc)) (local.get $of)))
+            (local.set $bit (i32.add (local.get $bit) (local.get $bits)))
+            (local.set $op (i32.add (local.get $op) (i32.const 4)))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $il2)))
+          (local.set $g (i32.add (local.get $g) (i32.const 1)))
+          (br $gl2)))))
+  )
+
   ;; f32 matmul rows [rowStart, rowEnd) of out[t, o] = Σ_i x[t, i]·w[o, i]; inF4 = in rounded down to 4.
   (func (export "matmul_f32") (param $x i32) (param $w i32) (param $out i32) (param $tokens i32)
         (param $outF i32) (param $inF i32) (param $rowStart i32) (param $rowEnd i32)

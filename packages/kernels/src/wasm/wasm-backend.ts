@@ -15,6 +15,7 @@ import type { Backend, BitLinearOptions, DenseFormat, PackedLinearWeight, Prepar
 import { KernelInputError } from "../backend";
 import { checkAttention } from "../js/attention";
 import { checkDense, quantizeDenseInt8, quantizeInt16Rows } from "../js/dense";
+import { checkDequantizeUnsigned } from "../js/dequantize-unsigned";
 import { checkQuantizeRows, type RowQuantKind } from "../js/quantize-rows";
 import { rmsNormQuantizeImpl } from "../js/rms-norm-quantize";
 import { ropeImpl } from "../js/rope";
@@ -458,6 +459,27 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
     return { tokens, features, codes, scales, groups: 1, bits: kind === "int4" ? 4 : 8, zeros };
   }
 
+  /** Unsigned KV codes to f32 (js/dequantize-unsigned.ts) in SIMD for byte-aligned 4-bit groups; `out` is written in place when it lives in this heap. */
+  function dequantizeUnsigned(codes: Uint8Array, bitOffset: number, bits: number, groups: number, groupSize: number, scales: Float32Array, offsets: Float32Array, out: Float32Array): void {
+    if (disposed) throw new KernelInputError("wasm backend: used after dispose()");
+    checkDequantizeUnsigned(codes, bitOffset, bits, groups, groupSize, scales, offsets, out);
+    const n = groups * groupSize;
+    const byte0 = bitOffset >> 3;
+    const byteEnd = Math.ceil((bitOffset + n * bits) / 8);
+    const cBytes = (byteEnd - byte0 + 2 + 15) & ~15; // +2: the bit reader loads 16 bits at the last code
+    const sBytes = (groups * 4 + 15) & ~15;
+    const inPlace = heap.owns(out);
+    const base = heap.scratch(cBytes + 2 * sBytes + (inPlace ? 0 : n * 4));
+    const u8 = new Uint8Array(heap.buffer, base, cBytes);
+    u8.set(codes.subarray(byte0, Math.min(codes.length, byteEnd + 2)));
+    u8.fill(0, Math.min(codes.length, byteEnd + 2) - byte0);
+    new Float32Array(heap.buffer, base + cBytes, groups).set(scales.subarray(0, groups));
+    new Float32Array(heap.buffer, base + cBytes + sBytes, groups).set(offsets.subarray(0, groups));
+    const outPtr = inPlace ? out.byteOffset : base + cBytes + 2 * sBytes;
+    (ex as Record<string, (...args: number[]) => number>).dequant_u!(base, bitOffset & 7, bits, groups, groupSize, base + cBytes, base + cBytes + sBytes, outPtr);
+    if (!inPlace) out.set(new Float32Array(heap.buffer, outPtr, n));
+  }
+
   // KV storage the attention kernels read in place; a block is returned by freeF32 or when its view is collected.
   const allocated = new WeakMap<Float32Array, number>();
   const collected = new FinalizationRegistry<number>((ptr) => {
@@ -537,6 +559,7 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
     prepareDense,
     dense,
     quantizeRows,
+    dequantizeUnsigned,
     rope: ropeImpl,
     softmax: softmaxImpl,
     attentionScores,
@@ -638,6 +661,7 @@ function ternaryAt(w: PackedLinearWeight, o: number, i: number): number {
 
 registerKernel({ kernelName: "BitLinear", backendName: "wasm", description: "SIMD i32x4.dot_i16x8_s over onebit-t2, rows split across threads", impl: createWasmBackend });
 registerKernel({ kernelName: "Attention", backendName: "wasm", description: "SIMD f32x4 scores and weighted values over an f32 KV store read in place, heads split across threads", impl: createWasmBackend });
+registerKernel({ kernelName: "DequantizeUnsigned", backendName: "wasm", description: "4-bit KV codes to f32 in SIMD (nibble shuffle), 3-bit bit by bit", impl: createWasmBackend });
 registerKernel({ kernelName: "QuantizeRows", backendName: "wasm", description: "SIMD absmax, f32x4.nearest and saturating narrows; zero codes counted by bitmask", impl: createWasmBackend });
 registerKernel({ kernelName: "Dense", backendName: "wasm", description: "f32x4 matmul, or W8A16: int8 rows × int16 activations by i32x4.dot_i16x8_s per 256-column block, rows split across threads", impl: createWasmBackend });
 registerKernel({ kernelName: "MatmulF32", backendName: "wasm", description: "SIMD f32x4, rows split across threads", impl: createWasmBackend });

@@ -21,6 +21,7 @@ import { KernelInputError } from "../backend";
 import { columnSegments } from "../column-segments";
 import { attentionScoresImpl, attentionValuesImpl } from "../js/attention";
 import { denseJs, type JsPreparedDense, prepareDenseJs } from "../js/dense-prepared";
+import { dequantizeUnsignedImpl } from "../js/dequantize-unsigned";
 import { quantizeRowsImpl } from "../js/quantize-rows";
 import { rmsNormQuantizeImpl } from "../js/rms-norm-quantize";
 import { ropeImpl } from "../js/rope";
@@ -264,6 +265,7 @@ export async function createWebglBackend(): Promise<Backend> {
     prepareWeight,
     bitLinear,
     quantizeRows: quantizeRowsImpl,
+    dequantizeUnsigned: dequantizeUnsignedImpl,
     rmsNormQuantize: rmsNormQuantizeImpl,
     matmulF32,
     prepareDense(w: Float32Array, outFeatures: number, inFeatures: number, format: DenseFormat): PreparedDense {
