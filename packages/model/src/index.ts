@@ -1,7 +1,7 @@
 // @onebit/model — ModelSpec and presets, the Transformer, generation, tokenizer and checkpoints.
 export * from "./model-spec";
 export { preset, presetByName, bitnet2B4TSpec, bitnetify, PRESET_NAMES, type PresetSize } from "./presets";
-export { tensorList, projectionShape, projectionName, parameterCounts, initWeights, numel, type TensorInfo } from "./tensor-names";
+export { tensorList, projectionShape, projectionName, parameterCounts, initWeights, initStd, numel, type InitOptions, type TensorInfo } from "./tensor-names";
 export { Transformer, bitLinearSpecFor, type ModelWeights, type TransformerOptions } from "./transformer";
 export { generate, type GenerateOptions, type GeneratedToken, type GenerationStats } from "./generate";
 export { sampleToken, seededRandom, validateSampling, type SamplingOptions } from "./sampling";

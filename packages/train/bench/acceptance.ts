@@ -7,14 +7,16 @@
  * Options (env): ACCEPT_STEPS (1200), ACCEPT_BATCH (8), ACCEPT_SEQ (64), ACCEPT_PARALLEL (2),
  * ACCEPT_VARIANTS (fp,b1.58,bitnet,a4.8), ACCEPT_LR_FP (2e-3), ACCEPT_LR_1BIT (4e-3), ACCEPT_SIZE (tiny),
  * ACCEPT_OVERRIDES (JSON keyed by variant, merged into that variant's preset — for ablations, e.g.
- * '{"fp":{"hidden_act":"relu2"}}'), ACCEPT_OUT (results file name, acceptance.json).
+ * '{"fp":{"hidden_act":"relu2"}}'), ACCEPT_INIT (JSON InitOptions of initWeights, the same for every model, e.g.
+ * '{"residualScale":1}'; default: initWeights' defaults), ACCEPT_WARMUP (warm-up steps; default the trainer's),
+ * ACCEPT_OUT (results file name, acceptance.json).
  */
 import { fork } from "node:child_process";
 import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Variant } from "@onebit/layers";
-import { parameterCounts, preset, trainBpeTokenizer, BpeTokenizer } from "@onebit/model";
+import { BpeTokenizer, type InitOptions, initWeights, parameterCounts, preset, trainBpeTokenizer } from "@onebit/model";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const env = process.env;
@@ -24,6 +26,8 @@ const seqLen = Number(env.ACCEPT_SEQ ?? 64);
 const size = (env.ACCEPT_SIZE ?? "tiny") as "tiny" | "small";
 const overrides = JSON.parse(env.ACCEPT_OVERRIDES ?? "{}") as Partial<Record<Variant, Record<string, unknown>>>;
 const outName = env.ACCEPT_OUT ?? "acceptance.json";
+const initOptions = JSON.parse(env.ACCEPT_INIT ?? "{}") as InitOptions;
+const warmupSteps = env.ACCEPT_WARMUP === undefined ? undefined : Number(env.ACCEPT_WARMUP);
 const lrFor = (v: Variant) => Number(v === "fp" ? (env.ACCEPT_LR_FP ?? 2e-3) : (env.ACCEPT_LR_1BIT ?? 4e-3));
 
 interface Result {
@@ -43,8 +47,11 @@ async function child(variant: Variant, tokenizerPath: string): Promise<void> {
   const { readFileSync } = await import("node:fs");
   const tokenizer = BpeTokenizer.fromJSON(JSON.parse(readFileSync(tokenizerPath, "utf8")), tokenizerPath);
   let last = 0;
+  const spec = preset(variant, size, overrides[variant] ?? {});
   const r = await train({
-    spec: preset(variant, size, overrides[variant] ?? {}),
+    spec,
+    init: initWeights(spec, 1, initOptions),
+    warmupSteps,
     data: "brown",
     tokenizer,
     steps,
@@ -111,7 +118,7 @@ async function main(): Promise<void> {
   const line = (cells: string[]) => cells.map((c, i) => c.padStart(widths[i]!)).join("  ");
   console.log(`\n${line(header)}\n${widths.map((w) => "-".repeat(w)).join("  ")}\n${rows.map(line).join("\n")}`);
   const out = join(resultsDir, outName);
-  writeFileSync(`${out}.tmp`, JSON.stringify({ size, steps, batchSize, seqLen, overrides, results: Object.fromEntries(results) }, null, 2));
+  writeFileSync(`${out}.tmp`, JSON.stringify({ size, steps, batchSize, seqLen, overrides, init: initOptions, warmupSteps, results: Object.fromEntries(results) }, null, 2));
   renameSync(`${out}.tmp`, out);
   console.log(`\nresults: ${out}`);
 }

@@ -37,7 +37,20 @@ export function activationStatistic(x: Tensor, kind: Exclude<ActivationQuant, "n
   return tf.tidy(() => perGroup(x, groups, activationStat(kind)).stat);
 }
 
-export function fakeQuantActivation(x: Tensor, kind: ActivationQuant, options: { groups?: number; topKFraction?: number; epsMode?: "clamp" | "add" } = {}): Tensor {
+/** The k-th largest |x| of each row (last axis), keepDims: the threshold Top-K keeps (K = ⌈fraction·n⌉). */
+export function topKThreshold(absX: Tensor, fraction = 0.5): Tensor {
+  return tf.tidy(() => {
+    const n = absX.shape[absX.shape.length - 1]!;
+    const k = Math.max(1, Math.ceil(fraction * n - 1e-9));
+    return tf.topk(absX, k).values.slice([...new Array(absX.rank - 1).fill(0), k - 1], [...absX.shape.slice(0, -1), 1]);
+  });
+}
+
+/**
+ * `topKThreshold` (int8-topk): the per-row threshold [..., 1] to keep |x| ≥ it, instead of this tensor's own k-th
+ * largest |x| — a tensor-parallel shard holds part of each row and passes the whole row's.
+ */
+export function fakeQuantActivation(x: Tensor, kind: ActivationQuant, options: { groups?: number; topKFraction?: number; topKThreshold?: Tensor; epsMode?: "clamp" | "add" } = {}): Tensor {
   if (kind === "none") return x;
   const groups = options.groups ?? 1;
   const guard = (s: Tensor) => (options.epsMode === "add" ? s.add(EPS) : s.maximum(EPS));
@@ -45,10 +58,8 @@ export function fakeQuantActivation(x: Tensor, kind: ActivationQuant, options: {
     tf.tidy(() => {
       let v = input;
       if (kind === "int8-topk") {
-        const n = v.shape[v.shape.length - 1]!;
-        const k = Math.max(1, Math.ceil((options.topKFraction ?? 0.5) * n - 1e-9));
         const a = v.abs();
-        const kth = tf.topk(a, k).values.slice([...new Array(v.rank - 1).fill(0), k - 1], [...v.shape.slice(0, -1), 1]);
+        const kth = options.topKThreshold ?? topKThreshold(a, options.topKFraction ?? 0.5);
         v = v.mul(a.greaterEqual(kth).cast("float32"));
       }
       const g = perGroup(v, groups, activationStat(kind));

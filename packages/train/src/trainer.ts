@@ -23,6 +23,8 @@ export interface TrainOptions extends TrainHyperparameters {
   data?: string;
   tokenizer?: BpeTokenizer;
   seqLen?: number;
+  /** Initial latent weights (default initWeights(spec, seed) with initWeights' default InitOptions); ignored when resuming. */
+  init?: Map<string, Float32Array>;
   /** Training-state checkpoints (state.json + state.safetensors) go here, every `checkpointEvery` steps and on abort. */
   checkpointDir?: string;
   checkpointEvery?: number;

@@ -14,7 +14,7 @@ import { formatRate } from "../util/progress-bar";
 import { TextStreamer } from "../util/text-streamer";
 import type { CommandDef } from "./command";
 import { describeStats } from "./generate";
-import { runTraining, type TrainRun } from "./train";
+import { defaultLearningRate, runTraining, type TrainRun } from "./train";
 
 function writeJsonAtomic(path: string, value: unknown): void {
   const tmp = `${path}.${process.pid}.tmp`;
@@ -44,7 +44,7 @@ export const demoCommand: CommandDef = {
   ],
   async run({ options: o }) {
     const out = (s: string) => process.stdout.write(s);
-    const { presetByName, trainBpeTokenizer, BpeTokenizer, generate, runtimeReport, parameterCounts } = await import("@onebit/model");
+    const { presetByName, trainBpeTokenizer, BpeTokenizer, generate, runtimeReport, parameterCounts, tensorList, initStd } = await import("@onebit/model");
     const { loadCorpus, splitDocuments } = await import("@onebit/train/data");
     const size = o.size as string;
     const oneBitPreset = `b1.58-${size}`;
@@ -80,7 +80,10 @@ export const demoCommand: CommandDef = {
     const oneBit = await runTraining({ ...common, preset: oneBitPreset, out: oneBitDir }, "b1.58", { tokenizer });
 
     // 3. the fp baseline: trained the same way, or from the cache of a previous identical run
-    const fpKey = createHash("sha256").update(JSON.stringify([fpPreset, tokKey, common])).digest("hex").slice(0, 12);
+    // the key covers everything that shapes the baseline: the run's options, the default rate and initialisation
+    const fpSpec = presetByName(fpPreset);
+    const fpInit = tensorList(fpSpec).map((t) => initStd(fpSpec, t));
+    const fpKey = createHash("sha256").update(JSON.stringify([fpPreset, tokKey, common, defaultLearningRate("fp"), fpInit])).digest("hex").slice(0, 12);
     const fpDir = join(cacheDir, `fp-baseline-${fpKey}`);
     const fpResultPath = join(fpDir, "demo-result.json");
     let fp: TrainRun;
