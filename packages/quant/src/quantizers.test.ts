@@ -152,6 +152,16 @@ describe("Top-K sparsify then INT8 (a4.8)", () => {
     expect([...topKMask([1, -1, 1, -1], [1, 4])]).toEqual([1, 1, 0, 0]);
     expect([...sparsifyTopK([4, 1, -3, 2], [1, 4], 0.5)]).toEqual([4, 0, -3, 0]);
   });
+  it("with G groups keeps the top K of each group alone (a shard ranks only its own features)", () => {
+    // whole row: the four largest are all in the first half; per group of 4: the two largest of each half
+    const x = [9, 8, 7, 6, 0.4, 0.3, 0.2, 0.1];
+    expect([...topKMask(x, [1, 8])]).toEqual([1, 1, 1, 1, 0, 0, 0, 0]);
+    expect([...topKMask(x, [1, 8], 0.5, 2)]).toEqual([1, 1, 0, 0, 1, 1, 0, 0]);
+    const q = quantizeTopKInt8(x, [1, 8], { granularity: { groups: 2, axis: "row-cols" } });
+    expect([...q.mask]).toEqual([1, 1, 0, 0, 1, 1, 0, 0]);
+    expect([...q.codes]).toEqual([127, 113, 0, 0, 127, 95, 0, 0]); // per group: 8·127/9 = 112.9, 0.3·127/0.4 = 95.25
+    expect(() => topKMask(x, [1, 8], 0.5, 3)).toThrow("topKMask groups: 3 does not divide 8 features");
+  });
   it("quantizes the kept entries with INT8 absmax", () => {
     const q = quantizeTopKInt8([4, 1, -3, 2], [1, 4]);
     expect([...q.codes]).toEqual([127, 0, -95, 0]); // −3·127/4 = −95.25 → −95

@@ -2,8 +2,7 @@
  * The tensor-parallel exchange between G worker threads over one SharedArrayBuffer: a generation barrier
  * (Atomics.wait/notify) and an all-reduce whose sum is taken in shard order 0, 1, …, G−1 by every worker, so all
  * shards get bit-identical results. Layout: Int32 control words [arrived, generation], then G slots of
- * `slotFloats` float32 each. Exposed to TrainableModel as Megatron's f (enterParallel) and g (allReduce), and an
- * all-gather for statistics that need a whole row (a4.8's Top-K).
+ * `slotFloats` float32 each. Exposed to TrainableModel as Megatron's f (enterParallel) and g (allReduce).
  */
 import { tf } from "./tf-backend";
 import type { ShardContext } from "./trainable-model";
@@ -64,15 +63,6 @@ export class ShardExchange {
     const sumTensor = (t: tf.Tensor) => tf.tensor(this.sum(t.dataSync() as Float32Array), t.shape, "float32");
     const allReduce = tf.customGrad(((x: tf.Tensor) => ({ value: sumTensor(x), gradFunc: (dy: tf.Tensor) => dy })) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (t: tf.Tensor) => tf.Tensor;
     const enterParallel = tf.customGrad(((x: tf.Tensor) => ({ value: x.clone(), gradFunc: (dy: tf.Tensor) => sumTensor(dy) })) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (t: tf.Tensor) => tf.Tensor;
-    // all-gather as a sum of zero-padded blocks: adding zeros is exact, so every shard gets the same bits
-    const gatherLastAxis = (t: tf.Tensor) => {
-      const local = t.dataSync() as Float32Array;
-      const w = t.shape[t.shape.length - 1]!;
-      const rows = local.length / w;
-      const padded = new Float32Array(local.length * this.count);
-      for (let r = 0; r < rows; r++) padded.set(local.subarray(r * w, (r + 1) * w), (r * this.count + this.index) * w);
-      return tf.tensor(this.sum(padded), [...t.shape.slice(0, -1), w * this.count], "float32");
-    };
-    return { index: this.index, count: this.count, allReduce, enterParallel, gatherLastAxis };
+    return { index: this.index, count: this.count, allReduce, enterParallel };
   }
 }

@@ -37,6 +37,7 @@ describe.each(["cpu", "wasm"] as const)("fake quantization on tfjs-%s", (backend
     ulps(act("int4"), dequantize(quantizeInt4(x, shape)));
     ulps(act("fp4"), dequantize(quantizeFp4(x, shape)));
     ulps(act("int8-topk"), dequantize(quantizeTopKInt8(x, shape)));
+    ulps(act("int8-topk", 4), dequantize(quantizeTopKInt8(x, shape, { granularity: { groups: 4, axis: "row-cols" } })));
   });
   it("ternary and binary weights equal @onebit/quant, per tensor and per group", () => {
     const w = tf.tensor(x, [...shape]);

@@ -37,20 +37,18 @@ export function activationStatistic(x: Tensor, kind: Exclude<ActivationQuant, "n
   return tf.tidy(() => perGroup(x, groups, activationStat(kind)).stat);
 }
 
-/** The k-th largest |x| of each row (last axis), keepDims: the threshold Top-K keeps (K = ⌈fraction·n⌉). */
-export function topKThreshold(absX: Tensor, fraction = 0.5): Tensor {
-  return tf.tidy(() => {
-    const n = absX.shape[absX.shape.length - 1]!;
-    const k = Math.max(1, Math.ceil(fraction * n - 1e-9));
-    return tf.topk(absX, k).values.slice([...new Array(absX.rank - 1).fill(0), k - 1], [...absX.shape.slice(0, -1), 1]);
-  });
+/** The k-th largest |x| along the last axis, keepDims: the threshold Top-K keeps (K = ⌈fraction·n⌉). */
+function topKThreshold(absX: Tensor, fraction: number): Tensor {
+  const n = absX.shape[absX.shape.length - 1]!;
+  const k = Math.max(1, Math.ceil(fraction * n - 1e-9));
+  return tf.topk(absX, k).values.slice([...new Array(absX.rank - 1).fill(0), k - 1], [...absX.shape.slice(0, -1), 1]);
 }
 
 /**
- * `topKThreshold` (int8-topk): the per-row threshold [..., 1] to keep |x| ≥ it, instead of this tensor's own k-th
- * largest |x| — a tensor-parallel shard holds part of each row and passes the whole row's.
+ * Int8-topk keeps the top K of each token's features — of each group of them when groups > 1 (as @onebit/quant's
+ * quantizeTopKInt8 with G groups: a tensor-parallel shard ranks only its own features, no statistic crosses shards).
  */
-export function fakeQuantActivation(x: Tensor, kind: ActivationQuant, options: { groups?: number; topKFraction?: number; topKThreshold?: Tensor; epsMode?: "clamp" | "add" } = {}): Tensor {
+export function fakeQuantActivation(x: Tensor, kind: ActivationQuant, options: { groups?: number; topKFraction?: number; epsMode?: "clamp" | "add" } = {}): Tensor {
   if (kind === "none") return x;
   const groups = options.groups ?? 1;
   const guard = (s: Tensor) => (options.epsMode === "add" ? s.add(EPS) : s.maximum(EPS));
@@ -58,9 +56,9 @@ export function fakeQuantActivation(x: Tensor, kind: ActivationQuant, options: {
     tf.tidy(() => {
       let v = input;
       if (kind === "int8-topk") {
-        const a = v.abs();
-        const kth = options.topKThreshold ?? topKThreshold(a, options.topKFraction ?? 0.5);
-        v = v.mul(a.greaterEqual(kth).cast("float32"));
+        const t = perGroup(v, groups, (a) => a);
+        const a = t.reshape(v).abs();
+        v = t.back(t.reshape(v).mul(a.greaterEqual(topKThreshold(a, options.topKFraction ?? 0.5)).cast("float32")));
       }
       const g = perGroup(v, groups, activationStat(kind));
       const vg = g.reshape(v);

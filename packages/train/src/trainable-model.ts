@@ -6,7 +6,7 @@
  */
 import type { A48Stage, Projection } from "@onebit/layers";
 import { bitLinearSpecFor, initWeights, type ModelSpec, projectionName, type TensorInfo, tensorList } from "@onebit/model";
-import { fakeQuantActivation, fakeQuantWeight, topKThreshold } from "./ste-quant";
+import { fakeQuantActivation, fakeQuantWeight } from "./ste-quant";
 import { tf } from "./tf-backend";
 import { matMul } from "./matmul";
 
@@ -20,8 +20,6 @@ export interface ShardContext {
   allReduce(t: Tensor): Tensor;
   /** Forward: identity; backward: the sum of every shard's gradient (column-parallel inputs). */
   enterParallel(t: Tensor): Tensor;
-  /** Every shard's tensor concatenated along the last axis, in shard order (no gradient; for statistics). */
-  gatherLastAxis(t: Tensor): Tensor;
 }
 
 /**
@@ -133,10 +131,8 @@ export class TrainableModel {
     // a shard's weight and input are exactly one of the G groups: statistics from the shard alone
     const groups = this.shard ? 1 : ls.groups;
     const w = fakeQuantWeight(this.v(projectionName(layer, p)), ls.quant.weight, { groups, groupAxis: ls.groupAxis, epsMode: ls.epsMode });
-    // Top-K ranks a token's whole row (as the single-thread model and inference do): a shard holding a block of the
-    // row's features takes the threshold from every shard's |x|
-    const kth = this.shard && ls.quant.activation === "int8-topk" ? tf.tidy(() => topKThreshold(this.shard!.gatherLastAxis(x.abs()), ls.quant.topKFraction ?? 0.5)) : undefined;
-    const xq = fakeQuantActivation(x, ls.quant.activation, { groups: ls.groupAxis === "in" ? groups : 1, topKFraction: ls.quant.topKFraction, topKThreshold: kth, epsMode: ls.epsMode });
+    // (a4.8's Top-K too is per group: a shard ranks its own block of each token's features)
+    const xq = fakeQuantActivation(x, ls.quant.activation, { groups: ls.groupAxis === "in" ? groups : 1, topKFraction: ls.quant.topKFraction, epsMode: ls.epsMode });
     if (this.trackSparsity && ls.quant.activation !== "none") {
       const zeros = xq.equal(0).cast("float32").mean().dataSync()[0]!;
       this.lastSparsity[p] = ((this.lastSparsity[p] ?? 0) * layer + zeros) / (layer + 1);
