@@ -285,6 +285,24 @@ const KERNELS_WAT_BASE = `
       (i32.add (i32.mul (i32.shr_u (local.get $r) (i32.const 1)) (i32.shl (local.get $rowStride) (i32.const 1)))
                (i32.shl (i32.and (local.get $r) (i32.const 1)) (i32.const 4)))))
 
+;; The float32 dot's fixed summation order (js/matmul-f32.ts, js/attention.ts): lanes combined as
+  ;; (l0 + l1) + (l2 + l3), then the elements [i, n) of a·b added one by one.
+  (func $hsumF32 (param $v v128) (result f32)
+    (f32.add
+      (f32.add (f32x4.extract_lane 0 (local.get $v)) (f32x4.extract_lane 1 (local.get $v)))
+      (f32.add (f32x4.extract_lane 2 (local.get $v)) (f32x4.extract_lane 3 (local.get $v)))))
+  (func $dotTail (param $s f32) (param $a i32) (param $b i32) (param $i i32) (param $n i32) (result f32)
+    (block $done
+      (loop $l
+        (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+        (local.set $s (f32.add (local.get $s)
+          (f32.mul (f32.load (i32.add (local.get $a) (i32.shl (local.get $i) (i32.const 2))))
+                   (f32.load (i32.add (local.get $b) (i32.shl (local.get $i) (i32.const 2)))))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $l)))
+    (local.get $s)
+  )
+
   ;; horizontal sum of four i32 lanes
   (func $hsum (param $v v128) (result i32)
     (i32.add
@@ -475,19 +493,10 @@ const KERNELS_WAT_BASE = `
                   .join("\n                ")}
                 (local.set $i (i32.add (local.get $i) (i32.const 16)))
                 (br $il)))
-            (local.set $v (f32x4.add (f32x4.add (local.get $a0) (local.get $a1)) (f32x4.add (local.get $a2) (local.get $a3))))
-            (local.set $s (f32.add
-              (f32.add (f32x4.extract_lane 0 (local.get $v)) (f32x4.extract_lane 1 (local.get $v)))
-              (f32.add (f32x4.extract_lane 2 (local.get $v)) (f32x4.extract_lane 3 (local.get $v)))))
-            (block $t_done
-              (loop $tl
-                (br_if $t_done (i32.ge_u (local.get $i) (local.get $d)))
-                (local.set $s (f32.add (local.get $s)
-                  (f32.mul (f32.load (i32.add (local.get $qp) (i32.shl (local.get $i) (i32.const 2))))
-                           (f32.load (i32.add (local.get $kp) (i32.shl (local.get $i) (i32.const 2)))))))
-                (local.set $i (i32.add (local.get $i) (i32.const 1)))
-                (br $tl)))
-            (f32.store (i32.add (local.get $op) (i32.shl (local.get $j) (i32.const 2))) (local.get $s))
+            (f32.store (i32.add (local.get $op) (i32.shl (local.get $j) (i32.const 2)))
+              (call $dotTail
+                (call $hsumF32 (f32x4.add (f32x4.add (local.get $a0) (local.get $a1)) (f32x4.add (local.get $a2) (local.get $a3))))
+                (local.get $qp) (local.get $kp) (local.get $i) (local.get $d)))
             (local.set $kp (i32.add (local.get $kp) (local.get $rowBytes)))
             (local.set $j (i32.add (local.get $j) (i32.const 1)))
             (br $jl)))
@@ -784,17 +793,7 @@ const KERNELS_WAT_BASE = `
                              (v128.load (i32.add (local.get $xp) (i32.shl (local.get $i) (i32.const 2)))))))
                 (local.set $i (i32.add (local.get $i) (i32.const 4)))
                 (br $inner)))
-            (local.set $s (f32.add
-              (f32.add (f32x4.extract_lane 0 (local.get $acc)) (f32x4.extract_lane 1 (local.get $acc)))
-              (f32.add (f32x4.extract_lane 2 (local.get $acc)) (f32x4.extract_lane 3 (local.get $acc)))))
-            (block $r_done
-              (loop $rest
-                (br_if $r_done (i32.ge_u (local.get $i) (local.get $inF)))
-                (local.set $s (f32.add (local.get $s)
-                  (f32.mul (f32.load (i32.add (local.get $wp) (i32.shl (local.get $i) (i32.const 2))))
-                           (f32.load (i32.add (local.get $xp) (i32.shl (local.get $i) (i32.const 2)))))))
-                (local.set $i (i32.add (local.get $i) (i32.const 1)))
-                (br $rest)))
+            (local.set $s (call $dotTail (call $hsumF32 (local.get $acc)) (local.get $wp) (local.get $xp) (local.get $i) (local.get $inF)))
             (f32.store (i32.add (local.get $out) (i32.shl (i32.add (i32.mul (local.get $t) (local.get $outF)) (local.get $o)) (i32.const 2))) (local.get $s))
             (local.set $t (i32.add (local.get $t) (i32.const 1)))
             (br $tok)))
