@@ -112,13 +112,9 @@ class Store {
     }
   }
 
-  /** Decode positions [0, n) into `out` [n, heads, headDim] (low-bit and f16 stores; f32 is read in place). */
+  /** Decode positions [0, n) into `out` [n, heads, headDim] (f16 and low-bit stores; f32 stores are read in place). */
   decodeInto(n: number, out: Float32Array, ops: DequantizeOps): void {
     const d = this.headDim;
-    if (this.f32) {
-      out.set(this.f32.subarray(0, n * this.heads * d));
-      return;
-    }
     if (this.f16) {
       const src = this.f16;
       const table = halfToFloatTable();
@@ -154,16 +150,8 @@ class Store {
       return;
     }
     const b = this.bitsAt(pos);
-    const scale = this.scales![pos * this.heads + h]!;
-    const offset = this.offsets![pos * this.heads + h]!;
-    const codes = this.codes!;
-    let bit = this.bitOffset(pos) + h * d * b;
-    for (let i = 0; i < d; i++, bit += b) {
-      // read b bits (≤ 4) that may straddle a byte boundary
-      const word = codes[bit >> 3]! | ((codes[(bit >> 3) + 1] ?? 0) << 8);
-      const code = (word >> (bit & 7)) & ((1 << b) - 1);
-      out[i] = Math.fround(code * scale) + offset;
-    }
+    const g = pos * this.heads + h;
+    dequantizeUnsignedImpl(this.codes!, this.bitOffset(pos) + h * d * b, b, 1, d, this.scales!.subarray(g), this.offsets!.subarray(g), out);
   }
 
   bytes(): number {

@@ -182,14 +182,19 @@ export class BitLinear {
 }
 
 /**
- * Several projections of the same input [tokens, in] (q, k, v): the input is quantized once when they all
- * quantize it alike, else each projection runs on its own.
+ * The input [tokens, in] of several projections quantized once, when they all quantize it alike (q/k/v, gate/up;
+ * each projection's inputTap sees it); null when they do not — then each runs `forward` on its own.
  */
-export function forwardShared(linears: readonly BitLinear[], x: Float32Array, tokens: number): Float32Array[] {
+export function quantizeShared(linears: readonly BitLinear[], x: Float32Array, tokens: number): QuantizedActivations | null {
   const first = linears[0]!;
-  if (!linears.every((l) => first.sharesInputQuant(l))) return linears.map((l) => l.forward(x, tokens));
+  if (!linears.every((l) => first.sharesInputQuant(l))) return null;
   if (x.length !== tokens * first.spec.inFeatures) throw new RangeError(`bitLinear input: has ${x.length} values, expected tokens·in = ${tokens}·${first.spec.inFeatures}`);
   for (const l of linears) l.inputTap?.(x, tokens);
-  const q = first.quantizeInput(x, tokens);
-  return linears.map((l) => l.forwardQuantized(q));
+  return first.quantizeInput(x, tokens);
+}
+
+/** Several projections of the same input [tokens, in] (q, k, v), its quantization shared where possible. */
+export function forwardShared(linears: readonly BitLinear[], x: Float32Array, tokens: number): Float32Array[] {
+  const q = quantizeShared(linears, x, tokens);
+  return linears.map((l) => (q ? l.forwardQuantized(q) : l.forward(x, tokens)));
 }

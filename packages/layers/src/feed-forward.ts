@@ -6,7 +6,7 @@
  * skipped is reported in `skipped`.
  */
 import type { Backend, PackedLinearWeight } from "@onebit/kernels";
-import { BitLinear, type BitLinearSpec } from "./bit-linear";
+import { BitLinear, type BitLinearSpec, quantizeShared } from "./bit-linear";
 import { Norm, type NormSpec } from "./norm";
 
 export type FfnActivation = "relu2" | "silu";
@@ -53,14 +53,7 @@ export class FeedForward {
 
   forward(x: Float32Array, tokens: number): Float32Array {
     const m = this.spec.intermediate;
-    // gate and up read the same input: quantize it once when they quantize it alike
-    const shared = this.gate.sharesInputQuant(this.up);
-    if (shared) {
-      if (x.length !== tokens * this.spec.hidden) throw new RangeError(`feedForward input: has ${x.length} values, expected tokens·hidden = ${tokens}·${this.spec.hidden}`);
-      this.gate.inputTap?.(x, tokens);
-      this.up.inputTap?.(x, tokens);
-    }
-    const xq = shared ? this.gate.quantizeInput(x, tokens) : null;
+    const xq = quantizeShared([this.gate, this.up], x, tokens); // gate and up read the same input
     const g = xq ? this.gate.forwardQuantized(xq) : this.gate.forward(x, tokens); // [tokens, intermediate]
     const a = new Float32Array(g.length);
     let mask: Uint8Array | undefined;
