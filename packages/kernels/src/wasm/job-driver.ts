@@ -29,7 +29,7 @@ export function runJob(ex: any, c: Int32Array, index: number): void {
     const out = c[16]!;
     const outStride = c[17]!;
     const relaxed = c[18] === 1;
-    const dot1 = relaxed ? ex.t2_dot_1r2 : ex.t2_dot_1;
+    const dot1 = relaxed ? ex.t2_dot_1r : ex.t2_dot_1;
     const dot4 = relaxed ? ex.t2_dot_4r : ex.t2_dot_4;
     if (tokens === 1) {
       dot1(w, rowStride, blocks, r0, r1, mask, x, out);

@@ -17,55 +17,16 @@
  * codes, unpacked to one code per byte — byte b of a 16-byte block holds weights 16k + b at bits 2k, so
  * `i16x8.shr_u` by 2k then `and 0x03` per byte gives 16 consecutive weights' codes — and multiplied against
  * plain int8 activations by `i16x8.relaxed_dot_i8x16_i7x16_s` (x86: pmaddubsw): 16 products per instruction
- * instead of 8, and no even/odd split of the activations. The four i16 results of a block are summed in i16
- * (|sum| ≤ 4·2·2·128 = 2048) and widened once per block (`extadd_pairwise`). The instruction's result is
+ * instead of 8, and no even/odd split of the activations. A block's four i16 results are summed in i16 (|lane| ≤
+ * 4·2·2·128 = 2048), over up to 8 blocks for one token (≤ 16384), and then widened (`extadd_pairwise`). Weights sit in
+ * interleaved row pairs ($rowAddr) so one token's kernel computes two rows per pass. The instruction's result is
  * implementation-defined only when the second operand has its top bit set; codes are 0, 1 or 2, so it is exact
  * on every engine. (`i32x4.relaxed_dot_i8x16_i7x16_add_s` would save the widening, but Node 20's V8 computes it
  * wrongly — it ignores the accumulator and doubles the dot — so it is not used.) Same contract as the baseline
  * kernels: out = Σ code·x, the caller subtracts Σx.
  */
 const RELAXED_FUNCS = `
-  ;; Σ_i code[r, i]·x[i] for rows [rowStart, rowEnd), one token; x: int8, blocks·64 bytes.
-  (func $t2_dot_1r_impl (export "t2_dot_1r") (param $w i32) (param $rowStride i32) (param $blocks i32)
-        (param $rowStart i32) (param $rowEnd i32) (param $mask i32) (param $x i32) (param $out i32)
-    (local $r i32) (local $wp i32) (local $xp i32) (local $b i32)
-    (local $wv v128) (local $acc0 v128) (local $m v128)
-    (local.set $m (i8x16.splat (i32.const 3)))
-    (local.set $r (local.get $rowStart))
-    (block $rows_done
-      (loop $rows
-        (br_if $rows_done (i32.ge_u (local.get $r) (local.get $rowEnd)))
-        (if (i32.or (i32.eqz (local.get $mask))
-                    (i32.load8_u (i32.add (local.get $mask) (local.get $r))))
-          (then
-            (local.set $acc0 (v128.const i32x4 0 0 0 0))
-            (local.set $wp (call $rowAddr (local.get $w) (local.get $rowStride) (local.get $r)))
-            (local.set $xp (local.get $x))
-            (local.set $b (local.get $blocks))
-            (block $blk_done
-              (loop $blk
-                (br_if $blk_done (i32.eqz (local.get $b)))
-                (local.set $wv (v128.load (local.get $wp)))
-                (local.set $acc0 (i32x4.add (local.get $acc0) (i32x4.extadd_pairwise_i16x8_s
-                  (i16x8.add
-                    (i16x8.add
-                      (i16x8.relaxed_dot_i8x16_i7x16_s (v128.load offset=0 (local.get $xp)) (v128.and (local.get $wv) (local.get $m)))
-                      (i16x8.relaxed_dot_i8x16_i7x16_s (v128.load offset=16 (local.get $xp)) (v128.and (i16x8.shr_u (local.get $wv) (i32.const 2)) (local.get $m))))
-                    (i16x8.add
-                      (i16x8.relaxed_dot_i8x16_i7x16_s (v128.load offset=32 (local.get $xp)) (v128.and (i16x8.shr_u (local.get $wv) (i32.const 4)) (local.get $m)))
-                      (i16x8.relaxed_dot_i8x16_i7x16_s (v128.load offset=48 (local.get $xp)) (v128.and (i16x8.shr_u (local.get $wv) (i32.const 6)) (local.get $m))))))))
-                (local.set $wp (i32.add (local.get $wp) (i32.const 32)))
-                (local.set $xp (i32.add (local.get $xp) (i32.const 64)))
-                (local.set $b (i32.sub (local.get $b) (i32.const 1)))
-                (br $blk)))
-            (i32.store
-              (i32.add (local.get $out) (i32.shl (local.get $r) (i32.const 2)))
-              (call $hsum (local.get $acc0)))))
-        (local.set $r (i32.add (local.get $r) (i32.const 1)))
-        (br $rows)))
-  )
-
-;; Read one byte of every 64-byte line of [p, p + bytes): a skipped pair of rows stays in the sequential stream the
+  ;; Read one byte of every 64-byte line of [p, p + bytes): a skipped pair of rows stays in the sequential stream the
   ;; hardware prefetcher follows (measured: skipping pairs outright made a half-masked GEMV slower than a full one).
   (func $touchLines (param $p i32) (param $bytes i32) (result i32)
     (local $end i32) (local $acc i32)
@@ -153,9 +114,9 @@ const RELAXED_FUNCS = `
     (i32.store (local.get $outB) (call $hsum (local.get $accB)))
   )
 
-  ;; t2_dot_1r over rows [rowStart, rowEnd) (rowStart even): a pair of rows both selected goes through $t2_pair_r,
-  ;; a pair with one selected row through $t2_row_r.
-  (func (export "t2_dot_1r2") (param $w i32) (param $rowStride i32) (param $blocks i32)
+  ;; Σ_i code[r, i]·x[i] for rows [rowStart, rowEnd) (rowStart even), one token; x: int8, blocks·64 bytes. A pair of
+  ;; rows both selected by the mask (0: all) goes through $t2_pair_r, a pair with one selected row through $t2_row_r.
+  (func (export "t2_dot_1r") (param $w i32) (param $rowStride i32) (param $blocks i32)
         (param $rowStart i32) (param $rowEnd i32) (param $mask i32) (param $x i32) (param $out i32)
     (local $r i32) (local $selA i32) (local $selB i32) (local $touch i32)
     (local.set $r (local.get $rowStart))
@@ -471,8 +432,8 @@ const KERNELS_WAT_BASE = `
   (func (export "attn_scores") (param $q i32) (param $k i32) (param $out i32) (param $kvHeads i32) (param $group i32)
         (param $d i32) (param $n i32) (param $h0 i32) (param $h1 i32)
     (local $h i32) (local $j i32) (local $i i32) (local $qp i32) (local $kp i32) (local $op i32)
-    (local $d16 i32) (local $rowBytes i32) (local $s f32)
-    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $v v128)
+    (local $d16 i32) (local $rowBytes i32)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
     ${headLoopStart({ input: "$q", inputPtr: "$qp", inputStride: "$d", store: "$k", storePtr: "$kp", outStride: "$n" })}
         (local.set $j (i32.const 0))
         (block $j_done

@@ -216,7 +216,12 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
   const heap = new Heap(memory);
   const pool = await ThreadPool.create(threads, module, memory);
   const c = pool.control;
+  // the kernels that run on this thread alone (no job split)
+  const direct = ex as Record<string, (...args: number[]) => number>;
   let disposed = false;
+  const alive = () => {
+    if (disposed) throw new KernelInputError("wasm backend: used after dispose()");
+  };
 
   function prepareWeight(w: PackedLinearWeight): PreparedWeight {
     checkWeight(w);
@@ -261,7 +266,7 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
   }
 
   function bitLinear(pw: PreparedWeight, x: QuantizedActivations, options: BitLinearOptions = {}): Float32Array {
-    if (disposed) throw new KernelInputError("wasm backend: used after dispose()");
+    alive();
     if (pw.backend !== "wasm") throw new KernelInputError(`bitLinear: weight was prepared by the ${pw.backend} backend, not wasm`);
     const w = pw as WasmPreparedWeight;
     checkActivations(w, x);
@@ -352,7 +357,7 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
   }
 
   function runMatmulF32(wPtr: number, x: Float32Array, tokens: number, outFeatures: number, inFeatures: number, y: Float32Array): Float32Array {
-    if (disposed) throw new KernelInputError("wasm backend: used after dispose()");
+    alive();
     const base = heap.scratch((x.length + y.length) * 4 + 32);
     new Float32Array(heap.buffer, base, x.length).set(x);
     const outPtr = base + ((x.length * 4 + 15) & ~15);
@@ -369,7 +374,7 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
   }
 
   function prepareDense(w: Float32Array, outFeatures: number, inFeatures: number, format: DenseFormat): PreparedDense {
-    if (disposed) throw new KernelInputError("wasm backend: used after dispose()");
+    alive();
     checkDense(w, outFeatures, inFeatures, format);
     if (format === "f32") {
       const prepared: WasmPreparedDense = { backend: "wasm", format, outFeatures, inFeatures, bytes: w.byteLength, ptr: f32Cache.get(w) ?? cacheF32(w), scalesPtr: 0, blocks: 1, blockLen: inFeatures };
@@ -385,7 +390,7 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
   }
 
   function dense(pw: PreparedDense, x: Float32Array, tokens: number, outBuf?: Float32Array): Float32Array {
-    if (disposed) throw new KernelInputError("wasm backend: used after dispose()");
+    alive();
     if (pw.backend !== "wasm") throw new KernelInputError(`dense: weight was prepared by the ${pw.backend} backend, not wasm`);
     const w = pw as WasmPreparedDense;
     const { outFeatures: outF, inFeatures: inF } = w;
@@ -425,7 +430,7 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
 
   /** quantizeInt8 / quantizeInt4 per token in SIMD (statistics and codes in wasm, the scale arithmetic in JS). */
   function quantizeRows(x: Float32Array, tokens: number, features: number, kind: RowQuantKind, epsMode?: EpsMode): QuantizedActivations {
-    if (disposed) throw new KernelInputError("wasm backend: used after dispose()");
+    alive();
     checkQuantizeRows(x, tokens, features, kind);
     const n = tokens * features;
     const xBytes = (n * 4 + 15) & ~15;
@@ -436,8 +441,7 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
     const sPtr = statsPtr + statsBytes;
     const codesPtr = sPtr + sBytes;
     new Float32Array(heap.buffer, base, n).set(x);
-    const call = ex as Record<string, (...args: number[]) => number>;
-    call.row_stats!(base, features, tokens, kind === "int4" ? 1 : 0, statsPtr);
+    direct.row_stats!(base, features, tokens, kind === "int4" ? 1 : 0, statsPtr);
     const stats = new Float64Array(heap.buffer, statsPtr, tokens);
     const mult = new Float32Array(heap.buffer, sPtr, tokens);
     const scales = new Float32Array(tokens);
@@ -454,14 +458,14 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
       mult[t] = sv;
       scales[t] = epsMode === "add" ? f(stat / q) : f(1 / sv);
     }
-    const zeros = call.row_codes!(base, features, tokens, sPtr, kind === "int8" ? -128 : -8, kind === "int8" ? 127 : 7, codesPtr);
+    const zeros = direct.row_codes!(base, features, tokens, sPtr, kind === "int8" ? -128 : -8, kind === "int8" ? 127 : 7, codesPtr);
     const codes = new Int8Array(heap.buffer, codesPtr, n).slice();
     return { tokens, features, codes, scales, groups: 1, bits: kind === "int4" ? 4 : 8, zeros };
   }
 
   /** Unsigned KV codes to f32 (js/dequantize-unsigned.ts) in SIMD for byte-aligned 4-bit groups; `out` is written in place when it lives in this heap. */
   function dequantizeUnsigned(codes: Uint8Array, bitOffset: number, bits: number, groups: number, groupSize: number, scales: Float32Array, offsets: Float32Array, out: Float32Array): void {
-    if (disposed) throw new KernelInputError("wasm backend: used after dispose()");
+    alive();
     checkDequantizeUnsigned(codes, bitOffset, bits, groups, groupSize, scales, offsets, out);
     const n = groups * groupSize;
     const byte0 = bitOffset >> 3;
@@ -476,7 +480,7 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
     new Float32Array(heap.buffer, base + cBytes, groups).set(scales.subarray(0, groups));
     new Float32Array(heap.buffer, base + cBytes + sBytes, groups).set(offsets.subarray(0, groups));
     const outPtr = inPlace ? out.byteOffset : base + cBytes + 2 * sBytes;
-    (ex as Record<string, (...args: number[]) => number>).dequant_u!(base, bitOffset & 7, bits, groups, groupSize, base + cBytes, base + cBytes + sBytes, outPtr);
+    direct.dequant_u!(base, bitOffset & 7, bits, groups, groupSize, base + cBytes, base + cBytes + sBytes, outPtr);
     if (!inPlace) out.set(new Float32Array(heap.buffer, outPtr, n));
   }
 
@@ -486,7 +490,7 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
     if (!disposed) heap.release(ptr);
   });
   function allocF32(length: number): Float32Array {
-    if (disposed) throw new KernelInputError("wasm backend: used after dispose()");
+    alive();
     if (!Number.isInteger(length) || length < 0) throw new KernelInputError(`allocF32 length: expected a non-negative integer, got ${length}`);
     const ptr = heap.alloc(length * 4);
     const view = new Float32Array(heap.buffer, ptr, length);
@@ -509,7 +513,7 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
    * returns the raw output [heads, outLen] (a scratch view).
    */
   function runAttention(op: 4 | 5, input: Float32Array, heads: number, store: Float32Array, kvHeads: number, headDim: number, positions: number, outLen: number): Float32Array {
-    if (disposed) throw new KernelInputError("wasm backend: used after dispose()");
+    alive();
     const inBytes = (input.length * 4 + 15) & ~15;
     const outBytes = (heads * outLen * 4 + 15) & ~15;
     const storeLen = positions * kvHeads * headDim;
