@@ -12,6 +12,7 @@ export { quantizeFp4, fp4Encode, fp4Decode, roundToE2M1Doubled, fp4PaperFormula,
 export { topKCount, topKMask, sparsifyTopK, quantizeTopKInt8, type TopKQuantized } from "./top-k";
 export { quantizeUnsigned, KV_BITS, type KvBits } from "./unsigned-absmax";
 export { floatToHalf, halfToFloat, halfToFloatTable, toHalfPrecision } from "./fp16";
+export { bf16ToF32, floatToBf16, f32ToBf16 } from "./bf16";
 export { packTernaryT2, unpackTernaryT2, t2RowBytes, T2_BLOCK, T2_BLOCK_BYTES } from "./formats/onebit-t2";
 export { packBinaryB1, unpackBinaryB1, b1RowBytes, B1_BLOCK, B1_BLOCK_BYTES } from "./formats/onebit-b1";
 export { quantizeTq2_0, dequantizeTq2_0, packTq2_0, unpackTq2_0, lroundf, QK_K, TQ2_0_BLOCK_BYTES } from "./formats/gguf-tq2-0";

@@ -1,0 +1,79 @@
+/**
+ * Random access to the bytes of a model file without holding it in memory: a Node file handle or a browser
+ * Blob/File. Parsers read headers first and each tensor's bytes on demand through this, so a model is never
+ * held twice while it loads.
+ */
+import { open } from "node:fs/promises";
+
+export interface ByteSource {
+  /** Where the bytes come from, for error messages (a path, a URL or a file name). */
+  readonly name: string;
+  /** Total length in bytes. */
+  readonly size: number;
+  /** Exactly `length` bytes from `offset` (a fresh, owned, 8-byte-aligned buffer). Throws if out of range. */
+  read(offset: number, length: number): Promise<Uint8Array>;
+  close(): Promise<void>;
+}
+
+export class ByteRangeError extends Error {
+  constructor(
+    readonly source: string,
+    message: string,
+  ) {
+    super(`${source}: ${message}`);
+    this.name = "ByteRangeError";
+  }
+}
+
+function checkRange(name: string, size: number, offset: number, length: number): void {
+  if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset + length > size)
+    throw new ByteRangeError(name, `read of ${length} bytes at offset ${offset} is outside the file (${size} bytes)`);
+}
+
+/** A file on disk, read with positioned reads (no mapping, no whole-file buffer). */
+export async function fileByteSource(path: string): Promise<ByteSource> {
+  const handle = await open(path, "r");
+  const { size } = await handle.stat();
+  return {
+    name: path,
+    size,
+    async read(offset, length) {
+      checkRange(path, size, offset, length);
+      const out = new Uint8Array(length);
+      let done = 0;
+      while (done < length) {
+        const { bytesRead } = await handle.read(out, done, length - done, offset + done);
+        if (bytesRead === 0) throw new ByteRangeError(path, `file ended at byte ${offset + done} while reading ${length} bytes at ${offset} (changed on disk?)`);
+        done += bytesRead;
+      }
+      return out;
+    },
+    close: () => handle.close(),
+  };
+}
+
+/** Bytes already in memory (tests, fuzzing, a fetched file). */
+export function memoryByteSource(bytes: Uint8Array, name = "memory"): ByteSource {
+  return {
+    name,
+    size: bytes.length,
+    async read(offset, length) {
+      checkRange(name, bytes.length, offset, length);
+      return bytes.slice(offset, offset + length);
+    },
+    close: async () => {},
+  };
+}
+
+/** A browser Blob or File (the web app's file picker): slices are read one at a time. */
+export function blobByteSource(blob: Blob, name = (blob as { name?: string }).name ?? "blob"): ByteSource {
+  return {
+    name,
+    size: blob.size,
+    async read(offset, length) {
+      checkRange(name, blob.size, offset, length);
+      return new Uint8Array(await blob.slice(offset, offset + length).arrayBuffer());
+    },
+    close: async () => {},
+  };
+}
