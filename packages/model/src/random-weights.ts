@@ -60,7 +60,7 @@ export function randomPackedWeights(spec: ModelSpec, seed = 1): ModelWeights {
     }
     const n = numel(t.shape);
     const w = new Float32Array(n);
-    if (t.name.endsWith("norm.weight")) w.fill(1);
+    if (t.component === "norm") w.fill(1);
     else for (let i = 0; i < n; i++) w[i] = ((next() / 2 ** 32) * 2 - 1) * 0.0346; // uniform with σ = 0.02
     weights.set(t.name, w);
   }

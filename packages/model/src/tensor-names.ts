@@ -1,64 +1,50 @@
 /**
- * Tensor names (Hugging Face LLaMA / BitNet) and shapes of a ModelSpec, and per-component parameter counts.
+ * The tensors of a ModelSpec — names (Hugging Face LLaMA / BitNet, onebit's canonical names), shapes, kinds and
+ * tensor-parallel roles — read from the one table in architectures/tensor-kinds.ts; and per-component counts.
  */
 import type { Projection } from "@onebit/layers";
+import { type NamingScheme, projectionKind, TENSOR_KINDS, type TensorComponent, type TensorKind, type TensorRole, tensorName } from "./architectures/tensor-kinds";
 import type { ModelSpec } from "./model-spec";
 
+export { projectionShape } from "./architectures/tensor-kinds";
+
 export interface TensorInfo {
+  /** The canonical (Hugging Face) name: the key of ModelWeights. */
   name: string;
   shape: [number, number] | [number];
+  kind: TensorKind;
+  /** How tensor-parallel training splits it. */
+  role: TensorRole;
   /** The block projection this tensor is, if it is one (quantized unless the variant is fp). */
   projection?: Projection;
   layer?: number;
-  component: "embedding" | "attention" | "ffn" | "norm" | "lm_head";
+  component: TensorComponent;
 }
-
-export function projectionShape(spec: ModelSpec, p: Projection): [out: number, inF: number] {
-  const h = spec.hidden_size;
-  const d = spec.head_dim;
-  switch (p) {
-    case "q":
-      return [spec.num_attention_heads * d, h];
-    case "k":
-    case "v":
-      return [spec.num_key_value_heads * d, h];
-    case "o":
-      return [h, spec.num_attention_heads * d];
-    case "gate":
-    case "up":
-      return [spec.intermediate_size, h];
-    case "down":
-      return [h, spec.intermediate_size];
-  }
-}
-
-const HF_NAME: Record<Projection, string> = {
-  q: "self_attn.q_proj",
-  k: "self_attn.k_proj",
-  v: "self_attn.v_proj",
-  o: "self_attn.o_proj",
-  gate: "mlp.gate_proj",
-  up: "mlp.up_proj",
-  down: "mlp.down_proj",
-};
 
 export function projectionName(layer: number, p: Projection): string {
-  return `model.layers.${layer}.${HF_NAME[p]}.weight`;
+  return tensorName(projectionKind(p), "hf", layer);
+}
+
+/** A tensor's name in another file format's scheme. */
+export function schemeName(t: TensorInfo, scheme: NamingScheme): string {
+  return tensorName(t.kind, scheme, t.layer);
 }
 
 export function tensorList(spec: ModelSpec): TensorInfo[] {
-  const h = spec.hidden_size;
-  const list: TensorInfo[] = [{ name: "model.embed_tokens.weight", shape: [spec.vocab_size, h], component: "embedding" }];
-  for (let l = 0; l < spec.num_hidden_layers; l++) {
-    list.push({ name: `model.layers.${l}.input_layernorm.weight`, shape: [h], layer: l, component: "norm" });
-    for (const p of ["q", "k", "v", "o"] as const) list.push({ name: projectionName(l, p), shape: projectionShape(spec, p), projection: p, layer: l, component: "attention" });
-    if (spec.onebit.sub_norm) list.push({ name: `model.layers.${l}.self_attn.attn_sub_norm.weight`, shape: [spec.num_attention_heads * spec.head_dim], layer: l, component: "norm" });
-    list.push({ name: `model.layers.${l}.post_attention_layernorm.weight`, shape: [h], layer: l, component: "norm" });
-    for (const p of ["gate", "up", "down"] as const) list.push({ name: projectionName(l, p), shape: projectionShape(spec, p), projection: p, layer: l, component: "ffn" });
-    if (spec.onebit.sub_norm) list.push({ name: `model.layers.${l}.mlp.ffn_sub_norm.weight`, shape: [spec.intermediate_size], layer: l, component: "norm" });
-  }
-  list.push({ name: "model.norm.weight", shape: [h], component: "norm" });
-  if (!spec.tie_word_embeddings) list.push({ name: "lm_head.weight", shape: [spec.vocab_size, h], component: "lm_head" });
+  const list: TensorInfo[] = [];
+  const add = (kind: TensorKind, layer?: number) => {
+    if (!kind.present(spec)) return;
+    const info: TensorInfo = { name: tensorName(kind, "hf", layer), shape: kind.shape(spec), kind, role: kind.role, component: kind.component };
+    if (kind.projection) info.projection = kind.projection;
+    if (layer !== undefined) info.layer = layer;
+    list.push(info);
+  };
+  const perLayer = TENSOR_KINDS.filter((k) => k.perLayer);
+  const first = TENSOR_KINDS.slice(0, TENSOR_KINDS.indexOf(perLayer[0]!));
+  const last = TENSOR_KINDS.slice(TENSOR_KINDS.indexOf(perLayer[perLayer.length - 1]!) + 1);
+  for (const k of first) add(k);
+  for (let l = 0; l < spec.num_hidden_layers; l++) for (const k of perLayer) add(k, l);
+  for (const k of last) add(k);
   return list;
 }
 

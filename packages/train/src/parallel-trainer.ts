@@ -103,7 +103,7 @@ export async function trainParallel(o: ParallelTrainOptions): Promise<InMemoryTr
   const fullInit = Object.fromEntries(init); // each worker keeps its own shard of it (TrainableModel)
   const resume = state && { step: state.step, adamStep: state.adamStep, m: Object.fromEntries(state.adamM), v: Object.fromEntries(state.adamV) };
   const list = tensorList(spec);
-  const shardedNames = list.filter((t) => t.projection || t.name.endsWith("sub_norm.weight")).map((t) => t.name);
+  const shardedNames = list.filter((t) => t.role !== "replicated").map((t) => t.name);
   const seqLen = o.trainRows[0]!.length - 1;
   const exchange = createExchangeBuffer(G, h.batchSize * seqLen * spec.hidden_size);
   const stop = new SharedArrayBuffer(4);

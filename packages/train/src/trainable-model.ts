@@ -27,30 +27,25 @@ export interface ShardContext {
  * row-parallel ones (o, down) a block of columns, sub-norm gains the matching block; everything else is replicated.
  */
 export function shardOf(t: TensorInfo, v: Float32Array, index: number, count: number): [Float32Array, number[]] {
-  if (count === 1) return [v, [...t.shape]];
-  if (t.projection) {
-    const [out, inF] = t.shape as [number, number];
-    if (t.projection === "o" || t.projection === "down") {
-      const w = inF / count;
-      const s = new Float32Array(out * w);
-      for (let r = 0; r < out; r++) s.set(v.subarray(r * inF + index * w, r * inF + (index + 1) * w), r * w);
-      return [s, [out, w]];
-    }
-    const rows = out / count;
-    return [v.slice(index * rows * inF, (index + 1) * rows * inF), [rows, inF]];
+  if (count === 1 || t.role === "replicated") return [v, [...t.shape]];
+  if (t.role === "row") {
+    const [out, inF] = t.shape as [number, number]; // [out, in] → [out, in/count]
+    const w = inF / count;
+    const s = new Float32Array(out * w);
+    for (let r = 0; r < out; r++) s.set(v.subarray(r * inF + index * w, r * inF + (index + 1) * w), r * w);
+    return [s, [out, w]];
   }
-  if (t.name.endsWith("attn_sub_norm.weight") || t.name.endsWith("ffn_sub_norm.weight")) {
-    const n = t.shape[0]! / count;
-    return [v.slice(index * n, (index + 1) * n), [n]];
-  }
-  return [v, [...t.shape]];
+  // column: a block of the outermost axis ([out, in] → [out/count, in]; a sub-norm gain [n] → [n/count])
+  const rows = t.shape[0]! / count;
+  const rowSize = t.shape.length === 2 ? t.shape[1]! : 1;
+  return [v.slice(index * rows * rowSize, (index + 1) * rows * rowSize), t.shape.length === 2 ? [rows, rowSize] : [rows]];
 }
 
 /** Inverse of shardOf: the full tensor from every shard's part (in shard order). */
 export function unshard(t: TensorInfo, parts: Float32Array[]): Float32Array {
   const count = parts.length;
   if (count === 1) return parts[0]!;
-  if (t.projection === "o" || t.projection === "down") {
+  if (t.role === "row") {
     const [out, inF] = t.shape as [number, number];
     const w = inF / count;
     const full = new Float32Array(out * inF);
@@ -59,7 +54,7 @@ export function unshard(t: TensorInfo, parts: Float32Array[]): Float32Array {
     });
     return full;
   }
-  if (t.projection || t.name.endsWith("attn_sub_norm.weight") || t.name.endsWith("ffn_sub_norm.weight")) {
+  if (t.role !== "replicated") {
     const full = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
     let off = 0;
     for (const p of parts) {
