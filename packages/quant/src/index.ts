@@ -23,3 +23,4 @@ export { packInt4, unpackInt4 } from "./formats/int4-nibbles";
 export { packFp4, unpackFp4 } from "./formats/fp4-codes";
 export { FORMATS, getFormat, type FormatName, type WeightFormat, type CodesAndScales } from "./formats/format-table";
 export { formatsReport, formatReportTable, type FormatReportRow } from "./formats-report";
+export { GGML_DENSE_TYPES, ggmlDenseType, ggmlDenseByteLength, dequantizeGgml, dequantizeRows, quantizeGgml, type GgmlDenseType, type GgmlDenseTypeName } from "./formats/ggml-dense";
