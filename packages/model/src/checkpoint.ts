@@ -13,9 +13,12 @@ import { b1RowBytes, t2RowBytes } from "@onebit/quant";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { type ModelSpec, parseModelSpec } from "./model-spec";
-import { f32Tensor, readSafetensors, type SafeTensor, SafetensorsError, tensorAsF32, writeSafetensors } from "./safetensors";
+import { f32Tensor, type SafeTensor, SafetensorsError, tensorAsF32, writeSafetensors } from "./safetensors";
+import { openSafetensors } from "./safetensors/safetensors-source";
+import { fileByteSource } from "./weights/byte-source";
 import { numel, tensorList } from "./tensor-names";
 import { bitLinearSpecFor, type ModelWeights } from "./transformer";
+import { isQuantizedTable, tableToF32 } from "./weights/quantized-table";
 
 export interface Checkpoint {
   spec: ModelSpec;
@@ -29,13 +32,14 @@ async function writeAtomic(path: string, text: string): Promise<void> {
   await rename(tmp, path);
 }
 
-export async function saveCheckpoint(dir: string, checkpoint: { spec: ModelSpec; weights: Map<string, Float32Array | PackedLinearWeight>; tokenizer?: unknown }): Promise<void> {
+export async function saveCheckpoint(dir: string, checkpoint: { spec: ModelSpec; weights: ModelWeights; tokenizer?: unknown }): Promise<void> {
   const { spec, weights } = checkpoint;
   await mkdir(dir, { recursive: true });
   const tensors = new Map<string, SafeTensor>();
   for (const t of tensorList(spec)) {
-    const w = weights.get(t.name);
-    if (!w) throw new RangeError(`saveCheckpoint: tensor "${t.name}" is missing`);
+    const stored = weights.get(t.name);
+    if (!stored) throw new RangeError(`saveCheckpoint: tensor "${t.name}" is missing`);
+    const w = isQuantizedTable(stored) ? tableToF32(stored) : stored; // onebit folders hold dense tensors as F32
     const packed = t.projection && w instanceof Float32Array ? quantizeBitLinearWeight(bitLinearSpecFor(spec, t.projection), w) : w;
     if (packed instanceof Float32Array) {
       if (packed.length !== numel(t.shape)) throw new RangeError(`saveCheckpoint: tensor "${t.name}" has ${packed.length} values, expected ${numel(t.shape)}`);
@@ -72,34 +76,51 @@ export async function loadCheckpoint(dir: string): Promise<Checkpoint> {
     throw new Error(`${configPath}: ${(e as Error).message}`);
   }
   const file = join(dir, "model.safetensors");
-  const { tensors } = await readSafetensors(file);
+  // header first, then one tensor at a time: the file is never held twice
+  const source = await openSafetensors(await fileByteSource(file));
   const weights: ModelWeights = new Map();
-  for (const t of tensorList(spec)) {
-    const st = tensors.get(t.name);
-    if (!st) throw new SafetensorsError(file, `tensor "${t.name}" is missing`);
-    const linear = t.projection ? bitLinearSpecFor(spec, t.projection) : undefined;
-    if (!linear || linear.quant.weight === "none") {
-      if (st.dtype !== "F32" || numel(st.shape) !== numel(t.shape))
-        throw new SafetensorsError(file, `tensor "${t.name}": expected F32 ${JSON.stringify(t.shape)}, found ${st.dtype} ${JSON.stringify(st.shape)}`);
-      weights.set(t.name, tensorAsF32(st));
-      continue;
+  try {
+    const list = tensorList(spec);
+    const expected = new Set(list.flatMap((t) => (t.projection ? [t.name, `${t.name}_scale`] : [t.name])));
+    for (const name of source.tensors.keys())
+      if (!expected.has(name)) throw new SafetensorsError(file, `tensor "${name}" is not part of the model ${configPath} describes (${spec.num_hidden_layers} layers, variant ${spec.onebit.variant})`);
+    const read = async (name: string): Promise<SafeTensor> => {
+      const e = source.tensors.get(name)!;
+      return { dtype: e.dtype as SafeTensor["dtype"], shape: e.shape, data: await source.read(name) };
+    };
+    for (const t of list) {
+      if (!source.tensors.has(t.name)) throw new SafetensorsError(file, `tensor "${t.name}" is missing`);
+      const st = await read(t.name);
+      const linear = t.projection ? bitLinearSpecFor(spec, t.projection) : undefined;
+      if (!linear || linear.quant.weight === "none") {
+        if (st.dtype !== "F32" || st.shape.length !== t.shape.length || st.shape.some((d, i) => d !== t.shape[i]))
+          throw new SafetensorsError(file, `tensor "${t.name}": expected F32 ${JSON.stringify(t.shape)}, found ${st.dtype} ${JSON.stringify(st.shape)}`);
+        const w = tensorAsF32(st);
+        for (let i = 0; i < w.length; i++) if (!Number.isFinite(w[i]!)) throw new SafetensorsError(file, `tensor "${t.name}": element ${i} is ${w[i]}`);
+        weights.set(t.name, w);
+        continue;
+      }
+      const kind = linear.quant.weight as "ternary" | "binary";
+      const rowBytes = kind === "ternary" ? t2RowBytes(linear.inFeatures) : b1RowBytes(linear.inFeatures);
+      if (st.dtype !== "U8" || st.shape.length !== 2 || st.shape[0] !== linear.outFeatures || st.shape[1] !== rowBytes)
+        throw new SafetensorsError(file, `tensor "${t.name}": expected packed U8 [${linear.outFeatures}, ${rowBytes}] (${kind === "ternary" ? "onebit-t2" : "onebit-b1"}), found ${st.dtype} ${JSON.stringify(st.shape)}`);
+      const groups = linear.groups;
+      const scale = source.tensors.has(`${t.name}_scale`) ? await read(`${t.name}_scale`) : undefined;
+      if (!scale || scale.dtype !== "F32" || scale.shape.length !== 1 || scale.shape[0] !== groups)
+        throw new SafetensorsError(file, `tensor "${t.name}_scale": expected F32 [${groups}], found ${scale ? `${scale.dtype} ${JSON.stringify(scale.shape)}` : "nothing"}`);
+      const scales = tensorAsF32(scale);
+      for (let g = 0; g < scales.length; g++) if (!Number.isFinite(scales[g]!)) throw new SafetensorsError(file, `tensor "${t.name}_scale": element ${g} is ${scales[g]}`);
+      weights.set(t.name, {
+        kind,
+        outFeatures: linear.outFeatures,
+        inFeatures: linear.inFeatures,
+        data: st.data,
+        scales,
+        scaleAxis: groups === 1 ? "tensor" : linear.groupAxis,
+      });
     }
-    const kind = linear.quant.weight as "ternary" | "binary";
-    const rowBytes = kind === "ternary" ? t2RowBytes(linear.inFeatures) : b1RowBytes(linear.inFeatures);
-    if (st.dtype !== "U8" || st.shape[0] !== linear.outFeatures || st.shape[1] !== rowBytes)
-      throw new SafetensorsError(file, `tensor "${t.name}": expected packed U8 [${linear.outFeatures}, ${rowBytes}] (${kind === "ternary" ? "onebit-t2" : "onebit-b1"}), found ${st.dtype} ${JSON.stringify(st.shape)}`);
-    const scale = tensors.get(`${t.name}_scale`);
-    const groups = linear.groups;
-    if (!scale || scale.dtype !== "F32" || numel(scale.shape) !== groups)
-      throw new SafetensorsError(file, `tensor "${t.name}_scale": expected F32 [${groups}], found ${scale ? `${scale.dtype} ${JSON.stringify(scale.shape)}` : "nothing"}`);
-    weights.set(t.name, {
-      kind,
-      outFeatures: linear.outFeatures,
-      inFeatures: linear.inFeatures,
-      data: st.data,
-      scales: tensorAsF32(scale),
-      scaleAxis: groups === 1 ? "tensor" : linear.groupAxis,
-    });
+  } finally {
+    await source.close();
   }
   let tokenizer: unknown;
   try {

@@ -253,7 +253,7 @@ describe("checkpoints", () => {
     const file = join(dir, "model.safetensors");
     const bytes = readFileSync(file);
     writeFileSync(file, bytes.subarray(0, bytes.length - 100));
-    await expect(loadCheckpoint(dir)).rejects.toThrow(/tensor ".*": data ends at byte \d+ but the file has \d+ data bytes: truncated/);
+    await expect(loadCheckpoint(dir)).rejects.toThrow(/model\.safetensors: tensor ".*"\.data_offsets: ends at byte \d+ but the data area has \d+ bytes: truncated/);
     const cfg = JSON.parse(readFileSync(join(dir, "config.json"), "utf8"));
     writeFileSync(join(dir, "config.json"), JSON.stringify({ ...cfg, intermediate_size: 50 }));
     writeFileSync(file, bytes);

@@ -9,8 +9,13 @@ import { KvCache, type KvBits } from "@onebit/kv";
 import { type A48Stage, AttentionLayer, type BitLinearSpec, FeedForward, linearQuantFor, Norm, type NormSpec, type Projection } from "@onebit/layers";
 import type { ModelSpec } from "./model-spec";
 import { projectionName, projectionShape, tensorList } from "./tensor-names";
+import { isQuantizedTable, type QuantizedTable, tableToF32 } from "./weights/quantized-table";
 
-export type ModelWeights = Map<string, Float32Array | PackedLinearWeight>;
+/**
+ * Weights by canonical (Hugging Face) name: float32 tensors, packed BitLinear projections, and dense tables kept
+ * in their file's block format (a GGUF's quantized token embedding / output).
+ */
+export type ModelWeights = Map<string, Float32Array | PackedLinearWeight | QuantizedTable>;
 
 export interface TransformerOptions {
   backend: Backend;
@@ -47,7 +52,9 @@ interface Block {
 
 export class Transformer {
   readonly blocks: Block[] = [];
-  readonly embed: Float32Array;
+  /** The token embedding [vocab, hidden]: float32, or the file's quantized table (rows dequantized on lookup). */
+  readonly embed: Float32Array | QuantizedTable;
+  /** The LM head as float32 [vocab, hidden] (the tied embedding itself when that is float32). */
   readonly lmHead: Float32Array;
   /** The LM head as the backend holds it (options.lmHead's format). */
   readonly lmHeadPrepared: PreparedDense;
@@ -60,7 +67,7 @@ export class Transformer {
     readonly options: TransformerOptions,
   ) {
     this.backend = options.backend;
-    const get = (name: string): Float32Array | PackedLinearWeight => {
+    const get = (name: string): Float32Array | PackedLinearWeight | QuantizedTable => {
       const w = weights.get(name);
       if (!w) throw new RangeError(`model weights: tensor "${name}" is missing`);
       return w;
@@ -74,8 +81,15 @@ export class Transformer {
     for (const t of tensorList(spec)) get(t.name); // every tensor present, before building anything
     const h = spec.hidden_size;
     const norm = (features: number): NormSpec => ({ kind: spec.onebit.norm, features, eps: spec.rms_norm_eps });
-    this.embed = getF32("model.embed_tokens.weight", spec.vocab_size * h);
-    this.lmHead = spec.tie_word_embeddings ? this.embed : getF32("lm_head.weight", spec.vocab_size * h);
+    const getTable = (name: string): Float32Array | QuantizedTable => {
+      const w = get(name);
+      if (!isQuantizedTable(w)) return getF32(name, spec.vocab_size * h);
+      if (w.rows !== spec.vocab_size || w.cols !== h) throw new RangeError(`model weights: tensor "${name}" is [${w.rows}, ${w.cols}], expected [${spec.vocab_size}, ${h}]`);
+      return w;
+    };
+    this.embed = getTable("model.embed_tokens.weight");
+    const head = spec.tie_word_embeddings ? this.embed : getTable("lm_head.weight");
+    this.lmHead = isQuantizedTable(head) ? tableToF32(head) : head;
     const lmHeadFormat = options.lmHead ?? "f32";
     if (!DENSE_FORMATS.includes(lmHeadFormat)) throw new RangeError(`transformer lmHead: expected one of ${DENSE_FORMATS.join(", ")}, got ${JSON.stringify(lmHeadFormat)}`);
     this.lmHeadPrepared = this.backend.prepareDense(this.lmHead, spec.vocab_size, h, lmHeadFormat);
@@ -83,7 +97,11 @@ export class Transformer {
     const stage = options.stage ?? 2;
     const attnWidth = spec.num_attention_heads * spec.head_dim;
     for (let l = 0; l < spec.num_hidden_layers; l++) {
-      const proj = (p: Projection) => get(projectionName(l, p));
+      const proj = (p: Projection): Float32Array | PackedLinearWeight => {
+        const w = get(projectionName(l, p));
+        if (isQuantizedTable(w)) throw new RangeError(`model weights: projection "${projectionName(l, p)}" is a ${w.dtype} table; projections must be packed BitLinear weights or float32`);
+        return w;
+      };
       const attention = new AttentionLayer(
         {
           hidden: h,
@@ -160,7 +178,8 @@ export class Transformer {
     for (let t = 0; t < tokens; t++) {
       const id = ids[t]!;
       if (!Number.isInteger(id) || id < 0 || id >= vocab) throw new RangeError(`forward ids[${t}]: ${id} is not a token id in [0, ${vocab})`);
-      x.set(this.embed.subarray(id * h, (id + 1) * h), t * h);
+      if (isQuantizedTable(this.embed)) this.embed.readRows(id, 1, x.subarray(t * h, (t + 1) * h));
+      else x.set(this.embed.subarray(id * h, (id + 1) * h), t * h);
     }
     this.blocks.forEach((b, l) => {
       const a = b.attention.forward(b.attnNorm.forward(x, tokens), tokens, cache, l, start);

@@ -4,16 +4,12 @@
  * format's config (config.json or GGUF metadata) and written back, and which specs it can express. The tensors
  * themselves come from tensor-kinds.ts (the spec decides which are present).
  */
+import type { GgufTypedValue } from "../gguf/gguf-value-types";
 import type { ModelSpec } from "../model-spec";
 
 /** A GGUF metadata value with its on-disk type (llama.cpp checks types: a u32 key read as i32 fails). */
-export type GgufValueType = "u8" | "i8" | "u16" | "i16" | "u32" | "i32" | "u64" | "i64" | "f32" | "f64" | "bool" | "string" | "array";
-export interface GgufKv {
+export interface GgufKv extends GgufTypedValue {
   key: string;
-  type: GgufValueType;
-  /** For arrays, the element type. */
-  itemType?: Exclude<GgufValueType, "array">;
-  value: unknown;
 }
 
 export interface Architecture {
@@ -23,8 +19,11 @@ export interface Architecture {
   /** The runtimes that read this architecture besides onebit. */
   runtimes: string[];
   hf?: { modelTypes: readonly string[]; architectures: readonly string[] };
-  /** permuteQk: the runtime uses NORM (interleaved) RoPE, so rotate_half q/k rows are permuted in the file. */
-  gguf?: { arch: string; permuteQk?: boolean };
+  /**
+   * permuteQk: the runtime uses NORM (interleaved) RoPE, so rotate_half q/k rows are permuted in the file.
+   * scaleTensors: the runtime multiplies projections by optional `blk.{l}.*.scale` tensors (llama.cpp `bitnet`).
+   */
+  gguf?: { arch: string; permuteQk?: boolean; scaleTensors?: boolean };
   /** Why this architecture cannot express `spec` (a sentence), or null when it can. */
   cannotExpress(spec: ModelSpec): string | null;
   /** config.json (already parsed) → spec; errors name the file and field. */

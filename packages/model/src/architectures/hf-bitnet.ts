@@ -6,14 +6,15 @@
  */
 import type { Architecture } from "./architecture";
 import { mismatch } from "./expressible";
-import { llamaConfig, specOrFileError } from "./llama-family";
+import { hfBitnetConfig } from "../hf/hf-bitnet-config";
+import { specOrFileError } from "./llama-family";
 
 export const hfBitnetArchitecture: Architecture = {
   id: "hf-bitnet",
   description: "Hugging Face BitNetForCausalLM (microsoft/bitnet-b1.58-2B-4T and its -bf16 sibling)",
   runtimes: ["transformers"],
   hf: { modelTypes: ["bitnet"], architectures: ["BitNetForCausalLM", "BitnetForCausalLM"] },
-  cannotExpress: (spec) => mismatch(spec, { variant: "b1.58", subNorm: true }),
+  cannotExpress: (spec) => mismatch(spec, { variant: "b1.58", subNorm: true, eps: "clamp" }),
   specFromConfig: (config, file) => {
     const { onebit: _ignored, ...rest } = config;
     // transformers' BitNet is b1.58 with sub-norms by construction; a onebit block in the file (our own export) is
@@ -21,10 +22,5 @@ export const hfBitnetArchitecture: Architecture = {
     const own = (typeof config.onebit === "object" && config.onebit) || {};
     return specOrFileError({ ...rest, onebit: { ...own, variant: "b1.58", sub_norm: true, groups: 1, norm: "rms", rope_style: "half" } }, file);
   },
-  toConfig: (spec) =>
-    llamaConfig(spec, {
-      model_type: "bitnet",
-      architectures: ["BitNetForCausalLM"],
-      quantization_config: { quant_method: "bitnet", linear_class: "autobitlinear", quantization_mode: "offline" },
-    }),
+  toConfig: (spec) => hfBitnetConfig(spec),
 };

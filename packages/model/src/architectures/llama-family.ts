@@ -21,6 +21,20 @@ function metaNumber(meta: ReadonlyMap<string, unknown>, key: string, file: strin
   return v;
 }
 
+/**
+ * GGUF stores rms_norm_eps and rope theta as f32: 1e-5 reads back as 9.99999974737875e-6. The shortest decimal
+ * that rounds to the same f32 (as numpy prints float32) recovers the value the writer meant, so a spec survives
+ * a round trip through GGUF unchanged.
+ */
+function shortestF32(v: number): number {
+  if (Math.fround(v) !== v) return v;
+  for (let p = 1; p <= 9; p++) {
+    const x = Number(v.toPrecision(p));
+    if (Math.fround(x) === v) return x;
+  }
+  return v;
+}
+
 function metaString(meta: ReadonlyMap<string, unknown>, key: string, file: string): string | undefined {
   const v = meta.get(key);
   if (v === undefined) return undefined;
@@ -62,15 +76,15 @@ function onebitFromGguf(meta: ReadonlyMap<string, unknown>, file: string, defaul
  * A LLaMA-family GGUF's hyper-parameters → spec. `fixed` holds what the architecture itself implies (hidden_act,
  * onebit defaults); onebit.* keys in the file override the onebit part.
  */
-export function specFromLlamaGguf(meta: ReadonlyMap<string, unknown>, file: string, arch: string, hasOutput: boolean, fixed: { hidden_act: string; onebit: Record<string, unknown> }): ModelSpec {
+export function specFromLlamaGguf(meta: ReadonlyMap<string, unknown>, file: string, arch: string, hasOutput: boolean, fixed: { hidden_act: string; modelType: string; hfArchitecture: string; onebit: Record<string, unknown> }): ModelSpec {
   const k = (s: string) => `${arch}.${s}`;
   const tokens = meta.get("tokenizer.ggml.tokens");
   const vocabFromTokens = Array.isArray(tokens) ? tokens.length : undefined;
   const heads = metaNumber(meta, k("attention.head_count"), file, true);
   const hidden = metaNumber(meta, k("embedding_length"), file, true);
   const config: Record<string, unknown> = {
-    model_type: arch,
-    architectures: [arch],
+    model_type: fixed.modelType,
+    architectures: [fixed.hfArchitecture],
     vocab_size: metaNumber(meta, k("vocab_size"), file, true, vocabFromTokens),
     hidden_size: hidden,
     intermediate_size: metaNumber(meta, k("feed_forward_length"), file, true),
@@ -80,8 +94,8 @@ export function specFromLlamaGguf(meta: ReadonlyMap<string, unknown>, file: stri
     head_dim: metaNumber(meta, k("attention.key_length"), file, true, metaNumber(meta, k("rope.dimension_count"), file, true, hidden / heads)),
     hidden_act: metaString(meta, "onebit.hidden_act", file) ?? fixed.hidden_act,
     max_position_embeddings: metaNumber(meta, k("context_length"), file, true),
-    rms_norm_eps: metaNumber(meta, k("attention.layer_norm_rms_epsilon"), file, false, 1e-5),
-    rope_theta: metaNumber(meta, k("rope.freq_base"), file, false, 10000),
+    rms_norm_eps: shortestF32(metaNumber(meta, k("attention.layer_norm_rms_epsilon"), file, false, 1e-5)),
+    rope_theta: shortestF32(metaNumber(meta, k("rope.freq_base"), file, false, 10000)),
     tie_word_embeddings: !hasOutput,
     bos_token_id: metaNumber(meta, "tokenizer.ggml.bos_token_id", file, true, 0),
     eos_token_id: metaNumber(meta, "tokenizer.ggml.eos_token_id", file, true, 0),

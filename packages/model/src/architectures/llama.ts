@@ -18,7 +18,7 @@ export const llamaArchitecture: Architecture = {
     const { onebit: _ignored, ...rest } = config;
     return specOrFileError({ hidden_act: "silu", ...rest, onebit: { variant: "fp", sub_norm: false, groups: 1, norm: "rms", rope_style: "half" } }, file);
   },
-  specFromGguf: (meta, file, hasOutput) => specFromLlamaGguf(meta, file, "llama", hasOutput, { hidden_act: "silu", onebit: { variant: "fp", sub_norm: false } }),
+  specFromGguf: (meta, file, hasOutput) => specFromLlamaGguf(meta, file, "llama", hasOutput, { modelType: "llama", hfArchitecture: "LlamaForCausalLM", hidden_act: "silu", onebit: { variant: "fp", sub_norm: false } }),
   toConfig: (spec) => llamaConfig(spec, { model_type: "llama", architectures: ["LlamaForCausalLM"] }),
   toGgufMetadata: (spec) => llamaGgufMetadata(spec, "llama"),
 };

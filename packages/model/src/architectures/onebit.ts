@@ -11,10 +11,10 @@ export const onebitArchitecture: Architecture = {
   id: "onebit",
   description: "onebit's own checkpoints: any variant (BitNet, b1.58, a4.8, fp), groups, norms",
   runtimes: ["onebit"],
-  gguf: { arch: "onebit" },
+  gguf: { arch: "onebit", scaleTensors: true },
   cannotExpress: () => null,
   specFromConfig: (config, file) => specOrFileError(config, file),
-  specFromGguf: (meta, file, hasOutput) => specFromLlamaGguf(meta, file, "onebit", hasOutput, { hidden_act: "relu2", onebit: {} }),
+  specFromGguf: (meta, file, hasOutput) => specFromLlamaGguf(meta, file, "onebit", hasOutput, { modelType: "bitnet", hfArchitecture: "BitNetForCausalLM", hidden_act: "relu2", onebit: {} }),
   toConfig: (spec) => ({ ...spec }),
   toGgufMetadata: (spec) => llamaGgufMetadata(spec, "onebit"),
 };

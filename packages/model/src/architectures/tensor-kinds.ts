@@ -117,8 +117,25 @@ export function projectionKind(p: Projection): TensorKind {
 }
 
 /** A kind's tensor name in a scheme (layer required for per-layer kinds). */
+/** Every template names a `.weight`; a module's other tensors (`.scale`, `.weight_scale`) sit beside it. */
+const WEIGHT = ".weight";
+
+/** The module a tensor belongs to: `model.layers.3.self_attn.q_proj`, `blk.3.attn_q`. */
+export function moduleName(kind: TensorKind, scheme: NamingScheme, layer?: number): string {
+  return tensorName(kind, scheme, layer).slice(0, -WEIGHT.length);
+}
+
+/**
+ * The GGUF name of a projection's optional per-tensor multiplier (`blk.{l}.attn_q.scale`, F32 [1]: llama.cpp's
+ * bitnet graph multiplies the matmul output by it), or undefined for tensors that are not projections.
+ */
+export function ggufScaleName(kind: TensorKind, layer: number): string | undefined {
+  return kind.projection ? `${moduleName(kind, "gguf", layer)}.scale` : undefined;
+}
+
 export function tensorName(kind: TensorKind, scheme: NamingScheme, layer?: number): string {
   const template = kind.names[scheme];
+  if (!template.endsWith(WEIGHT)) throw new RangeError(`tensor kind ${kind.id}: template "${template}" does not name a ${WEIGHT}`);
   if (!kind.perLayer) return template;
   if (layer === undefined || !Number.isInteger(layer) || layer < 0) throw new RangeError(`tensor kind ${kind.id}: a layer index is needed, got ${layer}`);
   return template.replace("{l}", String(layer));

@@ -1,0 +1,122 @@
+/**
+ * A GGUF file (llama.cpp `bitnet`, bitnet.cpp `bitnet-b1.58`, `llama`, onebit's own) → ModelSpec + weights.
+ * The architecture comes from `general.architecture` through the table (architectures/registry.ts), the spec
+ * from its metadata, every tensor name from tensor-kinds.ts; tensors are read one at a time from the lazy
+ * source and repacked into onebit's kernel layout (ternary-repack.ts), so the file is never held twice.
+ * Token embedding and output stay in the file's block format when it quantized them (QuantizedTable).
+ */
+import { bitLinearSpecFor, type ModelWeights } from "../transformer";
+import type { Architecture } from "../architectures/architecture";
+import { architectureForGguf } from "../architectures/registry";
+import { ggufScaleName, parseTensorName } from "../architectures/tensor-kinds";
+import type { ModelSpec } from "../model-spec";
+import { numel, schemeName, tensorList } from "../tensor-names";
+import type { QuantizedTable } from "../weights/quantized-table";
+import { ModelFileError, type WeightSource } from "../weights/weight-source";
+import { unpermuteQk } from "./qk-permute";
+import { repackGgufProjection } from "./ternary-repack";
+import { dequantizeGgml, dequantizeRows } from "@onebit/quant";
+
+export interface GgufModel {
+  spec: ModelSpec;
+  weights: ModelWeights;
+  architecture: Architecture;
+  /** One line per thing a user should know (projections quantized at load, tables kept quantized). */
+  notes: string[];
+}
+
+const FLOAT_TYPES = ["F32", "F16", "BF16"];
+const TABLE_TYPES = ["F16", "BF16", "Q8_0", "Q4_0", "Q6_K"];
+const PROJECTION_TYPES = ["TQ2_0", "TQ1_0", "I2_S", "F32", "F16", "BF16", "Q8_0", "Q4_0", "Q6_K"];
+
+function shapeText(s: readonly number[]): string {
+  return `[${s.join(", ")}]`;
+}
+
+export async function modelFromGguf(source: WeightSource, onProgress?: (done: number, total: number) => void): Promise<GgufModel> {
+  const file = source.path;
+  const archName = source.metadata.get("general.architecture");
+  if (typeof archName !== "string") throw new ModelFileError(file, "general.architecture", `expected a string, found ${archName === undefined ? "nothing" : typeof archName}`);
+  const architecture = architectureForGguf(archName, file);
+  const hasOutput = source.tensors.has("output.weight");
+  const spec = architecture.specFromGguf!(source.metadata, file, hasOutput);
+  const list = tensorList(spec);
+
+  // every tensor in the file must be one the spec expects (or a projection's *.scale): a file with more layers
+  // than block_count, or tensors of another architecture, is refused instead of half-read
+  const expected = new Set<string>();
+  for (const t of list) {
+    expected.add(schemeName(t, "gguf"));
+    if (t.projection) expected.add(ggufScaleName(t.kind, t.layer!)!);
+  }
+  for (const name of source.tensors.keys())
+    if (!expected.has(name)) {
+      const parsed = parseTensorName(name, "gguf");
+      const why = parsed?.layer !== undefined && parsed.layer >= spec.num_hidden_layers ? `layer ${parsed.layer}, but ${archName}.block_count is ${spec.num_hidden_layers}` : `not a tensor of a ${archName} model of this spec`;
+      throw new ModelFileError(file, name, `unexpected tensor (${why})`);
+    }
+
+  const weights: ModelWeights = new Map();
+  const notes: string[] = [];
+  const absmean: string[] = [];
+  const toFloat = (dtype: string, bytes: Uint8Array, count: number) => dequantizeGgml(dtype, bytes, count);
+  let done = 0;
+  for (const t of list) {
+    const name = schemeName(t, "gguf");
+    const entry = source.tensors.get(name);
+    if (!entry) throw new ModelFileError(file, name, `missing (a ${archName} model with ${spec.num_hidden_layers} layers has it)`);
+    if (entry.shape.length !== t.shape.length || entry.shape.some((d, i) => d !== t.shape[i]))
+      throw new ModelFileError(file, name, `shape ${shapeText(entry.shape)} (PyTorch order), expected ${shapeText(t.shape)} from the metadata`);
+    if (t.projection) {
+      if (!PROJECTION_TYPES.includes(entry.dtype)) throw new ModelFileError(file, name, `type ${entry.dtype} is not supported for a projection; supported: ${PROJECTION_TYPES.join(", ")}`);
+      const linear = bitLinearSpecFor(spec, t.projection);
+      const scaleName = ggufScaleName(t.kind, t.layer!)!;
+      let multiplier: { name: string; values: Float32Array } | undefined;
+      const scaleEntry = source.tensors.get(scaleName);
+      if (scaleEntry) {
+        if (scaleEntry.dtype !== "F32" || scaleEntry.shape.length !== 1) throw new ModelFileError(file, scaleName, `expected F32 [1], found ${scaleEntry.dtype} ${shapeText(scaleEntry.shape)}`);
+        const bytes = await source.read(scaleName);
+        multiplier = { name: scaleName, values: new Float32Array(bytes.buffer, bytes.byteOffset, scaleEntry.shape[0]!) };
+        for (const v of multiplier.values) if (!Number.isFinite(v)) throw new ModelFileError(file, scaleName, `holds ${v}`);
+      }
+      let bytes = await source.read(name);
+      if (linear.quant.weight === "none" && architecture.gguf?.permuteQk && (t.projection === "q" || t.projection === "k")) {
+        const heads = t.projection === "q" ? spec.num_attention_heads : spec.num_key_value_heads;
+        const w = unpermuteQk(dequantizeGgml(entry.dtype, bytes, numel(t.shape)), heads, spec.head_dim, spec.hidden_size);
+        bytes = new Uint8Array(w.buffer);
+        const r = repackGgufProjection("F32", bytes, linear, multiplier, file, name, toFloat);
+        weights.set(t.name, r.weight);
+      } else {
+        const r = repackGgufProjection(entry.dtype, bytes, linear, multiplier, file, name, toFloat);
+        if (r.how === "absmean") absmean.push(name);
+        weights.set(t.name, r.weight);
+      }
+    } else if (t.component === "embedding" || t.component === "lm_head") {
+      const bytes = await source.read(name);
+      if (entry.dtype === "F32") weights.set(t.name, dequantizeGgml("F32", bytes, numel(t.shape)));
+      else if (TABLE_TYPES.includes(entry.dtype)) {
+        const [rows, cols] = t.shape as [number, number];
+        const dtype = entry.dtype;
+        const table: QuantizedTable = {
+          kind: "quantized-table",
+          dtype,
+          rows,
+          cols,
+          data: bytes,
+          byteLength: bytes.byteLength,
+          readRows: (first, count, out) => out.set(dequantizeRows(dtype, bytes, rows, cols, first, count)),
+        };
+        weights.set(t.name, table);
+        notes.push(`${name}: kept as ${dtype} (${(bytes.byteLength / 2 ** 20).toFixed(1)} MiB); rows are dequantized on lookup`);
+      } else throw new ModelFileError(file, name, `type ${entry.dtype} is not supported for ${t.component === "embedding" ? "the token embedding" : "the output"}; supported: F32, ${TABLE_TYPES.join(", ")}`);
+    } else {
+      if (!FLOAT_TYPES.includes(entry.dtype)) throw new ModelFileError(file, name, `type ${entry.dtype} is not supported for a norm; supported: ${FLOAT_TYPES.join(", ")}`);
+      const w = dequantizeGgml(entry.dtype, await source.read(name), numel(t.shape));
+      for (let i = 0; i < w.length; i++) if (!Number.isFinite(w[i]!)) throw new ModelFileError(file, name, `element ${i} is ${w[i]}`);
+      weights.set(t.name, w);
+    }
+    onProgress?.(++done, list.length);
+  }
+  if (absmean.length > 0) notes.push(`${absmean.length} projection(s) held latent (non-ternary) float weights and were quantized at load with absmean, e.g. ${absmean[0]}`);
+  return { spec, weights, architecture, notes };
+}
