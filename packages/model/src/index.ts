@@ -43,3 +43,13 @@ export { openGguf, openGgufFile, GGUF_DEFAULT_ALIGNMENT, type GgufSource, type G
 export { encodeGguf, writeGguf, type GgufInput, type GgufTensorInput, type GgufMetadataInput } from "./gguf/gguf-writer";
 export { type GgufType, type GgufScalarType, type GgufArrayType, type GgufTypedValue, type GgufKeyValue } from "./gguf/gguf-value-types";
 export { GGML_TENSOR_TYPES, ggmlTypeById, ggmlTypeByName, ggmlTensorBytes, type GgmlTensorType } from "./gguf/ggml-tensor-types";
+export { checkTokenIds } from "./tokenizers/tokenizer";
+export { OnebitBpeTokenizer } from "./tokenizers/onebit-bpe-adapter";
+export { GgufVocab, type GgufVocabOptions } from "./tokenizers/gguf-vocab";
+export { onebitBpeToGguf, type GgufTokenizerKv } from "./tokenizers/gguf-vocab-export";
+export { HfTokenizer, type HfTokenizerOptions } from "./tokenizers/hf-tokenizer";
+export { onebitBpeToHf, type HfTokenizerFiles } from "./tokenizers/hf-tokenizer-export";
+export { renderChat, encodeChat, BUILT_IN_CHAT_TEMPLATE, type ChatMessage, type RenderedChat } from "./tokenizers/chat-template";
+export { tokenizerFromJson, tokenizerFromGguf } from "./tokenizers/load-tokenizer";
+export { GGUF_TOKENIZER_KEYS, GGUF_TOKEN_TYPE } from "./tokenizers/gguf-tokenizer-keys";
+export { GGUF_PRE_TOKENIZERS } from "./tokenizers/gguf-pre-tokenizers";

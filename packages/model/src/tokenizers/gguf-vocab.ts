@@ -1,0 +1,271 @@
+/**
+ * A tokenizer built from a GGUF file's tokenizer metadata, encoding as llama.cpp does for byte-level BPE
+ * vocabularies (tokenizer.ggml.model "gpt2"; src/llama-vocab.cpp llama_vocab::impl::load, tokenize,
+ * token_to_piece):
+ *
+ *   1. special tokens are cut out of the text (special-token-split.ts): user-defined tokens always; control and
+ *      unknown tokens only with parseSpecial (llama_tokenize's parse_special);
+ *   2. each remaining fragment is pre-tokenized by the tokenizer.ggml.pre regexes (gguf-pre-tokenizers.ts);
+ *   3. each piece's UTF-8 bytes become GPT-2 byte characters (bytes-to-unicode.ts) and are merged by rank
+ *      (bpe-word-encoder.ts).
+ *
+ * parseSpecial defaults to false: the same text gives the same ids as llama.cpp's llama_tokenize(...,
+ * parse_special = false), common_tokenize's default, which llama-perplexity uses. Note that the llama-tokenize
+ * tool parses special tokens unless given --no-parse-special, and llama-server does for prompts; text holding
+ * "<|eot_id|>" literally tokenizes differently there.
+ *
+ * Everything is validated when loading, with errors naming the file and key: the vocabulary type and
+ * pre-tokenizer (unsupported ones are refused by name), array types and lengths, token types, duplicate tokens,
+ * merges that name missing tokens, special-token ids out of range, and BOS being asked for but not named.
+ */
+import { ModelFileError } from "../weights/weight-source";
+import { BpeWordEncoder } from "./bpe-word-encoder";
+import { BYTE_TO_CHAR, textToUnicode, unicodeToBytes } from "./bytes-to-unicode";
+import { END_OF_GENERATION_TEXTS, endOfGenerationIds } from "./end-of-generation";
+import { MergeTable } from "./merge-table";
+import { type GgufMetadata, metaBool, metaIntArray, metaString, metaStringArray, metaTokenId } from "./gguf-metadata-values";
+import { GGUF_PRE_TOKENIZERS, type GgufPreTokenizer } from "./gguf-pre-tokenizers";
+import { GGUF_TOKENIZER_KEYS as K } from "./gguf-tokenizer-keys";
+import { bySplitPriority, type SpecialToken, splitOnSpecialTokens } from "./special-token-split";
+import { checkTokenIds, type EncodeOptions, type Tokenizer } from "./tokenizer";
+
+// llama.cpp's token attributes (include/llama.h llama_token_attr), as far as encoding and decoding read them
+const ATTR_UNKNOWN = 1 << 1;
+const ATTR_UNUSED = 1 << 2;
+const ATTR_NORMAL = 1 << 3;
+const ATTR_CONTROL = 1 << 4;
+const ATTR_USER_DEFINED = 1 << 5;
+const ATTR_BYTE = 1 << 6;
+const ATTR_OF_TYPE = [0, ATTR_NORMAL, ATTR_UNKNOWN, ATTR_CONTROL, ATTR_USER_DEFINED, ATTR_UNUSED, ATTR_BYTE];
+
+export interface GgufVocabOptions {
+  /**
+   * Use this tokenizer.ggml.pre instead of the file's, as llama.cpp's --override-kv tokenizer.ggml.pre=str:NAME
+   * does. BitNet-2B4T's official GGUF has no tokenizer.ggml.pre although its vocabulary is LLaMA-3's: "llama-bpe"
+   * tokenizes it as its tokenizer.json does.
+   */
+  pre?: string;
+}
+
+const utf8 = new TextEncoder();
+const utf8Decoder = new TextDecoder();
+const NO_BYTES = new Uint8Array(0);
+
+export class GgufVocab implements Tokenizer {
+  readonly kind = "gguf-bpe";
+  readonly vocabSize: number;
+  /** The tokenizer.ggml.pre name used and llama.cpp's pre-type for it. */
+  readonly pre: string;
+  readonly preType: GgufPreTokenizer["type"];
+  /** What was read but deserves a word to the user (a missing tokenizer.ggml.pre); empty when nothing. */
+  readonly warnings: readonly string[];
+
+  private constructor(
+    readonly file: string,
+    private readonly tokens: readonly string[],
+    private readonly attrs: Uint8Array,
+    private readonly pieces: readonly Uint8Array[],
+    private readonly preTokenizer: GgufPreTokenizer,
+    private readonly words: BpeWordEncoder,
+    private readonly specialsAll: readonly SpecialToken[],
+    private readonly specialsUserDefined: readonly SpecialToken[],
+    readonly bosId: number | undefined,
+    readonly eosId: number | undefined,
+    readonly padId: number | undefined,
+    readonly eosIds: readonly number[],
+    readonly addBos: boolean,
+    readonly addEos: boolean,
+    readonly chatTemplate: string | undefined,
+    pre: string,
+    warnings: string[],
+  ) {
+    this.vocabSize = tokens.length;
+    this.pre = pre;
+    this.preType = preTokenizer.type;
+    this.warnings = warnings;
+  }
+
+  static fromMetadata(meta: GgufMetadata, file: string, options: GgufVocabOptions = {}): GgufVocab {
+    const model = metaString(meta, K.model, file);
+    if (model === undefined) throw new ModelFileError(file, K.model, "missing: the file has no tokenizer");
+    if (model === "llama")
+      throw new ModelFileError(file, K.model, `expected "gpt2" (byte-level BPE), found "llama" (a SentencePiece vocabulary, which onebit does not read)`);
+    if (model !== "gpt2") throw new ModelFileError(file, K.model, `expected "gpt2" (byte-level BPE), found ${JSON.stringify(model)}`);
+
+    const warnings: string[] = [];
+    let pre = options.pre ?? metaString(meta, K.pre, file);
+    if (pre === undefined) {
+      pre = "default";
+      warnings.push(
+        `${file}: ${K.pre} is missing; using llama.cpp's "default" pre-tokenizer as llama.cpp does ("GENERATION QUALITY WILL BE DEGRADED"); pass the right name (e.g. "llama-bpe" for a LLaMA-3 vocabulary) to override it`,
+      );
+    }
+    const preTokenizer = GGUF_PRE_TOKENIZERS.get(pre);
+    if (!preTokenizer)
+      throw new ModelFileError(
+        file,
+        options.pre !== undefined ? `${K.pre} (override)` : K.pre,
+        `expected a pre-tokenizer onebit reproduces (${[...GGUF_PRE_TOKENIZERS.keys()].join(", ")}), found ${JSON.stringify(pre)}`,
+      );
+
+    const tokens = metaStringArray(meta, K.tokens, file);
+    if (tokens === undefined) throw new ModelFileError(file, K.tokens, "missing");
+    if (tokens.length === 0) throw new ModelFileError(file, K.tokens, "expected at least one token, found an empty array");
+    const n = tokens.length;
+    const tokenToId = new Map<string, number>();
+    for (let i = 0; i < n; i++) {
+      const t = tokens[i]!;
+      if (t.length === 0) throw new ModelFileError(file, `${K.tokens}[${i}]`, "expected a token, found the empty string");
+      const seen = tokenToId.get(t);
+      if (seen !== undefined) throw new ModelFileError(file, `${K.tokens}[${i}]`, `duplicate token ${JSON.stringify(t)} (also id ${seen}); llama.cpp refuses such a vocabulary`);
+      tokenToId.set(t, i);
+    }
+
+    const types = metaIntArray(meta, K.tokenType, file);
+    if (types === undefined) throw new ModelFileError(file, K.tokenType, "missing (one type per token is required)");
+    if (types.length !== n) throw new ModelFileError(file, K.tokenType, `expected ${n} types (one per token of ${K.tokens}), found ${types.length}`);
+    const attrs = new Uint8Array(n);
+    for (let i = 0; i < n; i++) {
+      const t = types[i]!;
+      if (t < 0 || t >= ATTR_OF_TYPE.length) throw new ModelFileError(file, `${K.tokenType}[${i}]`, `expected a token type 0…6, found ${t}`);
+      attrs[i] = ATTR_OF_TYPE[t]!;
+    }
+    // end-of-turn texts are control tokens whatever their stored type (llama-vocab.cpp's EOG detection)
+    for (const text of END_OF_GENERATION_TEXTS) {
+      const id = tokenToId.get(text);
+      if (id !== undefined) attrs[id] = attrs[id]! | ATTR_CONTROL;
+    }
+
+    const pieces: Uint8Array[] = new Array(n);
+    for (let i = 0; i < n; i++) {
+      const a = attrs[i]!;
+      const t = tokens[i]!;
+      if (a & (ATTR_UNKNOWN | ATTR_CONTROL)) pieces[i] = NO_BYTES;
+      else if (a & ATTR_USER_DEFINED) pieces[i] = utf8.encode(t);
+      else if (a & ATTR_NORMAL) {
+        const bytes = unicodeToBytes(t);
+        if (!(bytes instanceof Uint8Array)) {
+          const cp = t.codePointAt(bytes.badIndex)!;
+          throw new ModelFileError(
+            file,
+            `${K.tokens}[${i}]`,
+            `a normal token of a byte-level vocabulary must be GPT-2 byte characters; found ${JSON.stringify(t)} (U+${cp.toString(16).toUpperCase().padStart(4, "0")} at index ${bytes.badIndex})`,
+          );
+        }
+        pieces[i] = bytes;
+      } else if (a & ATTR_BYTE) {
+        const m = /^<0x([0-9A-Fa-f]{2})>$/.exec(t);
+        if (!m) throw new ModelFileError(file, `${K.tokens}[${i}]`, `a byte token (type 6) must read <0xXX>, found ${JSON.stringify(t)}`);
+        pieces[i] = Uint8Array.of(Number.parseInt(m[1]!, 16));
+      } else pieces[i] = NO_BYTES; // unused, undefined: llama.cpp's token_to_piece gives nothing
+    }
+
+    const merges = metaStringArray(meta, K.merges, file);
+    if (merges === undefined) throw new ModelFileError(file, K.merges, `missing (a "gpt2" vocabulary needs its merges)`);
+    const mergeTable = new MergeTable(merges.length);
+    for (let i = 0; i < merges.length; i++) {
+      const m = merges[i]!;
+      const cut = m.indexOf(" ", 1); // llama.cpp: word.find(' ', 1)
+      if (cut < 0) throw new ModelFileError(file, `${K.merges}[${i}]`, `expected "left right", found ${JSON.stringify(m)}`);
+      const left = m.slice(0, cut);
+      const right = m.slice(cut + 1);
+      const a = tokenToId.get(left);
+      const b = tokenToId.get(right);
+      const merged = a === undefined || b === undefined ? undefined : tokenToId.get(left + right);
+      if (merged === undefined) {
+        const [what, t] = a === undefined ? ["left", left] : b === undefined ? ["right", right] : ["merged", left + right];
+        throw new ModelFileError(file, `${K.merges}[${i}]`, `${JSON.stringify(m)}: the ${what} token ${JSON.stringify(t)} is not in ${K.tokens}`);
+      }
+      mergeTable.addIfAbsent(a!, b!, i, merged); // the first occurrence ranks, as bpe_ranks.emplace keeps it
+    }
+    const charToId = new Map<string, number>();
+    for (const c of BYTE_TO_CHAR) {
+      const id = tokenToId.get(c);
+      if (id !== undefined) charToId.set(c, id);
+    }
+
+    const bosId = metaTokenId(meta, K.bosId, file, n);
+    const eosId = metaTokenId(meta, K.eosId, file, n);
+    const eotId = metaTokenId(meta, K.eotId, file, n);
+    const eomId = metaTokenId(meta, K.eomId, file, n);
+    const padId = metaTokenId(meta, K.paddingId, file, n);
+    metaTokenId(meta, K.unknownId, file, n); // validated; a byte-level vocabulary needs no unknown token
+    const addBos = metaBool(meta, K.addBos, file) ?? preTokenizer.addBos;
+    const addEos = metaBool(meta, K.addEos, file) ?? false;
+    if (addBos && bosId === undefined)
+      throw new ModelFileError(
+        file,
+        K.bosId,
+        `missing, but BOS is to be added (${meta.has(K.addBos) ? `${K.addBos} is true` : `pre-tokenizer "${pre}" adds it by default`}); llama.cpp would guess id 11`,
+      );
+    if (addEos && eosId === undefined) throw new ModelFileError(file, K.eosId, `missing, but ${K.addEos} is true`);
+    const chatTemplate = metaString(meta, K.chatTemplate, file);
+
+    const specialsAll: SpecialToken[] = [];
+    for (let i = 0; i < n; i++) if (attrs[i]! & (ATTR_CONTROL | ATTR_USER_DEFINED | ATTR_UNKNOWN)) specialsAll.push({ id: i, text: tokens[i]! });
+    const sorted = bySplitPriority(specialsAll);
+    const userDefined = sorted.filter((s) => !(attrs[s.id]! & (ATTR_CONTROL | ATTR_UNKNOWN)));
+
+    return new GgufVocab(
+      file,
+      tokens,
+      attrs,
+      pieces,
+      preTokenizer,
+      new BpeWordEncoder(tokenToId, charToId, mergeTable, preTokenizer.ignoreMerges, `${file}: ${K.tokens}`),
+      sorted,
+      userDefined,
+      bosId,
+      eosId,
+      padId,
+      endOfGenerationIds([eosId, eotId, eomId], tokenToId),
+      addBos,
+      addEos,
+      chatTemplate,
+      pre,
+      warnings,
+    );
+  }
+
+  encode(text: string, options: EncodeOptions = {}): number[] {
+    const out: number[] = [];
+    if (options.bos ?? this.addBos) {
+      if (this.bosId === undefined) throw new RangeError(`${this.file}: encode: BOS asked for, but ${K.bosId} is not set`);
+      out.push(this.bosId);
+    }
+    for (const fragment of splitOnSpecialTokens(text, options.parseSpecial ? this.specialsAll : this.specialsUserDefined)) {
+      if (typeof fragment === "number") out.push(fragment);
+      else for (const piece of this.preTokenizer.split(fragment)) this.words.encodeWord(textToUnicode(piece), out);
+    }
+    if (options.eos ?? this.addEos) {
+      if (this.eosId === undefined) throw new RangeError(`${this.file}: encode: EOS asked for, but ${K.eosId} is not set`);
+      out.push(this.eosId);
+    }
+    return out;
+  }
+
+  /** As llama.cpp's token_to_piece(special = false) per token, bytes joined before one UTF-8 decode. */
+  decode(ids: ArrayLike<number>): string {
+    checkTokenIds(ids, this.vocabSize);
+    let total = 0;
+    for (let i = 0; i < ids.length; i++) total += this.pieces[ids[i]!]!.length;
+    const all = new Uint8Array(total);
+    let at = 0;
+    for (let i = 0; i < ids.length; i++) {
+      const p = this.pieces[ids[i]!]!;
+      all.set(p, at);
+      at += p.length;
+    }
+    return utf8Decoder.decode(all);
+  }
+
+  tokenToString(id: number): string {
+    checkTokenIds([id], this.vocabSize, "tokenToString id");
+    return this.tokens[id]!;
+  }
+
+  /** Whether llama.cpp treats the token as a control token (stored type 3, or an end-of-turn text). */
+  isControl(id: number): boolean {
+    return (this.attrs[id]! & ATTR_CONTROL) !== 0;
+  }
+}
