@@ -162,7 +162,7 @@ describe("onebit commands (built binary)", () => {
     const missing = await runCli(["generate", join(dir, "no-such-model")]);
     expect(missing.code).toBe(1);
     expect(missing.stderr.trim().split("\n")).toHaveLength(1);
-    expect(missing.stderr).toMatch(/no such checkpoint directory, and not a preset/);
+    expect(missing.stderr).toMatch(/no such file or folder, and not a preset/);
     const badSpec = join(dir, "bad-spec.json");
     writeFileSync(badSpec, JSON.stringify({ vocab_size: -3 }));
     const spec = await runCli(["train", "--spec", badSpec, "--steps", "1"]);

@@ -33,7 +33,7 @@ export const benchCommand: CommandDef = {
     { key: "tokens", kind: "string", arg: "<list>", default: "1,32", description: "kernel token counts" },
     { key: "threads", kind: "string", arg: "<list>", default: "1,2", description: "wasm thread counts" },
     { key: "repeats", kind: "int", min: 1, arg: "<n>", default: 15, description: "timed repeats (median reported)" },
-    { key: "model", kind: "string", arg: "<model>", default: "b1.58-small", description: "model for the model benchmark (preset or checkpoint dir)" },
+    { key: "model", kind: "string", arg: "<model>", default: "b1.58-small", description: "model for the model benchmark: a preset (random weights), .gguf file, Hugging Face folder or onebit checkpoint folder" },
     { key: "promptTokens", kind: "int", min: 1, arg: "<n>", default: 64, description: "prefill prompt length" },
     { key: "decodeTokens", kind: "int", min: 1, arg: "<n>", default: 16, description: "decode steps" },
     { key: "lmHead", kind: "choice", choices: ["f32", "int8"], default: "f32", arg: "<format>", description: "LM head storage for the model benchmark (f32 or int8 W8A16)" },

@@ -1,19 +1,22 @@
 import { createInterface } from "node:readline";
 import type { GenerationStats } from "@onebit/model";
+import { CliError } from "../util/cli-error";
 import { buildTransformer, loadModelSource, openBackend, requireTokenizer, runOptions } from "../util/load-model";
 import { TextStreamer } from "../util/text-streamer";
 import type { CommandDef } from "./command";
 import { describeStats, samplingFrom, samplingOptions } from "./generate";
 
 /**
- * An interactive loop: each line you type is appended to the running transcript and the model continues it
- * until it ends a line (or --max-tokens). Small models trained here are not instruction-tuned: this is a
- * continuation playground. `/reset` clears the transcript, `/exit` (or end of input) quits.
+ * An interactive loop. A model whose tokenizer carries a chat template (a GGUF's tokenizer.chat_template, an HF
+ * folder's tokenizer_config.json) is chatted with through it: each line is a user message, the template renders
+ * the conversation (with @huggingface/jinja), and the reply runs to an end-of-turn token. A model without one
+ * (onebit's small models are not instruction-tuned) is a continuation playground: each line is appended to the
+ * transcript and the model continues it until it ends a line. `/reset` clears, `/exit` (or end of input) quits.
  */
 export const chatCommand: CommandDef = {
   name: "chat",
   description: "an interactive loop: type text, the model continues it (/reset, /exit)",
-  args: [{ name: "model", description: "checkpoint directory", required: true }],
+  args: [{ name: "model", description: ".gguf file, Hugging Face folder or onebit checkpoint folder", required: true }],
   options: [...samplingOptions.map((o) => (o.key === "maxTokens" ? { ...o, default: 48 } : o)), ...runOptions],
   async run({ args, options }) {
     const { generate } = await import("@onebit/model");
@@ -25,9 +28,14 @@ export const chatCommand: CommandDef = {
     const sampling = samplingFrom(options);
     let transcript = "";
     let turn = 0;
+    const templated = tokenizer.chatTemplate !== undefined;
+    const messages: Array<{ role: string; content: string }> = [];
+    const { renderChat, encodeChat } = await import("@onebit/model");
     const rl = createInterface({ input: process.stdin, terminal: Boolean(process.stdin.isTTY) });
     const ask = () => process.stdout.write("you> ");
-    process.stdout.write(`onebit chat — ${m.spec.onebit.variant} model from ${m.source}; /reset clears, /exit quits\n`);
+    process.stdout.write(
+      `onebit chat — ${m.spec.onebit.variant} model from ${m.source}; ${templated ? "its chat template" : "no chat template: the model continues your text"}; /reset clears, /exit quits\n`,
+    );
     ask();
     try {
       for await (const line of rl) {
@@ -35,6 +43,7 @@ export const chatCommand: CommandDef = {
         if (text === "/exit") break;
         if (text === "/reset") {
           transcript = "";
+          messages.length = 0;
           process.stdout.write("(transcript cleared)\n");
           ask();
           continue;
@@ -43,20 +52,33 @@ export const chatCommand: CommandDef = {
           ask();
           continue;
         }
-        transcript += `${text}\n`;
-        let prompt = tokenizer.encode(transcript);
-        // keep the most recent tokens that leave room for the reply
+        let prompt: number[];
         const room = Math.max(1, maxContext - sampling.maxTokens - 1);
-        if (prompt.length > room) prompt = prompt.slice(prompt.length - room);
-        prompt = [model.spec.bos_token_id, ...prompt];
+        if (templated) {
+          messages.push({ role: "user", content: text });
+          prompt = encodeChat(tokenizer, renderChat(tokenizer, messages, { addGenerationPrompt: true }).text);
+          // drop the oldest turns until the conversation leaves room for the reply
+          while (prompt.length > room && messages.length > 1) {
+            messages.splice(0, 2);
+            prompt = encodeChat(tokenizer, renderChat(tokenizer, messages, { addGenerationPrompt: true }).text);
+          }
+          if (prompt.length > room) throw new CliError(`the message is ${prompt.length} tokens; the model's context of ${maxContext} leaves ${room} for it with --max-tokens ${sampling.maxTokens}`);
+        } else {
+          transcript += `${text}\n`;
+          prompt = tokenizer.encode(transcript, { bos: false });
+          // keep the most recent tokens that leave room for the reply
+          if (prompt.length > room) prompt = prompt.slice(prompt.length - room);
+          if (tokenizer.addBos && tokenizer.bosId !== undefined) prompt = [tokenizer.bosId, ...prompt];
+        }
         const ac = new AbortController();
         const streamer = new TextStreamer(tokenizer);
         const stats = {} as GenerationStats;
         process.stdout.write("model> ");
         let reply = "";
-        for await (const t of generate(model, prompt, { ...sampling, seed: sampling.seed + turn, vocabLimit: tokenizer.vocabSize, signal: ac.signal }, stats)) {
+        const stopTokens = tokenizer.eosIds.length > 0 ? [...tokenizer.eosIds] : undefined;
+        for await (const t of generate(model, prompt, { ...sampling, seed: sampling.seed + turn, vocabLimit: tokenizer.vocabSize, signal: ac.signal, stopTokens }, stats)) {
           let piece = streamer.push(t.id);
-          const nl = piece.indexOf("\n");
+          const nl = templated ? -1 : piece.indexOf("\n");
           if (nl >= 0) {
             piece = piece.slice(0, nl);
             ac.abort(); // the model ended its line
@@ -65,11 +87,12 @@ export const chatCommand: CommandDef = {
           process.stdout.write(piece);
         }
         if (!ac.signal.aborted) {
-          const rest = streamer.flush().split("\n")[0]!;
+          const rest = templated ? streamer.flush() : streamer.flush().split("\n")[0]!;
           reply += rest;
           process.stdout.write(rest);
         }
-        transcript += `${reply}\n`;
+        if (templated) messages.push({ role: "assistant", content: reply });
+        else transcript += `${reply}\n`;
         process.stdout.write(`\n  (${describeStats(stats)})\n`);
         turn++;
         ask();

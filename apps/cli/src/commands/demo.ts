@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "
 import { homedir } from "node:os";
 import { join } from "node:path";
 import type { GenerationStats } from "@onebit/model";
-import { buildTransformer, loadModelSource, openBackend } from "../util/load-model";
+import { buildTransformer, loadModelSource, openBackend, requireTokenizer } from "../util/load-model";
 import type { OptionValues } from "../util/options";
 import { formatRate } from "../util/progress-bar";
 import { TextStreamer } from "../util/text-streamer";
@@ -109,7 +109,7 @@ export const demoCommand: CommandDef = {
       );
 
       // 4. stream text from the 1-bit model
-      const tok = oneBitModel.tokenizer ?? tokenizer;
+      const tok = requireTokenizer(oneBitModel);
       const prompt = tok.encode(o.prompt as string, { bos: true });
       const stats = {} as GenerationStats;
       const streamer = new TextStreamer(tok);

@@ -4,7 +4,7 @@ import type { CommandDef } from "./command";
 export const energyCommand: CommandDef = {
   name: "energy",
   description: "arithmetic energy of the block projections per token (SPEC §6 table) against an fp16 model of the same shape",
-  args: [{ name: "model", description: "checkpoint directory or preset name (default bitnet-b1.58-2B-4T)" }],
+  args: [{ name: "model", description: ".gguf file, Hugging Face folder, onebit checkpoint folder or preset name (default bitnet-b1.58-2B-4T)" }],
   options: [{ key: "tokens", kind: "int", min: 1, arg: "<n>", default: 1, description: "tokens processed" }],
   async run({ args, options }) {
     const { estimateEnergy, parseModelSpec, presetByName, PRESET_NAMES } = await import("@onebit/model");

@@ -1,13 +1,56 @@
 import { CliError } from "../util/cli-error";
 import { buildTransformer, loadModelSource, openBackend, requireTokenizer, runOptions } from "../util/load-model";
 import { ProgressBar } from "../util/progress-bar";
+import type { OptionValues } from "../util/options";
 import type { CommandDef } from "./command";
+
+/** llama-perplexity's convention on one text file, with the model's own tokenizer (BOS as its file says). */
+async function evalTextFile(source: string, options: OptionValues): Promise<void> {
+  const { readFileSync } = await import("node:fs");
+  const { chunkedPerplexity } = await import("@onebit/model");
+  let text: string;
+  try {
+    text = readFileSync(options.textFile as string, "utf8");
+  } catch (e) {
+    throw new CliError(`--text-file ${options.textFile}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, 2);
+  }
+  const ctx = options.ctx as number;
+  const m = await loadModelSource(source, 1, { quiet: Boolean(options.json) });
+  if (ctx > m.spec.max_position_embeddings) throw new CliError(`--ctx: ${ctx} exceeds the model's context of ${m.spec.max_position_embeddings}`, 2);
+  const tokenizer = requireTokenizer(m);
+  // llama-perplexity tokenizes the whole file once, BOS as the vocabulary says, control-token text not parsed
+  let tokens = tokenizer.encode(text, { parseSpecial: false });
+  if (tokens.length < 2 * ctx) throw new CliError(`--text-file ${options.textFile}: ${tokens.length} tokens; at least ${2 * ctx} are needed for --ctx ${ctx} (as llama-perplexity requires)`);
+  if (options.chunks !== undefined) tokens = tokens.slice(0, (options.chunks as number) * ctx);
+  const backend = await openBackend(options.backend as string, options.threads as number | undefined);
+  try {
+    const model = await buildTransformer(m, backend, options.lmHead as string);
+    const total = Math.floor(tokens.length / ctx);
+    const bar = options.json ? undefined : new ProgressBar({ total, label: "eval", stream: process.stderr });
+    let r: ReturnType<typeof chunkedPerplexity>;
+    try {
+      r = chunkedPerplexity(model, tokens, ctx, { bosId: tokenizer.addBos ? tokenizer.bosId : undefined, kvBits: Number(options.kvBits) as 32, onChunk: (d) => bar?.update(d) });
+    } catch (e) {
+      throw new CliError(`${source}: ${(e as Error).message}`);
+    } finally {
+      bar?.finish();
+    }
+    if (options.json) process.stdout.write(`${JSON.stringify({ perplexity: r.perplexity, tokens_scored: r.tokensScored, ctx: r.ctx, chunks: r.chunks })}\n`);
+    else process.stdout.write(`${source} on ${options.textFile}: perplexity ${r.perplexity.toFixed(4)} over ${r.tokensScored} tokens (${r.chunks} chunks of ${ctx}, second halves scored, as llama-perplexity)\n`);
+  } finally {
+    backend.dispose();
+  }
+}
 
 export const evalCommand: CommandDef = {
   name: "eval",
-  description: "validation perplexity of a checkpoint on the Brown corpus or your text (inference engine)",
-  args: [{ name: "model", description: "checkpoint directory", required: true }],
+  description: "perplexity of a model on the Brown corpus's validation split, or on a text file by llama-perplexity's convention (--text-file, --ctx)",
+  args: [{ name: "model", description: ".gguf file, Hugging Face folder or onebit checkpoint folder", required: true }],
   options: [
+    { key: "textFile", kind: "string", arg: "<file>", description: "score this text as llama-perplexity -f does: chunks of --ctx tokens, the second half of each scored" },
+    { key: "ctx", kind: "int", min: 4, arg: "<n>", default: 512, description: "with --text-file: tokens per chunk (llama-perplexity -c)" },
+    { key: "chunks", kind: "int", min: 1, arg: "<n>", description: "with --text-file: score at most n chunks (llama-perplexity --chunks)" },
+    { key: "json", kind: "boolean", default: false, description: "print one JSON object {perplexity, tokens_scored, ctx} (with --text-file)" },
     { key: "data", kind: "string", arg: "<source>", default: "brown", description: '"brown" or a text file / folder of .txt files' },
     { key: "seqLen", kind: "int", min: 2, arg: "<n>", default: 64, description: "tokens per scored sequence" },
     { key: "sequences", kind: "int", min: 1, arg: "<n>", default: 64, description: "validation sequences to score" },
@@ -15,6 +58,8 @@ export const evalCommand: CommandDef = {
     ...runOptions,
   ],
   async run({ args, options }) {
+    if (options.textFile !== undefined) return evalTextFile(args[0]!, options);
+    if (options.json) throw new CliError("--json: only with --text-file", 2);
     const { loadCorpus, packSequences, splitDocuments } = await import("@onebit/train/data");
     const { perplexity } = await import("@onebit/model");
     const m = await loadModelSource(args[0]!);

@@ -36,8 +36,8 @@ export function describeStats(s: GenerationStats): string {
 
 export const generateCommand: CommandDef = {
   name: "generate",
-  description: "stream text from a trained checkpoint",
-  args: [{ name: "model", description: "checkpoint directory (from onebit train / onebit demo)", required: true }],
+  description: "stream text from a model (.gguf, Hugging Face folder or onebit checkpoint)",
+  args: [{ name: "model", description: ".gguf file, Hugging Face folder or onebit checkpoint folder (from onebit train / demo)", required: true }],
   options: [{ key: "prompt", kind: "string", short: "p", arg: "<text>", default: "The", description: "text to continue" }, ...samplingOptions, ...runOptions],
   async run({ args, options }) {
     const { generate } = await import("@onebit/model");
@@ -46,7 +46,7 @@ export const generateCommand: CommandDef = {
     const backend = await openBackend(options.backend as string, options.threads as number | undefined);
     try {
       const model = await buildTransformer(m, backend, options.lmHead as string);
-      const prompt = tokenizer.encode(options.prompt as string, { bos: true });
+      const prompt = tokenizer.encode(options.prompt as string); // BOS as the tokenizer file says
       if (prompt.length >= model.spec.max_position_embeddings) throw new CliError(`--prompt: ${prompt.length} tokens do not fit the model's context of ${model.spec.max_position_embeddings}`);
       const ac = new AbortController();
       const onSigint = () => ac.abort();
@@ -54,7 +54,7 @@ export const generateCommand: CommandDef = {
       const stats = {} as GenerationStats;
       const streamer = new TextStreamer(tokenizer);
       process.stdout.write(options.prompt as string);
-      for await (const t of generate(model, prompt, { ...samplingFrom(options), vocabLimit: tokenizer.vocabSize, signal: ac.signal }, stats)) process.stdout.write(streamer.push(t.id));
+      for await (const t of generate(model, prompt, { ...samplingFrom(options), vocabLimit: tokenizer.vocabSize, signal: ac.signal, stopTokens: tokenizer.eosIds.length > 0 ? [...tokenizer.eosIds] : undefined }, stats)) process.stdout.write(streamer.push(t.id));
       process.stdout.write(`${streamer.flush()}\n`);
       process.off("SIGINT", onSigint);
       process.stderr.write(`${describeStats(stats)}\n`);

@@ -27,7 +27,7 @@ function table(header: string[], rows: string[][]): string {
 export const inspectCommand: CommandDef = {
   name: "inspect",
   description: "a model's spec, parameters and bytes per component, bits per weight, activation sparsity and histograms",
-  args: [{ name: "model", description: "checkpoint directory or preset name (random weights)", required: true }],
+  args: [{ name: "model", description: ".gguf file, Hugging Face folder, onebit checkpoint folder, or a preset name (random weights)", required: true }],
   options: [
     { key: "text", kind: "string", arg: "<text>", description: "text to run for sparsity and histograms (default: a Brown sentence; random ids without a tokenizer)" },
     { key: "layer", kind: "int", min: 0, arg: "<n>", default: 0, description: "layer whose projection inputs are charted" },
@@ -79,7 +79,7 @@ export const inspectCommand: CommandDef = {
       const lins: Record<Projection, (typeof blk.attention.q)> = { q: blk.attention.q, k: blk.attention.k, v: blk.attention.v, o: blk.attention.o, gate: blk.ffn.gate, up: blk.ffn.up, down: blk.ffn.down };
       for (const p of PROJECTIONS) lins[p].inputTap = (x) => tapped.set(p, [...(tapped.get(p) ?? []), x.slice()]);
       let ids: number[];
-      if (m.tokenizer) ids = m.tokenizer.encode((options.text as string | undefined) ?? SAMPLE_TEXT, { bos: true });
+      if (m.tokenizer) ids = m.tokenizer.encode((options.text as string | undefined) ?? SAMPLE_TEXT);
       else {
         if (options.text !== undefined) throw new CliError(`--text: ${m.source} has no tokenizer; omit --text to run random token ids`);
         ids = Array.from({ length: 32 }, (_, i) => 3 + ((i * 2654435761) >>> 0) % (spec.vocab_size - 3));

@@ -1,13 +1,14 @@
 /**
- * Where a command's model comes from: a checkpoint directory (config.json + model.safetensors + tokenizer.json,
- * as `onebit train` writes) or a preset name (random weights: for speed, memory and energy questions only).
- * Failures are CliErrors that name the file or the accepted values.
+ * Where a command's model comes from: a `.gguf` file (llama.cpp, bitnet.cpp, onebit), a Hugging Face folder
+ * (BitNetForCausalLM, LlamaForCausalLM), a onebit checkpoint folder (as `onebit train` writes), or a preset name
+ * (random weights: for speed, memory and energy questions only). Failures are CliErrors that name the file and
+ * the field or the accepted values.
  */
-import { existsSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync } from "node:fs";
 import type { Backend } from "@onebit/kernels";
-import type { BpeTokenizer, ModelSpec, ModelWeights, Transformer } from "@onebit/model";
+import type { Architecture, ModelSpec, ModelWeights, OpenedModel, Tokenizer, Transformer } from "@onebit/model";
 import { CliError } from "./cli-error";
+import { ProgressBar } from "./progress-bar";
 
 export const BACKENDS = ["wasm", "js"] as const;
 
@@ -15,24 +16,41 @@ export interface LoadedModel {
   source: string;
   spec: ModelSpec;
   weights: ModelWeights;
-  tokenizer?: BpeTokenizer;
+  tokenizer?: Tokenizer;
   /** true when the weights are random (a preset, not a trained checkpoint) */
   random: boolean;
+  /** How the file was read (absent for presets). */
+  opened?: OpenedModel;
+  architecture?: Architecture;
 }
 
-export async function loadModelSource(source: string, seed = 1): Promise<LoadedModel> {
+/** Open a model path (or a preset); a progress bar on stderr while its tensors load; notes printed to stderr. */
+export async function loadModelSource(source: string, seed = 1, options: { quiet?: boolean } = {}): Promise<LoadedModel> {
   const model = await import("@onebit/model");
-  if (existsSync(source) && statSync(source).isDirectory()) {
-    if (!existsSync(join(source, "config.json"))) throw new CliError(`${source}: not a onebit checkpoint (no config.json); train one with \`onebit train --out ${source}\``);
-    const ckpt = await model.loadCheckpoint(source);
-    const tokenizer = ckpt.tokenizer === undefined ? undefined : model.BpeTokenizer.fromJSON(ckpt.tokenizer, join(source, "tokenizer.json"));
-    return { source, spec: ckpt.spec, weights: ckpt.weights, tokenizer, random: false };
+  if (!existsSync(source)) {
+    if (model.PRESET_NAMES.includes(source)) {
+      const spec = model.presetByName(source);
+      return { source, spec, weights: model.randomPackedWeights(spec, seed), random: true };
+    }
+    throw new CliError(`model "${source}": no such file or folder, and not a preset (presets: ${model.PRESET_NAMES.join(", ")})`);
   }
-  if (model.PRESET_NAMES.includes(source)) {
-    const spec = model.presetByName(source);
-    return { source, spec, weights: model.randomPackedWeights(spec, seed), random: true };
+  let bar: ProgressBar | undefined;
+  let opened: OpenedModel;
+  try {
+    opened = await model.openModel(source, {
+      onProgress: (done, total) => {
+        if (options.quiet) return;
+        bar ??= new ProgressBar({ total, label: "load", stream: process.stderr });
+        bar.update(done);
+      },
+    });
+  } catch (e) {
+    throw new CliError((e as Error).message);
+  } finally {
+    bar?.finish();
   }
-  throw new CliError(`model "${source}": no such checkpoint directory, and not a preset (presets: ${model.PRESET_NAMES.join(", ")})`);
+  if (!options.quiet) for (const note of opened.notes) process.stderr.write(`note: ${note}\n`);
+  return { source, spec: opened.spec, weights: opened.weights, tokenizer: opened.tokenizer, random: false, opened, architecture: opened.architecture };
 }
 
 export async function openBackend(name: string, threads?: number): Promise<Backend> {
@@ -53,8 +71,8 @@ export async function buildTransformer(m: LoadedModel, backend: Backend, lmHead:
   return new Transformer(m.spec, m.weights, { backend, lmHead: lmHead as (typeof LM_HEAD_FORMATS)[number] });
 }
 
-export function requireTokenizer(m: LoadedModel): BpeTokenizer {
-  if (!m.tokenizer) throw new CliError(`${m.source}: has no tokenizer.json (a preset's random weights cannot read text; give a trained checkpoint directory)`);
+export function requireTokenizer(m: LoadedModel): Tokenizer {
+  if (!m.tokenizer) throw new CliError(`${m.source}: ${m.random ? "a preset's random weights have no tokenizer; give a trained checkpoint, a .gguf file or a Hugging Face folder" : "has no tokenizer (tokenizer.json or tokenizer.ggml.*), so it cannot read text"}`);
   return m.tokenizer;
 }
 

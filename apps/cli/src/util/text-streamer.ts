@@ -2,13 +2,13 @@
  * Turns a stream of token ids into printable text pieces. A byte-level BPE token can end in the middle of a
  * UTF-8 character, so a trailing U+FFFD (an incomplete sequence) is held back until the next token completes it.
  */
-import type { BpeTokenizer } from "@onebit/model";
+import type { Tokenizer } from "@onebit/model";
 
 export class TextStreamer {
   private readonly ids: number[] = [];
   private printed = 0;
 
-  constructor(private readonly tokenizer: BpeTokenizer) {}
+  constructor(private readonly tokenizer: Tokenizer) {}
 
   push(id: number): string {
     this.ids.push(id);
