@@ -27,7 +27,9 @@ export function perplexity(model: Transformer, rows: ArrayLike<number>[], option
       for (let v = 0; v < vocab; v++) max = Math.max(max, logits[off + v]!);
       let sum = 0;
       for (let v = 0; v < vocab; v++) sum += Math.exp(logits[off + v]! - max);
-      nll += Math.log(sum) + max - logits[off + row[t + 1]!]!;
+      const term = Math.log(sum) + max - logits[off + row[t + 1]!]!;
+      if (!Number.isFinite(term)) throw new RangeError(`perplexity: non-finite log-likelihood in sequence ${r}, position ${t} (the logits hold ${Number.isNaN(max) ? "NaN" : "±Infinity"})`);
+      nll += term;
       tokens++;
     }
     options.onSequence?.(r + 1, rows.length);

@@ -125,6 +125,19 @@ describe("convert", () => {
     }
   });
 
+  it("full precision → llama.cpp's llama (q/k rows permuted for its NORM RoPE) and LlamaForCausalLM → the same logits", async () => {
+    const spec = preset("fp", "tiny", { vocab_size: 300, hidden_size: 64, intermediate_size: 96, num_hidden_layers: 1, num_attention_heads: 4, num_key_value_heads: 2 });
+    const src = await onebitFolder("fp", spec);
+    const want = await logitsOf(src);
+    const gguf = join(dir, "fp.gguf");
+    expect((await convertModel(await openModel(src), gguf, { to: "gguf" })).architecture).toBe("llama");
+    expect(await logitsOf(gguf)).toEqual(want);
+    const hf = join(dir, "fp-hf");
+    expect((await convertModel(await openModel(src), hf, { to: "hf" })).architecture).toBe("llama");
+    expect(JSON.parse(readFileSync(join(hf, "config.json"), "utf8")).architectures).toEqual(["LlamaForCausalLM"]);
+    expect(await logitsOf(hf)).toEqual(want);
+  });
+
   it("refuses to overwrite: an existing .gguf without force, a non-empty folder always", async () => {
     const src = join(dir, "silu");
     await expect(convertModel(await openModel(src), join(dir, "silu-tq2_0.gguf"), { to: "gguf" })).rejects.toThrow(/exists; give --force/);

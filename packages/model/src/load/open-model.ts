@@ -79,6 +79,12 @@ async function isGgufFile(path: string): Promise<boolean> {
   }
 }
 
+/** A tokenizer with ids the model has no embedding row for is refused now, not at the first such token. */
+function checkTokenizerFits(tokenizer: Tokenizer | undefined, spec: ModelSpec, file: string): void {
+  if (tokenizer && tokenizer.vocabSize > spec.vocab_size)
+    throw new ModelFileError(file, "vocabulary", `the tokenizer has ${tokenizer.vocabSize} tokens but the model's embedding has ${spec.vocab_size} rows`);
+}
+
 export async function openModel(path: string, options: OpenModelOptions = {}): Promise<OpenedModel> {
   let info: Awaited<ReturnType<typeof stat>>;
   try {
@@ -92,6 +98,7 @@ export async function openModel(path: string, options: OpenModelOptions = {}): P
     try {
       const m = await modelFromGguf(source, options.onProgress);
       const tokenizer = source.metadata.has("tokenizer.ggml.model") ? tokenizerFromGguf(source.metadata, path) : undefined;
+      checkTokenizerFits(tokenizer, m.spec, path);
       const ggufTokenizer = [...source.typedMetadata].filter(([k]) => k.startsWith("tokenizer."));
       const notes = [...m.notes];
       if (!tokenizer) notes.push("the file carries no tokenizer (tokenizer.ggml.*): text commands cannot run it");
@@ -109,6 +116,7 @@ export async function openModel(path: string, options: OpenModelOptions = {}): P
     await weightsSource.close();
     const ckpt = await loadCheckpoint(path);
     const tokenizer = ckpt.tokenizer === undefined ? undefined : tokenizerFromJson(ckpt.tokenizer, join(path, "tokenizer.json"));
+    checkTokenizerFits(tokenizer, ckpt.spec, join(path, "tokenizer.json"));
     return { path, format: "onebit", architecture: onebitArchitecture, spec: ckpt.spec, weights: ckpt.weights, tokenizer, tokenizerJson: ckpt.tokenizer, notes: [] };
   }
   try {
@@ -117,6 +125,7 @@ export async function openModel(path: string, options: OpenModelOptions = {}): P
     const tokJson = await optionalJson(join(path, "tokenizer.json"));
     const tokConfig = await optionalJson(join(path, "tokenizer_config.json"));
     const tokenizer = tokJson === undefined ? undefined : tokenizerFromJson(tokJson, join(path, "tokenizer.json"), tokConfig);
+    checkTokenizerFits(tokenizer, m.spec, join(path, "tokenizer.json"));
     const notes = [...m.notes];
     if (!tokenizer) notes.push("the folder has no tokenizer.json: text commands cannot run it");
     const hfTokenizer = tokJson === undefined ? undefined : { tokenizer: tokJson, tokenizerConfig: tokConfig };
