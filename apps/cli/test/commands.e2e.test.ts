@@ -108,6 +108,42 @@ describe("onebit commands (built binary)", () => {
     expect(ppl).toBeLessThan(300);
   });
 
+  it("convert → .gguf and a Hugging Face folder; generate, eval --text-file and tokenize read them as they read the onebit folder", async () => {
+    const gguf = join(dir, "model.gguf");
+    const conv = await runCli(["convert", model, gguf, "--type", "tq2_0"]);
+    expect(conv.code, conv.stderr).toBe(0);
+    expect(conv.stdout).toMatch(/wrote .*model\.gguf \(gguf, architecture bitnet-b1\.58\)/);
+    expect(conv.stderr).toMatch(/note: .*stored as F16 values/); // 32-wide rows cannot be TQ2_0 blocks
+    const again = await runCli(["convert", model, gguf]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/exists; give --force/);
+    const hf = join(dir, "model-hf");
+    expect((await runCli(["convert", gguf, hf, "--to", "hf"])).code).toBe(0);
+    expect(JSON.parse(readFileSync(join(hf, "config.json"), "utf8")).architectures).toEqual(["BitNetForCausalLM"]);
+    const outputs = [];
+    for (const m of [model, gguf, hf]) {
+      const g = await runCli(["generate", m, "--prompt", "the three cats", "--max-tokens", "8", "--temperature", "0", "--backend", "js"]);
+      expect(g.code, g.stderr).toBe(0);
+      outputs.push(g.stdout);
+    }
+    // TQ2_0 here rounds each scale to fp16 (bitnet-b1.58 has no *.scale tensors): greedy text stays the same
+    expect(new Set(outputs).size).toBe(1);
+    const ids = await runCli(["tokenize", gguf, "--text", "the three cats"]);
+    expect(ids.code).toBe(0);
+    const parsed = JSON.parse(ids.stdout) as number[];
+    expect(parsed[0]).toBe(1); // BOS, as the file's add_bos_token says
+    expect((await runCli(["tokenize", model, "--text", "the three cats"])).stdout).toBe(ids.stdout);
+    const ppl = await runCli(["eval", gguf, "--text-file", data, "--ctx", "32", "--json", "--backend", "js"]);
+    expect(ppl.code, ppl.stderr).toBe(0);
+    const r = JSON.parse(ppl.stdout) as { perplexity: number; tokens_scored: number; ctx: number };
+    expect(r.ctx).toBe(32);
+    expect(r.tokens_scored % 15).toBe(0); // 32 − 1 − 16 scored per chunk
+    expect(r.perplexity).toBeGreaterThan(1);
+    const short = await runCli(["eval", gguf, "--text-file", specFile, "--ctx", "32"]);
+    expect(short.code).toBe(1);
+    expect(short.stderr).toMatch(/at least 64 are needed for --ctx 32/);
+  });
+
   it("chat: answers each line from stdin until /exit", async () => {
     const r = await runCli(["chat", model, "--max-tokens", "6"], { input: "the two cats saw\n/reset\nfive dogs\n/exit\n" });
     expect(r.code).toBe(0);

@@ -24,3 +24,4 @@ export { packFp4, unpackFp4 } from "./formats/fp4-codes";
 export { FORMATS, getFormat, type FormatName, type WeightFormat, type CodesAndScales } from "./formats/format-table";
 export { formatsReport, formatReportTable, type FormatReportRow } from "./formats-report";
 export { GGML_DENSE_TYPES, ggmlDenseType, ggmlDenseByteLength, dequantizeGgml, dequantizeRows, quantizeGgml, type GgmlDenseType, type GgmlDenseTypeName } from "./formats/ggml-dense";
+export { i2sToT2, t2ToI2s, tq2ToT2, t2ToTq2 } from "./formats/ternary-transcode";

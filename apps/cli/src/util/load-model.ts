@@ -36,10 +36,12 @@ export async function loadModelSource(source: string, seed = 1, options: { quiet
   }
   let bar: ProgressBar | undefined;
   let opened: OpenedModel;
+  const t0 = performance.now();
   try {
     opened = await model.openModel(source, {
       onProgress: (done, total) => {
-        if (options.quiet) return;
+        // a bar only for loads that take a while (a 2B4T file: seconds; a tiny checkpoint: milliseconds)
+        if (options.quiet || (!bar && performance.now() - t0 < 500)) return;
         bar ??= new ProgressBar({ total, label: "load", stream: process.stderr });
         bar.update(done);
       },

@@ -15,7 +15,7 @@
  * kept quantized is written back byte for byte in its own type.
  */
 import type { PackedLinearWeight } from "@onebit/kernels";
-import { floatToHalf, halfToFloat, packI2S, packTq1_0, packTq2_0, quantizeGgml, unpackBinaryB1, unpackTernaryT2 } from "@onebit/quant";
+import { floatToHalf, halfToFloat, packTq1_0, packTq2_0, quantizeGgml, t2ToI2s, t2ToTq2, unpackBinaryB1, unpackTernaryT2 } from "@onebit/quant";
 import type { Architecture, GgufKv } from "../architectures/architecture";
 import { ggufArchitectureFor } from "../architectures/registry";
 import { ggufScaleName } from "../architectures/tensor-kinds";
@@ -90,12 +90,11 @@ export function planGgufExport(spec: ModelSpec, weights: ModelWeights, options: 
     if (!w) throw new GgufExportError(`tensor "${t.name}" is missing from the model`);
     if (t.projection && !(w instanceof Float32Array) && !isQuantizedTable(w)) {
       const [out, inF] = t.shape as [number, number];
-      const codes = codesOf(w);
       if (type === "i2_s") {
         if (w.kind !== "ternary" || w.scales.length !== 1)
           throw new GgufExportError(`${t.name}: I2_S holds ternary weights with one scale per tensor; this is ${w.kind} with ${w.scales.length} scale(s) — use --type tq2_0`);
         if (inF % 128 !== 0) throw new GgufExportError(`${t.name}: I2_S needs rows whose length is a multiple of 128; this projection's rows have ${inF} weights`);
-        tensors.push({ name, dtype: "I2_S", shape: [out, inF], data: packI2S(codes, w.scales[0]!) });
+        tensors.push({ name, dtype: "I2_S", shape: [out, inF], data: t2ToI2s(w.data, out, inF, w.scales[0]!) });
         continue;
       }
       // with *.scale tensors the blocks hold bare codes (d = 1) and the exact f32 scale goes beside them; a runtime
@@ -104,11 +103,14 @@ export function planGgufExport(spec: ModelSpec, weights: ModelWeights, options: 
       if (!scaleTensors && w.scales.length !== 1) throw new GgufExportError(`${t.name}: ${arch} keeps one scale per tensor; this projection has ${w.scales.length}`);
       const d = scaleTensors ? 1 : w.scales[0]!;
       if (!scaleTensors && halfToFloat(floatToHalf(d)) !== d) roundedScales.push(t.name);
-      if (inF % 256 === 0) {
+      if (inF % 256 === 0 && type === "tq2_0" && w.kind === "ternary") tensors.push({ name, dtype: "TQ2_0", shape: [out, inF], data: t2ToTq2(w.data, out, inF, floatToHalf(d)) });
+      else if (inF % 256 === 0) {
         const blocks = (out * inF) / 256;
         const ds = new Float32Array(blocks).fill(d);
+        const codes = codesOf(w);
         tensors.push({ name, dtype: type.toUpperCase(), shape: [out, inF], data: type === "tq2_0" ? packTq2_0(codes, ds) : packTq1_0(codes, ds) });
       } else {
+        const codes = codesOf(w);
         const half = new Uint16Array(codes.length);
         for (let i = 0; i < codes.length; i++) half[i] = floatToHalf(codes[i]! * d);
         tensors.push({ name, dtype: "F16", shape: [out, inF], data: new Uint8Array(half.buffer) });
@@ -131,7 +133,7 @@ export function planGgufExport(spec: ModelSpec, weights: ModelWeights, options: 
     tensors.push({ name, dtype: tableType, shape: [...t.shape], data: tableType === "F32" ? f32Bytes(values) : quantizeGgml(tableType, values) });
   }
   if (fallbackF16.length > 0)
-    notes.push(`${fallbackF16.length} projection(s) have rows of a length that is not a multiple of 256, which ${type.toUpperCase()} blocks need; they are stored as F16 codes (−1/0/1, exact) with their f32 *.scale, e.g. ${fallbackF16[0]}`);
+    notes.push(`${fallbackF16.length} projection(s) have rows of a length that is not a multiple of 256, which ${type.toUpperCase()} blocks need; they are stored as F16 ${architecture.gguf?.scaleTensors ? "codes (−1/0/1, exact) with their f32 *.scale" : "values (code × fp16 scale)"}, e.g. ${fallbackF16[0]}`);
   if (roundedScales.length > 0)
     notes.push(`${arch} has no *.scale tensors: ${roundedScales.length} projection scale(s) are stored as the fp16 block scale, rounded (relative error ≤ 2^-11), e.g. ${roundedScales[0]}; --type i2_s keeps them exact`);
   const metadata: GgufKv[] = [

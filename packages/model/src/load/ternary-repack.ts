@@ -14,7 +14,7 @@
  */
 import type { PackedLinearWeight } from "@onebit/kernels";
 import { type BitLinearSpec, quantizeBitLinearWeight } from "@onebit/layers";
-import { getFormat, packBinaryB1, packTernaryT2 } from "@onebit/quant";
+import { getFormat, i2sToT2, packBinaryB1, packTernaryT2, tq2ToT2 } from "@onebit/quant";
 import { ModelFileError } from "../weights/weight-source";
 
 export interface RepackResult {
@@ -32,18 +32,12 @@ function packCodes(kind: "ternary" | "binary", codes: Int8Array, out: number, in
   return { kind, outFeatures: out, inFeatures: inF, data: packTernaryT2(codes, out, inF), scales, scaleAxis: axis };
 }
 
-/** The one scale of a TQ tensor's blocks (those with a non-zero code), or a ModelFileError naming the blocks that differ. */
-function uniformBlockScale(codes: Int8Array, blockScales: Float32Array, blockSize: number, file: string, name: string): number {
+/** The one scale of a TQ tensor's blocks (those with a non-zero code), or a ModelFileError naming blocks that differ. */
+function uniformScale(blockScales: Float32Array, blockNonZero: Uint8Array, file: string, name: string): number {
   let scale: number | undefined;
   let scaleBlock = -1;
   for (let b = 0; b < blockScales.length; b++) {
-    let nonZero = false;
-    for (let i = b * blockSize; i < (b + 1) * blockSize; i++)
-      if (codes[i] !== 0) {
-        nonZero = true;
-        break;
-      }
-    if (!nonZero) continue;
+    if (!blockNonZero[b]) continue;
     const d = blockScales[b]!;
     if (scale === undefined) {
       scale = d;
@@ -51,6 +45,7 @@ function uniformBlockScale(codes: Int8Array, blockScales: Float32Array, blockSiz
     } else if (d !== scale)
       throw new ModelFileError(file, name, `block ${b} has scale ${d} but block ${scaleBlock} has ${scale}; onebit needs one scale per tensor (per-block scales are not supported)`);
   }
+  if (scale !== undefined && !Number.isFinite(scale)) throw new ModelFileError(file, name, `block ${scaleBlock} has scale ${scale}`);
   return scale ?? 0;
 }
 
@@ -86,13 +81,30 @@ export function repackGgufProjection(
     if (m) for (let i = 0; i < n; i++) w[i] = Math.fround(w[i]! * m[0]!);
     return { weight: w, how: "exact" };
   }
+  // the common layouts of ternary files, transcoded byte for byte (no per-weight arrays: a 2B4T file moves 2.1 B weights)
+  if (kind === "ternary" && dtype === "TQ2_0" && inF % 256 === 0) {
+    const { data, blockScales, blockNonZero } = tq2ToT2(bytes, out, inF);
+    return { weight: { kind, outFeatures: out, inFeatures: inF, data, scales: scalesWith(uniformScale(blockScales, blockNonZero, file, name)), scaleAxis: axis }, how: "exact" };
+  }
+  if (kind === "ternary" && dtype === "I2_S" && inF % 128 === 0) {
+    const { data, scale } = i2sToT2(bytes, out, inF);
+    return { weight: { kind, outFeatures: out, inFeatures: inF, data, scales: scalesWith(scale), scaleAxis: axis }, how: "exact" };
+  }
   if (dtype === "TQ2_0" || dtype === "TQ1_0") {
     const { codes, scales } = getFormat(dtype.toLowerCase()).unpack(bytes, out, inF);
-    const d = uniformBlockScale(codes, scales, 256, file, name);
+    const nonZero = new Uint8Array(scales.length);
+    for (let b = 0; b < scales.length; b++)
+      for (let i = b * 256; i < (b + 1) * 256; i++)
+        if (codes[i] !== 0) {
+          nonZero[b] = 1;
+          break;
+        }
+    const d = uniformScale(scales, nonZero, file, name);
     return { weight: packCodes(kind, codes, out, inF, scalesWith(d), axis, file, name), how: "exact" };
   }
   if (dtype === "I2_S") {
     const { codes, scales } = getFormat("i2_s").unpack(bytes, out, inF);
+    if (!Number.isFinite(scales[0]!)) throw new ModelFileError(file, name, `the I2_S scale is ${scales[0]}`);
     return { weight: packCodes(kind, codes, out, inF, scalesWith(scales[0]!), axis, file, name), how: "exact" };
   }
   const w = toFloat(dtype, bytes, n);

@@ -16,10 +16,18 @@ export const GGUF_TOKENIZER_KEYS = {
   eomId: "tokenizer.ggml.eom_token_id",
   unknownId: "tokenizer.ggml.unknown_token_id",
   paddingId: "tokenizer.ggml.padding_token_id",
+  sepId: "tokenizer.ggml.seperator_token_id", // sic: llama.cpp's spelling (src/llama-arch.cpp LLM_KV_TOKENIZER_SEP_ID)
+  clsId: "tokenizer.ggml.cls_token_id",
+  maskId: "tokenizer.ggml.mask_token_id",
   addBos: "tokenizer.ggml.add_bos_token",
   addEos: "tokenizer.ggml.add_eos_token",
   chatTemplate: "tokenizer.chat_template",
+  /** The names of the named templates, each under chatTemplateKey(name) (gguf-py Keys.Tokenizer.CHAT_TEMPLATES). */
+  chatTemplates: "tokenizer.chat_templates",
 } as const;
+
+/** A named chat template's key (gguf-py Keys.Tokenizer.CHAT_TEMPLATE_N); "default" is tokenizer.chat_template itself. */
+export const chatTemplateKey = (name: string): string => `tokenizer.chat_template.${name}`;
 
 export const GGUF_TOKEN_TYPE = {
   undefined: 0,

@@ -19,6 +19,8 @@
 import { Tokenizer as TokenizersJs } from "@huggingface/tokenizers";
 import { ModelFileError } from "../weights/weight-source";
 import { endOfGenerationIds } from "./end-of-generation";
+import { postProcessorTemplate } from "./hf-post-processor";
+import { configChatTemplates, configFlag, configTokenText, defaultChatTemplate } from "./hf-tokenizer-config";
 import { checkTokenIds, type EncodeOptions, type Tokenizer } from "./tokenizer";
 
 export interface HfTokenizerOptions {
@@ -38,50 +40,6 @@ interface AddedTokenJson {
 
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v);
-
-/** BOS/EOS as the post-processor adds them: token texts → ids. */
-interface Template {
-  bos?: number;
-  eos?: number;
-}
-
-function postProcessorTemplate(pp: unknown, file: string, field: string): Template {
-  if (pp === null || pp === undefined) return {};
-  if (!isObject(pp)) throw new ModelFileError(file, field, `expected an object or null, found ${typeof pp}`);
-  switch (pp.type) {
-    case "ByteLevel":
-      return {};
-    case "Sequence": {
-      const list = pp.processors;
-      if (!Array.isArray(list)) throw new ModelFileError(file, `${field}.processors`, "expected an array");
-      const found = list.map((p, i) => postProcessorTemplate(p, file, `${field}.processors[${i}]`)).filter((t) => t.bos !== undefined || t.eos !== undefined);
-      if (found.length > 1) throw new ModelFileError(file, `${field}.processors`, "expected at most one processor that adds special tokens, found several");
-      return found[0] ?? {};
-    }
-    case "TemplateProcessing": {
-      const single = pp.single;
-      const specials = pp.special_tokens;
-      if (!Array.isArray(single) || !isObject(specials)) throw new ModelFileError(file, field, "expected TemplateProcessing with a single template and special_tokens");
-      const idOf = (item: unknown, where: string): number | undefined => {
-        if (!isObject(item) || !isObject(item.SpecialToken)) return undefined;
-        const name = item.SpecialToken.id;
-        const entry = typeof name === "string" ? specials[name] : undefined;
-        const ids = isObject(entry) ? entry.ids : undefined;
-        if (!Array.isArray(ids) || ids.length !== 1 || !Number.isInteger(ids[0]))
-          throw new ModelFileError(file, `${field}.${where}`, `expected a special token with one id in special_tokens, found ${JSON.stringify(name)}`);
-        return ids[0] as number;
-      };
-      const t: Template = {};
-      const bos = idOf(single[0], "single[0]");
-      const eos = single.length > 1 ? idOf(single[single.length - 1], `single[${single.length - 1}]`) : undefined;
-      if (bos !== undefined) t.bos = bos;
-      if (eos !== undefined) t.eos = eos;
-      return t;
-    }
-    default:
-      throw new ModelFileError(file, `${field}.type`, `expected ByteLevel, Sequence or TemplateProcessing, found ${JSON.stringify(pp.type)}`);
-  }
-}
 
 export class HfTokenizer implements Tokenizer {
   readonly kind = "hf-tokenizer-json";
@@ -129,20 +87,13 @@ export class HfTokenizer implements Tokenizer {
 
     const vocab = parsing.get_vocab(true);
     const tokenId = (field: string): number | undefined => {
-      const v = config[field];
-      if (v === undefined || v === null) return undefined;
-      const text = isObject(v) ? v.content : v;
-      if (typeof text !== "string") throw new ModelFileError(configFile, field, `expected a token string, found ${JSON.stringify(v)}`);
+      const text = configTokenText(config, field, configFile);
+      if (text === undefined) return undefined;
       const id = vocab.get(text);
       if (id === undefined) throw new ModelFileError(configFile, field, `${JSON.stringify(text)} is not a token of ${file}`);
       return id;
     };
-    const flag = (field: string): boolean | undefined => {
-      const v = config[field];
-      if (v === undefined || v === null) return undefined;
-      if (typeof v !== "boolean") throw new ModelFileError(configFile, field, `expected a bool, found ${JSON.stringify(v)}`);
-      return v;
-    };
+    const flag = (field: string): boolean | undefined => configFlag(config, field, configFile);
 
     const template = postProcessorTemplate(json.post_processor, file, "post_processor");
     const addBos = template.bos !== undefined;
@@ -162,17 +113,7 @@ export class HfTokenizer implements Tokenizer {
     const bosId = template.bos ?? tokenId("bos_token");
     const eosId = tokenId("eos_token") ?? template.eos;
 
-    let chatTemplate = options.chatTemplate;
-    if (chatTemplate === undefined) {
-      const t = config.chat_template;
-      if (typeof t === "string") chatTemplate = t;
-      else if (Array.isArray(t)) {
-        const named = t.find((x) => isObject(x) && x.name === "default");
-        if (!isObject(named) || typeof named.template !== "string")
-          throw new ModelFileError(configFile, "chat_template", `expected a "default" entry among ${JSON.stringify(t.map((x) => (isObject(x) ? x.name : x)))}`);
-        chatTemplate = named.template;
-      } else if (t !== undefined && t !== null) throw new ModelFileError(configFile, "chat_template", `expected a string or a list of {name, template}, found ${typeof t}`);
-    }
+    const chatTemplate = options.chatTemplate ?? defaultChatTemplate(configChatTemplates(config, configFile), configFile);
 
     return new HfTokenizer(file, parsing, plain, bosId, eosId, addBos, addEos, chatTemplate);
   }
