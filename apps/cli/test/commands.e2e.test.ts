@@ -139,7 +139,9 @@ describe("onebit commands (built binary)", () => {
     expect(r.ctx).toBe(32);
     expect(r.tokens_scored % 15).toBe(0); // 32 − 1 − 16 scored per chunk
     expect(r.perplexity).toBeGreaterThan(1);
-    const short = await runCli(["eval", gguf, "--text-file", specFile, "--ctx", "32"]);
+    const shortText = join(dir, "short.txt");
+    writeFileSync(shortText, "the three cats saw four dogs.");
+    const short = await runCli(["eval", gguf, "--text-file", shortText, "--ctx", "32"]);
     expect(short.code).toBe(1);
     expect(short.stderr).toMatch(/at least 64 are needed for --ctx 32/);
   });

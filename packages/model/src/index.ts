@@ -53,3 +53,7 @@ export { renderChat, encodeChat, BUILT_IN_CHAT_TEMPLATE, type ChatMessage, type 
 export { tokenizerFromJson, tokenizerFromGguf } from "./tokenizers/load-tokenizer";
 export { GGUF_TOKENIZER_KEYS, GGUF_TOKEN_TYPE } from "./tokenizers/gguf-tokenizer-keys";
 export { GGUF_PRE_TOKENIZERS } from "./tokenizers/gguf-pre-tokenizers";
+export { hfTokenizerToGguf, doesTokenLookSpecial, type HfToGgufOptions, type HfToGgufResult, type GgufTokenizerField } from "./tokenizers/hf-to-gguf-tokenizer";
+export { ggufTokenizerToHf, type GgufToHfOptions, type GgufToHfResult } from "./tokenizers/gguf-to-hf-tokenizer";
+export { ggufPreForHfTokenizer, hfPreTokenizerForGguf, GPT2_SPLIT_REGEX, LLAMA3_SPLIT_REGEX } from "./tokenizers/hf-pre-tokenizer-names";
+export { chatTemplateKey } from "./tokenizers/gguf-tokenizer-keys";

@@ -3,6 +3,8 @@
  * of `onebit convert`; the CLI adds flags and progress.
  */
 import { existsSync } from "node:fs";
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import type { OpenedModel } from "../load/open-model";
 import { saveCheckpoint } from "../checkpoint";
 import { writeGguf } from "../gguf/gguf-writer";
@@ -50,12 +52,17 @@ export async function convertModel(model: OpenedModel, output: string, options: 
   }
   // onebit folder: onebit's own BPE JSON, else a tokenizer.json (onebit reads both)
   let tokenizer: unknown;
+  let tokenizerConfig: unknown;
   if (model.tokenizer instanceof OnebitBpeTokenizer) tokenizer = model.tokenizer.bpe.toJSON();
   else {
     const tok = hfTokenizerFiles(model);
     if (tok.missing) notes.push(tok.missing);
     tokenizer = tok.tokenizer;
+    tokenizerConfig = tok.tokenizerConfig; // the chat template lives there
   }
-  await writeFolderAtomically(output, (dir) => saveCheckpoint(dir, { spec: model.spec, weights: model.weights, tokenizer }));
+  await writeFolderAtomically(output, async (dir) => {
+    await saveCheckpoint(dir, { spec: model.spec, weights: model.weights, tokenizer });
+    if (tokenizerConfig !== undefined) await writeFile(join(dir, "tokenizer_config.json"), `${JSON.stringify(tokenizerConfig, null, 2)}\n`);
+  });
   return { architecture: "onebit", notes };
 }

@@ -15,6 +15,7 @@ import type { GgufTypedValue } from "../gguf/gguf-value-types";
 import type { ModelSpec } from "../model-spec";
 import { openSafetensorsFolder } from "../safetensors/sharded-source";
 import { tokenizerFromGguf, tokenizerFromJson } from "../tokenizers/load-tokenizer";
+import { OnebitBpeTokenizer } from "../tokenizers/onebit-bpe-adapter";
 import type { Tokenizer } from "../tokenizers/tokenizer";
 import type { ModelWeights } from "../transformer";
 import { fileByteSource } from "../weights/byte-source";
@@ -115,9 +116,12 @@ export async function openModel(path: string, options: OpenModelOptions = {}): P
   if (weightsSource.metadata.get("format") === "onebit") {
     await weightsSource.close();
     const ckpt = await loadCheckpoint(path);
-    const tokenizer = ckpt.tokenizer === undefined ? undefined : tokenizerFromJson(ckpt.tokenizer, join(path, "tokenizer.json"));
+    // onebit's own BPE JSON, or a tokenizer.json (+ tokenizer_config.json) a conversion from another format wrote
+    const tokConfig = await optionalJson(join(path, "tokenizer_config.json"));
+    const tokenizer = ckpt.tokenizer === undefined ? undefined : tokenizerFromJson(ckpt.tokenizer, join(path, "tokenizer.json"), tokConfig);
     checkTokenizerFits(tokenizer, ckpt.spec, join(path, "tokenizer.json"));
-    return { path, format: "onebit", architecture: onebitArchitecture, spec: ckpt.spec, weights: ckpt.weights, tokenizer, tokenizerJson: ckpt.tokenizer, notes: [] };
+    const hfTokenizer = tokenizer && !(tokenizer instanceof OnebitBpeTokenizer) ? { tokenizer: ckpt.tokenizer, tokenizerConfig: tokConfig } : undefined;
+    return { path, format: "onebit", architecture: onebitArchitecture, spec: ckpt.spec, weights: ckpt.weights, tokenizer, tokenizerJson: ckpt.tokenizer, hfTokenizer, notes: [] };
   }
   try {
     const architecture = architectureForConfig(config as Record<string, unknown>, configPath);

@@ -51,3 +51,15 @@ export function unicodeToBytes(text: string): Uint8Array | { badIndex: number } 
   }
   return out;
 }
+
+const IS_BYTE_CHAR = new Uint8Array(0x200);
+for (const c of BYTE_TO_CHAR) IS_BYTE_CHAR[c.charCodeAt(0)] = 1;
+
+/** The index of the first character of `text` outside the map, or -1 when it is all byte-level characters (no allocation: vocabularies have 10⁵ tokens). */
+export function firstNonByteChar(text: string): number {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0x200 || IS_BYTE_CHAR[c] === 0) return i;
+  }
+  return -1;
+}

@@ -27,7 +27,7 @@
  * llama.cpp would not recognise as end of turn, other tokenizer.* keys) is listed in `notes`.
  */
 import { ModelFileError } from "../weights/weight-source";
-import { unicodeToBytes } from "./bytes-to-unicode";
+import { firstNonByteChar } from "./bytes-to-unicode";
 import { END_OF_GENERATION_TEXTS } from "./end-of-generation";
 import { type GgufMetadata, metaBool, metaIntArray, metaString, metaStringArray, metaTokenId } from "./gguf-metadata-values";
 import { GGUF_PRE_TOKENIZERS } from "./gguf-pre-tokenizers";
@@ -104,15 +104,13 @@ export function ggufTokenizerToHf(meta: GgufMetadata, file: string, options: Ggu
       // llama.cpp overrides an end-of-turn text's type to control (llama-vocab.cpp, "control-looking token")
       added.push({ id, content: text, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true });
     else if (type === GGUF_TOKEN_TYPE.normal) {
-      const bytes = unicodeToBytes(text);
-      if (!(bytes instanceof Uint8Array)) {
-        const cp = text.codePointAt(bytes.badIndex)!;
+      const bad = firstNonByteChar(text);
+      if (bad >= 0)
         throw new ModelFileError(
           file,
           `${K.tokens}[${id}]`,
-          `a normal token of a byte-level vocabulary must be GPT-2 byte characters; found ${JSON.stringify(text)} (U+${cp.toString(16).toUpperCase().padStart(4, "0")} at index ${bytes.badIndex})`,
+          `a normal token of a byte-level vocabulary must be GPT-2 byte characters; found ${JSON.stringify(text)} (U+${text.codePointAt(bad)!.toString(16).toUpperCase().padStart(4, "0")} at index ${bad})`,
         );
-      }
     } else if (type === GGUF_TOKEN_TYPE.control || type === GGUF_TOKEN_TYPE.unknown || type === GGUF_TOKEN_TYPE.userDefined)
       added.push({ id, content: text, single_word: false, lstrip: false, rstrip: false, normalized: false, special: type !== GGUF_TOKEN_TYPE.userDefined });
     else
@@ -128,17 +126,17 @@ export function ggufTokenizerToHf(meta: GgufMetadata, file: string, options: Ggu
 
   const merges = metaStringArray(meta, K.merges, file);
   if (merges === undefined) throw new ModelFileError(file, K.merges, `missing (a "gpt2" vocabulary needs its merges)`);
-  merges.forEach((m, i) => {
-    const parts = m.split(" ");
-    const [left, right] = parts;
-    if (parts.length !== 2 || !left || !right) throw new ModelFileError(file, `${K.merges}[${i}]`, `expected "left right", found ${JSON.stringify(m)}`);
-    for (const [what, t] of [
-      ["left", left],
-      ["right", right],
-      ["merged", left + right],
-    ] as const)
-      if (!vocab.has(t)) throw new ModelFileError(file, `${K.merges}[${i}]`, `${JSON.stringify(m)}: the ${what} token ${JSON.stringify(t)} is not a kept token of ${K.tokens}`);
-  });
+  for (let i = 0; i < merges.length; i++) {
+    const m = merges[i]!;
+    const cut = m.indexOf(" ");
+    const left = m.slice(0, cut);
+    const right = m.slice(cut + 1);
+    if (cut <= 0 || !right || right.includes(" ")) throw new ModelFileError(file, `${K.merges}[${i}]`, `expected "left right", found ${JSON.stringify(m)}`);
+    if (!vocab.has(left) || !vocab.has(right) || !vocab.has(left + right)) {
+      const [what, t] = !vocab.has(left) ? ["left", left] : !vocab.has(right) ? ["right", right] : ["merged", left + right];
+      throw new ModelFileError(file, `${K.merges}[${i}]`, `${JSON.stringify(m)}: the ${what} token ${JSON.stringify(t)} is not a kept token of ${K.tokens}`);
+    }
+  }
 
   const ids: Partial<Record<keyof typeof ID_KEYS, number>> = {};
   for (const [field, key] of Object.entries(ID_KEYS) as [keyof typeof ID_KEYS, string][]) {

@@ -28,12 +28,14 @@
  * contradicts the post-processor (SpecialVocab then drops add_bos or moves EOS to EOT; HfTokenizer reads such a
  * file otherwise, so the two would disagree).
  *
- * One difference is kept, as convert_hf_to_gguf.py keeps it, and reported in `notes`: an added token marked
- * "special": false whose text looks special becomes a control token, which llama.cpp matches in text only when
- * parsing special tokens, while HF tokenizers always match it.
+ * Two differences are kept, as convert_hf_to_gguf.py and llama.cpp keep them, and reported in `notes`: an added
+ * token marked "special": false whose text looks special becomes a control token, which llama.cpp matches in text
+ * only when parsing special tokens, while HF tokenizers always match it; and a normal token whose text is an
+ * end-of-turn text (end-of-generation.ts, e.g. "</s>") is made a control token by llama.cpp when it loads the file.
  */
 import { ModelFileError } from "../weights/weight-source";
-import { unicodeToBytes } from "./bytes-to-unicode";
+import { firstNonByteChar } from "./bytes-to-unicode";
+import { END_OF_GENERATION_TEXTS } from "./end-of-generation";
 import { chatTemplateKey, GGUF_TOKEN_TYPE, GGUF_TOKENIZER_KEYS as K } from "./gguf-tokenizer-keys";
 import { postProcessorTemplate } from "./hf-post-processor";
 import { ggufPreForHfTokenizer } from "./hf-pre-tokenizer-names";
@@ -161,15 +163,13 @@ export function hfTokenizerToGguf(json: unknown, file: string, options: HfToGguf
       type = GGUF_TOKEN_TYPE.unused;
     } else if (text.length === 0) throw new ModelFileError(file, `model.vocab (id ${id})`, "expected a token, found the empty string (llama.cpp refuses it)");
     else if (type === GGUF_TOKEN_TYPE.normal) {
-      const bytes = unicodeToBytes(text);
-      if (!(bytes instanceof Uint8Array)) {
-        const cp = text.codePointAt(bytes.badIndex)!;
+      const bad = firstNonByteChar(text);
+      if (bad >= 0)
         throw new ModelFileError(
           file,
           `model.vocab[${JSON.stringify(text)}]`,
-          `a byte-level vocabulary's token must be GPT-2 byte characters; found U+${cp.toString(16).toUpperCase().padStart(4, "0")} at index ${bytes.badIndex}`,
+          `a byte-level vocabulary's token must be GPT-2 byte characters; found U+${text.codePointAt(bad)!.toString(16).toUpperCase().padStart(4, "0")} at index ${bad}`,
         );
-      }
     }
     const other = idOf.get(text);
     if (other !== undefined) throw new ModelFileError(file, `token ${JSON.stringify(text)}`, `has ids ${other} and ${id}; llama.cpp refuses a vocabulary with a duplicate token`);
@@ -186,17 +186,18 @@ export function hfTokenizerToGguf(json: unknown, file: string, options: HfToGguf
     let left: string | undefined;
     let right: string | undefined;
     if (typeof m === "string") {
-      const parts = m.split(" ");
-      if (parts.length === 2) [left, right] = parts;
+      const cut = m.indexOf(" ");
+      if (cut >= 0 && m.indexOf(" ", cut + 1) < 0) {
+        left = m.slice(0, cut);
+        right = m.slice(cut + 1);
+      }
     } else if (Array.isArray(m) && m.length === 2 && typeof m[0] === "string" && typeof m[1] === "string" && !m[0].includes(" ") && !m[1].includes(" ")) [left, right] = m;
     if (!left || !right) throw new ModelFileError(file, `model.merges[${i}]`, `expected "left right" or [left, right] of space-free tokens, found ${show(m)}`);
-    for (const [what, t] of [
-      ["left", left],
-      ["right", right],
-      ["merged", left + right],
-    ] as const)
-      if (!idOf.has(t)) throw new ModelFileError(file, `model.merges[${i}]`, `${show(m)}: the ${what} token ${JSON.stringify(t)} is not in the vocabulary`);
-    mergeStrings[i] = `${left} ${right}`;
+    if (!idOf.has(left) || !idOf.has(right) || !idOf.has(left + right)) {
+      const [what, t] = !idOf.has(left) ? ["left", left] : !idOf.has(right) ? ["right", right] : ["merged", left + right];
+      throw new ModelFileError(file, `model.merges[${i}]`, `${show(m)}: the ${what} token ${JSON.stringify(t)} is not in the vocabulary`);
+    }
+    mergeStrings[i] = typeof m === "string" ? m : `${left} ${right}`;
   }
 
   const configFile = options.configFile ?? "tokenizer_config.json";
@@ -282,6 +283,11 @@ export function hfTokenizerToGguf(json: unknown, file: string, options: HfToGguf
         .slice(0, 5)
         .map((t) => JSON.stringify(t))
         .join(", ")}${promoted.length > 5 ? ", …" : ""}): llama.cpp matches them in text only when parsing special tokens, HF tokenizers always`,
+    );
+  const endOfTurn = [...END_OF_GENERATION_TEXTS].filter((t) => types[idOf.get(t) ?? -1] === GGUF_TOKEN_TYPE.normal);
+  if (endOfTurn.length > 0)
+    notes.push(
+      `${file}: ${endOfTurn.map((t) => JSON.stringify(t)).join(", ")} ${endOfTurn.length > 1 ? "are normal tokens" : "is a normal token"} of the BPE vocabulary, which llama.cpp makes control tokens by their text (ending generation, never read from text unless parsing special tokens, decoding to nothing)`,
     );
   return { fields, notes };
 }
