@@ -44,7 +44,7 @@ export const inspectCommand: CommandDef = {
     if (layer >= spec.num_hidden_layers) throw new CliError(`--layer: ${layer} is not a layer of this model (0..${spec.num_hidden_layers - 1})`);
     const o = spec.onebit;
     out(
-      `${m.source}${m.random ? " (preset, random weights)" : ""}\n` +
+      `${m.source}${m.random ? " (preset, random weights)" : ` (${m.opened!.format} file, architecture ${m.architecture!.id}${m.opened!.format === "gguf" ? `, general.architecture ${m.architecture!.gguf!.arch}` : ""})`}\n` +
         `  variant ${o.variant} · groups ${o.groups} · sub-norm ${o.sub_norm ? "yes" : "no"} · ${o.norm}norm · rope ${o.rope_style} · eps ${o.eps_mode}\n` +
         `  vocab ${spec.vocab_size} · hidden ${spec.hidden_size} · ffn ${spec.intermediate_size} (${spec.hidden_act}) · layers ${spec.num_hidden_layers} · heads ${spec.num_attention_heads}/${spec.num_key_value_heads} kv × ${spec.head_dim} · context ${spec.max_position_embeddings}\n\n`,
     );
