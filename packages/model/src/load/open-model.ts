@@ -10,7 +10,7 @@ import type { Architecture } from "../architectures/architecture";
 import { onebitArchitecture } from "../architectures/onebit";
 import { architectureForConfig } from "../architectures/registry";
 import { loadCheckpoint } from "../checkpoint";
-import { openGguf } from "../gguf/gguf-reader";
+import { type GgufSource, openGguf } from "../gguf/gguf-reader";
 import type { GgufTypedValue } from "../gguf/gguf-value-types";
 import type { ModelSpec } from "../model-spec";
 import { openSafetensorsFolder } from "../safetensors/sharded-source";
@@ -86,16 +86,24 @@ function checkTokenizerFits(tokenizer: Tokenizer | undefined, spec: ModelSpec, f
     throw new ModelFileError(file, "vocabulary", `the tokenizer has ${tokenizer.vocabSize} tokens but the model's embedding has ${spec.vocab_size} rows`);
 }
 
-export async function openModel(path: string, options: OpenModelOptions = {}): Promise<OpenedModel> {
+/** The path's kind, or a ModelFileError naming it; a file must start with the GGUF magic and is opened as one. */
+async function openPath(path: string): Promise<{ gguf: GgufSource } | { dir: string }> {
   let info: Awaited<ReturnType<typeof stat>>;
   try {
     info = await stat(path);
   } catch (e) {
     throw new ModelFileError(path, "path", `cannot be opened (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
-  if (info.isFile()) {
-    if (!(await isGgufFile(path))) throw new ModelFileError(path, "magic", 'not a GGUF file (expected the bytes "GGUF" first); models are .gguf files or folders with config.json');
-    const source = await openGguf(await fileByteSource(path));
+  if (info.isDirectory()) return { dir: path };
+  if (!info.isFile()) throw new ModelFileError(path, "path", "is neither a file nor a folder");
+  if (!(await isGgufFile(path))) throw new ModelFileError(path, "magic", 'not a GGUF file (expected the bytes "GGUF" first); models are .gguf files or folders with config.json');
+  return { gguf: await openGguf(await fileByteSource(path)) };
+}
+
+export async function openModel(path: string, options: OpenModelOptions = {}): Promise<OpenedModel> {
+  const opened = await openPath(path);
+  if ("gguf" in opened) {
+    const source = opened.gguf;
     try {
       const m = await modelFromGguf(source, options.onProgress);
       const tokenizer = source.metadata.has("tokenizer.ggml.model") ? tokenizerFromGguf(source.metadata, path) : undefined;
@@ -108,7 +116,6 @@ export async function openModel(path: string, options: OpenModelOptions = {}): P
       await source.close();
     }
   }
-  if (!info.isDirectory()) throw new ModelFileError(path, "path", "is neither a file nor a folder");
   const configPath = join(path, "config.json");
   const config = await readJson(configPath);
   if (typeof config !== "object" || config === null || Array.isArray(config)) throw new ModelFileError(configPath, "(root)", `expected a JSON object, found ${config === null ? "null" : Array.isArray(config) ? "an array" : typeof config}`);
@@ -141,15 +148,9 @@ export async function openModel(path: string, options: OpenModelOptions = {}): P
 
 /** Only the tokenizer of a model path (a GGUF's header, or a folder's tokenizer.json): no weights are read. */
 export async function openTokenizer(path: string): Promise<Tokenizer> {
-  let info: Awaited<ReturnType<typeof stat>>;
-  try {
-    info = await stat(path);
-  } catch (e) {
-    throw new ModelFileError(path, "path", `cannot be opened (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-  if (info.isFile()) {
-    if (!(await isGgufFile(path))) throw new ModelFileError(path, "magic", 'not a GGUF file (expected the bytes "GGUF" first)');
-    const source = await openGguf(await fileByteSource(path));
+  const opened = await openPath(path);
+  if ("gguf" in opened) {
+    const source = opened.gguf;
     try {
       if (!source.metadata.has("tokenizer.ggml.model")) throw new ModelFileError(path, "tokenizer.ggml.model", "missing: the file carries no tokenizer");
       return tokenizerFromGguf(source.metadata, path);
