@@ -86,8 +86,8 @@ describe("onebit commands (built binary)", () => {
     expect(one.stderr).toMatch(/resumed from .* at step 6 \(checkpoint written by 2 worker threads, continuing on 1 thread/);
     expect(state()).toMatchObject({ step: 7, workers: 1 });
     const bad = await runCli(["train", "--spec", specFile, "--data", data, "--steps", "1", "--out", join(dir, "bad"), "--workers", "2"]);
-    expect(bad.code).toBe(1);
-    expect(bad.stderr).toMatch(/num_key_value_heads = 1 does not split into 2 shards|num_key_value_heads/);
+    expect(bad.code).toBe(2); // a usage error, refused before any data is read
+    expect(bad.stderr).toMatch(/--workers 2: the model's num_key_value_heads 1 does not split into 2 equal shards/);
   }, 240_000);
 
   it("generate: streams a continuation of the prompt and reports speed", async () => {

@@ -25,4 +25,15 @@ describe("onebit (built binary)", () => {
     expect(r.code).toBe(2);
     expect(r.stderr.trim()).toBe("onebit: error: --rows: expected an integer ≥ 1, got \"0\"");
   });
+  it("refuses sizes the machine cannot hold and flags the sampler would refuse, before printing anything (exit 2)", async () => {
+    const big = await runCli(["formats", "--rows", "100000", "--cols", "100000"]);
+    expect([big.code, big.stdout]).toEqual([2, ""]);
+    expect(big.stderr).toMatch(/^onebit: error: --rows 100000 × --cols 100000: the weight matrix would have 1\.000e\+10 elements/);
+    const topP = await runCli(["generate", "b1.58-tiny", "--top-p", "0"]);
+    expect([topP.code, topP.stdout]).toEqual([2, ""]);
+    expect(topP.stderr).toMatch(/--top-p: expected a number > 0 ≤ 1, got "0"/);
+    const ctx = await runCli(["bench", "--only", "model", "--model", "b1.58-tiny", "--prompt-tokens", "1000000"]);
+    expect([ctx.code, ctx.stdout]).toEqual([2, ""]);
+    expect(ctx.stderr).toMatch(/--prompt-tokens 1000000 \+ --decode-tokens 16: 1000016 tokens exceed the model's context of 512 tokens/);
+  });
 });

@@ -49,6 +49,9 @@ export async function* generate(model: Transformer, prompt: number[], options: G
       s.stopReason = "aborted";
       return;
     }
+    // a NaN or ±Infinity logit (a broken file, an overflowing layer) would make sampling return garbage silently
+    for (let v = 0; v < logits.length; v++)
+      if (!Number.isFinite(logits[v]!)) throw new RangeError(`generate: the logits for position ${seen.length - 1} hold ${logits[v]} (token ${v}); the model produced a non-finite value`);
     const id = sampleToken(logits, options, seen, random);
     if (stop.has(id)) {
       s.stopReason = "stop-token";

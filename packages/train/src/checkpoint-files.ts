@@ -1,20 +1,32 @@
 /**
  * A TrainingState on disk (Node), one format for single-thread and tensor-parallel runs:
  *   <dir>/state.safetensors  F32 tensors "param/<name>", "adam_m/<name>", "adam_v/<name>", full shapes as
- *                            tensorList(spec) (a G-worker run's shards are unsharded first); metadata {step}
- *   <dir>/state.json         {step, adamStep, spec, tokenizer, history, workers}
- * Atomic (ARCHITECTURE invariant 5): both files are written under temporary names, then renamed — tensors first,
- * then state.json — so a crash leaves the previous checkpoint or the new one. The step is recorded in both files; a
- * pair that disagrees (a crash between the two renames) is refused rather than resumed from.
+ *                            tensorList(spec) (a G-worker run's shards are unsharded first); metadata {step, commit}
+ *   <dir>/state.json         {step, adamStep, spec, tokenizer, history, workers, commit}
+ * One commit point per checkpoint: the renaming of state.json. The tensors are first written completely to
+ * state.safetensors.next; then state.json, naming the write's random `commit` token, replaces the old one; then
+ * state.safetensors.next replaces state.safetensors. The reader takes whichever of the two tensor files carries
+ * state.json's token, so a crash at any moment leaves the previous checkpoint or the new one, never a mixture, and
+ * a reader running during a write sees one or the other. (A pair whose steps still disagree — edited by hand, or
+ * from before commit tokens — is refused rather than resumed from.)
  * Reading refuses, naming the file, anything malformed, incomplete or trained with another spec.
+ *
+ * Two runs writing one folder would interleave their checkpoints and exports, so a writer holds the folder's lock
+ * (lockFolder): a file created exclusively, naming the holder's pid, host and start time. A second writer is refused
+ * with the holder named; a lock whose process is gone (a crash, a kill -9) is taken over with a note.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
+import { hostname } from "node:os";
 import { join } from "node:path";
 import { decodeSafetensors, encodeSafetensors, type ModelSpec, type SafeTensor, tensorList } from "@onebit/model";
 import { checkTrainingState, specMismatch, type TrainingState } from "./training-state";
 
 export const STATE_JSON = "state.json";
 export const STATE_TENSORS = "state.safetensors";
+/** The tensors of a write in progress or of a committed write whose last rename has not happened yet. */
+export const STATE_TENSORS_NEXT = "state.safetensors.next";
+export const LOCK_FILE = "onebit.lock";
 
 interface StateJson {
   step: number;
@@ -24,6 +36,8 @@ interface StateJson {
   history: TrainingState["history"];
   /** absent in checkpoints written before tensor-parallel checkpoints existed: 1 */
   workers?: number;
+  /** random per write, also in the tensors' metadata: pairs the two files (absent in older checkpoints) */
+  commit?: string;
 }
 
 export function hasTrainingState(dir: string): boolean {
@@ -43,22 +57,57 @@ export function writeTrainingState(dir: string, state: TrainingState): void {
   add("param", state.params);
   add("adam_m", state.adamM);
   add("adam_v", state.adamV);
-  const meta: StateJson = { step: state.step, adamStep: state.adamStep, spec: state.spec, tokenizer: state.tokenizer, history: state.history, workers: state.workers };
+  const commit = randomBytes(8).toString("hex");
+  const meta: StateJson = { step: state.step, adamStep: state.adamStep, spec: state.spec, tokenizer: state.tokenizer, history: state.history, workers: state.workers, commit };
   const tensorsPath = join(dir, STATE_TENSORS);
+  const nextPath = join(dir, STATE_TENSORS_NEXT);
   const jsonPath = join(dir, STATE_JSON);
-  const tmpTensors = `${tensorsPath}.${process.pid}.tmp`;
+  const tmpTensors = `${nextPath}.${process.pid}.tmp`;
   const tmpJson = `${jsonPath}.${process.pid}.tmp`;
+  let committed = false;
   try {
     mkdirSync(dir, { recursive: true });
-    writeFileSync(tmpTensors, encodeSafetensors(tensors, { step: String(state.step) }));
+    // an earlier write that committed but crashed before its last rename: finish it, so .next is free to reuse
+    settlePendingTensors(dir);
+    writeFileSync(tmpTensors, encodeSafetensors(tensors, { step: String(state.step), commit }));
+    renameSync(tmpTensors, nextPath);
     writeFileSync(tmpJson, JSON.stringify(meta));
-    renameSync(tmpTensors, tensorsPath);
-    renameSync(tmpJson, jsonPath);
+    renameSync(tmpJson, jsonPath); // the commit point
+    committed = true;
+    renameSync(nextPath, tensorsPath);
   } catch (e) {
     rmSync(tmpTensors, { force: true });
     rmSync(tmpJson, { force: true });
+    if (!committed) rmSync(nextPath, { force: true }); // committed, .next is the checkpoint's tensors: keep them
     throw new Error(`${dir}: cannot write the training checkpoint (${(e as Error).message})`);
   }
+}
+
+/** The commit token state.json names, or undefined (no checkpoint, unreadable, or written before tokens). */
+function committedToken(dir: string): string | undefined {
+  try {
+    const meta = JSON.parse(readFileSync(join(dir, STATE_JSON), "utf8")) as StateJson;
+    return typeof meta?.commit === "string" ? meta.commit : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function tensorsCommit(path: string): string | undefined {
+  try {
+    return decodeSafetensors(new Uint8Array(readFileSync(path)), path).metadata.commit;
+  } catch {
+    return undefined;
+  }
+}
+
+/** If state.safetensors.next is the committed write's (state.json names its token), move it into place; else drop it. */
+function settlePendingTensors(dir: string): void {
+  const nextPath = join(dir, STATE_TENSORS_NEXT);
+  if (!existsSync(nextPath)) return;
+  const token = committedToken(dir);
+  if (token !== undefined && tensorsCommit(nextPath) === token) renameSync(nextPath, join(dir, STATE_TENSORS));
+  else rmSync(nextPath, { force: true }); // an uncommitted write: state.json still pairs with state.safetensors
 }
 
 /** Read a checkpoint written by writeTrainingState (or by an older single-thread run) and check it against `spec`. */
@@ -73,13 +122,32 @@ export function readTrainingState(dir: string, spec: ModelSpec): TrainingState {
   }
   if (typeof meta !== "object" || meta === null || typeof meta.step !== "number" || typeof meta.adamStep !== "number" || !Array.isArray(meta.history))
     throw new Error(`${jsonPath}: not a training checkpoint (expected step, adamStep, spec, history)`);
-  let bytes: Uint8Array;
+  const readTensors = (path: string) => {
+    let bytes: Uint8Array;
+    try {
+      bytes = new Uint8Array(readFileSync(path));
+    } catch (e) {
+      throw new Error(`${path}: cannot read the training checkpoint's tensors (${(e as Error).message})`);
+    }
+    return decodeSafetensors(bytes, path);
+  };
+  const nextPath = join(dir, STATE_TENSORS_NEXT);
+  let first: ReturnType<typeof readTensors> | undefined;
   try {
-    bytes = new Uint8Array(readFileSync(tensorsPath));
+    first = readTensors(tensorsPath);
   } catch (e) {
-    throw new Error(`${tensorsPath}: cannot read the training checkpoint's tensors (${(e as Error).message})`);
+    // the first checkpoint of a folder, committed but not yet moved into place: .next is its tensors
+    if (typeof meta.commit !== "string" || !existsSync(nextPath)) throw e;
   }
-  const { tensors, metadata } = decodeSafetensors(bytes, tensorsPath);
+  let { tensors, metadata } = first ?? { tensors: new Map<string, SafeTensor>(), metadata: {} as Record<string, string> };
+  if (typeof meta.commit === "string" && metadata.commit !== meta.commit) {
+    // committed, but the writer had not yet moved the new tensors into place (it is writing, or it crashed there)…
+    // …or it moved them between our two reads: then state.safetensors is the new one
+    const again = existsSync(nextPath) ? readTensors(nextPath) : readTensors(tensorsPath);
+    if (again.metadata.commit !== meta.commit)
+      throw new Error(`${tensorsPath}: is not the tensors of ${jsonPath} (commit ${metadata.commit ?? "none"}, expected ${meta.commit}); refusing to resume`);
+    ({ tensors, metadata } = again);
+  }
   if (metadata.step !== undefined && Number(metadata.step) !== meta.step)
     throw new Error(`${tensorsPath}: holds step ${metadata.step} but ${jsonPath} says step ${meta.step} (a write was interrupted); refusing to resume`);
   const state: TrainingState = {
@@ -106,4 +174,122 @@ export function readTrainingState(dir: string, spec: ModelSpec): TrainingState {
   }
   checkTrainingState(state, spec, tensorsPath);
   return state;
+}
+
+/** Who holds a folder's lock, as its lock file says. */
+export interface LockHolder {
+  pid: number;
+  host: string;
+  /** ISO time the holder took the lock */
+  started: string;
+  /** what the holder is doing, e.g. "onebit train" */
+  purpose: string;
+}
+
+export interface FolderLock {
+  /** the lock file */
+  path: string;
+  /** set when a stale lock (its process gone) was taken over: a line for the user */
+  note?: string;
+  /** Remove the lock (only if it is still ours); also done when the process exits. */
+  release(): void;
+}
+
+export class FolderLockedError extends Error {
+  constructor(
+    readonly lockPath: string,
+    readonly holder: LockHolder | undefined,
+    message: string,
+  ) {
+    super(message);
+    this.name = "FolderLockedError";
+  }
+}
+
+function describeHolder(h: LockHolder): string {
+  return `${h.purpose} (pid ${h.pid} on ${h.host}, started ${h.started})`;
+}
+
+function readHolder(path: string): LockHolder | undefined {
+  try {
+    const h = JSON.parse(readFileSync(path, "utf8")) as LockHolder;
+    return typeof h?.pid === "number" && typeof h.host === "string" ? h : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether a pid on this host is running: signal 0 checks without signalling; EPERM means it exists (another user). */
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Take `dir`'s lock for this process (creating the folder), or throw FolderLockedError naming the holder.
+ * The lock file is created with O_EXCL, so of two runs starting together exactly one wins. A lock left by a process
+ * that no longer runs on this host is taken over (the returned `note` says so); one held from another host cannot
+ * be checked and is refused, naming the file to delete if that run is known to be gone.
+ */
+export function lockFolder(dir: string, purpose: string): FolderLock {
+  const path = join(dir, LOCK_FILE);
+  const me: LockHolder = { pid: process.pid, host: hostname(), started: new Date().toISOString(), purpose };
+  const mine = JSON.stringify(me);
+  mkdirSync(dir, { recursive: true });
+  let note: string | undefined;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const fd = openSync(path, "wx");
+      try {
+        writeSync(fd, mine);
+      } finally {
+        closeSync(fd);
+      }
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw new Error(`${path}: cannot create the lock file (${(e as Error).message})`);
+    }
+    const holder = readHolder(path);
+    if (!holder)
+      throw new FolderLockedError(path, undefined, `${dir}: locked by ${path}, which names no holder (expected {pid, host, started}); delete it if no other run uses this folder`);
+    const stale = holder.host === me.host && holder.pid !== process.pid && !processAlive(holder.pid);
+    if (!stale || attempt > 0)
+      throw new FolderLockedError(
+        path,
+        holder,
+        holder.host === me.host
+          ? `${dir}: in use by ${describeHolder(holder)}; wait for it to finish or choose another folder`
+          : `${dir}: in use by ${describeHolder(holder)}; another host's process cannot be checked from here — delete ${path} if that run is gone`,
+      );
+    // move the stale file aside under a unique name (atomic: of two runs taking over, one moves it), then check that
+    // what was moved is the stale lock we judged and not a live one another run had just created
+    const aside = `${path}.stale.${process.pid}`;
+    try {
+      renameSync(path, aside);
+    } catch {
+      continue; // another run moved it first: try the exclusive create again
+    }
+    const moved = readHolder(aside);
+    if (moved?.pid !== holder.pid || moved.started !== holder.started) {
+      renameSync(aside, path);
+      continue;
+    }
+    rmSync(aside, { force: true });
+    note = `took over the lock ${path} left by ${describeHolder(holder)}, which is no longer running`;
+  }
+  const release = () => {
+    process.off("exit", release);
+    try {
+      if (readFileSync(path, "utf8") === mine) unlinkSync(path);
+    } catch {
+      // already gone: nothing to release
+    }
+  };
+  // a lock must not outlive its process, even one that ends by process.exit (a second Ctrl-C)
+  process.on("exit", release);
+  return { path, note, release };
 }

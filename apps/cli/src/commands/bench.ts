@@ -1,6 +1,6 @@
 import type { PackedLinearWeight, QuantizedActivations } from "@onebit/kernels";
-import { CliError } from "../util/cli-error";
-import { buildTransformer, loadModelSource, openBackend } from "../util/load-model";
+import { buildTransformer, type LoadedModel, loadModelSource, openBackend } from "../util/load-model";
+import { checkArrayLength, checkContext, checkMemory, kernelBenchBytes, parseIntList, parseShape } from "../util/usage-limits";
 import type { CommandDef } from "./command";
 
 function median(xs: number[]): number {
@@ -8,10 +8,21 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)]!;
 }
 
-function parseList(flag: string, raw: string): number[] {
-  const xs = raw.split(",").map((s) => Number(s.trim()));
-  if (xs.some((x) => !Number.isInteger(x) || x < 1)) throw new CliError(`${flag}: expected a comma-separated list of positive integers, got "${raw}"`);
-  return xs;
+/** Thread counts beyond this are typos: wasm threads are OS threads, each with its own stack. */
+const MAX_THREADS = 256;
+
+/**
+ * Every flag checked before the first table is printed: the kernel shape and token counts against this machine's
+ * memory, the model benchmark's prompt and decode steps against the model's context.
+ */
+export function checkKernelSizes(shape: string, tokens: string, limit?: number): { outF: number; inF: number; tokenCounts: number[] } {
+  const [outF, inF] = parseShape("--shape", shape);
+  const tokenCounts = parseIntList("--tokens", tokens);
+  const maxTokens = Math.max(...tokenCounts);
+  checkArrayLength(`--shape ${shape}`, outF * inF, "the weight matrix");
+  checkArrayLength(`--tokens ${maxTokens}`, maxTokens * Math.max(inF, outF), "the activations");
+  checkMemory(`--shape ${shape} with --tokens ${maxTokens}`, kernelBenchBytes(outF, inF, maxTokens), `a ${outF}×${inF} ternary weight and ${maxTokens} tokens of activations`, limit);
+  return { outF, inF, tokenCounts };
 }
 
 function table(header: string[], rows: string[][]): string {
@@ -42,17 +53,23 @@ export const benchCommand: CommandDef = {
   async run({ options }) {
     const out = (s: string) => process.stdout.write(s);
     const only = options.only as string;
-    const threadCounts = parseList("--threads", options.threads as string);
+    const threadCounts = parseIntList("--threads", options.threads as string, MAX_THREADS);
     const repeats = options.repeats as number;
-    if (only !== "model") {
-      const m = /^(\d+)x(\d+)$/.exec(options.shape as string);
-      if (!m) throw new CliError(`--shape: expected <out>x<in> such as 2560x6912, got "${options.shape}"`);
-      const [outF, inF] = [Number(m[1]), Number(m[2])];
+    const kernel = only !== "model" ? checkKernelSizes(options.shape as string, options.tokens as string) : undefined;
+    let src: LoadedModel | undefined;
+    if (only !== "kernels") {
+      // the model is opened first so its context is known before the kernel table prints
+      src = await loadModelSource(options.model as string);
+      const [prompt, decode] = [options.promptTokens as number, options.decodeTokens as number];
+      checkContext(`--prompt-tokens ${prompt} + --decode-tokens ${decode}`, prompt + decode, src.spec, `${prompt + decode} tokens`);
+    }
+    if (kernel) {
+      const { outF, inF } = kernel;
       const { packTernaryT2 } = await import("@onebit/quant");
       const codes = Int8Array.from({ length: outF * inF }, (_, i) => (((i * 2654435761) >>> 0) % 3) - 1);
       const weight: PackedLinearWeight = { kind: "ternary", outFeatures: outF, inFeatures: inF, data: packTernaryT2(codes, outF, inF), scales: Float32Array.of(0.02), scaleAxis: "tensor" };
       const rows: string[][] = [];
-      for (const tokens of parseList("--tokens", options.tokens as string)) {
+      for (const tokens of kernel.tokenCounts) {
         const acts: QuantizedActivations = { tokens, features: inF, codes: Int8Array.from({ length: tokens * inF }, (_, i) => ((i * 2246822519) >>> 24) - 128), scales: new Float32Array(tokens).fill(0.01), groups: 1, bits: 8 };
         let baseUs = 0;
         for (const [name, threads] of [["js", 1], ...threadCounts.map((t) => ["wasm", t] as const)] as Array<[string, number]>) {
@@ -73,9 +90,8 @@ export const benchCommand: CommandDef = {
       }
       out(`kernels: ternary BitLinear (onebit-t2 weights × int8 activations), median of ${repeats}; baseline = js reference\n${table(["shape", "N", "backend", "threads", "µs/op", "weight GB/s", "GFLOP/s-eq", "× js"], rows)}\n\n`);
     }
-    if (only !== "kernels") {
+    if (src) {
       const { benchmarkModel, parameterCounts } = await import("@onebit/model");
-      const src = await loadModelSource(options.model as string);
       const rows: string[][] = [];
       let base = 0;
       for (const threads of threadCounts) {

@@ -26,6 +26,11 @@ export const chatCommand: CommandDef = {
     const model = await buildTransformer(m, backend, options.lmHead as string);
     const maxContext = model.spec.max_position_embeddings;
     const sampling = samplingFrom(options);
+    // a reply must leave room for at least one prompt token (BOS or the message)
+    if (sampling.maxTokens >= maxContext) {
+      backend.dispose();
+      throw new CliError(`--max-tokens ${sampling.maxTokens}: replies of ${sampling.maxTokens} tokens leave no room for a message in the model's context of ${maxContext} tokens (at most ${maxContext - 1})`, 2);
+    }
     let transcript = "";
     let turn = 0;
     const templated = tokenizer.chatTemplate !== undefined;

@@ -12,6 +12,7 @@ import { buildTransformer, loadModelSource, openBackend, requireTokenizer } from
 import type { OptionValues } from "../util/options";
 import { formatRate } from "../util/progress-bar";
 import { TextStreamer } from "../util/text-streamer";
+import { checkContext } from "../util/usage-limits";
 import type { CommandDef } from "./command";
 import { describeStats } from "./generate";
 import { defaultLearningRate, runTraining, type TrainRun } from "./train";
@@ -50,6 +51,9 @@ export const demoCommand: CommandDef = {
     const oneBitPreset = `b1.58-${size}`;
     const fpPreset = `fp-${size}`;
     const spec = presetByName(oneBitPreset);
+    // runTraining checks this too, but only after the banner below has been printed
+    checkContext(`--seq-len ${o.seqLen}`, o.seqLen as number, spec, `sequences of ${o.seqLen} tokens`);
+    checkContext(`--max-tokens ${o.maxTokens}`, (o.maxTokens as number) + 1, spec, `a prompt token + ${o.maxTokens} generated`);
     const cacheDir = (o.cacheDir as string | undefined) ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "onebit");
     const useCache = o.cache as boolean;
     mkdirSync(cacheDir, { recursive: true });

@@ -71,7 +71,7 @@ export const evalCommand: CommandDef = {
       throw new CliError((e as Error).message);
     }
     const seqLen = options.seqLen as number;
-    if (seqLen > m.spec.max_position_embeddings) throw new CliError(`--seq-len: ${seqLen} exceeds the model's context of ${m.spec.max_position_embeddings}`);
+    if (seqLen > m.spec.max_position_embeddings) throw new CliError(`--seq-len: ${seqLen} exceeds the model's context of ${m.spec.max_position_embeddings}`, 2);
     const { validation } = splitDocuments(corpus);
     const rows = packSequences(validation.map((d) => tokenizer.encode(d, { bos: true, eos: true })), seqLen).slice(0, options.sequences as number);
     if (rows.length === 0) throw new CliError(`--data ${options.data}: the validation split has fewer than ${seqLen + 1} tokens`);

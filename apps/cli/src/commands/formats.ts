@@ -1,3 +1,4 @@
+import { checkArrayLength, checkMemory, formatsBytes } from "../util/usage-limits";
 import type { CommandDef } from "./command";
 
 /** A seeded N(0, σ²) matrix: xorshift32 + Box–Muller, so every run prints the same table. */
@@ -19,6 +20,13 @@ export function gaussianMatrix(rows: number, cols: number, sigma: number, seed: 
   return w;
 }
 
+/** Refuse a matrix this machine cannot hold, naming both flags and the size, before anything is printed. */
+export function checkFormatsSize(rows: number, cols: number, limit?: number): void {
+  const flag = `--rows ${rows} × --cols ${cols}`;
+  checkArrayLength(flag, rows * cols, "the weight matrix");
+  checkMemory(flag, formatsBytes(rows, cols), `a ${rows}×${cols} float32 matrix and its quantized copies`, limit);
+}
+
 export async function printFormatsTable(rows: number, cols: number, seed: number, out: (s: string) => void): Promise<void> {
   const { formatReportTable, formatsReport } = await import("@onebit/quant");
   out(`One ${rows}×${cols} weight matrix (N(0, 0.02²), seed ${seed}) in every format:\n\n`);
@@ -36,6 +44,8 @@ export const formatsCommand: CommandDef = {
     { key: "seed", kind: "int", min: 0, arg: "<n>", default: 1, description: "random seed" },
   ],
   async run({ options }) {
-    await printFormatsTable(options.rows as number, options.cols as number, options.seed as number, (s) => process.stdout.write(s));
+    const [rows, cols] = [options.rows as number, options.cols as number];
+    checkFormatsSize(rows, cols);
+    await printFormatsTable(rows, cols, options.seed as number, (s) => process.stdout.write(s));
   },
 };

@@ -4,13 +4,14 @@ import { CliError } from "../util/cli-error";
 import { buildTransformer, loadModelSource, openBackend, requireTokenizer, runOptions } from "../util/load-model";
 import type { OptionSpec, OptionValues } from "../util/options";
 import { TextStreamer } from "../util/text-streamer";
+import { checkContext } from "../util/usage-limits";
 import type { CommandDef } from "./command";
 
 export const samplingOptions: OptionSpec[] = [
   { key: "maxTokens", kind: "int", min: 1, arg: "<n>", default: 64, description: "tokens to generate at most" },
   { key: "temperature", kind: "number", min: 0, arg: "<t>", default: 0.8, description: "sampling temperature (0 = greedy)" },
   { key: "topK", kind: "int", min: 0, arg: "<k>", default: 40, description: "sample from the k most likely tokens (0 = off)" },
-  { key: "topP", kind: "number", min: 0, max: 1, arg: "<p>", default: 0.95, description: "nucleus sampling mass (1 = off)" },
+  { key: "topP", kind: "number", exclusiveMin: 0, max: 1, arg: "<p>", default: 0.95, description: "nucleus sampling mass (1 = off)" },
   { key: "repetitionPenalty", kind: "number", min: 1, arg: "<r>", default: 1.1, description: "penalty on tokens already seen (1 = off)" },
   { key: "seed", kind: "int", min: 0, arg: "<n>", default: 0, description: "sampling seed (same seed, same text)" },
   { key: "kvBits", kind: "choice", choices: ["32", "16", "4", "3"], default: "32", arg: "<bits>", description: "KV cache precision" },
@@ -47,7 +48,10 @@ export const generateCommand: CommandDef = {
     try {
       const model = await buildTransformer(m, backend, options.lmHead as string);
       const prompt = tokenizer.encode(options.prompt as string); // BOS as the tokenizer file says
-      if (prompt.length >= model.spec.max_position_embeddings) throw new CliError(`--prompt: ${prompt.length} tokens do not fit the model's context of ${model.spec.max_position_embeddings}`);
+      // checked before the prompt is echoed: a run that cannot finish prints nothing
+      if (prompt.length >= model.spec.max_position_embeddings) throw new CliError(`--prompt: ${prompt.length} tokens do not fit the model's context of ${model.spec.max_position_embeddings}`, 2);
+      const maxTokens = options.maxTokens as number;
+      checkContext(`--max-tokens ${maxTokens}`, prompt.length + maxTokens, model.spec, `${prompt.length} prompt tokens + ${maxTokens} generated (at most ${model.spec.max_position_embeddings - prompt.length} fit)`);
       const ac = new AbortController();
       const onSigint = () => ac.abort();
       process.once("SIGINT", onSigint);

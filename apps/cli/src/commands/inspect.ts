@@ -41,7 +41,7 @@ export const inspectCommand: CommandDef = {
     const m = await loadModelSource(args[0]!);
     const spec = m.spec;
     const layer = options.layer as number;
-    if (layer >= spec.num_hidden_layers) throw new CliError(`--layer: ${layer} is not a layer of this model (0..${spec.num_hidden_layers - 1})`);
+    if (layer >= spec.num_hidden_layers) throw new CliError(`--layer: ${layer} is not a layer of this model (0..${spec.num_hidden_layers - 1})`, 2);
     const o = spec.onebit;
     out(
       `${m.source}${m.random ? " (preset, random weights)" : ` (${m.opened!.format} file, architecture ${m.architecture!.id}${m.opened!.format === "gguf" ? `, general.architecture ${m.architecture!.gguf!.arch}` : ""})`}\n` +

@@ -1,8 +1,9 @@
-import { join } from "node:path";
+import { join, relative, resolve } from "node:path";
 import { CliError } from "../util/cli-error";
 import type { OptionSpec, OptionValues } from "../util/options";
 import { formatRate, ProgressBar } from "../util/progress-bar";
 import { specFrom } from "../util/spec-source";
+import { checkContext, checkMemory, checkWorkerSplit, trainingBytes } from "../util/usage-limits";
 import type { CommandDef } from "./command";
 
 export const trainOptions: OptionSpec[] = [
@@ -18,14 +19,15 @@ export const trainOptions: OptionSpec[] = [
   { key: "weightDecay", kind: "number", min: 0, arg: "<wd>", default: 0.1, description: "decoupled weight decay (first stage)" },
   { key: "stage2Fraction", kind: "number", min: 0, max: 1, arg: "<f>", default: 0.05, description: "a4.8: final fraction of steps in the hybrid INT4 + Top-K stage" },
   { key: "backend", kind: "choice", choices: ["wasm", "cpu"], default: "wasm", arg: "<name>", description: "tfjs backend" },
-  { key: "workers", kind: "int", min: 1, arg: "<n>", default: 1, description: "tensor-parallel worker threads (n > 1 trains n weight groups, one per worker)" },
+  { key: "workers", kind: "int", min: 1, max: 256, arg: "<n>", default: 1, description: "tensor-parallel worker threads (n > 1 trains n weight groups, one per worker)" },
   { key: "groups", kind: "int", min: 1, arg: "<n>", description: "quantization groups G (default: --workers)" },
   { key: "seed", kind: "int", min: 0, arg: "<n>", default: 1, description: "initialisation and batch-order seed" },
   { key: "evalEvery", kind: "int", min: 0, arg: "<n>", default: 0, description: "validation loss every n steps (0 = only at the end)" },
   { key: "out", kind: "string", short: "o", arg: "<dir>", default: "onebit-model", description: "where the trained model checkpoint goes" },
   { key: "checkpointDir", kind: "string", arg: "<dir>", description: "training-state checkpoints (default <out>/train-state)" },
   { key: "checkpointEvery", kind: "int", min: 1, arg: "<n>", default: 100, description: "write a training checkpoint every n steps" },
-  { key: "resume", kind: "boolean", default: false, description: "continue from the training checkpoint" },
+  { key: "resume", kind: "boolean", default: false, description: "continue from the training checkpoint (an error if there is none)" },
+  { key: "resumeIfPresent", kind: "boolean", default: false, description: "continue from the training checkpoint if there is one, else start afresh" },
   { key: "metrics", kind: "string", arg: "<file.jsonl>", description: "append one JSON line of metrics per step" },
 ];
 
@@ -47,13 +49,62 @@ export async function runTraining(o: OptionValues, label: string, extra: { token
     try {
       spec = parseModelSpec({ ...spec, onebit: { ...spec.onebit, groups } });
     } catch (e) {
-      throw new CliError(`--groups ${groups}: ${(e as Error).message}`);
+      // the flag made the spec invalid (a G that does not divide a projection): a usage error
+      throw new CliError(`--groups ${groups}: ${(e as Error).message}`, 2);
     }
   }
-  const { train } = await import("@onebit/train");
+  if (workers > 1 && groups !== workers) throw new CliError(`--groups ${groups}: ${workers} workers hold one quantization group each, so --groups must equal --workers (${workers}) or be omitted`, 2);
+  checkWorkerSplit(spec, workers);
+  const seqLen = o.seqLen as number;
+  const batchSize = o.batchSize as number;
+  checkContext(`--seq-len ${seqLen}`, seqLen, spec, `sequences of ${seqLen} tokens`);
+  const { parameterCounts } = await import("@onebit/model");
+  checkMemory(`--batch-size ${batchSize} × --seq-len ${seqLen}`, trainingBytes(spec, parameterCounts(spec).total, batchSize, seqLen), "training this model (weights, Adam moments, activations, attention scores)");
   const out = o.out as string;
   // one checkpoint format for every worker count: a run may resume with --workers 1 or n (same --groups)
   const checkpointDir = (o.checkpointDir as string | undefined) ?? join(out, "train-state");
+  const { hasTrainingState, lockFolder } = await import("@onebit/train");
+  const resume = Boolean(o.resume) || Boolean(o.resumeIfPresent);
+  if (o.resume && !hasTrainingState(checkpointDir))
+    throw new CliError(`--resume: no training checkpoint in ${checkpointDir} (no state.json); train without --resume to start afresh, or use --resume-if-present`, 2);
+  // one writer per folder: a second run with the same --out (or --checkpoint-dir) would interleave checkpoints and
+  // replace the other's model; the locks are taken after every check, so a refused command leaves no folder behind
+  const locks = lockRun(lockFolder, out, checkpointDir, label);
+  try {
+    return await trainLocked(o, label, extra, { spec, workers, seqLen, batchSize, out, checkpointDir, resume });
+  } finally {
+    for (const l of locks) l.release();
+  }
+}
+
+type LockFolder = typeof import("@onebit/train").lockFolder;
+
+function lockRun(lockFolder: LockFolder, out: string, checkpointDir: string, label: string) {
+  const dirs = [out];
+  const rel = relative(resolve(out), resolve(checkpointDir));
+  if (rel.startsWith("..") || resolve(rel) === rel) dirs.push(checkpointDir); // outside --out: it needs its own lock
+  const locks: Array<ReturnType<LockFolder>> = [];
+  try {
+    for (const dir of dirs) {
+      const lock = lockFolder(dir, `onebit ${label.trim()}`);
+      if (lock.note) process.stderr.write(`${label}: note: ${lock.note}\n`);
+      locks.push(lock);
+    }
+  } catch (e) {
+    for (const l of locks) l.release();
+    throw new CliError((e as Error).message);
+  }
+  return locks;
+}
+
+async function trainLocked(
+  o: OptionValues,
+  label: string,
+  extra: { tokenizer?: unknown },
+  r0: { spec: Awaited<ReturnType<typeof specFrom>>; workers: number; seqLen: number; batchSize: number; out: string; checkpointDir: string; resume: boolean },
+): Promise<TrainRun> {
+  const { spec, workers, seqLen, batchSize, out, checkpointDir } = r0;
+  const { train } = await import("@onebit/train");
   const steps = o.steps as number;
   const ac = new AbortController();
   let interrupted = false;
@@ -71,8 +122,8 @@ export async function runTraining(o: OptionValues, label: string, extra: { token
       data: o.data as string,
       tokenizer: extra.tokenizer as never,
       steps,
-      batchSize: o.batchSize as number,
-      seqLen: o.seqLen as number,
+      batchSize,
+      seqLen,
       lr: (o.lr as number | undefined) ?? defaultLearningRate(spec.onebit.variant),
       warmupSteps: o.warmupSteps as number | undefined,
       schedule: o.schedule as "two-stage" | "linear",
@@ -83,7 +134,7 @@ export async function runTraining(o: OptionValues, label: string, extra: { token
       evalEvery: o.evalEvery as number,
       checkpointDir,
       checkpointEvery: o.checkpointEvery as number,
-      resume: o.resume as boolean,
+      resume: r0.resume,
       metricsFile: o.metrics as string | undefined,
       exportDir: out,
       workers,

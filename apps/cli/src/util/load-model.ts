@@ -81,7 +81,7 @@ export function requireTokenizer(m: LoadedModel): Tokenizer {
 /** Common options of commands that run a model. */
 export const runOptions = [
   { key: "backend", kind: "choice", choices: BACKENDS, default: "wasm", arg: "<name>", description: "kernel backend" },
-  { key: "threads", kind: "int", min: 1, arg: "<n>", description: "wasm threads (default: all cores)" },
+  { key: "threads", kind: "int", min: 1, max: 256, arg: "<n>", description: "wasm threads (default: all cores)" },
   {
     key: "lmHead",
     kind: "choice",

@@ -56,3 +56,39 @@ describe("options", () => {
     expect(() => coerceOption(spec, 1, "x")).toThrow(/expected true or false/);
   });
 });
+
+describe("option ranges", () => {
+  it("refuses a value at an exclusive minimum and names the bound", () => {
+    const topP: OptionSpec = { key: "topP", kind: "number", exclusiveMin: 0, max: 1, description: "p" };
+    expect(() => coerceOption(topP, "0", "--top-p")).toThrow('--top-p: expected a number > 0 ≤ 1, got "0"');
+    expect(coerceOption(topP, "0.5", "--top-p")).toBe(0.5);
+  });
+
+  it("caps every integer at int32 unless the table says otherwise, naming the ceiling only when it is broken", () => {
+    const steps = specs[0]!;
+    expect(() => coerceOption(steps, "1e12", "--steps")).toThrow('--steps: expected an integer ≥ 1 ≤ 2147483647, got "1e12"');
+    expect(coerceOption(steps, 2 ** 31 - 1, "--steps")).toBe(2 ** 31 - 1);
+  });
+
+  it("makes every config-file refusal a usage error (exit 2), as for flags", () => {
+    const dir = mkdtempSync(join(tmpdir(), "onebit-cli-"));
+    const cases: Record<string, string> = { "unknown.json": JSON.stringify({ stepz: 1 }), "bad.json": "{ nope", "array.json": "[1]", "range.json": JSON.stringify({ steps: 0 }) };
+    for (const [name, text] of Object.entries(cases)) {
+      writeFileSync(join(dir, name), text);
+      let code: number | undefined;
+      try {
+        parse(["--config", join(dir, name)]);
+      } catch (e) {
+        code = (e as CliError).exitCode;
+      }
+      expect(code, name).toBe(2);
+    }
+    let missing: number | undefined;
+    try {
+      parse(["--config", join(dir, "missing.json")]);
+    } catch (e) {
+      missing = (e as CliError).exitCode;
+    }
+    expect(missing).toBe(2);
+  });
+});

@@ -2,6 +2,7 @@
  * Typed command options that can come from flags or from a JSON config file (`--config run.json`).
  * One table per command describes each option once; it builds the commander flags, validates the config file
  * (unknown keys and wrong types are refused with the key named) and converts flag strings to typed values.
+ * Every refusal here is a usage error (exit 2), whether the value came from a flag or from the config file.
  * Precedence: flag > config file > default.
  */
 import { readFileSync } from "node:fs";
@@ -9,6 +10,9 @@ import { Option, type Command } from "commander";
 import { CliError } from "./cli-error";
 
 type Kind = "int" | "number" | "string" | "boolean" | "choice";
+
+/** The largest integer any option accepts unless its table says less (int32, as tfjs shapes and counts are). */
+export const MAX_INT_OPTION = 2 ** 31 - 1;
 
 export interface OptionSpec {
   /** camelCase key, as in the config file and as commander stores it. */
@@ -19,6 +23,9 @@ export interface OptionSpec {
   arg?: string;
   choices?: readonly string[];
   min?: number;
+  /** The value must be greater than this (e.g. a probability mass that cannot be 0). */
+  exclusiveMin?: number;
+  /** Default for "int": MAX_INT_OPTION, so no count overflows an int32 or sizes an array from a typo. */
   max?: number;
   default?: string | number | boolean;
   short?: string;
@@ -30,12 +37,19 @@ function kebab(key: string): string {
   return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 }
 
-function describeKind(spec: OptionSpec): string {
+function maxOf(spec: OptionSpec): number | undefined {
+  return spec.max ?? (spec.kind === "int" ? MAX_INT_OPTION : undefined);
+}
+
+/** `overImplicitMax`: name the int32 ceiling only when it is what the value broke (it is noise otherwise). */
+function describeKind(spec: OptionSpec, overImplicitMax = false): string {
+  const max = overImplicitMax ? maxOf(spec) : spec.max;
+  const range = () => `${spec.min !== undefined ? ` ≥ ${spec.min}` : ""}${spec.exclusiveMin !== undefined ? ` > ${spec.exclusiveMin}` : ""}${max !== undefined ? ` ≤ ${max}` : ""}`;
   switch (spec.kind) {
     case "int":
-      return `an integer${spec.min !== undefined ? ` ≥ ${spec.min}` : ""}${spec.max !== undefined ? ` ≤ ${spec.max}` : ""}`;
+      return `an integer${range()}`;
     case "number":
-      return `a number${spec.min !== undefined ? ` ≥ ${spec.min}` : ""}${spec.max !== undefined ? ` ≤ ${spec.max}` : ""}`;
+      return `a number${range()}`;
     case "string":
       return "a string";
     case "boolean":
@@ -47,8 +61,8 @@ function describeKind(spec: OptionSpec): string {
 
 /** Check and convert one value (a flag string or a JSON value); `where` names its origin in the error. */
 export function coerceOption(spec: OptionSpec, raw: unknown, where: string): string | number | boolean {
-  const bad = (): never => {
-    throw new CliError(`${where}: expected ${describeKind(spec)}, got ${JSON.stringify(raw)}`, 2);
+  const bad = (overImplicitMax = false): never => {
+    throw new CliError(`${where}: expected ${describeKind(spec, overImplicitMax)}, got ${JSON.stringify(raw)}`, 2);
   };
   switch (spec.kind) {
     case "boolean":
@@ -66,7 +80,9 @@ export function coerceOption(spec: OptionSpec, raw: unknown, where: string): str
       if (!Number.isFinite(n)) return bad();
       if (spec.kind === "int" && !Number.isInteger(n)) return bad();
       if (spec.min !== undefined && n < spec.min) return bad();
-      if (spec.max !== undefined && n > spec.max) return bad();
+      if (spec.exclusiveMin !== undefined && n <= spec.exclusiveMin) return bad();
+      const max = maxOf(spec);
+      if (max !== undefined && n > max) return bad(true);
       return n;
     }
   }
@@ -92,21 +108,21 @@ export function readConfigFile(path: string, specs: readonly OptionSpec[]): Opti
   try {
     text = readFileSync(path, "utf8");
   } catch (e) {
-    throw new CliError(`config file ${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw new CliError(`config file ${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, 2);
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (e) {
-    throw new CliError(`config file ${path}: not valid JSON (${(e as Error).message})`);
+    throw new CliError(`config file ${path}: not valid JSON (${(e as Error).message})`, 2);
   }
   if (typeof json !== "object" || json === null || Array.isArray(json))
-    throw new CliError(`config file ${path}: expected a JSON object of options`);
+    throw new CliError(`config file ${path}: expected a JSON object of options, got ${Array.isArray(json) ? "an array" : JSON.stringify(json)}`, 2);
   const byKey = new Map(specs.map((s) => [s.key, s]));
   const out: OptionValues = {};
   for (const [key, value] of Object.entries(json)) {
     const spec = byKey.get(key);
-    if (!spec) throw new CliError(`config file ${path}: unknown option "${key}"; known options: ${[...byKey.keys()].join(", ")}`);
+    if (!spec) throw new CliError(`config file ${path}: unknown option "${key}"; known options: ${[...byKey.keys()].join(", ")}`, 2);
     out[key] = coerceOption(spec, value, `config file ${path}: "${key}"`);
   }
   return out;
