@@ -23,7 +23,7 @@ for type in "${list[@]}"; do
   gguf="$work/model-$type.gguf"
   onebit convert "$model" "$gguf" --type "$type" --force > "$work/convert-$type.log" 2>&1 || { echo "| $type | $engine | — | convert refused: $(tail -1 "$work/convert-$type.log") | | | | |"; continue; }
   arch=$(grep -o 'architecture [^)]*' "$work/convert-$type.log" | head -1 | cut -d' ' -f2)
-  ours=$(onebit eval "$gguf" --text-file "$text" --ctx "$ctx" --json --backend js 2>/dev/null)
+  ours=$(onebit eval "$gguf" --text-file "$text" --ctx "$ctx" --json 2> "$work/eval-$type.log") || { echo "| $type | $engine | $arch | onebit eval failed: $(tail -1 "$work/eval-$type.log") | | | | |"; continue; }
   ours_ppl=$(node -e 'const r=JSON.parse(process.argv[1]);console.log(r.perplexity.toFixed(4))' "$ours")
   scored=$(node -e 'const r=JSON.parse(process.argv[1]);console.log(r.tokens_scored)' "$ours")
   "$bin/llama-perplexity" -m "$gguf" -f "$text" -c "$ctx" -b "$ctx" -t 2 > "$work/ppl-$type.log" 2>&1
