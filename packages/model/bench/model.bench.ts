@@ -5,12 +5,17 @@
  * Options (env): BENCH_PRESET (default bitnet-b1.58-2B-4T; any preset name), BENCH_PROMPT (128), BENCH_DECODE (32),
  * BENCH_THREADS (comma list, default "1,2"), BENCH_LM_HEAD (comma list of f32 | int8, default "f32,int8"),
  * BENCH_KV_BITS (32), BENCH_SIMD (auto | baseline | relaxed; auto = relaxed).
+ * BENCH_MODEL=<file or folder>: benchmark that model (a .gguf, Hugging Face or onebit folder) instead of a preset.
+ * LLAMA_BENCH=<path to llama-bench> (llama.cpp's or bitnet.cpp's, built beside the project, never vendored; needs
+ * BENCH_MODEL to be a .gguf): also run that engine on the same file, prompt and threads in the same run, and print
+ * onebit's tokens/s as a ratio of the engine's.
  */
 import { cpus } from "node:os";
 import { setFlagsFromString } from "node:v8";
 import { createBackend, type DenseFormat } from "@onebit/kernels";
 import type { KvBits } from "@onebit/kv";
-import { benchmarkModel, parameterCounts, presetByName, randomPackedWeights, runtimeReport, Transformer } from "../src/index";
+import { execFileSync } from "node:child_process";
+import { benchmarkModel, openModel, parameterCounts, presetByName, randomPackedWeights, runtimeReport, Transformer } from "../src/index";
 
 const presetName = process.env.BENCH_PRESET ?? "bitnet-b1.58-2B-4T";
 const promptTokens = Number(process.env.BENCH_PROMPT ?? 128);
@@ -22,15 +27,20 @@ const lmHeads = (process.env.BENCH_LM_HEAD ?? "f32,int8").split(",") as DenseFor
 // relaxed SIMD kernels (on by default from Node 22; a flag on Node 20). BENCH_SIMD=baseline compares.
 setFlagsFromString("--experimental-wasm-relaxed-simd");
 const simd = (process.env.BENCH_SIMD ?? "auto") as "auto" | "baseline" | "relaxed";
-const spec = presetByName(presetName);
+const modelPath = process.env.BENCH_MODEL;
+const llamaBench = process.env.LLAMA_BENCH;
+if (llamaBench && !modelPath?.endsWith(".gguf")) throw new Error("LLAMA_BENCH needs BENCH_MODEL=<a .gguf file>: both engines run the same file");
+const opened = modelPath ? await openModel(modelPath) : undefined;
+const spec = opened?.spec ?? presetByName(presetName);
 const mb = (b: number) => (b / 2 ** 20).toFixed(0);
-console.log(`model benchmark: ${presetName} (${(parameterCounts(spec).total / 1e9).toFixed(2)} B parameters), random ${spec.onebit.variant} weights`);
+console.log(`model benchmark: ${modelPath ?? presetName} (${(parameterCounts(spec).total / 1e9).toFixed(2)} B parameters), ${opened ? "" : "random "}${spec.onebit.variant} weights`);
 console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, Node ${process.version}; prompt ${promptTokens} tokens, ${decodeTokens} decode steps, KV ${kvBits}-bit\n`);
 const t0 = performance.now();
-const weights = randomPackedWeights(spec, 1);
-console.log(`weights generated in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+const weights = opened?.weights ?? randomPackedWeights(spec, 1);
+console.log(`weights ${opened ? "loaded" : "generated"} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
 const rows: string[][] = [];
+const ours = new Map<number, { prefill: number; decode: number }>(); // threads → best tokens/s over LM heads
 let baseline = 0;
 for (const threads of threadCounts)
   for (const lmHead of lmHeads) {
@@ -40,6 +50,8 @@ for (const threads of threadCounts)
     const r = benchmarkModel(model, { promptTokens, decodeTokens, kvBits });
     const mem = runtimeReport(model).memory;
     if (!baseline) baseline = r.decodeTokensPerSecond;
+    const best = ours.get(threads);
+    ours.set(threads, { prefill: Math.max(best?.prefill ?? 0, r.prefillTokensPerSecond), decode: Math.max(best?.decode ?? 0, r.decodeTokensPerSecond) });
     rows.push([
       String(threads),
       backend.simd ?? "-",
@@ -60,3 +72,20 @@ const header = ["threads", "simd", "LM head", "prefill tok/s", "decode ms/tok", 
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
 const line = (cells: string[]) => cells.map((c, i) => c.padStart(widths[i]!)).join("  ");
 console.log(`\n${line(header)}\n${widths.map((w) => "-".repeat(w)).join("  ")}\n${rows.map(line).join("\n")}`);
+
+if (llamaBench && modelPath) {
+  // the native engine on the same file, prompt length and thread counts, in this run
+  const engineRows: string[][] = [];
+  for (const threads of threadCounts) {
+    const json = execFileSync(llamaBench, ["-m", modelPath, "-p", String(promptTokens), "-n", String(decodeTokens), "-t", String(threads), "-r", "3", "-o", "json"], { encoding: "utf8", maxBuffer: 16 << 20, stdio: ["ignore", "pipe", "ignore"] });
+    const results = JSON.parse(json) as Array<{ n_prompt: number; n_gen: number; avg_ts: number }>;
+    const prefill = results.find((x) => x.n_prompt > 0 && x.n_gen === 0)?.avg_ts ?? Number.NaN;
+    const decode = results.find((x) => x.n_gen > 0 && x.n_prompt === 0)?.avg_ts ?? Number.NaN;
+    const o = ours.get(threads)!;
+    engineRows.push([String(threads), prefill.toFixed(1), o.prefill.toFixed(1), `${(o.prefill / prefill).toFixed(2)}×`, decode.toFixed(2), o.decode.toFixed(2), `${(o.decode / decode).toFixed(2)}×`]);
+  }
+  const h = ["threads", "engine prefill tok/s", "onebit prefill", "onebit/engine", "engine decode tok/s", "onebit decode", "onebit/engine"];
+  const w = h.map((x, i) => Math.max(x.length, ...engineRows.map((r) => r[i]!.length)));
+  const l = (cells: string[]) => cells.map((c, i) => c.padStart(w[i]!)).join("  ");
+  console.log(`\n${llamaBench} on ${modelPath} (llama-bench -p ${promptTokens} -n ${decodeTokens} -r 3), onebit's best LM head per thread count:\n${l(h)}\n${w.map((x) => "-".repeat(x)).join("  ")}\n${engineRows.map(l).join("\n")}`);
+}

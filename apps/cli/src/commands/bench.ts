@@ -1,6 +1,7 @@
 import type { PackedLinearWeight, QuantizedActivations } from "@onebit/kernels";
 import { buildTransformer, type LoadedModel, loadModelSource, openBackend } from "../util/load-model";
 import { checkArrayLength, checkContext, checkMemory, kernelBenchBytes, parseIntList, parseShape } from "../util/usage-limits";
+import { CliError } from "../util/cli-error";
 import type { CommandDef } from "./command";
 
 function median(xs: number[]): number {
@@ -49,6 +50,12 @@ export const benchCommand: CommandDef = {
     { key: "decodeTokens", kind: "int", min: 1, arg: "<n>", default: 16, description: "decode steps" },
     { key: "lmHead", kind: "choice", choices: ["f32", "int8"], default: "f32", arg: "<format>", description: "LM head storage for the model benchmark (f32 or int8 W8A16)" },
     { key: "only", kind: "choice", choices: ["kernels", "model", "all"], default: "all", arg: "<which>", description: "which benchmarks to run" },
+    {
+      key: "json",
+      kind: "boolean",
+      default: false,
+      description: "with --only model and one --threads count: print one JSON object {prefill_tok_s, decode_tok_s, rss_bytes, load_s, threads, lm_head, weights_bytes_per_token}",
+    },
   ],
   async run({ options }) {
     const out = (s: string) => process.stdout.write(s);
@@ -57,9 +64,15 @@ export const benchCommand: CommandDef = {
     const repeats = options.repeats as number;
     const kernel = only !== "model" ? checkKernelSizes(options.shape as string, options.tokens as string) : undefined;
     let src: LoadedModel | undefined;
+    const json = options.json as boolean;
+    if (json && (only !== "model" || threadCounts.length !== 1)) throw new CliError("--json: give --only model and a single --threads count", 2);
+    let loadSeconds = 0;
     if (only !== "kernels") {
       // the model is opened first so its context is known before the kernel table prints
-      src = await loadModelSource(options.model as string);
+      await import("@onebit/model"); // load_s times the file, not the module import
+      const t0 = performance.now();
+      src = await loadModelSource(options.model as string, 1, { quiet: json });
+      loadSeconds = (performance.now() - t0) / 1000;
       const [prompt, decode] = [options.promptTokens as number, options.decodeTokens as number];
       checkContext(`--prompt-tokens ${prompt} + --decode-tokens ${decode}`, prompt + decode, src.spec, `${prompt + decode} tokens`);
     }
@@ -89,6 +102,35 @@ export const benchCommand: CommandDef = {
         }
       }
       out(`kernels: ternary BitLinear (onebit-t2 weights × int8 activations), median of ${repeats}; baseline = js reference\n${table(["shape", "N", "backend", "threads", "µs/op", "weight GB/s", "GFLOP/s-eq", "× js"], rows)}\n\n`);
+    }
+    if (src && json) {
+      const { benchmarkModel, runtimeReport } = await import("@onebit/model");
+      const threads = threadCounts[0]!;
+      const backend = await openBackend("wasm", threads);
+      try {
+        const model = await buildTransformer(src, backend, options.lmHead as string);
+        benchmarkModel(model, { promptTokens: 4, decodeTokens: 2 });
+        const r = benchmarkModel(model, { promptTokens: options.promptTokens as number, decodeTokens: options.decodeTokens as number });
+        const mem = runtimeReport(model).memory;
+        // a decode step reads every projection once and the whole LM head (the backend's copy, or the f32 embedding it reads in place)
+        const head = mem.lmHead > 0 ? mem.lmHead : model.lmHead.byteLength;
+        const result = {
+          model: src.source,
+          prefill_tok_s: r.prefillTokensPerSecond,
+          decode_tok_s: r.decodeTokensPerSecond,
+          rss_bytes: r.residentBytes,
+          load_s: loadSeconds,
+          threads,
+          lm_head: options.lmHead,
+          weights_bytes_per_token: mem.attention + mem.ffn + head,
+          prompt_tokens: r.promptTokens,
+          decode_tokens: r.decodeTokens,
+        };
+        out(`${JSON.stringify(result)}\n`);
+      } finally {
+        backend.dispose();
+      }
+      return;
     }
     if (src) {
       const { benchmarkModel, parameterCounts } = await import("@onebit/model");
