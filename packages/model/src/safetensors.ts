@@ -4,6 +4,8 @@
  * refused, naming the tensor); writing is atomic (temp file + rename).
  */
 import { readFile, rename, writeFile } from "node:fs/promises";
+import { parseSafetensorsHeader } from "./safetensors/safetensors-header";
+import { ModelFileError } from "./weights/weight-source";
 
 export type SafetensorsDtype = "F32" | "F16" | "U8" | "I8" | "I32";
 const ITEM_BYTES: Record<SafetensorsDtype, number> = { F32: 4, F16: 2, U8: 1, I8: 1, I32: 4 };
@@ -48,31 +50,22 @@ export function decodeSafetensors(bytes: Uint8Array, file = "safetensors"): { te
   if (bytes.length < 8) throw new SafetensorsError(file, `only ${bytes.length} bytes: not a safetensors file (no header length)`);
   const n = Number(new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true));
   if (8 + n > bytes.length) throw new SafetensorsError(file, `header of ${n} bytes runs past the end of the file (${bytes.length} bytes): truncated`);
-  let header: Record<string, unknown>;
+  // the strict header reader of the lazy source: dtypes, bounded shapes, non-negative ranges that tile the data
+  let header: ReturnType<typeof parseSafetensorsHeader>;
   try {
-    header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n)));
+    header = parseSafetensorsHeader(bytes.subarray(8, 8 + n), bytes.length - 8 - n, file);
   } catch (e) {
-    throw new SafetensorsError(file, `header is not valid JSON (${(e as Error).message})`);
+    if (e instanceof ModelFileError) throw new SafetensorsError(file, e.message.slice(file.length + 2));
+    throw e;
   }
   const dataStart = 8 + n;
-  const dataLength = bytes.length - dataStart;
   const tensors = new Map<string, SafeTensor>();
-  const metadata = (header.__metadata__ ?? {}) as Record<string, string>;
-  for (const [name, raw] of Object.entries(header)) {
-    if (name === "__metadata__") continue;
-    const info = raw as { dtype?: string; shape?: number[]; data_offsets?: [number, number] };
-    const dtype = info.dtype as SafetensorsDtype;
-    if (!(dtype in ITEM_BYTES)) throw new SafetensorsError(file, `tensor "${name}": unsupported dtype ${JSON.stringify(info.dtype)}; supported: ${Object.keys(ITEM_BYTES).join(", ")}`);
-    if (!Array.isArray(info.shape) || info.shape.some((d) => !Number.isInteger(d) || d < 0)) throw new SafetensorsError(file, `tensor "${name}": bad shape ${JSON.stringify(info.shape)}`);
-    const [begin, end] = info.data_offsets ?? [Number.NaN, Number.NaN];
-    const expected = info.shape.reduce((a, b) => a * b, 1) * ITEM_BYTES[dtype];
-    if (!Number.isInteger(begin) || !Number.isInteger(end) || end - begin !== expected)
-      throw new SafetensorsError(file, `tensor "${name}": data_offsets ${JSON.stringify(info.data_offsets)} do not hold ${expected} bytes for ${dtype} ${JSON.stringify(info.shape)}`);
-    if (end > dataLength) throw new SafetensorsError(file, `tensor "${name}": data ends at byte ${end} but the file has ${dataLength} data bytes: truncated`);
+  for (const [name, t] of header.tensors) {
+    if (!(t.dtype in ITEM_BYTES)) throw new SafetensorsError(file, `tensor "${name}": dtype ${t.dtype} is not one onebit stores here; supported: ${Object.keys(ITEM_BYTES).join(", ")}`);
     // copy so the tensor owns aligned memory (Float32Array views need 4-byte alignment)
-    tensors.set(name, { dtype, shape: info.shape, data: bytes.slice(dataStart + begin, dataStart + end) });
+    tensors.set(name, { dtype: t.dtype as SafetensorsDtype, shape: [...t.shape], data: bytes.slice(dataStart + t.begin, dataStart + t.end) });
   }
-  return { tensors, metadata };
+  return { tensors, metadata: Object.fromEntries(header.metadata) };
 }
 
 export async function writeSafetensors(path: string, tensors: Map<string, SafeTensor>, metadata?: Record<string, string>): Promise<void> {
