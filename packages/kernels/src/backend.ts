@@ -3,6 +3,8 @@
  * through Atomics on one shared WebAssembly.Memory); creating a backend is async (compiling, spawning workers).
  * Shapes: weights [out, in] row-major, activations [tokens, features].
  */
+import { OnebitError } from "@onebit/quant";
+
 export type BackendName = "js" | "wasm" | "webgl";
 export const BACKEND_NAMES: readonly BackendName[] = ["js", "wasm", "webgl"];
 
@@ -123,9 +125,9 @@ export interface Backend {
   dispose(): void;
 }
 
-export class KernelInputError extends Error {
+export class KernelInputError extends OnebitError {
   constructor(message: string) {
-    super(message);
+    super("KERNEL_INPUT", message);
     this.name = "KernelInputError";
   }
 }

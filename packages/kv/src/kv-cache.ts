@@ -12,7 +12,7 @@
  * the wasm backend puts them in its memory so its attention kernels read them in place); `dispose()` returns them.
  */
 import { type Backend, dequantizeUnsignedImpl } from "@onebit/kernels";
-import { floatToHalf, halfToFloat, halfToFloatTable, quantizeUnsigned } from "@onebit/quant";
+import { floatToHalf, halfToFloat, halfToFloatTable, quantizeUnsigned, OnebitError } from "@onebit/quant";
 
 export type KvBits = 32 | 16 | 4 | 3;
 export const KV_CACHE_BITS: readonly KvBits[] = [32, 16, 4, 3];
@@ -39,9 +39,9 @@ export interface KvCacheOptions {
   storage?: KvStorage;
 }
 
-export class KvCacheFullError extends Error {
+export class KvCacheFullError extends OnebitError {
   constructor(maxTokens: number, wanted: number) {
-    super(`KV cache is full: it holds ${maxTokens} tokens and ${wanted} were needed; create it with a larger maxTokens or start a new sequence`);
+    super("KV_CACHE_FULL", `KV cache is full: it holds ${maxTokens} tokens and ${wanted} were needed; create it with a larger maxTokens or start a new sequence`);
     this.name = "KvCacheFullError";
   }
 }

@@ -107,6 +107,12 @@ export class BpeTokenizer {
     const j = json as Partial<BpeTokenizerJson>;
     if (!j || j.type !== "onebit-bpe" || j.version !== 1 || !Array.isArray(j.merges))
       throw new RangeError(`${source}: not an onebit BPE tokenizer (expected {type: "onebit-bpe", version: 1, merges: [...]})`);
+    // the constructor trusts its merges; a file's must be checked here, naming the file (fuzzing found a TypeError
+    // for `merges: [0]` and file-less messages for ids that are not integers)
+    j.merges.forEach((m: unknown, i) => {
+      if (!Array.isArray(m) || m.length !== 2 || !m.every((id) => Number.isInteger(id) && id >= BYTE_BASE && id < BYTE_BASE + 256 + i))
+        throw new RangeError(`${source}: merges[${i}]: expected a pair of existing token ids in [${BYTE_BASE}, ${BYTE_BASE + 256 + i}), got ${JSON.stringify(m)?.slice(0, 60)}`);
+    });
     return new BpeTokenizer(j.merges as Array<[number, number]>);
   }
 }

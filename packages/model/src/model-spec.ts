@@ -4,6 +4,7 @@
  * `parseModelSpec` validates, fills defaults and ignores unknown keys, so a real HF config.json parses.
  * `@onebit/model` builds the inference Transformer from it; `@onebit/train` builds the tfjs graph from it.
  */
+import { OnebitError } from "@onebit/quant";
 import { type Variant, VARIANTS } from "@onebit/layers";
 
 export type HiddenAct = "relu2" | "silu";
@@ -46,12 +47,12 @@ export interface ModelSpec {
   onebit: OnebitConfig;
 }
 
-export class ModelSpecError extends Error {
+export class ModelSpecError extends OnebitError {
   constructor(
     readonly field: string,
     message: string,
   ) {
-    super(`ModelSpec.${field}: ${message}`);
+    super("MODEL_SPEC", `ModelSpec.${field}: ${message}`);
     this.name = "ModelSpecError";
   }
 }

@@ -3,6 +3,7 @@
  * "__metadata__"), then the tensor bytes. Reading validates everything (a truncated or inconsistent file is
  * refused, naming the tensor); writing is atomic (temp file + rename).
  */
+import { OnebitError } from "@onebit/quant";
 import { readFile, rename, writeFile } from "node:fs/promises";
 import { parseSafetensorsHeader } from "./safetensors/safetensors-header";
 import { ModelFileError } from "./weights/weight-source";
@@ -16,9 +17,9 @@ export interface SafeTensor {
   data: Uint8Array;
 }
 
-export class SafetensorsError extends Error {
+export class SafetensorsError extends OnebitError {
   constructor(file: string, message: string) {
-    super(`${file}: ${message}`);
+    super("SAFETENSORS", `${file}: ${message}`);
     this.name = "SafetensorsError";
   }
 }

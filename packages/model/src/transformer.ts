@@ -43,6 +43,22 @@ export function bitLinearSpecFor(spec: ModelSpec, p: Projection, stage: A48Stage
   };
 }
 
+/**
+ * A NaN or ±Infinity in the residual stream poisons every later layer and the logits, and sampling then picks
+ * garbage silently; name the first sublayer that produced one instead. One pass over x [tokens, hidden] per
+ * sublayer: the residual carries every earlier value forward, so nothing inside the sublayer needs checking, and
+ * the sum `acc` stays finite only when every element is (NaN and ±Infinity propagate through x − x = NaN).
+ */
+function checkFinite(x: Float32Array, hidden: number, layer: number, sublayer: "attention" | "ffn"): void {
+  let acc = 0;
+  for (let i = 0; i < x.length; i++) acc += x[i]! - x[i]!;
+  if (acc === 0) return;
+  for (let i = 0; i < x.length; i++) {
+    const v = x[i]!;
+    if (!Number.isFinite(v)) throw new RangeError(`layer ${layer} (${sublayer}) produced ${Number.isNaN(v) ? "NaN" : v} at token ${Math.floor(i / hidden)}`);
+  }
+}
+
 interface Block {
   attnNorm: Norm;
   attention: AttentionLayer;
@@ -184,8 +200,10 @@ export class Transformer {
     this.blocks.forEach((b, l) => {
       const a = b.attention.forward(b.attnNorm.forward(x, tokens), tokens, cache, l, start);
       for (let i = 0; i < x.length; i++) x[i] = x[i]! + a[i]!;
+      checkFinite(x, h, l, "attention");
       const f = b.ffn.forward(b.ffnNorm.forward(x, tokens), tokens);
       for (let i = 0; i < x.length; i++) x[i] = x[i]! + f[i]!;
+      checkFinite(x, h, l, "ffn");
     });
     cache.length = start + tokens;
     if (!options.allLogits) x = x.subarray((tokens - 1) * h);

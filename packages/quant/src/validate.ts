@@ -2,9 +2,11 @@
  * Input checks shared by every quantizer and packer. Errors name the argument and the expected value,
  * so a caller several layers up still learns which tensor was wrong.
  */
-export class QuantInputError extends Error {
+import { OnebitError } from "./onebit-error";
+
+export class QuantInputError extends OnebitError {
   constructor(message: string) {
-    super(message);
+    super("QUANT_INPUT", message);
     this.name = "QuantInputError";
   }
 }

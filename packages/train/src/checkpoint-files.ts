@@ -15,6 +15,7 @@
  * (lockFolder): a file created exclusively, naming the holder's pid, host and start time. A second writer is refused
  * with the holder named; a lock whose process is gone (a crash, a kill -9) is taken over with a note.
  */
+import { OnebitError } from "@onebit/quant";
 import { randomBytes } from "node:crypto";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
 import { hostname } from "node:os";
@@ -195,13 +196,13 @@ export interface FolderLock {
   release(): void;
 }
 
-export class FolderLockedError extends Error {
+export class FolderLockedError extends OnebitError {
   constructor(
     readonly lockPath: string,
     readonly holder: LockHolder | undefined,
     message: string,
   ) {
-    super(message);
+    super("FOLDER_LOCKED", message);
     this.name = "FolderLockedError";
   }
 }

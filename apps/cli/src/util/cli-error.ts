@@ -3,12 +3,14 @@
  * Exit codes: 1 = the work failed (bad file, bad spec, unknown backend), 2 = the command line itself is wrong,
  * 130 = interrupted (Ctrl-C).
  */
-export class CliError extends Error {
+import { OnebitError } from "@onebit/quant";
+
+export class CliError extends OnebitError {
   constructor(
     message: string,
     readonly exitCode: 1 | 2 | 130 = 1,
   ) {
-    super(message);
+    super("CLI", message);
     this.name = "CliError";
   }
 }
@@ -17,7 +19,7 @@ export class CliError extends Error {
 export function formatError(err: unknown): string {
   if (err instanceof Error) {
     const line = err.message.split("\n")[0] ?? "";
-    return err instanceof CliError || err.name.endsWith("Error") ? line : `${err.name}: ${line}`;
+    return err instanceof OnebitError || err.name.endsWith("Error") ? line : `${err.name}: ${line}`;
   }
   return String(err);
 }

@@ -2,6 +2,7 @@
  * The architecture table. Adding an architecture is one module and one row here; loaders, writers, `inspect`
  * and `convert` look architectures up only through these functions.
  */
+import { OnebitError } from "@onebit/quant";
 import type { ModelSpec } from "../model-spec";
 import type { Architecture } from "./architecture";
 import { bitnetCppB158Architecture } from "./bitnet-cpp-b158";
@@ -12,9 +13,9 @@ import { onebitArchitecture } from "./onebit";
 
 export const ARCHITECTURES: readonly Architecture[] = [onebitArchitecture, llamaCppBitnetArchitecture, bitnetCppB158Architecture, hfBitnetArchitecture, llamaArchitecture];
 
-export class ArchitectureError extends Error {
+export class ArchitectureError extends OnebitError {
   constructor(message: string) {
-    super(message);
+    super("ARCHITECTURE", message);
     this.name = "ArchitectureError";
   }
 }

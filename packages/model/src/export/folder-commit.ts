@@ -3,12 +3,13 @@
  * destination only when complete, so a reader never sees half a model and an interrupted export leaves nothing
  * at the destination. The destination must not exist yet (or be an empty folder): exports never overwrite.
  */
+import { OnebitError } from "@onebit/quant";
 import { mkdir, readdir, rename, rm, rmdir } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 
-export class ExportDestinationError extends Error {
+export class ExportDestinationError extends OnebitError {
   constructor(message: string) {
-    super(message);
+    super("EXPORT_DESTINATION", message);
     this.name = "ExportDestinationError";
   }
 }

@@ -15,7 +15,7 @@
  * kept quantized is written back byte for byte in its own type.
  */
 import type { PackedLinearWeight } from "@onebit/kernels";
-import { floatToHalf, halfToFloat, packTq1_0, packTq2_0, quantizeGgml, t2ToI2s, t2ToTq2, unpackBinaryB1, unpackTernaryT2 } from "@onebit/quant";
+import { floatToHalf, halfToFloat, packTq1_0, packTq2_0, quantizeGgml, t2ToI2s, t2ToTq2, unpackBinaryB1, unpackTernaryT2, OnebitError } from "@onebit/quant";
 import type { Architecture, GgufKv } from "../architectures/architecture";
 import { ggufArchitectureFor } from "../architectures/registry";
 import { ggufScaleName } from "../architectures/tensor-kinds";
@@ -57,9 +57,9 @@ export interface GgufExportOptions {
   name?: string;
 }
 
-export class GgufExportError extends Error {
+export class GgufExportError extends OnebitError {
   constructor(message: string) {
-    super(message);
+    super("GGUF_EXPORT", message);
     this.name = "GgufExportError";
   }
 }

@@ -4,6 +4,7 @@
  * LlamaForCausalLM for full-precision models; config.json through the architecture table, dense tensors F32
  * (exact) or BF16, tokenizer.json + tokenizer_config.json. Large models are sharded as save_pretrained does.
  */
+import { OnebitError } from "@onebit/quant";
 import type { PackedLinearWeight } from "@onebit/kernels";
 import { hfArchitectureFor } from "../architectures/registry";
 import { HF_SAFETENSORS_METADATA } from "../hf/hf-bitnet-config";
@@ -30,9 +31,9 @@ export interface HfExportOptions {
   maxShardBytes?: number;
 }
 
-export class HfExportError extends Error {
+export class HfExportError extends OnebitError {
   constructor(message: string) {
-    super(message);
+    super("HF_EXPORT", message);
     this.name = "HfExportError";
   }
 }

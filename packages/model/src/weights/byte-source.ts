@@ -3,6 +3,7 @@
  * Blob/File. Parsers read headers first and each tensor's bytes on demand through this, so a model is never
  * held twice while it loads.
  */
+import { OnebitError } from "@onebit/quant";
 import { open } from "node:fs/promises";
 
 export interface ByteSource {
@@ -15,12 +16,12 @@ export interface ByteSource {
   close(): Promise<void>;
 }
 
-export class ByteRangeError extends Error {
+export class ByteRangeError extends OnebitError {
   constructor(
     readonly source: string,
     message: string,
   ) {
-    super(`${source}: ${message}`);
+    super("BYTE_RANGE", `${source}: ${message}`);
     this.name = "ByteRangeError";
   }
 }

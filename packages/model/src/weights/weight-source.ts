@@ -7,6 +7,7 @@
  * as [out, in]. `dtype` is the file's own type name: safetensors "F32", "BF16", "U8", …; GGUF "F32", "F16",
  * "BF16", "Q8_0", "Q4_0", "Q6_K", "TQ1_0", "TQ2_0", "I2_S", … (ggml's names, upper case).
  */
+import { OnebitError } from "@onebit/quant";
 export interface TensorEntry {
   name: string;
   dtype: string;
@@ -28,13 +29,13 @@ export interface WeightSource {
 }
 
 /** A malformed or inconsistent model file: names the file, the field or tensor, the expected and found value. */
-export class ModelFileError extends Error {
+export class ModelFileError extends OnebitError {
   constructor(
     readonly file: string,
     readonly field: string,
     message: string,
   ) {
-    super(`${file}: ${field}: ${message}`);
+    super("MODEL_FILE", `${file}: ${field}: ${message}`);
     this.name = "ModelFileError";
   }
 }

@@ -1,0 +1,33 @@
+/**
+ * The one base class of every error onebit throws on purpose. `code` is stable (programs branch on it; messages
+ * may change wording); the message names the file, tensor, field or flag, the expected and the found value.
+ * It lives in @onebit/quant because every other package depends on it.
+ */
+export type OnebitErrorCode =
+  | "QUANT_INPUT"
+  | "KERNEL_INPUT"
+  | "KV_CACHE_FULL"
+  | "MODEL_SPEC"
+  | "MODEL_FILE"
+  | "BYTE_RANGE"
+  | "SAFETENSORS"
+  | "ARCHITECTURE"
+  | "GGUF_EXPORT"
+  | "HF_EXPORT"
+  | "EXPORT_DESTINATION"
+  | "FOLDER_LOCKED"
+  | "CLI";
+
+export class OnebitError extends Error {
+  constructor(
+    readonly code: OnebitErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = "OnebitError";
+  }
+}
+
+export function isOnebitError(e: unknown): e is OnebitError {
+  return e instanceof OnebitError;
+}
