@@ -33,6 +33,18 @@ export function postProcessorTemplate(pp: unknown, file: string, field: string):
       const single = pp.single;
       const specials = pp.special_tokens;
       if (!Array.isArray(single) || !isObject(specials)) throw new ModelFileError(file, field, "expected TemplateProcessing with a single template and special_tokens");
+      // every template item is {SpecialToken: {id, type_id}} or {Sequence: {id, type_id}} (tokenizers
+      // src/processors/template.rs Piece); anything else would only fail at the first encode, deep in the library
+      for (const key of ["single", "pair"] as const) {
+        const items = pp[key];
+        if (items === undefined && key === "pair") continue;
+        if (!Array.isArray(items)) throw new ModelFileError(file, `${field}.${key}`, `expected an array of template pieces, found ${JSON.stringify(items)?.slice(0, 60)}`);
+        items.forEach((item, i) => {
+          const piece = isObject(item) ? (item.SpecialToken ?? item.Sequence) : undefined;
+          if (!isObject(item) || Object.keys(item).length !== 1 || !isObject(piece) || typeof piece.id !== "string" || (piece.type_id !== undefined && !Number.isInteger(piece.type_id)))
+            throw new ModelFileError(file, `${field}.${key}[${i}]`, `expected {SpecialToken: {id, type_id}} or {Sequence: {id, type_id}}, found ${JSON.stringify(item)?.slice(0, 60)}`);
+        });
+      }
       const idOf = (item: unknown, where: string): number | undefined => {
         if (!isObject(item) || !isObject(item.SpecialToken)) return undefined;
         const name = item.SpecialToken.id;
