@@ -1,5 +1,5 @@
 /**
- * The same-logits property of the GGUF loader under header damage: a small model file's header and metadata bytes
+ * The same-logits property of the GGUF loader under header damage (250 cases: each is a file write and a load): a small model file's header and metadata bytes
  * (everything before the tensor data; weight bytes themselves are a different model when flipped) are mutated,
  * seeded; every mutation openModel accepts with an unchanged spec and tensor list must give the intact file's logits
  * bit for bit — a changed name, tokenizer string or padding may pass, a silently different model may not.
@@ -24,7 +24,7 @@ const dir = mkdtempSync(join(tmpdir(), "onebit-ggufz-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("GGUF header fuzzing", () => {
-  it("600 header mutations: refused by name, or accepted with the intact file's logits (or a visibly different spec)", async () => {
+  it("250 header mutations: refused by name, or accepted with the intact file's logits (or a visibly different spec)", async () => {
     const spec = preset("b1.58", "tiny", { hidden_act: "silu", vocab_size: 300, hidden_size: 256, intermediate_size: 256, num_hidden_layers: 1, num_attention_heads: 4, num_key_value_heads: 2, max_position_embeddings: 64 });
     const src = join(dir, "src");
     await saveCheckpoint(src, { spec, weights: initWeights(spec, 3), tokenizer: trainBpeTokenizer("the cat sat on the mat. ".repeat(20), { vocabSize: 300 }).toJSON() });
@@ -56,7 +56,7 @@ describe("GGUF header fuzzing", () => {
     };
     const counts = { cases: 0, refused: 0, acceptedSame: 0, acceptedDifferent: 0 };
     const path = join(dir, "mut.gguf");
-    for (let c = 0; c < 600; c++) {
+    for (let c = 0; c < 250; c++) {
       const bytes = intact.slice();
       const flips = 1 + rand(3);
       for (let f = 0; f < flips; f++) bytes[rand(dataOffset)] = rand(256);
@@ -79,7 +79,7 @@ describe("GGUF header fuzzing", () => {
       counts.acceptedSame++;
     }
     console.log(`gguf header fuzz: ${JSON.stringify(counts)}`);
-    expect(counts.refused).toBeGreaterThan(100);
-    expect(counts.acceptedSame).toBeGreaterThan(20);
+    expect(counts.refused).toBeGreaterThan(50);
+    expect(counts.acceptedSame).toBeGreaterThan(10);
   }, 120_000);
 });
