@@ -16,7 +16,9 @@ export type OnebitErrorCode =
   | "HF_EXPORT"
   | "EXPORT_DESTINATION"
   | "FOLDER_LOCKED"
-  | "CLI";
+  | "TRAINING_STATE"
+  | "CLI"
+  | "SERVE_REJECTED";
 
 export class OnebitError extends Error {
   constructor(

@@ -21,7 +21,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, r
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { decodeSafetensors, encodeSafetensors, type ModelSpec, type SafeTensor, tensorList } from "@onebit/model";
-import { checkTrainingState, specMismatch, type TrainingState } from "./training-state";
+import { checkTrainingState, specMismatch, type TrainingState, TrainingStateError } from "./training-state";
 
 export const STATE_JSON = "state.json";
 export const STATE_TENSORS = "state.safetensors";
@@ -119,18 +119,28 @@ export function readTrainingState(dir: string, spec: ModelSpec): TrainingState {
   try {
     meta = JSON.parse(readFileSync(jsonPath, "utf8")) as StateJson;
   } catch (e) {
-    throw new Error(`${jsonPath}: cannot read the training checkpoint (${(e as Error).message})`);
+    throw new TrainingStateError(`${jsonPath}: cannot read the training checkpoint (${(e as Error).message})`);
   }
   if (typeof meta !== "object" || meta === null || typeof meta.step !== "number" || typeof meta.adamStep !== "number" || !Array.isArray(meta.history))
-    throw new Error(`${jsonPath}: not a training checkpoint (expected step, adamStep, spec, history)`);
+    throw new TrainingStateError(`${jsonPath}: not a training checkpoint (expected step, adamStep, spec, history)`);
+  if (!Number.isSafeInteger(meta.adamStep) || meta.adamStep < 0) throw new TrainingStateError(`${jsonPath}: adamStep: expected a non-negative integer, found ${JSON.stringify(meta.adamStep)}`);
+  meta.history.forEach((h, i) => {
+    if (typeof h !== "object" || h === null || typeof h.step !== "number" || typeof h.loss !== "number" || (h.validationLoss !== undefined && typeof h.validationLoss !== "number"))
+      throw new TrainingStateError(`${jsonPath}: history[${i}]: expected {step, loss[, validationLoss]} numbers, found ${JSON.stringify(h)?.slice(0, 80)}`);
+  });
+  if (meta.workers !== undefined && (!Number.isSafeInteger(meta.workers) || meta.workers < 1)) throw new TrainingStateError(`${jsonPath}: workers: expected a positive integer, found ${JSON.stringify(meta.workers)}`);
   const readTensors = (path: string) => {
     let bytes: Uint8Array;
     try {
       bytes = new Uint8Array(readFileSync(path));
     } catch (e) {
-      throw new Error(`${path}: cannot read the training checkpoint's tensors (${(e as Error).message})`);
+      throw new TrainingStateError(`${path}: cannot read the training checkpoint's tensors (${(e as Error).message})`);
     }
-    return decodeSafetensors(bytes, path);
+    try {
+      return decodeSafetensors(bytes, path);
+    } catch (e) {
+      throw new TrainingStateError((e as Error).message);
+    }
   };
   const nextPath = join(dir, STATE_TENSORS_NEXT);
   let first: ReturnType<typeof readTensors> | undefined;
@@ -146,11 +156,11 @@ export function readTrainingState(dir: string, spec: ModelSpec): TrainingState {
     // …or it moved them between our two reads: then state.safetensors is the new one
     const again = existsSync(nextPath) ? readTensors(nextPath) : readTensors(tensorsPath);
     if (again.metadata.commit !== meta.commit)
-      throw new Error(`${tensorsPath}: is not the tensors of ${jsonPath} (commit ${metadata.commit ?? "none"}, expected ${meta.commit}); refusing to resume`);
+      throw new TrainingStateError(`${tensorsPath}: is not the tensors of ${jsonPath} (commit ${metadata.commit ?? "none"}, expected ${meta.commit}); refusing to resume`);
     ({ tensors, metadata } = again);
   }
   if (metadata.step !== undefined && Number(metadata.step) !== meta.step)
-    throw new Error(`${tensorsPath}: holds step ${metadata.step} but ${jsonPath} says step ${meta.step} (a write was interrupted); refusing to resume`);
+    throw new TrainingStateError(`${tensorsPath}: holds step ${metadata.step} but ${jsonPath} says step ${meta.step} (a write was interrupted); refusing to resume`);
   const state: TrainingState = {
     step: meta.step,
     adamStep: meta.adamStep,
@@ -162,14 +172,14 @@ export function readTrainingState(dir: string, spec: ModelSpec): TrainingState {
     workers: meta.workers ?? 1,
     tokenizer: meta.tokenizer,
   };
-  if (JSON.stringify(meta.spec) !== JSON.stringify(spec)) throw new Error(specMismatch(jsonPath, meta.spec, spec));
+  if (JSON.stringify(meta.spec) !== JSON.stringify(spec)) throw new TrainingStateError(specMismatch(jsonPath, meta.spec, spec));
   for (const [key, t] of tensors) {
     const slash = key.indexOf("/");
     const kind = key.slice(0, slash);
     const name = key.slice(slash + 1);
     const map = kind === "param" ? state.params : kind === "adam_m" ? state.adamM : kind === "adam_v" ? state.adamV : undefined;
-    if (!map || slash < 0) throw new Error(`${tensorsPath}: unexpected tensor "${key}" (expected param/…, adam_m/…, adam_v/…)`);
-    if (t.dtype !== "F32") throw new Error(`${tensorsPath}: tensor "${key}" is ${t.dtype}, expected F32`);
+    if (!map || slash < 0) throw new TrainingStateError(`${tensorsPath}: unexpected tensor "${key}" (expected param/…, adam_m/…, adam_v/…)`);
+    if (t.dtype !== "F32") throw new TrainingStateError(`${tensorsPath}: tensor "${key}" is ${t.dtype}, expected F32`);
     // copy: the file's bytes need not be 4-byte aligned for a Float32Array view
     map.set(name, new Float32Array(t.data.slice().buffer));
   }

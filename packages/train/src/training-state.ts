@@ -6,10 +6,19 @@
  * same G-group spec, and the other way round.
  * Shapes: every tensor as tensorList(spec) names and shapes it, row-major ([out, in] for projections).
  */
+import { OnebitError } from "@onebit/quant";
 import { type ModelSpec, tensorList } from "@onebit/model";
 import type { AdamW } from "./adamw";
 import { tf } from "./tf-backend";
 import { shardOf, type TrainableModel } from "./trainable-model";
+
+/** A training checkpoint that cannot be resumed: names the file, what was expected and what was found. */
+export class TrainingStateError extends OnebitError {
+  constructor(message: string) {
+    super("TRAINING_STATE", message);
+    this.name = "TrainingStateError";
+  }
+}
 
 export type TrainHistory = Array<{ step: number; loss: number; validationLoss?: number }>;
 
@@ -43,9 +52,9 @@ export function captureTrainingState(model: TrainableModel, opt: AdamW, step: nu
  * spec must be the same, every tensor present with its full size, and both moments present once AdamW has stepped.
  */
 export function checkTrainingState(state: TrainingState, spec: ModelSpec, source: string): void {
-  if (JSON.stringify(state.spec) !== JSON.stringify(spec)) throw new Error(specMismatch(source, state.spec, spec));
-  if (!Number.isInteger(state.step) || state.step < 0) throw new Error(`${source}: step must be a non-negative integer, got ${state.step}`);
-  if (!Number.isInteger(state.workers) || state.workers < 1) throw new Error(`${source}: workers must be a positive integer, got ${state.workers}`);
+  if (JSON.stringify(state.spec) !== JSON.stringify(spec)) throw new TrainingStateError(specMismatch(source, state.spec, spec));
+  if (!Number.isInteger(state.step) || state.step < 0) throw new TrainingStateError(`${source}: step must be a non-negative integer, got ${state.step}`);
+  if (!Number.isInteger(state.workers) || state.workers < 1) throw new TrainingStateError(`${source}: workers must be a positive integer, got ${state.workers}`);
   const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
   const names = new Set<string>();
   for (const t of tensorList(spec)) {
@@ -54,12 +63,12 @@ export function checkTrainingState(state: TrainingState, spec: ModelSpec, source
     if (state.adamStep > 0) maps.push(["adam_m", state.adamM], ["adam_v", state.adamV]);
     for (const [kind, map] of maps) {
       const v = map.get(t.name);
-      if (!v) throw new Error(`${source}: tensor "${kind}/${t.name}" is missing`);
-      if (v.length !== size(t.shape)) throw new Error(`${source}: tensor "${kind}/${t.name}" has ${v.length} values, expected ${size(t.shape)} for shape ${JSON.stringify(t.shape)}`);
+      if (!v) throw new TrainingStateError(`${source}: tensor "${kind}/${t.name}" is missing`);
+      if (v.length !== size(t.shape)) throw new TrainingStateError(`${source}: tensor "${kind}/${t.name}" has ${v.length} values, expected ${size(t.shape)} for shape ${JSON.stringify(t.shape)}`);
     }
   }
   for (const [kind, map] of [["param", state.params], ["adam_m", state.adamM], ["adam_v", state.adamV]] as const)
-    for (const name of map.keys()) if (!names.has(name)) throw new Error(`${source}: tensor "${kind}/${name}" matches no model variable`);
+    for (const name of map.keys()) if (!names.has(name)) throw new TrainingStateError(`${source}: tensor "${kind}/${name}" matches no model variable`);
 }
 
 /** "<source>: the checkpoint was trained with a different model spec (onebit.groups: 2 in the checkpoint, 1 now); …" */
