@@ -64,4 +64,32 @@ export class AttentionLayer {
     const h = this.subNorm ? this.subNorm.forward(att, tokens) : att;
     return this.o.forward(h, tokens);
   }
+
+  /**
+   * One decode step of B independent sequences: row b of x [B, hidden] is the next token of the sequence in
+   * caches[b], at position starts[b]. The q/k/v/o projections run once over all B rows (the batched kernel path;
+   * activations are quantized per token, so a row's result does not depend on its neighbours); RoPE, the cache
+   * write and attention are per sequence, each against its own cache.
+   */
+  forwardBatch(x: Float32Array, caches: readonly KvCache[], layer: number, starts: readonly number[]): Float32Array {
+    const { heads, kvHeads, headDim, ropeTheta, ropeStyle } = this.spec;
+    const batch = caches.length;
+    if (starts.length !== batch) throw new RangeError(`attention.forwardBatch starts: expected ${batch} positions (one per cache), found ${starts.length}`);
+    const positions = Int32Array.from(starts);
+    const [q, k, v] = forwardShared([this.q, this.k, this.v], x, batch) as [Float32Array, Float32Array, Float32Array];
+    this.backend.rope(q, batch, heads, headDim, positions, ropeTheta, ropeStyle);
+    this.backend.rope(k, batch, kvHeads, headDim, positions, ropeTheta, ropeStyle);
+    const qWidth = heads * headDim;
+    const kvWidth = kvHeads * headDim;
+    const att = new Float32Array(batch * qWidth);
+    for (let b = 0; b < batch; b++) {
+      const cache = caches[b]!;
+      const start = starts[b]!;
+      cache.write(layer, start, 1, k.subarray(b * kvWidth, (b + 1) * kvWidth), v.subarray(b * kvWidth, (b + 1) * kvWidth));
+      const qb = q.subarray(b * qWidth, (b + 1) * qWidth);
+      att.set(attendCached(cache, layer, qb, 1, heads, start, { queryBits: this.spec.queryBits, backend: this.backend }), b * qWidth);
+    }
+    const h = this.subNorm ? this.subNorm.forward(att, batch) : att;
+    return this.o.forward(h, batch);
+  }
 }

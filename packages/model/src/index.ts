@@ -4,6 +4,8 @@ export { preset, presetByName, bitnet2B4TSpec, bitnetify, PRESET_NAMES, type Pre
 export { tensorList, projectionShape, projectionName, parameterCounts, initWeights, initStd, numel, type InitOptions, type TensorInfo } from "./tensor-names";
 export { Transformer, bitLinearSpecFor, type ModelWeights, type TransformerOptions } from "./transformer";
 export { generate, type GenerateOptions, type GeneratedToken, type GenerationStats } from "./generate";
+export { BatchScheduler, SchedulerRejectedError, type FinishReason, type RejectReason, type ScheduledRequest, type ScheduledResult, type SchedulerMetrics, type SchedulerOptions } from "./serving/batch-scheduler";
+export { StopText } from "./serving/stop-text";
 export { sampleToken, seededRandom, validateSampling, type SamplingOptions } from "./sampling";
 export { BpeTokenizer, trainBpeTokenizer, SPECIAL_TOKENS, type BpeTokenizerJson } from "./bpe-tokenizer";
 export { encodeSafetensors, decodeSafetensors, readSafetensors, writeSafetensors, SafetensorsError, type SafeTensor, type SafetensorsDtype } from "./safetensors";

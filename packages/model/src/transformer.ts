@@ -210,4 +210,39 @@ export class Transformer {
     const rows = options.allLogits ? tokens : 1;
     return this.backend.dense(this.lmHeadPrepared, this.finalNorm.forward(x, rows), rows); // [rows, vocab]
   }
+
+  /**
+   * One decode step for B sequences at once (continuous batching): ids[b] is the next token of the sequence in
+   * caches[b], run at that cache's next position. Projections and the LM head see all B rows in one call (the
+   * kernels' batched path, weights read once per step instead of once per sequence); attention stays per
+   * sequence. Returns logits [B, vocab].
+   */
+  forwardBatch(ids: readonly number[], caches: readonly KvCache[]): Float32Array {
+    const batch = ids.length;
+    if (batch === 0) throw new RangeError("forwardBatch ids: expected at least one token");
+    if (caches.length !== batch) throw new RangeError(`forwardBatch caches: expected ${batch} (one per id), found ${caches.length}`);
+    if (new Set(caches).size !== batch) throw new RangeError("forwardBatch caches: each sequence needs its own cache; found the same cache twice");
+    const { hidden_size: h, vocab_size: vocab } = this.spec;
+    const starts = caches.map((c) => c.length);
+    for (const c of caches) c.reserve(1);
+    const x = new Float32Array(batch * h); // [B, hidden]
+    for (let b = 0; b < batch; b++) {
+      const id = ids[b]!;
+      if (!Number.isInteger(id) || id < 0 || id >= vocab) throw new RangeError(`forwardBatch ids[${b}]: ${id} is not a token id in [0, ${vocab})`);
+      if (isQuantizedTable(this.embed)) this.embed.readRows(id, 1, x.subarray(b * h, (b + 1) * h));
+      else x.set(this.embed.subarray(id * h, (id + 1) * h), b * h);
+    }
+    this.blocks.forEach((blk, l) => {
+      const a = blk.attention.forwardBatch(blk.attnNorm.forward(x, batch), caches, l, starts);
+      for (let i = 0; i < x.length; i++) x[i] = x[i]! + a[i]!;
+      checkFinite(x, h, l, "attention");
+      const f = blk.ffn.forward(blk.ffnNorm.forward(x, batch), batch);
+      for (let i = 0; i < x.length; i++) x[i] = x[i]! + f[i]!;
+      checkFinite(x, h, l, "ffn");
+    });
+    caches.forEach((c, b) => {
+      c.length = starts[b]! + 1;
+    });
+    return this.backend.dense(this.lmHeadPrepared, this.finalNorm.forward(x, batch), batch); // [B, vocab]
+  }
 }
