@@ -134,6 +134,7 @@ describe("onebit serve", () => {
     const tokens = m.onebit_tokens_generated_total! - before.onebit_tokens_generated_total!;
     expect(tokens).toBe(got.reduce((n, g) => n + g.maxTokens, 0));
     expect(steps).toBeLessThan(tokens / 3);
+    expect(m.onebit_tokens_per_second!).toBeGreaterThan(0); // the 10 s window still holds these tokens
   });
 
   it("frees the slots of clients that disconnect mid-stream", async () => {

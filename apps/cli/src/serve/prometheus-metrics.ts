@@ -21,6 +21,7 @@ export function prometheusText(m: SchedulerMetrics, extra: { httpRejected: numbe
   metric("slots", "gauge", "Sequences decoded together at most (--parallel).", m.parallel);
   metric("prompt_tokens_total", "counter", "Prompt tokens prefilled.", m.promptTokens);
   metric("tokens_generated_total", "counter", "Tokens generated.", m.tokensGenerated);
+  metric("tokens_per_second", "gauge", "Tokens generated per second over the last 10 s.", m.tokensPerSecond);
   metric("decode_steps_total", "counter", "Batched decode steps run.", m.decodeSteps);
   metric("kv_bytes_in_use", "gauge", "KV-cache bytes held by active sequences.", m.kvBytesInUse);
   metric("kv_bytes_budget", "gauge", "KV-cache byte budget (0 = unlimited).", m.kvBudgetBytes);

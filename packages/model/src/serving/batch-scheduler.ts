@@ -72,6 +72,8 @@ export interface SchedulerOptions {
   vocabLimit?: number;
 }
 
+const RATE_WINDOW_MS = 10_000;
+
 export interface SchedulerMetrics {
   requestsTotal: number;
   requestsRejected: number;
@@ -81,6 +83,8 @@ export interface SchedulerMetrics {
   parallel: number;
   promptTokens: number;
   tokensGenerated: number;
+  /** Tokens generated per second over the last 10 s (0 when idle). */
+  tokensPerSecond: number;
   decodeSteps: number;
   kvBytesInUse: number;
   kvBudgetBytes: number;
@@ -194,9 +198,18 @@ export class BatchScheduler {
     }
   }
 
+  /** Times (ms) of the tokens generated in the last RATE_WINDOW_MS, oldest first, for tokensPerSecond. */
+  private readonly recentTokens: number[] = [];
+
+  private tokensPerSecond(now = performance.now()): number {
+    while (this.recentTokens.length > 0 && now - this.recentTokens[0]! > RATE_WINDOW_MS) this.recentTokens.shift();
+    return (this.recentTokens.length * 1000) / RATE_WINDOW_MS;
+  }
+
   metrics(): SchedulerMetrics {
     return {
       ...this.counters,
+      tokensPerSecond: this.tokensPerSecond(),
       requestsFinished: { ...this.counters.requestsFinished },
       queueDepth: this.queue.length,
       activeSlots: this.active.length,
@@ -286,6 +299,8 @@ export class BatchScheduler {
     job.seen.push(id);
     job.tokens.push(id);
     this.counters.tokensGenerated++;
+    this.recentTokens.push(performance.now());
+    if (this.recentTokens.length > 100_000) this.tokensPerSecond(); // keep the window bounded under load
     if (!this.notify(job, () => req.onToken?.(id, job.tokens.length - 1))) return;
     if (this.options.decode) {
       const piece = job.text.push(id);
