@@ -166,7 +166,7 @@ describe("onebit commands (built binary)", () => {
     expect([...readFileSync(png).subarray(0, 4)]).toEqual([0x89, 0x50, 0x4e, 0x47]);
   });
 
-  it("energy: the SPEC §6 saving against fp16 (0.5 pJ vs 0.007 pJ per MAC at 7 nm)", async () => {
+  it("energy: the BitNet energy-table saving against fp16 (0.5 pJ vs 0.007 pJ per MAC at 7 nm)", async () => {
     const r = await runCli(["energy", "bitnet-b1.58-2B-4T"]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^7nm .* 71\.4×$/m);

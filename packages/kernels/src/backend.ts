@@ -8,7 +8,7 @@ import { OnebitError } from "@onebit/quant";
 export type BackendName = "js" | "wasm" | "webgl";
 export const BACKEND_NAMES: readonly BackendName[] = ["js", "wasm", "webgl"];
 
-/** A BitLinear weight as @onebit/quant packs it (Invariant 2: it stays packed). */
+/** A BitLinear weight as @onebit/quant packs it (docs/design.md invariant 2: it stays packed). */
 export interface PackedLinearWeight {
   /** "ternary": onebit-t2 layout; "binary": onebit-b1 layout. */
   kind: "ternary" | "binary";

@@ -1,6 +1,6 @@
 /**
  * BitLinear: y = W̃ · Quant(x) · (β·γ/Q) — weights quantized and packed ONCE at construction (they stay packed:
- * Invariant 2), activations quantized per token on every call, integer matmul on the backend, float epilogue.
+ * docs/design.md invariant 2), activations quantized per token on every call, integer matmul on the backend, float epilogue.
  * The input is expected already normalised (the block's SubLN / attn_norm / ffn_norm sits right before).
  * The FP variant (weight "none") keeps float weights and runs an f32 matmul.
  *

@@ -1,5 +1,5 @@
 /**
- * The quantization a BitLinear applies, by paper variant and projection (SPEC §2).
+ * The quantization a BitLinear applies, by paper variant and projection (BitNet arXiv 2310.11453 §2, b1.58 arXiv 2402.17764 §2, a4.8 arXiv 2411.04965 §2).
  * Plain data: the model spec names a variant; this table says what each projection does with it.
  * Both executors (inference here, tfjs training in @onebit/train) read the same table.
  */

@@ -1,5 +1,5 @@
 /**
- * Arithmetic energy of matrix multiplications (BitNet paper's table, SPEC §6), pJ per operation at 45 nm / 7 nm.
+ * Arithmetic energy of matrix multiplications (BitNet, arXiv 2310.11453, §4 energy table after Horowitz 2014), pJ per operation at 45 nm / 7 nm.
  * A W1.58/W1 × A8 BitLinear needs only INT8 additions (the ternary "multiplications" are sign flips / skips);
  * an FP16 model needs an FP16 multiply and add per weight and token. Other ops (attention scores, norms) are the
  * same for both and are left out, as in the paper.

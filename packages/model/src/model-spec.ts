@@ -1,5 +1,5 @@
 /**
- * ModelSpec: the one plain-data description of a model (ARCHITECTURE invariant 3).
+ * ModelSpec: the one plain-data description of a model (docs/design.md invariant 3).
  * Field names follow Hugging Face's LLaMA/BitNet `config.json`; onebit's own choices live under `onebit`.
  * `parseModelSpec` validates, fills defaults and ignores unknown keys, so a real HF config.json parses.
  * `@onebit/model` builds the inference Transformer from it; `@onebit/train` builds the tfjs graph from it.
@@ -17,7 +17,7 @@ export type EpsMode = "clamp" | "add";
 export interface OnebitConfig {
   /** Which paper's BitLinear every block projection uses (see linearQuantFor in @onebit/layers). */
   variant: Variant;
-  /** G for group quantization (SPEC §1): statistics per group along the partitioned axis. 1 = per tensor. */
+  /** G for group quantization (BitNet arXiv 2310.11453 §2.3): statistics per group along the partitioned axis. 1 = per tensor. */
   groups: number;
   /** SubLN: attn_sub_norm before o_proj and ffn_sub_norm before down_proj (as BitNet b1.58 2B4T). */
   sub_norm: boolean;

@@ -180,7 +180,7 @@ describe("Transformer", () => {
   });
 });
 
-describe("energy (SPEC §6 table)", () => {
+describe("energy (BitNet arXiv 2310.11453 energy table)", () => {
   it("counts INT8 adds against FP16 multiply-adds per block MAC", () => {
     const spec = micro("b1.58");
     const e = estimateEnergy(spec, 1, "7nm");

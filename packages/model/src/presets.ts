@@ -1,6 +1,6 @@
 /**
  * Model presets: the four variants the papers compare (BitNet, b1.58, a4.8, FP baseline) at two small sizes
- * that train on a laptop, plus the shape of the public BitNet b1.58 2B4T (SPEC §3).
+ * that train on a laptop, plus the shape of the public BitNet b1.58 2B4T (arXiv 2504.12285 §2).
  */
 import { VARIANTS, type Variant } from "@onebit/layers";
 import { type ModelSpec, parseModelSpec } from "./model-spec";
@@ -30,7 +30,7 @@ export function preset(variant: Variant, size: PresetSize = "tiny", overrides: R
   });
 }
 
-/** microsoft/bitnet-b1.58-2B-4T's config (SPEC §3), as a ModelSpec. */
+/** microsoft/bitnet-b1.58-2B-4T's config (arXiv 2504.12285 §2; its config.json), as a ModelSpec. */
 export function bitnet2B4TSpec(): ModelSpec {
   return parseModelSpec({
     model_type: "bitnet",

@@ -64,7 +64,7 @@ export function parameterCounts(spec: ModelSpec): Record<TensorInfo["component"]
 
 /**
  * How initWeights scales each matrix: every one is drawn from N(0, std²), norm gains are 1 (SubLN keeps its
- * unit-variance output, SPEC §2). A number given to initWeights instead is the one std of every matrix (the former
+ * unit-variance output, BitNet arXiv 2310.11453 §2.2). A number given to initWeights instead is the one std of every matrix (the former
  * behaviour, kept for tests of random models).
  *
  * The defaults are the same for every variant (fp included) and were chosen by the training acceptance run

@@ -1,5 +1,5 @@
 /**
- * The LLaMA-alike decoder built from a ModelSpec (SPEC §3): embedding → N × [attn_norm → attention (q,k,v →
+ * The LLaMA-alike decoder built from a ModelSpec (BitNet b1.58, arXiv 2402.17764 §2; the 2B4T layout, arXiv 2504.12285 §2): embedding → N × [attn_norm → attention (q,k,v →
  * RoPE → KV cache → attention → attn_sub_norm → o) + residual, ffn_norm → gate/up → ReLU² or SiLU → ffn_sub_norm
  * → down + residual] → final norm → LM head (tied to the embedding by default). Embeddings and the LM head stay
  * at full precision; every block projection is a BitLinear of the spec's variant.

@@ -1,5 +1,5 @@
 /**
- * The ε of the quantizer formulas, in the two conventions SPEC §1 asks for:
+ * The ε of the quantizer formulas, in the two conventions: the papers' γ + ε and the reference code's max(γ, 1e-5):
  * - "clamp" (default): the reference code's `clamp(stat, min=1e-5)` — a floor on the statistic;
  * - "add": the papers' `stat + ε`.
  */

@@ -1,4 +1,4 @@
-// Hand-worked vectors for every quantizer of SPEC §1: each expected value is computed in the comment beside it.
+// Hand-worked vectors for every quantizer of the three papers (arXiv 2310.11453, 2402.17764, 2411.04965): each expected value is computed in the comment beside it.
 import { describe, expect, it } from "vitest";
 import { quantizeBinary } from "./binary-sign";
 import { quantizeAbsmaxBitnet, quantizeNonNegativeBitnet } from "./bitnet-absmax";

@@ -4,7 +4,7 @@
  * INT8-quantize:  Y = (Q_INT8(X) ⊙ M) · Q_w(W)ᵀ,  M = TopK(|X|).
  * With group quantization (G groups of features, granularity {groups: G, axis: "row-cols"}) the Top-K, like every
  * other statistic, is taken in each group alone: K = ⌈fraction·n/G⌉ per token and group, so a tensor-parallel
- * shard ranks only its own features (SPEC §1: no statistics cross devices).
+ * shard ranks only its own features (BitNet arXiv 2310.11453 §2.3: no statistics cross devices).
  */
 import { type ActivationQuantOptions, quantizeInt8 } from "./int-absmax";
 import type { QuantizedTensor } from "./quantized-tensor";

@@ -1,5 +1,5 @@
 /**
- * G-way tensor-parallel training over worker threads (BitNet group quantization, SPEC §1): column-parallel
+ * G-way tensor-parallel training over worker threads (BitNet group quantization, arXiv 2310.11453 §2.3): column-parallel
  * q/k/v/gate/up and row-parallel o/down, each shard's quantization and sub-norm statistics from the shard alone,
  * activations and gradients summed through a SharedArrayBuffer. Equivalent to a single-thread run of the same
  * spec with onebit.groups = G (same seed, same batches) up to float summation order.

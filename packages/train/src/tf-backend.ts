@@ -5,7 +5,7 @@
  * - "webgl": WebGL 2 (or 1) in a browser, the default there. tfjs registers it only where a browser is detected,
  *   so in Node it is missing and asking for it throws. It needs float32 render targets (WebGL2 + EXT_color_buffer_float,
  *   which SwiftShader has): where tfjs would fall back to float16 textures, asking for it throws too.
- * Backends are chosen, never silently swapped (ARCHITECTURE invariant 4): a name that is unknown, not registered
+ * Backends are chosen, never silently swapped (docs/design.md invariant 4): a name that is unknown, not registered
  * here, or that fails to initialise throws and lists the backends this environment has.
  * (@tensorflow/tfjs rather than tfjs-core: it registers the gradients, chained ops and the webgl backend, in a
  * bundle Node can load.)

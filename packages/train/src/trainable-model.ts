@@ -1,5 +1,5 @@
 /**
- * The tfjs executor of a ModelSpec (ARCHITECTURE invariant 3: one description, two executors). Latent weights are
+ * The tfjs executor of a ModelSpec (docs/design.md invariant 3: one description, two executors). Latent weights are
  * full-precision tf.Variables named exactly as @onebit/model's tensors; the forward pass quantizes them on the fly
  * (ste-quant.ts) as linearQuantFor prescribes, so an export loaded by @onebit/model computes the same function.
  * Shapes: ids [B, T] → x [B, T, hidden] → logits [B, T, vocab].
@@ -103,7 +103,7 @@ export class TrainableModel {
     return x;
   }
 
-  /** RMSNorm / LayerNorm over the last axis, in `groups` independent groups of features (SPEC §1 group-wise LN). */
+  /** RMSNorm / LayerNorm over the last axis, in `groups` independent groups of features (BitNet arXiv 2310.11453 §2.3 group-wise LN). */
   private rmsNorm(x: Tensor, gain: Tensor, groups = 1): Tensor {
     const eps = this.spec.rms_norm_eps;
     const shape = x.shape;

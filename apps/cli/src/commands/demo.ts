@@ -127,7 +127,7 @@ export const demoCommand: CommandDef = {
         `speed:    ${describeStats(stats)}\n` +
           `memory:   weights ${mb(report.memory.total - report.memory.lmHead)} (embeddings ${mb(report.memory.embeddings)}, attention ${mb(report.memory.attention)}, ffn ${mb(report.memory.ffn)}) vs ${mb(fpBytes)} in fp16${report.memory.lmHead ? `; the LM head's copy in wasm memory ${mb(report.memory.lmHead)}` : ""}; process RSS ${mb(process.memoryUsage().rss)}\n` +
           `sparsity: zero activation inputs q/k/v ${pct(s.q)} · o ${pct(s.o)} · gate/up ${pct(s["gate/up"])} · down ${pct(s.down)} · overall ${pct(s.overall)}\n` +
-          `energy:   ${report.energy.saving.toFixed(1)}× less arithmetic energy per token than fp16 at ${report.energy.node} (SPEC §6 estimate)\n` +
+          `energy:   ${report.energy.saving.toFixed(1)}× less arithmetic energy per token than fp16 at ${report.energy.node} (BitNet arXiv 2310.11453 energy table)\n` +
           `\nmodels: ${oneBitDir} (try \`onebit generate ${oneBitDir}\`, \`onebit chat ${oneBitDir}\`, \`onebit inspect ${oneBitDir}\`)\n`,
       );
     } finally {

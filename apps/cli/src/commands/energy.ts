@@ -3,7 +3,7 @@ import type { CommandDef } from "./command";
 
 export const energyCommand: CommandDef = {
   name: "energy",
-  description: "arithmetic energy of the block projections per token (SPEC §6 table) against an fp16 model of the same shape",
+  description: "arithmetic energy of the block projections per token (BitNet arXiv 2310.11453 energy table) against an fp16 model of the same shape",
   args: [{ name: "model", description: ".gguf file, Hugging Face folder, onebit checkpoint folder or preset name (default bitnet-b1.58-2B-4T)" }],
   options: [{ key: "tokens", kind: "int", min: 1, arg: "<n>", default: 1, description: "tokens processed" }],
   async run({ args, options }) {

@@ -1,5 +1,5 @@
 /**
- * Unsigned b-bit min–max codes back to float32 — SPEC §1's KV quantizer (@onebit/quant quantizeUnsigned), stored as
+ * Unsigned b-bit min–max codes back to float32 — BitNet a4.8's KV quantizer (arXiv 2411.04965 §2.3) (@onebit/quant quantizeUnsigned), stored as
  * @onebit/kv packs them: a little-endian bit stream (code k of the run at bits bitOffset + k·b … + b − 1), in
  * `groups` groups of `groupSize` codes, each with its own scale and offset:
  *   out[g·groupSize + i] = float32(float32(code · scales[g]) + offsets[g])

@@ -215,7 +215,7 @@ function exactStatistic(blocks: Int32Array, n: number, kind: "absmax" | "absmean
 
 /**
  * The fake quantizer's forward value in float32, in ste-quant.ts's order of operations, given the statistic per
- * block (SPEC §1, reference-code ε clamp): int8 / Top-K s = 127 / max(γ, 1e-5), value = RoundClip(x·s, −128, 127) / s;
+ * block (BitNet b1.58 training-tips reference code, ε clamp): int8 / Top-K s = 127 / max(γ, 1e-5), value = RoundClip(x·s, −128, 127) / s;
  * int4 s = √7 / max(β, 1e-5), RoundClip(x·s, −8, 7) / s; FP4 x' = x·(12 / γ) rounded on the doubled E2M1 grid, times
  * γ / 12; ternary s = 1 / max(γ, 1e-5), RoundClip(w·s, −1, 1) / s; binary Sign(w − α)·β.
  */
