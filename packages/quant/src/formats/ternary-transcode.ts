@@ -18,33 +18,59 @@ import { t2RowBytes } from "./onebit-t2";
 const I2S_SHIFTS = [6, 4, 2, 0] as const;
 const TQ2_SHIFTS = [0, 2, 4, 6] as const;
 
+/**
+ * Four 256-entry tables per planes layout turn 32 source bytes into the two onebit-t2 blocks with two lookups per
+ * output byte (a 2B4T file moves 550 M such bytes): with p_k(b) the code of plane k in byte b,
+ *   t2 block 0 byte j = A[src j] | B[src 16+j]  (weights j, 16+j from plane 0; 32+j, 48+j from plane 1)
+ *   t2 block 1 byte j = C[src j] | D[src 16+j]  (planes 2 and 3 the same way)
+ */
+interface PlaneTables {
+  a: Uint8Array;
+  b: Uint8Array;
+  c: Uint8Array;
+  d: Uint8Array;
+}
+
+function planeTables(shifts: readonly number[]): PlaneTables {
+  const t = { a: new Uint8Array(256), b: new Uint8Array(256), c: new Uint8Array(256), d: new Uint8Array(256) };
+  for (let v = 0; v < 256; v++) {
+    const p = shifts.map((s) => (v >> s) & 3);
+    t.a[v] = p[0]! | (p[1]! << 4);
+    t.b[v] = (p[0]! << 2) | (p[1]! << 6);
+    t.c[v] = p[2]! | (p[3]! << 4);
+    t.d[v] = (p[2]! << 2) | (p[3]! << 6);
+  }
+  return t;
+}
+
+let i2sTables: PlaneTables | undefined;
+let tq2Tables: PlaneTables | undefined;
+
+/** 32 bytes of a planes layout at src[at] → two onebit-t2 blocks at dst[to]; false if a code 3 is present. */
+function planesToT2(src: Uint8Array, at: number, t: PlaneTables, dst: Uint8Array, to: number): boolean {
+  let bad = 0;
+  for (let j = 0; j < 16; j++) {
+    const x = src[at + j]!;
+    const y = src[at + 16 + j]!;
+    bad |= x & (x >> 1) & 0x55;
+    bad |= y & (y >> 1) & 0x55;
+    dst[to + j] = t.a[x]! | t.b[y]!;
+    dst[to + 16 + j] = t.c[x]! | t.d[y]!;
+  }
+  return bad === 0;
+}
+
+function firstCode3(src: Uint8Array, at: number): number {
+  for (let i = at; i < at + 32; i++) if (has3(src[i]!)) return i;
+  return at;
+}
+
 function has3(b: number): boolean {
   return (b & (b >> 1) & 0x55) !== 0;
 }
 
-/** 32 bytes of a "four planes of 32" layout → 128 codes (0..2) in scratch. */
-function planesToCodes(src: Uint8Array, at: number, shifts: readonly number[], codes: Uint8Array, what: string): void {
-  for (let i = 0; i < 32; i++) {
-    const b = src[at + i]!;
-    if (has3(b)) throw new QuantInputError(`${what}: invalid code 3 in byte ${at + i}`);
-    codes[i] = (b >> shifts[0]!) & 3;
-    codes[32 + i] = (b >> shifts[1]!) & 3;
-    codes[64 + i] = (b >> shifts[2]!) & 3;
-    codes[96 + i] = (b >> shifts[3]!) & 3;
-  }
-}
-
 function codesToPlanes(codes: Uint8Array, dst: Uint8Array, at: number, shifts: readonly number[]): void {
   for (let i = 0; i < 32; i++) dst[at + i] = (codes[i]! << shifts[0]!) | (codes[32 + i]! << shifts[1]!) | (codes[64 + i]! << shifts[2]!) | (codes[96 + i]! << shifts[3]!);
-}
-
-/** 128 codes → two onebit-t2 blocks (32 bytes) at dst[at]. */
-function codesToT2(codes: Uint8Array, dst: Uint8Array, at: number): void {
-  for (let b = 0; b < 2; b++)
-    for (let j = 0; j < 16; j++) {
-      const e = 64 * b + j;
-      dst[at + 16 * b + j] = codes[e]! | (codes[e + 16]! << 2) | (codes[e + 32]! << 4) | (codes[e + 48]! << 6);
-    }
 }
 
 function t2ToCodes(src: Uint8Array, at: number, codes: Uint8Array, what: string): void {
@@ -71,11 +97,9 @@ export function i2sToT2(bytes: Uint8Array, rows: number, cols: number): { data: 
   const n = rows * cols;
   if (bytes.length !== n / 4 + 32) throw new QuantInputError(`i2sToT2 bytes: has ${bytes.length} bytes, expected ${n / 4 + 32} for [${rows}, ${cols}]`);
   const data = new Uint8Array(rows * t2RowBytes(cols)); // cols % 128 == 0: no padding, the same flat sweep
-  const codes = new Uint8Array(128);
-  for (let at = 0; at < n / 4; at += 32) {
-    planesToCodes(bytes, at, I2S_SHIFTS, codes, "I2_S");
-    codesToT2(codes, data, at);
-  }
+  i2sTables ??= planeTables(I2S_SHIFTS);
+  for (let at = 0; at < n / 4; at += 32)
+    if (!planesToT2(bytes, at, i2sTables, data, at)) throw new QuantInputError(`I2_S: invalid code 3 in byte ${firstCode3(bytes, at)}`);
   const scale = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getFloat32(n / 4, true);
   return { data, scale };
 }
@@ -106,17 +130,15 @@ export function tq2ToT2(bytes: Uint8Array, rows: number, cols: number): { data: 
   const data = new Uint8Array(rows * t2RowBytes(cols));
   const blockScales = new Float32Array(blocks);
   const blockNonZero = new Uint8Array(blocks);
-  const codes = new Uint8Array(128);
+  tq2Tables ??= planeTables(TQ2_SHIFTS);
   for (let k = 0; k < blocks; k++) {
     const src = k * 66;
     let nz = 0;
     for (let i = 0; i < 64; i++) nz |= bytes[src + i]! ^ 0x55;
     blockNonZero[k] = nz !== 0 ? 1 : 0;
     blockScales[k] = halfToFloat(bytes[src + 64]! | (bytes[src + 65]! << 8));
-    for (let h = 0; h < 2; h++) {
-      planesToCodes(bytes, src + 32 * h, TQ2_SHIFTS, codes, "TQ2_0");
-      codesToT2(codes, data, k * 64 + 32 * h);
-    }
+    for (let h = 0; h < 2; h++)
+      if (!planesToT2(bytes, src + 32 * h, tq2Tables, data, k * 64 + 32 * h)) throw new QuantInputError(`TQ2_0: invalid code 3 in byte ${firstCode3(bytes, src + 32 * h)}`);
   }
   return { data, blockScales, blockNonZero };
 }
