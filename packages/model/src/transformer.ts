@@ -187,24 +187,11 @@ export class Transformer {
   forward(ids: ArrayLike<number>, cache: KvCache, options: { allLogits?: boolean } = {}): Float32Array {
     const tokens = ids.length;
     if (tokens === 0) throw new RangeError("forward ids: expected at least one token");
-    const { hidden_size: h, vocab_size: vocab } = this.spec;
+    const h = this.spec.hidden_size;
     cache.reserve(tokens);
     const start = cache.length;
-    let x = new Float32Array(tokens * h); // [tokens, hidden]
-    for (let t = 0; t < tokens; t++) {
-      const id = ids[t]!;
-      if (!Number.isInteger(id) || id < 0 || id >= vocab) throw new RangeError(`forward ids[${t}]: ${id} is not a token id in [0, ${vocab})`);
-      if (isQuantizedTable(this.embed)) this.embed.readRows(id, 1, x.subarray(t * h, (t + 1) * h));
-      else x.set(this.embed.subarray(id * h, (id + 1) * h), t * h);
-    }
-    this.blocks.forEach((b, l) => {
-      const a = b.attention.forward(b.attnNorm.forward(x, tokens), tokens, cache, l, start);
-      for (let i = 0; i < x.length; i++) x[i] = x[i]! + a[i]!;
-      checkFinite(x, h, l, "attention");
-      const f = b.ffn.forward(b.ffnNorm.forward(x, tokens), tokens);
-      for (let i = 0; i < x.length; i++) x[i] = x[i]! + f[i]!;
-      checkFinite(x, h, l, "ffn");
-    });
+    let x = this.embedTokens(ids, "forward ids"); // [tokens, hidden]
+    this.runBlocks(x, tokens, (attention, xn, l) => attention.forward(xn, tokens, cache, l, start));
     cache.length = start + tokens;
     if (!options.allLogits) x = x.subarray((tokens - 1) * h);
     const rows = options.allLogits ? tokens : 1;
@@ -222,27 +209,39 @@ export class Transformer {
     if (batch === 0) throw new RangeError("forwardBatch ids: expected at least one token");
     if (caches.length !== batch) throw new RangeError(`forwardBatch caches: expected ${batch} (one per id), found ${caches.length}`);
     if (new Set(caches).size !== batch) throw new RangeError("forwardBatch caches: each sequence needs its own cache; found the same cache twice");
-    const { hidden_size: h, vocab_size: vocab } = this.spec;
     const starts = caches.map((c) => c.length);
     for (const c of caches) c.reserve(1);
-    const x = new Float32Array(batch * h); // [B, hidden]
-    for (let b = 0; b < batch; b++) {
-      const id = ids[b]!;
-      if (!Number.isInteger(id) || id < 0 || id >= vocab) throw new RangeError(`forwardBatch ids[${b}]: ${id} is not a token id in [0, ${vocab})`);
-      if (isQuantizedTable(this.embed)) this.embed.readRows(id, 1, x.subarray(b * h, (b + 1) * h));
-      else x.set(this.embed.subarray(id * h, (id + 1) * h), b * h);
-    }
-    this.blocks.forEach((blk, l) => {
-      const a = blk.attention.forwardBatch(blk.attnNorm.forward(x, batch), caches, l, starts);
-      for (let i = 0; i < x.length; i++) x[i] = x[i]! + a[i]!;
-      checkFinite(x, h, l, "attention");
-      const f = blk.ffn.forward(blk.ffnNorm.forward(x, batch), batch);
-      for (let i = 0; i < x.length; i++) x[i] = x[i]! + f[i]!;
-      checkFinite(x, h, l, "ffn");
-    });
+    const x = this.embedTokens(ids, "forwardBatch ids"); // [B, hidden]
+    this.runBlocks(x, batch, (attention, xn, l) => attention.forwardBatch(xn, caches, l, starts));
     caches.forEach((c, b) => {
       c.length = starts[b]! + 1;
     });
     return this.backend.dense(this.lmHeadPrepared, this.finalNorm.forward(x, batch), batch); // [B, vocab]
+  }
+
+  /** Token ids → their embedding rows [ids.length, hidden] (a quantized table dequantizes just those rows). */
+  private embedTokens(ids: ArrayLike<number>, what: string): Float32Array {
+    const { hidden_size: h, vocab_size: vocab } = this.spec;
+    const x = new Float32Array(ids.length * h);
+    for (let t = 0; t < ids.length; t++) {
+      const id = ids[t]!;
+      if (!Number.isInteger(id) || id < 0 || id >= vocab) throw new RangeError(`${what}[${t}]: ${id} is not a token id in [0, ${vocab})`);
+      if (isQuantizedTable(this.embed)) this.embed.readRows(id, 1, x.subarray(t * h, (t + 1) * h));
+      else x.set(this.embed.subarray(id * h, (id + 1) * h), t * h);
+    }
+    return x;
+  }
+
+  /** Every block on the residual stream x [rows, hidden] in place; `attend` runs a layer's attention on its normed input. */
+  private runBlocks(x: Float32Array, rows: number, attend: (attention: AttentionLayer, xn: Float32Array, layer: number) => Float32Array): void {
+    const h = this.spec.hidden_size;
+    this.blocks.forEach((b, l) => {
+      const a = attend(b.attention, b.attnNorm.forward(x, rows), l);
+      for (let i = 0; i < x.length; i++) x[i] = x[i]! + a[i]!;
+      checkFinite(x, h, l, "attention");
+      const f = b.ffn.forward(b.ffnNorm.forward(x, rows), rows);
+      for (let i = 0; i < x.length; i++) x[i] = x[i]! + f[i]!;
+      checkFinite(x, h, l, "ffn");
+    });
   }
 }

@@ -4,7 +4,6 @@
  * load_hparams), the Hugging Face config.json fields (transformers LlamaConfig / BitNetConfig), and onebit's own
  * `onebit.*` keys that carry what those formats cannot (variant, groups, norm, ε convention).
  */
-import { VARIANTS } from "@onebit/layers";
 import { ModelSpecError, type ModelSpec, parseModelSpec } from "../model-spec";
 import { ModelFileError } from "../weights/weight-source";
 import type { GgufKv } from "./architecture";
@@ -155,4 +154,3 @@ export function llamaConfig(spec: ModelSpec, extra: Record<string, unknown>): Re
   return { ...rest, ...extra, onebit, torch_dtype: "bfloat16", rope_scaling: null, attention_bias: false };
 }
 
-export const ONEBIT_VARIANTS = VARIANTS;

@@ -15,20 +15,11 @@ import { ByteRangeError, type ByteSource, memoryByteSource } from "../weights/by
 import { ModelFileError } from "../weights/weight-source";
 import { openGguf } from "./gguf-reader";
 import type { GgufTypedValue } from "./gguf-value-types";
+import { seededRandom } from "../sampling";
 import { encodeGguf } from "./gguf-writer";
 
 const FILE = "fuzz.gguf";
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function baseFile(alignment: number): Uint8Array {
   const metadata: [string, GgufTypedValue][] = [
@@ -224,7 +215,7 @@ interface Outcome {
 }
 
 async function fuzz(seed: number, cases: number, base: Uint8Array): Promise<Outcome> {
-  const rand = mulberry32(seed);
+  const rand = seededRandom(seed);
   const out: Outcome = { parsed: 0, refused: 0, failures: [], slowest: 0 };
   for (let i = 0; i < cases; i++) {
     const { bytes, what } = mutate(base, rand);

@@ -6,9 +6,11 @@
  *   byte (r, c):  bits 7 6 | 5 4 | 3 2 | 1 0
  *                 W[r+3R, c] | W[r+2R, c] | W[r+R, c] | W[r, c]      (R = ⌈out/4⌉)
  *
- * plus `weight_scale` [1]. Its meaning, checked against transformers' BitLinear: the layer computes
- * y = (W̃ · x_q) / (weight_scale · input_scale), so weight_scale is a DIVISOR: W ≈ W̃ / weight_scale
- * (weight_scale = 1/mean|W|). `hfScaleToMultiplier` converts it to onebit's multiplier convention.
+ * plus `weight_scale` [1]. Its meaning depends on the checkpoint's quantization_config.linear_class
+ * (transformers integrations/bitnet.py): "bitlinear" (BitLinear, transformers' default) computes
+ * y = (W̃ · x_q) / (weight_scale · input_scale), a DIVISOR (weight_scale = 1/mean|W|), while "autobitlinear"
+ * (AutoBitLinear, what microsoft/bitnet-b1.58-2B-4T declares) multiplies by it (weight_scale = mean|W|).
+ * `hfScaleToMultiplier` is the "bitlinear" reading; @onebit/model's HF loader decides by the config.
  */
 import { assertCodes, assertLength, assertShape, QuantInputError } from "../validate";
 
@@ -47,7 +49,7 @@ export function unpackHf(data: Uint8Array, rows: number, cols: number): Int8Arra
   return out;
 }
 
-/** HF weight_scale (a divisor) → onebit scale (a multiplier). */
+/** HF weight_scale of a linear_class "bitlinear" checkpoint (a divisor) → onebit scale (a multiplier). */
 export function hfScaleToMultiplier(weightScale: number): number {
   if (!(weightScale > 0) || !Number.isFinite(weightScale))
     throw new QuantInputError(`weight_scale: expected a positive finite number, got ${weightScale}`);
