@@ -654,7 +654,7 @@ function accumulateSub(acc: Float64Array, dots: Int32Array, xsum: Float64Array |
     const xs = xScales[t * xGroups + xg]!;
     const corr = xsum ? xsum[t]! : 0;
     const base = t * out;
-    for (let o = 0; o < out; o++) acc[base + o] += (dots[base + o]! - corr) * rowScales[o]! * xs;
+    for (let o = 0; o < out; o++) acc[base + o] = acc[base + o]! + (dots[base + o]! - corr) * rowScales[o]! * xs;
   }
 }
 

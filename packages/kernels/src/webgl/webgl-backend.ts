@@ -227,7 +227,7 @@ export async function createWebglBackend(): Promise<Backend> {
       for (let t = 0; t < tokens; t++) {
         const dots = rows[t]!;
         const xScale = x.scales[t * x.groups + s.xGroup]!;
-        for (let o = 0; o < out; o++) acc[t * out + o] += dots[o]! * weightScale(w.packed, o, s.wGroup) * xScale;
+        for (let o = 0; o < out; o++) acc[t * out + o] = acc[t * out + o]! + dots[o]! * weightScale(w.packed, o, s.wGroup) * xScale;
       }
     }
     for (let i = 0; i < acc.length; i++) y[i] = options.rowMask && !options.rowMask[i % out] ? 0 : acc[i]!;
