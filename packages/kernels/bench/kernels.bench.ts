@@ -99,10 +99,10 @@ async function main() {
   for (const simd of simds) {
     const backend: Backend = await createBackend("wasm", { threads, simd });
     for (const [out, inF] of shapes) {
-      const hot = backend.prepareWeight(randomT2(out, inF, 1));
+      const hot = backend.prepareWeight({ weight: randomT2(out, inF, 1) });
       const bytes = out * t2RowBytes(inF);
       const coldCount = Math.max(2, Math.ceil((coldMB * 2 ** 20) / bytes));
-      const cold = threads === 1 || !quick ? Array.from({ length: coldCount }, (_, i) => backend.prepareWeight(randomT2(out, inF, i + 2))) : [];
+      const cold = threads === 1 || !quick ? Array.from({ length: coldCount }, (_, i) => backend.prepareWeight({ weight: randomT2(out, inF, i + 2) })) : [];
       for (const tokens of tokenCounts) {
         const x = randomActs(tokens, inF);
         const outBuf = new Float32Array(tokens * out);
@@ -111,10 +111,10 @@ async function main() {
           const base = baseline.get(`${out}x${inF}/${tokens}`)!;
           rows.push({ shape: `${out}×${inF}`, tokens, threads, simd, cache, us, gbps: bytes / (us * 1e3), gflops: flops / (us * 1e3), vsBaseline: base / us });
         };
-        record("in", time(() => backend.bitLinear(hot, x, { out: outBuf }), quick ? 300 : 1000, 10));
+        record("in", time(() => backend.bitLinear({ weight: hot, input: x, out: outBuf }), quick ? 300 : 1000, 10));
         if (cold.length && (tokens === 1 || !quick)) {
           let i = 0;
-          record("out", time(() => backend.bitLinear(cold[i++ % cold.length]!, x, { out: outBuf }), quick ? 500 : 1500, cold.length));
+          record("out", time(() => backend.bitLinear({ weight: cold[i++ % cold.length]!, input: x, out: outBuf }), quick ? 500 : 1500, cold.length));
         }
       }
     }

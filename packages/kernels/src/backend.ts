@@ -1,12 +1,13 @@
 /**
- * The compute contract every backend implements. Compute calls are synchronous (wasm threads synchronise
- * through Atomics on one shared WebAssembly.Memory); creating a backend is async (compiling, spawning workers).
+ * The data the kernels exchange: packed BitLinear weights, quantized activations, prepared (backend-placed)
+ * weights. The kernels themselves — each a typed definition with named arguments and its reference
+ * implementation — are the table in contract/kernel-table.ts; a backend is built from it by defineBackend.
  * Shapes: weights [out, in] row-major, activations [tokens, features].
  */
 import { OnebitError } from "@onebit/quant";
 
-export type BackendName = "js" | "wasm" | "webgl";
-export const BACKEND_NAMES: readonly BackendName[] = ["js", "wasm", "webgl"];
+/** A backend's name: a row of the BACKENDS table (backends.ts). */
+export type BackendName = string;
 
 /** A BitLinear weight as @onebit/quant packs it (docs/design.md invariant 2: it stays packed). */
 export interface PackedLinearWeight {
@@ -34,13 +35,28 @@ export interface QuantizedActivations {
   bits: 8 | 4;
   /** Many zeros (Top-K, ReLU² outputs): a kernel may skip them. */
   sparse?: boolean;
-  /** The number of zero codes, when the producer counted them (quantizeRows does). */
+  /** The number of zero codes, when the producer counted them (the quantize kernel does). */
   zeros?: number;
 }
 
+/** Quantized activations kept in a device backend's memory (codes and scales never come back to the host). */
+export interface DeviceQuantized {
+  readonly residency: "device";
+  readonly owner: string;
+  tokens: number;
+  features: number;
+  groups: number;
+  bits: 8 | 4;
+  sparse?: boolean;
+  zeros?: number;
+}
+
+/** Quantized activations where their backend keeps them. */
+export type Quantized = QuantizedActivations | DeviceQuantized;
+
 /** A weight placed where its backend reads it (wasm memory, GPU texture). Opaque to callers. */
 export interface PreparedWeight {
-  readonly backend: BackendName;
+  readonly backend: string;
   readonly kind: "ternary" | "binary";
   readonly outFeatures: number;
   readonly inFeatures: number;
@@ -55,7 +71,7 @@ export type DenseFormat = "f32" | "int8";
 
 /** A dense weight placed by its backend in a storage format. Opaque to callers. */
 export interface PreparedDense {
-  readonly backend: BackendName;
+  readonly backend: string;
   readonly format: DenseFormat;
   readonly outFeatures: number;
   readonly inFeatures: number;
@@ -63,6 +79,7 @@ export interface PreparedDense {
   readonly bytes: number;
 }
 
+/** Options of a bitLinear call beyond its operands. */
 export interface BitLinearOptions {
   /** Rows with mask 0 are skipped and written 0 (ReLU²GLU's up projection). Length outFeatures. */
   rowMask?: Uint8Array;
@@ -70,60 +87,7 @@ export interface BitLinearOptions {
   out?: Float32Array;
 }
 
-export interface Backend {
-  readonly name: BackendName;
-  readonly threads: number;
-  /** wasm only: the kernel set in use ("relaxed" SIMD or "baseline" SIMD). */
-  readonly simd?: "baseline" | "relaxed";
-  prepareWeight(w: PackedLinearWeight): PreparedWeight;
-  /**
-   * out[t, o] = Σ_g (Σ_{i ∈ g} w[o, i]·x[t, i]) · wScale[g(o, i)] · xScale[t, g]  — integer dot, float epilogue.
-   */
-  bitLinear(w: PreparedWeight, x: QuantizedActivations, options?: BitLinearOptions): Float32Array;
-  /**
-   * Per-token INT8 absmax / INT4 absmean quantization of x [tokens, features], bit for bit @onebit/quant's
-   * quantizeInt8 / quantizeInt4 (granularity "row"), with `zeros` counted.
-   */
-  quantizeRows(x: Float32Array, tokens: number, features: number, kind: "int8" | "int4", epsMode?: "clamp" | "add"): QuantizedActivations;
-  /**
-   * Unsigned b-bit (3 or 4) min–max codes, a little-endian bit stream from `bitOffset` (@onebit/kv's low-bit KV
-   * layout), back to float32: out[g·groupSize + i] = float32(float32(code·scales[g]) + offsets[g]).
-   */
-  dequantizeUnsigned(codes: Uint8Array, bitOffset: number, bits: number, groups: number, groupSize: number, scales: Float32Array, offsets: Float32Array, out: Float32Array): void;
-  /** Fused RMSNorm (optional gain) → per-token quantization (per token and group when groups > 1). */
-  rmsNormQuantize(
-    x: Float32Array,
-    tokens: number,
-    features: number,
-    gain: Float32Array | null,
-    eps: number,
-    quant: { kind: ActivationQuantKind; groups?: number },
-  ): QuantizedActivations;
-  /** Place a dense weight [out, in] in a storage format ("int8": W8A16, quantized here once; see js/dense.ts). */
-  prepareDense(w: Float32Array, outFeatures: number, inFeatures: number, format: DenseFormat): PreparedDense;
-  /** y [tokens, out] = x [tokens, in] · wᵀ with a prepared dense weight, in its format's arithmetic. */
-  dense(w: PreparedDense, x: Float32Array, tokens: number, out?: Float32Array): Float32Array;
-  /** out[t, o] = Σ_i x[t, i]·w[o, i]; w [out, in] (embeddings, LM head, FP baseline). */
-  matmulF32(x: Float32Array, tokens: number, w: Float32Array, outFeatures: number, inFeatures: number, out?: Float32Array): Float32Array;
-  /** Rotary embedding in place on x [tokens, heads, headDim]. */
-  rope(x: Float32Array, tokens: number, heads: number, headDim: number, positions: Int32Array, theta: number, style: "half" | "interleaved"): void;
-  /** Row-wise numerically stable softmax in place on x [rows, cols]. */
-  softmax(x: Float32Array, rows: number, cols: number): void;
-  /**
-   * Grouped-query attention scores over an f32 KV store [≥positions, kvHeads, headDim]: q [heads, headDim] →
-   * scores [heads, positions] = (q[h] · keys[j, ⌊h·kvHeads/heads⌋])·scale, in js/attention.ts's float32 order.
-   */
-  attentionScores(q: Float32Array, heads: number, keys: Float32Array, kvHeads: number, headDim: number, positions: number, scale: number, out?: Float32Array): Float32Array;
-  /** p [heads, positions] (softmaxed) → out [heads, headDim] = Σ_j p[h, j]·values[j, ⌊h·kvHeads/heads⌋]. */
-  attentionValues(p: Float32Array, heads: number, values: Float32Array, kvHeads: number, headDim: number, positions: number, out?: Float32Array): Float32Array;
-  /**
-   * Zeroed float32 storage the attention ops read in place (a KV cache layer); the wasm backend places it in its
-   * memory. Give it back with freeF32 (it is also reclaimed when the array is garbage-collected).
-   */
-  allocF32(length: number): Float32Array;
-  freeF32(a: Float32Array): void;
-  dispose(): void;
-}
+export type { Backend, KernelName } from "./contract/kernel-table";
 
 export class KernelInputError extends OnebitError {
   constructor(message: string) {

@@ -1,8 +1,10 @@
 /**
- * Backend factories. `createBackend` never substitutes one backend for another: an unknown or unavailable name
- * throws and names the backends that exist.
+ * The backends, as a table: a name, how to learn whether it can run here, and how to create it. Adding a backend
+ * is one file (its kernels, built with defineBackend) plus one row here (docs/kernels.md walks through it).
+ * `createBackend` never substitutes one backend for another: an unknown or unavailable name throws and names the
+ * backends that exist and the ones available here.
  */
-import { BACKEND_NAMES, type Backend, type BackendName } from "./backend";
+import { type Backend, KernelInputError } from "./backend";
 import { createJsBackend } from "./js/js-backend";
 import { createWasmBackend } from "./wasm/wasm-backend";
 import { createWebglBackend, webglAvailability } from "./webgl/webgl-backend";
@@ -14,17 +16,36 @@ export interface BackendOptions {
   simd?: "auto" | "baseline" | "relaxed";
 }
 
-export async function createBackend(name: BackendName | string, options: BackendOptions = {}): Promise<Backend> {
-  switch (name) {
-    case "js":
-      return createJsBackend();
-    case "wasm":
-      return createWasmBackend(options);
-    case "webgl":
-      return createWebglBackend();
-    default: {
-      const here = ["js", "wasm", ...((await webglAvailability()).available ? ["webgl"] : [])];
-      throw new Error(`unknown backend "${name}"; backends: ${BACKEND_NAMES.join(", ")} (available here: ${here.join(", ")})`);
-    }
-  }
+export interface BackendEntry {
+  name: string;
+  description: string;
+  /** Whether it can run in this engine, and why not. */
+  availability(): Promise<{ available: boolean; reason?: string }>;
+  create(options: BackendOptions): Promise<Backend>;
+}
+
+const always = async () => ({ available: true });
+
+export const BACKENDS: readonly BackendEntry[] = [
+  { name: "js", description: "the reference: every kernel in plain TypeScript", availability: always, create: async () => createJsBackend() },
+  {
+    name: "wasm",
+    description: "SIMD kernels (baseline or relaxed) on a shared WebAssembly.Memory, rows split across worker threads",
+    availability: async () => (typeof SharedArrayBuffer === "undefined" ? { available: false, reason: "no SharedArrayBuffer (serve the page cross-origin isolated)" } : { available: true }),
+    create: (options) => createWasmBackend(options),
+  },
+  { name: "webgl", description: "gpu.js on WebGL2 for the BitLinear and f32 matmuls (read back per call)", availability: webglAvailability, create: () => createWebglBackend() },
+];
+
+/** The backends available in this engine. */
+export async function availableBackends(): Promise<string[]> {
+  const here: string[] = [];
+  for (const b of BACKENDS) if ((await b.availability()).available) here.push(b.name);
+  return here;
+}
+
+export async function createBackend(name: string, options: BackendOptions = {}): Promise<Backend> {
+  const entry = BACKENDS.find((b) => b.name === name);
+  if (!entry) throw new KernelInputError(`unknown backend "${name}"; backends: ${BACKENDS.map((b) => b.name).join(", ")} (available here: ${(await availableBackends()).join(", ")})`);
+  return entry.create(options);
 }

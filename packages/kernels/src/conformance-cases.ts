@@ -6,9 +6,12 @@
  * backends (same float32 summation order) and within float32 rounding on GPU backends (which may fuse
  * multiply-adds).
  */
-import { packBinaryB1, packTernaryT2 } from "@onebit/quant";
+import { packBinaryB1, packTernaryT2, quantizeInt8 } from "@onebit/quant";
 import type { Backend, PackedLinearWeight, QuantizedActivations } from "./backend";
+import type { Activations } from "./contract/tensors";
 import { quantizeDenseInt8, quantizeInt16Rows } from "./js/dense";
+import { quantizeActivationsImpl } from "./js/quantize-activations";
+import { normImpl } from "./js/norm";
 
 export function rng(seed: number) {
   let s = seed >>> 0 || 1;
@@ -43,23 +46,27 @@ export function activations(tokens: number, features: number, seed: number, opts
   return { tokens, features, codes, scales, groups, bits: opts.bits ?? 8, sparse: (opts.zeroFraction ?? 0) > 0.5 };
 }
 
+/**
+ * A case runs on any backend, host or device: inputs go in through `upload` (device backends) or as they are,
+ * results come back through one awaited `read`.
+ */
 export interface ConformanceCase {
   name: string;
-  run(backend: Backend, ref: Backend): void;
+  run(backend: Backend, ref: Backend): Promise<void>;
 }
 
-function same(backend: Backend, ref: Backend, w: PackedLinearWeight, x: QuantizedActivations, rowMask?: Uint8Array): void {
-  const want = ref.bitLinear(ref.prepareWeight(w), x, { rowMask });
-  const got = backend.bitLinear(backend.prepareWeight(w), x, { rowMask });
+async function same(backend: Backend, ref: Backend, w: PackedLinearWeight, x: QuantizedActivations, rowMask?: Uint8Array): Promise<void> {
+  const want = await ref.read(ref.bitLinear({ weight: ref.prepareWeight({ weight: w }), input: x, rowMask }));
+  const got = await backend.read(backend.bitLinear({ weight: backend.prepareWeight({ weight: w }), input: x, rowMask }));
   const where = `${w.kind} ${w.outFeatures}×${w.inFeatures} (${w.scaleAxis}, ${w.scales.length} scales) × ${x.tokens} tokens of int${x.bits}${x.groups > 1 ? ` in ${x.groups} groups` : ""}${rowMask ? " with a row mask" : ""}`;
   if (got.length !== want.length) throw new Error(`${where}: ${got.length} outputs, expected ${want.length}`);
   for (let i = 0; i < want.length; i++)
     if (!Object.is(got[i], want[i])) throw new Error(`${where}: output ${i} (token ${Math.floor(i / w.outFeatures)}, row ${i % w.outFeatures}) is ${got[i]}, the js reference gives ${want[i]}`);
 }
 
-function throwsWith(fn: () => unknown, pattern: string | RegExp): void {
+async function throwsWith(fn: () => unknown, pattern: string | RegExp): Promise<void> {
   try {
-    fn();
+    await fn();
   } catch (e) {
     const message = (e as Error).message;
     if (typeof pattern === "string" ? message.includes(pattern) : pattern.test(message)) return;
@@ -68,67 +75,78 @@ function throwsWith(fn: () => unknown, pattern: string | RegExp): void {
   throw new Error(`expected an error matching ${pattern}, but nothing was thrown`);
 }
 
+/** Host values of an activation result. */
+const read = (b: Backend, x: Activations) => b.read(x);
+
+function identical(where: string, got: ArrayLike<number>, want: ArrayLike<number>, what = "output"): void {
+  if (got.length !== want.length) throw new Error(`${where}: ${got.length} values, expected ${want.length}`);
+  for (let i = 0; i < want.length; i++) if (!Object.is(got[i], want[i])) throw new Error(`${where}: ${what} ${i} is ${got[i]}, the js reference gives ${want[i]}`);
+}
+
+/** A device backend may fuse multiply-adds: within float32 rounding of the reference there, identical on CPUs. */
+const gpu = (b: Backend) => b.name === "webgl" || b.residency === "device";
+
 export const CONFORMANCE_CASES: ConformanceCase[] = [
   {
     name: "ternary × int8, odd sizes, 1..9 tokens",
-    run(b, ref) {
+    async run(b, ref) {
       for (const [out, inF, tokens] of [
         [1, 1, 1], [3, 63, 1], [7, 65, 2], [13, 200, 5], [33, 130, 9], [64, 256, 4], [17, 1000, 3],
       ] as const)
-        same(b, ref, ternaryWeight(out, inF, out * 31 + inF), activations(tokens, inF, tokens * 7 + inF));
+        await same(b, ref, ternaryWeight(out, inF, out * 31 + inF), activations(tokens, inF, tokens * 7 + inF));
     },
   },
   {
     name: "binary × int8",
-    run(b, ref) {
-      for (const [out, inF, tokens] of [[5, 100, 1], [9, 300, 6]] as const) same(b, ref, binaryWeight(out, inF, inF), activations(tokens, inF, out));
+    async run(b, ref) {
+      for (const [out, inF, tokens] of [[5, 100, 1], [9, 300, 6]] as const) await same(b, ref, binaryWeight(out, inF, inF), activations(tokens, inF, out));
     },
   },
   { name: "ternary × int4", run: (b, ref) => same(b, ref, ternaryWeight(11, 150, 5), activations(5, 150, 6, { bits: 4 })) },
   {
     name: "ternary × sparse int8 (85 % zeros, the sparse kernel) and 30 % zeros (dense)",
-    run(b, ref) {
-      same(b, ref, ternaryWeight(21, 300, 7), activations(1, 300, 8, { zeroFraction: 0.85 }));
-      same(b, ref, ternaryWeight(21, 300, 9), activations(1, 300, 10, { zeroFraction: 0.3 }));
+    async run(b, ref) {
+      await same(b, ref, ternaryWeight(21, 300, 7), activations(1, 300, 8, { zeroFraction: 0.85 }));
+      await same(b, ref, ternaryWeight(21, 300, 9), activations(1, 300, 10, { zeroFraction: 0.3 }));
     },
   },
   {
     name: "gated rows: only rows the mask selects are computed, the rest are 0",
-    run(b, ref) {
+    async run(b, ref) {
       const mask = Uint8Array.from({ length: 19 }, (_, i) => (i % 3 === 0 ? 1 : 0));
-      same(b, ref, ternaryWeight(19, 77, 11), activations(3, 77, 12), mask);
-      same(b, ref, ternaryWeight(19, 77, 13), activations(1, 77, 14, { zeroFraction: 0.9 }), mask);
+      await same(b, ref, ternaryWeight(19, 77, 11), activations(3, 77, 12), mask);
+      await same(b, ref, ternaryWeight(19, 77, 13), activations(1, 77, 14, { zeroFraction: 0.9 }), mask);
       // one dense token over many blocks (i16 sums flushed every 8 blocks) with a random mask: pairs with both,
       // one or neither row selected, and an odd last row
       const r = rng(15);
       const randomMask = Uint8Array.from({ length: 33 }, () => (r() < 0.5 ? 1 : 0));
-      same(b, ref, ternaryWeight(33, 1100, 16), activations(1, 1100, 17), randomMask);
+      await same(b, ref, ternaryWeight(33, 1100, 16), activations(1, 1100, 17), randomMask);
     },
   },
   {
     name: "group-quantized weights: per-row-group and per-column-group scales",
-    run(b, ref) {
-      same(b, ref, ternaryWeight(12, 96, 15, "out", 3), activations(2, 96, 16));
-      same(b, ref, ternaryWeight(6, 100, 17, "in", 2), activations(3, 100, 18, { groups: 2 }));
-      same(b, ref, ternaryWeight(6, 100, 19, "in", 4), activations(2, 100, 20));
+    async run(b, ref) {
+      await same(b, ref, ternaryWeight(12, 96, 15, "out", 3), activations(2, 96, 16));
+      await same(b, ref, ternaryWeight(6, 100, 17, "in", 2), activations(3, 100, 18, { groups: 2 }));
+      await same(b, ref, ternaryWeight(6, 100, 19, "in", 4), activations(2, 100, 20));
     },
   },
   {
     name: "a decode-sized GEMV and a prefill-sized GEMM (640×256, 1 and 16 tokens)",
-    run(b, ref) {
-      same(b, ref, ternaryWeight(640, 256, 23), activations(1, 256, 24));
-      same(b, ref, ternaryWeight(256, 640, 25), activations(16, 640, 26));
+    async run(b, ref) {
+      await same(b, ref, ternaryWeight(640, 256, 23), activations(1, 256, 24));
+      await same(b, ref, ternaryWeight(256, 640, 25), activations(16, 640, 26));
     },
   },
   {
     name: "f32 matmul: identical to the reference on CPU backends, within float32 rounding on GPU backends",
-    run(b, ref) {
+    async run(b, ref) {
       const r = rng(21);
       for (const [tokens, out, inF] of [[3, 11, 37], [1, 5, 4], [2, 9, 130]] as const) {
         const x = Float32Array.from({ length: tokens * inF }, () => r() - 0.5);
         const w = Float32Array.from({ length: out * inF }, () => r() - 0.5);
-        const want = ref.matmulF32(x, tokens, w, out, inF);
-        const got = b.matmulF32(x, tokens, w, out, inF);
+        const want = await read(ref, ref.matmulF32({ x, tokens, weight: w, outFeatures: out, inFeatures: inF }));
+        const got = await read(b, b.matmulF32({ x: b.upload(x), tokens, weight: w, outFeatures: out, inFeatures: inF }));
         for (let t = 0; t < tokens; t++)
           for (let o = 0; o < out; o++) {
             const i = t * out + o;
@@ -141,51 +159,55 @@ export const CONFORMANCE_CASES: ConformanceCase[] = [
             }
             const bound = inF * 2 ** -23 * magnitude;
             if (Math.abs(want[i]! - exact) > bound) throw new Error(`js reference matmul ${tokens}×${out}×${inF}: output ${i} is ${want[i]}, float64 gives ${exact}`);
-            if (b.name === "webgl" ? Math.abs(got[i]! - want[i]!) > bound : !Object.is(got[i], want[i]))
-              throw new Error(`matmulF32 ${tokens}×${out}×${inF}: output ${i} is ${got[i]}, the js reference gives ${want[i]}${b.name === "webgl" ? ` (tolerance ${bound.toExponential(2)})` : ""}`);
+            if (gpu(b) ? Math.abs(got[i]! - want[i]!) > bound : !Object.is(got[i], want[i]))
+              throw new Error(`matmulF32 ${tokens}×${out}×${inF}: output ${i} is ${got[i]}, the js reference gives ${want[i]}${gpu(b) ? ` (tolerance ${bound.toExponential(2)})` : ""}`);
           }
       }
     },
   },
   {
     name: "attention scores and values over an f32 KV store: identical to the reference on CPU backends",
-    run(b, ref) {
+    async run(b, ref) {
       const r = rng(31);
       // [heads, kvHeads, headDim, positions]: GQA groups of 1, 2 and 4; head dims with and without a tail past 16
       for (const [heads, kvHeads, headDim, positions] of [[4, 1, 16, 5], [6, 3, 20, 9], [8, 2, 37, 1], [20, 5, 128, 40]] as const) {
         const where = `attention ${heads}/${kvHeads} heads × ${headDim} over ${positions} positions`;
         const capacity = (positions + 3) * kvHeads * headDim; // a cache with room to spare
-        for (const inPlace of [false, true]) {
-          const keys = inPlace ? b.allocF32(capacity) : new Float32Array(capacity);
-          const values = inPlace ? b.allocF32(capacity) : new Float32Array(capacity);
-          for (let i = 0; i < capacity; i++) {
-            keys[i] = r() - 0.5;
-            values[i] = r() - 0.5;
-          }
-          const q = Float32Array.from({ length: heads * headDim }, () => r() - 0.5);
-          const scale = 1 / Math.sqrt(headDim);
-          const want = ref.attentionScores(q, heads, keys, kvHeads, headDim, positions, scale);
-          const got = b.attentionScores(q, heads, keys, kvHeads, headDim, positions, scale);
-          // the reference is a correct dot product: within float32 rounding of float64
-          for (let h = 0; h < heads; h++)
-            for (let j = 0; j < positions; j++) {
-              let exact = 0;
-              let mag = 0;
-              const kb = (j * kvHeads + Math.floor(h / (heads / kvHeads))) * headDim;
-              for (let i = 0; i < headDim; i++) {
-                exact += q[h * headDim + i]! * keys[kb + i]!;
-                mag += Math.abs(q[h * headDim + i]! * keys[kb + i]!);
-              }
-              const i = h * positions + j;
-              if (Math.abs(want[i]! - exact * scale) > (headDim + 2) * 2 ** -23 * mag * scale)
-                throw new Error(`${where}: reference score [${h}, ${j}] is ${want[i]}, float64 gives ${exact * scale}`);
-              if (!Object.is(got[i], want[i])) throw new Error(`${where}${inPlace ? " (store in place)" : ""}: score [${h}, ${j}] is ${got[i]}, the js reference gives ${want[i]}`);
+        const keysHost = Float32Array.from({ length: capacity }, () => r() - 0.5);
+        const valuesHost = Float32Array.from({ length: capacity }, () => r() - 0.5);
+        const q = Float32Array.from({ length: heads * headDim }, () => r() - 0.5);
+        const scale = 1 / Math.sqrt(headDim);
+        const want = await read(ref, ref.attentionScores({ q, heads, keys: keysHost, kvHeads, headDim, positions, scale }));
+        // the reference is a correct dot product: within float32 rounding of float64
+        for (let h = 0; h < heads; h++)
+          for (let j = 0; j < positions; j++) {
+            let exact = 0;
+            let mag = 0;
+            const kb = (j * kvHeads + Math.floor(h / (heads / kvHeads))) * headDim;
+            for (let i = 0; i < headDim; i++) {
+              exact += q[h * headDim + i]! * keysHost[kb + i]!;
+              mag += Math.abs(q[h * headDim + i]! * keysHost[kb + i]!);
             }
-          ref.softmax(want, heads, positions);
-          const outWant = ref.attentionValues(want, heads, values, kvHeads, headDim, positions);
-          const outGot = b.attentionValues(want, heads, values, kvHeads, headDim, positions);
-          for (let i = 0; i < outWant.length; i++)
-            if (!Object.is(outGot[i], outWant[i])) throw new Error(`${where}${inPlace ? " (store in place)" : ""}: value output ${i} is ${outGot[i]}, the js reference gives ${outWant[i]}`);
+            const i = h * positions + j;
+            if (Math.abs(want[i]! - exact * scale) > (headDim + 2) * 2 ** -23 * mag * scale)
+              throw new Error(`${where}: reference score [${h}, ${j}] is ${want[i]}, float64 gives ${exact * scale}`);
+          }
+        const p = want.slice();
+        ref.softmax({ x: p, rows: heads, cols: positions });
+        const outWant = await read(ref, ref.attentionValues({ p, heads, values: valuesHost, kvHeads, headDim, positions }));
+        for (const inPlace of [false, true]) {
+          // in place: the store lives in the backend's own storage (allocF32), written with copyInto as a KV cache is
+          const keys = inPlace ? b.allocF32(capacity) : b.upload(keysHost);
+          const values = inPlace ? b.allocF32(capacity) : b.upload(valuesHost);
+          if (inPlace) {
+            b.copyInto({ src: b.upload(keysHost), dst: keys, dstOffset: 0 });
+            b.copyInto({ src: b.upload(valuesHost), dst: values, dstOffset: 0 });
+          }
+          const tag = `${where}${inPlace ? " (store in place)" : ""}`;
+          const got = await read(b, b.attentionScores({ q: b.upload(q), heads, keys, kvHeads, headDim, positions, scale }));
+          identical(tag, got, want, "score");
+          const outGot = await read(b, b.attentionValues({ p: b.upload(p), heads, values, kvHeads, headDim, positions }));
+          identical(tag, outGot, outWant, "value output");
           if (inPlace) {
             b.freeF32(keys);
             b.freeF32(values);
@@ -196,36 +218,38 @@ export const CONFORMANCE_CASES: ConformanceCase[] = [
   },
   {
     name: "allocF32 gives zeroed storage; freed storage is reused and cannot be freed twice",
-    run(b) {
+    async run(b) {
       const a = b.allocF32(1000);
-      if (a.length !== 1000 || a.some((v) => v !== 0)) throw new Error("allocF32(1000): expected 1000 zeros");
-      a.fill(7);
+      const zeros = await read(b, a);
+      if (zeros.length !== 1000 || zeros.some((v) => v !== 0)) throw new Error("allocF32(1000): expected 1000 zeros");
+      b.copyInto({ src: b.upload(new Float32Array(1000).fill(7)), dst: a, dstOffset: 0 });
       b.freeF32(a);
       const again = b.allocF32(1000);
-      if (again.some((v) => v !== 0)) throw new Error("allocF32 after freeF32: storage was not zeroed");
-      if (b.name === "wasm") throwsWith(() => b.freeF32(a), "was not allocated by this wasm backend");
+      if ((await read(b, again)).some((v) => v !== 0)) throw new Error("allocF32 after freeF32: storage was not zeroed");
+      if (b.name === "wasm") await throwsWith(() => b.freeF32(a), "was not allocated by this wasm backend");
       b.freeF32(again);
     },
   },
   {
     name: "dense int8 (W8A16): identical to the reference on CPU backends, within its quantization bound of f32",
-    run(b, ref) {
+    async run(b, ref) {
       const r = rng(41);
       // in = 40: one short block with a scalar tail; 48: a 16-wide step; 100: 96 + tail; 2560: ten 256-blocks
       for (const [tokens, out, inF] of [[1, 7, 40], [3, 5, 48], [2, 9, 100], [1, 33, 2560]] as const) {
         const w = Float32Array.from({ length: out * inF }, () => (r() - 0.5) * (r() < 0.02 ? 20 : 1)); // a few outliers
         const x = Float32Array.from({ length: tokens * inF }, () => (r() - 0.5) * 3);
-        const wantF32 = ref.matmulF32(x, tokens, w, out, inF);
-        const gotF32 = b.dense(b.prepareDense(w, out, inF, "f32"), x, tokens);
-        const want = ref.dense(ref.prepareDense(w, out, inF, "int8"), x, tokens);
-        const got = b.dense(b.prepareDense(w, out, inF, "int8"), x, tokens);
+        const dims = { outFeatures: out, inFeatures: inF };
+        const wantF32 = await read(ref, ref.matmulF32({ x, tokens, weight: w, ...dims }));
+        const gotF32 = await read(b, b.dense({ weight: b.prepareDense({ weight: w, ...dims, format: "f32" }), x: b.upload(x), tokens }));
+        const want = await read(ref, ref.dense({ weight: ref.prepareDense({ weight: w, ...dims, format: "int8" }), x, tokens }));
+        const got = await read(b, b.dense({ weight: b.prepareDense({ weight: w, ...dims, format: "int8" }), x: b.upload(x), tokens }));
         const q = quantizeDenseInt8(w, out, inF);
         const xq = quantizeInt16Rows(x, tokens, inF);
         for (let t = 0; t < tokens; t++)
           for (let o = 0; o < out; o++) {
             const i = t * out + o;
             const where = `dense int8 ${tokens}×${out}×${inF}: output ${i}`;
-            if (b.name !== "webgl" && !Object.is(gotF32[i], wantF32[i])) throw new Error(`dense f32 ${tokens}×${out}×${inF}: output ${i} is ${gotF32[i]}, matmulF32 gives ${wantF32[i]}`);
+            if (!gpu(b) && !Object.is(gotF32[i], wantF32[i])) throw new Error(`dense f32 ${tokens}×${out}×${inF}: output ${i} is ${gotF32[i]}, matmulF32 gives ${wantF32[i]}`);
             if (!Object.is(got[i], want[i])) throw new Error(`${where} is ${got[i]}, the js reference gives ${want[i]}`);
             // independent truth: each weight is within half its block scale, each activation within half its scale
             let exact = 0;
@@ -244,7 +268,7 @@ export const CONFORMANCE_CASES: ConformanceCase[] = [
   },
   {
     name: "per-token INT8 / INT4 quantization: codes, scales and zero counts identical to @onebit/quant's",
-    run(b, ref) {
+    async run(b, ref) {
       const r = rng(51);
       // features with and without a 16-wide tail; ties (halves once scaled), all-zero and tiny rows, both ε modes
       for (const [tokens, features] of [[1, 2560], [3, 37], [2, 6912], [4, 16], [1, 5]] as const)
@@ -253,23 +277,100 @@ export const CONFORMANCE_CASES: ConformanceCase[] = [
             const x = Float32Array.from({ length: tokens * features }, () => (r() < 0.2 ? Math.round((r() - 0.5) * 254) / 2 : (r() - 0.5) * 6));
             if (tokens > 1) x.fill(0, 0, features); // an all-zero token
             if (tokens > 2) for (let i = 2 * features; i < 3 * features; i++) x[i] = (r() - 0.5) * 1e-7; // below the ε floor
-            const want = ref.quantizeRows(x, tokens, features, kind, epsMode);
-            const got = b.quantizeRows(x, tokens, features, kind, epsMode);
-            const where = `quantizeRows ${kind} ${tokens}×${features} (ε ${epsMode})`;
-            for (let i = 0; i < want.codes.length; i++)
-              if (got.codes[i] !== want.codes[i]) throw new Error(`${where}: code ${i} is ${got.codes[i]}, @onebit/quant gives ${want.codes[i]}`);
-            for (let t = 0; t < tokens; t++)
-              if (!Object.is(got.scales[t], want.scales[t])) throw new Error(`${where}: scale ${t} is ${got.scales[t]}, @onebit/quant gives ${want.scales[t]}`);
+            const args = { tokens, features, kind, epsMode };
+            const want = ref.quantize({ x, ...args }) as QuantizedActivations;
+            const where = `quantize ${kind} ${tokens}×${features} (ε ${epsMode})`;
+            // independent truth: @onebit/quant itself (int8 shown; int4 is the same code path's other branch)
+            if (kind === "int8") identical(`${where} vs quantizeInt8`, want.codes, quantizeInt8(x, [tokens, features], { granularity: "row", epsMode }).codes, "code");
+            const got = await quantizedOnHost(b, b.quantize({ x: b.upload(x), ...args }));
+            identical(where, got.codes, want.codes, "code");
+            identical(where, got.scales, want.scales, "scale");
             let zeros = 0;
             for (const c of want.codes) if (c === 0) zeros++;
             if (got.zeros !== zeros || want.zeros !== zeros) throw new Error(`${where}: zeros counted ${got.zeros} (reference ${want.zeros}), the codes have ${zeros}`);
           }
-      throwsWith(() => b.quantizeRows(Float32Array.of(1, 2, Number.NaN, 4), 2, 2, "int8"), /element 2 is NaN; expected a finite number/);
+      if (b.residency === "host")
+        await throwsWith(() => b.quantize({ x: Float32Array.of(1, 2, Number.NaN, 4), tokens: 2, features: 2, kind: "int8" }), /element 2 is NaN; expected a finite number/);
+    },
+  },
+  {
+    name: "every activation quantizer (absmax8, fp4, Top-K, grouped): identical to the reference",
+    async run(b, ref) {
+      const r = rng(53);
+      for (const [kind, groups] of [["absmax8", 1], ["fp4", 1], ["int8-topk", 1], ["int8", 4], ["int4", 2], ["absmax8", 2]] as const) {
+        const tokens = 3;
+        const features = 64;
+        const x = Float32Array.from({ length: tokens * features }, () => (r() - 0.5) * 4);
+        const args = { tokens, features, kind, groups, topKFraction: 0.5 };
+        const want = ref.quantize({ x, ...args }) as QuantizedActivations;
+        const truth = quantizeActivationsImpl(x, tokens, features, kind, { groups, topKFraction: 0.5 });
+        identical(`reference quantize ${kind}`, want.codes, truth.codes, "code");
+        const got = await quantizedOnHost(b, b.quantize({ x: b.upload(x), ...args }));
+        const where = `quantize ${kind} in ${groups} group(s)`;
+        identical(where, got.codes, want.codes, "code");
+        identical(where, got.scales, want.scales, "scale");
+      }
+    },
+  },
+  {
+    name: "norms and element-wise ops (RMSNorm, grouped and LayerNorm, add, multiply, ReLU², SiLU, copy)",
+    async run(b, ref) {
+      const r = rng(57);
+      const tokens = 3;
+      const features = 48;
+      const x = Float32Array.from({ length: tokens * features }, () => (r() - 0.5) * 3);
+      const y = Float32Array.from({ length: tokens * features }, () => (r() - 0.5) * 3);
+      const gain = Float32Array.from({ length: features }, () => 0.5 + r());
+      for (const [kind, groups] of [["rms", 1], ["rms", 4], ["layer", 1], ["layer", 2]] as const) {
+        const args = { tokens, features, gain, eps: 1e-5, kind, groups };
+        const want = await read(ref, ref.norm({ x, ...args }));
+        // independent truth: RMSNorm of token 0 in float64
+        if (kind === "rms" && groups === 1) {
+          let ss = 0;
+          for (let i = 0; i < features; i++) ss += x[i]! ** 2;
+          const v = (x[0]! / Math.sqrt(ss / features + 1e-5)) * gain[0]!;
+          if (Math.abs(want[0]! - v) > 1e-5 * Math.abs(v)) throw new Error(`reference rms norm: ${want[0]}, float64 gives ${v}`);
+        }
+        identical(`reference norm ${kind} ×${groups}`, want, normImpl(x, tokens, features, gain, 1e-5, kind, groups));
+        const got = await read(b, b.norm({ x: b.upload(x), ...args }));
+        if (gpu(b)) {
+          for (let i = 0; i < want.length; i++)
+            if (Math.abs(got[i]! - want[i]!) > 1e-5 * (1 + Math.abs(want[i]!))) throw new Error(`norm ${kind} ×${groups}: output ${i} is ${got[i]}, the js reference gives ${want[i]}`);
+        } else identical(`norm ${kind} ×${groups}`, got, want);
+      }
+      for (const op of ["add", "multiply"] as const) {
+        const want = x.slice();
+        ref[op]({ x: want, y });
+        const dx = b.upload(x.slice());
+        b[op]({ x: dx, y: b.upload(y) });
+        identical(op, await read(b, dx), want);
+      }
+      for (const activation of ["relu2", "silu"] as const) {
+        const want = x.slice();
+        const rows = new Uint8Array(features);
+        const on = ref.gateActivation({ x: want, tokens, features, activation, activeRows: rows });
+        if (activation === "relu2" && (on !== rows.reduce((a, v) => a + v, 0) || on === 0)) throw new Error(`gateActivation relu2: ${on} active rows reported`);
+        const dx = b.upload(x.slice());
+        b.gateActivation({ x: dx, tokens, features, activation });
+        const got = await read(b, dx);
+        if (activation === "silu" && gpu(b)) {
+          for (let i = 0; i < want.length; i++) if (Math.abs(got[i]! - want[i]!) > 1e-6 * (1 + Math.abs(want[i]!))) throw new Error(`gateActivation silu: output ${i} is ${got[i]}, the reference gives ${want[i]}`);
+        } else identical(`gateActivation ${activation}`, got, want);
+      }
+      const dst = b.allocF32(features * 5);
+      b.copyInto({ src: b.upload(x), dst, dstOffset: features });
+      const back = await read(b, dst);
+      identical("copyInto", back.subarray(features, features * 4), x);
+      if (back[0] !== 0 || back[features * 4] !== 0) throw new Error("copyInto wrote outside its range");
+      b.copyInto({ src: b.upload(x), srcOffset: features, length: features, dst, dstOffset: 4 * features });
+      identical("copyInto a slice", (await read(b, dst)).subarray(4 * features), x.subarray(features, 2 * features));
+      b.freeF32(dst);
     },
   },
   {
     name: "unsigned 3/4-bit KV codes to f32: identical to the reference, in place or copied",
-    run(b, ref) {
+    async run(b, ref) {
+      if (b.residency === "device") return; // low-bit KV decode runs where the codes are: host backends
       const r = rng(61);
       // [bits, bitOffset, groups, groupSize]: byte-aligned 4-bit (SIMD path), odd group sizes, 3-bit streams at odd offsets
       for (const [bits, bitOffset, groups, groupSize] of [[4, 0, 10, 128], [4, 0, 3, 20], [4, 4, 2, 16], [3, 0, 5, 128], [3, 5, 3, 37]] as const) {
@@ -277,8 +378,9 @@ export const CONFORMANCE_CASES: ConformanceCase[] = [
         const codes = Uint8Array.from({ length: Math.ceil((bitOffset + n * bits) / 8) }, () => Math.floor(r() * 256));
         const scales = Float32Array.from({ length: groups }, () => r() * 0.1);
         const offsets = Float32Array.from({ length: groups }, () => r() - 0.5);
+        const args = { codes, bitOffset, bits, groups, groupSize, scales, offsets };
         const want = new Float32Array(n);
-        ref.dequantizeUnsigned(codes, bitOffset, bits, groups, groupSize, scales, offsets, want);
+        ref.dequantizeUnsigned({ ...args, out: want });
         // truth: decode the stream bit by bit, independently of both
         for (let k = 0; k < n; k++) {
           let code = 0;
@@ -291,10 +393,9 @@ export const CONFORMANCE_CASES: ConformanceCase[] = [
           if (!Object.is(want[k], v)) throw new Error(`dequantizeUnsigned reference ${bits}-bit: value ${k} is ${want[k]}, the bit stream gives ${v}`);
         }
         for (const inPlace of [false, true]) {
-          const got = inPlace ? b.allocF32(n) : new Float32Array(n);
-          b.dequantizeUnsigned(codes, bitOffset, bits, groups, groupSize, scales, offsets, got);
-          for (let k = 0; k < n; k++)
-            if (!Object.is(got[k], want[k])) throw new Error(`dequantizeUnsigned ${bits}-bit from bit ${bitOffset}, ${groups}×${groupSize}${inPlace ? " (in place)" : ""}: value ${k} is ${got[k]}, the js reference gives ${want[k]}`);
+          const got = inPlace ? (b.allocF32(n) as Float32Array) : new Float32Array(n);
+          b.dequantizeUnsigned({ ...args, out: got });
+          identical(`dequantizeUnsigned ${bits}-bit from bit ${bitOffset}, ${groups}×${groupSize}${inPlace ? " (in place)" : ""}`, got, want, "value");
           if (inPlace) b.freeF32(got);
         }
       }
@@ -302,18 +403,43 @@ export const CONFORMANCE_CASES: ConformanceCase[] = [
   },
   {
     name: "refuses bad shapes, naming the argument",
-    run(b, ref) {
-      const w = b.prepareWeight(ternaryWeight(4, 10, 1));
-      throwsWith(() => b.bitLinear(w, activations(1, 11, 1)), "activations.features: 11 does not match the weight's inFeatures 10");
-      throwsWith(() => b.bitLinear(w, activations(1, 10, 1), { rowMask: new Uint8Array(3) }), "rowMask: has 3 entries, expected outFeatures 4");
-      throwsWith(() => b.prepareWeight({ ...ternaryWeight(4, 10, 1), data: new Uint8Array(5) }), /weight.data: has 5 bytes, expected 64/);
-      throwsWith(() => b.bitLinear(ref.prepareWeight(ternaryWeight(4, 10, 1)), activations(1, 10, 1)), /prepared by the js backend/);
-      throwsWith(() => b.matmulF32(new Float32Array(5), 1, new Float32Array(12), 3, 4), "matmulF32 x: has 5 elements, expected tokens·in = 4");
-      throwsWith(() => b.prepareDense(new Float32Array(6), 2, 3, "int4" as "int8"), 'dense format: expected one of f32, int8, got "int4"');
-      throwsWith(() => b.dense(b.prepareDense(new Float32Array(6), 2, 3, "int8"), new Float32Array(4), 1), "dense x: has 4 elements, expected tokens·in = 3");
-      throwsWith(() => b.attentionScores(new Float32Array(8), 2, new Float32Array(40), 1, 4, 11, 1), "attentionScores cache: has 40 values, fewer than positions·kvHeads·headDim = 44");
-      throwsWith(() => b.attentionScores(new Float32Array(8), 3, new Float32Array(40), 2, 4, 2, 1), "attentionScores: heads 3 is not a multiple of kvHeads 2");
-      throwsWith(() => b.attentionValues(new Float32Array(5), 2, new Float32Array(40), 1, 4, 3), "attentionValues p: has 5 values, expected heads·positions = 6");
+    async run(b, ref) {
+      const w = b.prepareWeight({ weight: ternaryWeight(4, 10, 1) });
+      await throwsWith(() => b.bitLinear({ weight: w, input: activations(1, 11, 1) }), "activations.features: 11 does not match the weight's inFeatures 10");
+      await throwsWith(() => b.bitLinear({ weight: w, input: activations(1, 10, 1), rowMask: new Uint8Array(3) }), "rowMask: has 3 entries, expected outFeatures 4");
+      await throwsWith(() => b.prepareWeight({ weight: { ...ternaryWeight(4, 10, 1), data: new Uint8Array(5) } }), /weight.data: has 5 bytes, expected 64/);
+      await throwsWith(() => b.bitLinear({ weight: ref.prepareWeight({ weight: ternaryWeight(4, 10, 1) }), input: activations(1, 10, 1) }), /prepared by the js backend/);
+      await throwsWith(() => b.matmulF32({ x: b.upload(new Float32Array(5)), tokens: 1, weight: new Float32Array(12), outFeatures: 3, inFeatures: 4 }), "matmulF32 x: has 5 elements, expected tokens·in = 4");
+      await throwsWith(() => b.prepareDense({ weight: new Float32Array(6), outFeatures: 2, inFeatures: 3, format: "int4" as "int8" }), 'dense format: expected one of f32, int8, got "int4"');
+      await throwsWith(
+        () => b.dense({ weight: b.prepareDense({ weight: new Float32Array(6), outFeatures: 2, inFeatures: 3, format: "int8" }), x: b.upload(new Float32Array(4)), tokens: 1 }),
+        "dense x: has 4 elements, expected tokens·in = 3",
+      );
+      const scores = { q: b.upload(new Float32Array(8)), heads: 2, keys: b.upload(new Float32Array(40)), kvHeads: 1, headDim: 4, positions: 11, scale: 1 };
+      await throwsWith(() => b.attentionScores(scores), "attentionScores cache: has 40 values, fewer than positions·kvHeads·headDim = 44");
+      await throwsWith(() => b.attentionScores({ ...scores, heads: 3, kvHeads: 2, positions: 2 }), "attentionScores: heads 3 is not a multiple of kvHeads 2");
+      await throwsWith(() => b.attentionValues({ p: b.upload(new Float32Array(5)), heads: 2, values: b.upload(new Float32Array(40)), kvHeads: 1, headDim: 4, positions: 3 }), "attentionValues p: has 5 values, expected heads·positions = 6");
+    },
+  },
+  {
+    name: "the kernel list tells the truth: every kernel declared, and calls counted where they ran",
+    async run(b) {
+      const list = b.kernels();
+      const names = list.map((k) => k.kernel);
+      if (new Set(names).size !== names.length || names.length < 17) throw new Error(`kernels(): ${names.length} entries (${names.join(", ")})`);
+      for (const k of list) if (!k.description) throw new Error(`kernels(): ${k.kernel} has no description`);
+      const before = list.find((k) => k.kernel === "softmax")!.calls;
+      b.softmax({ x: b.upload(Float32Array.of(1, 2, 3)), rows: 1, cols: 3 });
+      const after = b.kernels().find((k) => k.kernel === "softmax")!;
+      const ran = after.source === "reference" ? after.calls.reference - before.reference : after.calls.native - before.native;
+      if (ran !== 1) throw new Error(`softmax (${after.source}) ran once, its ${after.source === "reference" ? "reference" : "native"} count moved by ${ran}`);
     },
   },
 ];
+
+/** Quantized activations on the host: a device backend's are read back through a bitLinear-free path (codes). */
+async function quantizedOnHost(b: Backend, q: ReturnType<Backend["quantize"]>): Promise<QuantizedActivations> {
+  if ("codes" in q) return q;
+  if (!b.readQuantized) throw new Error(`${b.name}: quantize returned device activations but the backend has no readQuantized`);
+  return b.readQuantized(q);
+}

@@ -10,14 +10,16 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Backend } from "./backend";
 import { createBackend } from "./backends";
 import { activations, CONFORMANCE_CASES, ternaryWeight } from "./conformance-cases";
+import { hostArray } from "./contract/tensors";
 import { createJsBackend } from "./js/js-backend";
+import { createDeviceDouble } from "./testing/device-double";
 
 describe("js reference BitLinear", () => {
   it("equals a naive float computation on codes unpacked by @onebit/quant", () => {
     const js = createJsBackend();
     const w = ternaryWeight(5, 70, 1);
     const x = activations(3, 70, 2);
-    const y = js.bitLinear(js.prepareWeight(w), x);
+    const y = hostArray(js.bitLinear({ weight: js.prepareWeight({ weight: w }), input: x }), "y");
     const codes = unpackTernaryT2(w.data, 5, 70);
     for (let t = 0; t < 3; t++)
       for (let o = 0; o < 5; o++) {
@@ -30,7 +32,7 @@ describe("js reference BitLinear", () => {
     const js = createJsBackend();
     const w = ternaryWeight(4, 8, 3, "in", 2);
     const x = activations(1, 8, 4, { groups: 2 });
-    const y = js.bitLinear(js.prepareWeight(w), x);
+    const y = hostArray(js.bitLinear({ weight: js.prepareWeight({ weight: w }), input: x }), "y");
     const codes = unpackTernaryT2(w.data, 4, 8);
     for (let o = 0; o < 4; o++) {
       let want = 0;
@@ -45,7 +47,7 @@ describe("js reference BitLinear", () => {
   it("computes real RMSNorm + INT8 like @onebit/quant on the normalised values", () => {
     const js = createJsBackend();
     const xs = Float32Array.from([1, -2, 3, -4, 0.5, 0.25, -0.125, 8]);
-    const q = js.rmsNormQuantize(xs, 2, 4, null, 1e-5, { kind: "int8" });
+    const q = js.rmsNormQuantize({ x: xs, tokens: 2, features: 4, gain: null, eps: 1e-5, kind: "int8" });
     const rms0 = Math.sqrt((1 + 4 + 9 + 16) / 4 + 1e-5);
     const want = quantizeInt8(Float32Array.from([1, -2, 3, -4].map((v) => Math.fround(v * Math.fround(1 / rms0)))), [1, 4]);
     expect([...q.codes.subarray(0, 4)]).toEqual([...want.codes]);
@@ -76,6 +78,18 @@ for (const config of configs) {
   });
 }
 
+// The contract's device side: a test double whose activations are opaque handles read back only with `read`.
+describe("conformance: device test double (activations behind handles)", () => {
+  const ref = createJsBackend();
+  const device = createDeviceDouble();
+  for (const c of CONFORMANCE_CASES) it(c.name, () => c.run(device, ref));
+  it("declares the kernels it does not offer, and refuses a host array where activations belong", async () => {
+    const info = device.kernels().find((k) => k.kernel === "dequantizeUnsigned")!;
+    expect(info.source).toBe("unsupported");
+    expect(() => device.add({ x: new Float32Array(2), y: device.upload(new Float32Array(2)) })).toThrow("device-double: a kernel was handed host activations; upload them first");
+  });
+});
+
 describe("wasm kernel sets", () => {
   it("reports the kernel set it runs and rejects an unknown one", async () => {
     for (const simd of ["baseline", "relaxed"] as const) {
@@ -89,7 +103,7 @@ describe("wasm kernel sets", () => {
 
 describe("backend registry", () => {
   it("names the available backends when asked for a missing one", async () => {
-    await expect(createBackend("cuda")).rejects.toThrow('unknown backend "cuda"; backends: js, wasm, webgl (available here: js, wasm)');
+    await expect(createBackend("cuda")).rejects.toThrow('unknown backend "cuda"; backends: js, wasm, webgl, webgpu (available here: js, wasm)');
     await expect(createBackend("webgl")).rejects.toThrow(/backend "webgl" is not available here: gpu.js found no headless GL in Node.*available backends: js, wasm/);
   });
 });

@@ -1,5 +1,11 @@
 import { b1RowBytes, t2RowBytes } from "@onebit/quant";
-import { KernelInputError, type PackedLinearWeight, type QuantizedActivations } from "./backend";
+import { KernelInputError, type PackedLinearWeight, type Quantized, type QuantizedActivations } from "./backend";
+
+/** Quantized activations in host memory (a device backend's would have no codes here). */
+export function hostQuantized(x: Quantized): QuantizedActivations {
+  if ("codes" in x) return x;
+  throw new KernelInputError(`activations: resident on ${x.owner}; this kernel reads host codes`);
+}
 
 export function checkWeight(w: PackedLinearWeight): void {
   const { kind, outFeatures: out, inFeatures: inF } = w;

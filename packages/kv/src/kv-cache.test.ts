@@ -1,3 +1,4 @@
+import { hostArray } from "@onebit/kernels";
 import { describe, expect, it } from "vitest";
 import { attendCached } from "./attention";
 import { KvCache, KvCacheFullError } from "./kv-cache";
@@ -35,6 +36,8 @@ function readAll(cache: KvCache, which: "K" | "V", tokens = 6) {
     }
   return out;
 }
+
+const H = (x: Parameters<typeof hostArray>[0]) => hostArray(x, "test");
 
 describe("KvCache", () => {
   it("stores f32 exactly and f16 to half precision", () => {
@@ -94,7 +97,7 @@ describe("attendCached", () => {
     const r = rng(5);
     const heads = 4; // 2 query heads per KV head
     const q = Float32Array.from({ length: 2 * heads * 8 }, r); // positions 4 and 5
-    const got = attendCached(c, 1, q, 2, heads, 4);
+    const got = H(attendCached(c, 1, q, 2, heads, 4));
     for (let t = 0; t < 2; t++)
       for (let h = 0; h < heads; h++) {
         const kvh = h >> 1;
@@ -120,11 +123,11 @@ describe("attendCached", () => {
     const q = Float32Array.from({ length: 4 * 8 }, r);
     const ref = new KvCache({ ...opts, bits: 32 });
     fill(ref, 7);
-    const want = attendCached(ref, 1, q, 1, 4, 5);
+    const want = H(attendCached(ref, 1, q, 1, 4, 5));
     for (const bits of [4, 3] as const) {
       const c = new KvCache({ ...opts, bits });
       fill(c, 7);
-      const got = attendCached(c, 1, q, 1, 4, 5);
+      const got = H(attendCached(c, 1, q, 1, 4, 5));
       const err = Math.max(...got.map((g, i) => Math.abs(g - want[i]!)));
       expect(err).toBeLessThanOrEqual(0.15);
     }
@@ -146,8 +149,8 @@ describe("attention on a backend, cache stores placed by the backend", () => {
         const ref = new KvCache({ ...big, bits });
         const placed = new KvCache({ ...big, bits, storage: wasm });
         for (const c of [ref, placed]) c.write(1, 0, 9, k, v);
-        const want = attendCached(ref, 1, q, 3, 6, 6);
-        const got = attendCached(placed, 1, q, 3, 6, 6, { backend: wasm });
+        const want = H(attendCached(ref, 1, q, 3, 6, 6));
+        const got = H(attendCached(placed, 1, q, 3, 6, 6, { backend: wasm }));
         expect([...got]).toEqual([...want]);
         placed.dispose();
         expect(() => placed.readK(1, 0, 0, new Float32Array(40))).toThrow("KvCache: used after dispose()");
@@ -160,7 +163,7 @@ describe("attention on a backend, cache stores placed by the backend", () => {
     for (const bits of [16, 4, 3] as const) {
       const c = new KvCache({ ...opts, bits });
       fill(c, 9);
-      const whole = c.floats("k", 1, 6);
+      const whole = H(c.floats("k", 1, 6));
       expect([...whole.subarray(0, 6 * opts.kvHeads * opts.headDim)]).toEqual(readAll(c, "K"));
     }
   });

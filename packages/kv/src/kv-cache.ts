@@ -11,7 +11,7 @@
  * Layout per layer: [maxTokens, kvHeads, headDim]. f32 stores can be placed by a kernels backend (`storage`:
  * the wasm backend puts them in its memory so its attention kernels read them in place); `dispose()` returns them.
  */
-import { type Backend, dequantizeUnsignedImpl } from "@onebit/kernels";
+import { type Activations, type Backend, dequantizeUnsignedImpl, hostArray, ResidencyError } from "@onebit/kernels";
 import { floatToHalf, halfToFloat, halfToFloatTable, quantizeUnsigned, OnebitError } from "@onebit/quant";
 
 export type KvBits = 32 | 16 | 4 | 3;
@@ -19,13 +19,16 @@ export const KV_CACHE_BITS: readonly KvBits[] = [32, 16, 4, 3];
 
 /** The op that decodes low-bit stores: a kernels Backend's (SIMD on wasm) or the js reference. */
 export type DequantizeOps = Pick<Backend, "dequantizeUnsigned">;
-const REFERENCE_DEQUANTIZE: DequantizeOps = { dequantizeUnsigned: dequantizeUnsignedImpl };
+const REFERENCE_DEQUANTIZE: DequantizeOps = {
+  dequantizeUnsigned: ({ codes, bitOffset, bits, groups, groupSize, scales, offsets, out }) => dequantizeUnsignedImpl(codes, bitOffset, bits, groups, groupSize, scales, offsets, out),
+};
 
-/** Where f32 stores live: a kernels Backend satisfies this (allocF32 / freeF32). */
-export interface KvStorage {
-  allocF32(length: number): Float32Array;
-  freeF32(a: Float32Array): void;
-}
+/**
+ * Where f32 stores live: a kernels Backend satisfies this. A host backend's storage is a Float32Array (the wasm
+ * backend's sits in its memory, read in place by its attention kernels); a device backend's stays on the device,
+ * written with copyInto.
+ */
+export type KvStorage = Pick<Backend, "allocF32" | "freeF32" | "copyInto" | "residency" | "name">;
 
 export interface KvCacheOptions {
   layers: number;
@@ -39,6 +42,14 @@ export interface KvCacheOptions {
   storage?: KvStorage;
 }
 
+/** A cache option, layer or write that does not fit: names the field, expected and found. */
+export class KvCacheError extends OnebitError {
+  constructor(message: string) {
+    super("KV_CACHE", message);
+    this.name = "KvCacheError";
+  }
+}
+
 export class KvCacheFullError extends OnebitError {
   constructor(maxTokens: number, wanted: number) {
     super("KV_CACHE_FULL", `KV cache is full: it holds ${maxTokens} tokens and ${wanted} were needed; create it with a larger maxTokens or start a new sequence`);
@@ -48,7 +59,7 @@ export class KvCacheFullError extends OnebitError {
 
 /** One tensor (K or V) of one layer. */
 class Store {
-  readonly f32?: Float32Array;
+  readonly f32?: Activations;
   readonly f16?: Uint16Array;
   readonly codes?: Uint8Array;
   readonly scales?: Float32Array;
@@ -65,6 +76,8 @@ class Store {
     storage?: KvStorage,
   ) {
     const perToken = heads * headDim;
+    if (bits !== 32 && storage?.residency === "device")
+      throw new ResidencyError(`a ${bits}-bit KV cache is kept and decoded in host memory; the ${storage.name} backend keeps activations on the device: use a 32-bit cache there`);
     if (bits === 32) this.f32 = storage ? storage.allocF32(maxTokens * perToken) : new Float32Array(maxTokens * perToken);
     else if (bits === 16) this.f16 = new Uint16Array(maxTokens * perToken);
     else {
@@ -89,9 +102,10 @@ class Store {
     return first + (pos - 1) * this.rowBits;
   }
 
+  /** Positions pos.. from values [n, heads·headDim] (f16 and low-bit: one position at a time). */
   write(pos: number, values: Float32Array): void {
     const perToken = this.heads * this.headDim;
-    if (this.f32) this.f32.set(values, pos * perToken);
+    if (this.f32) hostArray(this.f32, "KV store").set(values, pos * perToken);
     else if (this.f16) for (let i = 0; i < perToken; i++) this.f16[pos * perToken + i] = floatToHalf(values[i]!);
     else {
       const b = this.bitsAt(pos);
@@ -123,18 +137,18 @@ class Store {
     }
     // low-bit: one call per run of equal bit width (a 3-bit cache's BOS row is 4-bit), groups = (position, head)
     const first = this.bitsAt(0);
-    ops.dequantizeUnsigned(this.codes!, 0, first, this.heads, d, this.scales!, this.offsets!, out);
+    ops.dequantizeUnsigned({ codes: this.codes!, bitOffset: 0, bits: first, groups: this.heads, groupSize: d, scales: this.scales!, offsets: this.offsets!, out });
     if (n > 1)
-      ops.dequantizeUnsigned(
-        this.codes!,
-        this.bitOffset(1),
-        this.bits,
-        (n - 1) * this.heads,
-        d,
-        this.scales!.subarray(this.heads),
-        this.offsets!.subarray(this.heads),
-        out.subarray(this.heads * d),
-      );
+      ops.dequantizeUnsigned({
+        codes: this.codes!,
+        bitOffset: this.bitOffset(1),
+        bits: this.bits,
+        groups: (n - 1) * this.heads,
+        groupSize: d,
+        scales: this.scales!.subarray(this.heads),
+        offsets: this.offsets!.subarray(this.heads),
+        out: out.subarray(this.heads * d),
+      });
   }
 
   /** Decode head `h` of position `pos` into `out` (headDim values). */
@@ -142,7 +156,7 @@ class Store {
     const d = this.headDim;
     const base = (pos * this.heads + h) * d;
     if (this.f32) {
-      out.set(this.f32.subarray(base, base + d));
+      out.set(hostArray(this.f32, "KV store").subarray(base, base + d));
       return;
     }
     if (this.f16) {
@@ -155,7 +169,7 @@ class Store {
   }
 
   bytes(): number {
-    if (this.f32) return this.f32.byteLength;
+    if (this.f32) return this.f32.length * 4;
     if (this.f16) return this.f16.byteLength;
     return this.codes!.byteLength + this.scales!.byteLength + this.offsets!.byteLength;
   }
@@ -178,9 +192,9 @@ export class KvCache {
   constructor(options: KvCacheOptions) {
     const { layers, kvHeads, headDim, maxTokens } = options;
     for (const [name, v] of Object.entries({ layers, kvHeads, headDim, maxTokens }))
-      if (!Number.isInteger(v) || v <= 0) throw new RangeError(`KvCache ${name}: expected a positive integer, got ${v}`);
+      if (!Number.isInteger(v) || v <= 0) throw new KvCacheError(`KvCache ${name}: expected a positive integer, got ${v}`);
     const bits = options.bits ?? 32;
-    if (!KV_CACHE_BITS.includes(bits)) throw new RangeError(`KvCache bits: expected one of ${KV_CACHE_BITS.join(", ")}, got ${bits}`);
+    if (!KV_CACHE_BITS.includes(bits)) throw new KvCacheError(`KvCache bits: expected one of ${KV_CACHE_BITS.join(", ")}, got ${bits}`);
     this.bits = bits;
     this.layers = layers;
     this.kvHeads = kvHeads;
@@ -193,9 +207,9 @@ export class KvCache {
   }
 
   private layerStore(which: Store[], layer: number): Store {
-    if (this.disposed) throw new RangeError("KvCache: used after dispose()");
+    if (this.disposed) throw new KvCacheError("KvCache: used after dispose()");
     const s = which[layer];
-    if (!s) throw new RangeError(`KvCache layer: ${layer} is not in [0, ${this.layers})`);
+    if (!s) throw new KvCacheError(`KvCache layer: ${layer} is not in [0, ${this.layers})`);
     return s;
   }
 
@@ -205,7 +219,7 @@ export class KvCache {
    * scratch buffer that the next call for the same tensor overwrites — placed by `storage` when the cache has one,
    * so a backend's attention reads it in place too.
    */
-  floats(which: "k" | "v", layer: number, n: number, ops: DequantizeOps = REFERENCE_DEQUANTIZE): Float32Array {
+  floats(which: "k" | "v", layer: number, n: number, ops: DequantizeOps = REFERENCE_DEQUANTIZE): Activations {
     const store = this.layerStore(which === "k" ? this.k : this.v, layer);
     if (store.f32) return store.f32;
     const need = n * this.kvHeads * this.headDim;
@@ -213,7 +227,7 @@ export class KvCache {
     if (scratch.length < need) {
       if (this.storage && scratch.length) this.storage.freeF32(scratch);
       const size = Math.max(need, 2 * scratch.length);
-      scratch = this.scratch[which] = this.storage ? this.storage.allocF32(size) : new Float32Array(size);
+      scratch = this.scratch[which] = this.storage ? hostArray(this.storage.allocF32(size), "KV decode scratch") : new Float32Array(size);
     }
     store.decodeInto(n, scratch, ops);
     return scratch;
@@ -235,16 +249,29 @@ export class KvCache {
   }
 
   /** Store K and V ([tokens, kvHeads·headDim], post-RoPE) of `layer` at positions start.. . */
-  write(layer: number, start: number, tokens: number, k: Float32Array, v: Float32Array): void {
+  write(layer: number, start: number, tokens: number, k: Activations, v: Activations): void {
     if (start + tokens > this.maxTokens) throw new KvCacheFullError(this.maxTokens, start + tokens);
     const per = this.kvHeads * this.headDim;
     if (k.length !== tokens * per || v.length !== tokens * per)
-      throw new RangeError(`KvCache.write layer ${layer}: k/v have ${k.length}/${v.length} values, expected tokens·kvHeads·headDim = ${tokens * per}`);
+      throw new KvCacheError(`KvCache.write layer ${layer}: k/v have ${k.length}/${v.length} values, expected tokens·kvHeads·headDim = ${tokens * per}`);
     const ks = this.layerStore(this.k, layer);
     const vs = this.layerStore(this.v, layer);
+    if (ks.f32 && vs.f32 && this.storage) {
+      // positions start.. are contiguous rows of the [maxTokens, kvHeads, headDim] store: one copy each
+      this.storage.copyInto({ src: k, dst: ks.f32, dstOffset: start * per });
+      this.storage.copyInto({ src: v, dst: vs.f32, dstOffset: start * per });
+      return;
+    }
+    const kh = hostArray(k, "KvCache.write k");
+    const vh = hostArray(v, "KvCache.write v");
+    if (ks.f32) {
+      ks.write(start, kh);
+      vs.write(start, vh);
+      return;
+    }
     for (let t = 0; t < tokens; t++) {
-      ks.write(start + t, k.subarray(t * per, (t + 1) * per));
-      vs.write(start + t, v.subarray(t * per, (t + 1) * per));
+      ks.write(start + t, kh.subarray(t * per, (t + 1) * per));
+      vs.write(start + t, vh.subarray(t * per, (t + 1) * per));
     }
   }
 

@@ -2,9 +2,10 @@
  * Self-attention of a LLaMA-alike block: q, k, v BitLinear → RoPE → KV cache → causal GQA attention → optional
  * attn_sub_norm → o_proj (BitLinear). Shapes: x [tokens, hidden] → q [tokens, heads·d], k/v [tokens, kvHeads·d].
  */
-import type { Backend, PackedLinearWeight } from "@onebit/kernels";
+import { type Activations, type Backend, hostArray, type PackedLinearWeight } from "@onebit/kernels";
 import { attendCached, type KvCache } from "@onebit/kv";
 import { BitLinear, type BitLinearSpec, forwardShared } from "./bit-linear";
+import { LayerSpecError } from "./layer-spec-error";
 import { Norm, type NormSpec } from "./norm";
 
 export interface AttentionSpec {
@@ -43,26 +44,33 @@ export class AttentionLayer {
     weights: AttentionWeights,
     private readonly backend: Backend,
   ) {
-    if (spec.heads % spec.kvHeads !== 0) throw new RangeError(`attention.kvHeads: ${spec.kvHeads} must divide heads ${spec.heads}`);
+    if (spec.heads % spec.kvHeads !== 0) throw new LayerSpecError(`attention.kvHeads: ${spec.kvHeads} must divide heads ${spec.heads}`);
     this.q = new BitLinear(spec.q, weights.q, backend);
     this.k = new BitLinear(spec.k, weights.k, backend);
     this.v = new BitLinear(spec.v, weights.v, backend);
     this.o = new BitLinear(spec.o, weights.o, backend);
-    if (spec.subNorm && !weights.subNorm) throw new RangeError("attn_sub_norm: the spec has a sub-norm but no weight was given");
-    this.subNorm = spec.subNorm ? new Norm(spec.subNorm, weights.subNorm!) : null;
+    if (spec.subNorm && !weights.subNorm) throw new LayerSpecError("attn_sub_norm: the spec has a sub-norm but no weight was given");
+    this.subNorm = spec.subNorm ? new Norm(spec.subNorm, weights.subNorm!, backend) : null;
   }
 
   /** x [tokens, hidden] at positions start..start+tokens−1 of the sequence in `cache`. */
-  forward(x: Float32Array, tokens: number, cache: KvCache, layer: number, start: number): Float32Array {
-    const { heads, kvHeads, headDim, ropeTheta, ropeStyle } = this.spec;
+  forward(x: Activations, tokens: number, cache: KvCache, layer: number, start: number): Activations {
+    const [q, k, v] = forwardShared([this.q, this.k, this.v], x, tokens) as [Activations, Activations, Activations];
+    return this.output(this.attendProjected(q, k, v, tokens, cache, layer, start), tokens);
+  }
+
+  /**
+   * q [tokens, heads·d], k/v [tokens, kvHeads·d] already projected → RoPE → the cache → causal attention →
+   * attention [tokens, heads·d] (before the sub-norm and o, which `output` applies; the decoder graph calls the
+   * projections, this, the sub-norm and o as separate steps).
+   */
+  attendProjected(q: Activations, k: Activations, v: Activations, tokens: number, cache: KvCache, layer: number, start: number): Activations {
+    const { heads, kvHeads, headDim, ropeTheta: theta, ropeStyle: style } = this.spec;
     const positions = Int32Array.from({ length: tokens }, (_, t) => start + t);
-    const [q, k, v] = forwardShared([this.q, this.k, this.v], x, tokens) as [Float32Array, Float32Array, Float32Array];
-    this.backend.rope(q, tokens, heads, headDim, positions, ropeTheta, ropeStyle);
-    this.backend.rope(k, tokens, kvHeads, headDim, positions, ropeTheta, ropeStyle);
+    this.backend.rope({ x: q, tokens, heads, headDim, positions, theta, style });
+    this.backend.rope({ x: k, tokens, heads: kvHeads, headDim, positions, theta, style });
     cache.write(layer, start, tokens, k, v); // post-RoPE, as a4.8 quantizes it
-    const att = attendCached(cache, layer, q, tokens, heads, start, { queryBits: this.spec.queryBits, backend: this.backend });
-    const h = this.subNorm ? this.subNorm.forward(att, tokens) : att;
-    return this.o.forward(h, tokens);
+    return attendCached(cache, layer, q, tokens, heads, start, { queryBits: this.spec.queryBits, backend: this.backend });
   }
 
   /**
@@ -71,14 +79,23 @@ export class AttentionLayer {
    * activations are quantized per token, so a row's result does not depend on its neighbours); RoPE, the cache
    * write and attention are per sequence, each against its own cache.
    */
-  forwardBatch(x: Float32Array, caches: readonly KvCache[], layer: number, starts: readonly number[]): Float32Array {
-    const { heads, kvHeads, headDim, ropeTheta, ropeStyle } = this.spec;
+  forwardBatch(x: Activations, caches: readonly KvCache[], layer: number, starts: readonly number[]): Activations {
+    const [q, k, v] = forwardShared([this.q, this.k, this.v], x, caches.length) as [Activations, Activations, Activations];
+    return this.output(this.attendBatch(q, k, v, caches, layer, starts), caches.length);
+  }
+
+  /** forwardBatch after the projections: q [B, heads·d], k/v [B, kvHeads·d] → [B, heads·d] (host backends). */
+  attendBatch(qAny: Activations, kAny: Activations, vAny: Activations, caches: readonly KvCache[], layer: number, starts: readonly number[]): Activations {
+    const { heads, kvHeads, headDim, ropeTheta: theta, ropeStyle: style } = this.spec;
     const batch = caches.length;
-    if (starts.length !== batch) throw new RangeError(`attention.forwardBatch starts: expected ${batch} positions (one per cache), found ${starts.length}`);
+    if (starts.length !== batch) throw new LayerSpecError(`attention.forwardBatch starts: expected ${batch} positions (one per cache), found ${starts.length}`);
+    // each sequence reads its own rows: host memory (a device backend decodes one sequence per step)
+    const q = hostArray(qAny, "attention.forwardBatch q");
+    const k = hostArray(kAny, "attention.forwardBatch k");
+    const v = hostArray(vAny, "attention.forwardBatch v");
     const positions = Int32Array.from(starts);
-    const [q, k, v] = forwardShared([this.q, this.k, this.v], x, batch) as [Float32Array, Float32Array, Float32Array];
-    this.backend.rope(q, batch, heads, headDim, positions, ropeTheta, ropeStyle);
-    this.backend.rope(k, batch, kvHeads, headDim, positions, ropeTheta, ropeStyle);
+    this.backend.rope({ x: q, tokens: batch, heads, headDim, positions, theta, style });
+    this.backend.rope({ x: k, tokens: batch, heads: kvHeads, headDim, positions, theta, style });
     const qWidth = heads * headDim;
     const kvWidth = kvHeads * headDim;
     const att = new Float32Array(batch * qWidth);
@@ -87,9 +104,14 @@ export class AttentionLayer {
       const start = starts[b]!;
       cache.write(layer, start, 1, k.subarray(b * kvWidth, (b + 1) * kvWidth), v.subarray(b * kvWidth, (b + 1) * kvWidth));
       const qb = q.subarray(b * qWidth, (b + 1) * qWidth);
-      att.set(attendCached(cache, layer, qb, 1, heads, start, { queryBits: this.spec.queryBits, backend: this.backend }), b * qWidth);
+      att.set(hostArray(attendCached(cache, layer, qb, 1, heads, start, { queryBits: this.spec.queryBits, backend: this.backend }), "attention"), b * qWidth);
     }
-    const h = this.subNorm ? this.subNorm.forward(att, batch) : att;
-    return this.o.forward(h, batch);
+    return att;
+  }
+
+  /** The attention output [tokens, heads·d] → sub-norm → o projection: [tokens, hidden]. */
+  output(att: Activations, tokens: number): Activations {
+    const h = this.subNorm ? this.subNorm.forward(att, tokens) : att;
+    return this.o.forward(h, tokens);
   }
 }

@@ -8,21 +8,10 @@
  * shard would own — "out" for column-parallel projections (q, k, v, gate, up), "in" for row-parallel ones
  * (o, down, whose activations are then quantized per token AND per group).
  */
-import type { Backend, PackedLinearWeight, PreparedWeight, QuantizedActivations } from "@onebit/kernels";
-import {
-  type EpsMode,
-  packBinaryB1,
-  packTernaryT2,
-  quantizeAbsmaxBitnet,
-  quantizeBinary,
-  quantizeFp4,
-  quantizeInt4,
-  quantizeInt8,
-  quantizeTernary,
-  quantizeTopKInt8,
-  type Granularity,
-} from "@onebit/quant";
+import { type Activations, type Backend, type PackedLinearWeight, type PreparedWeight, type Quantized, ResidencyError } from "@onebit/kernels";
+import { type EpsMode, type Granularity, packBinaryB1, packTernaryT2, quantizeBinary, quantizeTernary } from "@onebit/quant";
 import type { LinearQuant } from "./bitlinear-variant";
+import { LayerSpecError } from "./layer-spec-error";
 
 export interface BitLinearSpec {
   inFeatures: number;
@@ -37,22 +26,24 @@ export interface BitLinearSpec {
 
 export function validateBitLinearSpec(s: BitLinearSpec, name = "bitLinear"): void {
   for (const f of ["inFeatures", "outFeatures", "groups"] as const)
-    if (!Number.isInteger(s[f]) || s[f] <= 0) throw new RangeError(`${name}.${f}: expected a positive integer, got ${s[f]}`);
+    if (!Number.isInteger(s[f]) || s[f] <= 0) throw new LayerSpecError(`${name}.${f}: expected a positive integer, got ${s[f]}`);
   const split = s.groupAxis === "out" ? s.outFeatures : s.inFeatures;
-  if (s.groupAxis !== "out" && s.groupAxis !== "in") throw new RangeError(`${name}.groupAxis: expected "out" or "in", got ${JSON.stringify(s.groupAxis)}`);
-  if (split % s.groups !== 0) throw new RangeError(`${name}.groups: ${s.groups} does not divide ${s.groupAxis}Features ${split}`);
+  if (s.groupAxis !== "out" && s.groupAxis !== "in") throw new LayerSpecError(`${name}.groupAxis: expected "out" or "in", got ${JSON.stringify(s.groupAxis)}`);
+  if (split % s.groups !== 0) throw new LayerSpecError(`${name}.groups: ${s.groups} does not divide ${s.groupAxis}Features ${split}`);
   const weightKinds = ["none", "binary", "ternary"];
-  if (!weightKinds.includes(s.quant.weight)) throw new RangeError(`${name}.quant.weight: expected one of ${weightKinds.join(", ")}, got ${JSON.stringify(s.quant.weight)}`);
+  if (!weightKinds.includes(s.quant.weight)) throw new LayerSpecError(`${name}.quant.weight: expected one of ${weightKinds.join(", ")}, got ${JSON.stringify(s.quant.weight)}`);
   const actKinds = ["none", "absmax8", "int8", "int4", "fp4", "int8-topk"];
-  if (!actKinds.includes(s.quant.activation)) throw new RangeError(`${name}.quant.activation: expected one of ${actKinds.join(", ")}, got ${JSON.stringify(s.quant.activation)}`);
+  if (!actKinds.includes(s.quant.activation)) throw new LayerSpecError(`${name}.quant.activation: expected one of ${actKinds.join(", ")}, got ${JSON.stringify(s.quant.activation)}`);
   if ((s.quant.weight === "none") !== (s.quant.activation === "none"))
-    throw new RangeError(`${name}.quant: weight "${s.quant.weight}" with activation "${s.quant.activation}" — both or neither must be quantized`);
+    throw new LayerSpecError(`${name}.quant: weight "${s.quant.weight}" with activation "${s.quant.activation}" — both or neither must be quantized`);
 }
 
 /** Fraction of zero activation codes seen (a4.8 Table 2's sparsity measure), accumulated over calls. */
 export interface SparsityCounter {
   inputs: number;
   zeros: number;
+  /** Inputs whose zeros a device backend did not report (they stay on the device). */
+  unmeasured: number;
 }
 
 /**
@@ -62,7 +53,7 @@ export interface SparsityCounter {
 export function quantizeBitLinearWeight(spec: BitLinearSpec, latent: Float32Array): PackedLinearWeight | Float32Array {
   validateBitLinearSpec(spec);
   const { inFeatures: inF, outFeatures: out } = spec;
-  if (latent.length !== out * inF) throw new RangeError(`bitLinear weight: has ${latent.length} values, expected out·in = ${out}·${inF}`);
+  if (latent.length !== out * inF) throw new LayerSpecError(`bitLinear weight: has ${latent.length} values, expected out·in = ${out}·${inF}`);
   if (spec.quant.weight === "none") return latent;
   const granularity: Granularity = spec.groups === 1 ? "tensor" : { groups: spec.groups, axis: spec.groupAxis === "out" ? "rows" : "cols" };
   const scaleAxis = spec.groups === 1 ? "tensor" : spec.groupAxis;
@@ -76,8 +67,12 @@ export function quantizeBitLinearWeight(spec: BitLinearSpec, latent: Float32Arra
 
 export class BitLinear {
   readonly weightBytes: number;
-  readonly sparsity: SparsityCounter = { inputs: 0, zeros: 0 };
-  /** Called with every float input [tokens, in] before quantization (for activation histograms); unset by default. */
+  /** Zero codes seen in the quantized inputs; inputs a device backend kept to itself are counted in `unmeasured`. */
+  readonly sparsity: SparsityCounter = { inputs: 0, zeros: 0, unmeasured: 0 };
+  /**
+   * Called with every float input [tokens, in] before quantization (for activation histograms); unset by default.
+   * It reads host memory: a device backend refuses it rather than skip it.
+   */
   inputTap?: (x: Float32Array, tokens: number) => void;
   private readonly prepared?: PreparedWeight;
   private readonly floatWeight?: Float32Array;
@@ -99,53 +94,38 @@ export class BitLinear {
     } else {
       const wantKind = spec.quant.weight;
       if (packed.kind !== wantKind || packed.outFeatures !== spec.outFeatures || packed.inFeatures !== spec.inFeatures)
-        throw new RangeError(
+        throw new LayerSpecError(
           `bitLinear weight: got a packed ${packed.kind} ${packed.outFeatures}×${packed.inFeatures} weight, expected ${wantKind} ${spec.outFeatures}×${spec.inFeatures}`,
         );
-      this.prepared = this.backend.prepareWeight(packed);
+      this.prepared = this.backend.prepareWeight({ weight: packed });
       this.weightBytes = this.prepared.bytes;
     }
   }
 
-  /** Quantize x [tokens, in] as this projection's variant prescribes. */
-  quantizeInput(x: Float32Array, tokens: number): QuantizedActivations {
-    const { inFeatures: inF, groups, groupAxis, epsMode } = this.spec;
-    const actGroups = groupAxis === "in" ? groups : 1;
-    const granularity: Granularity = actGroups === 1 ? "row" : { groups: actGroups, axis: "row-cols" };
-    const shape = [tokens, inF] as const;
-    const a = this.spec.quant.activation;
-    let codes: Int8Array;
-    let scales: Float32Array;
-    let bits: 8 | 4 = 8;
-    let sparse = false;
-    // per-token INT8 / INT4: the backend's op (SIMD on wasm), bit for bit the same as @onebit/quant, zeros counted
-    if ((a === "int8" || a === "int4") && actGroups === 1) return this.backend.quantizeRows(x, tokens, inF, a, epsMode);
-    if (a === "int8") ({ codes, scales } = quantizeInt8(x, shape, { granularity, epsMode }));
-    else if (a === "absmax8") ({ codes, scales } = quantizeAbsmaxBitnet(x, shape, { bits: 8, granularity }));
-    else if (a === "int4") {
-      ({ codes, scales } = quantizeInt4(x, shape, { granularity, epsMode }));
-      bits = 4;
-    } else if (a === "fp4") {
-      ({ codes, scales } = quantizeFp4(x, shape, { granularity }));
-      bits = 4;
-    } else if (a === "int8-topk") {
-      ({ codes, scales } = quantizeTopKInt8(x, shape, { granularity, epsMode, fraction: this.spec.quant.topKFraction ?? 0.5 }));
-      sparse = true;
-    } else throw new RangeError(`bitLinear: activation "${a}" is not a quantizer`);
-    return { tokens, features: inF, codes, scales, groups: actGroups, bits, sparse };
+  /** Quantize x [tokens, in] as this projection's variant prescribes (the backend's quantize kernel, zeros counted). */
+  quantizeInput(x: Activations, tokens: number): Quantized {
+    const { inFeatures, groups, groupAxis, epsMode, quant } = this.spec;
+    if (quant.activation === "none") throw new LayerSpecError("bitLinear.quantizeInput: this projection is full precision");
+    return this.backend.quantize({ x, tokens, features: inFeatures, kind: quant.activation, groups: groupAxis === "in" ? groups : 1, epsMode, topKFraction: quant.topKFraction ?? 0.5 });
   }
 
-  forward(x: Float32Array, tokens: number, rowMask?: Uint8Array): Float32Array {
+  /** x [tokens, in] → [tokens, out]; rows with rowMask 0 are not computed and are 0. */
+  forward(x: Activations, tokens: number, rowMask?: Uint8Array): Activations {
     const { inFeatures: inF, outFeatures: out } = this.spec;
-    if (x.length !== tokens * inF) throw new RangeError(`bitLinear input: has ${x.length} values, expected tokens·in = ${tokens}·${inF}`);
-    this.inputTap?.(x, tokens);
+    if (x.length !== tokens * inF) throw new LayerSpecError(`bitLinear input: has ${x.length} values, expected tokens·in = ${tokens}·${inF}`);
+    this.tap(x, tokens);
     if (this.floatWeight) {
-      let zeros = 0;
-      for (let i = 0; i < x.length; i++) if (x[i] === 0) zeros++;
-      this.sparsity.inputs += x.length;
-      this.sparsity.zeros += zeros;
-      const y = this.backend.matmulF32(x, tokens, this.floatWeight, out, inF);
-      if (rowMask) for (let t = 0; t < tokens; t++) for (let o = 0; o < out; o++) if (!rowMask[o]) y[t * out + o] = 0;
+      if (x instanceof Float32Array) {
+        let zeros = 0;
+        for (let i = 0; i < x.length; i++) if (x[i] === 0) zeros++;
+        this.sparsity.inputs += x.length;
+        this.sparsity.zeros += zeros;
+      } else this.sparsity.unmeasured += x.length;
+      const y = this.backend.matmulF32({ x, tokens, weight: this.floatWeight, outFeatures: out, inFeatures: inF });
+      if (rowMask) {
+        if (!(y instanceof Float32Array)) throw new ResidencyError("bitLinear: a row mask is computed on the host; a device backend runs without one");
+        for (let t = 0; t < tokens; t++) for (let o = 0; o < out; o++) if (!rowMask[o]) y[t * out + o] = 0;
+      }
       return y;
     }
     return this.forwardQuantized(this.quantizeInput(x, tokens), rowMask);
@@ -155,19 +135,22 @@ export class BitLinear {
    * The integer matmul on activations already quantized as this projection prescribes — projections that read the
    * same input with the same quantizer (q/k/v, gate/up) quantize it once (see `sharesInputQuant`).
    */
-  forwardQuantized(q: QuantizedActivations, rowMask?: Uint8Array): Float32Array {
-    if (!this.prepared) throw new RangeError("bitLinear.forwardQuantized: this projection is full precision; call forward()");
-    if (q.features !== this.spec.inFeatures) throw new RangeError(`bitLinear input: has ${q.features} features, expected ${this.spec.inFeatures}`);
-    let zeros = q.zeros ?? -1;
-    if (zeros < 0) {
-      zeros = 0;
+  forwardQuantized(q: Quantized, rowMask?: Uint8Array): Activations {
+    if (!this.prepared) throw new LayerSpecError("bitLinear.forwardQuantized: this projection is full precision; call forward()");
+    if (q.features !== this.spec.inFeatures) throw new LayerSpecError(`bitLinear input: has ${q.features} features, expected ${this.spec.inFeatures}`);
+    const n = q.tokens * q.features;
+    if (q.zeros === undefined && "codes" in q) {
+      let zeros = 0;
       for (let i = 0; i < q.codes.length; i++) if (q.codes[i] === 0) zeros++;
       q.zeros = zeros;
     }
-    this.sparsity.inputs += q.codes.length;
-    this.sparsity.zeros += zeros;
-    if (!q.sparse && zeros * 2 > q.codes.length) q.sparse = true; // ReLU² outputs: let the kernel skip zeros
-    return this.backend.bitLinear(this.prepared, q, { rowMask });
+    if (q.zeros === undefined) this.sparsity.unmeasured += n;
+    else {
+      this.sparsity.inputs += n;
+      this.sparsity.zeros += q.zeros;
+      if (!q.sparse && q.zeros * 2 > n) q.sparse = true; // ReLU² outputs: let the kernel skip zeros
+    }
+    return this.backend.bitLinear({ weight: this.prepared, input: q, rowMask });
   }
 
   /** Whether `other` quantizes its input exactly as this projection does (then one quantized input serves both). */
@@ -179,22 +162,29 @@ export class BitLinear {
     const groups = (s: BitLinearSpec) => (s.groupAxis === "in" ? s.groups : 1);
     return groups(a) === groups(b);
   }
+
+  /** Hand x to inputTap (host memory only: a device backend refuses rather than skip the tap). */
+  tap(x: Activations, tokens: number): void {
+    if (!this.inputTap) return;
+    if (!(x instanceof Float32Array)) throw new ResidencyError("bitLinear.inputTap reads activations on the host; run the model on a host backend (js, wasm, webgl) to tap them");
+    this.inputTap(x, tokens);
+  }
 }
 
 /**
  * The input [tokens, in] of several projections quantized once, when they all quantize it alike (q/k/v, gate/up;
  * each projection's inputTap sees it); null when they do not — then each runs `forward` on its own.
  */
-export function quantizeShared(linears: readonly BitLinear[], x: Float32Array, tokens: number): QuantizedActivations | null {
+export function quantizeShared(linears: readonly BitLinear[], x: Activations, tokens: number): Quantized | null {
   const first = linears[0]!;
   if (!linears.every((l) => first.sharesInputQuant(l))) return null;
-  if (x.length !== tokens * first.spec.inFeatures) throw new RangeError(`bitLinear input: has ${x.length} values, expected tokens·in = ${tokens}·${first.spec.inFeatures}`);
-  for (const l of linears) l.inputTap?.(x, tokens);
+  if (x.length !== tokens * first.spec.inFeatures) throw new LayerSpecError(`bitLinear input: has ${x.length} values, expected tokens·in = ${tokens}·${first.spec.inFeatures}`);
+  for (const l of linears) l.tap(x, tokens);
   return first.quantizeInput(x, tokens);
 }
 
 /** Several projections of the same input [tokens, in] (q, k, v), its quantization shared where possible. */
-export function forwardShared(linears: readonly BitLinear[], x: Float32Array, tokens: number): Float32Array[] {
+export function forwardShared(linears: readonly BitLinear[], x: Activations, tokens: number): Activations[] {
   const q = quantizeShared(linears, x, tokens);
   return linears.map((l) => (q ? l.forwardQuantized(q) : l.forward(x, tokens)));
 }

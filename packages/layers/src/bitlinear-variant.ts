@@ -4,6 +4,8 @@
  * Both executors (inference here, tfjs training in @onebit/train) read the same table.
  */
 
+import { LayerSpecError } from "./layer-spec-error";
+
 /** How a projection's weight is quantized. */
 export type WeightQuant =
   | "none" // full precision (FP baseline, embeddings, LM head)
@@ -57,6 +59,6 @@ export function linearQuantFor(variant: Variant, projection: Projection, stage: 
       if (projection === "down") return { weight: "ternary", activation: "int8" };
       return { weight: "ternary", activation: "fp4" };
     default:
-      throw new Error(`unknown variant "${String(variant)}"; expected one of ${VARIANTS.join(", ")}`);
+      throw new LayerSpecError(`unknown variant "${String(variant)}"; expected one of ${VARIANTS.join(", ")}`);
   }
 }

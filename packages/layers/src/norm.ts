@@ -1,8 +1,10 @@
 /**
  * RMSNorm and LayerNorm without bias (SubLN: the normalisation right before a BitLinear's activation
- * quantizer keeps Var(y) ≈ 1). Both are computed in float32, as Hugging Face's LlamaRMSNorm / BitNetRMSNorm.
+ * quantizer keeps Var(y) ≈ 1, BitNet arXiv 2310.11453 §2.2), as the backend's `norm` kernel computes them — in
+ * float32 as Hugging Face's LlamaRMSNorm / BitNetRMSNorm for one group.
  */
-import { rmsNormImpl } from "@onebit/kernels";
+import type { Activations, Backend } from "@onebit/kernels";
+import { LayerSpecError } from "./layer-spec-error";
 
 export type NormKind = "rms" | "layer";
 
@@ -18,41 +20,26 @@ export interface NormSpec {
 }
 
 export function validateNormSpec(spec: NormSpec, name = "norm"): void {
-  if (spec.kind !== "rms" && spec.kind !== "layer") throw new RangeError(`${name}.kind: expected "rms" or "layer", got ${JSON.stringify(spec.kind)}`);
-  if (!Number.isInteger(spec.features) || spec.features <= 0) throw new RangeError(`${name}.features: expected a positive integer, got ${spec.features}`);
-  if (!(spec.eps > 0)) throw new RangeError(`${name}.eps: expected a positive number, got ${spec.eps}`);
+  if (spec.kind !== "rms" && spec.kind !== "layer") throw new LayerSpecError(`${name}.kind: expected "rms" or "layer", got ${JSON.stringify(spec.kind)}`);
+  if (!Number.isInteger(spec.features) || spec.features <= 0) throw new LayerSpecError(`${name}.features: expected a positive integer, got ${spec.features}`);
+  if (!(spec.eps > 0)) throw new LayerSpecError(`${name}.eps: expected a positive number, got ${spec.eps}`);
   const g = spec.groups ?? 1;
-  if (!Number.isInteger(g) || g < 1 || spec.features % g !== 0) throw new RangeError(`${name}.groups: expected a positive integer dividing features ${spec.features}, got ${g}`);
+  if (!Number.isInteger(g) || g < 1 || spec.features % g !== 0) throw new LayerSpecError(`${name}.groups: expected a positive integer dividing features ${spec.features}, got ${g}`);
 }
 
 export class Norm {
   constructor(
     readonly spec: NormSpec,
     readonly gain: Float32Array,
+    private readonly backend: Backend,
   ) {
     validateNormSpec(spec);
-    if (gain.length !== spec.features) throw new RangeError(`norm gain: has ${gain.length} values, expected ${spec.features}`);
+    if (gain.length !== spec.features) throw new LayerSpecError(`norm gain: has ${gain.length} values, expected ${spec.features}`);
   }
 
-  forward(x: Float32Array, tokens: number): Float32Array {
-    const features = this.spec.features;
-    const groups = this.spec.groups ?? 1;
-    if (this.spec.kind === "rms" && groups === 1) return rmsNormImpl(x, tokens, features, this.gain, this.spec.eps);
-    const d = features / groups;
-    const y = new Float32Array(x.length);
-    for (let t = 0; t < tokens; t++)
-      for (let g = 0; g < groups; g++) {
-        const off = t * features + g * d;
-        let mean = 0;
-        if (this.spec.kind === "layer") {
-          for (let i = 0; i < d; i++) mean += x[off + i]!;
-          mean /= d;
-        }
-        let v = 0;
-        for (let i = 0; i < d; i++) v += (x[off + i]! - mean) ** 2;
-        const rs = 1 / Math.sqrt(v / d + this.spec.eps);
-        for (let i = 0; i < d; i++) y[off + i] = (x[off + i]! - mean) * rs * this.gain[g * d + i]!;
-      }
-    return y;
+  /** x [tokens, features] → a new normalised tensor. */
+  forward(x: Activations, tokens: number): Activations {
+    const { kind, features, eps, groups = 1 } = this.spec;
+    return this.backend.norm({ x, tokens, features, gain: this.gain, eps, kind, groups });
   }
 }

@@ -42,7 +42,7 @@ export async function* generate(model: Transformer, prompt: number[], options: G
   const s: GenerationStats = Object.assign(stats ?? ({} as GenerationStats), { promptTokens: prompt.length, generatedTokens: 0, prefillMs: 0, decodeMs: 0, stopReason: "max-tokens" });
   const seen = [...prompt];
   let t0 = performance.now();
-  let logits = model.forward(prompt, cache);
+  let logits = await model.forwardAsync(prompt, cache);
   s.prefillMs = performance.now() - t0;
   for (let index = 0; index < maxTokens; index++) {
     if (options.signal?.aborted) {
@@ -67,7 +67,7 @@ export async function* generate(model: Transformer, prompt: number[], options: G
       return;
     }
     t0 = performance.now();
-    logits = model.forward([id], cache);
+    logits = await model.forwardAsync([id], cache);
     s.decodeMs += performance.now() - t0;
   }
 }

@@ -2,7 +2,7 @@
 export * from "./model-spec";
 export { preset, presetByName, bitnet2B4TSpec, bitnetify, PRESET_NAMES, type PresetSize } from "./presets";
 export { tensorList, projectionShape, projectionName, parameterCounts, initWeights, initStd, numel, type InitOptions, type TensorInfo } from "./tensor-names";
-export { Transformer, bitLinearSpecFor, type ModelWeights, type TransformerOptions } from "./transformer";
+export { NonFiniteError, Transformer, bitLinearSpecFor, type ModelWeights, type TransformerOptions } from "./transformer";
 export { generate, type GenerateOptions, type GeneratedToken, type GenerationStats } from "./generate";
 export { BatchScheduler, SchedulerRejectedError, type FinishReason, type RejectReason, type ScheduledRequest, type ScheduledResult, type SchedulerMetrics, type SchedulerOptions } from "./serving/batch-scheduler";
 export { StopText } from "./serving/stop-text";
@@ -18,6 +18,7 @@ export { perplexity, chunkedPerplexity, type PerplexityResult, type ChunkedPerpl
 export { TENSOR_KINDS, tensorKind, projectionKind, tensorName, moduleName, parseTensorName, ggufScaleName, type TensorKind, type TensorKindId, type TensorRole, type NamingScheme } from "./architectures/tensor-kinds";
 export type { Architecture, GgufKv } from "./architectures/architecture";
 export { ARCHITECTURES, ArchitectureError, architectureById, architectureForGguf, architectureForConfig, ggufArchitectureFor, hfArchitectureFor } from "./architectures/registry";
+export { DECODER_BLOCK, decoderForward, blockTensorName, type DecoderOps, type Sublayer, type SublayerBody, type FfnActivation as DecoderFfnActivation } from "./architectures/decoder-graph";
 export { schemeName } from "./tensor-names";
 export { type ByteSource, ByteRangeError, fileByteSource, memoryByteSource, blobByteSource } from "./weights/byte-source";
 export { type WeightSource, type TensorEntry, ModelFileError } from "./weights/weight-source";

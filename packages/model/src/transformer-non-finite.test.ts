@@ -12,7 +12,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { loadCheckpoint, saveCheckpoint } from "./checkpoint";
 import { preset } from "./presets";
 import { initWeights } from "./tensor-names";
-import { Transformer } from "./transformer";
+import { NonFiniteError, Transformer } from "./transformer";
 
 const dir = mkdtempSync(join(tmpdir(), "onebit-nonfinite-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -37,7 +37,7 @@ describe("Transformer non-finite values", () => {
     expect(w.scales).toBeInstanceOf(Float32Array); // a packed weight, as the loader builds it
     w.scales[0] = Number.NaN;
     const m = new Transformer(spec, weights, { backend: await createJsBackend() });
-    expect(() => m.forward([1, 2, 3], m.newCache())).toThrow(new RangeError("layer 1 (ffn) produced NaN at token 0"));
+    expect(() => m.forward([1, 2, 3], m.newCache())).toThrow(new NonFiniteError("layer 1 (ffn) produced NaN at token 0"));
   });
 
   it("an infinite attention output scale in layer 2 is reported as layer 2's attention", async () => {

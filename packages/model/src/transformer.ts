@@ -1,12 +1,16 @@
 /**
- * The LLaMA-alike decoder built from a ModelSpec (BitNet b1.58, arXiv 2402.17764 §2; the 2B4T layout, arXiv 2504.12285 §2): embedding → N × [attn_norm → attention (q,k,v →
- * RoPE → KV cache → attention → attn_sub_norm → o) + residual, ffn_norm → gate/up → ReLU² or SiLU → ffn_sub_norm
- * → down + residual] → final norm → LM head (tied to the embedding by default). Embeddings and the LM head stay
- * at full precision; every block projection is a BitLinear of the spec's variant.
+ * The inference executor of the decoder graph (architectures/decoder-graph.ts — the one definition the tfjs
+ * training graph also runs): a ModelSpec's weights placed on a kernels backend as layers (BitLinear projections of
+ * the spec's variant, norms, attention over a KV cache), and the graph's operations implemented on them
+ * (BitNet b1.58, arXiv 2402.17764 §2; the 2B4T layout, arXiv 2504.12285 §2). Embeddings and the LM head stay at full
+ * precision (or the file's block format). Activations pass from kernel to kernel; on a device backend they stay
+ * there and a step reads back only its logits (`forwardAsync`).
  */
-import { type Backend, DENSE_FORMATS, type DenseFormat, type PackedLinearWeight, type PreparedDense } from "@onebit/kernels";
+import { type Activations, type Backend, DENSE_FORMATS, type DenseFormat, hostArray, type PackedLinearWeight, type PreparedDense, ResidencyError } from "@onebit/kernels";
 import { KvCache, type KvBits } from "@onebit/kv";
-import { type A48Stage, AttentionLayer, type BitLinearSpec, FeedForward, linearQuantFor, Norm, type NormSpec, type Projection } from "@onebit/layers";
+import { type A48Stage, AttentionLayer, type BitLinear, type BitLinearSpec, FeedForward, forwardShared, linearQuantFor, Norm, type NormSpec, type Projection } from "@onebit/layers";
+import { OnebitError } from "@onebit/quant";
+import { blockTensorName, type DecoderOps, decoderForward } from "./architectures/decoder-graph";
 import type { ModelSpec } from "./model-spec";
 import { projectionName, projectionShape, tensorList } from "./tensor-names";
 import { isQuantizedTable, type QuantizedTable, tableToF32 } from "./weights/quantized-table";
@@ -43,19 +47,27 @@ export function bitLinearSpecFor(spec: ModelSpec, p: Projection, stage: A48Stage
   };
 }
 
+/** A NaN or ±Infinity in the residual stream or the logits, named where it first appeared. */
+export class NonFiniteError extends OnebitError {
+  constructor(message: string) {
+    super("NON_FINITE", message);
+    this.name = "NonFiniteError";
+  }
+}
+
 /**
  * A NaN or ±Infinity in the residual stream poisons every later layer and the logits, and sampling then picks
  * garbage silently; name the first sublayer that produced one instead. One pass over x [tokens, hidden] per
  * sublayer: the residual carries every earlier value forward, so nothing inside the sublayer needs checking, and
  * the sum `acc` stays finite only when every element is (NaN and ±Infinity propagate through x − x = NaN).
  */
-function checkFinite(x: Float32Array, hidden: number, layer: number, sublayer: "attention" | "ffn"): void {
+function checkFinite(x: Float32Array, hidden: number, where: string): void {
   let acc = 0;
   for (let i = 0; i < x.length; i++) acc += x[i]! - x[i]!;
   if (acc === 0) return;
   for (let i = 0; i < x.length; i++) {
     const v = x[i]!;
-    if (!Number.isFinite(v)) throw new RangeError(`layer ${layer} (${sublayer}) produced ${Number.isNaN(v) ? "NaN" : v} at token ${Math.floor(i / hidden)}`);
+    if (!Number.isFinite(v)) throw new NonFiniteError(`${where} produced ${Number.isNaN(v) ? "NaN" : v} at token ${Math.floor(i / hidden)}`);
   }
 }
 
@@ -65,6 +77,9 @@ interface Block {
   ffnNorm: Norm;
   ffn: FeedForward;
 }
+
+/** How one run places its rows: one sequence (`cache`, from `start`) or one row per sequence (`caches`). */
+type Rows = { kind: "sequence"; ids: ArrayLike<number>; cache: KvCache; start: number } | { kind: "batch"; ids: readonly number[]; caches: readonly KvCache[]; starts: number[] };
 
 export class Transformer {
   readonly blocks: Block[] = [];
@@ -76,6 +91,8 @@ export class Transformer {
   readonly lmHeadPrepared: PreparedDense;
   readonly finalNorm: Norm;
   readonly backend: Backend;
+  /** Every norm by its gain tensor's canonical name (what the decoder graph asks for). */
+  private readonly norms = new Map<string, Norm>();
 
   constructor(
     readonly spec: ModelSpec,
@@ -108,8 +125,9 @@ export class Transformer {
     this.lmHead = isQuantizedTable(head) ? tableToF32(head) : head;
     const lmHeadFormat = options.lmHead ?? "f32";
     if (!DENSE_FORMATS.includes(lmHeadFormat)) throw new RangeError(`transformer lmHead: expected one of ${DENSE_FORMATS.join(", ")}, got ${JSON.stringify(lmHeadFormat)}`);
-    this.lmHeadPrepared = this.backend.prepareDense(this.lmHead, spec.vocab_size, h, lmHeadFormat);
-    this.finalNorm = new Norm(norm(h), getF32("model.norm.weight", h));
+    this.lmHeadPrepared = this.backend.prepareDense({ weight: this.lmHead, outFeatures: spec.vocab_size, inFeatures: h, format: lmHeadFormat });
+    this.finalNorm = new Norm(norm(h), getF32("model.norm.weight", h), this.backend);
+    this.norms.set("model.norm.weight", this.finalNorm);
     const stage = options.stage ?? 2;
     const attnWidth = spec.num_attention_heads * spec.head_dim;
     for (let l = 0; l < spec.num_hidden_layers; l++) {
@@ -160,12 +178,17 @@ export class Transformer {
         },
         this.backend,
       );
-      this.blocks.push({
-        attnNorm: new Norm(norm(h), getF32(`model.layers.${l}.input_layernorm.weight`, h)),
+      const block: Block = {
+        attnNorm: new Norm(norm(h), getF32(blockTensorName("attn_norm", l), h), this.backend),
         attention,
-        ffnNorm: new Norm(norm(h), getF32(`model.layers.${l}.post_attention_layernorm.weight`, h)),
+        ffnNorm: new Norm(norm(h), getF32(blockTensorName("ffn_norm", l), h), this.backend),
         ffn,
-      });
+      };
+      this.blocks.push(block);
+      this.norms.set(blockTensorName("attn_norm", l), block.attnNorm);
+      this.norms.set(blockTensorName("ffn_norm", l), block.ffnNorm);
+      if (attention.subNorm) this.norms.set(blockTensorName("attn_sub_norm", l), attention.subNorm);
+      if (ffn.subNorm) this.norms.set(blockTensorName("ffn_sub_norm", l), ffn.subNorm);
     }
   }
 
@@ -183,40 +206,101 @@ export class Transformer {
 
   /**
    * Run `ids` at the cache's next positions; returns logits [tokens, vocab] (allLogits) or the last token's [vocab].
+   * Host backends (js, wasm, webgl); a device backend reads its logits back with `forwardAsync`.
    */
   forward(ids: ArrayLike<number>, cache: KvCache, options: { allLogits?: boolean } = {}): Float32Array {
-    const tokens = ids.length;
-    if (tokens === 0) throw new RangeError("forward ids: expected at least one token");
-    const h = this.spec.hidden_size;
-    cache.reserve(tokens);
-    const start = cache.length;
-    let x = this.embedTokens(ids, "forward ids"); // [tokens, hidden]
-    this.runBlocks(x, tokens, (attention, xn, l) => attention.forward(xn, tokens, cache, l, start));
-    cache.length = start + tokens;
-    if (!options.allLogits) x = x.subarray((tokens - 1) * h);
-    const rows = options.allLogits ? tokens : 1;
-    return this.backend.dense(this.lmHeadPrepared, this.finalNorm.forward(x, rows), rows); // [rows, vocab]
+    if (this.backend.residency !== "host") throw new ResidencyError(`Transformer.forward returns host logits at once; the ${this.backend.name} backend keeps them on the device: await forwardAsync()`);
+    return hostArray(this.runSequence(ids, cache, options), "logits");
+  }
+
+  /** `forward` on any backend: the logits are read back once, awaited (a device backend's only read of the step). */
+  async forwardAsync(ids: ArrayLike<number>, cache: KvCache, options: { allLogits?: boolean } = {}): Promise<Float32Array> {
+    const logits = await this.backend.read(this.runSequence(ids, cache, options));
+    // a device backend keeps the residual stream to itself: check the logits it hands back instead
+    if (this.backend.residency === "device") checkFinite(logits, this.spec.vocab_size, `the ${this.backend.name} backend (checked on the logits; a host backend names the layer)`);
+    return logits;
   }
 
   /**
    * One decode step for B sequences at once (continuous batching): ids[b] is the next token of the sequence in
    * caches[b], run at that cache's next position. Projections and the LM head see all B rows in one call (the
    * kernels' batched path, weights read once per step instead of once per sequence); attention stays per
-   * sequence. Returns logits [B, vocab].
+   * sequence. Returns logits [B, vocab]. Host backends.
    */
   forwardBatch(ids: readonly number[], caches: readonly KvCache[]): Float32Array {
     const batch = ids.length;
     if (batch === 0) throw new RangeError("forwardBatch ids: expected at least one token");
     if (caches.length !== batch) throw new RangeError(`forwardBatch caches: expected ${batch} (one per id), found ${caches.length}`);
     if (new Set(caches).size !== batch) throw new RangeError("forwardBatch caches: each sequence needs its own cache; found the same cache twice");
+    if (this.backend.residency !== "host") throw new ResidencyError(`Transformer.forwardBatch runs attention per sequence in host memory; the ${this.backend.name} backend decodes one sequence per step (forwardAsync)`);
     const starts = caches.map((c) => c.length);
     for (const c of caches) c.reserve(1);
-    const x = this.embedTokens(ids, "forwardBatch ids"); // [B, hidden]
-    this.runBlocks(x, batch, (attention, xn, l) => attention.forwardBatch(xn, caches, l, starts));
+    const logits = decoderForward(this.spec, this.ops({ kind: "batch", ids, caches, starts }, true)); // [B, vocab]
     caches.forEach((c, b) => {
       c.length = starts[b]! + 1;
     });
-    return this.backend.dense(this.lmHeadPrepared, this.finalNorm.forward(x, batch), batch); // [B, vocab]
+    return hostArray(logits, "logits");
+  }
+
+  private runSequence(ids: ArrayLike<number>, cache: KvCache, options: { allLogits?: boolean }): Activations {
+    const tokens = ids.length;
+    if (tokens === 0) throw new RangeError("forward ids: expected at least one token");
+    cache.reserve(tokens);
+    const start = cache.length;
+    const logits = decoderForward(this.spec, this.ops({ kind: "sequence", ids, cache, start }, options.allLogits ?? false));
+    cache.length = start + tokens;
+    return logits;
+  }
+
+  /**
+   * This executor's side of the decoder graph (architectures/decoder-graph.ts): every operation on the kernels of
+   * `this.backend`, activations [rows, features] passed from kernel to kernel (they may stay on a device).
+   */
+  private ops(rows: Rows, allLogits: boolean): DecoderOps<Activations> {
+    const n = rows.ids.length;
+    const h = this.spec.hidden_size;
+    const host = this.backend.residency === "host";
+    return {
+      embed: () => this.backend.upload(this.embedTokens(rows.ids, rows.kind === "sequence" ? "forward ids" : "forwardBatch ids")), // [rows, hidden]
+      norm: (x, weight, groups) => {
+        const norm = this.norms.get(weight);
+        if (!norm) throw new RangeError(`decoder graph: no norm "${weight}" in this model`);
+        if ((norm.spec.groups ?? 1) !== groups) throw new RangeError(`decoder graph: norm "${weight}" has ${norm.spec.groups ?? 1} groups, the graph asks for ${groups}`);
+        return norm.forward(x, n);
+      },
+      project: (x, layer, projections) => forwardShared(projections.map((p) => this.linear(layer, p)), x, n),
+      attend: (q, k, v, layer) => {
+        const attention = this.blocks[layer]!.attention;
+        return rows.kind === "sequence" ? attention.attendProjected(q, k, v, n, rows.cache, layer, rows.start) : attention.attendBatch(q, k, v, rows.caches, layer, rows.starts);
+      },
+      gatedFfn: (x, layer) => this.blocks[layer]!.ffn.gated(x, n),
+      residual: (x, branch, layer, sublayer) => {
+        this.backend.add({ x, y: branch }); // x ← x + branch in place
+        if (host) checkFinite(hostArray(x, "residual"), h, `layer ${layer} (${sublayer})`);
+        return x;
+      },
+      logits: (x) => {
+        // only the last token's logits unless asked: the LM head is the largest matmul of a prompt
+        const last = rows.kind === "sequence" && !allLogits && n > 1;
+        const input = last ? (host ? hostArray(x, "final norm").subarray((n - 1) * h) : this.sliceRow(x, n - 1)) : x;
+        return this.backend.dense({ weight: this.lmHeadPrepared, x: input, tokens: last ? 1 : n }); // [rows, vocab]
+      },
+    };
+  }
+
+  /** Row `row` [1, hidden] of device activations, copied on the device. */
+  private sliceRow(x: Activations, row: number): Activations {
+    const h = this.spec.hidden_size;
+    const out = this.backend.allocF32(h);
+    this.backend.copyInto({ src: x, srcOffset: row * h, length: h, dst: out, dstOffset: 0 });
+    return out;
+  }
+
+  /** The BitLinear of projection `p` in `layer`. */
+  private linear(layer: number, p: Projection): BitLinear {
+    const b = this.blocks[layer]!;
+    const byName = { q: b.attention.q, k: b.attention.k, v: b.attention.v, o: b.attention.o, gate: b.ffn.gate, up: b.ffn.up, down: b.ffn.down };
+    return byName[p];
   }
 
   /** Token ids → their embedding rows [ids.length, hidden] (a quantized table dequantizes just those rows). */
@@ -230,18 +314,5 @@ export class Transformer {
       else x.set(this.embed.subarray(id * h, (id + 1) * h), t * h);
     }
     return x;
-  }
-
-  /** Every block on the residual stream x [rows, hidden] in place; `attend` runs a layer's attention on its normed input. */
-  private runBlocks(x: Float32Array, rows: number, attend: (attention: AttentionLayer, xn: Float32Array, layer: number) => Float32Array): void {
-    const h = this.spec.hidden_size;
-    this.blocks.forEach((b, l) => {
-      const a = attend(b.attention, b.attnNorm.forward(x, rows), l);
-      for (let i = 0; i < x.length; i++) x[i] = x[i]! + a[i]!;
-      checkFinite(x, h, l, "attention");
-      const f = b.ffn.forward(b.ffnNorm.forward(x, rows), rows);
-      for (let i = 0; i < x.length; i++) x[i] = x[i]! + f[i]!;
-      checkFinite(x, h, l, "ffn");
-    });
   }
 }

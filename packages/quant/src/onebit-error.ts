@@ -6,8 +6,13 @@
 export type OnebitErrorCode =
   | "QUANT_INPUT"
   | "KERNEL_INPUT"
+  | "KERNEL_RESIDENCY"
+  | "BACKEND_DEFINITION"
+  | "LAYER_SPEC"
   | "KV_CACHE_FULL"
+  | "KV_CACHE"
   | "MODEL_SPEC"
+  | "NON_FINITE"
   | "MODEL_FILE"
   | "BYTE_RANGE"
   | "SAFETENSORS"
@@ -17,6 +22,12 @@ export type OnebitErrorCode =
   | "EXPORT_DESTINATION"
   | "FOLDER_LOCKED"
   | "TRAINING_STATE"
+  | "TRAIN_CONFIG"
+  | "TRAIN_DATA"
+  | "TRAIN_BACKEND"
+  | "TRAIN_DIVERGED"
+  | "TRAIN_WORKER"
+  | "TRAIN_WRITE"
   | "CLI"
   | "SERVE_REJECTED";
 

@@ -1,14 +1,15 @@
 /**
- * The tfjs executor of a ModelSpec (docs/design.md invariant 3: one description, two executors). Latent weights are
- * full-precision tf.Variables named exactly as @onebit/model's tensors; the forward pass quantizes them on the fly
- * (ste-quant.ts) as linearQuantFor prescribes, so an export loaded by @onebit/model computes the same function.
- * Shapes: ids [B, T] → x [B, T, hidden] → logits [B, T, vocab].
+ * The trainable model of a ModelSpec (docs/design.md invariant 3: one description, two executors). Latent weights are
+ * full-precision tf.Variables named exactly as @onebit/model's tensors (this shard's block of each when tensor-parallel,
+ * shardOf / unshard by the tensor table's roles). There is no forward pass written here: `forward` is @onebit/model's
+ * `decoderForward` — the one definition of the architecture, which the inference Transformer runs too — over the tfjs
+ * operations of tf-decoder-ops.ts, which quantize the weights on the fly as linearQuantFor prescribes, so an export
+ * loaded by @onebit/model computes the same function. Shapes: ids [B, T] → logits [B, T, vocab].
  */
 import type { A48Stage, Projection } from "@onebit/layers";
-import { bitLinearSpecFor, initWeights, type ModelSpec, projectionName, type TensorInfo, tensorList } from "@onebit/model";
-import { fakeQuantActivation, fakeQuantWeight } from "./ste-quant";
+import { decoderForward, initWeights, type ModelSpec, type TensorInfo, tensorList } from "@onebit/model";
 import { tf } from "./tf-backend";
-import { matMul } from "./matmul";
+import { type TfDecoderModel, TfDecoderOps } from "./tf-decoder-ops";
 
 type Tensor = tf.Tensor;
 
@@ -66,17 +67,13 @@ export function unshard(t: TensorInfo, parts: Float32Array[]): Float32Array {
   return parts[0]!; // replicated: every shard holds the same values
 }
 
-export class TrainableModel {
+export class TrainableModel implements TfDecoderModel {
   readonly variables = new Map<string, tf.Variable>();
   /** a4.8 stage (1: W1.58A8, 2: hybrid INT4 + Top-K); other variants ignore it. */
   stage: A48Stage = 1;
   /** Zero fraction of each projection's quantized input in the last forward pass (when tracked). */
   lastSparsity: Partial<Record<Projection, number>> = {};
   trackSparsity = false;
-
-  /** Query / KV heads this model (or shard) computes. */
-  private readonly localHeads: number;
-  private readonly localKvHeads: number;
 
   constructor(
     readonly spec: ModelSpec,
@@ -87,8 +84,6 @@ export class TrainableModel {
     const count = shard?.count ?? 1;
     if (shard && spec.onebit.groups !== count) throw new RangeError(`TrainableModel: ${count} shards need onebit.groups = ${count}, the spec has ${spec.onebit.groups}`);
     if (spec.num_key_value_heads % count !== 0) throw new RangeError(`TrainableModel: num_key_value_heads ${spec.num_key_value_heads} does not split into ${count} shards`);
-    this.localHeads = spec.num_attention_heads / count;
-    this.localKvHeads = spec.num_key_value_heads / count;
     for (const t of tensorList(spec)) {
       const v = init.get(t.name);
       if (!v) throw new RangeError(`TrainableModel: initial tensor "${t.name}" is missing`);
@@ -97,108 +92,16 @@ export class TrainableModel {
     }
   }
 
-  private v(name: string): tf.Variable {
+  /** The latent weight of a canonical tensor name (this shard's block of it when sharded). */
+  variable(name: string): tf.Variable {
     const x = this.variables.get(name);
     if (!x) throw new RangeError(`TrainableModel: no variable "${name}"`);
     return x;
   }
 
-  /** RMSNorm / LayerNorm over the last axis, in `groups` independent groups of features (BitNet arXiv 2310.11453 §2.3 group-wise LN). */
-  private rmsNorm(x: Tensor, gain: Tensor, groups = 1): Tensor {
-    const eps = this.spec.rms_norm_eps;
-    const shape = x.shape;
-    const xg = groups === 1 ? x : x.reshape([...shape.slice(0, -1), groups, shape[shape.length - 1]! / groups]);
-    let y: Tensor;
-    if (this.spec.onebit.norm === "layer") {
-      const c = xg.sub(xg.mean(-1, true));
-      y = c.mul(c.square().mean(-1, true).add(eps).rsqrt());
-    } else y = xg.mul(xg.square().mean(-1, true).add(eps).rsqrt());
-    return (groups === 1 ? y : y.reshape(shape)).mul(gain);
-  }
-
-  /** Sub-norms (before o and down) are group-wise with G groups; a shard holds exactly one group. */
-  private subNorm(x: Tensor, gain: Tensor): Tensor {
-    return this.rmsNorm(x, gain, this.shard ? 1 : this.spec.onebit.groups);
-  }
-
-  private linear(x: Tensor, layer: number, p: Projection): Tensor {
-    const ls = bitLinearSpecFor(this.spec, p, this.stage);
-    // a shard's weight and input are exactly one of the G groups: statistics from the shard alone
-    const groups = this.shard ? 1 : ls.groups;
-    const w = fakeQuantWeight(this.v(projectionName(layer, p)), ls.quant.weight, { groups, groupAxis: ls.groupAxis, epsMode: ls.epsMode });
-    // (a4.8's Top-K too is per group: a shard ranks its own block of each token's features)
-    const xq = fakeQuantActivation(x, ls.quant.activation, { groups: ls.groupAxis === "in" ? groups : 1, topKFraction: ls.quant.topKFraction, epsMode: ls.epsMode });
-    if (this.trackSparsity && ls.quant.activation !== "none") {
-      const zeros = xq.equal(0).cast("float32").mean().dataSync()[0]!;
-      this.lastSparsity[p] = ((this.lastSparsity[p] ?? 0) * layer + zeros) / (layer + 1);
-    }
-    const [b, t, f] = x.shape as [number, number, number];
-    return matMul(xq.reshape([b * t, f]), w, true).reshape([b, t, w.shape[0]!]);
-  }
-
-  /** RoPE on [B, T, heads, d] for positions 0..T−1, matching @onebit/kernels' ropeImpl. */
-  private rope(x: Tensor): Tensor {
-    const [, t, , d] = x.shape as [number, number, number, number];
-    const half = d / 2;
-    const theta = this.spec.rope_theta;
-    const ang = new Float32Array(t * half);
-    for (let p = 0; p < t; p++) for (let i = 0; i < half; i++) ang[p * half + i] = p * theta ** ((-2 * i) / d);
-    const angles = tf.tensor(ang, [1, t, 1, half]);
-    const cos = angles.cos();
-    const sin = angles.sin();
-    if (this.spec.onebit.rope_style === "half") {
-      const [x1, x2] = tf.split(x, 2, -1) as [Tensor, Tensor];
-      return tf.concat([x1.mul(cos).sub(x2.mul(sin)), x2.mul(cos).add(x1.mul(sin))], -1);
-    }
-    const pairs = x.reshape([...x.shape.slice(0, 3), half, 2]);
-    const [a, b] = tf.split(pairs, 2, -1) as [Tensor, Tensor];
-    const c = cos.expandDims(-1);
-    const s = sin.expandDims(-1);
-    return tf.concat([a.mul(c).sub(b.mul(s)), b.mul(c).add(a.mul(s))], -1).reshape(x.shape);
-  }
-
-  /** ids [B, T] → logits [B, T, vocab]. */
+  /** ids [B, T] → logits [B, T, vocab]: the architecture's decoder (@onebit/model decoderForward) on tfjs. */
   forward(ids: Tensor): Tensor {
-    const spec = this.spec;
-    const [B, T] = ids.shape as [number, number];
-    const H = spec.hidden_size;
-    const heads = this.localHeads;
-    const kvHeads = this.localKvHeads;
-    // Megatron's f and g: column-parallel inputs all-reduce their gradient, row-parallel outputs their value
-    const enter = (t: Tensor) => (this.shard ? this.shard.enterParallel(t) : t);
-    const reduce = (t: Tensor) => (this.shard ? this.shard.allReduce(t) : t);
-    const d = spec.head_dim;
-    const embed = this.v("model.embed_tokens.weight");
-    // one-hot matmul instead of gather: its gradient needs no scatter kernel (tfjs-backend-wasm has none)
-    let x = matMul(tf.oneHot(ids.reshape([B * T]).cast("int32"), spec.vocab_size).cast("float32"), embed).reshape([B, T, H]);
-    const mask = tf.linalg.bandPart(tf.ones([T, T]), -1, 0).sub(1).mul(1e9).reshape([1, 1, T, T]); // 0 on/below the diagonal, −1e9 above
-    for (let l = 0; l < spec.num_hidden_layers; l++) {
-      const h = enter(this.rmsNorm(x, this.v(`model.layers.${l}.input_layernorm.weight`)));
-      const q = this.rope(this.linear(h, l, "q").reshape([B, T, heads, d])).transpose([0, 2, 1, 3]); // [B, heads, T, d]
-      let k = this.rope(this.linear(h, l, "k").reshape([B, T, kvHeads, d])).transpose([0, 2, 1, 3]);
-      let v = this.linear(h, l, "v").reshape([B, T, kvHeads, d]).transpose([0, 2, 1, 3]);
-      if (heads !== kvHeads) {
-        // grouped-query attention: query head h reads KV head ⌊h / (heads/kvHeads)⌋
-        // (slices + concat: tfjs has no rank-5 tile gradient and the wasm backend no gather gradient)
-        const rep = heads / kvHeads;
-        const expand = (t: Tensor) => tf.concat(Array.from({ length: heads }, (_, hq) => t.slice([0, Math.floor(hq / rep), 0, 0], [B, 1, T, d])), 1);
-        k = expand(k);
-        v = expand(v);
-      }
-      const scores = matMul(q, k, true).div(Math.sqrt(d)).add(mask); // [B, heads, T, T]
-      let att = matMul(scores.softmax(), v).transpose([0, 2, 1, 3]).reshape([B, T, heads * d]);
-      if (spec.onebit.sub_norm) att = this.subNorm(att, this.v(`model.layers.${l}.self_attn.attn_sub_norm.weight`));
-      x = x.add(reduce(this.linear(att, l, "o")));
-      const f = enter(this.rmsNorm(x, this.v(`model.layers.${l}.post_attention_layernorm.weight`)));
-      const g = this.linear(f, l, "gate");
-      const a = spec.hidden_act === "relu2" ? g.relu().square() : g.mul(g.sigmoid());
-      let m = this.linear(f, l, "up").mul(a);
-      if (spec.onebit.sub_norm) m = this.subNorm(m, this.v(`model.layers.${l}.mlp.ffn_sub_norm.weight`));
-      x = x.add(reduce(this.linear(m, l, "down")));
-    }
-    const out = this.rmsNorm(x, this.v("model.norm.weight")).reshape([B * T, H]);
-    const head = spec.tie_word_embeddings ? embed : this.v("lm_head.weight");
-    return matMul(out, head, true).reshape([B, T, spec.vocab_size]);
+    return decoderForward(this.spec, new TfDecoderOps(this, ids));
   }
 
   /** Mean next-token cross-entropy of batch [B, T+1] (inputs = all but the last, targets = all but the first). */

@@ -87,12 +87,12 @@ export const benchCommand: CommandDef = {
         let baseUs = 0;
         for (const [name, threads] of [["js", 1], ...threadCounts.map((t) => ["wasm", t] as const)] as Array<[string, number]>) {
           const backend = await openBackend(name, name === "wasm" ? threads : undefined);
-          const prepared = backend.prepareWeight(weight);
-          backend.bitLinear(prepared, acts);
+          const prepared = backend.prepareWeight({ weight });
+          backend.bitLinear({ weight: prepared, input: acts });
           const times: number[] = [];
           for (let r = 0; r < (name === "js" ? Math.min(3, repeats) : repeats); r++) {
             const t0 = performance.now();
-            backend.bitLinear(prepared, acts);
+            backend.bitLinear({ weight: prepared, input: acts });
             times.push((performance.now() - t0) * 1000);
           }
           backend.dispose();

@@ -38,7 +38,7 @@ async function runConfig(config: string, make: () => Promise<Backend>): Promise<
   for (const c of CONFORMANCE_CASES) {
     const t0 = performance.now();
     try {
-      c.run(backend, ref);
+      await c.run(backend, ref);
       results.push({ config, name: c.name, ok: true, ms: performance.now() - t0 });
     } catch (e) {
       results.push({ config, name: c.name, ok: false, error: (e as Error).message, ms: performance.now() - t0 });

@@ -1,36 +1,39 @@
 /**
- * The job loop shared by the main thread and every worker. It must stay self-contained (no imports, no closures):
- * workers receive it as source text (`runJob.toString()`), so Node and browsers run the very same code.
+ * The job loop shared by the main thread and every worker: read the job in the control block (abi.ts) and run
+ * this thread's share of its rows.
  *
- * Control block (Int32Array over a SharedArrayBuffer):
- *   [0] generation (bumped to start a job)  [1] op  [2] thread count  [3] finished count  [4] shutdown flag
- *   [8..] op arguments
- * Ops: 1 = ternary dense (c[18] = 1: relaxed-SIMD kernels, int8 activations), 2 = ternary sparse (one token),
- * 3 = f32 matmul, 4 = attention scores, 5 = attention values (rows = query heads), 6 = W8A16 dense (one token).
+ * Workers receive it as source text (`runJob.toString()`, thread-pool.ts), so Node and browsers run the very same
+ * code; it must therefore stay self-contained: no imports, no module-level names, and no function defined inside
+ * it. The ABI comes in as the `abi` argument — on the main thread the imported JOB_ABI, in a worker its JSON copy.
+ * (An imported name used inside would not survive: vitest and tsx rewrite it to `__import_0__.JOB_SLOT`; a nested
+ * function would not either: tsx wraps it in its `__name` helper. abi.test.ts runs the text as tsx transforms it.)
  */
-// biome-ignore lint/suspicious/noExplicitAny: wasm exports are untyped here by design (see above)
-export function runJob(ex: any, c: Int32Array, index: number): void {
-  const op = c[1]!;
-  const threads = c[2]!;
-  const rows = c[11]!;
+import type { JobAbi, KernelExports } from "./abi";
+
+export function runJob(abi: JobAbi, ex: KernelExports, c: Int32Array, index: number): void {
+  const { JOB_OP, JOB_SLOT: S, WASM_EXPORT: X } = abi;
+  const op = c[S.OP]!;
+  const threads = c[S.THREADS]!;
+  const rows = c[S.ROWS]!;
   // rows split in equal contiguous ranges, rounded to multiples of 4 so neighbours don't share cache lines
   const per = Math.ceil(rows / threads / 4) * 4;
   const r0 = Math.min(rows, index * per);
   const r1 = Math.min(rows, r0 + per);
   if (r0 >= r1) return;
-  if (op === 1) {
-    const w = c[8]!;
-    const rowStride = c[9]!;
-    const blocks = c[10]!;
-    const mask = c[12]!;
-    const x = c[13]!;
-    const xStride = c[14]!;
-    const tokens = c[15]!;
-    const out = c[16]!;
-    const outStride = c[17]!;
-    const relaxed = c[18] === 1;
-    const dot1 = relaxed ? ex.t2_dot_1r : ex.t2_dot_1;
-    const dot4 = relaxed ? ex.t2_dot_4r : ex.t2_dot_4;
+  if (op === JOB_OP.TERNARY_DENSE) {
+    const a = S.TERNARY_DENSE;
+    const w = c[a.W_PTR]!;
+    const rowStride = c[a.ROW_STRIDE]!;
+    const blocks = c[a.BLOCKS]!;
+    const mask = c[a.MASK_PTR]!;
+    const x = c[a.X_PTR]!;
+    const xStride = c[a.X_STRIDE]!;
+    const tokens = c[a.TOKENS]!;
+    const out = c[a.OUT_PTR]!;
+    const outStride = c[a.OUT_STRIDE]!;
+    const relaxed = c[a.RELAXED] === 1;
+    const dot1 = relaxed ? ex[X.T2_DOT_1_RELAXED] : ex[X.T2_DOT_1];
+    const dot4 = relaxed ? ex[X.T2_DOT_4_RELAXED] : ex[X.T2_DOT_4];
     if (tokens === 1) {
       dot1(w, rowStride, blocks, r0, r1, mask, x, out);
       return;
@@ -44,15 +47,18 @@ export function runJob(ex: any, c: Int32Array, index: number): void {
       for (; t < tokens; t++) dot1(w, rowStride, blocks, ra, rb, mask, x + t * xStride, out + t * outStride * 4);
       // (row chunks and thread ranges start on even rows, as the pair kernel needs)
     }
-  } else if (op === 2) {
-    ex.t2_dot_sparse(c[8], c[9], r0, r1, c[12], c[13], c[14], c[15], c[16]);
-  } else if (op === 3) {
-    ex.matmul_f32(c[13], c[8], c[16], c[15], rows, c[10], r0, r1);
-  } else if (op === 4) {
-    ex.attn_scores(c[8], c[9], c[10], c[12], c[13], c[14], c[15], r0, r1);
-  } else if (op === 5) {
-    ex.attn_values(c[8], c[9], c[10], c[12], c[13], c[14], c[15], r0, r1);
-  } else if (op === 6) {
-    ex.q8_dot(c[8], c[9], c[10], c[12], c[13], c[14], r0, r1, c[16]);
+  } else if (op === JOB_OP.TERNARY_SPARSE) {
+    const a = S.TERNARY_SPARSE;
+    ex[X.T2_DOT_SPARSE](c[a.W_PTR]!, c[a.ROW_STRIDE]!, r0, r1, c[a.MASK_PTR]!, c[a.IDX_PTR]!, c[a.VAL_PTR]!, c[a.NNZ]!, c[a.OUT_PTR]!);
+  } else if (op === JOB_OP.MATMUL_F32) {
+    const a = S.MATMUL_F32;
+    ex[X.MATMUL_F32](c[a.X_PTR]!, c[a.W_PTR]!, c[a.OUT_PTR]!, c[a.TOKENS]!, rows, c[a.IN_FEATURES]!, r0, r1);
+  } else if (op === JOB_OP.ATTENTION_SCORES || op === JOB_OP.ATTENTION_VALUES) {
+    const a = S.ATTENTION;
+    const kernel = op === JOB_OP.ATTENTION_SCORES ? ex[X.ATTN_SCORES] : ex[X.ATTN_VALUES];
+    kernel(c[a.IN_PTR]!, c[a.STORE_PTR]!, c[a.OUT_PTR]!, c[a.KV_HEADS]!, c[a.GROUP]!, c[a.HEAD_DIM]!, c[a.POSITIONS]!, r0, r1);
+  } else if (op === JOB_OP.W8A16_DENSE) {
+    const a = S.W8A16_DENSE;
+    ex[X.Q8_DOT](c[a.W_PTR]!, c[a.IN_FEATURES]!, c[a.SCALES_PTR]!, c[a.BLOCKS]!, c[a.BLOCK_LEN]!, c[a.X_PTR]!, r0, r1, c[a.OUT_PTR]!);
   }
 }

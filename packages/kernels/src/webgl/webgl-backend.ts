@@ -16,18 +16,14 @@
  * Element-wise ops (RMSNorm → quantization, RoPE, softmax) run the reference code, as on the wasm backend.
  */
 import { packTernaryT2, t2RowBytes, unpackBinaryB1 } from "@onebit/quant";
-import type { Backend, BitLinearOptions, DenseFormat, PackedLinearWeight, PreparedDense, PreparedWeight, QuantizedActivations } from "../backend";
+import type { BitLinearOptions, PackedLinearWeight, PreparedWeight, QuantizedActivations } from "../backend";
 import { KernelInputError } from "../backend";
 import { columnSegments } from "../column-segments";
-import { attentionScoresImpl, attentionValuesImpl } from "../js/attention";
-import { denseJs, type JsPreparedDense, prepareDenseJs } from "../js/dense-prepared";
-import { dequantizeUnsignedImpl } from "../js/dequantize-unsigned";
-import { quantizeRowsImpl } from "../js/quantize-rows";
-import { rmsNormQuantizeImpl } from "../js/rms-norm-quantize";
-import { ropeImpl } from "../js/rope";
-import { softmaxImpl } from "../js/softmax";
-import { registerKernel } from "../kernel-registry";
-import { checkActivations, checkMask, checkMatmulF32, checkWeight, outputBuffer } from "../validate-inputs";
+import { defineBackend } from "../contract/define-backend";
+import type { Backend } from "../contract/kernel-table";
+import { hostArray } from "../contract/tensors";
+import { type JsPreparedDense, prepareDenseJs } from "../js/dense-prepared";
+import { checkActivations, checkMask, checkMatmulF32, checkWeight, hostQuantized, outputBuffer } from "../validate-inputs";
 
 // The subset of gpu.js this backend uses (gpu.js ships no types for its 2.24 API surface we rely on).
 interface GpuKernel {
@@ -147,7 +143,7 @@ export async function webglAvailability(): Promise<{ available: boolean; reason?
 export async function createWebglBackend(): Promise<Backend> {
   const GPU = await loadGpu();
   const reason = unavailableReason(GPU);
-  if (reason) throw new Error(`backend "webgl" is not available here: ${reason}; available backends: js, wasm`);
+  if (reason) throw new KernelInputError(`backend "webgl" is not available here: ${reason}; available backends: js, wasm`);
   const isNode = typeof window === "undefined" && typeof document === "undefined" && typeof process !== "undefined";
   const gpu = new GPU({ mode: isNode ? "headlessgl" : "webgl2" });
   const kernels = new Map<string, GpuKernel>();
@@ -259,33 +255,53 @@ export async function createWebglBackend(): Promise<Backend> {
     return y;
   }
 
-  return {
+  return defineBackend({
     name: "webgl",
     threads: 1,
-    prepareWeight,
-    bitLinear,
-    quantizeRows: quantizeRowsImpl,
-    dequantizeUnsigned: dequantizeUnsignedImpl,
-    rmsNormQuantize: rmsNormQuantizeImpl,
-    matmulF32,
-    prepareDense(w: Float32Array, outFeatures: number, inFeatures: number, format: DenseFormat): PreparedDense {
-      alive("prepareDense");
-      return prepareDenseJs("webgl", w, outFeatures, inFeatures, format);
+    residency: "host",
+    native: {
+      prepareWeight: { description: "gpu.js WebGL2: packed t2 uploaded as a texture (2 bytes per texel)", run: ({ weight }) => prepareWeight(weight) },
+      bitLinear: {
+        description: "gpu.js WebGL2: exact float32 integer dots per column segment, read back per call",
+        run: ({ weight, input, rowMask, out }) => bitLinear(weight, hostQuantized(input), { rowMask, out }),
+      },
+      matmulF32: {
+        description: "gpu.js WebGL2: one thread per output, four partial sums",
+        run: ({ x, tokens, weight, outFeatures, inFeatures, out }) => matmulF32(hostArray(x, "matmulF32 x"), tokens, weight, outFeatures, inFeatures, out),
+      },
+      prepareDense: {
+        description: "f32 uploaded as a texture on first use; int8 kept for the reference",
+        run({ weight, outFeatures, inFeatures, format }) {
+          alive("prepareDense");
+          return prepareDenseJs("webgl", weight, outFeatures, inFeatures, format);
+        },
+      },
+      dense: {
+        description: "f32 on the GPU (matmulF32); int8 (W8A16) with the reference on the CPU",
+        partial: true,
+        run(args, borrow) {
+          alive("dense");
+          const { weight: pw, x, tokens, out } = args;
+          if (pw.backend !== "webgl") throw new KernelInputError(`dense: weight was prepared by the ${pw.backend} backend, not webgl`);
+          const w = pw as JsPreparedDense;
+          return w.f32 ? matmulF32(hostArray(x, "dense x"), tokens, w.f32, w.outFeatures, w.inFeatures, out) : borrow(args);
+        },
+      },
     },
-    dense(pw: PreparedDense, x: Float32Array, tokens: number, out?: Float32Array): Float32Array {
-      alive("dense");
-      if (pw.backend !== "webgl") throw new KernelInputError(`dense: weight was prepared by the ${pw.backend} backend, not webgl`);
-      const w = pw as JsPreparedDense;
-      // f32 runs on the GPU (the texture is uploaded once); int8 with the reference code on the CPU
-      return w.f32 ? matmulF32(x, tokens, w.f32, w.outFeatures, w.inFeatures, out) : denseJs(w, x, tokens, out);
+    borrowed: {
+      quantize: "activation quantization is O(features) per token; WebGL has no integer output to keep it on the GPU",
+      rmsNormQuantize: "element-wise, on the CPU beside quantize",
+      norm: "element-wise; every gpu.js call reads back, so a GPU norm would cost a round trip",
+      rope: "element-wise; a GPU pass would cost a readback per call",
+      softmax: "per-position scores are small; a GPU pass would cost a readback",
+      attentionScores: "reads the KV cache on the CPU: its O(context) work per token is small beside the projections",
+      attentionValues: "reads the KV cache on the CPU (see attentionScores)",
+      dequantizeUnsigned: "low-bit KV decode on the CPU beside the attention kernels",
+      add: "element-wise on host activations",
+      multiply: "element-wise on host activations",
+      gateActivation: "element-wise on host activations",
+      copyInto: "KV writes into host memory",
     },
-    rope: ropeImpl,
-    softmax: softmaxImpl,
-    // attention reads the KV cache on the CPU: its O(context) work per token is small beside the projections
-    attentionScores: attentionScoresImpl,
-    attentionValues: attentionValuesImpl,
-    allocF32: (length) => new Float32Array(length),
-    freeF32() {},
     dispose() {
       if (disposed) return;
       disposed = true;
@@ -293,7 +309,7 @@ export async function createWebglBackend(): Promise<Backend> {
       for (const k of kernels.values()) k.destroy?.();
       void gpu.destroy();
     },
-  };
+  });
 }
 
 function weightScale(w: PackedLinearWeight, o: number, wGroup: number): number {
@@ -302,5 +318,3 @@ function weightScale(w: PackedLinearWeight, o: number, wGroup: number): number {
   return w.scales[Math.floor(o / (w.outFeatures / w.scales.length))]!;
 }
 
-registerKernel({ kernelName: "BitLinear", backendName: "webgl", description: "gpu.js WebGL2: packed t2 texture (2 bytes per texel), exact float32 integer dots per column segment", impl: createWebglBackend });
-registerKernel({ kernelName: "MatmulF32", backendName: "webgl", description: "gpu.js WebGL2: one thread per output, four partial sums", impl: createWebglBackend });

@@ -1,41 +1,13 @@
 /**
- * Each layer against a float computation on the same quantized values: the test dequantizes weights and
- * activations with @onebit/quant and multiplies in float64 — independent of the packed kernels.
+ * BitLinear against a float computation on the same quantized values: the test dequantizes weights and activations
+ * with @onebit/quant and multiplies in float64 — independent of the packed kernels.
  */
-import { createJsBackend } from "@onebit/kernels";
-import { dequantize, quantizeBinary, quantizeFp4, quantizeInt4, quantizeInt8, quantizeTernary, quantizeTopKInt8, quantizeAbsmaxBitnet } from "@onebit/quant";
+import { dequantize, quantizeAbsmaxBitnet, quantizeBinary, quantizeFp4, quantizeInt4, quantizeInt8, quantizeTernary, quantizeTopKInt8 } from "@onebit/quant";
 import { describe, expect, it } from "vitest";
 import { BitLinear, type BitLinearSpec } from "./bit-linear";
 import { linearQuantFor, type Projection, type Variant } from "./bitlinear-variant";
-import { FeedForward } from "./feed-forward";
-
-function rng(seed: number) {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) / 2 ** 32 - 0.5;
-  };
-}
-
-const backend = createJsBackend();
-
-function floatMatmul(x: ArrayLike<number>, w: ArrayLike<number>, tokens: number, out: number, inF: number): number[] {
-  const y: number[] = [];
-  for (let t = 0; t < tokens; t++)
-    for (let o = 0; o < out; o++) {
-      let s = 0;
-      for (let i = 0; i < inF; i++) s += x[t * inF + i]! * w[o * inF + i]!;
-      y.push(s);
-    }
-  return y;
-}
-
-function close(got: ArrayLike<number>, want: number[], rel = 1e-5) {
-  const scale = Math.max(1e-6, ...want.map(Math.abs));
-  for (let i = 0; i < want.length; i++) expect(Math.abs(got[i]! - want[i]!)).toBeLessThanOrEqual(rel * scale);
-}
+import { LayerSpecError } from "./layer-spec-error";
+import { backend, close, floatMatmul, rng } from "./testing/float-reference";
 
 const cases: Array<[Variant, Projection]> = [
   ["bitnet", "q"], ["b1.58", "q"], ["a4.8", "q"], ["a4.8", "o"], ["a4.8", "down"], ["a4.8-fp4", "gate"], ["fp", "up"],
@@ -88,42 +60,6 @@ describe("BitLinear", () => {
       "bitLinear.groups: 3 does not divide outFeatures 2",
     );
     expect(() => layer.forward(new Float32Array(7), 1)).toThrow("bitLinear input: has 7 values, expected tokens·in = 1·8");
-  });
-});
-
-describe("FeedForward", () => {
-  const r = rng(5);
-  const [hidden, inter, tokens] = [16, 24, 2];
-  const make = (activation: "relu2" | "silu", variant: Variant) => {
-    const spec = (p: Projection, inF: number, out: number) => ({ inFeatures: inF, outFeatures: out, quant: linearQuantFor(variant, p), groups: 1, groupAxis: "out" as const, epsMode: "clamp" as const });
-    const weights = {
-      gate: Float32Array.from({ length: inter * hidden }, r),
-      up: Float32Array.from({ length: inter * hidden }, r),
-      down: Float32Array.from({ length: hidden * inter }, r),
-    };
-    return {
-      weights,
-      ffn: new FeedForward({ hidden, intermediate: inter, activation, gate: spec("gate", hidden, inter), up: spec("up", hidden, inter), down: spec("down", inter, hidden), subNorm: null }, weights, backend),
-    };
-  };
-  it("ReLU²GLU: skipping up rows whose gate is zero changes nothing, and the skipped fraction is reported", () => {
-    const { ffn, weights } = make("relu2", "fp");
-    const x = Float32Array.from({ length: tokens * hidden }, r);
-    const got = ffn.forward(x, tokens);
-    const g = floatMatmul(x, weights.gate, tokens, inter, hidden);
-    const u = floatMatmul(x, weights.up, tokens, inter, hidden);
-    const h = g.map((v, i) => Math.max(0, v) ** 2 * u[i]!);
-    close(got, floatMatmul(h, weights.down, tokens, hidden, inter));
-    const zeroInAllTokens = Array.from({ length: inter }, (_, c) => g[c]! <= 0 && g[inter + c]! <= 0).filter(Boolean).length;
-    expect(ffn.skipped).toEqual({ rows: zeroInAllTokens, total: inter });
-    expect(zeroInAllTokens).toBeGreaterThan(0);
-  });
-  it("SwiGLU: silu(gate) ⊙ up", () => {
-    const { ffn, weights } = make("silu", "fp");
-    const x = Float32Array.from({ length: tokens * hidden }, r);
-    const g = floatMatmul(x, weights.gate, tokens, inter, hidden);
-    const u = floatMatmul(x, weights.up, tokens, inter, hidden);
-    const h = g.map((v, i) => (v / (1 + Math.exp(-v))) * u[i]!);
-    close(ffn.forward(x, tokens), floatMatmul(h, weights.down, tokens, hidden, inter));
+    expect(() => layer.forward(new Float32Array(7), 1)).toThrow(LayerSpecError);
   });
 });

@@ -1,0 +1,252 @@
+/**
+ * The kernel contract: every kernel a backend offers, as one row of a table — its name, what it computes, its
+ * named arguments and its reference implementation (the `js` code the conformance suite holds every other backend
+ * to). A backend implements some of the rows natively and declares that it borrows the rest from the reference
+ * (contract/define-backend.ts): the borrowing is listed by `listKernels(backend)` / `onebit inspect --backends` and
+ * counted per call, never silent. Adding a kernel is one row here plus its reference file under js/
+ * (docs/kernels.md walks through it).
+ *
+ * Activations (`Activations`) are Float32Arrays on host backends and DeviceTensor handles on a device backend
+ * (contract/tensors.ts); the reference runs on host memory only.
+ */
+import type { EpsMode } from "@onebit/quant";
+import type { DenseFormat, DeviceQuantized, PackedLinearWeight, PreparedDense, PreparedWeight, Quantized, QuantizedActivations } from "../backend";
+import { KernelInputError } from "../backend";
+import { checkWeight } from "../validate-inputs";
+import { attentionScoresImpl, attentionValuesImpl } from "../js/attention";
+import { bitLinearImpl } from "../js/bit-linear";
+import { type JsPreparedDense, denseJs, prepareDenseJs } from "../js/dense-prepared";
+import { dequantizeUnsignedImpl } from "../js/dequantize-unsigned";
+import { addImpl, copyIntoImpl, type GateActivation, gateActivationImpl, multiplyImpl } from "../js/elementwise";
+import { matmulF32Impl } from "../js/matmul-f32";
+import { type NormKind, normImpl } from "../js/norm";
+import { type ActivationQuantizer, quantizeActivationsImpl } from "../js/quantize-activations";
+import { rmsNormQuantizeImpl } from "../js/rms-norm-quantize";
+import { ropeImpl } from "../js/rope";
+import { softmaxImpl } from "../js/softmax";
+import { type Activations, hostArray, type Residency } from "./tensors";
+
+/** Named arguments of each kernel. */
+export interface KernelArgs {
+  /** Place a packed BitLinear weight where the backend reads it (once, at load). */
+  prepareWeight: { weight: PackedLinearWeight };
+  /** out[t, o] = Σ_g (Σ_{i ∈ g} w[o, i]·x[t, i]) · wScale[g(o, i)] · xScale[t, g] — integer dot, float epilogue. */
+  bitLinear: {
+    weight: PreparedWeight;
+    input: Quantized;
+    /** Rows with mask 0 are skipped and written 0 (ReLU²GLU's up projection); length outFeatures. */
+    rowMask?: Uint8Array;
+    /** Reuse an output buffer [tokens, out] (host backends). */
+    out?: Float32Array;
+  };
+  /** Per-token (and per feature group) activation quantization, bit for bit @onebit/quant, zeros counted. */
+  quantize: { x: Activations; tokens: number; features: number; kind: ActivationQuantizer; groups?: number; epsMode?: EpsMode; topKFraction?: number };
+  /** Fused RMSNorm (optional gain) → per-token quantization (int8 / int4 / BitNet absmax). */
+  rmsNormQuantize: { x: Float32Array; tokens: number; features: number; gain: Float32Array | null; eps: number; kind: "int8" | "int4" | "absmax8"; groups?: number };
+  /** RMSNorm or LayerNorm (no bias) with a gain, over `groups` equal groups of features; a new tensor. */
+  norm: { x: Activations; tokens: number; features: number; gain: Float32Array; eps: number; kind: NormKind; groups?: number };
+  /** Place a dense weight [out, in] in a storage format ("int8": W8A16, quantized once; see js/dense.ts). */
+  prepareDense: { weight: Float32Array; outFeatures: number; inFeatures: number; format: DenseFormat };
+  /** y [tokens, out] = x [tokens, in] · wᵀ with a prepared dense weight, in its format's arithmetic. */
+  dense: { weight: PreparedDense; x: Activations; tokens: number; out?: Float32Array };
+  /** out[t, o] = Σ_i x[t, i]·w[o, i]; w [out, in] (FP baseline projections). */
+  matmulF32: { x: Activations; tokens: number; weight: Float32Array; outFeatures: number; inFeatures: number; out?: Float32Array };
+  /** Rotary embedding in place on x [tokens, heads, headDim]. */
+  rope: { x: Activations; tokens: number; heads: number; headDim: number; positions: Int32Array; theta: number; style: "half" | "interleaved" };
+  /** Row-wise numerically stable softmax in place on x [rows, cols]. */
+  softmax: { x: Activations; rows: number; cols: number };
+  /**
+   * Grouped-query attention scores over an f32 KV store [≥positions, kvHeads, headDim]: q [heads, headDim] →
+   * [heads, positions] = (q[h] · keys[j, ⌊h·kvHeads/heads⌋])·scale, in js/attention.ts's float32 order.
+   */
+  attentionScores: { q: Activations; heads: number; keys: Activations; kvHeads: number; headDim: number; positions: number; scale: number; out?: Float32Array };
+  /** p [heads, positions] (softmaxed) → [heads, headDim] = Σ_j p[h, j]·values[j, ⌊h·kvHeads/heads⌋]. */
+  attentionValues: { p: Activations; heads: number; values: Activations; kvHeads: number; headDim: number; positions: number; out?: Activations };
+  /**
+   * Unsigned b-bit (3 or 4) min–max codes, a little-endian bit stream from `bitOffset` (@onebit/kv's low-bit KV
+   * layout), back to float32: out[g·groupSize + i] = float32(float32(code·scales[g]) + offsets[g]).
+   */
+  dequantizeUnsigned: { codes: Uint8Array; bitOffset: number; bits: number; groups: number; groupSize: number; scales: Float32Array; offsets: Float32Array; out: Float32Array };
+  /** x ← x + y in place (the residual connection). */
+  add: { x: Activations; y: Activations };
+  /** x ← x ⊙ y in place (the gated FFN's product). */
+  multiply: { x: Activations; y: Activations };
+  /**
+   * x [tokens, features] ← ReLU²(x) or SiLU(x) in place; with `activeRows` (host only), ReLU² marks the features
+   * non-zero in some token and returns their count (−1 without it).
+   */
+  gateActivation: { x: Activations; tokens: number; features: number; activation: GateActivation; activeRows?: Uint8Array };
+  /**
+   * dst[dstOffset .. dstOffset + length) ← src[srcOffset .. srcOffset + length) (a KV cache write, a row slice);
+   * srcOffset defaults to 0 and length to the rest of src.
+   */
+  copyInto: { src: Activations; dst: Activations; dstOffset: number; srcOffset?: number; length?: number };
+}
+
+/** What each kernel returns. */
+export interface KernelResults {
+  prepareWeight: PreparedWeight;
+  bitLinear: Activations;
+  quantize: Quantized;
+  rmsNormQuantize: QuantizedActivations;
+  norm: Activations;
+  prepareDense: PreparedDense;
+  dense: Activations;
+  matmulF32: Activations;
+  rope: void;
+  softmax: void;
+  attentionScores: Activations;
+  attentionValues: Activations;
+  dequantizeUnsigned: void;
+  add: void;
+  multiply: void;
+  gateActivation: number;
+  copyInto: void;
+}
+
+export type KernelName = keyof KernelArgs;
+
+export type KernelFn<K extends KernelName> = (args: KernelArgs[K]) => KernelResults[K];
+
+/** Every kernel as a method with named arguments. */
+export type KernelMethods = { [K in KernelName]: KernelFn<K> };
+
+export interface KernelDefinition<K extends KernelName> {
+  name: K;
+  /** What it computes, in a line (listed by `onebit inspect --backends`). */
+  summary: string;
+  /** The reference implementation, on host memory; `backend` names who is running it (prepared data is tagged). */
+  reference: (args: KernelArgs[K], backend: string) => KernelResults[K];
+}
+
+/** A weight the reference prepared: it keeps the packed data. */
+export interface ReferencePreparedWeight extends PreparedWeight {
+  readonly packed: PackedLinearWeight;
+}
+
+const H = hostArray;
+
+/** The table. Order is the order `listKernels` prints. */
+export const KERNELS: { readonly [K in KernelName]: KernelDefinition<K> } = {
+  prepareWeight: {
+    name: "prepareWeight",
+    summary: "place a packed ternary/binary weight",
+    reference({ weight }, backend): ReferencePreparedWeight {
+      checkWeight(weight);
+      return { backend, kind: weight.kind, outFeatures: weight.outFeatures, inFeatures: weight.inFeatures, bytes: weight.data.length + weight.scales.length * 4, packed: weight };
+    },
+  },
+  bitLinear: {
+    name: "bitLinear",
+    summary: "packed ternary/binary weight × int8/int4 activations, float epilogue",
+    reference({ weight, input, rowMask, out }, backend) {
+      const w = weight as ReferencePreparedWeight;
+      if (weight.backend !== backend || !w.packed) throw new KernelInputError(`bitLinear: weight was prepared by the ${weight.backend} backend, not ${backend}`);
+      if (!("codes" in input)) throw new KernelInputError(`bitLinear: the reference needs host activations; got activations resident on ${input.owner}`);
+      return bitLinearImpl(w.packed, input, { rowMask, out });
+    },
+  },
+  quantize: {
+    name: "quantize",
+    summary: "per-token int8 / int4 / absmax8 / fp4 / Top-K activation quantization",
+    reference: ({ x, tokens, features, kind, groups, epsMode, topKFraction }) => quantizeActivationsImpl(H(x, "quantize x"), tokens, features, kind, { groups, epsMode, topKFraction }),
+  },
+  rmsNormQuantize: {
+    name: "rmsNormQuantize",
+    summary: "fused RMSNorm → per-token quantization",
+    reference: ({ x, tokens, features, gain, eps, kind, groups }) => rmsNormQuantizeImpl(x, tokens, features, gain, eps, { kind, groups }),
+  },
+  norm: {
+    name: "norm",
+    summary: "RMSNorm / LayerNorm with gain, grouped",
+    reference: ({ x, tokens, features, gain, eps, kind, groups }) => normImpl(H(x, "norm x"), tokens, features, gain, eps, kind, groups),
+  },
+  prepareDense: {
+    name: "prepareDense",
+    summary: "place a dense weight as f32 or int8 (W8A16)",
+    reference: ({ weight, outFeatures, inFeatures, format }, backend) => prepareDenseJs(backend, weight, outFeatures, inFeatures, format),
+  },
+  dense: {
+    name: "dense",
+    summary: "dense weight (f32 or W8A16) × f32 activations: the LM head",
+    reference({ weight, x, tokens, out }, backend) {
+      if (weight.backend !== backend) throw new KernelInputError(`dense: weight was prepared by the ${weight.backend} backend, not ${backend}`);
+      return denseJs(weight as JsPreparedDense, H(x, "dense x"), tokens, out);
+    },
+  },
+  matmulF32: {
+    name: "matmulF32",
+    summary: "f32 × f32 matmul (FP baseline)",
+    reference: ({ x, tokens, weight, outFeatures, inFeatures, out }) => matmulF32Impl(H(x, "matmulF32 x"), tokens, weight, outFeatures, inFeatures, out),
+  },
+  rope: {
+    name: "rope",
+    summary: "rotary embedding in place",
+    reference: ({ x, tokens, heads, headDim, positions, theta, style }) => ropeImpl(H(x, "rope x"), tokens, heads, headDim, positions, theta, style),
+  },
+  softmax: { name: "softmax", summary: "row softmax in place", reference: ({ x, rows, cols }) => softmaxImpl(H(x, "softmax x"), rows, cols) },
+  attentionScores: {
+    name: "attentionScores",
+    summary: "GQA scores q·K over an f32 KV store",
+    reference: ({ q, heads, keys, kvHeads, headDim, positions, scale, out }) => attentionScoresImpl(H(q, "attentionScores q"), heads, H(keys, "attentionScores keys"), kvHeads, headDim, positions, scale, out),
+  },
+  attentionValues: {
+    name: "attentionValues",
+    summary: "GQA weighted sum p·V over an f32 KV store",
+    reference: ({ p, heads, values, kvHeads, headDim, positions, out }) =>
+      attentionValuesImpl(H(p, "attentionValues p"), heads, H(values, "attentionValues values"), kvHeads, headDim, positions, out === undefined ? undefined : H(out, "attentionValues out")),
+  },
+  dequantizeUnsigned: {
+    name: "dequantizeUnsigned",
+    summary: "3/4-bit KV codes → f32",
+    reference: ({ codes, bitOffset, bits, groups, groupSize, scales, offsets, out }) => dequantizeUnsignedImpl(codes, bitOffset, bits, groups, groupSize, scales, offsets, out),
+  },
+  add: { name: "add", summary: "residual add in place", reference: ({ x, y }) => addImpl(H(x, "add x"), H(y, "add y")) },
+  multiply: { name: "multiply", summary: "element-wise product in place", reference: ({ x, y }) => multiplyImpl(H(x, "multiply x"), H(y, "multiply y")) },
+  gateActivation: {
+    name: "gateActivation",
+    summary: "ReLU² / SiLU in place (+ active rows)",
+    reference: ({ x, tokens, features, activation, activeRows }) => gateActivationImpl(H(x, "gateActivation x"), tokens, features, activation, activeRows),
+  },
+  copyInto: { name: "copyInto", summary: "copy a range into a buffer (KV write, row slice)", reference: ({ src, dst, dstOffset, srcOffset, length }) => copyIntoImpl(H(src, "copyInto src"), H(dst, "copyInto dst"), dstOffset, srcOffset, length) },
+};
+
+export const KERNEL_NAMES = Object.keys(KERNELS) as KernelName[];
+
+/** Where a backend's kernel comes from. */
+export type KernelSource = "native" | "reference" | "native, reference for some inputs" | "unsupported";
+
+export interface KernelInfo {
+  kernel: KernelName;
+  backend: string;
+  source: KernelSource;
+  /** The backend's own description of its implementation (or why it borrows the reference). */
+  description: string;
+  /** Calls so far: run natively, and handed to the reference. */
+  calls: { native: number; reference: number };
+}
+
+/** A backend: the kernel methods plus memory and lifecycle. Built with defineBackend (contract/define-backend.ts). */
+export interface Backend extends KernelMethods {
+  readonly name: string;
+  readonly threads: number;
+  /** wasm only: the kernel set in use ("relaxed" SIMD or "baseline" SIMD). */
+  readonly simd?: "baseline" | "relaxed";
+  /** Where activations live: "host" (Float32Arrays) or "device" (DeviceTensor handles, read with `read`). */
+  readonly residency: Residency;
+  /** Every kernel, where it comes from, and how often it ran — the truth, not a description. */
+  kernels(): KernelInfo[];
+  /** Host values → activations on this backend (host backends: the array itself). */
+  upload(x: Float32Array): Activations;
+  /** Activations → host values: one awaited read (host backends: the array itself). */
+  read(x: Activations): Promise<Float32Array>;
+  /** Device backends: quantized activations' codes and scales back on the host (tests, diagnostics). */
+  readQuantized?(q: DeviceQuantized): Promise<QuantizedActivations>;
+  /**
+   * Zeroed float32 storage the attention kernels read in place (a KV cache layer); the wasm backend places it in
+   * its memory, a device backend on the device. Give it back with freeF32.
+   */
+  allocF32(length: number): Activations;
+  freeF32(a: Activations): void;
+  dispose(): void;
+}

@@ -1,0 +1,53 @@
+/**
+ * Reference element-wise kernels of a decoder block: the residual add, the gated FFN's activation and product
+ * (ReLU²GLU, a4.8 arXiv 2411.04965 §2; SwiGLU, LLaMA), and a row copy (a KV cache write).
+ */
+import { KernelInputError } from "../backend";
+
+export type GateActivation = "relu2" | "silu";
+
+/** x ← x + y (in place). */
+export function addImpl(x: Float32Array, y: Float32Array): void {
+  if (x.length !== y.length) throw new KernelInputError(`add: x has ${x.length} values, y has ${y.length}`);
+  for (let i = 0; i < x.length; i++) x[i] = x[i]! + y[i]!;
+}
+
+/** x ← x ⊙ y (in place). */
+export function multiplyImpl(x: Float32Array, y: Float32Array): void {
+  if (x.length !== y.length) throw new KernelInputError(`multiply: x has ${x.length} values, y has ${y.length}`);
+  for (let i = 0; i < x.length; i++) x[i] = x[i]! * y[i]!;
+}
+
+/**
+ * x [tokens, features] ← act(x) in place: ReLU²(x) = max(x, 0)² or SiLU(x) = x / (1 + e^−x). With `activeRows`
+ * (length features), ReLU² also marks the features that are non-zero in some token — the up projection's rows
+ * worth computing (a4.8 measures ≈ 67.5 % zero gate outputs at 7B); their count is returned (−1 without it).
+ */
+export function gateActivationImpl(x: Float32Array, tokens: number, features: number, activation: GateActivation, activeRows?: Uint8Array): number {
+  if (x.length !== tokens * features) throw new KernelInputError(`gateActivation x: has ${x.length} values, expected tokens·features = ${tokens * features}`);
+  if (activeRows && activeRows.length !== features) throw new KernelInputError(`gateActivation activeRows: has ${activeRows.length} entries, expected ${features}`);
+  if (activation === "relu2") {
+    activeRows?.fill(0);
+    for (let i = 0; i < x.length; i++) {
+      const r = Math.max(x[i]!, 0);
+      x[i] = r * r;
+      if (activeRows && r > 0) activeRows[i % features] = 1;
+    }
+  } else if (activation === "silu") {
+    for (let i = 0; i < x.length; i++) x[i] = x[i]! / (1 + Math.exp(-x[i]!));
+    activeRows?.fill(1);
+  } else throw new KernelInputError(`gateActivation activation: expected "relu2" or "silu", got ${JSON.stringify(activation)}`);
+  if (!activeRows) return -1;
+  let on = 0;
+  for (let i = 0; i < features; i++) on += activeRows[i]!;
+  return on;
+}
+
+/** dst[dstOffset .. dstOffset + length) ← src[srcOffset .. srcOffset + length). */
+export function copyIntoImpl(src: Float32Array, dst: Float32Array, dstOffset: number, srcOffset = 0, length = src.length - srcOffset): void {
+  if (!Number.isInteger(srcOffset) || srcOffset < 0 || !Number.isInteger(length) || length < 0 || srcOffset + length > src.length)
+    throw new KernelInputError(`copyInto: ${length} values from offset ${srcOffset} are not inside a source of ${src.length}`);
+  if (!Number.isInteger(dstOffset) || dstOffset < 0 || dstOffset + length > dst.length)
+    throw new KernelInputError(`copyInto: ${length} values at offset ${dstOffset} do not fit a destination of ${dst.length}`);
+  dst.set(src.subarray(srcOffset, srcOffset + length), dstOffset);
+}

@@ -1,0 +1,89 @@
+import { readFileSync } from "node:fs";
+import { transformSync } from "esbuild";
+import { describe, expect, it } from "vitest";
+import { CONTROL_SLOTS, JOB_ABI, JOB_OP, JOB_SLOT, type KernelExports, MAX_THREADS, RELAXED_ONLY_EXPORTS, WASM_EXPORT } from "./abi";
+import { runJob } from "./job-driver";
+import { kernelsModule, relaxedSimdAvailable } from "./wasm-module";
+
+const HEADER = ["GENERATION", "OP", "THREADS", "FINISHED", "SHUTDOWN", "MAIN_WAITING", "ROWS"] as const;
+const ARG_GROUPS = ["TERNARY_DENSE", "TERNARY_SPARSE", "MATMUL_F32", "ATTENTION", "W8A16_DENSE"] as const;
+
+describe("wasm job ABI", () => {
+  it("gives each op's arguments distinct slots between the hand-off slots and the sleep flags", () => {
+    const header = HEADER.map((k) => JOB_SLOT[k]);
+    expect(new Set(header).size).toBe(header.length);
+    for (const group of ARG_GROUPS) {
+      const slots = Object.values(JOB_SLOT[group]) as number[];
+      expect(new Set(slots).size, group).toBe(slots.length);
+      for (const s of slots) {
+        expect(header, `${group} slot ${s}`).not.toContain(s);
+        expect(s, group).toBeGreaterThan(JOB_SLOT.MAIN_WAITING);
+        expect(s, group).toBeLessThan(JOB_SLOT.SLEEP_FLAGS);
+      }
+    }
+    expect(JOB_SLOT.SLEEP_FLAGS + MAX_THREADS).toBeLessThanOrEqual(CONTROL_SLOTS);
+    expect(new Set(Object.values(JOB_OP)).size).toBe(Object.keys(JOB_OP).length);
+  });
+
+  it("names only functions the kernel modules export", () => {
+    const names = (simd: "baseline" | "relaxed") => WebAssembly.Module.exports(kernelsModule(simd)).filter((e) => e.kind === "function").map((e) => e.name);
+    const baseline = names("baseline");
+    for (const name of Object.values(WASM_EXPORT)) if (!RELAXED_ONLY_EXPORTS.includes(name)) expect(baseline).toContain(name);
+    if (relaxedSimdAvailable()) {
+      const relaxed = names("relaxed");
+      for (const name of Object.values(WASM_EXPORT)) expect(relaxed).toContain(name);
+    }
+  });
+
+  it("runs the job driver from its source text alone, as a worker does, however the file was transformed", () => {
+    type RunJob = typeof runJob;
+    // what tsx does to job-driver.ts (esbuild, keepNames: its __name helper), and a minifying bundler
+    const transformed = [{ keepNames: true }, { keepNames: true, minify: true }].map((options) => {
+      const { code } = transformSync(readFileSync(new URL("./job-driver.ts", import.meta.url), "utf8"), { loader: "ts", format: "cjs", ...options });
+      const module = { exports: {} as { runJob?: RunJob } };
+      new Function("module", "exports", code)(module, module.exports);
+      return module.exports.runJob!;
+    });
+    // a worker evaluates the function's text over a JSON copy of the ABI: nothing else is in scope
+    const isolated = (fn: RunJob): RunJob => new Function(`return (${fn.toString()});`)();
+    const abi = JSON.parse(JSON.stringify(JOB_ABI)) as typeof JOB_ABI;
+    const runners = [runJob, ...transformed].map(isolated);
+    const calls = (run: RunJob, c: Int32Array, index: number) => {
+      const log: unknown[][] = [];
+      const ex = new Proxy({}, { get: (_, name) => (...args: number[]) => log.push([name, ...args]) }) as KernelExports;
+      run(run === runJob ? JOB_ABI : abi, ex, c, index);
+      return log;
+    };
+    const c = new Int32Array(CONTROL_SLOTS);
+    c[JOB_SLOT.THREADS] = 2;
+    c[JOB_SLOT.ROWS] = 10;
+    const jobs: Array<[number, Record<string, number>]> = [
+      [JOB_OP.TERNARY_DENSE, { W_PTR: 1024, ROW_STRIDE: 32, BLOCKS: 2, MASK_PTR: 0, X_PTR: 4096, X_STRIDE: 256, TOKENS: 6, OUT_PTR: 8192, OUT_STRIDE: 10, RELAXED: 0 }],
+      [JOB_OP.TERNARY_SPARSE, { W_PTR: 1024, ROW_STRIDE: 32, MASK_PTR: 16, IDX_PTR: 2048, VAL_PTR: 3072, NNZ: 5, OUT_PTR: 8192 }],
+      [JOB_OP.MATMUL_F32, { W_PTR: 1024, IN_FEATURES: 7, X_PTR: 2048, TOKENS: 3, OUT_PTR: 4096 }],
+      [JOB_OP.ATTENTION_SCORES, { IN_PTR: 1024, STORE_PTR: 2048, OUT_PTR: 4096, KV_HEADS: 2, GROUP: 5, HEAD_DIM: 8, POSITIONS: 9 }],
+      [JOB_OP.ATTENTION_VALUES, { IN_PTR: 1024, STORE_PTR: 2048, OUT_PTR: 4096, KV_HEADS: 2, GROUP: 5, HEAD_DIM: 8, POSITIONS: 9 }],
+      [JOB_OP.W8A16_DENSE, { W_PTR: 1024, IN_FEATURES: 256, SCALES_PTR: 2048, BLOCKS: 1, BLOCK_LEN: 256, X_PTR: 4096, OUT_PTR: 8192 }],
+    ];
+    const group = { 1: "TERNARY_DENSE", 2: "TERNARY_SPARSE", 3: "MATMUL_F32", 4: "ATTENTION", 5: "ATTENTION", 6: "W8A16_DENSE" } as const;
+    for (const [op, args] of jobs) {
+      c[JOB_SLOT.OP] = op;
+      const slots = JOB_SLOT[group[op as keyof typeof group]] as Record<string, number>;
+      for (const [k, v] of Object.entries(args)) c[slots[k]!] = v;
+      for (const index of [0, 1]) {
+        const expected = calls(runJob, c, index);
+        expect(expected.length, `op ${op}`).toBeGreaterThan(0);
+        for (const run of runners) expect(calls(run, c, index)).toEqual(expected);
+      }
+    }
+    // thread 1 of 2 over 10 rows: rows [8, 10) (ranges are multiples of 4)
+    const m = JOB_SLOT.MATMUL_F32;
+    c[JOB_SLOT.OP] = JOB_OP.MATMUL_F32;
+    c[m.W_PTR] = 1024;
+    c[m.IN_FEATURES] = 7;
+    c[m.X_PTR] = 2048;
+    c[m.TOKENS] = 3;
+    c[m.OUT_PTR] = 4096;
+    expect(calls(runJob, c, 1)).toEqual([[WASM_EXPORT.MATMUL_F32, 2048, 1024, 4096, 3, 10, 7, 8, 10]]);
+  });
+});

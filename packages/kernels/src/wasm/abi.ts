@@ -1,0 +1,186 @@
+/**
+ * The JS ↔ wasm job ABI, one definition for both sides.
+ *
+ * A job is written by the backend (the *-ops.ts files) into the control block, an Int32Array over a
+ * SharedArrayBuffer that every thread sees, and read by `runJob` (job-driver.ts) on each thread, which splits the
+ * job's ROWS in contiguous ranges and calls one of the kernels.wat.ts exports on its range. Every pointer is a
+ * byte address in the shared WebAssembly.Memory; every count is an i32.
+ *
+ * The workers get `runJob` as source text, so they cannot import this module: thread-pool.ts writes these objects
+ * into the worker source as JSON (`const JOB_SLOT = {...}`) and runJob takes them as an argument (JOB_ABI), the
+ * imported objects on the main thread — the same values either way.
+ *
+ * Plain objects (not TS enums) so that they survive JSON.stringify; a read is a property load.
+ */
+
+/** What the job in the control block is (JOB_SLOT.OP). */
+export const JOB_OP = {
+  /** BitLinear, dense activations: i32 dots Σ code·x over t2 codes (code = w + 1) [tokens, rows]; t2_dot_1 / t2_dot_4 (…r when RELAXED). */
+  TERNARY_DENSE: 1,
+  /** BitLinear, one token of sparse activations: exact Σ w·x over the gathered non-zeros [rows]; t2_dot_sparse. */
+  TERNARY_SPARSE: 2,
+  /** f32 out[t, o] = Σ_i x[t, i]·w[o, i], x [tokens, in], w [rows, in]; matmul_f32. */
+  MATMUL_F32: 3,
+  /** Unscaled attention scores q[h]·keys[j, h / group] [heads, positions] (ROWS = query heads); attn_scores. */
+  ATTENTION_SCORES: 4,
+  /** Attention output Σ_j p[h, j]·values[j, h / group] [heads, headDim] (ROWS = query heads); attn_values. */
+  ATTENTION_VALUES: 5,
+  /** W8A16 dense, one token: f32 Σ_blocks (int8 w · int16 x)·scale [rows]; q8_dot. */
+  W8A16_DENSE: 6,
+} as const;
+
+export type JobOp = (typeof JOB_OP)[keyof typeof JOB_OP];
+
+/**
+ * Control-block indices. Slots 0..7 are the pool's hand-off, 8..31 the job's arguments (their meaning depends on
+ * the op: one group per op below; slot 11, ROWS, is common to all), 32.. one sleep flag per worker.
+ */
+export const JOB_SLOT = {
+  /** Bumped (Atomics.add) to start a job; idle workers wait on it. */
+  GENERATION: 0,
+  /** The JOB_OP of the current job. */
+  OP: 1,
+  /** Threads taking part, main thread included (each runs rows range `index` of THREADS). */
+  THREADS: 2,
+  /** Workers that finished the current job (the main thread is not counted); the last one notifies. */
+  FINISHED: 3,
+  /** 1: workers leave their loop (dispose). */
+  SHUTDOWN: 4,
+  /** 1 while the main thread is parked in Atomics.wait for FINISHED. */
+  MAIN_WAITING: 5,
+  /** Rows of the output split across threads, every op: output features, or query heads for attention. */
+  ROWS: 11,
+  /** SLEEP_FLAGS + i = 1 while worker i is parked in Atomics.wait (so the main thread notifies only then). */
+  SLEEP_FLAGS: 32,
+
+  /** JOB_OP.TERNARY_DENSE: w [rows/2 pairs, blocks·32] t2 (layout.ts), x [tokens, X_STRIDE bytes] → out i32 [tokens, OUT_STRIDE]. */
+  TERNARY_DENSE: {
+    /** packed weight, rows interleaved in pairs */
+    W_PTR: 8,
+    /** bytes of one packed row (16 per 64 weights) */
+    ROW_STRIDE: 9,
+    /** 64-weight blocks per row to read */
+    BLOCKS: 10,
+    /** 0, or one byte per row (0 = skip the row) */
+    MASK_PTR: 12,
+    /** activations: int8 (relaxed) or even/odd-split int16 (baseline), zero-padded to BLOCKS */
+    X_PTR: 13,
+    /** bytes between two tokens' activations (BLOCKS·64 relaxed, BLOCKS·128 baseline) */
+    X_STRIDE: 14,
+    TOKENS: 15,
+    /** i32 dots [tokens, OUT_STRIDE] */
+    OUT_PTR: 16,
+    /** elements between two tokens' dots */
+    OUT_STRIDE: 17,
+    /** 1: the relaxed-SIMD kernels (int8 activations) */
+    RELAXED: 18,
+  },
+  /** JOB_OP.TERNARY_SPARSE (one token): out[r] = Σ_j w[r, idx[j]]·val[j]. */
+  TERNARY_SPARSE: {
+    W_PTR: 8,
+    ROW_STRIDE: 9,
+    MASK_PTR: 12,
+    /** i32 column indices of the non-zero activations [NNZ] */
+    IDX_PTR: 13,
+    /** i32 values of the non-zero activations [NNZ] */
+    VAL_PTR: 14,
+    NNZ: 15,
+    /** i32 dots [rows] */
+    OUT_PTR: 16,
+  },
+  /** JOB_OP.MATMUL_F32: x [TOKENS, IN_FEATURES] f32, w [rows, IN_FEATURES] f32 → out [TOKENS, rows] f32. */
+  MATMUL_F32: {
+    W_PTR: 8,
+    IN_FEATURES: 10,
+    X_PTR: 13,
+    TOKENS: 15,
+    OUT_PTR: 16,
+  },
+  /**
+   * JOB_OP.ATTENTION_SCORES and ATTENTION_VALUES, rows = query heads: input q [heads, HEAD_DIM] or p [heads, POSITIONS],
+   * store keys / values [POSITIONS, KV_HEADS, HEAD_DIM] f32 → out [heads, POSITIONS] or [heads, HEAD_DIM] f32.
+   */
+  ATTENTION: {
+    IN_PTR: 8,
+    STORE_PTR: 9,
+    OUT_PTR: 10,
+    KV_HEADS: 12,
+    /** query heads per KV head (heads / KV_HEADS) */
+    GROUP: 13,
+    HEAD_DIM: 14,
+    POSITIONS: 15,
+  },
+  /** JOB_OP.W8A16_DENSE (one token): w [rows, IN_FEATURES] int8, scales [rows, BLOCKS] f32, x [IN_FEATURES] int16 → out [rows] f32. */
+  W8A16_DENSE: {
+    W_PTR: 8,
+    IN_FEATURES: 9,
+    SCALES_PTR: 10,
+    BLOCKS: 12,
+    /** columns per scale block */
+    BLOCK_LEN: 13,
+    X_PTR: 14,
+    OUT_PTR: 16,
+  },
+} as const;
+
+/** Most threads a pool may have (the backend checks it): their sleep flags must fit in the control block. */
+export const MAX_THREADS = 64;
+/** Int32 slots in the control block: the hand-off, the arguments and MAX_THREADS sleep flags. */
+export const CONTROL_SLOTS = 128;
+
+/** The kernels.wat.ts exports the JS side calls, by name (the wat `(export "…")` strings). */
+export const WASM_EXPORT = {
+  T2_DOT_1: "t2_dot_1",
+  T2_DOT_4: "t2_dot_4",
+  /** relaxed-SIMD module only */
+  T2_DOT_1_RELAXED: "t2_dot_1r",
+  /** relaxed-SIMD module only */
+  T2_DOT_4_RELAXED: "t2_dot_4r",
+  T2_DOT_SPARSE: "t2_dot_sparse",
+  MATMUL_F32: "matmul_f32",
+  ATTN_SCORES: "attn_scores",
+  ATTN_VALUES: "attn_values",
+  Q8_DOT: "q8_dot",
+  ROW_STATS: "row_stats",
+  ROW_CODES: "row_codes",
+  DEQUANT_U: "dequant_u",
+} as const satisfies Record<string, keyof KernelExports>;
+
+/** The ABI as one value: what runJob (job-driver.ts) takes, and what thread-pool.ts copies into the worker source. */
+export const JOB_ABI = { JOB_OP, JOB_SLOT, WASM_EXPORT } as const;
+export type JobAbi = typeof JOB_ABI;
+
+/** Exports only the relaxed-SIMD module has. */
+export const RELAXED_ONLY_EXPORTS: ReadonlyArray<keyof KernelExports> = [WASM_EXPORT.T2_DOT_1_RELAXED, WASM_EXPORT.T2_DOT_4_RELAXED];
+
+/** The exports' signatures (kernels.wat.ts documents each); all arguments are i32, pointers are byte addresses. */
+export interface KernelExports {
+  /** Ternary dots, one token, rows [rowStart, rowEnd) (rowStart even): out[r] = Σ code·x. */
+  t2_dot_1(w: number, rowStride: number, blocks: number, rowStart: number, rowEnd: number, mask: number, x: number, out: number): void;
+  /** The same for four tokens xStride bytes apart, out [4, outStride] i32. */
+  t2_dot_4(w: number, rowStride: number, blocks: number, rowStart: number, rowEnd: number, mask: number, x: number, xStride: number, out: number, outStride: number): void;
+  t2_dot_1r(w: number, rowStride: number, blocks: number, rowStart: number, rowEnd: number, mask: number, x: number, out: number): void;
+  t2_dot_4r(w: number, rowStride: number, blocks: number, rowStart: number, rowEnd: number, mask: number, x: number, xStride: number, out: number, outStride: number): void;
+  t2_dot_sparse(w: number, rowStride: number, rowStart: number, rowEnd: number, mask: number, idx: number, val: number, nnz: number, out: number): void;
+  matmul_f32(x: number, w: number, out: number, tokens: number, outF: number, inF: number, rowStart: number, rowEnd: number): void;
+  attn_scores(q: number, keys: number, out: number, kvHeads: number, group: number, headDim: number, positions: number, h0: number, h1: number): void;
+  attn_values(p: number, values: number, out: number, kvHeads: number, group: number, headDim: number, positions: number, h0: number, h1: number): void;
+  q8_dot(w: number, inF: number, scales: number, blocks: number, blockLen: number, x: number, rowStart: number, rowEnd: number, out: number): void;
+  /** stats[r] (f64) = absmax of row r (kind 0) or Σ|x| in order (kind 1); x [rows, n] f32. */
+  row_stats(x: number, n: number, rows: number, kind: number, stats: number): void;
+  /** codes[r, i] = clamp(nearest(x·s[r]), lo, hi) int8; returns the number of zero codes. */
+  row_codes(x: number, n: number, rows: number, s: number, lo: number, hi: number, codes: number): number;
+  /** Unsigned bit-stream codes to f32: groups × gsize codes with a scale and offset per group. */
+  dequant_u(codes: number, shift: number, bits: number, groups: number, gsize: number, scales: number, offsets: number, out: number): void;
+}
+
+/** An instance's exports as KernelExports; throws if the module lacks one (kernels-wasm.generated.ts out of date). */
+export function kernelExports(instance: WebAssembly.Instance, relaxed: boolean): KernelExports {
+  const ex = instance.exports;
+  for (const name of Object.values(WASM_EXPORT)) {
+    if (!relaxed && RELAXED_ONLY_EXPORTS.includes(name)) continue;
+    if (typeof ex[name] !== "function")
+      throw new Error(`wasm kernels module has no export "${name}" (run \`pnpm --filter @onebit/kernels build:wasm\`)`);
+  }
+  return ex as unknown as KernelExports;
+}

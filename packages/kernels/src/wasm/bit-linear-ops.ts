@@ -1,0 +1,192 @@
+/**
+ * BitLinear on the wasm backend: prepareWeight places a packed weight in wasm memory once; bitLinear runs the
+ * integer dots as a pool job (JOB_OP.TERNARY_DENSE, or TERNARY_SPARSE for one sparse token) and the float epilogue
+ * (− Σx, × scales) in JS.
+ *
+ * Ternary weights stay onebit-t2 as they come; binary weights are re-expressed as t2 codes {0, 2} (= w + 1), which
+ * keeps them packed at 2 bits so the same SIMD kernel serves both; weights with per-column-group scales ("in" axis)
+ * are split into one packed sub-weight per group so each group's dot product is separate.
+ */
+import { packTernaryT2, t2RowBytes, unpackBinaryB1 } from "@onebit/quant";
+import type { BitLinearOptions, PackedLinearWeight, PreparedWeight, QuantizedActivations } from "../backend";
+import { KernelInputError } from "../backend";
+import { checkActivations, checkMask, checkWeight, outputBuffer } from "../validate-inputs";
+import { JOB_OP, JOB_SLOT } from "./abi";
+import type { WasmContext } from "./context";
+import { gatherNonZeros, interleaveRowPairs, placeInt8, placeSplitI16, ternaryAt } from "./layout";
+
+/** One column group of a prepared weight: [out, end − start] t2 codes in wasm memory, rows interleaved in pairs. */
+interface SubWeight {
+  ptr: number;
+  /** bytes of one packed row */
+  rowStride: number;
+  /** 64-column blocks per row */
+  blocks: number;
+  out: number;
+  /** column range of the original weight */
+  start: number;
+  end: number;
+  /** the weight scale of each output row for this column group */
+  rowScales: Float32Array;
+}
+
+interface WasmPreparedWeight extends PreparedWeight {
+  subs: SubWeight[];
+  columnGroups: number;
+}
+
+/** Copy a packed weight [out, in] into wasm memory: one sub-weight per column group (one if not grouped by "in"). */
+export function prepareWeight(ctx: WasmContext, w: PackedLinearWeight): PreparedWeight {
+  const { heap } = ctx;
+  checkWeight(w);
+  const out = w.outFeatures;
+  // ternary codes straight from the packed bytes; binary re-expressed as ternary ±1 codes
+  const groups = w.scaleAxis === "in" ? w.scales.length : 1;
+  const per = w.inFeatures / groups;
+  const rowScale = (o: number, g: number) =>
+    w.scaleAxis === "tensor" ? w.scales[0]! : w.scaleAxis === "in" ? w.scales[g]! : w.scales[Math.floor(o / (out / w.scales.length))]!;
+  let source: { data: Uint8Array; cols: number }[];
+  if (w.kind === "ternary" && groups === 1) source = [{ data: w.data, cols: w.inFeatures }];
+  else {
+    const values = w.kind === "binary" ? unpackBinaryB1(w.data, out, w.inFeatures) : null;
+    source = [];
+    for (let g = 0; g < groups; g++) {
+      const sub = new Int8Array(out * per);
+      for (let o = 0; o < out; o++)
+        for (let i = 0; i < per; i++) {
+          const col = g * per + i;
+          sub[o * per + i] = values ? values[o * w.inFeatures + col]! : ternaryAt(w, o, col);
+        }
+      source.push({ data: packTernaryT2(sub, out, per), cols: per });
+    }
+  }
+  const subs: SubWeight[] = source.map((s, g) => {
+    const pairs = interleaveRowPairs(s.data, out, t2RowBytes(s.cols));
+    const ptr = heap.alloc(pairs.length);
+    heap.u8.set(pairs, ptr);
+    return {
+      ptr,
+      rowStride: t2RowBytes(s.cols),
+      blocks: t2RowBytes(s.cols) / 16,
+      out,
+      start: g * per,
+      end: (g + 1) * per,
+      rowScales: Float32Array.from({ length: out }, (_, o) => rowScale(o, g)),
+    };
+  });
+  const bytes = source.reduce((n, s) => n + (s.data.length + (out & 1) * t2RowBytes(s.cols)), 0) + w.scales.length * 4;
+  const prepared: WasmPreparedWeight = { backend: "wasm", kind: w.kind, outFeatures: out, inFeatures: w.inFeatures, bytes, subs, columnGroups: groups };
+  return prepared;
+}
+
+/** y [tokens, out] = Σ_groups (W·x)·wScale·xScale for quantized activations x [tokens, in]; masked rows 0. */
+export function bitLinear(ctx: WasmContext, pw: PreparedWeight, x: QuantizedActivations, options: BitLinearOptions = {}): Float32Array {
+  ctx.alive();
+  if (pw.backend !== "wasm") throw new KernelInputError(`bitLinear: weight was prepared by the ${pw.backend} backend, not wasm`);
+  const w = pw as WasmPreparedWeight;
+  checkActivations(w, x);
+  checkMask(options.rowMask, w.outFeatures);
+  if (x.groups !== 1 && x.groups !== w.columnGroups)
+    throw new KernelInputError(`wasm bitLinear: activations have ${x.groups} feature groups but the weight has ${w.columnGroups} column groups; they must be equal (or the activations ungrouped)`);
+  const { tokens } = x;
+  const out = w.outFeatures;
+  const y = outputBuffer(options.out, tokens * out);
+  // several column groups: sum their scaled dots in float64 and round once, exactly as the reference does
+  const acc = w.subs.length > 1 ? new Float64Array(tokens * out) : null;
+  w.subs.forEach((sub, g) => {
+    const raw = runSub(ctx, sub, x, options.rowMask);
+    const xg = x.groups === 1 ? 0 : g;
+    if (acc) accumulateSub(acc, raw.dots, raw.xsum, sub.rowScales, x.scales, x.groups, xg, tokens, out);
+    else storeSub(y, raw.dots, raw.xsum, sub.rowScales, x.scales, x.groups, tokens, out, options.rowMask);
+  });
+  if (acc) {
+    if (options.rowMask) for (let i = 0; i < acc.length; i++) if (!options.rowMask[i % out]) acc[i] = 0;
+    y.set(acc);
+  }
+  return y;
+}
+
+/**
+ * One column group's integer dots [tokens, out]: Σ code·x (dense kernels, code = w + 1: the caller subtracts xsum)
+ * or Σ w·x (sparse kernel: xsum = null). Views into scratch, valid until the next kernel call.
+ */
+function runSub(ctx: WasmContext, sub: SubWeight, x: QuantizedActivations, rowMask: Uint8Array | undefined): { dots: Int32Array; xsum: Float64Array | null } {
+  const { heap, pool, relaxed } = ctx;
+  const c = pool.control;
+  const { tokens, features } = x;
+  const out = sub.out;
+  const cols = sub.end - sub.start;
+  // activations: baseline = i16, each 16-chunk split even/odd (128 bytes per block); relaxed = int8 (64)
+  const xStride = sub.blocks * (relaxed ? 64 : 128);
+  // scratch layout: [mask: out bytes][x: tokens·xStride][dots: i32 tokens·out][sparse idx/val: 2·cols i32]
+  const maskBytes = rowMask ? (out + 15) & ~15 : 0;
+  const xBytes = tokens * xStride;
+  const base = heap.scratch(maskBytes + xBytes + tokens * out * 4 + 8 * cols + 64);
+  const maskPtr = rowMask ? base : 0;
+  const xPtr = base + maskBytes;
+  const outPtr = xPtr + xBytes;
+  const buf = heap.buffer;
+  if (rowMask) new Uint8Array(buf, maskPtr, out).set(rowMask);
+  // the sparse kernel wins only below 25 % non-zeros; a known zero count spares the gather when it cannot
+  const tooDense = x.zeros !== undefined && cols === features && (features - x.zeros) * 4 >= cols;
+  if (x.sparse === true && tokens === 1 && !tooDense) {
+    const idxPtr = outPtr + tokens * out * 4;
+    const nnz = gatherNonZeros(x.codes, sub.start, cols, new Int32Array(buf, idxPtr, cols), new Int32Array(buf, idxPtr + 4 * cols, cols));
+    if (nnz * 4 < cols) {
+      // sparse enough that scalar work on the non-zeros beats the dense SIMD sweep
+      const a = JOB_SLOT.TERNARY_SPARSE;
+      c[JOB_SLOT.OP] = JOB_OP.TERNARY_SPARSE;
+      c[a.W_PTR] = sub.ptr;
+      c[a.ROW_STRIDE] = sub.rowStride;
+      c[JOB_SLOT.ROWS] = out;
+      c[a.MASK_PTR] = maskPtr;
+      c[a.IDX_PTR] = idxPtr;
+      c[a.VAL_PTR] = idxPtr + 4 * cols;
+      c[a.NNZ] = nnz;
+      c[a.OUT_PTR] = outPtr;
+      pool.run(ctx.exports);
+      return { dots: new Int32Array(buf, outPtr, tokens * out), xsum: null };
+    }
+  }
+  const xsum = new Float64Array(tokens);
+  for (let t = 0; t < tokens; t++)
+    xsum[t] = relaxed
+      ? placeInt8(x.codes, t * features + sub.start, cols, new Int8Array(buf, xPtr + t * xStride, xStride))
+      : placeSplitI16(x.codes, t * features + sub.start, cols, new Int16Array(buf, xPtr + t * xStride, xStride / 2));
+  const a = JOB_SLOT.TERNARY_DENSE;
+  c[JOB_SLOT.OP] = JOB_OP.TERNARY_DENSE;
+  c[a.W_PTR] = sub.ptr;
+  c[a.ROW_STRIDE] = sub.rowStride;
+  c[a.BLOCKS] = sub.blocks;
+  c[JOB_SLOT.ROWS] = out;
+  c[a.MASK_PTR] = maskPtr;
+  c[a.X_PTR] = xPtr;
+  c[a.X_STRIDE] = xStride;
+  c[a.TOKENS] = tokens;
+  c[a.OUT_PTR] = outPtr;
+  c[a.OUT_STRIDE] = out;
+  c[a.RELAXED] = relaxed ? 1 : 0;
+  pool.run(ctx.exports);
+  return { dots: new Int32Array(buf, outPtr, tokens * out), xsum };
+}
+
+/** y[t, o] = (dot − Σx)·wScale[o]·xScale[t] (float64, rounded once into y); masked rows 0. The reference's expression. */
+function storeSub(y: Float32Array, dots: Int32Array, xsum: Float64Array | null, rowScales: Float32Array, xScales: Float32Array, xGroups: number, tokens: number, out: number, rowMask: Uint8Array | undefined): void {
+  for (let t = 0; t < tokens; t++) {
+    const xs = xScales[t * xGroups]!;
+    const corr = xsum ? xsum[t]! : 0;
+    const base = t * out;
+    for (let o = 0; o < out; o++) y[base + o] = (dots[base + o]! - corr) * rowScales[o]! * xs;
+    if (rowMask) for (let o = 0; o < out; o++) if (!rowMask[o]) y[base + o] = 0;
+  }
+}
+
+/** acc[t, o] += (dot − Σx)·wScale[o]·xScale[t, g] in float64 (column groups). */
+function accumulateSub(acc: Float64Array, dots: Int32Array, xsum: Float64Array | null, rowScales: Float32Array, xScales: Float32Array, xGroups: number, xg: number, tokens: number, out: number): void {
+  for (let t = 0; t < tokens; t++) {
+    const xs = xScales[t * xGroups + xg]!;
+    const corr = xsum ? xsum[t]! : 0;
+    const base = t * out;
+    for (let o = 0; o < out; o++) acc[base + o] = acc[base + o]! + (dots[base + o]! - corr) * rowScales[o]! * xs;
+  }
+}

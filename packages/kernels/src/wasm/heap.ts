@@ -1,0 +1,145 @@
+/**
+ * Memory management over the backend's one shared WebAssembly.Memory: the allocator (Heap) and the f32 arrays the
+ * backend hands out for KV caches (KvArrays).
+ */
+import { KernelInputError } from "../backend";
+
+const PAGE = 65536;
+
+/**
+ * An allocator over the shared memory: first fit from a free list (neighbours coalesced), else bump the top.
+ * Weights live as long as the backend; KV caches (allocF32) come and go with generation requests, so their
+ * blocks are returned and reused. Scratch space is reused between calls and replaced when a call needs more.
+ * Every block is 16-byte aligned (one v128).
+ */
+export class Heap {
+  private top = 1024; // keep address 0 free: 0 means "no mask"
+  private readonly live = new Map<number, number>();
+  /** free blocks, sorted by address, never adjacent (coalesced) */
+  private readonly blocks: Array<{ ptr: number; size: number }> = [];
+  private scratchPtr = 0;
+  private scratchSize = 0;
+  /** Every SharedArrayBuffer this memory has handed out (one per size after growth): views on them live in the heap. */
+  private readonly buffers = new WeakSet<ArrayBufferLike>();
+  constructor(readonly memory: WebAssembly.Memory) {}
+
+  alloc(bytes: number): number {
+    const size = Math.max(16, (bytes + 15) & ~15);
+    for (let i = 0; i < this.blocks.length; i++) {
+      const b = this.blocks[i]!;
+      if (b.size < size) continue;
+      const ptr = b.ptr;
+      if (b.size === size) this.blocks.splice(i, 1);
+      else {
+        b.ptr += size;
+        b.size -= size;
+      }
+      this.live.set(ptr, size);
+      return ptr;
+    }
+    const ptr = this.top;
+    this.ensure(ptr + size);
+    this.top = ptr + size;
+    this.live.set(ptr, size);
+    return ptr;
+  }
+
+  release(ptr: number): void {
+    const size = this.live.get(ptr);
+    if (size === undefined) throw new KernelInputError(`wasm backend: no allocation at ${ptr} to release`);
+    this.live.delete(ptr);
+    let i = 0;
+    while (i < this.blocks.length && this.blocks[i]!.ptr < ptr) i++;
+    this.blocks.splice(i, 0, { ptr, size });
+    const next = this.blocks[i + 1];
+    if (next && ptr + size === next.ptr) {
+      this.blocks[i]!.size += next.size;
+      this.blocks.splice(i + 1, 1);
+    }
+    const prev = this.blocks[i - 1];
+    if (prev && prev.ptr + prev.size === ptr) {
+      prev.size += this.blocks[i]!.size;
+      this.blocks.splice(i, 1);
+      i--;
+    }
+    const last = this.blocks[this.blocks.length - 1]!;
+    if (last.ptr + last.size === this.top) {
+      this.top = last.ptr;
+      this.blocks.pop();
+    }
+  }
+
+  /** A scratch region of at least `bytes`, valid until the next scratch() call. */
+  scratch(bytes: number): number {
+    if (bytes > this.scratchSize) {
+      if (this.scratchPtr) this.release(this.scratchPtr);
+      this.scratchSize = Math.max(bytes, this.scratchSize * 2);
+      this.scratchPtr = this.alloc(this.scratchSize);
+    }
+    return this.scratchPtr;
+  }
+
+  private ensure(end: number): void {
+    const have = this.memory.buffer.byteLength;
+    if (end <= have) return;
+    const pages = Math.ceil((end - have) / PAGE);
+    try {
+      this.memory.grow(pages);
+    } catch (e) {
+      throw new KernelInputError(`wasm backend: cannot grow memory to ${Math.ceil(end / 2 ** 20)} MiB (${(e as Error).message}); the 32-bit wasm address space holds at most 4 GiB`);
+    }
+  }
+
+  /** The memory's current buffer (shared memory never detaches: older views stay valid). */
+  get buffer(): ArrayBufferLike {
+    const b = this.memory.buffer;
+    this.buffers.add(b);
+    return b;
+  }
+
+  /** Whether a view lies in this heap (then its byteOffset is its wasm address). */
+  owns(view: ArrayBufferView): boolean {
+    return this.buffers.has(view.buffer);
+  }
+
+  get u8(): Uint8Array {
+    return new Uint8Array(this.buffer);
+  }
+}
+
+/**
+ * The backend's allocF32 / freeF32: zeroed f32 arrays placed in the heap, so the attention kernels read a KV store
+ * in place instead of copying it per call. A block is returned by free() or when its view is garbage-collected
+ * (not after dispose: the memory goes as a whole then).
+ */
+export class KvArrays {
+  private readonly allocated = new WeakMap<Float32Array, number>();
+  private readonly collected: FinalizationRegistry<number>;
+
+  constructor(
+    private readonly heap: Heap,
+    private readonly disposed: () => boolean,
+  ) {
+    this.collected = new FinalizationRegistry<number>((ptr) => {
+      if (!disposed()) heap.release(ptr);
+    });
+  }
+
+  alloc(length: number): Float32Array {
+    if (!Number.isInteger(length) || length < 0) throw new KernelInputError(`allocF32 length: expected a non-negative integer, got ${length}`);
+    const ptr = this.heap.alloc(length * 4);
+    const view = new Float32Array(this.heap.buffer, ptr, length);
+    view.fill(0);
+    this.allocated.set(view, ptr);
+    this.collected.register(view, ptr, view);
+    return view;
+  }
+
+  free(view: Float32Array): void {
+    const ptr = this.allocated.get(view);
+    if (ptr === undefined) throw new KernelInputError("freeF32: the array was not allocated by this wasm backend's allocF32 (or was freed already)");
+    this.allocated.delete(view);
+    this.collected.unregister(view);
+    if (!this.disposed()) this.heap.release(ptr);
+  }
+}

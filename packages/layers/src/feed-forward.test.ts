@@ -1,0 +1,42 @@
+/** FeedForward (ReLU²GLU, SwiGLU) against float64 on the same weights (the fp variant: no quantization). */
+import { describe, expect, it } from "vitest";
+import { type Projection, linearQuantFor, type Variant } from "./bitlinear-variant";
+import { FeedForward } from "./feed-forward";
+import { backend, close, floatMatmul, rng } from "./testing/float-reference";
+
+describe("FeedForward", () => {
+  const r = rng(5);
+  const [hidden, inter, tokens] = [16, 24, 2];
+  const make = (activation: "relu2" | "silu", variant: Variant) => {
+    const spec = (p: Projection, inF: number, out: number) => ({ inFeatures: inF, outFeatures: out, quant: linearQuantFor(variant, p), groups: 1, groupAxis: "out" as const, epsMode: "clamp" as const });
+    const weights = {
+      gate: Float32Array.from({ length: inter * hidden }, r),
+      up: Float32Array.from({ length: inter * hidden }, r),
+      down: Float32Array.from({ length: hidden * inter }, r),
+    };
+    return {
+      weights,
+      ffn: new FeedForward({ hidden, intermediate: inter, activation, gate: spec("gate", hidden, inter), up: spec("up", hidden, inter), down: spec("down", inter, hidden), subNorm: null }, weights, backend),
+    };
+  };
+  it("ReLU²GLU: skipping up rows whose gate is zero changes nothing, and the skipped fraction is reported", () => {
+    const { ffn, weights } = make("relu2", "fp");
+    const x = Float32Array.from({ length: tokens * hidden }, r);
+    const got = ffn.forward(x, tokens);
+    const g = floatMatmul(x, weights.gate, tokens, inter, hidden);
+    const u = floatMatmul(x, weights.up, tokens, inter, hidden);
+    const h = g.map((v, i) => Math.max(0, v) ** 2 * u[i]!);
+    close(got, floatMatmul(h, weights.down, tokens, hidden, inter));
+    const zeroInAllTokens = Array.from({ length: inter }, (_, c) => g[c]! <= 0 && g[inter + c]! <= 0).filter(Boolean).length;
+    expect(ffn.skipped).toEqual({ rows: zeroInAllTokens, total: inter });
+    expect(zeroInAllTokens).toBeGreaterThan(0);
+  });
+  it("SwiGLU: silu(gate) ⊙ up", () => {
+    const { ffn, weights } = make("silu", "fp");
+    const x = Float32Array.from({ length: tokens * hidden }, r);
+    const g = floatMatmul(x, weights.gate, tokens, inter, hidden);
+    const u = floatMatmul(x, weights.up, tokens, inter, hidden);
+    const h = g.map((v, i) => (v / (1 + Math.exp(-v))) * u[i]!);
+    close(ffn.forward(x, tokens), floatMatmul(h, weights.down, tokens, hidden, inter));
+  });
+});
