@@ -8,6 +8,7 @@ import { type Backend, KernelInputError } from "./backend";
 import { createJsBackend } from "./js/js-backend";
 import { createWasmBackend } from "./wasm/wasm-backend";
 import { createWebglBackend, webglAvailability } from "./webgl/webgl-backend";
+import { createWebgpuBackend, webgpuAvailability } from "./webgpu/webgpu-backend";
 
 export interface BackendOptions {
   /** Threads for the wasm backend (default: all cores). */
@@ -35,6 +36,16 @@ export const BACKENDS: readonly BackendEntry[] = [
     create: (options) => createWasmBackend(options),
   },
   { name: "webgl", description: "gpu.js on WebGL2 for the BitLinear and f32 matmuls (read back per call)", availability: webglAvailability, create: () => createWebglBackend() },
+  {
+    name: "webgpu",
+    description: "WGSL compute shaders; activations stay on the GPU between kernels, read back once (the logits)",
+    availability: webgpuAvailability,
+    async create() {
+      const { available, reason } = await webgpuAvailability();
+      if (!available) throw new KernelInputError(`backend "webgpu" is not available here: ${reason}; available backends: ${(await availableBackends()).join(", ")}`);
+      return createWebgpuBackend();
+    },
+  },
 ];
 
 /** The backends available in this engine. */

@@ -21,3 +21,4 @@ export { softmaxImpl } from "./js/softmax";
 export { createWasmBackend, kernelsModule } from "./wasm/wasm-backend";
 export { createWebglBackend, webglAvailability } from "./webgl/webgl-backend";
 export { createDeviceDouble, type DeviceDouble } from "./testing/device-double";
+export { createWebgpuBackend, webgpuAvailability, type WebgpuBackendOptions } from "./webgpu/webgpu-backend";

@@ -32,6 +32,11 @@ export interface PageRunOptions {
   files?: Record<string, { contentType: string; body: string }>;
   /** Console lines to leave out of the log (noise). */
   ignoreConsole?: (text: string) => boolean;
+  /**
+   * Extra Chromium flags, after the defaults. WebGPU headless without a GPU:
+   * ["--enable-unsafe-webgpu", "--use-webgpu-adapter=swiftshader"] (Chromium 156; no Vulkan feature flag needed).
+   */
+  browserArgs?: string[];
 }
 
 export interface PageRun<R> {
@@ -87,7 +92,7 @@ export async function runPageInChromium<R>(o: PageRunOptions): Promise<PageRun<R
     const { port } = server.address() as AddressInfo;
     browser = await chromium.launch({
       executablePath: CHROMIUM_PATH,
-      args: ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--use-angle=swiftshader", "--enable-unsafe-swiftshader", "--ignore-gpu-blocklist"],
+      args: ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--use-angle=swiftshader", "--enable-unsafe-swiftshader", "--ignore-gpu-blocklist", ...(o.browserArgs ?? [])],
     });
     const page = await browser.newPage();
     page.on("console", (m) => {

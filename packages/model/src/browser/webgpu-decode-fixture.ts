@@ -1,0 +1,67 @@
+/**
+ * The decode test's model and expectations, shared by the page (webgpu-decode-page.ts) and the test
+ * (webgpu-decode.test.ts): webgpu-decode-fixture.json's format (float32 tensors and packed BitLinear weights, base64),
+ * the prompts (counting sequences of steps 3, 7 and 1 mod 32), and the report the page hands back.
+ */
+import type { PackedLinearWeight } from "@onebit/kernels";
+import type { ModelSpec } from "../model-spec";
+import type { ModelWeights } from "../transformer";
+
+export interface FixtureTensor {
+  f32?: string;
+  kind?: "ternary" | "binary";
+  outFeatures?: number;
+  inFeatures?: number;
+  scaleAxis?: PackedLinearWeight["scaleAxis"];
+  data?: string;
+  scales?: string;
+}
+
+export interface DecodeFixture {
+  spec: ModelSpec;
+  weights: Record<string, FixtureTensor>;
+}
+
+export interface DecodeRun {
+  backend: string;
+  lmHead: "f32" | "int8";
+  prompt: number[];
+  tokens: number[];
+  ms: number;
+}
+
+export interface DecodeReport {
+  available: boolean;
+  reason?: string;
+  runs: DecodeRun[];
+  /** max |logit(webgpu) − logit(wasm)| over the prompt's logits, per LM head format, and max |logit| for scale */
+  logitDiff: Record<string, { maxDiff: number; maxLogit: number }>;
+  fatal?: string;
+}
+
+export const PROMPTS = [
+  [0, 3, 6, 9],
+  [4, 11, 18],
+  [30, 31, 0, 1, 2],
+];
+export const NEW_TOKENS = 16;
+
+const bytes = (b64: string) => Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+
+export function fixtureWeights(f: DecodeFixture): ModelWeights {
+  const weights: ModelWeights = new Map();
+  for (const [name, t] of Object.entries(f.weights)) {
+    if (t.f32 !== undefined) weights.set(name, new Float32Array(bytes(t.f32).buffer));
+    else
+      weights.set(name, {
+        kind: t.kind!,
+        outFeatures: t.outFeatures!,
+        inFeatures: t.inFeatures!,
+        scaleAxis: t.scaleAxis!,
+        data: bytes(t.data!),
+        scales: new Float32Array(bytes(t.scales!).buffer),
+      });
+  }
+  return weights;
+}
+
