@@ -18,7 +18,12 @@ export interface Architecture {
   description: string;
   /** The runtimes that read this architecture besides onebit. */
   runtimes: string[];
-  hf?: { modelTypes: readonly string[]; architectures: readonly string[] };
+  /**
+   * quantMethod: the `quantization_config.quant_method` a config.json must declare (transformers
+   * utils/quantization_config.py); absent, the architecture is full precision and matches only configs with no
+   * quantization_config. So one `architectures[0]` (LlamaForCausalLM) can name several rows.
+   */
+  hf?: { modelTypes: readonly string[]; architectures: readonly string[]; quantMethod?: string };
   /**
    * permuteQk: the runtime uses NORM (interleaved) RoPE, so rotate_half q/k rows are permuted in the file.
    * scaleTensors: the runtime multiplies projections by optional `blk.{l}.*.scale` tensors (llama.cpp `bitnet`).

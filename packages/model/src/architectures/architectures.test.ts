@@ -50,7 +50,11 @@ describe("architecture table", () => {
   it("looks architectures up by GGUF arch and by config.json, naming what is supported when nothing matches", () => {
     expect(architectureForGguf("bitnet-b1.58", "m.gguf").id).toBe("bitnet.cpp-bitnet-b1.58");
     expect(() => architectureForGguf("qwen2", "m.gguf")).toThrow(/m\.gguf: general\.architecture "qwen2" is not supported; supported: onebit, bitnet, bitnet-b1\.58, llama/);
-    expect(architectureForConfig({ architectures: ["BitNetForCausalLM"] }, "config.json").id).toBe("hf-bitnet");
+    expect(architectureForConfig({ architectures: ["BitNetForCausalLM"], quantization_config: { quant_method: "bitnet" } }, "config.json").id).toBe("hf-bitnet");
+    // the quantization method is part of the identity: transformers runs an unquantized BitNetForCausalLM with nn.Linear
+    expect(() => architectureForConfig({ architectures: ["BitNetForCausalLM"] }, "config.json")).toThrow(
+      'config.json: quantization_config.quant_method: BitNetForCausalLM is read as hf-bitnet (quant_method "bitnet"); found no quantization_config',
+    );
     expect(architectureForConfig({ model_type: "llama" }, "config.json").id).toBe("llama");
     expect(() => architectureForConfig({ model_type: "gpt2" }, "x/config.json")).toThrow(/x\/config\.json: model_type "gpt2"/);
     expect(new Set(ARCHITECTURES.map((a) => a.id)).size).toBe(ARCHITECTURES.length);

@@ -13,7 +13,7 @@ export const hfBitnetArchitecture: Architecture = {
   id: "hf-bitnet",
   description: "Hugging Face BitNetForCausalLM (microsoft/bitnet-b1.58-2B-4T and its -bf16 sibling)",
   runtimes: ["transformers"],
-  hf: { modelTypes: ["bitnet"], architectures: ["BitNetForCausalLM", "BitnetForCausalLM"] },
+  hf: { modelTypes: ["bitnet"], architectures: ["BitNetForCausalLM", "BitnetForCausalLM"], quantMethod: "bitnet" },
   cannotExpress: (spec) => mismatch(spec, { variant: "b1.58", subNorm: true, eps: "clamp" }),
   specFromConfig: (config, file) => {
     const { onebit: _ignored, ...rest } = config;

@@ -11,7 +11,13 @@ import { llamaArchitecture } from "./llama";
 import { llamaCppBitnetArchitecture } from "./llama-cpp-bitnet";
 import { onebitArchitecture } from "./onebit";
 
-export const ARCHITECTURES: readonly Architecture[] = [onebitArchitecture, llamaCppBitnetArchitecture, bitnetCppB158Architecture, hfBitnetArchitecture, llamaArchitecture];
+export const ARCHITECTURES: readonly Architecture[] = [
+  onebitArchitecture,
+  llamaCppBitnetArchitecture,
+  bitnetCppB158Architecture,
+  hfBitnetArchitecture,
+  llamaArchitecture,
+];
 
 export class ArchitectureError extends OnebitError {
   constructor(message: string) {
@@ -33,15 +39,30 @@ export function architectureForGguf(arch: string, file: string): Architecture {
   return a;
 }
 
-/** The architecture of a Hugging Face config.json, by `architectures[0]` then `model_type`. */
+/** A config's `quantization_config.quant_method`, or undefined when it has no quantization_config (full precision). */
+function quantMethodOf(config: Record<string, unknown>, file: string): string | undefined {
+  const q = Object.hasOwn(config, "quantization_config") ? config.quantization_config : undefined;
+  if (q === undefined || q === null) return undefined;
+  const method = typeof q === "object" && !Array.isArray(q) && Object.hasOwn(q, "quant_method") ? (q as Record<string, unknown>).quant_method : undefined;
+  if (typeof method !== "string") throw new ArchitectureError(`${file}: quantization_config.quant_method: expected a string, found ${JSON.stringify(method) ?? "nothing"}`);
+  return method;
+}
+
+/** The architecture of a Hugging Face config.json, by `architectures[0]` then `model_type`, and the quantization method. */
 export function architectureForConfig(config: Record<string, unknown>, file: string): Architecture {
   const names = Array.isArray(config.architectures) ? config.architectures.filter((x): x is string => typeof x === "string") : [];
   const type = typeof config.model_type === "string" ? config.model_type : undefined;
-  const a = ARCHITECTURES.find((x) => x.hf && (names.some((n) => x.hf!.architectures.includes(n)) || (type !== undefined && x.hf.modelTypes.includes(type))));
-  if (!a)
+  const named = ARCHITECTURES.filter((x) => x.hf && (names.some((n) => x.hf!.architectures.includes(n)) || (type !== undefined && x.hf.modelTypes.includes(type))));
+  if (named.length === 0)
     throw new ArchitectureError(
-      `${file}: model_type ${JSON.stringify(type)} / architectures ${JSON.stringify(names)} is not supported; supported: ${ARCHITECTURES.filter((x) => x.hf).flatMap((x) => x.hf!.architectures).join(", ")}`,
+      `${file}: model_type ${JSON.stringify(type)} / architectures ${JSON.stringify(names)} is not supported; supported: ${[...new Set(ARCHITECTURES.filter((x) => x.hf).flatMap((x) => x.hf!.architectures))].join(", ")}`,
     );
+  const method = quantMethodOf(config, file);
+  const a = named.find((x) => x.hf!.quantMethod === method);
+  if (!a) {
+    const wants = named.map((x) => `${x.id} (${x.hf!.quantMethod === undefined ? "no quantization_config" : `quant_method ${JSON.stringify(x.hf!.quantMethod)}`})`).join(", ");
+    throw new ArchitectureError(`${file}: quantization_config.quant_method: ${names[0] ?? type} is read as ${wants}; found ${method === undefined ? "no quantization_config" : JSON.stringify(method)}`);
+  }
   return a;
 }
 
