@@ -17,7 +17,7 @@ describe("onebit (built binary)", () => {
   it("formats: prints every weight format with its bits per weight", async () => {
     const r = await runCli(["formats", "--rows", "16", "--cols", "256"]);
     expect(r.code).toBe(0);
-    for (const name of ["onebit-t2", "onebit-b1", "tq2_0", "tq1_0", "i2_s", "hf-packed", "int4", "fp4"]) expect(r.stdout).toContain(name);
+    for (const name of ["onebit-t2", "onebit-t1", "onebit-b1", "tq2_0", "tq1_0", "i2_s", "hf-packed", "int4", "fp4"]) expect(r.stdout).toContain(name);
     expect(r.stdout).toMatch(/tq1_0 .* 1\.6875/);
   });
   it("refuses a bad option value with a one-line error and exit 2", async () => {

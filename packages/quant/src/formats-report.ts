@@ -51,10 +51,17 @@ export function formatsReport(w: Float32Array, rows: number, cols: number): Form
 
   const ternary = quantizeTernary(w, [rows, cols]);
   const ternaryRecon = dequantize(ternary);
-  add("onebit-t2", "ternary absmean (b1.58), per tensor", fmt("onebit-t2").byteLength(rows, cols) + 4, ternaryRecon);
+  // Every layout that stores ternary codes alone, the scale beside its bytes (no scale inside, ≥ log2 3 bits per
+  // weight, not a flat GGUF sweep): onebit-t2, onebit-t1, hf-packed and any row added to FORMATS later. The same
+  // absmean codes go through each format's own pack/unpack.
+  for (const f of FORMATS) {
+    if (f.blocking === "tensor" || f.codeRange[0] !== -1 || f.codeRange[1] !== 1 || f.bitsPerWeight < Math.log2(3) || f.scaleCount(rows, cols) !== 0) continue;
+    const codes = f.unpack(f.pack({ codes: ternary.codes, scales: new Float32Array(0) }, rows, cols), rows, cols).codes;
+    const exact = codes.every((c, i) => c === ternary.codes[i]);
+    add(f.name, "ternary absmean (b1.58), per tensor", f.byteLength(rows, cols) + 4, exact ? ternaryRecon : dequantize({ ...ternary, codes }));
+  }
   const binary = quantizeBinary(w, [rows, cols]);
   add("onebit-b1", "binary sign(W−α)·β (BitNet), per tensor", fmt("onebit-b1").byteLength(rows, cols) + 4, dequantize(binary));
-  add("hf-packed", "ternary absmean + weight_scale", fmt("hf-packed").byteLength(rows, cols) + 4, ternaryRecon);
   if (n % 128 === 0) add("i2_s", "ternary absmean → bitnet.cpp I2_S", fmt("i2_s").byteLength(rows, cols), dequantizeI2S(quantizeI2S(ternaryRecon), n));
   if (n % 256 === 0) {
     add("tq2_0", "llama.cpp TQ2_0 (block absmax)", fmt("tq2_0").byteLength(rows, cols), dequantizeTq2_0(quantizeTq2_0(w), n));

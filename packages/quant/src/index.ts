@@ -15,6 +15,7 @@ export { floatToHalf, halfToFloat, halfToFloatTable, toHalfPrecision } from "./f
 export { bf16ToF32, floatToBf16, f32ToBf16 } from "./bf16";
 export { packTernaryT2, unpackTernaryT2, t2RowBytes, T2_BLOCK, T2_BLOCK_BYTES } from "./formats/onebit-t2";
 export { packBinaryB1, unpackBinaryB1, b1RowBytes, B1_BLOCK, B1_BLOCK_BYTES } from "./formats/onebit-b1";
+export { packTernaryT1, unpackTernaryT1, t1RowBytes, t1Trit, T1_BLOCK, T1_BLOCK_BYTES } from "./formats/onebit-t1";
 export { quantizeTq2_0, dequantizeTq2_0, packTq2_0, unpackTq2_0, lroundf, QK_K, TQ2_0_BLOCK_BYTES } from "./formats/gguf-tq2-0";
 export { quantizeTq1_0, dequantizeTq1_0, packTq1_0, unpackTq1_0, TQ1_0_BLOCK_BYTES } from "./formats/gguf-tq1-0";
 export { quantizeI2S, dequantizeI2S, packI2S, unpackI2S, i2sByteLength, GGML_TYPE_I2_S } from "./formats/gguf-i2-s";

@@ -11,9 +11,10 @@ import { packTq2_0, QK_K, TQ2_0_BLOCK_BYTES, unpackTq2_0 } from "./gguf-tq2-0";
 import { hfPackedRows, packHf, unpackHf } from "./hf-packed";
 import { packInt4, unpackInt4 } from "./int4-nibbles";
 import { b1RowBytes, packBinaryB1, unpackBinaryB1 } from "./onebit-b1";
+import { packTernaryT1, T1_BLOCK, T1_BLOCK_BYTES, t1RowBytes, unpackTernaryT1 } from "./onebit-t1";
 import { packTernaryT2, t2RowBytes, unpackTernaryT2 } from "./onebit-t2";
 
-export type FormatName = "onebit-t2" | "onebit-b1" | "tq2_0" | "tq1_0" | "i2_s" | "hf-packed" | "int4" | "fp4";
+export type FormatName = "onebit-t2" | "onebit-b1" | "onebit-t1" | "tq2_0" | "tq1_0" | "i2_s" | "hf-packed" | "int4" | "fp4";
 
 export interface CodesAndScales {
   /** [rows, cols] row-major codes: ternary −1/0/+1, binary ±1, int4 −8..7, fp4 doubled values. */
@@ -78,6 +79,19 @@ export const FORMATS: readonly WeightFormat[] = [
     byteLength: (rows, cols) => rows * b1RowBytes(cols),
     pack: (d, rows, cols) => packBinaryB1(d.codes, rows, cols),
     unpack: (b, rows, cols) => ({ codes: unpackBinaryB1(b, rows, cols), scales: NO_SCALES }),
+  },
+  {
+    name: "onebit-t1",
+    description: "onebit 1.6-bit ternary, rows padded to 80, 5 base-3 digits per byte (TQ1_0's byte mapping)",
+    blockSize: T1_BLOCK,
+    bytesPerBlock: T1_BLOCK_BYTES,
+    bitsPerWeight: (T1_BLOCK_BYTES * 8) / T1_BLOCK,
+    codeRange: [-1, 1],
+    blocking: "row",
+    scaleCount: () => 0,
+    byteLength: (rows, cols) => rows * t1RowBytes(cols),
+    pack: (d, rows, cols) => packTernaryT1(d.codes, rows, cols),
+    unpack: (b, rows, cols) => ({ codes: unpackTernaryT1(b, rows, cols), scales: NO_SCALES }),
   },
   {
     name: "tq2_0",
