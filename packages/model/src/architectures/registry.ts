@@ -7,6 +7,7 @@ import type { ModelSpec } from "../model-spec";
 import type { Architecture } from "./architecture";
 import { bitnetCppB158Architecture } from "./bitnet-cpp-b158";
 import { hfBitnetArchitecture } from "./hf-bitnet";
+import { hfLlamaBitnetArchitecture } from "./hf-llama-bitnet";
 import { llamaArchitecture } from "./llama";
 import { llamaCppBitnetArchitecture } from "./llama-cpp-bitnet";
 import { onebitArchitecture } from "./onebit";
@@ -17,6 +18,7 @@ export const ARCHITECTURES: readonly Architecture[] = [
   bitnetCppB158Architecture,
   hfBitnetArchitecture,
   llamaArchitecture,
+  hfLlamaBitnetArchitecture,
 ];
 
 export class ArchitectureError extends OnebitError {
