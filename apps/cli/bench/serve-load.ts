@@ -12,6 +12,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { CliError } from "../src/util/cli-error";
 
 const { values } = parseArgs({
   options: {
@@ -29,7 +30,7 @@ const { values } = parseArgs({
 
 function positiveInt(name: string, s: string): number {
   const n = Number(s);
-  if (!Number.isInteger(n) || n < 1 || n > 10_000) throw new RangeError(`--${name}: expected an integer in [1, 10000], found ${JSON.stringify(s)}`);
+  if (!Number.isInteger(n) || n < 1 || n > 10_000) throw new CliError(`--${name}: expected an integer in [1, 10000], found ${JSON.stringify(s)}`, 2);
   return n;
 }
 const requests = positiveInt("requests", values.requests!);
@@ -94,9 +95,9 @@ async function main(): Promise<void> {
   const headers: Record<string, string> = values["api-key"] ? { authorization: `Bearer ${values["api-key"]}` } : {};
   if (url !== undefined) {
     const host = new URL(url).hostname;
-    if (host !== "127.0.0.1" && host !== "localhost" && host !== "[::1]") throw new RangeError(`--url: expected a server on 127.0.0.1 (a load test stays local), found host ${host}`);
+    if (host !== "127.0.0.1" && host !== "localhost" && host !== "[::1]") throw new CliError(`--url: expected a server on 127.0.0.1 (a load test stays local), found host ${host}`, 2);
   } else {
-    if (!values.model && !values.tiny) throw new RangeError("give --url <http://127.0.0.1:port>, --model <path> or --tiny");
+    if (!values.model && !values.tiny) throw new CliError("give --url <http://127.0.0.1:port>, --model <path> or --tiny", 2);
     const { startServer } = await import("../src/commands/serve");
     const { buildTransformer, loadModelSource, openBackend, requireTokenizer } = await import("../src/util/load-model");
     if (values.tiny) tmp = mkdtempSync(join(tmpdir(), "onebit-serve-load-"));
@@ -145,5 +146,5 @@ async function main(): Promise<void> {
 
 main().catch((e) => {
   console.error(`serve-load: ${(e as Error).message}`);
-  process.exit(1);
+  process.exit(e instanceof CliError ? e.exitCode : 1); // 2: the command line itself is wrong, as for onebit
 });

@@ -1,6 +1,9 @@
 /**
- * The `onebit` command: every subcommand registers itself here with its typed option table.
- * Implementations are imported lazily so `onebit --help` stays instant and tfjs loads only for training.
+ * The `onebit` command: each subcommand listed in commands/registry.ts is added here from its definition — its
+ * positional arguments and its option table (util/options.ts), which give the flags, --help, the config-file checks
+ * and the types of the values its `run` reads.
+ * Command modules import only the CLI's own code at the top; the model, kernels, fastify and tfjs are imported
+ * inside `run` (tfjs only by `train` and `demo`), so `onebit --help` loads none of them (program.test.ts checks).
  */
 import { Command, CommanderError } from "commander";
 import { commands } from "./commands/registry";
@@ -20,7 +23,8 @@ export function buildProgram(): Command {
     for (const a of def.args ?? []) cmd.argument(a.required ? `<${a.name}>` : `[${a.name}]`, a.description);
     addOptions(cmd, def.options);
     cmd.action(async (...actionArgs: unknown[]) => {
-      const positional = actionArgs.slice(0, (def.args ?? []).length) as Array<string | undefined>;
+      // commander passes the positional values first (a string, or undefined for an optional one left out)
+      const positional = actionArgs.slice(0, (def.args ?? []).length).map((a) => (typeof a === "string" ? a : undefined));
       const options = resolveOptions(cmd, def.options);
       await def.run({ args: positional, options });
     });

@@ -4,8 +4,9 @@
  */
 import { describe, expect, it } from "vitest";
 import { DEFAULT_MODEL_BYTES_LIMIT, MAX_VOCAB_SIZE, ModelSpecError, parseModelSpec, specParameterCount } from "./model-spec";
-import { presetByName } from "./presets";
+import { bitnet2B4TSpec, presetByName } from "./presets";
 import { parameterCounts } from "./tensor-names";
+import { microSpec } from "./testing/micro-spec";
 
 const base = { vocab_size: 1024, hidden_size: 128, intermediate_size: 344, num_hidden_layers: 4, num_attention_heads: 4, num_key_value_heads: 2 };
 
@@ -69,5 +70,20 @@ describe("parseModelSpec size bounds", () => {
     );
     expect(errorOf({ ...base, intermediate_size: 344, onebit: { groups: 16 } }).message).toMatch(/16 does not divide gate_proj's out features \(intermediate_size\) 344/);
     expect(parseModelSpec({ ...base, onebit: { groups: 2 } }).onebit.groups).toBe(2);
+  });
+});
+
+describe("ModelSpec", () => {
+  it("parses a Hugging Face BitNet config, ignoring unknown keys", () => {
+    const spec = parseModelSpec({ ...bitnet2B4TSpec(), quantization_config: { quant_method: "bitnet" }, torch_dtype: "bfloat16" });
+    expect(spec.hidden_size).toBe(2560);
+    expect("torch_dtype" in spec).toBe(false);
+  });
+  it("names the field at fault", () => {
+    expect(() => parseModelSpec({ hidden_size: 64, num_attention_heads: 3, num_key_value_heads: 2, vocab_size: 10, intermediate_size: 8, num_hidden_layers: 1 })).toThrow(
+      "ModelSpec.num_key_value_heads: 2 must divide num_attention_heads (3)",
+    );
+    expect(() => parseModelSpec({ ...microSpec("b1.58"), onebit: { variant: "b2" } })).toThrow(/ModelSpec.onebit.variant: expected one of "fp", "bitnet"/);
+    expect(() => parseModelSpec({ ...microSpec("b1.58"), hidden_size: -1 })).toThrow("ModelSpec.hidden_size: expected a positive integer, got -1");
   });
 });

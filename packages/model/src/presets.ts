@@ -1,6 +1,8 @@
 /**
- * Model presets: the four variants the papers compare (BitNet, b1.58, a4.8, FP baseline) at two small sizes
- * that train on a laptop, plus the shape of the public BitNet b1.58 2B4T (arXiv 2504.12285 §2).
+ * Model presets: every variant in VARIANTS (the FP baseline, BitNet, b1.58, a4.8 with INT4 activations and a4.8
+ * with FP4 ones) at two small sizes that train on a laptop, named "<variant>-<size>", plus the shape of the public
+ * BitNet b1.58 2B4T (arXiv 2504.12285 §2). The FP baseline uses SwiGLU without sub-norms; the 1-bit variants
+ * ReLU²GLU with SubLN, as b1.58 2B4T does.
  */
 import { VARIANTS, type Variant } from "@onebit/layers";
 import { type ModelSpec, parseModelSpec } from "./model-spec";
@@ -64,8 +66,10 @@ export function presetByName(name: string): ModelSpec {
 }
 
 /**
- * Layer-swap pass (MLX `quantize`): turn an FP spec into a 1-bit one. `predicate` may keep some projections at
- * full precision — it is recorded per projection in `onebit.fp_projections`.
+ * Layer-swap pass (as MLX's `quantize` swaps layers): turn an FP spec into a 1-bit one. It sets `onebit.variant`,
+ * which every block projection follows (there is no per-projection choice), and `onebit.sub_norm` (SubLN, on
+ * unless `options.subNorm` is false); the embedding, the norms and the LM head stay full precision, and every
+ * other field — hidden_act included — is kept.
  */
 export function bitnetify(spec: ModelSpec, variant: Exclude<Variant, "fp"> = "b1.58", options: { subNorm?: boolean } = {}): ModelSpec {
   if (!VARIANTS.includes(variant) || variant === ("fp" as Variant)) throw new RangeError(`bitnetify variant: expected a 1-bit variant (${VARIANTS.filter((v) => v !== "fp").join(", ")}), got ${JSON.stringify(variant)}`);

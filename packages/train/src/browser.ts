@@ -13,5 +13,6 @@ export { scheduleAt, type ScheduleKind, type ScheduleOptions } from "./schedule"
 export { splitDocuments, packSequences, tokenRows, type Corpus } from "./token-rows";
 export { trainInMemory, type InMemoryTrainOptions, type InMemoryTrainResult, type TrainHyperparameters, type TrainProgress } from "./train-in-memory";
 export { trainLoop, type StepReport, type TrainLoopOptions, type TrainLoopResult } from "./train-loop";
-export { captureTrainingState, type TrainHistory, type TrainingState } from "./training-state";
+export { captureTrainingState, TrainingStateError, type TrainHistory, type TrainingState } from "./training-state";
+export { TrainBackendError, TrainConfigError, TrainDataError, TrainDivergedError, TrainWorkerError, TrainWriteError } from "./train-errors";
 export { evaluate } from "./batches";

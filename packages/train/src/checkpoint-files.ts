@@ -21,6 +21,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, r
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { decodeSafetensors, encodeSafetensors, type ModelSpec, type SafeTensor, tensorList } from "@onebit/model";
+import { TrainWriteError } from "./train-errors";
 import { checkTrainingState, specMismatch, type TrainingState, TrainingStateError } from "./training-state";
 
 export const STATE_JSON = "state.json";
@@ -51,7 +52,7 @@ export function writeTrainingState(dir: string, state: TrainingState): void {
   const add = (kind: string, map: Map<string, Float32Array>) => {
     for (const [name, data] of map) {
       const shape = shapes.get(name);
-      if (!shape) throw new Error(`${dir}: cannot write tensor "${kind}/${name}": the spec has no such tensor`);
+      if (!shape) throw new TrainWriteError(`${dir}: cannot write tensor "${kind}/${name}": the spec has no such tensor`);
       tensors.set(`${kind}/${name}`, { dtype: "F32", shape, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) });
     }
   };
@@ -80,7 +81,7 @@ export function writeTrainingState(dir: string, state: TrainingState): void {
     rmSync(tmpTensors, { force: true });
     rmSync(tmpJson, { force: true });
     if (!committed) rmSync(nextPath, { force: true }); // committed, .next is the checkpoint's tensors: keep them
-    throw new Error(`${dir}: cannot write the training checkpoint (${(e as Error).message})`);
+    throw new TrainWriteError(`${dir}: cannot write the training checkpoint (${(e as Error).message})`);
   }
 }
 
@@ -262,7 +263,7 @@ export function lockFolder(dir: string, purpose: string): FolderLock {
       }
       break;
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw new Error(`${path}: cannot create the lock file (${(e as Error).message})`);
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw new TrainWriteError(`${path}: cannot create the lock file (${(e as Error).message})`);
     }
     const holder = readHolder(path);
     if (!holder)

@@ -10,6 +10,7 @@ export { train, type TrainOptions, type TrainResult } from "./trainer";
 export { trainInMemory, type InMemoryTrainOptions, type InMemoryTrainResult, type TrainHyperparameters, type TrainProgress } from "./train-in-memory";
 export { trainLoop, type StepReport, type TrainLoopOptions, type TrainLoopResult } from "./train-loop";
 export { captureTrainingState, TrainingStateError, type TrainHistory, type TrainingState } from "./training-state";
+export { TrainBackendError, TrainConfigError, TrainDataError, TrainDivergedError, TrainWorkerError, TrainWriteError } from "./train-errors";
 export { readTrainingState, writeTrainingState, hasTrainingState, lockFolder, FolderLockedError, type FolderLock, type LockHolder } from "./checkpoint-files";
 export { trainParallel, type ParallelTrainOptions } from "./parallel-trainer";
 export { evaluate } from "./batches";

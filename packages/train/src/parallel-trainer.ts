@@ -15,6 +15,7 @@ import { initWeights, type ModelSpec, tensorList } from "@onebit/model";
 import type { ShardDone, ShardJob, ShardState } from "./parallel-worker";
 import { createExchangeBuffer } from "./shard-exchange";
 import { useTrainBackend } from "./tf-backend";
+import { TrainConfigError, TrainWorkerError } from "./train-errors";
 import { checkRows, type InMemoryTrainOptions, type InMemoryTrainResult, resolveHyperparameters } from "./train-in-memory";
 import { unshard } from "./trainable-model";
 import { checkTrainingState, type TrainHistory, type TrainingState } from "./training-state";
@@ -50,11 +51,11 @@ function flatten(rows: Int32Array[]): Int32Array {
 
 /** Refuse a worker count the spec cannot be split into (before any data is read). */
 export function checkParallelOptions(spec: ModelSpec, G: number): void {
-  if (!Number.isInteger(G) || G < 1) throw new RangeError(`workers: expected a positive integer, got ${G}`);
+  if (!Number.isInteger(G) || G < 1) throw new TrainConfigError(`workers: expected a positive integer, got ${G}`);
   if (G === 1) return;
-  if (spec.onebit.groups !== G) throw new RangeError(`workers: ${G} workers need onebit.groups = ${G} (each worker holds one group); the spec has groups = ${spec.onebit.groups}`);
+  if (spec.onebit.groups !== G) throw new TrainConfigError(`workers: ${G} workers need onebit.groups = ${G} (each worker holds one group); the spec has groups = ${spec.onebit.groups}`);
   for (const [k, v] of [["num_attention_heads", spec.num_attention_heads], ["num_key_value_heads", spec.num_key_value_heads], ["intermediate_size", spec.intermediate_size]] as const)
-    if (v % G !== 0) throw new RangeError(`workers: ${k} = ${v} does not split into ${G} shards`);
+    if (v % G !== 0) throw new TrainConfigError(`workers: ${k} = ${v} does not split into ${G} shards`);
 }
 
 /** The shards' blocks (in shard order) → one TrainingState of full tensors, as the single-thread trainer saves it. */
@@ -62,7 +63,7 @@ export function gatherShardStates(spec: ModelSpec, parts: ShardState[], history:
   const G = parts.length;
   const first = parts[0]!;
   parts.forEach((p, g) => {
-    if (p.index !== g || p.step !== first.step || p.adamStep !== first.adamStep) throw new Error(`tensor-parallel checkpoint: shard ${p.index} reported step ${p.step} (Adam ${p.adamStep}), shard 0 step ${first.step} (Adam ${first.adamStep})`);
+    if (p.index !== g || p.step !== first.step || p.adamStep !== first.adamStep) throw new TrainWorkerError(`tensor-parallel checkpoint: shard ${p.index} reported step ${p.step} (Adam ${p.adamStep}), shard 0 step ${first.step} (Adam ${first.adamStep})`);
   });
   const list = tensorList(spec);
   const gather = (pick: (p: ShardState) => Record<string, Float32Array>) => {
@@ -70,7 +71,7 @@ export function gatherShardStates(spec: ModelSpec, parts: ShardState[], history:
     for (const t of list) {
       const blocks = parts.map(pick).map((r) => r[t.name]);
       if (blocks.every((b) => b === undefined)) continue; // no moments before the first step
-      if (blocks.some((b) => b === undefined)) throw new Error(`tensor-parallel checkpoint: tensor "${t.name}" is missing from some shards`);
+      if (blocks.some((b) => b === undefined)) throw new TrainWorkerError(`tensor-parallel checkpoint: tensor "${t.name}" is missing from some shards`);
       out.set(t.name, unshard(t, blocks as Float32Array[]));
     }
     return out;
@@ -92,7 +93,7 @@ export async function trainParallel(o: ParallelTrainOptions): Promise<InMemoryTr
   const spec = o.spec;
   const log = o.onLog ?? (() => {});
   checkParallelOptions(spec, G);
-  if (G < 2) throw new RangeError(`workers: expected an integer ≥ 2 for parallel training, got ${G}`);
+  if (G < 2) throw new TrainConfigError(`workers: expected an integer ≥ 2 for parallel training, got ${G}`);
   const h = resolveHyperparameters(o);
   checkRows("trainRows", o.trainRows, spec.vocab_size);
   checkRows("valRows", o.valRows, spec.vocab_size);
@@ -164,12 +165,12 @@ export async function trainParallel(o: ParallelTrainOptions): Promise<InMemoryTr
             else if (m.type === "error") {
               Atomics.store(stopFlag, 0, 1);
               for (const other of workers) void other.terminate(); // the peers would wait at a barrier forever
-              reject(new Error(`training worker ${index}: ${m.message as string}`));
+              reject(new TrainWorkerError(`training worker ${index}: ${m.message as string}`));
             }
           });
           w.on("error", (e) => {
             for (const other of workers) void other.terminate();
-            reject(new Error(`training worker ${index}: ${e.message}`));
+            reject(new TrainWorkerError(`training worker ${index}: ${e.message}`));
           });
         });
       }),

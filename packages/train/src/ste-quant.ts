@@ -6,6 +6,7 @@
  */
 import type { ActivationQuant, WeightQuant } from "@onebit/layers";
 import { tf } from "./tf-backend";
+import { TrainConfigError } from "./train-errors";
 
 type Tensor = tf.Tensor;
 const EPS = 1e-5;
@@ -83,7 +84,7 @@ export function fakeQuantActivation(x: Tensor, kind: ActivationQuant, options: {
         const q = a.div(step).round().mul(step).minimum(12).mul(xp.sign());
         return g.back(q.mul(max.div(12)));
       }
-      throw new Error(`fakeQuantActivation: unknown activation quantizer "${kind}"`);
+      throw new TrainConfigError(`fakeQuantActivation: unknown activation quantizer "${kind}"`);
     }),
   );
 }

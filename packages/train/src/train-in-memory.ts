@@ -10,6 +10,7 @@ import { initWeights, type ModelSpec } from "@onebit/model";
 import { AdamW } from "./adamw";
 import type { ScheduleKind, ScheduleOptions } from "./schedule";
 import { type TrainBackend, defaultTrainBackend, useTrainBackend } from "./tf-backend";
+import { TrainConfigError, TrainDataError } from "./train-errors";
 import { finalEvaluation, stage2Start, trainLoop } from "./train-loop";
 import { TrainableModel } from "./trainable-model";
 import { captureTrainingState, checkTrainingState, restoreOptimizer, type TrainHistory, type TrainingState } from "./training-state";
@@ -83,9 +84,9 @@ export function resolveHyperparameters(o: TrainHyperparameters & { spec: ModelSp
   evalBatches: number;
 } {
   const steps = o.steps;
-  if (!Number.isInteger(steps) || steps < 1) throw new RangeError(`steps: expected a positive integer, got ${steps}`);
+  if (!Number.isInteger(steps) || steps < 1) throw new TrainConfigError(`steps: expected a positive integer, got ${steps}`);
   const batchSize = o.batchSize ?? 8;
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batchSize: expected a positive integer, got ${batchSize}`);
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new TrainConfigError(`batchSize: expected a positive integer, got ${batchSize}`);
   return {
     steps,
     batchSize,
@@ -100,12 +101,12 @@ export function resolveHyperparameters(o: TrainHyperparameters & { spec: ModelSp
 
 /** Rows must be non-empty, of one length ≥ 2, with ids inside the vocabulary (a bad id would train silently on a zero one-hot). */
 export function checkRows(name: string, rows: Int32Array[], vocabSize: number): void {
-  if (rows.length === 0) throw new RangeError(`${name}: no rows`);
+  if (rows.length === 0) throw new TrainDataError(`${name}: no rows`);
   const len = rows[0]!.length;
-  if (len < 2) throw new RangeError(`${name}: rows need at least 2 tokens (seqLen + 1), got ${len}`);
+  if (len < 2) throw new TrainDataError(`${name}: rows need at least 2 tokens (seqLen + 1), got ${len}`);
   rows.forEach((r, i) => {
-    if (r.length !== len) throw new RangeError(`${name}[${i}]: ${r.length} tokens, expected ${len} like row 0`);
-    for (const id of r) if (!(id >= 0 && id < vocabSize)) throw new RangeError(`${name}[${i}]: token id ${id} outside the vocabulary [0, ${vocabSize})`);
+    if (r.length !== len) throw new TrainDataError(`${name}[${i}]: ${r.length} tokens, expected ${len} like row 0`);
+    for (const id of r) if (!(id >= 0 && id < vocabSize)) throw new TrainDataError(`${name}[${i}]: token id ${id} outside the vocabulary [0, ${vocabSize})`);
   });
 }
 

@@ -10,6 +10,7 @@ import type { AdamW } from "./adamw";
 import { batchRows, evaluate, makeBatch } from "./batches";
 import { type ScheduleOptions, scheduleAt } from "./schedule";
 import { tf } from "./tf-backend";
+import { TrainDivergedError } from "./train-errors";
 import type { TrainableModel } from "./trainable-model";
 import type { TrainHistory } from "./training-state";
 
@@ -84,7 +85,7 @@ export async function trainLoop(o: TrainLoopOptions): Promise<TrainLoopResult> {
     const batch = makeBatch(trainRows, batchRows(o.seed, step, batchSize, trainRows.length)); // [B, T + 1]
     const { value, grads } = tf.variableGrads(() => model.loss(batch));
     loss = value.dataSync()[0]!;
-    if (!Number.isFinite(loss)) throw new Error(`training diverged at step ${step + 1}: loss is ${loss} (try a lower learning rate)`);
+    if (!Number.isFinite(loss)) throw new TrainDivergedError(step + 1, loss, `training diverged at step ${step + 1}: loss is ${loss} (try a lower learning rate)`);
     optimizer.apply(model.variables, grads, lr, weightDecay, o.globalSquaredNorm);
     value.dispose();
     for (const g of Object.values(grads)) g.dispose();

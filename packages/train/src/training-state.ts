@@ -10,6 +10,7 @@ import { OnebitError } from "@onebit/quant";
 import { type ModelSpec, tensorList } from "@onebit/model";
 import type { AdamW } from "./adamw";
 import { tf } from "./tf-backend";
+import { TrainConfigError } from "./train-errors";
 import { shardOf, type TrainableModel } from "./trainable-model";
 
 /** A training checkpoint that cannot be resumed: names the file, what was expected and what was found. */
@@ -42,7 +43,7 @@ export interface TrainingState {
 
 /** A copy of a whole (unsharded) model's and optimizer's state. */
 export function captureTrainingState(model: TrainableModel, opt: AdamW, step: number, history: TrainHistory): TrainingState {
-  if (model.shard) throw new Error("captureTrainingState: a tensor-parallel shard holds part of the state; gather the shards' parts (parallel-trainer.ts)");
+  if (model.shard) throw new TrainConfigError("captureTrainingState: a tensor-parallel shard holds part of the state; gather the shards' parts (parallel-trainer.ts)");
   const copy = (vars: Map<string, tf.Variable>) => new Map([...vars].map(([n, v]) => [n, (v.dataSync() as Float32Array).slice()] as const));
   return { step, adamStep: opt.step, spec: model.spec, history: history.map((h) => ({ ...h })), params: copy(model.variables), adamM: copy(opt.m), adamV: copy(opt.v), workers: 1 };
 }

@@ -1,8 +1,9 @@
 import type { PackedLinearWeight, QuantizedActivations } from "@onebit/kernels";
-import { buildTransformer, type LoadedModel, loadModelSource, openBackend } from "../util/load-model";
+import { buildTransformer, LM_HEAD_FORMATS, type LoadedModel, loadModelSource, openBackend } from "../util/load-model";
 import { checkArrayLength, checkContext, checkMemory, kernelBenchBytes, parseIntList, parseShape } from "../util/usage-limits";
 import { CliError } from "../util/cli-error";
-import type { CommandDef } from "./command";
+import { defineOptions } from "../util/options";
+import { defineCommand } from "./command";
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -37,43 +38,40 @@ function table(header: string[], rows: string[][]): string {
  * thread count) and the model benchmark (prefill/decode tokens/s of a preset with random weights or a checkpoint).
  * The full comparison against tfjs-wasm f32 is `pnpm bench:kernels` in a source checkout.
  */
-export const benchCommand: CommandDef = {
+export const benchCommand = defineCommand({
   name: "bench",
   description: "kernel and model benchmarks (µs/op, GB/s, GFLOP/s, tokens/s) on this machine",
-  options: [
-    { key: "shape", kind: "string", arg: "<out>x<in>", default: "2560x6912", description: "kernel weight shape" },
-    { key: "tokens", kind: "string", arg: "<list>", default: "1,32", description: "kernel token counts" },
-    { key: "threads", kind: "string", arg: "<list>", default: "1,2", description: "wasm thread counts" },
-    { key: "repeats", kind: "int", min: 1, arg: "<n>", default: 15, description: "timed repeats (median reported)" },
-    { key: "model", kind: "string", arg: "<model>", default: "b1.58-small", description: "model for the model benchmark: a preset (random weights), .gguf file, Hugging Face folder or onebit checkpoint folder" },
-    { key: "promptTokens", kind: "int", min: 1, arg: "<n>", default: 64, description: "prefill prompt length" },
-    { key: "decodeTokens", kind: "int", min: 1, arg: "<n>", default: 16, description: "decode steps" },
-    { key: "lmHead", kind: "choice", choices: ["f32", "int8"], default: "f32", arg: "<format>", description: "LM head storage for the model benchmark (f32 or int8 W8A16)" },
-    { key: "only", kind: "choice", choices: ["kernels", "model", "all"], default: "all", arg: "<which>", description: "which benchmarks to run" },
-    {
-      key: "json",
+  options: defineOptions({
+    shape: { kind: "string", arg: "<out>x<in>", default: "2560x6912", description: "kernel weight shape" },
+    tokens: { kind: "string", arg: "<list>", default: "1,32", description: "kernel token counts" },
+    threads: { kind: "string", arg: "<list>", default: "1,2", description: "wasm thread counts" },
+    repeats: { kind: "int", min: 1, arg: "<n>", default: 15, description: "timed repeats (median reported)" },
+    model: { kind: "string", arg: "<model>", default: "b1.58-small", description: "model for the model benchmark: a preset (random weights), .gguf file, Hugging Face folder or onebit checkpoint folder" },
+    promptTokens: { kind: "int", min: 1, arg: "<n>", default: 64, description: "prefill prompt length" },
+    decodeTokens: { kind: "int", min: 1, arg: "<n>", default: 16, description: "decode steps" },
+    lmHead: { kind: "choice", choices: LM_HEAD_FORMATS, default: "f32", arg: "<format>", description: "LM head storage for the model benchmark (f32 or int8 W8A16)" },
+    only: { kind: "choice", choices: ["kernels", "model", "all"], default: "all", arg: "<which>", description: "which benchmarks to run" },
+    json: {
       kind: "boolean",
       default: false,
       description: "with --only model and one --threads count: print one JSON object {prefill_tok_s, decode_tok_s, rss_bytes, load_s, threads, lm_head, weights_bytes_per_token}",
     },
-  ],
+  }),
   async run({ options }) {
     const out = (s: string) => process.stdout.write(s);
-    const only = options.only as string;
-    const threadCounts = parseIntList("--threads", options.threads as string, MAX_THREADS);
-    const repeats = options.repeats as number;
-    const kernel = only !== "model" ? checkKernelSizes(options.shape as string, options.tokens as string) : undefined;
+    const { only, repeats, json } = options;
+    const threadCounts = parseIntList("--threads", options.threads, MAX_THREADS);
+    const kernel = only !== "model" ? checkKernelSizes(options.shape, options.tokens) : undefined;
     let src: LoadedModel | undefined;
-    const json = options.json as boolean;
     if (json && (only !== "model" || threadCounts.length !== 1)) throw new CliError("--json: give --only model and a single --threads count", 2);
     let loadSeconds = 0;
     if (only !== "kernels") {
       // the model is opened first so its context is known before the kernel table prints
       await import("@onebit/model"); // load_s times the file, not the module import
       const t0 = performance.now();
-      src = await loadModelSource(options.model as string, 1, { quiet: json });
+      src = await loadModelSource(options.model, 1, { quiet: json });
       loadSeconds = (performance.now() - t0) / 1000;
-      const [prompt, decode] = [options.promptTokens as number, options.decodeTokens as number];
+      const { promptTokens: prompt, decodeTokens: decode } = options;
       checkContext(`--prompt-tokens ${prompt} + --decode-tokens ${decode}`, prompt + decode, src.spec, `${prompt + decode} tokens`);
     }
     if (kernel) {
@@ -108,9 +106,9 @@ export const benchCommand: CommandDef = {
       const threads = threadCounts[0]!;
       const backend = await openBackend("wasm", threads);
       try {
-        const model = await buildTransformer(src, backend, options.lmHead as string);
+        const model = await buildTransformer(src, backend, options.lmHead);
         benchmarkModel(model, { promptTokens: 4, decodeTokens: 2 });
-        const r = benchmarkModel(model, { promptTokens: options.promptTokens as number, decodeTokens: options.decodeTokens as number });
+        const r = benchmarkModel(model, { promptTokens: options.promptTokens, decodeTokens: options.decodeTokens });
         const mem = runtimeReport(model).memory;
         // a decode step reads every projection once and the whole LM head (the backend's copy, or the f32 embedding it reads in place)
         const head = mem.lmHead > 0 ? mem.lmHead : model.lmHead.byteLength;
@@ -139,9 +137,9 @@ export const benchCommand: CommandDef = {
       for (const threads of threadCounts) {
         const backend = await openBackend("wasm", threads);
         try {
-          const model = await buildTransformer(src, backend, options.lmHead as string);
+          const model = await buildTransformer(src, backend, options.lmHead);
           benchmarkModel(model, { promptTokens: 4, decodeTokens: 2 });
-          const r = benchmarkModel(model, { promptTokens: options.promptTokens as number, decodeTokens: options.decodeTokens as number });
+          const r = benchmarkModel(model, { promptTokens: options.promptTokens, decodeTokens: options.decodeTokens });
           if (!base) base = r.decodeTokensPerSecond;
           rows.push([String(threads), r.prefillTokensPerSecond.toFixed(1), r.decodeMsMedian.toFixed(2), r.decodeTokensPerSecond.toFixed(1), `${(r.decodeTokensPerSecond / base).toFixed(2)}×`, (r.residentBytes / 2 ** 20).toFixed(0)]);
         } finally {
@@ -151,4 +149,4 @@ export const benchCommand: CommandDef = {
       out(`model: ${src.source} (${(parameterCounts(src.spec).total / 1e6).toFixed(1)}M parameters, ${src.spec.onebit.variant}, ${options.lmHead} LM head), prompt ${options.promptTokens}, ${options.decodeTokens} decode steps\n${table(["threads", "prefill tok/s", "decode ms/tok", "decode tok/s", "vs first", "RSS MB"], rows)}\n`);
     }
   },
-};
+});

@@ -2,8 +2,9 @@ import { createInterface } from "node:readline";
 import type { GenerationStats } from "@onebit/model";
 import { CliError } from "../util/cli-error";
 import { buildTransformer, loadModelSource, openBackend, requireTokenizer, runOptions } from "../util/load-model";
+import { defineOptions } from "../util/options";
 import { TextStreamer } from "../util/text-streamer";
-import type { CommandDef } from "./command";
+import { defineCommand } from "./command";
 import { describeStats, samplingFrom, samplingOptions } from "./generate";
 
 /**
@@ -13,17 +14,18 @@ import { describeStats, samplingFrom, samplingOptions } from "./generate";
  * (onebit's small models are not instruction-tuned) is a continuation playground: each line is appended to the
  * transcript and the model continues it until it ends a line. `/reset` clears, `/exit` (or end of input) quits.
  */
-export const chatCommand: CommandDef = {
+export const chatCommand = defineCommand({
   name: "chat",
   description: "an interactive loop: type text, the model continues it (/reset, /exit)",
   args: [{ name: "model", description: ".gguf file, Hugging Face folder or onebit checkpoint folder", required: true }],
-  options: [...samplingOptions.map((o) => (o.key === "maxTokens" ? { ...o, default: 48 } : o)), ...runOptions],
+  // a chat reply is shorter than generate's default; the override keeps maxTokens's place in --help
+  options: defineOptions({ ...samplingOptions, maxTokens: { ...samplingOptions.maxTokens, default: 48 }, ...runOptions }),
   async run({ args, options }) {
     const { generate } = await import("@onebit/model");
-    const m = await loadModelSource(args[0]!);
+    const m = await loadModelSource(args[0]);
     const tokenizer = requireTokenizer(m);
-    const backend = await openBackend(options.backend as string, options.threads as number | undefined);
-    const model = await buildTransformer(m, backend, options.lmHead as string);
+    const backend = await openBackend(options.backend, options.threads);
+    const model = await buildTransformer(m, backend, options.lmHead);
     const maxContext = model.spec.max_position_embeddings;
     const sampling = samplingFrom(options);
     // a reply must leave room for at least one prompt token (BOS or the message)
@@ -108,4 +110,4 @@ export const chatCommand: CommandDef = {
       process.stdout.write("\n");
     }
   },
-};
+});

@@ -1,26 +1,30 @@
 import { CliError } from "../util/cli-error";
 import { loadModelSource } from "../util/load-model";
-import type { CommandDef } from "./command";
+import { defineOptions } from "../util/options";
+import { defineCommand } from "./command";
+
+/** --dense-dtype's lower-case choices → the dtype names the Hugging Face writer takes. */
+const DENSE_DTYPES = { f32: "F32", bf16: "BF16" } as const;
 
 /** `onebit convert <input> <output>`: any model onebit opens → .gguf, a Hugging Face folder or a onebit folder. */
-export const convertCommand: CommandDef = {
+export const convertCommand = defineCommand({
   name: "convert",
   description: "convert a model (.gguf, Hugging Face folder, onebit folder) to a .gguf for llama.cpp/bitnet.cpp, a Hugging Face folder for transformers, or a onebit folder",
   args: [
     { name: "input", description: ".gguf file, Hugging Face folder or onebit checkpoint folder", required: true },
     { name: "output", description: "output .gguf file or folder", required: true },
   ],
-  options: [
-    { key: "to", kind: "choice", choices: ["gguf", "hf", "onebit"], arg: "<format>", description: "output format (default: gguf for a *.gguf output, else onebit)" },
-    { key: "type", kind: "choice", choices: ["tq2_0", "tq1_0", "i2_s"], default: "tq2_0", arg: "<type>", description: "GGUF projection type: tq2_0 / tq1_0 (llama.cpp) or i2_s (bitnet.cpp)" },
-    { key: "embeddingType", kind: "choice", choices: ["f32", "f16", "bf16", "q8_0", "q6_k", "q4_0"], default: "f32", arg: "<type>", description: "GGUF storage of a float token embedding (f32: exact; a table the input kept quantized keeps its type)" },
-    { key: "denseDtype", kind: "choice", choices: ["f32", "bf16"], default: "f32", arg: "<dtype>", description: "Hugging Face dense tensors: f32 (exact) or bf16 (as microsoft/bitnet-b1.58-2B-4T ships)" },
-    { key: "name", kind: "string", arg: "<text>", description: "GGUF general.name" },
-    { key: "force", kind: "boolean", default: false, description: "replace an existing output .gguf file" },
-  ],
+  options: defineOptions({
+    to: { kind: "choice", choices: ["gguf", "hf", "onebit"], arg: "<format>", description: "output format (default: gguf for a *.gguf output, else onebit)" },
+    type: { kind: "choice", choices: ["tq2_0", "tq1_0", "i2_s"], default: "tq2_0", arg: "<type>", description: "GGUF projection type: tq2_0 / tq1_0 (llama.cpp) or i2_s (bitnet.cpp)" },
+    embeddingType: { kind: "choice", choices: ["f32", "f16", "bf16", "q8_0", "q6_k", "q4_0"], default: "f32", arg: "<type>", description: "GGUF storage of a float token embedding (f32: exact; a table the input kept quantized keeps its type)" },
+    denseDtype: { kind: "choice", choices: ["f32", "bf16"], default: "f32", arg: "<dtype>", description: "Hugging Face dense tensors: f32 (exact) or bf16 (as microsoft/bitnet-b1.58-2B-4T ships)" },
+    name: { kind: "string", arg: "<text>", description: "GGUF general.name" },
+    force: { kind: "boolean", default: false, description: "replace an existing output .gguf file" },
+  }),
   async run({ args, options }) {
-    const [input, output] = [args[0]!, args[1]!];
-    const to = (options.to as string | undefined) ?? (output.toLowerCase().endsWith(".gguf") ? "gguf" : "onebit");
+    const [input, output] = args;
+    const to = options.to ?? (output.toLowerCase().endsWith(".gguf") ? "gguf" : "onebit");
     const m = await loadModelSource(input);
     if (m.random || !m.opened) throw new CliError(`${input}: a preset has random weights; convert a trained model (a folder or a .gguf)`);
     const { convertModel } = await import("@onebit/model");
@@ -28,12 +32,12 @@ export const convertCommand: CommandDef = {
     let r: Awaited<ReturnType<typeof convertModel>>;
     try {
       r = await convertModel(m.opened, output, {
-        to: to as "gguf" | "hf" | "onebit",
-        type: options.type as "tq2_0",
-        embeddingType: options.embeddingType as "f32",
-        denseDtype: (options.denseDtype as string).toUpperCase() as "F32",
-        force: options.force as boolean,
-        name: options.name as string | undefined,
+        to,
+        type: options.type,
+        embeddingType: options.embeddingType,
+        denseDtype: DENSE_DTYPES[options.denseDtype],
+        force: options.force,
+        name: options.name,
       });
     } catch (e) {
       throw new CliError((e as Error).message);
@@ -41,4 +45,4 @@ export const convertCommand: CommandDef = {
     for (const note of r.notes) process.stderr.write(`note: ${note}\n`);
     process.stdout.write(`wrote ${output} (${to}, architecture ${r.architecture}) in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
   },
-};
+});

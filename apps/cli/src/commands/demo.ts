@@ -9,13 +9,13 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import type { GenerationStats } from "@onebit/model";
 import { buildTransformer, loadModelSource, openBackend, requireTokenizer } from "../util/load-model";
-import type { OptionValues } from "../util/options";
+import { defineOptions } from "../util/options";
 import { formatRate } from "../util/progress-bar";
 import { TextStreamer } from "../util/text-streamer";
 import { checkContext } from "../util/usage-limits";
-import type { CommandDef } from "./command";
+import { defineCommand } from "./command";
 import { describeStats } from "./generate";
-import { defaultLearningRate, runTraining, type TrainRun } from "./train";
+import { defaultLearningRate, runTraining, type TrainRun, type TrainValues } from "./train";
 
 function writeJsonAtomic(path: string, value: unknown): void {
   const tmp = `${path}.${process.pid}.tmp`;
@@ -26,36 +26,36 @@ function writeJsonAtomic(path: string, value: unknown): void {
 const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(2)} MB`;
 const pct = (x: number | undefined) => (x === undefined ? "-" : `${(100 * x).toFixed(1)} %`);
 
-export const demoCommand: CommandDef = {
+export const demoCommand = defineCommand({
   name: "demo",
   description: "train a tiny b1.58 model on the Brown corpus, compare it with an fp baseline, and generate text",
-  options: [
-    { key: "steps", kind: "int", min: 1, arg: "<n>", default: 160, description: "training steps for each model" },
-    { key: "batchSize", kind: "int", min: 1, arg: "<n>", default: 8, description: "sequences per step" },
-    { key: "seqLen", kind: "int", min: 2, arg: "<n>", default: 64, description: "tokens per sequence" },
-    { key: "data", kind: "string", arg: "<source>", default: "brown", description: '"brown" or a text file / folder of .txt files' },
-    { key: "size", kind: "choice", choices: ["tiny", "small"], default: "tiny", arg: "<size>", description: "model size preset" },
-    { key: "out", kind: "string", short: "o", arg: "<dir>", default: "onebit-demo", description: "where the trained models go" },
-    { key: "cacheDir", kind: "string", arg: "<dir>", description: "cache for the tokenizer and the fp baseline (default ~/.cache/onebit)" },
-    { key: "cache", kind: "boolean", default: true, description: "reuse a cached fp baseline and tokenizer (--no-cache retrains)" },
-    { key: "prompt", kind: "string", short: "p", arg: "<text>", default: "The man said that", description: "text the trained model continues" },
-    { key: "maxTokens", kind: "int", min: 1, arg: "<n>", default: 48, description: "tokens to generate" },
-    { key: "seed", kind: "int", min: 0, arg: "<n>", default: 1, description: "training and sampling seed" },
-    { key: "backend", kind: "choice", choices: ["wasm", "cpu"], default: "wasm", arg: "<name>", description: "tfjs training backend" },
-  ],
+  options: defineOptions({
+    steps: { kind: "int", min: 1, arg: "<n>", default: 160, description: "training steps for each model" },
+    batchSize: { kind: "int", min: 1, arg: "<n>", default: 8, description: "sequences per step" },
+    seqLen: { kind: "int", min: 2, arg: "<n>", default: 64, description: "tokens per sequence" },
+    data: { kind: "string", arg: "<source>", default: "brown", description: '"brown" or a text file / folder of .txt files' },
+    size: { kind: "choice", choices: ["tiny", "small"], default: "tiny", arg: "<size>", description: "model size preset" },
+    out: { kind: "string", short: "o", arg: "<dir>", default: "onebit-demo", description: "where the trained models go" },
+    cacheDir: { kind: "string", arg: "<dir>", description: "cache for the tokenizer and the fp baseline (default ~/.cache/onebit)" },
+    cache: { kind: "boolean", default: true, description: "reuse a cached fp baseline and tokenizer (--no-cache retrains)" },
+    prompt: { kind: "string", short: "p", arg: "<text>", default: "The man said that", description: "text the trained model continues" },
+    maxTokens: { kind: "int", min: 1, arg: "<n>", default: 48, description: "tokens to generate" },
+    seed: { kind: "int", min: 0, arg: "<n>", default: 1, description: "training and sampling seed" },
+    backend: { kind: "choice", choices: ["wasm", "cpu"], default: "wasm", arg: "<name>", description: "tfjs training backend" },
+  }),
   async run({ options: o }) {
     const out = (s: string) => process.stdout.write(s);
     const { presetByName, trainBpeTokenizer, BpeTokenizer, generate, runtimeReport, parameterCounts, tensorList, initStd } = await import("@onebit/model");
     const { loadCorpus, splitDocuments } = await import("@onebit/train/data");
-    const size = o.size as string;
+    const size = o.size;
     const oneBitPreset = `b1.58-${size}`;
     const fpPreset = `fp-${size}`;
     const spec = presetByName(oneBitPreset);
     // runTraining checks this too, but only after the banner below has been printed
-    checkContext(`--seq-len ${o.seqLen}`, o.seqLen as number, spec, `sequences of ${o.seqLen} tokens`);
-    checkContext(`--max-tokens ${o.maxTokens}`, (o.maxTokens as number) + 1, spec, `a prompt token + ${o.maxTokens} generated`);
-    const cacheDir = (o.cacheDir as string | undefined) ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "onebit");
-    const useCache = o.cache as boolean;
+    checkContext(`--seq-len ${o.seqLen}`, o.seqLen, spec, `sequences of ${o.seqLen} tokens`);
+    checkContext(`--max-tokens ${o.maxTokens}`, o.maxTokens + 1, spec, `a prompt token + ${o.maxTokens} generated`);
+    const cacheDir = o.cacheDir ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "onebit");
+    const useCache = o.cache;
     mkdirSync(cacheDir, { recursive: true });
     out(
       `onebit demo: BitNet b1.58 (ternary weights, 8-bit activations) against a full-precision baseline of the same shape\n` +
@@ -63,7 +63,7 @@ export const demoCommand: CommandDef = {
     );
 
     // 1. tokenizer (cached: learning 1024 BPE merges on Brown takes ~20 s)
-    const corpus = loadCorpus(o.data as string);
+    const corpus = loadCorpus(o.data);
     const tokKey = createHash("sha256").update(JSON.stringify([corpus.name, corpus.documents.length, corpus.documents[0]?.slice(0, 200), spec.vocab_size])).digest("hex").slice(0, 12);
     const tokPath = join(cacheDir, `tokenizer-${tokKey}.json`);
     let tokenizer: InstanceType<typeof BpeTokenizer>;
@@ -77,11 +77,13 @@ export const demoCommand: CommandDef = {
       out(`tokenizer: ${tokenizer.vocabSize} BPE tokens learned in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
     }
 
-    const common: OptionValues = { data: o.data, steps: o.steps, batchSize: o.batchSize, seqLen: o.seqLen, seed: o.seed, backend: o.backend, schedule: "two-stage", weightDecay: 0.1, stage2Fraction: 0.05, evalEvery: 0, checkpointEvery: 1000000, resume: false };
+    // `common` is also the fp baseline's cache key below: a key added here invalidates every cached baseline
+    const common = { data: o.data, steps: o.steps, batchSize: o.batchSize, seqLen: o.seqLen, seed: o.seed, backend: o.backend, schedule: "two-stage", weightDecay: 0.1, stage2Fraction: 0.05, evalEvery: 0, checkpointEvery: 1000000, resume: false } satisfies Partial<TrainValues>;
+    const trainValues = (preset: string, dir: string): TrainValues => ({ ...common, workers: 1, resumeIfPresent: false, preset, out: dir });
 
     // 2. the 1-bit model
-    const oneBitDir = join(o.out as string, oneBitPreset);
-    const oneBit = await runTraining({ ...common, preset: oneBitPreset, out: oneBitDir }, "b1.58", { tokenizer });
+    const oneBitDir = join(o.out, oneBitPreset);
+    const oneBit = await runTraining(trainValues(oneBitPreset, oneBitDir), "b1.58", { tokenizer });
 
     // 3. the fp baseline: trained the same way, or from the cache of a previous identical run
     // the key covers everything that shapes the baseline: the run's options, the default rate and initialisation
@@ -95,7 +97,7 @@ export const demoCommand: CommandDef = {
       fp = JSON.parse(readFileSync(fpResultPath, "utf8")) as TrainRun;
       out(`fp baseline: cached in ${fpDir}\n`);
     } else {
-      fp = await runTraining({ ...common, preset: fpPreset, out: fpDir }, "fp   ", { tokenizer });
+      fp = await runTraining(trainValues(fpPreset, fpDir), "fp   ", { tokenizer });
       writeJsonAtomic(fpResultPath, fp);
     }
 
@@ -114,11 +116,11 @@ export const demoCommand: CommandDef = {
 
       // 4. stream text from the 1-bit model
       const tok = requireTokenizer(oneBitModel);
-      const prompt = tok.encode(o.prompt as string, { bos: true });
+      const prompt = tok.encode(o.prompt, { bos: true });
       const stats = {} as GenerationStats;
       const streamer = new TextStreamer(tok);
       out(`b1.58 continues "${o.prompt}" (wasm kernels, temperature 0.8, top-k 40):\n\n${o.prompt}`);
-      for await (const t of generate(model, prompt, { maxTokens: o.maxTokens as number, temperature: 0.8, topK: 40, topP: 0.95, repetitionPenalty: 1.1, seed: o.seed as number, vocabLimit: tok.vocabSize }, stats))
+      for await (const t of generate(model, prompt, { maxTokens: o.maxTokens, temperature: 0.8, topK: 40, topP: 0.95, repetitionPenalty: 1.1, seed: o.seed, vocabLimit: tok.vocabSize }, stats))
         out(streamer.push(t.id));
       out(`${streamer.flush()}\n\n`);
       const report = runtimeReport(model, 1);
@@ -134,4 +136,4 @@ export const demoCommand: CommandDef = {
       backend.dispose();
     }
   },
-};
+});

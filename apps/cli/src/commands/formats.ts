@@ -1,5 +1,6 @@
 import { checkArrayLength, checkMemory, formatsBytes } from "../util/usage-limits";
-import type { CommandDef } from "./command";
+import { defineOptions } from "../util/options";
+import { defineCommand } from "./command";
 
 /** A seeded N(0, σ²) matrix: xorshift32 + Box–Muller, so every run prints the same table. */
 export function gaussianMatrix(rows: number, cols: number, sigma: number, seed: number): Float32Array {
@@ -35,17 +36,17 @@ export async function printFormatsTable(rows: number, cols: number, seed: number
   out(`\n(${((performance.now() - t0) / 1000).toFixed(1)} s; errors against the float32 original; bits/weight include scales)\n`);
 }
 
-export const formatsCommand: CommandDef = {
+export const formatsCommand = defineCommand({
   name: "formats",
   description: "quantize a random weight matrix into every weight format and compare size and error",
-  options: [
-    { key: "rows", kind: "int", min: 1, arg: "<n>", default: 2560, description: "matrix rows (output features)" },
-    { key: "cols", kind: "int", min: 1, arg: "<n>", default: 6912, description: "matrix columns (input features)" },
-    { key: "seed", kind: "int", min: 0, arg: "<n>", default: 1, description: "random seed" },
-  ],
+  options: defineOptions({
+    rows: { kind: "int", min: 1, arg: "<n>", default: 2560, description: "matrix rows (output features)" },
+    cols: { kind: "int", min: 1, arg: "<n>", default: 6912, description: "matrix columns (input features)" },
+    seed: { kind: "int", min: 0, arg: "<n>", default: 1, description: "random seed" },
+  }),
   async run({ options }) {
-    const [rows, cols] = [options.rows as number, options.cols as number];
+    const { rows, cols } = options;
     checkFormatsSize(rows, cols);
-    await printFormatsTable(rows, cols, options.seed as number, (s) => process.stdout.write(s));
+    await printFormatsTable(rows, cols, options.seed, (s) => process.stdout.write(s));
   },
-};
+});

@@ -6,7 +6,8 @@ import { svgHistograms } from "../charts/svg-chart";
 import { terminalHistogram } from "../charts/terminal-chart";
 import { CliError } from "../util/cli-error";
 import { buildTransformer, loadModelSource, openBackend } from "../util/load-model";
-import type { CommandDef } from "./command";
+import { defineOptions } from "../util/options";
+import { defineCommand } from "./command";
 
 const PROJECTIONS: Projection[] = ["q", "k", "v", "o", "gate", "up", "down"];
 const SAMPLE_TEXT =
@@ -24,23 +25,23 @@ function table(header: string[], rows: string[][]): string {
   return [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n");
 }
 
-export const inspectCommand: CommandDef = {
+export const inspectCommand = defineCommand({
   name: "inspect",
   description: "a model's spec, parameters and bytes per component, bits per weight, activation sparsity and histograms",
   args: [{ name: "model", description: ".gguf file, Hugging Face folder, onebit checkpoint folder, or a preset name (random weights)", required: true }],
-  options: [
-    { key: "text", kind: "string", arg: "<text>", description: "text to run for sparsity and histograms (default: a Brown sentence; random ids without a tokenizer)" },
-    { key: "layer", kind: "int", min: 0, arg: "<n>", default: 0, description: "layer whose projection inputs are charted" },
-    { key: "bins", kind: "int", min: 2, max: 200, arg: "<n>", default: 40, description: "histogram bins" },
-    { key: "png", kind: "string", arg: "<file.png>", description: "also write the histograms as a PNG" },
-    { key: "svg", kind: "string", arg: "<file.svg>", description: "also write the histograms as an SVG (with titles)" },
-  ],
+  options: defineOptions({
+    text: { kind: "string", arg: "<text>", description: "text to run for sparsity and histograms (default: a Brown sentence; random ids without a tokenizer)" },
+    layer: { kind: "int", min: 0, arg: "<n>", default: 0, description: "layer whose projection inputs are charted" },
+    bins: { kind: "int", min: 2, max: 200, arg: "<n>", default: 40, description: "histogram bins" },
+    png: { kind: "string", arg: "<file.png>", description: "also write the histograms as a PNG" },
+    svg: { kind: "string", arg: "<file.svg>", description: "also write the histograms as an SVG (with titles)" },
+  }),
   async run({ args, options }) {
     const out = (s: string) => process.stdout.write(s);
     const { parameterCounts, runtimeReport, tensorList, numel } = await import("@onebit/model");
-    const m = await loadModelSource(args[0]!);
+    const m = await loadModelSource(args[0]);
     const spec = m.spec;
-    const layer = options.layer as number;
+    const layer = options.layer;
     if (layer >= spec.num_hidden_layers) throw new CliError(`--layer: ${layer} is not a layer of this model (0..${spec.num_hidden_layers - 1})`, 2);
     const o = spec.onebit;
     out(
@@ -79,7 +80,7 @@ export const inspectCommand: CommandDef = {
       const lins: Record<Projection, (typeof blk.attention.q)> = { q: blk.attention.q, k: blk.attention.k, v: blk.attention.v, o: blk.attention.o, gate: blk.ffn.gate, up: blk.ffn.up, down: blk.ffn.down };
       for (const p of PROJECTIONS) lins[p].inputTap = (x) => tapped.set(p, [...(tapped.get(p) ?? []), x.slice()]);
       let ids: number[];
-      if (m.tokenizer) ids = m.tokenizer.encode((options.text as string | undefined) ?? SAMPLE_TEXT);
+      if (m.tokenizer) ids = m.tokenizer.encode(options.text ?? SAMPLE_TEXT);
       else {
         if (options.text !== undefined) throw new CliError(`--text: ${m.source} has no tokenizer; omit --text to run random token ids`);
         ids = Array.from({ length: 32 }, (_, i) => 3 + ((i * 2654435761) >>> 0) % (spec.vocab_size - 3));
@@ -101,21 +102,22 @@ export const inspectCommand: CommandDef = {
           all.set(x, off);
           off += x.length;
         }
-        const h = histogram(all, options.bins as number);
+        const h = histogram(all, options.bins);
         const title = `layer ${layer} ${p}_proj input`;
         panels.push({ title, histogram: h });
         out(`${terminalHistogram(h, { title, rows: 12, width: 36 })}\n\n`);
       }
-      if (options.svg) {
-        writeAtomic(options.svg as string, svgHistograms(panels));
-        out(`wrote ${options.svg}\n`);
+      const { svg, png } = options;
+      if (svg) {
+        writeAtomic(svg, svgHistograms(panels));
+        out(`wrote ${svg}\n`);
       }
-      if (options.png) {
-        writeAtomic(options.png as string, pngHistograms(panels.map((p) => p.histogram)));
-        out(`wrote ${options.png}\n`);
+      if (png) {
+        writeAtomic(png, pngHistograms(panels.map((p) => p.histogram)));
+        out(`wrote ${png}\n`);
       }
     } finally {
       backend.dispose();
     }
   },
-};
+});

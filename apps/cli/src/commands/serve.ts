@@ -2,10 +2,11 @@ import { basename } from "node:path";
 import type { KvBits } from "@onebit/kv";
 import type { Tokenizer, Transformer } from "@onebit/model";
 import type { FastifyInstance } from "fastify";
-import { createOpenAiServer } from "../serve/openai-server";
 import { CliError } from "../util/cli-error";
 import { buildTransformer, loadModelSource, openBackend, requireTokenizer, runOptions } from "../util/load-model";
-import type { CommandDef } from "./command";
+import { kvBitsOf, kvBitsOption } from "../util/kv-bits-option";
+import { defineOptions } from "../util/options";
+import { defineCommand } from "./command";
 
 export interface ServeOptions {
   model: Transformer;
@@ -33,7 +34,9 @@ export interface RunningServer {
 
 /** Build the scheduler and the HTTP server for a loaded model and start listening. */
 export async function startServer(o: ServeOptions): Promise<RunningServer> {
+  // imported here, not at the top: fastify and the model package load only when a server starts (program.ts)
   const { BatchScheduler } = await import("@onebit/model");
+  const { createOpenAiServer } = await import("../serve/openai-server");
   const scheduler = new BatchScheduler(o.model, {
     parallel: o.parallel ?? 4,
     maxQueue: o.queue ?? 64,
@@ -59,45 +62,45 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
   };
 }
 
-export const serveCommand: CommandDef = {
+export const serveCommand = defineCommand({
   name: "serve",
   description: "serve a model over an OpenAI-compatible HTTP API, batching concurrent requests",
   args: [{ name: "model", description: ".gguf file, Hugging Face folder or onebit checkpoint folder", required: true }],
-  options: [
-    { key: "host", kind: "string", arg: "<host>", default: "127.0.0.1", description: "address to listen on" },
-    { key: "port", kind: "int", min: 0, max: 65535, arg: "<port>", default: 8080, description: "port to listen on (0 = any free port)" },
-    { key: "parallel", kind: "int", min: 1, max: 256, arg: "<n>", default: 4, description: "sequences decoded together (slots)" },
-    { key: "ctx", kind: "int", min: 2, arg: "<n>", description: "tokens per sequence, prompt + reply (default: the model's context, at most 4096)" },
-    { key: "queue", kind: "int", min: 0, arg: "<n>", default: 64, description: "requests waiting for a slot at most; more get HTTP 429" },
-    { key: "apiKey", kind: "string", arg: "<key>", description: "require `Authorization: Bearer <key>` on /v1/*" },
-    { key: "kvBits", kind: "choice", choices: ["32", "16", "4", "3"], default: "32", arg: "<bits>", description: "KV cache precision" },
-    { key: "kvBudget", kind: "number", exclusiveMin: 0, arg: "<MiB>", description: "KV-cache memory for all slots together; requests wait for room (default: unlimited)" },
+  options: defineOptions({
+    host: { kind: "string", arg: "<host>", default: "127.0.0.1", description: "address to listen on" },
+    port: { kind: "int", min: 0, max: 65535, arg: "<port>", default: 8080, description: "port to listen on (0 = any free port)" },
+    parallel: { kind: "int", min: 1, max: 256, arg: "<n>", default: 4, description: "sequences decoded together (slots)" },
+    ctx: { kind: "int", min: 2, arg: "<n>", description: "tokens per sequence, prompt + reply (default: the model's context, at most 4096)" },
+    queue: { kind: "int", min: 0, arg: "<n>", default: 64, description: "requests waiting for a slot at most; more get HTTP 429" },
+    apiKey: { kind: "string", arg: "<key>", description: "require `Authorization: Bearer <key>` on /v1/*" },
+    kvBits: kvBitsOption,
+    kvBudget: { kind: "number", exclusiveMin: 0, arg: "<MiB>", description: "KV-cache memory for all slots together; requests wait for room (default: unlimited)" },
     ...runOptions,
-  ],
+  }),
   async run({ args, options }) {
-    const source = args[0]!;
+    const source = args[0];
     const m = await loadModelSource(source);
     const tokenizer = requireTokenizer(m);
-    const backend = await openBackend(options.backend as string, options.threads as number | undefined);
-    const model = await buildTransformer(m, backend, options.lmHead as string);
+    const backend = await openBackend(options.backend, options.threads);
+    const model = await buildTransformer(m, backend, options.lmHead);
     const maxPos = model.spec.max_position_embeddings;
-    const ctx = (options.ctx as number | undefined) ?? Math.min(maxPos, 4096);
+    const ctx = options.ctx ?? Math.min(maxPos, 4096);
     if (ctx > maxPos) throw new CliError(`--ctx: expected at most the model's context of ${maxPos} tokens, found ${ctx}`, 2);
     if (tokenizer.chatTemplate === undefined) process.stderr.write("note: the model has no chat template; /v1/chat/completions uses onebit's built-in one (\"Role: content\" lines, then \"Assistant:\")\n");
-    const budget = options.kvBudget as number | undefined;
+    const budget = options.kvBudget;
     let server: RunningServer;
     try {
       server = await startServer({
         model,
         tokenizer,
         modelId: basename(source.replace(/[\\/]+$/, "")),
-        host: options.host as string,
-        port: options.port as number,
-        parallel: options.parallel as number,
+        host: options.host,
+        port: options.port,
+        parallel: options.parallel,
         ctx,
-        queue: options.queue as number,
-        apiKey: options.apiKey as string | undefined,
-        kvBits: Number(options.kvBits) as KvBits,
+        queue: options.queue,
+        apiKey: options.apiKey,
+        kvBits: kvBitsOf(options.kvBits),
         kvBudgetBytes: budget === undefined ? undefined : budget * 2 ** 20,
       });
     } catch (e) {
@@ -116,4 +119,4 @@ export const serveCommand: CommandDef = {
     });
     backend.dispose();
   },
-};
+});

@@ -8,12 +8,12 @@ import { join } from "node:path";
 import { lockFolder } from "@onebit/train";
 import { describe, expect, it } from "vitest";
 import { CliError } from "../util/cli-error";
-import type { OptionValues } from "../util/options";
-import { runTraining, trainOptions } from "./train";
+import { optionDefaults } from "../util/options";
+import { runTraining, type TrainValues, trainOptions } from "./train";
 
-const defaults = Object.fromEntries(trainOptions.filter((o) => o.default !== undefined).map((o) => [o.key, o.default])) as OptionValues;
+const defaults = optionDefaults(trainOptions);
 
-async function refusal(o: OptionValues): Promise<CliError> {
+async function refusal(o: Partial<TrainValues>): Promise<CliError> {
   const out = join(mkdtempSync(join(tmpdir(), "onebit-train-")), "model");
   try {
     await runTraining({ ...defaults, out, data: "/no/such/corpus.txt", ...o }, "train");

@@ -10,13 +10,13 @@ import type { FuzzTarget } from "../../../../packages/model/src/testing/fuzz-har
 import { mutateJson, mutateText } from "../../../../packages/model/src/testing/json-mutator";
 import { samplingOptions } from "../commands/generate";
 import { CliError } from "./cli-error";
-import { readConfigFile } from "./options";
+import { type OptionSpec, readConfigFile } from "./options";
 
 export function fuzzTarget(): FuzzTarget {
   const dir = mkdtempSync(join(tmpdir(), "onebit-fuzz-config-"));
   const path = join(dir, "run.json");
   const base: Record<string, unknown> = {};
-  for (const s of samplingOptions) base[s.key] = s.default ?? (s.kind === "int" ? 1 : s.kind === "number" ? 0.5 : s.kind === "boolean" ? true : s.kind === "choice" ? s.choices?.[0] : "x");
+  for (const [key, s] of Object.entries<OptionSpec>(samplingOptions)) base[key] = s.default ?? (s.kind === "int" ? 1 : s.kind === "number" ? 0.5 : s.kind === "boolean" ? true : s.kind === "choice" ? s.choices[0] : "x");
   return {
     next(rand, i) {
       const { text, what } = i % 4 === 3 ? mutateText(JSON.stringify(base), rand) : (({ value, what: w }) => ({ text: JSON.stringify(value) ?? "", what: w }))(mutateJson(base, rand));

@@ -8,6 +8,7 @@ import { existsSync } from "node:fs";
 import type { Backend } from "@onebit/kernels";
 import type { Architecture, ModelSpec, ModelWeights, OpenedModel, Tokenizer, Transformer } from "@onebit/model";
 import { CliError } from "./cli-error";
+import { defineOptions } from "./options";
 import { ProgressBar } from "./progress-bar";
 
 export const BACKENDS = ["wasm", "js"] as const;
@@ -65,12 +66,12 @@ export async function openBackend(name: string, threads?: number): Promise<Backe
 }
 
 export const LM_HEAD_FORMATS = ["f32", "int8"] as const;
+export type LmHeadFormat = (typeof LM_HEAD_FORMATS)[number];
 
 /** `lmHead`: the LM head's storage, "f32" (exact) or "int8" (W8A16: a quarter of the bytes, faster decode). */
-export async function buildTransformer(m: LoadedModel, backend: Backend, lmHead: string = "f32"): Promise<Transformer> {
+export async function buildTransformer(m: LoadedModel, backend: Backend, lmHead: LmHeadFormat = "f32"): Promise<Transformer> {
   const { Transformer } = await import("@onebit/model");
-  if (!(LM_HEAD_FORMATS as readonly string[]).includes(lmHead)) throw new CliError(`--lm-head: expected one of ${LM_HEAD_FORMATS.join(", ")}, got "${lmHead}"`);
-  return new Transformer(m.spec, m.weights, { backend, lmHead: lmHead as (typeof LM_HEAD_FORMATS)[number] });
+  return new Transformer(m.spec, m.weights, { backend, lmHead });
 }
 
 export function requireTokenizer(m: LoadedModel): Tokenizer {
@@ -79,15 +80,14 @@ export function requireTokenizer(m: LoadedModel): Tokenizer {
 }
 
 /** Common options of commands that run a model. */
-export const runOptions = [
-  { key: "backend", kind: "choice", choices: BACKENDS, default: "wasm", arg: "<name>", description: "kernel backend" },
-  { key: "threads", kind: "int", min: 1, max: 256, arg: "<n>", description: "wasm threads (default: all cores)" },
-  {
-    key: "lmHead",
+export const runOptions = defineOptions({
+  backend: { kind: "choice", choices: BACKENDS, default: "wasm", arg: "<name>", description: "kernel backend" },
+  threads: { kind: "int", min: 1, max: 256, arg: "<n>", description: "wasm threads (default: all cores)" },
+  lmHead: {
     kind: "choice",
     choices: LM_HEAD_FORMATS,
     default: "f32",
     arg: "<format>",
     description: "LM head storage: f32 (exact) or int8 (W8A16, 4× fewer bytes read per token, logits within ~1 %)",
   },
-] as const;
+});

@@ -2,17 +2,18 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Command } from "commander";
-import { describe, expect, it } from "vitest";
+import { describe, expect, expectTypeOf, it } from "vitest";
+import { OnebitError } from "@onebit/quant";
 import { CliError } from "./cli-error";
-import { addOptions, coerceOption, type OptionSpec, resolveOptions } from "./options";
+import { addOptions, coerceOption, defineOptions, optionDefaults, type OptionSpec, type OptionValues, resolveOptions } from "./options";
 
-const specs: OptionSpec[] = [
-  { key: "steps", kind: "int", min: 1, description: "steps", default: 100 },
-  { key: "lr", kind: "number", min: 0, description: "learning rate", default: 0.001 },
-  { key: "backend", kind: "choice", choices: ["js", "wasm"], description: "backend", default: "wasm" },
-  { key: "out", kind: "string", description: "output dir" },
-  { key: "resume", kind: "boolean", description: "resume", default: false },
-];
+const specs = defineOptions({
+  steps: { kind: "int", min: 1, description: "steps", default: 100 },
+  lr: { kind: "number", min: 0, description: "learning rate", default: 0.001 },
+  backend: { kind: "choice", choices: ["js", "wasm"], description: "backend", default: "wasm" },
+  out: { kind: "string", description: "output dir" },
+  resume: { kind: "boolean", description: "resume", default: false },
+});
 
 function parse(argv: string[]) {
   const cmd = addOptions(new Command("t").exitOverride().configureOutput({ writeErr: () => {} }), specs);
@@ -50,7 +51,7 @@ describe("options", () => {
     expect(() => parse(["--lr", "abc"])).toThrow(CliError);
   });
   it("coerces booleans from JSON and strings", () => {
-    const spec = specs[4]!;
+    const spec = specs.resume;
     expect(coerceOption(spec, true, "x")).toBe(true);
     expect(coerceOption(spec, "false", "x")).toBe(false);
     expect(() => coerceOption(spec, 1, "x")).toThrow(/expected true or false/);
@@ -59,13 +60,13 @@ describe("options", () => {
 
 describe("option ranges", () => {
   it("refuses a value at an exclusive minimum and names the bound", () => {
-    const topP: OptionSpec = { key: "topP", kind: "number", exclusiveMin: 0, max: 1, description: "p" };
+    const topP: OptionSpec = { kind: "number", exclusiveMin: 0, max: 1, description: "p" };
     expect(() => coerceOption(topP, "0", "--top-p")).toThrow('--top-p: expected a number > 0 ≤ 1, got "0"');
     expect(coerceOption(topP, "0.5", "--top-p")).toBe(0.5);
   });
 
   it("caps every integer at int32 unless the table says otherwise, naming the ceiling only when it is broken", () => {
-    const steps = specs[0]!;
+    const steps = specs.steps;
     expect(() => coerceOption(steps, "1e12", "--steps")).toThrow('--steps: expected an integer ≥ 1 ≤ 2147483647, got "1e12"');
     expect(coerceOption(steps, 2 ** 31 - 1, "--steps")).toBe(2 ** 31 - 1);
   });
@@ -90,5 +91,44 @@ describe("option ranges", () => {
       missing = (e as CliError).exitCode;
     }
     expect(missing).toBe(2);
+  });
+});
+
+describe("usage errors", () => {
+  it("are OnebitErrors with the stable code CLI and exit code 2", () => {
+    let err: unknown;
+    try {
+      parse(["--steps", "0"]);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(OnebitError);
+    expect([(err as CliError).code, (err as CliError).exitCode, (err as CliError).name]).toEqual(["CLI", 2, "CliError"]);
+  });
+});
+
+describe("typed option tables", () => {
+  it("derives each parsed value's type from the table: defaults make a value present, choices make a union", () => {
+    const values = parse(["--backend", "js"]);
+    expectTypeOf(values).toEqualTypeOf<OptionValues<typeof specs>>();
+    expectTypeOf(values.steps).toEqualTypeOf<number>();
+    expectTypeOf(values.backend).toEqualTypeOf<"js" | "wasm">();
+    expectTypeOf(values.resume).toEqualTypeOf<boolean>();
+    expectTypeOf(values.out).toEqualTypeOf<string | undefined>();
+    expect(values.backend).toBe("js");
+  });
+
+  it("gives the defaults alone, typed", () => {
+    const defaults = optionDefaults(specs);
+    expectTypeOf(defaults).toEqualTypeOf<{ steps: number; lr: number; backend: "js" | "wasm"; resume: boolean }>();
+    expect(defaults).toEqual({ steps: 100, lr: 0.001, backend: "wasm", resume: false });
+  });
+
+  it("refuses, at compile time, a choice default outside its choices and a default of the wrong kind", () => {
+    // @ts-expect-error "fp8" is not one of the choices
+    defineOptions({ head: { kind: "choice", choices: ["f32", "int8"], default: "fp8", description: "head" } });
+    // @ts-expect-error an int option's default is a number
+    defineOptions({ steps: { kind: "int", default: "100", description: "steps" } });
+    expect(Object.keys(specs)).toEqual(["steps", "lr", "backend", "out", "resume"]);
   });
 });
