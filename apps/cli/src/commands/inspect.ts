@@ -28,8 +28,9 @@ function table(header: string[], rows: string[][]): string {
 export const inspectCommand = defineCommand({
   name: "inspect",
   description: "a model's spec, parameters and bytes per component, bits per weight, activation sparsity and histograms",
-  args: [{ name: "model", description: ".gguf file, Hugging Face folder, onebit checkpoint folder, or a preset name (random weights)", required: true }],
+  args: [{ name: "model", description: ".gguf file, Hugging Face folder, onebit checkpoint folder, or a preset name (random weights); not needed with --backends" }],
   options: defineOptions({
+    backends: { kind: "boolean", default: false, description: "list every kernel backend: whether it runs here, and each kernel's source (native, borrowed from the reference, unsupported) with call counts" },
     text: { kind: "string", arg: "<text>", description: "text to run for sparsity and histograms (default: a Brown sentence; random ids without a tokenizer)" },
     layer: { kind: "int", min: 0, arg: "<n>", default: 0, description: "layer whose projection inputs are charted" },
     bins: { kind: "int", min: 2, max: 200, arg: "<n>", default: 40, description: "histogram bins" },
@@ -38,6 +39,12 @@ export const inspectCommand = defineCommand({
   }),
   async run({ args, options }) {
     const out = (s: string) => process.stdout.write(s);
+    if (options.backends) {
+      const { backendReports, formatBackendReports } = await import("../util/backend-report");
+      out(formatBackendReports(await backendReports()));
+      if (args[0] === undefined) return;
+    }
+    if (args[0] === undefined) throw new CliError("inspect: give a model (a .gguf file, a Hugging Face folder, a onebit folder or a preset name), or --backends", 2);
     const { parameterCounts, runtimeReport, tensorList, numel } = await import("@onebit/model");
     const m = await loadModelSource(args[0]);
     const spec = m.spec;

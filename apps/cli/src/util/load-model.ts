@@ -11,7 +11,11 @@ import { CliError } from "./cli-error";
 import { defineOptions } from "./options";
 import { ProgressBar } from "./progress-bar";
 
-export const BACKENDS = ["wasm", "js"] as const;
+/**
+ * The kernels' BACKENDS table by name (kept here as a literal so `--help` does not load @onebit/kernels; a test
+ * checks the two agree). One that cannot run here (webgl, webgpu in Node) fails when chosen, naming the available ones.
+ */
+export const BACKENDS = ["wasm", "js", "webgl", "webgpu"] as const;
 
 export interface LoadedModel {
   source: string;
