@@ -3,6 +3,7 @@
  * initial symbols, and learned merges join the most frequent adjacent pairs. Every byte has a token, so any text
  * encodes and decodes losslessly. Ids: 0 <pad>, 1 <bos>, 2 <eos>, 3..258 the bytes, then merges in rank order.
  */
+import { ModelInputError } from "./model-input-error";
 const PRETOKENIZE = /'(?:s|t|re|ve|m|ll|d)| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+/gu;
 export const SPECIAL_TOKENS = ["<pad>", "<bos>", "<eos>"] as const;
 const BYTE_BASE = SPECIAL_TOKENS.length;
@@ -29,7 +30,7 @@ export class BpeTokenizer {
     for (let b = 0; b < 256; b++) this.bytesOf.push(Uint8Array.of(b));
     merges.forEach(([a, b], i) => {
       const id = BYTE_BASE + 256 + i;
-      if (!(a < id && b < id && a >= BYTE_BASE && b >= BYTE_BASE)) throw new RangeError(`tokenizer merges[${i}]: [${a}, ${b}] refers to a token that does not exist yet`);
+      if (!(a < id && b < id && a >= BYTE_BASE && b >= BYTE_BASE)) throw new ModelInputError(`tokenizer merges[${i}]: [${a}, ${b}] refers to a token that does not exist yet`);
       this.rank.set(a * 1048576 + b, i);
       const bytes = new Uint8Array(this.bytesOf[a]!.length + this.bytesOf[b]!.length);
       bytes.set(this.bytesOf[a]!);
@@ -81,7 +82,7 @@ export class BpeTokenizer {
     let n = 0;
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i]!;
-      if (!Number.isInteger(id) || id < 0 || id >= this.vocabSize) throw new RangeError(`decode ids[${i}]: ${id} is not a token id in [0, ${this.vocabSize})`);
+      if (!Number.isInteger(id) || id < 0 || id >= this.vocabSize) throw new ModelInputError(`decode ids[${i}]: ${id} is not a token id in [0, ${this.vocabSize})`);
       parts.push(this.bytesOf[id]!);
       n += this.bytesOf[id]!.length;
     }
@@ -106,12 +107,12 @@ export class BpeTokenizer {
   static fromJSON(json: unknown, source = "tokenizer.json"): BpeTokenizer {
     const j = json as Partial<BpeTokenizerJson>;
     if (!j || j.type !== "onebit-bpe" || j.version !== 1 || !Array.isArray(j.merges))
-      throw new RangeError(`${source}: not an onebit BPE tokenizer (expected {type: "onebit-bpe", version: 1, merges: [...]})`);
+      throw new ModelInputError(`${source}: not an onebit BPE tokenizer (expected {type: "onebit-bpe", version: 1, merges: [...]})`);
     // the constructor trusts its merges; a file's must be checked here, naming the file (fuzzing found a TypeError
     // for `merges: [0]` and file-less messages for ids that are not integers)
     j.merges.forEach((m: unknown, i) => {
       if (!Array.isArray(m) || m.length !== 2 || !m.every((id) => Number.isInteger(id) && id >= BYTE_BASE && id < BYTE_BASE + 256 + i))
-        throw new RangeError(`${source}: merges[${i}]: expected a pair of existing token ids in [${BYTE_BASE}, ${BYTE_BASE + 256 + i}), got ${JSON.stringify(m)?.slice(0, 60)}`);
+        throw new ModelInputError(`${source}: merges[${i}]: expected a pair of existing token ids in [${BYTE_BASE}, ${BYTE_BASE + 256 + i}), got ${JSON.stringify(m)?.slice(0, 60)}`);
     });
     return new BpeTokenizer(j.merges as Array<[number, number]>);
   }
@@ -123,7 +124,7 @@ export class BpeTokenizer {
  */
 export function trainBpeTokenizer(text: string, options: { vocabSize: number; onProgress?: (merges: number, target: number) => void }): BpeTokenizer {
   const { vocabSize } = options;
-  if (!Number.isInteger(vocabSize) || vocabSize < BYTE_BASE + 256) throw new RangeError(`vocabSize: expected an integer ≥ ${BYTE_BASE + 256}, got ${vocabSize}`);
+  if (!Number.isInteger(vocabSize) || vocabSize < BYTE_BASE + 256) throw new ModelInputError(`vocabSize: expected an integer ≥ ${BYTE_BASE + 256}, got ${vocabSize}`);
   const counts = new Map<string, number>();
   for (const m of text.matchAll(PRETOKENIZE)) counts.set(m[0], (counts.get(m[0]) ?? 0) + 1);
   const words: number[][] = [];

@@ -19,6 +19,7 @@ import { fileByteSource } from "./weights/byte-source";
 import { numel, tensorList } from "./tensor-names";
 import { bitLinearSpecFor, type ModelWeights } from "./transformer";
 import { isQuantizedTable, tableToF32 } from "./weights/quantized-table";
+import { ModelInputError } from "./model-input-error";
 
 export interface Checkpoint {
   spec: ModelSpec;
@@ -38,11 +39,11 @@ export async function saveCheckpoint(dir: string, checkpoint: { spec: ModelSpec;
   const tensors = new Map<string, SafeTensor>();
   for (const t of tensorList(spec)) {
     const stored = weights.get(t.name);
-    if (!stored) throw new RangeError(`saveCheckpoint: tensor "${t.name}" is missing`);
+    if (!stored) throw new ModelInputError(`saveCheckpoint: tensor "${t.name}" is missing`);
     const w = isQuantizedTable(stored) ? tableToF32(stored) : stored; // onebit folders hold dense tensors as F32
     const packed = t.projection && w instanceof Float32Array ? quantizeBitLinearWeight(bitLinearSpecFor(spec, t.projection), w) : w;
     if (packed instanceof Float32Array) {
-      if (packed.length !== numel(t.shape)) throw new RangeError(`saveCheckpoint: tensor "${t.name}" has ${packed.length} values, expected ${numel(t.shape)}`);
+      if (packed.length !== numel(t.shape)) throw new ModelInputError(`saveCheckpoint: tensor "${t.name}" has ${packed.length} values, expected ${numel(t.shape)}`);
       tensors.set(t.name, f32Tensor(packed, [...t.shape]));
     } else {
       const rowBytes = packed.data.length / packed.outFeatures;
@@ -61,19 +62,19 @@ export async function loadCheckpoint(dir: string): Promise<Checkpoint> {
   try {
     raw = await readFile(configPath, "utf8");
   } catch (e) {
-    throw new Error(`${configPath}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw new ModelInputError(`${configPath}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
   let json: unknown;
   try {
     json = JSON.parse(raw);
   } catch (e) {
-    throw new Error(`${configPath}: not valid JSON (${(e as Error).message})`);
+    throw new ModelInputError(`${configPath}: not valid JSON (${(e as Error).message})`);
   }
   let spec: ModelSpec;
   try {
     spec = parseModelSpec(json);
   } catch (e) {
-    throw new Error(`${configPath}: ${(e as Error).message}`);
+    throw new ModelInputError(`${configPath}: ${(e as Error).message}`);
   }
   const file = join(dir, "model.safetensors");
   // header first, then one tensor at a time: the file is never held twice
@@ -126,7 +127,7 @@ export async function loadCheckpoint(dir: string): Promise<Checkpoint> {
   try {
     tokenizer = JSON.parse(await readFile(join(dir, "tokenizer.json"), "utf8"));
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw new Error(`${join(dir, "tokenizer.json")}: ${(e as Error).message}`);
+    if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw new ModelInputError(`${join(dir, "tokenizer.json")}: ${(e as Error).message}`);
   }
   return { spec, weights, tokenizer };
 }

@@ -6,6 +6,7 @@
 import type { KvBits } from "@onebit/kv";
 import { type SamplingOptions, sampleToken, seededRandom, validateSampling } from "./sampling";
 import type { Transformer } from "./transformer";
+import { ModelInputError } from "./model-input-error";
 
 export interface GenerateOptions extends SamplingOptions {
   maxTokens?: number;
@@ -32,9 +33,9 @@ export interface GenerationStats {
 
 export async function* generate(model: Transformer, prompt: number[], options: GenerateOptions = {}, stats?: GenerationStats): AsyncGenerator<GeneratedToken> {
   validateSampling(options);
-  if (prompt.length === 0) throw new RangeError("generate prompt: expected at least one token (start with BOS)");
+  if (prompt.length === 0) throw new ModelInputError("generate prompt: expected at least one token (start with BOS)");
   const maxTokens = options.maxTokens ?? 64;
-  if (!Number.isInteger(maxTokens) || maxTokens < 1) throw new RangeError(`maxTokens: expected a positive integer, got ${options.maxTokens}`);
+  if (!Number.isInteger(maxTokens) || maxTokens < 1) throw new ModelInputError(`maxTokens: expected a positive integer, got ${options.maxTokens}`);
   const eos = model.spec.eos_token_id;
   const stop = new Set(options.stopTokens ?? (Array.isArray(eos) ? eos : [eos]));
   const random = seededRandom(options.seed ?? 0);
@@ -51,7 +52,7 @@ export async function* generate(model: Transformer, prompt: number[], options: G
     }
     // a NaN or ±Infinity logit (a broken file, an overflowing layer) would make sampling return garbage silently
     for (let v = 0; v < logits.length; v++)
-      if (!Number.isFinite(logits[v]!)) throw new RangeError(`generate: the logits for position ${seen.length - 1} hold ${logits[v]} (token ${v}); the model produced a non-finite value`);
+      if (!Number.isFinite(logits[v]!)) throw new ModelInputError(`generate: the logits for position ${seen.length - 1} hold ${logits[v]} (token ${v}); the model produced a non-finite value`);
     const id = sampleToken(logits, options, seen, random);
     if (stop.has(id)) {
       s.stopReason = "stop-token";

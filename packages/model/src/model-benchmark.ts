@@ -5,6 +5,7 @@
  */
 import type { KvBits } from "@onebit/kv";
 import type { Transformer } from "./transformer";
+import { ModelInputError } from "./model-input-error";
 
 export interface ModelBenchmark {
   promptTokens: number;
@@ -28,7 +29,7 @@ export function benchmarkModel(model: Transformer, options: { promptTokens?: num
   const promptTokens = options.promptTokens ?? 128;
   const decodeTokens = options.decodeTokens ?? 32;
   for (const [k, v] of [["promptTokens", promptTokens], ["decodeTokens", decodeTokens]] as const)
-    if (!Number.isInteger(v) || v < 1) throw new RangeError(`benchmarkModel ${k}: expected a positive integer, got ${v}`);
+    if (!Number.isInteger(v) || v < 1) throw new ModelInputError(`benchmarkModel ${k}: expected a positive integer, got ${v}`);
   const vocab = model.spec.vocab_size;
   let s = (options.seed ?? 1) >>> 0 || 1;
   const prompt = Array.from({ length: promptTokens }, () => {

@@ -2,13 +2,14 @@
  * Fuzz target (run by model-spec-fuzz.test.ts in a capped worker): mutated config.json objects through
  * parseModelSpec, and every 8th case a mutated config.json file in a onebit model folder through openModel.
  * Expected refusals: ModelSpecError naming the field, ModelFileError / SafetensorsError naming the file, or
- * loadCheckpoint's plain Error prefixed with config.json's path.
+ * loadCheckpoint's ModelInputError prefixed with config.json's path.
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { saveCheckpoint } from "./checkpoint";
 import { openModel } from "./load/open-model";
+import { ModelInputError } from "./model-input-error";
 import { ModelSpecError, parseModelSpec, specParameterCount } from "./model-spec";
 import { preset } from "./presets";
 import { SafetensorsError } from "./safetensors";
@@ -45,9 +46,9 @@ export async function fuzzTarget(): Promise<FuzzTarget> {
     refusal(err) {
       if (err instanceof ModelSpecError) return err.message.startsWith(`ModelSpec.${err.field}: `) ? undefined : "message does not name the field";
       if (err instanceof ModelFileError || err instanceof SafetensorsError) return err.message.includes(dir) ? undefined : "message does not name the file";
-      // loadCheckpoint re-throws a config's ModelSpecError as a plain Error prefixed with the file (by design)
-      if (err instanceof Error && err.constructor === Error && err.message.startsWith(join(dir, "config.json"))) return undefined;
-      return "not a ModelSpecError / ModelFileError / SafetensorsError / Error naming config.json";
+      // loadCheckpoint re-throws a config's ModelSpecError as a ModelInputError prefixed with the file (by design)
+      if (err instanceof ModelInputError && err.message.startsWith(join(dir, "config.json"))) return undefined;
+      return "not a ModelSpecError / ModelFileError / SafetensorsError / ModelInputError naming config.json";
     },
     dispose: () => rmSync(dir, { recursive: true, force: true }),
   };

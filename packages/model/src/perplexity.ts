@@ -4,6 +4,7 @@
  */
 import type { KvBits } from "@onebit/kv";
 import type { Transformer } from "./transformer";
+import { ModelInputError } from "./model-input-error";
 
 export interface PerplexityResult {
   perplexity: number;
@@ -13,12 +14,12 @@ export interface PerplexityResult {
 }
 
 export function perplexity(model: Transformer, rows: ArrayLike<number>[], options: { kvBits?: KvBits; onSequence?: (done: number, total: number) => void } = {}): PerplexityResult {
-  if (rows.length === 0) throw new RangeError("perplexity rows: expected at least one sequence");
+  if (rows.length === 0) throw new ModelInputError("perplexity rows: expected at least one sequence");
   const vocab = model.spec.vocab_size;
   let nll = 0;
   let tokens = 0;
   rows.forEach((row, r) => {
-    if (row.length < 2) throw new RangeError(`perplexity rows[${r}]: expected at least 2 tokens, got ${row.length}`);
+    if (row.length < 2) throw new ModelInputError(`perplexity rows[${r}]: expected at least 2 tokens, got ${row.length}`);
     const inputs = Array.from({ length: row.length - 1 }, (_, i) => row[i]!);
     const logits = model.forward(inputs, model.newCache({ maxTokens: inputs.length, bits: options.kvBits ?? 32 }), { allLogits: true }); // [T, vocab]
     for (let t = 0; t < inputs.length; t++) {
@@ -28,7 +29,7 @@ export function perplexity(model: Transformer, rows: ArrayLike<number>[], option
       let sum = 0;
       for (let v = 0; v < vocab; v++) sum += Math.exp(logits[off + v]! - max);
       const term = Math.log(sum) + max - logits[off + row[t + 1]!]!;
-      if (!Number.isFinite(term)) throw new RangeError(`perplexity: non-finite log-likelihood in sequence ${r}, position ${t} (the logits hold ${Number.isNaN(max) ? "NaN" : "±Infinity"})`);
+      if (!Number.isFinite(term)) throw new ModelInputError(`perplexity: non-finite log-likelihood in sequence ${r}, position ${t} (the logits hold ${Number.isNaN(max) ? "NaN" : "±Infinity"})`);
       nll += term;
       tokens++;
     }
@@ -60,9 +61,9 @@ export function chunkedPerplexity(
   ctx: number,
   options: { bosId?: number; kvBits?: KvBits; onChunk?: (done: number, total: number) => void } = {},
 ): ChunkedPerplexityResult {
-  if (!Number.isInteger(ctx) || ctx < 4) throw new RangeError(`chunkedPerplexity ctx: expected an integer ≥ 4, got ${ctx}`);
-  if (ctx > model.spec.max_position_embeddings) throw new RangeError(`chunkedPerplexity ctx: ${ctx} exceeds the model's context of ${model.spec.max_position_embeddings}`);
-  if (tokens.length < 2 * ctx) throw new RangeError(`chunkedPerplexity: ${tokens.length} tokens; at least ${2 * ctx} are needed for a context of ${ctx} (as llama-perplexity requires)`);
+  if (!Number.isInteger(ctx) || ctx < 4) throw new ModelInputError(`chunkedPerplexity ctx: expected an integer ≥ 4, got ${ctx}`);
+  if (ctx > model.spec.max_position_embeddings) throw new ModelInputError(`chunkedPerplexity ctx: ${ctx} exceeds the model's context of ${model.spec.max_position_embeddings}`);
+  if (tokens.length < 2 * ctx) throw new ModelInputError(`chunkedPerplexity: ${tokens.length} tokens; at least ${2 * ctx} are needed for a context of ${ctx} (as llama-perplexity requires)`);
   const vocab = model.spec.vocab_size;
   const chunks = Math.floor(tokens.length / ctx);
   const first = Math.floor(ctx / 2);
@@ -81,7 +82,7 @@ export function chunkedPerplexity(
       for (let v = 0; v < vocab; v++) sum += Math.exp(logits[off + v]! - max);
       const target = tokens[c * ctx + t + 1]!;
       const term = Math.log(sum) + max - logits[off + target]!;
-      if (!Number.isFinite(term)) throw new RangeError(`chunkedPerplexity: non-finite log-likelihood at chunk ${c}, position ${t} (logits contain ${Number.isNaN(max) ? "NaN" : "±Infinity"})`);
+      if (!Number.isFinite(term)) throw new ModelInputError(`chunkedPerplexity: non-finite log-likelihood at chunk ${c}, position ${t} (logits contain ${Number.isNaN(max) ? "NaN" : "±Infinity"})`);
       nll += term;
       scored++;
     }

@@ -6,6 +6,7 @@
  */
 import { VARIANTS, type Variant } from "@onebit/layers";
 import { type ModelSpec, parseModelSpec } from "./model-spec";
+import { ModelInputError } from "./model-input-error";
 
 export type PresetSize = "tiny" | "small";
 
@@ -17,8 +18,8 @@ const SIZES: Record<PresetSize, Record<string, number>> = {
 };
 
 export function preset(variant: Variant, size: PresetSize = "tiny", overrides: Record<string, unknown> = {}): ModelSpec {
-  if (!VARIANTS.includes(variant)) throw new RangeError(`preset variant: expected one of ${VARIANTS.join(", ")}, got ${JSON.stringify(variant)}`);
-  if (!(size in SIZES)) throw new RangeError(`preset size: expected one of ${Object.keys(SIZES).join(", ")}, got ${JSON.stringify(size)}`);
+  if (!VARIANTS.includes(variant)) throw new ModelInputError(`preset variant: expected one of ${VARIANTS.join(", ")}, got ${JSON.stringify(variant)}`);
+  if (!(size in SIZES)) throw new ModelInputError(`preset size: expected one of ${Object.keys(SIZES).join(", ")}, got ${JSON.stringify(size)}`);
   return parseModelSpec({
     ...SIZES[size],
     hidden_act: variant === "fp" ? "silu" : "relu2",
@@ -61,7 +62,7 @@ export const PRESET_NAMES = [...VARIANTS.flatMap((v) => (["tiny", "small"] as co
 export function presetByName(name: string): ModelSpec {
   if (name === "bitnet-b1.58-2B-4T") return bitnet2B4TSpec();
   const m = /^(.+)-(tiny|small)$/.exec(name);
-  if (!m || !VARIANTS.includes(m[1] as Variant)) throw new RangeError(`unknown preset "${name}"; presets: ${PRESET_NAMES.join(", ")}`);
+  if (!m || !VARIANTS.includes(m[1] as Variant)) throw new ModelInputError(`unknown preset "${name}"; presets: ${PRESET_NAMES.join(", ")}`);
   return preset(m[1] as Variant, m[2] as PresetSize);
 }
 
@@ -72,6 +73,6 @@ export function presetByName(name: string): ModelSpec {
  * other field — hidden_act included — is kept.
  */
 export function bitnetify(spec: ModelSpec, variant: Exclude<Variant, "fp"> = "b1.58", options: { subNorm?: boolean } = {}): ModelSpec {
-  if (!VARIANTS.includes(variant) || variant === ("fp" as Variant)) throw new RangeError(`bitnetify variant: expected a 1-bit variant (${VARIANTS.filter((v) => v !== "fp").join(", ")}), got ${JSON.stringify(variant)}`);
+  if (!VARIANTS.includes(variant) || variant === ("fp" as Variant)) throw new ModelInputError(`bitnetify variant: expected a 1-bit variant (${VARIANTS.filter((v) => v !== "fp").join(", ")}), got ${JSON.stringify(variant)}`);
   return parseModelSpec({ ...spec, onebit: { ...spec.onebit, variant, sub_norm: options.subNorm ?? true } });
 }

@@ -7,6 +7,7 @@ import { OnebitError } from "@onebit/quant";
 import { readFile, rename, writeFile } from "node:fs/promises";
 import { parseSafetensorsHeader } from "./safetensors/safetensors-header";
 import { ModelFileError } from "./weights/weight-source";
+import { ModelInputError } from "./model-input-error";
 
 export type SafetensorsDtype = "F32" | "F16" | "U8" | "I8" | "I32";
 const ITEM_BYTES: Record<SafetensorsDtype, number> = { F32: 4, F16: 2, U8: 1, I8: 1, I32: 4 };
@@ -29,7 +30,7 @@ export function encodeSafetensors(tensors: Map<string, SafeTensor>, metadata: Re
   let offset = 0;
   for (const [name, t] of tensors) {
     const expected = t.shape.reduce((a, b) => a * b, 1) * ITEM_BYTES[t.dtype];
-    if (t.data.byteLength !== expected) throw new RangeError(`tensor "${name}": has ${t.data.byteLength} bytes, expected ${expected} for ${t.dtype} ${JSON.stringify(t.shape)}`);
+    if (t.data.byteLength !== expected) throw new ModelInputError(`tensor "${name}": has ${t.data.byteLength} bytes, expected ${expected} for ${t.dtype} ${JSON.stringify(t.shape)}`);
     header[name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + expected] };
     offset += expected;
   }

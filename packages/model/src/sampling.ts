@@ -3,6 +3,7 @@
  * positive logits of already-seen tokens divided by the penalty, negative ones multiplied), with a seeded RNG so
  * that a seed reproduces a generation exactly.
  */
+import { ModelInputError } from "./model-input-error";
 export interface SamplingOptions {
   temperature?: number;
   topK?: number;
@@ -25,11 +26,11 @@ export function seededRandom(seed: number): () => number {
 }
 
 export function validateSampling(o: SamplingOptions): void {
-  if (o.temperature !== undefined && !(o.temperature >= 0)) throw new RangeError(`temperature: expected a number ≥ 0, got ${o.temperature}`);
-  if (o.topK !== undefined && !(Number.isInteger(o.topK) && o.topK >= 0)) throw new RangeError(`topK: expected an integer ≥ 0 (0 = off), got ${o.topK}`);
-  if (o.topP !== undefined && !(o.topP > 0 && o.topP <= 1)) throw new RangeError(`topP: expected a number in (0, 1], got ${o.topP}`);
-  if (o.repetitionPenalty !== undefined && !(o.repetitionPenalty > 0)) throw new RangeError(`repetitionPenalty: expected a number > 0, got ${o.repetitionPenalty}`);
-  if (o.vocabLimit !== undefined && !(Number.isInteger(o.vocabLimit) && o.vocabLimit >= 1)) throw new RangeError(`vocabLimit: expected a positive integer, got ${o.vocabLimit}`);
+  if (o.temperature !== undefined && !(o.temperature >= 0)) throw new ModelInputError(`temperature: expected a number ≥ 0, got ${o.temperature}`);
+  if (o.topK !== undefined && !(Number.isInteger(o.topK) && o.topK >= 0)) throw new ModelInputError(`topK: expected an integer ≥ 0 (0 = off), got ${o.topK}`);
+  if (o.topP !== undefined && !(o.topP > 0 && o.topP <= 1)) throw new ModelInputError(`topP: expected a number in (0, 1], got ${o.topP}`);
+  if (o.repetitionPenalty !== undefined && !(o.repetitionPenalty > 0)) throw new ModelInputError(`repetitionPenalty: expected a number > 0, got ${o.repetitionPenalty}`);
+  if (o.vocabLimit !== undefined && !(Number.isInteger(o.vocabLimit) && o.vocabLimit >= 1)) throw new ModelInputError(`vocabLimit: expected a positive integer, got ${o.vocabLimit}`);
 }
 
 export function sampleToken(logits: Float32Array, options: SamplingOptions, seen: Iterable<number>, random: () => number): number {

@@ -5,6 +5,7 @@
 import type { Projection } from "@onebit/layers";
 import { type NamingScheme, projectionKind, TENSOR_KINDS, type TensorComponent, type TensorKind, type TensorRole, tensorName } from "./architectures/tensor-kinds";
 import type { ModelSpec } from "./model-spec";
+import { ModelInputError } from "./model-input-error";
 
 export { projectionShape } from "./architectures/tensor-kinds";
 
@@ -104,13 +105,13 @@ export function initStd(spec: ModelSpec, t: TensorInfo, options: number | InitOp
 function checkInitOptions(options: number | InitOptions): void {
   const finite = (v: unknown) => typeof v === "number" && Number.isFinite(v) && v >= 0;
   if (typeof options === "number") {
-    if (!finite(options)) throw new RangeError(`initWeights std: expected a finite number ≥ 0, got ${options}`);
+    if (!finite(options)) throw new ModelInputError(`initWeights std: expected a finite number ≥ 0, got ${options}`);
     return;
   }
   for (const [k, v] of Object.entries(options)) {
-    if (!(INIT_OPTION_NAMES as readonly string[]).includes(k)) throw new RangeError(`initWeights: unknown option "${k}"; expected ${INIT_OPTION_NAMES.join(", ")}`);
+    if (!(INIT_OPTION_NAMES as readonly string[]).includes(k)) throw new ModelInputError(`initWeights: unknown option "${k}"; expected ${INIT_OPTION_NAMES.join(", ")}`);
     if (v === undefined || finite(v) || (k === "residualScale" && v === "gpt2")) continue;
-    throw new RangeError(`initWeights ${k}: expected a finite number ≥ 0${k === "residualScale" ? ' or "gpt2"' : ""}, got ${JSON.stringify(v)}`);
+    throw new ModelInputError(`initWeights ${k}: expected a finite number ≥ 0${k === "residualScale" ? ' or "gpt2"' : ""}, got ${JSON.stringify(v)}`);
   }
 }
 

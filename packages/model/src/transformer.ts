@@ -14,6 +14,7 @@ import { blockTensorName, type DecoderOps, decoderForward } from "./architecture
 import type { ModelSpec } from "./model-spec";
 import { projectionName, projectionShape, tensorList } from "./tensor-names";
 import { isQuantizedTable, type QuantizedTable, tableToF32 } from "./weights/quantized-table";
+import { ModelInputError } from "./model-input-error";
 
 /**
  * Weights by canonical (Hugging Face) name: float32 tensors, packed BitLinear projections, and dense tables kept
@@ -102,13 +103,13 @@ export class Transformer {
     this.backend = options.backend;
     const get = (name: string): Float32Array | PackedLinearWeight | QuantizedTable => {
       const w = weights.get(name);
-      if (!w) throw new RangeError(`model weights: tensor "${name}" is missing`);
+      if (!w) throw new ModelInputError(`model weights: tensor "${name}" is missing`);
       return w;
     };
     const getF32 = (name: string, length: number): Float32Array => {
       const w = get(name);
-      if (!(w instanceof Float32Array)) throw new RangeError(`model weights: tensor "${name}" must be float32`);
-      if (w.length !== length) throw new RangeError(`model weights: tensor "${name}" has ${w.length} values, expected ${length}`);
+      if (!(w instanceof Float32Array)) throw new ModelInputError(`model weights: tensor "${name}" must be float32`);
+      if (w.length !== length) throw new ModelInputError(`model weights: tensor "${name}" has ${w.length} values, expected ${length}`);
       return w;
     };
     for (const t of tensorList(spec)) get(t.name); // every tensor present, before building anything
@@ -117,14 +118,14 @@ export class Transformer {
     const getTable = (name: string): Float32Array | QuantizedTable => {
       const w = get(name);
       if (!isQuantizedTable(w)) return getF32(name, spec.vocab_size * h);
-      if (w.rows !== spec.vocab_size || w.cols !== h) throw new RangeError(`model weights: tensor "${name}" is [${w.rows}, ${w.cols}], expected [${spec.vocab_size}, ${h}]`);
+      if (w.rows !== spec.vocab_size || w.cols !== h) throw new ModelInputError(`model weights: tensor "${name}" is [${w.rows}, ${w.cols}], expected [${spec.vocab_size}, ${h}]`);
       return w;
     };
     this.embed = getTable("model.embed_tokens.weight");
     const head = spec.tie_word_embeddings ? this.embed : getTable("lm_head.weight");
     this.lmHead = isQuantizedTable(head) ? tableToF32(head) : head;
     const lmHeadFormat = options.lmHead ?? "f32";
-    if (!DENSE_FORMATS.includes(lmHeadFormat)) throw new RangeError(`transformer lmHead: expected one of ${DENSE_FORMATS.join(", ")}, got ${JSON.stringify(lmHeadFormat)}`);
+    if (!DENSE_FORMATS.includes(lmHeadFormat)) throw new ModelInputError(`transformer lmHead: expected one of ${DENSE_FORMATS.join(", ")}, got ${JSON.stringify(lmHeadFormat)}`);
     this.lmHeadPrepared = this.backend.prepareDense({ weight: this.lmHead, outFeatures: spec.vocab_size, inFeatures: h, format: lmHeadFormat });
     this.finalNorm = new Norm(norm(h), getF32("model.norm.weight", h), this.backend);
     this.norms.set("model.norm.weight", this.finalNorm);
@@ -133,7 +134,7 @@ export class Transformer {
     for (let l = 0; l < spec.num_hidden_layers; l++) {
       const proj = (p: Projection): Float32Array | PackedLinearWeight => {
         const w = get(projectionName(l, p));
-        if (isQuantizedTable(w)) throw new RangeError(`model weights: projection "${projectionName(l, p)}" is a ${w.dtype} table; projections must be packed BitLinear weights or float32`);
+        if (isQuantizedTable(w)) throw new ModelInputError(`model weights: projection "${projectionName(l, p)}" is a ${w.dtype} table; projections must be packed BitLinear weights or float32`);
         return w;
       };
       const attention = new AttentionLayer(
@@ -229,9 +230,9 @@ export class Transformer {
    */
   forwardBatch(ids: readonly number[], caches: readonly KvCache[]): Float32Array {
     const batch = ids.length;
-    if (batch === 0) throw new RangeError("forwardBatch ids: expected at least one token");
-    if (caches.length !== batch) throw new RangeError(`forwardBatch caches: expected ${batch} (one per id), found ${caches.length}`);
-    if (new Set(caches).size !== batch) throw new RangeError("forwardBatch caches: each sequence needs its own cache; found the same cache twice");
+    if (batch === 0) throw new ModelInputError("forwardBatch ids: expected at least one token");
+    if (caches.length !== batch) throw new ModelInputError(`forwardBatch caches: expected ${batch} (one per id), found ${caches.length}`);
+    if (new Set(caches).size !== batch) throw new ModelInputError("forwardBatch caches: each sequence needs its own cache; found the same cache twice");
     if (this.backend.residency !== "host") throw new ResidencyError(`Transformer.forwardBatch runs attention per sequence in host memory; the ${this.backend.name} backend decodes one sequence per step (forwardAsync)`);
     const starts = caches.map((c) => c.length);
     for (const c of caches) c.reserve(1);
@@ -244,7 +245,7 @@ export class Transformer {
 
   private runSequence(ids: ArrayLike<number>, cache: KvCache, options: { allLogits?: boolean }): Activations {
     const tokens = ids.length;
-    if (tokens === 0) throw new RangeError("forward ids: expected at least one token");
+    if (tokens === 0) throw new ModelInputError("forward ids: expected at least one token");
     cache.reserve(tokens);
     const start = cache.length;
     const logits = decoderForward(this.spec, this.ops({ kind: "sequence", ids, cache, start }, options.allLogits ?? false));
@@ -264,8 +265,8 @@ export class Transformer {
       embed: () => this.backend.upload(this.embedTokens(rows.ids, rows.kind === "sequence" ? "forward ids" : "forwardBatch ids")), // [rows, hidden]
       norm: (x, weight, groups) => {
         const norm = this.norms.get(weight);
-        if (!norm) throw new RangeError(`decoder graph: no norm "${weight}" in this model`);
-        if ((norm.spec.groups ?? 1) !== groups) throw new RangeError(`decoder graph: norm "${weight}" has ${norm.spec.groups ?? 1} groups, the graph asks for ${groups}`);
+        if (!norm) throw new ModelInputError(`decoder graph: no norm "${weight}" in this model`);
+        if ((norm.spec.groups ?? 1) !== groups) throw new ModelInputError(`decoder graph: norm "${weight}" has ${norm.spec.groups ?? 1} groups, the graph asks for ${groups}`);
         return norm.forward(x, n);
       },
       project: (x, layer, projections) => forwardShared(projections.map((p) => this.linear(layer, p)), x, n),
@@ -309,7 +310,7 @@ export class Transformer {
     const x = new Float32Array(ids.length * h);
     for (let t = 0; t < ids.length; t++) {
       const id = ids[t]!;
-      if (!Number.isInteger(id) || id < 0 || id >= vocab) throw new RangeError(`${what}[${t}]: ${id} is not a token id in [0, ${vocab})`);
+      if (!Number.isInteger(id) || id < 0 || id >= vocab) throw new ModelInputError(`${what}[${t}]: ${id} is not a token id in [0, ${vocab})`);
       if (isQuantizedTable(this.embed)) this.embed.readRows(id, 1, x.subarray(t * h, (t + 1) * h));
       else x.set(this.embed.subarray(id * h, (id + 1) * h), t * h);
     }

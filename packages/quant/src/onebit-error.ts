@@ -12,6 +12,7 @@ export type OnebitErrorCode =
   | "KV_CACHE_FULL"
   | "KV_CACHE"
   | "MODEL_SPEC"
+  | "MODEL_INPUT"
   | "NON_FINITE"
   | "MODEL_FILE"
   | "BYTE_RANGE"

@@ -9,6 +9,7 @@
  */
 import type { Projection } from "@onebit/layers";
 import type { ModelSpec } from "../model-spec";
+import { ModelInputError } from "../model-input-error";
 
 /**
  * How G-way tensor parallelism splits a tensor (Megatron-LM, Shoeybi et al. 2019 §3): "column" keeps a block of
@@ -112,7 +113,7 @@ export function tensorKind(id: TensorKindId): TensorKind {
 
 export function projectionKind(p: Projection): TensorKind {
   const k = BY_PROJECTION.get(p);
-  if (!k) throw new RangeError(`projection "${p}": not one of ${[...BY_PROJECTION.keys()].join(", ")}`);
+  if (!k) throw new ModelInputError(`projection "${p}": not one of ${[...BY_PROJECTION.keys()].join(", ")}`);
   return k;
 }
 
@@ -135,9 +136,9 @@ export function ggufScaleName(kind: TensorKind, layer: number): string | undefin
 
 export function tensorName(kind: TensorKind, scheme: NamingScheme, layer?: number): string {
   const template = kind.names[scheme];
-  if (!template.endsWith(WEIGHT)) throw new RangeError(`tensor kind ${kind.id}: template "${template}" does not name a ${WEIGHT}`);
+  if (!template.endsWith(WEIGHT)) throw new ModelInputError(`tensor kind ${kind.id}: template "${template}" does not name a ${WEIGHT}`);
   if (!kind.perLayer) return template;
-  if (layer === undefined || !Number.isInteger(layer) || layer < 0) throw new RangeError(`tensor kind ${kind.id}: a layer index is needed, got ${layer}`);
+  if (layer === undefined || !Number.isInteger(layer) || layer < 0) throw new ModelInputError(`tensor kind ${kind.id}: a layer index is needed, got ${layer}`);
   return template.replace("{l}", String(layer));
 }
 

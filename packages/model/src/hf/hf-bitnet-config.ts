@@ -12,6 +12,7 @@
 import { type ModelSpec, ModelSpecError } from "../model-spec";
 import { shown } from "../safetensors/safetensors-header";
 import { ModelFileError } from "../weights/weight-source";
+import { ModelInputError } from "../model-input-error";
 
 export type HfLinearClass = "autobitlinear" | "bitlinear";
 export type HfQuantizationMode = "offline" | "online";
@@ -76,7 +77,7 @@ export function hfBitnetConfig(spec: ModelSpec, options: { linearClass?: HfLinea
   need("rope_style", "half", "rotates (x[i], x[i + d/2]) pairs");
   need("eps_mode", "clamp", "clamps statistics at 1e-5");
   const linearClass = options.linearClass ?? BITNET_QUANTIZATION_CONFIG.linear_class;
-  if (linearClass !== "autobitlinear" && linearClass !== "bitlinear") throw new RangeError(`linearClass: expected "autobitlinear" or "bitlinear", got ${shown(linearClass)}`);
+  if (linearClass !== "autobitlinear" && linearClass !== "bitlinear") throw new ModelInputError(`linearClass: expected "autobitlinear" or "bitlinear", got ${shown(linearClass)}`);
   return {
     architectures: ["BitNetForCausalLM"],
     model_type: "bitnet",

@@ -38,6 +38,7 @@ import { ModelFileError } from "../weights/weight-source";
 import type { HfBitnetQuantization, HfLinearClass } from "./hf-bitnet-config";
 import { hfDenseToF32 } from "./hf-dense-weights";
 import { expectTensor, type HfTensor, readHfTensor, tensorField } from "./hf-tensor";
+import { ModelInputError } from "../model-input-error";
 
 const f32 = Math.fround;
 
@@ -53,13 +54,13 @@ export function weightScaleFromMultiplier(multiplier: number, linearClass: HfLin
 
 function checkLinearClass(linearClass: unknown): asserts linearClass is HfLinearClass {
   if (linearClass !== "autobitlinear" && linearClass !== "bitlinear")
-    throw new RangeError(`linearClass: expected "autobitlinear" or "bitlinear", got ${shown(linearClass)}`);
+    throw new ModelInputError(`linearClass: expected "autobitlinear" or "bitlinear", got ${shown(linearClass)}`);
 }
 
 /** Packed uint8 weight + weight_scale → PackedLinearWeight. `outFeatures` comes from the config (⌈out/4⌉ rows do not fix it). */
 export function hfPackedToOnebit(weight: HfTensor, weightScale: HfTensor, outFeatures: number, linearClass: HfLinearClass): PackedLinearWeight {
   checkLinearClass(linearClass);
-  if (!Number.isSafeInteger(outFeatures) || outFeatures <= 0) throw new RangeError(`outFeatures: expected a positive integer, got ${outFeatures}`);
+  if (!Number.isSafeInteger(outFeatures) || outFeatures <= 0) throw new ModelInputError(`outFeatures: expected a positive integer, got ${outFeatures}`);
   if (weight.shape.length !== 2) throw new ModelFileError(weight.file, tensorField(weight, "shape"), `expected [⌈out/4⌉, in] (2 dimensions), found ${shown(weight.shape)}`);
   const inFeatures = weight.shape[1]!;
   expectTensor(weight, ["U8"], [hfPackedRows(outFeatures), inFeatures]);
@@ -109,17 +110,17 @@ export interface HfPackedLinear {
 export function onebitToHfPacked(w: PackedLinearWeight, name: string, options: { linearClass: HfLinearClass; scaleDtype?: "F32" | "BF16" }): HfPackedLinear {
   checkLinearClass(options.linearClass);
   const scaleDtype = options.scaleDtype ?? "F32";
-  if (scaleDtype !== "F32" && scaleDtype !== "BF16") throw new RangeError(`scaleDtype: expected "F32" or "BF16", got ${shown(scaleDtype)}`);
+  if (scaleDtype !== "F32" && scaleDtype !== "BF16") throw new ModelInputError(`scaleDtype: expected "F32" or "BF16", got ${shown(scaleDtype)}`);
   const where = `tensor ${shown(name)}`;
-  if (w.kind !== "ternary") throw new RangeError(`${where}: HF BitNet stores ternary weights; found kind ${shown(w.kind)}`);
+  if (w.kind !== "ternary") throw new ModelInputError(`${where}: HF BitNet stores ternary weights; found kind ${shown(w.kind)}`);
   if (w.scaleAxis !== "tensor" || w.scales.length !== 1)
-    throw new RangeError(`${where}: HF BitNet stores one weight_scale per linear; found ${w.scales.length} scales along ${shown(w.scaleAxis)}`);
+    throw new ModelInputError(`${where}: HF BitNet stores one weight_scale per linear; found ${w.scales.length} scales along ${shown(w.scaleAxis)}`);
   const { outFeatures: out, inFeatures: inF } = w;
-  if (w.data.length !== out * t2RowBytes(inF)) throw new RangeError(`${where}: onebit-t2 data has ${w.data.length} bytes, expected ${out * t2RowBytes(inF)} for [${out}, ${inF}]`);
+  if (w.data.length !== out * t2RowBytes(inF)) throw new ModelInputError(`${where}: onebit-t2 data has ${w.data.length} bytes, expected ${out * t2RowBytes(inF)} for [${out}, ${inF}]`);
   const m = w.scales[0]!;
-  if (!(m > 0) || !Number.isFinite(m)) throw new RangeError(`${where}: scale ${m}: expected a positive finite multiplier`);
+  if (!(m > 0) || !Number.isFinite(m)) throw new ModelInputError(`${where}: scale ${m}: expected a positive finite multiplier`);
   const ws = weightScaleFromMultiplier(m, options.linearClass);
-  if (!(ws > 0) || !Number.isFinite(ws)) throw new RangeError(`${where}: scale ${m} gives no finite ${options.linearClass} weight_scale (found ${ws})`);
+  if (!(ws > 0) || !Number.isFinite(ws)) throw new ModelInputError(`${where}: scale ${m} gives no finite ${options.linearClass} weight_scale (found ${ws})`);
   const packed = packHf(unpackTernaryT2(w.data, out, inF), out, inF);
   let scaleBytes: Uint8Array;
   if (scaleDtype === "F32") scaleBytes = new Uint8Array(Float32Array.of(ws).buffer);

@@ -10,6 +10,7 @@
 import { bf16ToF32, f32ToBf16, halfToFloatTable } from "@onebit/quant";
 import { ModelFileError } from "../weights/weight-source";
 import { expectTensor, type HfTensor, tensorField } from "./hf-tensor";
+import { ModelInputError } from "../model-input-error";
 
 export const DENSE_DTYPES = ["F32", "BF16", "F16"] as const;
 export type DenseDtype = (typeof DENSE_DTYPES)[number];
@@ -41,9 +42,9 @@ export function hfDenseToF32(t: HfTensor, shape: readonly number[]): Float32Arra
 /** Float32 values as a tensor to write: F32 (exact) or BF16 (rounded to nearest even). */
 export function f32ToHfDense(values: Float32Array, shape: readonly number[], dtype: "F32" | "BF16", name: string): Omit<HfTensor, "file"> {
   const n = shape.reduce((a, d) => a * d, 1);
-  if (values.length !== n) throw new RangeError(`tensor ${JSON.stringify(name)}: has ${values.length} values, shape ${JSON.stringify(shape)} needs ${n}`);
+  if (values.length !== n) throw new ModelInputError(`tensor ${JSON.stringify(name)}: has ${values.length} values, shape ${JSON.stringify(shape)} needs ${n}`);
   if (dtype === "F32") return { name, dtype, shape: [...shape], data: new Uint8Array(values.buffer, values.byteOffset, values.byteLength) };
-  if (dtype !== "BF16") throw new RangeError(`tensor ${JSON.stringify(name)}: dtype: expected "F32" or "BF16", got ${JSON.stringify(dtype)}`);
+  if (dtype !== "BF16") throw new ModelInputError(`tensor ${JSON.stringify(name)}: dtype: expected "F32" or "BF16", got ${JSON.stringify(dtype)}`);
   const bits = f32ToBf16(values);
   return { name, dtype, shape: [...shape], data: new Uint8Array(bits.buffer) };
 }

@@ -4,8 +4,9 @@
  * the rows of q_proj and k_proj within each head: row (h, s, j) of the [heads, 2, d/2] view moves to (h, j, s)
  * of the [heads, d/2, 2] view. `permuteQk` does that for export; `unpermuteQk` undoes it on import.
  */
+import { ModelInputError } from "../model-input-error";
 function reorder(w: Float32Array, heads: number, headDim: number, cols: number, toGguf: boolean): Float32Array {
-  if (w.length !== heads * headDim * cols) throw new RangeError(`q/k permutation: ${w.length} values is not ${heads}·${headDim}·${cols}`);
+  if (w.length !== heads * headDim * cols) throw new ModelInputError(`q/k permutation: ${w.length} values is not ${heads}·${headDim}·${cols}`);
   const half = headDim / 2;
   const out = new Float32Array(w.length);
   for (let h = 0; h < heads; h++)

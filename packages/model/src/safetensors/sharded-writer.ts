@@ -16,10 +16,11 @@ import { join } from "node:path";
 import { ModelFileError } from "../weights/weight-source";
 import { INDEX_FILE_NAME, SINGLE_FILE_NAME, shardFileName, WEIGHT_FILE_PATTERN } from "./file-names";
 import { encodeSafetensorsHeader, tempPathFor, type TensorBytes, type TensorPlan, writeSafetensorsFile } from "./safetensors-writer";
+import { ModelInputError } from "../model-input-error";
 
 /** Split a tensor list into shards of at most `maxShardBytes` of tensor data each (greedy, order kept). */
 export function planShards(plan: readonly TensorPlan[], maxShardBytes: number): TensorPlan[][] {
-  if (!Number.isSafeInteger(maxShardBytes) || maxShardBytes <= 0) throw new RangeError(`maxShardBytes: expected a positive integer, got ${maxShardBytes}`);
+  if (!Number.isSafeInteger(maxShardBytes) || maxShardBytes <= 0) throw new ModelInputError(`maxShardBytes: expected a positive integer, got ${maxShardBytes}`);
   const shards: TensorPlan[][] = [];
   let current: TensorPlan[] = [];
   let bytes = 0;

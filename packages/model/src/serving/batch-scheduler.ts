@@ -11,6 +11,7 @@ import { OnebitError } from "@onebit/quant";
 import { sampleToken, seededRandom, validateSampling } from "../sampling";
 import type { Transformer } from "../transformer";
 import { StopText } from "./stop-text";
+import { ModelInputError } from "../model-input-error";
 
 export type RejectReason = "queue-full" | "too-large" | "closed";
 
@@ -128,12 +129,12 @@ export class BatchScheduler {
     readonly options: SchedulerOptions,
   ) {
     const { parallel, maxQueue } = options;
-    if (!Number.isInteger(parallel) || parallel < 1) throw new RangeError(`scheduler parallel: expected a positive integer, found ${parallel}`);
-    if (!Number.isInteger(maxQueue) || maxQueue < 0) throw new RangeError(`scheduler maxQueue: expected an integer ≥ 0, found ${maxQueue}`);
+    if (!Number.isInteger(parallel) || parallel < 1) throw new ModelInputError(`scheduler parallel: expected a positive integer, found ${parallel}`);
+    if (!Number.isInteger(maxQueue) || maxQueue < 0) throw new ModelInputError(`scheduler maxQueue: expected an integer ≥ 0, found ${maxQueue}`);
     const maxPos = model.spec.max_position_embeddings;
     this.ctx = options.ctx ?? maxPos;
-    if (!Number.isInteger(this.ctx) || this.ctx < 2 || this.ctx > maxPos) throw new RangeError(`scheduler ctx: expected an integer in [2, ${maxPos}] (the model's context), found ${options.ctx}`);
-    if (options.kvBudgetBytes !== undefined && !(options.kvBudgetBytes > 0)) throw new RangeError(`scheduler kvBudgetBytes: expected a positive number, found ${options.kvBudgetBytes}`);
+    if (!Number.isInteger(this.ctx) || this.ctx < 2 || this.ctx > maxPos) throw new ModelInputError(`scheduler ctx: expected an integer in [2, ${maxPos}] (the model's context), found ${options.ctx}`);
+    if (options.kvBudgetBytes !== undefined && !(options.kvBudgetBytes > 0)) throw new ModelInputError(`scheduler kvBudgetBytes: expected a positive number, found ${options.kvBudgetBytes}`);
     // a cache's bytes grow linearly with its length (plus a fixed part for 4-bit BOS storage): measure, not guess
     const probe = (n: number) => {
       const c = model.newCache({ maxTokens: n, bits: options.kvBits });
@@ -153,7 +154,7 @@ export class BatchScheduler {
   /**
    * Queue a request; the promise settles when it finishes (never rejects: failures come back as finishReason
    * "error"). Throws SchedulerRejectedError when the queue is full or the request could never fit the KV budget,
-   * RangeError on invalid fields.
+   * ModelInputError on invalid fields.
    */
   submit(req: ScheduledRequest): Promise<ScheduledResult> {
     this.counters.requestsTotal++;
@@ -161,13 +162,13 @@ export class BatchScheduler {
       if (this.closed) throw new SchedulerRejectedError("closed", "the scheduler is shut down");
       validateSampling({ temperature: req.temperature, topP: req.topP, topK: req.topK, repetitionPenalty: req.repetitionPenalty });
       const n = req.prompt.length;
-      if (n === 0) throw new RangeError("prompt: expected at least one token, found 0");
-      if (n >= this.ctx) throw new RangeError(`prompt: ${n} tokens leave no room to generate in the context of ${this.ctx} tokens`);
+      if (n === 0) throw new ModelInputError("prompt: expected at least one token, found 0");
+      if (n >= this.ctx) throw new ModelInputError(`prompt: ${n} tokens leave no room to generate in the context of ${this.ctx} tokens`);
       const vocab = this.model.spec.vocab_size;
       req.prompt.forEach((id, i) => {
-        if (!Number.isInteger(id) || id < 0 || id >= vocab) throw new RangeError(`prompt[${i}]: expected a token id in [0, ${vocab}), found ${id}`);
+        if (!Number.isInteger(id) || id < 0 || id >= vocab) throw new ModelInputError(`prompt[${i}]: expected a token id in [0, ${vocab}), found ${id}`);
       });
-      if (!Number.isInteger(req.maxTokens) || req.maxTokens < 1) throw new RangeError(`maxTokens: expected a positive integer, found ${req.maxTokens}`);
+      if (!Number.isInteger(req.maxTokens) || req.maxTokens < 1) throw new ModelInputError(`maxTokens: expected a positive integer, found ${req.maxTokens}`);
       const cacheTokens = Math.min(this.ctx, n + req.maxTokens);
       const kvBytes = this.kvBytesFor(cacheTokens);
       const budget = this.options.kvBudgetBytes ?? Number.POSITIVE_INFINITY;
@@ -287,7 +288,7 @@ export class BatchScheduler {
     job.next = undefined;
     for (let v = 0; v < logits.length; v++)
       if (!Number.isFinite(logits[v]!)) {
-        this.finish(job, "error", new RangeError(`logits at position ${job.seen.length - 1} hold ${logits[v]} (token ${v}); the model produced a non-finite value`));
+        this.finish(job, "error", new ModelInputError(`logits at position ${job.seen.length - 1} hold ${logits[v]} (token ${v}); the model produced a non-finite value`));
         return;
       }
     const { req } = job;

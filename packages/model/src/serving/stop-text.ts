@@ -4,6 +4,7 @@
  * (U+FFFD: a byte-level BPE token can split a character) is held back, so a streaming client never receives
  * text that the stop string later takes away.
  */
+import { ModelInputError } from "../model-input-error";
 export class StopText {
   private readonly ids: number[] = [];
   private emitted = 0;
@@ -16,7 +17,7 @@ export class StopText {
     private readonly stops: readonly string[] = [],
   ) {
     stops.forEach((s, i) => {
-      if (typeof s !== "string" || s.length === 0) throw new RangeError(`stop[${i}]: expected a non-empty string, found ${JSON.stringify(s)}`);
+      if (typeof s !== "string" || s.length === 0) throw new ModelInputError(`stop[${i}]: expected a non-empty string, found ${JSON.stringify(s)}`);
     });
   }
 

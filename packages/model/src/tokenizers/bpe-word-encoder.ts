@@ -14,6 +14,7 @@
  */
 
 import type { MergeTable } from "./merge-table";
+import { ModelInputError } from "../model-input-error";
 
 interface Bigram {
   rank: number;
@@ -108,7 +109,7 @@ export class BpeWordEncoder {
     for (let i = 0; i < n; i++) {
       const id = this.charToId.get(word[i]!);
       // llama.cpp would silently drop a symbol it cannot find as a token
-      if (id === undefined) throw new RangeError(`${this.describe}: the byte character ${JSON.stringify(word[i])} (in ${JSON.stringify(word)}) is not a token`);
+      if (id === undefined) throw new ModelInputError(`${this.describe}: the byte character ${JSON.stringify(word[i])} (in ${JSON.stringify(word)}) is not a token`);
       sym[i] = id;
     }
     if (n < 2) return sym;

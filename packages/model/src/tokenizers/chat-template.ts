@@ -9,6 +9,7 @@
  */
 import { Template } from "@huggingface/jinja";
 import type { Tokenizer } from "./tokenizer";
+import { ModelInputError } from "../model-input-error";
 
 export interface ChatMessage {
   role: string;
@@ -46,7 +47,7 @@ export function renderChat(tokenizer: ChatTokenizer, messages: readonly ChatMess
     try {
       template = new Template(source);
     } catch (e) {
-      throw new Error(`${which} does not parse: ${(e as Error).message}`);
+      throw new ModelInputError(`${which} does not parse: ${(e as Error).message}`);
     }
     if (compiled.size > 16) compiled.clear();
     compiled.set(source, template);
@@ -63,7 +64,7 @@ export function renderChat(tokenizer: ChatTokenizer, messages: readonly ChatMess
       builtIn,
     };
   } catch (e) {
-    throw new Error(`${which} failed to render: ${(e as Error).message}`);
+    throw new ModelInputError(`${which} failed to render: ${(e as Error).message}`);
   }
 }
 

@@ -23,6 +23,7 @@
 import type { BpeTokenizer } from "../bpe-tokenizer";
 import { GGUF_TOKEN_TYPE, GGUF_TOKENIZER_KEYS as K } from "./gguf-tokenizer-keys";
 import { ONEBIT_BYTE_BASE, onebitTokenStrings } from "./onebit-vocabulary";
+import { ModelInputError } from "../model-input-error";
 
 /** A GGUF key/value with its on-disk type (structurally the writer's GgufKv). */
 export interface GgufTokenizerKv {
@@ -35,7 +36,7 @@ export interface GgufTokenizerKv {
 /** The tokenizer metadata for a model whose embedding has `vocabSize` rows (≥ the tokenizer's vocabulary). */
 export function onebitBpeToGguf(bpe: BpeTokenizer, vocabSize: number): GgufTokenizerKv[] {
   if (!Number.isInteger(vocabSize) || vocabSize < bpe.vocabSize)
-    throw new RangeError(`onebitBpeToGguf: vocabSize: expected an integer ≥ the tokenizer's ${bpe.vocabSize} tokens, found ${vocabSize}`);
+    throw new ModelInputError(`onebitBpeToGguf: vocabSize: expected an integer ≥ the tokenizer's ${bpe.vocabSize} tokens, found ${vocabSize}`);
   const tokens = onebitTokenStrings(bpe);
   const types: number[] = tokens.map((_, id) => (id < ONEBIT_BYTE_BASE ? GGUF_TOKEN_TYPE.control : GGUF_TOKEN_TYPE.normal));
   for (let id = tokens.length; id < vocabSize; id++) {

@@ -28,6 +28,7 @@ import { GGUF_PRE_TOKENIZERS, type GgufPreTokenizer } from "./gguf-pre-tokenizer
 import { GGUF_TOKENIZER_KEYS as K } from "./gguf-tokenizer-keys";
 import { bySplitPriority, type SpecialToken, splitOnSpecialTokens } from "./special-token-split";
 import { checkTokenIds, type EncodeOptions, type Tokenizer } from "./tokenizer";
+import { ModelInputError } from "../model-input-error";
 
 // llama.cpp's token attributes (include/llama.h llama_token_attr), as far as encoding and decoding read them
 const ATTR_UNKNOWN = 1 << 1;
@@ -230,7 +231,7 @@ export class GgufVocab implements Tokenizer {
   encode(text: string, options: EncodeOptions = {}): number[] {
     const out: number[] = [];
     if (options.bos ?? this.addBos) {
-      if (this.bosId === undefined) throw new RangeError(`${this.file}: encode: BOS asked for, but ${K.bosId} is not set`);
+      if (this.bosId === undefined) throw new ModelInputError(`${this.file}: encode: BOS asked for, but ${K.bosId} is not set`);
       out.push(this.bosId);
     }
     for (const fragment of splitOnSpecialTokens(text, options.parseSpecial ? this.specialsAll : this.specialsUserDefined)) {
@@ -238,7 +239,7 @@ export class GgufVocab implements Tokenizer {
       else for (const piece of this.preTokenizer.split(fragment)) this.words.encodeWord(textToUnicode(piece), out);
     }
     if (options.eos ?? this.addEos) {
-      if (this.eosId === undefined) throw new RangeError(`${this.file}: encode: EOS asked for, but ${K.eosId} is not set`);
+      if (this.eosId === undefined) throw new ModelInputError(`${this.file}: encode: EOS asked for, but ${K.eosId} is not set`);
       out.push(this.eosId);
     }
     return out;

@@ -40,6 +40,7 @@ import { chatTemplateKey, GGUF_TOKEN_TYPE, GGUF_TOKENIZER_KEYS as K } from "./gg
 import { postProcessorTemplate } from "./hf-post-processor";
 import { ggufPreForHfTokenizer } from "./hf-pre-tokenizer-names";
 import { configChatTemplates, configFlag, configTokenText } from "./hf-tokenizer-config";
+import { ModelInputError } from "../model-input-error";
 
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v);
@@ -149,7 +150,7 @@ export function hfTokenizerToGguf(json: unknown, file: string, options: HfToGguf
   });
 
   const n = options.vocabSize ?? byId.length;
-  if (!Number.isInteger(n) || n <= 0) throw new RangeError(`hfTokenizerToGguf: vocabSize: expected a positive integer, found ${n}`);
+  if (!Number.isInteger(n) || n <= 0) throw new ModelInputError(`hfTokenizerToGguf: vocabSize: expected a positive integer, found ${n}`);
   if (byId.length > n)
     throw new ModelFileError(file, "model.vocab", `token id ${byId.length - 1} (${JSON.stringify(byId[byId.length - 1])}) is past the model's vocab_size ${n}; llama.cpp's converter requires every id below it`);
   const tokens = new Array<string>(n);

@@ -22,6 +22,7 @@ import { endOfGenerationIds } from "./end-of-generation";
 import { postProcessorTemplate } from "./hf-post-processor";
 import { configChatTemplates, configFlag, configTokenText, defaultChatTemplate } from "./hf-tokenizer-config";
 import { checkTokenIds, type EncodeOptions, type Tokenizer } from "./tokenizer";
+import { ModelInputError } from "../model-input-error";
 
 export interface HfTokenizerOptions {
   /** tokenizer_config.json, parsed. */
@@ -122,13 +123,13 @@ export class HfTokenizer implements Tokenizer {
     const lib = options.parseSpecial ? this.parsing : this.plain;
     const ids = lib.encode(text, { add_special_tokens: false }).ids;
     for (let i = 0; i < ids.length; i++)
-      if (!Number.isInteger(ids[i])) throw new RangeError(`${this.file}: encode: a piece of ${JSON.stringify(text.slice(0, 40))} is not in the vocabulary and there is no unk_token`);
+      if (!Number.isInteger(ids[i])) throw new ModelInputError(`${this.file}: encode: a piece of ${JSON.stringify(text.slice(0, 40))} is not in the vocabulary and there is no unk_token`);
     if (options.bos ?? this.addBos) {
-      if (this.bosId === undefined) throw new RangeError(`${this.file}: encode: BOS asked for, but the tokenizer names no BOS token`);
+      if (this.bosId === undefined) throw new ModelInputError(`${this.file}: encode: BOS asked for, but the tokenizer names no BOS token`);
       ids.unshift(this.bosId);
     }
     if (options.eos ?? this.addEos) {
-      if (this.eosId === undefined) throw new RangeError(`${this.file}: encode: EOS asked for, but the tokenizer names no EOS token`);
+      if (this.eosId === undefined) throw new ModelInputError(`${this.file}: encode: EOS asked for, but the tokenizer names no EOS token`);
       ids.push(this.eosId);
     }
     return ids;
@@ -139,14 +140,14 @@ export class HfTokenizer implements Tokenizer {
     if (ids.length === 0) return "";
     const list = Array.from(ids);
     for (let i = 0; i < list.length; i++)
-      if (this.parsing.id_to_token(list[i]!) === undefined) throw new RangeError(`decode ids[${i}]: ${list[i]} is not a token of ${this.file} (a gap in its ids)`);
+      if (this.parsing.id_to_token(list[i]!) === undefined) throw new ModelInputError(`decode ids[${i}]: ${list[i]} is not a token of ${this.file} (a gap in its ids)`);
     return this.parsing.decode(list, { skip_special_tokens: true, clean_up_tokenization_spaces: false });
   }
 
   tokenToString(id: number): string {
     checkTokenIds([id], this.vocabSize, "tokenToString id");
     const t = this.parsing.id_to_token(id);
-    if (t === undefined) throw new RangeError(`tokenToString: ${id} is not a token of ${this.file} (a gap in its ids)`);
+    if (t === undefined) throw new ModelInputError(`tokenToString: ${id} is not a token of ${this.file} (a gap in its ids)`);
     return t;
   }
 }

@@ -4,6 +4,7 @@
  * outgrows small integers for a 128 000-token vocabulary), and LLaMA-3 has 280 000 merges to load and look up
  * on every bigram of every word.
  */
+import { ModelInputError } from "../model-input-error";
 
 const EMPTY = -1;
 
@@ -42,7 +43,7 @@ export class MergeTable {
   addIfAbsent(left: number, right: number, rank: number, merged: number): void {
     const i = this.slot(left, right);
     if (this.lefts[i] !== EMPTY) return;
-    if ((this.count + 1) * 2 > this.lefts.length) throw new RangeError(`MergeTable: more than the ${this.lefts.length / 2} merges it was sized for`);
+    if ((this.count + 1) * 2 > this.lefts.length) throw new ModelInputError(`MergeTable: more than the ${this.lefts.length / 2} merges it was sized for`);
     this.lefts[i] = left;
     this.rights[i] = right;
     this.ranks[i] = rank;

@@ -10,6 +10,7 @@ import { type BpeTokenizer, SPECIAL_TOKENS } from "../bpe-tokenizer";
 import { bytesToUnicode } from "./bytes-to-unicode";
 import { onebitTokenBytes } from "./onebit-vocabulary";
 import type { EncodeOptions, Tokenizer } from "./tokenizer";
+import { ModelInputError } from "../model-input-error";
 
 export class OnebitBpeTokenizer implements Tokenizer {
   readonly kind = "onebit-bpe";
@@ -45,7 +46,7 @@ export class OnebitBpeTokenizer implements Tokenizer {
 
   /** Special tokens by name; the others as byte-level characters, the form the GGUF and tokenizer.json exports store. */
   tokenToString(id: number): string {
-    if (!Number.isInteger(id) || id < 0 || id >= this.vocabSize) throw new RangeError(`tokenToString: expected a token id in [0, ${this.vocabSize}), found ${id}`);
+    if (!Number.isInteger(id) || id < 0 || id >= this.vocabSize) throw new ModelInputError(`tokenToString: expected a token id in [0, ${this.vocabSize}), found ${id}`);
     if (id < SPECIAL_TOKENS.length) return SPECIAL_TOKENS[id]!;
     this.tokenBytes ??= onebitTokenBytes(this.bpe);
     return bytesToUnicode(this.tokenBytes[id]!);

@@ -6,6 +6,7 @@
  */
 import { type BpeTokenizer, SPECIAL_TOKENS } from "../bpe-tokenizer";
 import { bytesToUnicode } from "./bytes-to-unicode";
+import { ModelInputError } from "../model-input-error";
 
 export const ONEBIT_BYTE_BASE = SPECIAL_TOKENS.length;
 
@@ -37,7 +38,7 @@ export function onebitTokenStrings(bpe: BpeTokenizer): string[] {
   strings.forEach((s, id) => {
     const other = seen.get(s);
     if (other !== undefined)
-      throw new RangeError(`onebit tokenizer: tokens ${other} and ${id} are the same text ${JSON.stringify(s)}; GGUF and tokenizer.json cannot store two ids for one token`);
+      throw new ModelInputError(`onebit tokenizer: tokens ${other} and ${id} are the same text ${JSON.stringify(s)}; GGUF and tokenizer.json cannot store two ids for one token`);
     seen.set(s, id);
   });
   return strings;

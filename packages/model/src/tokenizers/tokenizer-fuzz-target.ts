@@ -3,8 +3,9 @@
  * their loaders — onebit's BPE JSON and a Hugging Face tokenizer.json through tokenizerFromJson, GGUF tokenizer
  * metadata through tokenizerFromGguf. A tokenizer that loads must then encode and decode a sample text with ids
  * inside its vocabulary. Expected refusal: ModelFileError naming the file
- * (onebit BPE JSON: RangeError naming the file).
+ * (onebit BPE JSON: ModelInputError naming the file).
  */
+import { ModelInputError } from "../model-input-error";
 import type { FuzzTarget } from "../testing/fuzz-harness";
 import { mutateJson } from "../testing/json-mutator";
 import { ModelFileError } from "../weights/weight-source";
@@ -50,8 +51,8 @@ export function fuzzTarget(): FuzzTarget {
       return { what: `${FILES[2]}: ${what}`, run: () => use(tokenizerFromGguf(metadata, FILES[2])) };
     },
     refusal(err) {
-      // BpeTokenizer.fromJSON refuses with a RangeError naming the file, by design
-      if (!(err instanceof ModelFileError || (err instanceof RangeError && err.message.startsWith(`${FILES[0]}: `)))) return "not a ModelFileError";
+      // BpeTokenizer.fromJSON refuses with a ModelInputError naming the file, by design
+      if (!(err instanceof ModelFileError || (err instanceof ModelInputError && err.message.startsWith(`${FILES[0]}: `)))) return "not a ModelFileError";
       return FILES.some((f) => err.message.startsWith(`${f}: `)) ? undefined : "message does not name the file";
     },
   };

@@ -3,6 +3,7 @@
  * BPE (onebit-bpe-adapter.ts), a GGUF file's vocabulary (gguf-vocab.ts) and a Hugging Face tokenizer.json
  * (hf-tokenizer.ts).
  */
+import { ModelInputError } from "../model-input-error";
 
 export interface EncodeOptions {
   /** Prepend the BOS token. Defaults to `addBos`, what the tokenizer file asks for. */
@@ -44,6 +45,6 @@ export interface Tokenizer {
 export function checkTokenIds(ids: ArrayLike<number>, vocabSize: number, what = "decode ids"): void {
   for (let i = 0; i < ids.length; i++) {
     const id = ids[i]!;
-    if (!Number.isInteger(id) || id < 0 || id >= vocabSize) throw new RangeError(`${what}[${i}]: expected a token id in [0, ${vocabSize}), found ${id}`);
+    if (!Number.isInteger(id) || id < 0 || id >= vocabSize) throw new ModelInputError(`${what}[${i}]: expected a token id in [0, ${vocabSize}), found ${id}`);
   }
 }
