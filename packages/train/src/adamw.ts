@@ -10,6 +10,11 @@ export interface AdamWOptions {
   beta2?: number;
   eps?: number;
   clipNorm?: number;
+  /**
+   * A learning-rate multiplier per parameter name (default 1): what a μP-style width rule needs (Tensor Programs V,
+   * arXiv 2203.03466, Table 3: with Adam, hidden matrices take lr ∝ 1/fan-in; vectors and the embedding keep it).
+   */
+  lrMultiplier?: (name: string) => number;
 }
 
 export class AdamW {
@@ -20,12 +25,14 @@ export class AdamW {
   readonly beta2: number;
   readonly eps: number;
   readonly clipNorm: number;
+  private readonly lrMultiplier?: (name: string) => number;
 
   constructor(options: AdamWOptions = {}) {
     this.beta1 = options.beta1 ?? 0.9;
     this.beta2 = options.beta2 ?? 0.95;
     this.eps = options.eps ?? 1e-8;
     this.clipNorm = options.clipNorm ?? 1.0;
+    this.lrMultiplier = options.lrMultiplier;
   }
 
   /** Apply one update; returns the gradient norm before clipping. */
@@ -58,13 +65,14 @@ export class AdamW {
       }
       const m = this.m.get(name)!;
       const v = this.v.get(name)!;
+      const rate = lr * (this.lrMultiplier?.(name) ?? 1);
       tf.tidy(() => {
         const g = grads[name]!.mul(scale);
         m.assign(m.mul(this.beta1).add(g.mul(1 - this.beta1)));
         v.assign(v.mul(this.beta2).add(g.square().mul(1 - this.beta2)));
         const update = m.div(bc1).div(v.div(bc2).sqrt().add(this.eps));
         const decay = p.rank === 2 && weightDecay > 0 ? p.mul(weightDecay) : tf.zerosLike(p);
-        p.assign(p.sub(update.add(decay).mul(lr)));
+        p.assign(p.sub(update.add(decay).mul(rate)));
       });
     }
     return norm;

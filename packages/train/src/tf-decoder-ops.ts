@@ -9,7 +9,7 @@
  * projection's input enters the parallel region (`enterParallel`: identity forward, gradient summed over shards;
  * once per shared input), a "row" projection's output leaves it (`allReduce`: summed forward, identity backward).
  */
-import type { A48Stage, Projection } from "@onebit/layers";
+import type { A48Stage, LinearQuant, Projection } from "@onebit/layers";
 import { bitLinearSpecFor, type DecoderOps, type ModelSpec, parseTensorName, projectionKind, projectionName, tensorKind, tensorName } from "@onebit/model";
 import { matMul } from "./matmul";
 import { fakeQuantActivation, fakeQuantWeight } from "./ste-quant";
@@ -25,6 +25,11 @@ export interface TfDecoderModel {
   readonly shard?: ShardContext | undefined;
   /** a4.8 stage (1: W1.58A8, 2: hybrid INT4 + Top-K); other variants ignore it. */
   readonly stage: A48Stage;
+  /**
+   * Training-time ablations (a4.8 arXiv 2411.04965 Fig. 4, Table 4): a projection's quantization instead of the
+   * variant's (linearQuantFor). Absent: the spec's variant decides.
+   */
+  readonly quantOverride?: ((projection: Projection, stage: A48Stage) => LinearQuant) | undefined;
   /** When set, each projection's quantized-input zero fraction is averaged over layers into lastSparsity. */
   readonly trackSparsity: boolean;
   lastSparsity: Partial<Record<Projection, number>>;
@@ -99,12 +104,13 @@ export class TfDecoderOps implements DecoderOps<Tensor> {
   private linear(x: Tensor, layer: number, p: Projection): Tensor {
     const model = this.model;
     const ls = bitLinearSpecFor(model.spec, p, model.stage);
+    const quant = model.quantOverride?.(p, model.stage) ?? ls.quant;
     // a shard's weight and input are exactly one of the G groups: statistics from the shard alone
     const groups = model.shard ? 1 : ls.groups;
-    const w = fakeQuantWeight(model.variable(projectionName(layer, p)), ls.quant.weight, { groups, groupAxis: ls.groupAxis, epsMode: ls.epsMode });
+    const w = fakeQuantWeight(model.variable(projectionName(layer, p)), quant.weight, { groups, groupAxis: ls.groupAxis, epsMode: ls.epsMode });
     // (a4.8's Top-K too is per group: a shard ranks its own block of each token's features)
-    const xq = fakeQuantActivation(x, ls.quant.activation, { groups: ls.groupAxis === "in" ? groups : 1, topKFraction: ls.quant.topKFraction, epsMode: ls.epsMode });
-    if (model.trackSparsity && ls.quant.activation !== "none") {
+    const xq = fakeQuantActivation(x, quant.activation, { groups: ls.groupAxis === "in" ? groups : 1, topKFraction: quant.topKFraction, epsMode: ls.epsMode });
+    if (model.trackSparsity && quant.activation !== "none") {
       const zeros = xq.equal(0).cast("float32").mean().dataSync()[0]!;
       model.lastSparsity[p] = ((model.lastSparsity[p] ?? 0) * layer + zeros) / (layer + 1);
     }

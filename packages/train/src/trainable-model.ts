@@ -6,7 +6,7 @@
  * operations of tf-decoder-ops.ts, which quantize the weights on the fly as linearQuantFor prescribes, so an export
  * loaded by @onebit/model computes the same function. Shapes: ids [B, T] → logits [B, T, vocab].
  */
-import type { A48Stage, Projection } from "@onebit/layers";
+import type { A48Stage, LinearQuant, Projection } from "@onebit/layers";
 import { decoderForward, initWeights, type ModelSpec, type TensorInfo, tensorList } from "@onebit/model";
 import { tf } from "./tf-backend";
 import { type TfDecoderModel, TfDecoderOps } from "./tf-decoder-ops";
@@ -74,6 +74,11 @@ export class TrainableModel implements TfDecoderModel {
   /** Zero fraction of each projection's quantized input in the last forward pass (when tracked). */
   lastSparsity: Partial<Record<Projection, number>> = {};
   trackSparsity = false;
+  /**
+   * Training-time ablations (a4.8 arXiv 2411.04965 Fig. 4, Table 4): each projection's quantization instead of
+   * the variant's (linearQuantFor) — e.g. INT4 on every input, another Top-K fraction. Unset: the spec decides.
+   */
+  quantOverride?: (projection: Projection, stage: A48Stage) => LinearQuant;
 
   constructor(
     readonly spec: ModelSpec,
