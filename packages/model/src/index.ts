@@ -61,3 +61,9 @@ export { hfTokenizerToGguf, doesTokenLookSpecial, type HfToGgufOptions, type HfT
 export { ggufTokenizerToHf, type GgufToHfOptions, type GgufToHfResult } from "./tokenizers/gguf-to-hf-tokenizer";
 export { ggufPreForHfTokenizer, hfPreTokenizerForGguf, GPT2_SPLIT_REGEX, LLAMA3_SPLIT_REGEX } from "./tokenizers/hf-pre-tokenizer-names";
 export { chatTemplateKey } from "./tokenizers/gguf-tokenizer-keys";
+export { openModelFiles, type OpenModelFilesOptions, type TensorTable } from "./load/open-model-files";
+export { blobModelFiles, type ModelFiles, type NamedBlob } from "./load/model-files";
+export { onebitWeightsFromSource } from "./load/onebit-weights";
+export { packLatentWeights } from "./export/pack-latent-weights";
+export { onebitFolderFiles } from "./export/onebit-folder-files";
+export { TextStreamer } from "./tokenizers/text-streamer";

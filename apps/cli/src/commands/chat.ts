@@ -3,7 +3,6 @@ import type { GenerationStats } from "@onebit/model";
 import { CliError } from "../util/cli-error";
 import { buildTransformer, loadModelSource, openBackend, requireTokenizer, runOptions } from "../util/load-model";
 import { defineOptions } from "../util/options";
-import { TextStreamer } from "../util/text-streamer";
 import { defineCommand } from "./command";
 import { describeStats, samplingFrom, samplingOptions } from "./generate";
 
@@ -21,7 +20,7 @@ export const chatCommand = defineCommand({
   // a chat reply is shorter than generate's default; the override keeps maxTokens's place in --help
   options: defineOptions({ ...samplingOptions, maxTokens: { ...samplingOptions.maxTokens, default: 48 }, ...runOptions }),
   async run({ args, options }) {
-    const { generate } = await import("@onebit/model");
+    const { generate, TextStreamer } = await import("@onebit/model");
     const m = await loadModelSource(args[0]);
     const tokenizer = requireTokenizer(m);
     const backend = await openBackend(options.backend, options.threads);

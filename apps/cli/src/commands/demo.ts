@@ -11,7 +11,6 @@ import type { GenerationStats } from "@onebit/model";
 import { buildTransformer, loadModelSource, openBackend, requireTokenizer } from "../util/load-model";
 import { defineOptions } from "../util/options";
 import { formatRate } from "../util/progress-bar";
-import { TextStreamer } from "../util/text-streamer";
 import { checkContext } from "../util/usage-limits";
 import { defineCommand } from "./command";
 import { describeStats } from "./generate";
@@ -45,7 +44,7 @@ export const demoCommand = defineCommand({
   }),
   async run({ options: o }) {
     const out = (s: string) => process.stdout.write(s);
-    const { presetByName, trainBpeTokenizer, BpeTokenizer, generate, runtimeReport, parameterCounts, tensorList, initStd } = await import("@onebit/model");
+    const { presetByName, trainBpeTokenizer, BpeTokenizer, generate, runtimeReport, parameterCounts, tensorList, initStd, TextStreamer } = await import("@onebit/model");
     const { loadCorpus, splitDocuments } = await import("@onebit/train/data");
     const size = o.size;
     const oneBitPreset = `b1.58-${size}`;

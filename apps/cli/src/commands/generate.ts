@@ -3,7 +3,6 @@ import { CliError } from "../util/cli-error";
 import { buildTransformer, loadModelSource, openBackend, requireTokenizer, runOptions } from "../util/load-model";
 import { kvBitsOf, kvBitsOption } from "../util/kv-bits-option";
 import { defineOptions, type OptionValues } from "../util/options";
-import { TextStreamer } from "../util/text-streamer";
 import { checkContext } from "../util/usage-limits";
 import { defineCommand } from "./command";
 
@@ -41,7 +40,7 @@ export const generateCommand = defineCommand({
   args: [{ name: "model", description: ".gguf file, Hugging Face folder or onebit checkpoint folder (from onebit train / demo)", required: true }],
   options: defineOptions({ prompt: { kind: "string", short: "p", arg: "<text>", default: "The", description: "text to continue" }, ...samplingOptions, ...runOptions }),
   async run({ args, options }) {
-    const { generate } = await import("@onebit/model");
+    const { generate, TextStreamer } = await import("@onebit/model");
     const m = await loadModelSource(args[0]);
     const tokenizer = requireTokenizer(m);
     const backend = await openBackend(options.backend, options.threads);

@@ -2,7 +2,7 @@
  * Turns a stream of token ids into printable text pieces. A byte-level BPE token can end in the middle of a
  * UTF-8 character, so a trailing U+FFFD (an incomplete sequence) is held back until the next token completes it.
  */
-import type { Tokenizer } from "@onebit/model";
+import type { Tokenizer } from "./tokenizer";
 
 export class TextStreamer {
   private readonly ids: number[] = [];
