@@ -1,12 +1,14 @@
 /**
  * What this browser and this page's hosting allow, checked once at start: cross-origin isolation (without it there
  * is no SharedArrayBuffer, and the wasm backend, which keeps its weights in shared WebAssembly.Memory, cannot run at
- * all), WebGL2 (the webgl backends), cores and memory.
+ * all), WebGL2 (the webgl backends), WebGPU (navigator.gpu: the webgpu backend; the adapter itself is asked for when
+ * the backend is created, which names the reason if there is none), cores and memory.
  */
 export interface Capabilities {
   crossOriginIsolated: boolean;
   sharedArrayBuffer: boolean;
   webgl2: boolean;
+  webgpu: boolean;
   cores: number;
   deviceMemoryGiB?: number;
 }
@@ -22,6 +24,7 @@ export function capabilities(): Capabilities {
     crossOriginIsolated: globalThis.crossOriginIsolated === true,
     sharedArrayBuffer: typeof SharedArrayBuffer !== "undefined",
     webgl2,
+    webgpu: "gpu" in navigator,
     cores: navigator.hardwareConcurrency || 1,
     deviceMemoryGiB: (navigator as { deviceMemory?: number }).deviceMemory,
   };

@@ -74,6 +74,7 @@ export class RunTab {
       [
         ["wasm", canWasm ? "wasm (SIMD, threads)" : "wasm — needs cross-origin isolation"],
         ["webgl", caps.webgl2 ? "webgl (WebGL2)" : "webgl — no WebGL2 here"],
+        ["webgpu", caps.webgpu ? "webgpu (activations stay on the GPU)" : "webgpu — no WebGPU in this browser"],
         ["js", "js (reference)"],
       ],
       canWasm ? "wasm" : caps.webgl2 ? "webgl" : "js",

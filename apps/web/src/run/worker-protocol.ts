@@ -7,7 +7,7 @@ import type { ModelBenchmark, ModelSpec, ModelWeights, NamedBlob } from "@onebit
 import type { ProjectionStats } from "../inspect/weight-stats";
 import type { MemoryBudget } from "../env/memory-budget";
 
-export type BackendName = "wasm" | "webgl" | "js";
+export type BackendName = "wasm" | "webgl" | "webgpu" | "js";
 export type SimdChoice = "auto" | "baseline" | "relaxed";
 
 export interface BackendChoice {
