@@ -4,7 +4,7 @@
  * `parseModelSpec` validates, fills defaults and ignores unknown keys, so a real HF config.json parses.
  * `@onebit/model` builds the inference Transformer from it; `@onebit/train` builds the tfjs graph from it.
  */
-import { OnebitError } from "@onebit/quant";
+import { OnebitError, formatBytes } from "@onebit/quant";
 import { type Variant, VARIANTS } from "@onebit/layers";
 
 export type HiddenAct = "relu2" | "silu";
@@ -97,17 +97,6 @@ function positiveInt(obj: Record<string, unknown>, field: string, fallback?: num
   return v;
 }
 
-/** "68.7 GB"-style sizes for error messages. */
-function formatBytes(bytes: number): string {
-  const units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
-  let i = 0;
-  let v = bytes;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${v < 10 && i > 0 ? v.toFixed(1) : v.toFixed(0)} ${units[i]}`;
-}
 
 /** Counts as integers while readable, in exponent form beyond. */
 function formatCount(n: number): string {

@@ -27,3 +27,4 @@ export { formatsReport, formatReportTable, type FormatReportRow } from "./format
 export { GGML_DENSE_TYPES, ggmlDenseType, ggmlDenseByteLength, dequantizeGgml, dequantizeRows, quantizeGgml, type GgmlDenseType, type GgmlDenseTypeName } from "./formats/ggml-dense";
 export { i2sToT2, t2ToI2s, tq2ToT2, t2ToTq2 } from "./formats/ternary-transcode";
 export { OnebitError, isOnebitError, type OnebitErrorCode } from "./onebit-error";
+export { formatBytes } from "./format-bytes";

@@ -7,6 +7,7 @@
  */
 import { totalmem } from "node:os";
 import type { ModelSpec } from "@onebit/model";
+import { formatBytes } from "@onebit/quant";
 import { CliError } from "./cli-error";
 
 /** A typed array's length limit in Node 20 (V8): one array longer than this cannot exist, whatever the memory. */
@@ -17,16 +18,6 @@ export function memoryLimitBytes(): number {
   return totalmem() / 2;
 }
 
-export function formatBytes(bytes: number): string {
-  const units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
-  let i = 0;
-  let v = bytes;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${v < 10 && i > 0 ? v.toFixed(1) : v.toFixed(0)} ${units[i]}`;
-}
 
 /** Refuse `flag` when the arrays it implies (`bytes`, described by `what`) exceed the memory limit. */
 export function checkMemory(flag: string, bytes: number, what: string, limit = memoryLimitBytes()): void {
