@@ -4,6 +4,7 @@
  * in flight after its current step (the model trained so far is still returned).
  */
 import type { ModelSpec, ModelWeights } from "@onebit/model";
+import type { InMemoryTrainResult } from "@onebit/train/browser";
 
 export type TrainVariant = "b1.58" | "a4.8" | "bitnet" | "fp";
 export type TrainSize = "micro" | "tiny";
@@ -25,15 +26,9 @@ export interface TrainRun {
   tokenizerUrl: string;
 }
 
-export interface TrainResultSummary {
+/** What the page shows of a finished run: the trainer's numbers (not its weights) plus where and what it ran. */
+export interface TrainResultSummary extends Pick<InMemoryTrainResult, "steps" | "stoppedEarly" | "trainLoss" | "validationLoss" | "validationPerplexity" | "tokensPerSecond" | "seconds"> {
   variant: TrainVariant;
-  steps: number;
-  stoppedEarly: boolean;
-  trainLoss: number;
-  validationLoss: number;
-  validationPerplexity: number;
-  tokensPerSecond: number;
-  seconds: number;
   backend: string;
   parameters: number;
   trainTokens: number;
