@@ -89,12 +89,14 @@ export function defineBackend(def: BackendDefinition): Backend {
         throw new BackendDefinitionError(`backend ${def.name} does not offer ${k}: ${unsupported}`);
       };
     if (!native) return borrow;
+    // made once per kernel, not per call (a decode step makes hundreds of kernel calls)
+    const handOver = (a: KernelArgs[K]): KernelResults[K] => {
+      count.native--; // the call ran on the reference after all
+      return borrow(a);
+    };
     return (args) => {
       count.native++;
-      return native.run(args, (a) => {
-        count.native--; // the call ran on the reference after all
-        return borrow(a);
-      });
+      return native.run(args, handOver);
     };
   }
 
