@@ -34,6 +34,12 @@ export interface TransformerOptions {
    * @onebit/kernels js/dense.ts). The input embedding lookup stays f32 either way.
    */
   lmHead?: DenseFormat;
+  /**
+   * Delete each tensor from the `weights` map once the backend holds it (the wasm backend copies weights into its
+   * memory), so a caller that builds one model does not keep the loaded copy alive beside it: a 2B4T file would
+   * otherwise be resident twice. The map is left empty.
+   */
+  releaseWeights?: boolean;
 }
 
 export function bitLinearSpecFor(spec: ModelSpec, p: Projection, stage: A48Stage = 2): BitLinearSpec {
@@ -112,7 +118,11 @@ export class Transformer {
       if (w.length !== length) throw new ModelInputError(`model weights: tensor "${name}" has ${w.length} values, expected ${length}`);
       return w;
     };
-    for (const t of tensorList(spec)) get(t.name); // every tensor present, before building anything
+    const layerTensors: string[][] = [];
+    for (const t of tensorList(spec)) {
+      get(t.name); // every tensor present, before building anything
+      if (t.layer !== undefined) (layerTensors[t.layer] ??= []).push(t.name);
+    }
     const h = spec.hidden_size;
     const norm = (features: number): NormSpec => ({ kind: spec.onebit.norm, features, eps: spec.rms_norm_eps });
     const getTable = (name: string): Float32Array | QuantizedTable => {
@@ -186,11 +196,14 @@ export class Transformer {
         ffn,
       };
       this.blocks.push(block);
+      // this layer's tensors are on the backend now: let the loaded copies go layer by layer (peak ≈ model + 1 layer)
+      if (options.releaseWeights) for (const t of layerTensors[l] ?? []) weights.delete(t);
       this.norms.set(blockTensorName("attn_norm", l), block.attnNorm);
       this.norms.set(blockTensorName("ffn_norm", l), block.ffnNorm);
       if (attention.subNorm) this.norms.set(blockTensorName("attn_sub_norm", l), attention.subNorm);
       if (ffn.subNorm) this.norms.set(blockTensorName("ffn_sub_norm", l), ffn.subNorm);
     }
+    if (options.releaseWeights) weights.clear();
   }
 
   newCache(options: { maxTokens?: number; bits?: KvBits; bosFourBit?: boolean } = {}): KvCache {

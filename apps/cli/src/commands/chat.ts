@@ -24,7 +24,7 @@ export const chatCommand = defineCommand({
     const m = await loadModelSource(args[0]);
     const tokenizer = requireTokenizer(m);
     const backend = await openBackend(options.backend, options.threads);
-    const model = await buildTransformer(m, backend, options.lmHead);
+    const model = await buildTransformer(m, backend, options.lmHead, { releaseWeights: true });
     const maxContext = model.spec.max_position_embeddings;
     const sampling = samplingFrom(options);
     // a reply must leave room for at least one prompt token (BOS or the message)

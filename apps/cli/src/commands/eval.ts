@@ -32,7 +32,7 @@ async function evalTextFile(source: string, textFile: string, options: OptionVal
   if (options.chunks !== undefined) tokens = tokens.slice(0, options.chunks * ctx);
   const backend = await openBackend(options.backend, options.threads);
   try {
-    const model = await buildTransformer(m, backend, options.lmHead);
+    const model = await buildTransformer(m, backend, options.lmHead, { releaseWeights: true });
     const total = Math.floor(tokens.length / ctx);
     const bar = options.json ? undefined : new ProgressBar({ total, label: "eval", stream: process.stderr });
     let r: ReturnType<typeof chunkedPerplexity>;
@@ -75,7 +75,7 @@ export const evalCommand = defineCommand({
     if (rows.length === 0) throw new CliError(`--data ${options.data}: the validation split has fewer than ${seqLen + 1} tokens`);
     const backend = await openBackend(options.backend, options.threads);
     try {
-      const model = await buildTransformer(m, backend, options.lmHead);
+      const model = await buildTransformer(m, backend, options.lmHead, { releaseWeights: true });
       const bar = new ProgressBar({ total: rows.length, label: "eval" });
       const t0 = performance.now();
       const r = perplexity(model, rows, { kvBits: kvBitsOf(options.kvBits), onSequence: (d) => bar.update(d) });

@@ -45,7 +45,7 @@ export const generateCommand = defineCommand({
     const tokenizer = requireTokenizer(m);
     const backend = await openBackend(options.backend, options.threads);
     try {
-      const model = await buildTransformer(m, backend, options.lmHead);
+      const model = await buildTransformer(m, backend, options.lmHead, { releaseWeights: true });
       const prompt = tokenizer.encode(options.prompt); // BOS as the tokenizer file says
       // checked before the prompt is echoed: a run that cannot finish prints nothing
       if (prompt.length >= model.spec.max_position_embeddings) throw new CliError(`--prompt: ${prompt.length} tokens do not fit the model's context of ${model.spec.max_position_embeddings}`, 2);

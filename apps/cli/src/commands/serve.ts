@@ -82,7 +82,7 @@ export const serveCommand = defineCommand({
     const m = await loadModelSource(source);
     const tokenizer = requireTokenizer(m);
     const backend = await openBackend(options.backend, options.threads);
-    const model = await buildTransformer(m, backend, options.lmHead);
+    const model = await buildTransformer(m, backend, options.lmHead, { releaseWeights: true });
     const maxPos = model.spec.max_position_embeddings;
     const ctx = options.ctx ?? Math.min(maxPos, 4096);
     if (ctx > maxPos) throw new CliError(`--ctx: expected at most the model's context of ${maxPos} tokens, found ${ctx}`, 2);

@@ -73,9 +73,9 @@ export const LM_HEAD_FORMATS = ["f32", "int8"] as const;
 export type LmHeadFormat = (typeof LM_HEAD_FORMATS)[number];
 
 /** `lmHead`: the LM head's storage, "f32" (exact) or "int8" (W8A16: a quarter of the bytes, faster decode). */
-export async function buildTransformer(m: LoadedModel, backend: Backend, lmHead: LmHeadFormat = "f32"): Promise<Transformer> {
+export async function buildTransformer(m: LoadedModel, backend: Backend, lmHead: LmHeadFormat = "f32", options: { releaseWeights?: boolean } = {}): Promise<Transformer> {
   const { Transformer } = await import("@onebit/model");
-  return new Transformer(m.spec, m.weights, { backend, lmHead });
+  return new Transformer(m.spec, m.weights, { backend, lmHead, releaseWeights: options.releaseWeights });
 }
 
 export function requireTokenizer(m: LoadedModel): Tokenizer {
