@@ -14,7 +14,7 @@ export { saveCheckpoint, loadCheckpoint, type Checkpoint } from "./checkpoint";
 export { estimateEnergy, ENERGY_PJ, type EnergyEstimate, type ProcessNode } from "./energy";
 export { runtimeReport, type RuntimeReport } from "./runtime-report";
 export { randomPackedWeights } from "./random-weights";
-export { benchmarkModel, type ModelBenchmark } from "./model-benchmark";
+export { benchmarkModel, benchmarkModelAsync, type ModelBenchmark } from "./model-benchmark";
 export { perplexity, chunkedPerplexity, type PerplexityResult, type ChunkedPerplexityResult } from "./perplexity";
 export { TENSOR_KINDS, tensorKind, projectionKind, tensorName, moduleName, parseTensorName, ggufScaleName, type TensorKind, type TensorKindId, type TensorRole, type NamingScheme } from "./architectures/tensor-kinds";
 export type { Architecture, GgufKv } from "./architectures/architecture";

@@ -25,7 +25,15 @@ function argmax(x: Float32Array): number {
   return best;
 }
 
-export function benchmarkModel(model: Transformer, options: { promptTokens?: number; decodeTokens?: number; kvBits?: KvBits; seed?: number } = {}): ModelBenchmark {
+interface BenchmarkOptions {
+  promptTokens?: number;
+  decodeTokens?: number;
+  kvBits?: KvBits;
+  seed?: number;
+}
+
+/** The run's settings, its random prompt (ids from 3, past the usual special tokens) and its cache. */
+function setUp(model: Transformer, options: BenchmarkOptions) {
   const promptTokens = options.promptTokens ?? 128;
   const decodeTokens = options.decodeTokens ?? 32;
   for (const [k, v] of [["promptTokens", promptTokens], ["decodeTokens", decodeTokens]] as const)
@@ -37,15 +45,10 @@ export function benchmarkModel(model: Transformer, options: { promptTokens?: num
     return 3 + (s % (vocab - 3));
   });
   const cache = model.newCache({ maxTokens: promptTokens + decodeTokens, bits: options.kvBits ?? 32 });
-  const t0 = performance.now();
-  let logits = model.forward(prompt, cache);
-  const prefillMs = performance.now() - t0;
-  const times: number[] = [];
-  for (let i = 0; i < decodeTokens; i++) {
-    const t = performance.now();
-    logits = model.forward([argmax(logits)], cache);
-    times.push(performance.now() - t);
-  }
+  return { promptTokens, decodeTokens, prompt, cache };
+}
+
+function summarize(promptTokens: number, decodeTokens: number, prefillMs: number, times: number[]): ModelBenchmark {
   times.sort((a, b) => a - b);
   const decodeMsMedian = times[Math.floor(times.length / 2)]!;
   const g = globalThis as { process?: { memoryUsage?: () => { rss: number } } };
@@ -58,4 +61,37 @@ export function benchmarkModel(model: Transformer, options: { promptTokens?: num
     decodeTokensPerSecond: 1000 / decodeMsMedian,
     residentBytes: g.process?.memoryUsage?.().rss ?? 0,
   };
+}
+
+/** On a host backend (js, wasm, webgl): each step's logits come back at once. */
+export function benchmarkModel(model: Transformer, options: BenchmarkOptions = {}): ModelBenchmark {
+  const { promptTokens, decodeTokens, prompt, cache } = setUp(model, options);
+  const t0 = performance.now();
+  let logits = model.forward(prompt, cache);
+  const prefillMs = performance.now() - t0;
+  const times: number[] = [];
+  for (let i = 0; i < decodeTokens; i++) {
+    const t = performance.now();
+    logits = model.forward([argmax(logits)], cache);
+    times.push(performance.now() - t);
+  }
+  return summarize(promptTokens, decodeTokens, prefillMs, times);
+}
+
+/**
+ * On any backend, a device backend (webgpu) included: each step awaits its logits (`forwardAsync`, the one read
+ * back of a step), so a step's time is what generation sees.
+ */
+export async function benchmarkModelAsync(model: Transformer, options: BenchmarkOptions = {}): Promise<ModelBenchmark> {
+  const { promptTokens, decodeTokens, prompt, cache } = setUp(model, options);
+  const t0 = performance.now();
+  let logits = await model.forwardAsync(prompt, cache);
+  const prefillMs = performance.now() - t0;
+  const times: number[] = [];
+  for (let i = 0; i < decodeTokens; i++) {
+    const t = performance.now();
+    logits = await model.forwardAsync([argmax(logits)], cache);
+    times.push(performance.now() - t);
+  }
+  return summarize(promptTokens, decodeTokens, prefillMs, times);
 }

@@ -8,7 +8,7 @@
 /// <reference lib="webworker" />
 import { type Backend, createBackend } from "@onebit/kernels";
 import {
-  benchmarkModel,
+  benchmarkModelAsync,
   bitnet2B4TSpec,
   generate,
   type GenerationStats,
@@ -198,11 +198,12 @@ function inspect(m: Extract<ToWorker, { type: "inspect" }>): void {
   post({ type: "inspection", id: m.id, layers, runtime: runtime() });
 }
 
-function bench(m: Extract<ToWorker, { type: "bench" }>): void {
+async function bench(m: Extract<ToWorker, { type: "bench" }>): Promise<void> {
   const transformer = requireModel();
   const context = transformer.spec.max_position_embeddings;
   if (m.promptTokens + m.decodeTokens > context) throw new Error(`speed test: ${m.promptTokens} prompt + ${m.decodeTokens} decode tokens exceed the model's context of ${context}`);
-  const result = benchmarkModel(transformer, { promptTokens: m.promptTokens, decodeTokens: m.decodeTokens });
+  // awaited steps: the webgpu backend reads its logits back asynchronously
+  const result = await benchmarkModelAsync(transformer, { promptTokens: m.promptTokens, decodeTokens: m.decodeTokens });
   post({ type: "bench-result", id: m.id, result, backend: backendInfo() });
 }
 

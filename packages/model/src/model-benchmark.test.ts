@@ -1,0 +1,46 @@
+import { createBackend, createJsBackend } from "@onebit/kernels";
+import { describe, expect, it } from "vitest";
+import { benchmarkModel, benchmarkModelAsync } from "./model-benchmark";
+import { initWeights } from "./tensor-names";
+import { microSpec } from "./testing/micro-spec";
+import { Transformer } from "./transformer";
+
+describe("benchmarkModel", () => {
+  const spec = microSpec("b1.58");
+  const model = new Transformer(spec, initWeights(spec, 5, 0.2), { backend: createJsBackend() });
+
+  it("times a prompt and each decode step, sync and awaited alike", async () => {
+    for (const r of [benchmarkModel(model, { promptTokens: 6, decodeTokens: 5 }), await benchmarkModelAsync(model, { promptTokens: 6, decodeTokens: 5 })]) {
+      expect(r.promptTokens).toBe(6);
+      expect(r.decodeTokens).toBe(5);
+      expect(r.prefillMs).toBeGreaterThan(0);
+      expect(r.prefillTokensPerSecond).toBeCloseTo((6 * 1000) / r.prefillMs, 6);
+      expect(r.decodeTokensPerSecond).toBeCloseTo(1000 / r.decodeMsMedian, 6);
+      expect(r.residentBytes).toBeGreaterThan(0);
+    }
+  });
+
+  it("refuses token counts that are not positive integers, naming the option", async () => {
+    expect(() => benchmarkModel(model, { promptTokens: 0 })).toThrow(/promptTokens: expected a positive integer, got 0/);
+    await expect(benchmarkModelAsync(model, { decodeTokens: 1.5 })).rejects.toThrow(/decodeTokens: expected a positive integer, got 1.5/);
+  });
+});
+
+describe("Transformer releaseWeights", () => {
+  it("empties the weights map once the backend holds them, and runs the same", async () => {
+    const spec = microSpec("b1.58");
+    const weights = initWeights(spec, 9, 0.2);
+    const wasm = await createBackend("wasm", { threads: 1 });
+    try {
+      const kept = new Transformer(spec, weights, { backend: wasm });
+      const released = new Transformer(spec, new Map(weights), { backend: wasm, releaseWeights: true });
+      const map = new Map(weights);
+      new Transformer(spec, map, { backend: wasm, releaseWeights: true });
+      expect(map.size).toBe(0);
+      const ids = [1, 5, 9, 13];
+      expect([...released.forward(ids, released.newCache())]).toEqual([...kept.forward(ids, kept.newCache())]);
+    } finally {
+      wasm.dispose();
+    }
+  });
+});
