@@ -7,14 +7,16 @@
  * BENCH_KV_BITS (32), BENCH_SIMD (auto | baseline | relaxed; auto = relaxed).
  * BENCH_MODEL=<file or folder>: benchmark that model (a .gguf, Hugging Face or onebit folder) instead of a preset.
  * LLAMA_BENCH=<path to llama-bench> (llama.cpp's or bitnet.cpp's, built beside the project, never vendored; needs
- * BENCH_MODEL to be a .gguf): also run that engine on the same file, prompt and threads in the same run, and print
- * onebit's tokens/s as a ratio of the engine's.
+ * BENCH_MODEL to be a .gguf; several as `label=path,label=path`): also run that engine on the same file, prompt and
+ * threads in the same run, alternating rounds with onebit's (BENCH_ROUNDS, default 3; onebit with the first
+ * BENCH_LM_HEAD), and print medians and onebit's tokens/s as a ratio of the engine's.
  */
 import { cpus } from "node:os";
 import { setFlagsFromString } from "node:v8";
 import { createBackend, type DenseFormat } from "@onebit/kernels";
 import type { KvBits } from "@onebit/kv";
-import { execFileSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
 import { benchmarkModel, openModel, parameterCounts, presetByName, randomPackedWeights, runtimeReport, Transformer } from "../src/index";
 
 const presetName = process.env.BENCH_PRESET ?? "bitnet-b1.58-2B-4T";
@@ -73,19 +75,52 @@ const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.
 const line = (cells: string[]) => cells.map((c, i) => c.padStart(widths[i]!)).join("  ");
 console.log(`\n${line(header)}\n${widths.map((w) => "-".repeat(w)).join("  ")}\n${rows.map(line).join("\n")}`);
 
-if (llamaBench && modelPath) {
-  // the native engine on the same file, prompt length and thread counts, in this run
-  const engineRows: string[][] = [];
-  for (const threads of threadCounts) {
-    const json = execFileSync(llamaBench, ["-m", modelPath, "-p", String(promptTokens), "-n", String(decodeTokens), "-t", String(threads), "-r", "3", "-o", "json"], { encoding: "utf8", maxBuffer: 16 << 20, stdio: ["ignore", "pipe", "ignore"] });
-    const results = JSON.parse(json) as Array<{ n_prompt: number; n_gen: number; avg_ts: number }>;
-    const prefill = results.find((x) => x.n_prompt > 0 && x.n_gen === 0)?.avg_ts ?? Number.NaN;
-    const decode = results.find((x) => x.n_gen > 0 && x.n_prompt === 0)?.avg_ts ?? Number.NaN;
-    const o = ours.get(threads)!;
-    engineRows.push([String(threads), prefill.toFixed(1), o.prefill.toFixed(1), `${(o.prefill / prefill).toFixed(2)}×`, decode.toFixed(2), o.decode.toFixed(2), `${(o.decode / decode).toFixed(2)}×`]);
+if (llamaBench && modelPath) await compareWithEngines(llamaBench, modelPath);
+
+/**
+ * The native engines on the same file, prompt length and thread counts, in this run: per thread count, `rounds`
+ * rounds that alternate the engine's `llama-bench -r 1` with onebit's benchmark (a fresh Transformer each round, so
+ * both start cold the same number of times), medians of the rounds and their ratio — a shared machine's load moves
+ * both sides alike. Resident memory: the engine's peak from `/usr/bin/time -f %M` where that exists; onebit's RSS
+ * after its run. Load time: the engine's `llama-cli --no-warmup` "load time" line, onebit's open + place.
+ */
+async function compareWithEngines(engines: string, file: string): Promise<void> {
+  const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
+  const lmHead = lmHeads[0]!;
+  const timeBin = existsSync("/usr/bin/time") ? "/usr/bin/time" : undefined;
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const out: string[][] = [];
+  for (const entry of engines.split(",")) {
+    const [label, bin] = entry.includes("=") ? (entry.split("=", 2) as [string, string]) : [entry, entry];
+    for (const threads of threadCounts) {
+      const e = { prefill: [] as number[], decode: [] as number[], rss: 0 };
+      const o = { prefill: [] as number[], decode: [] as number[], rss: 0 };
+      for (let r = 0; r < rounds; r++) {
+        const args = ["-m", file, "-p", String(promptTokens), "-n", String(decodeTokens), "-t", String(threads), "-r", "1", "-o", "json"];
+        const res = spawnSync(timeBin ?? bin, timeBin ? ["-f", "maxrss_kb=%M", bin, ...args] : args, { encoding: "utf8", maxBuffer: 16 << 20 });
+        if (res.status !== 0) throw new Error(`${bin} failed on ${file} (exit ${res.status}): ${res.stderr.slice(-400)}`);
+        const results = JSON.parse(res.stdout) as Array<{ n_prompt: number; n_gen: number; avg_ts: number }>;
+        e.prefill.push(results.find((x) => x.n_prompt > 0 && x.n_gen === 0)?.avg_ts ?? Number.NaN);
+        e.decode.push(results.find((x) => x.n_gen > 0 && x.n_prompt === 0)?.avg_ts ?? Number.NaN);
+        const kb = /maxrss_kb=(\d+)/.exec(res.stderr);
+        if (kb) e.rss = Math.max(e.rss, Number(kb[1]) * 1024);
+        const backend = await createBackend("wasm", { threads, simd });
+        const model = new Transformer(spec, weights, { backend, lmHead });
+        benchmarkModel(model, { promptTokens: 8, decodeTokens: 2, kvBits });
+        const b = benchmarkModel(model, { promptTokens, decodeTokens, kvBits });
+        o.prefill.push(b.prefillTokensPerSecond);
+        o.decode.push(b.decodeTokensPerSecond);
+        o.rss = Math.max(o.rss, b.residentBytes);
+        backend.dispose();
+      }
+      const [ep, ed, op, od] = [median(e.prefill), median(e.decode), median(o.prefill), median(o.decode)];
+      out.push([label, String(threads), ep.toFixed(1), op.toFixed(1), `${(op / ep).toFixed(2)}×`, ed.toFixed(2), od.toFixed(2), `${(od / ed).toFixed(2)}×`, e.rss ? mb(e.rss) : "-", mb(o.rss)]);
+      console.log(`  done: ${label}, ${threads} thread(s)`);
+    }
   }
-  const h = ["threads", "engine prefill tok/s", "onebit prefill", "onebit/engine", "engine decode tok/s", "onebit decode", "onebit/engine"];
-  const w = h.map((x, i) => Math.max(x.length, ...engineRows.map((r) => r[i]!.length)));
+  const h = ["engine", "threads", "engine prefill tok/s", "onebit prefill", "onebit/engine", "engine decode tok/s", "onebit decode", "onebit/engine", "engine peak RSS MB", "onebit RSS MB"];
+  const w = h.map((x, i) => Math.max(x.length, ...out.map((r) => r[i]!.length)));
   const l = (cells: string[]) => cells.map((c, i) => c.padStart(w[i]!)).join("  ");
-  console.log(`\n${llamaBench} on ${modelPath} (llama-bench -p ${promptTokens} -n ${decodeTokens} -r 3), onebit's best LM head per thread count:\n${l(h)}\n${w.map((x) => "-".repeat(x)).join("  ")}\n${engineRows.map(l).join("\n")}`);
+  console.log(`\n${file}: llama-bench -p ${promptTokens} -n ${decodeTokens} -r 1 alternated with onebit (${lmHead} LM head), medians of ${rounds} rounds:\n${l(h)}\n${w.map((x) => "-".repeat(x)).join("  ")}\n${out.map(l).join("\n")}`);
+  console.log("(onebit's RSS is the whole process's: the model was opened once for every configuration above)");
 }
