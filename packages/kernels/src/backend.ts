@@ -67,7 +67,21 @@ export interface PreparedWeight {
 export type ActivationQuantKind = "int8" | "int4" | "absmax8";
 
 /** Storage of a dense weight (LM head, tied embedding, FP projections): see js/dense.ts. */
-export type DenseFormat = "f32" | "int8";
+export type DenseFormat = "f32" | "int8" | "int4";
+
+/**
+ * A dense weight [rows, cols] that prepareDense reads a chunk of rows at a time (js/dense.ts denseChunkRows), so a
+ * table kept in a file's block format (@onebit/model's QuantizedTable: GGUF F16, Q6_K, …) is quantized or copied
+ * straight into the backend's storage without a whole float32 copy first. readRows fills out [count, cols].
+ */
+export interface DenseRowSource {
+  readonly rows: number;
+  readonly cols: number;
+  readRows(start: number, count: number, out: Float32Array): void;
+}
+
+/** What prepareDense takes: the float32 weight [out, in], or a row source of that shape. */
+export type DenseWeight = Float32Array | DenseRowSource;
 
 /** A dense weight placed by its backend in a storage format. Opaque to callers. */
 export interface PreparedDense {

@@ -15,6 +15,8 @@ export interface BackendOptions {
   threads?: number;
   /** wasm kernel set: "auto" (default: relaxed SIMD where the engine has it), "baseline" or "relaxed". */
   simd?: "auto" | "baseline" | "relaxed";
+  /** wasm ternary weight layout: "t2" (default, 2 bits/weight) or "t1" (onebit-t1, 1.6 bits/weight, wasm/t1-dot.wat.ts). */
+  ternaryLayout?: "t1" | "t2";
 }
 
 export interface BackendEntry {

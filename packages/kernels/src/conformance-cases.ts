@@ -8,6 +8,8 @@
  */
 import { packBinaryB1, packTernaryT2, quantizeInt8 } from "@onebit/quant";
 import type { Backend, PackedLinearWeight, QuantizedActivations } from "./backend";
+import { DENSE_CASES } from "./conformance-dense-cases";
+import { KV_CODE_CASES } from "./conformance-kv-cases";
 import type { Activations } from "./contract/tensors";
 import { quantizeDenseInt8, quantizeInt16Rows } from "./js/dense";
 import { quantizeActivationsImpl } from "./js/quantize-activations";
@@ -139,6 +141,23 @@ export const CONFORMANCE_CASES: ConformanceCase[] = [
     },
   },
   {
+    name: "80-column block edges (onebit-t1 pads rows to 80) and extreme codes over many blocks (i16 sums at their bound)",
+    async run(b, ref) {
+      for (const [out, inF, tokens] of [[3, 79, 1], [5, 80, 4], [6, 81, 6], [9, 159, 1], [4, 161, 5], [7, 961, 1], [5, 961, 4]] as const)
+        await same(b, ref, ternaryWeight(out, inF, out * 17 + inF), activations(tokens, inF, tokens * 3 + inF));
+      // every weight +1 against −128 (and −1 against +127): the largest |partial sum| any kernel keeps in i16
+      for (const [w, xv] of [[1, -128], [-1, 127], [1, 127]] as const) {
+        const inF = 2000;
+        const weight: PackedLinearWeight = { kind: "ternary", outFeatures: 6, inFeatures: inF, data: packTernaryT2(new Int8Array(6 * inF).fill(w), 6, inF), scales: Float32Array.of(0.5), scaleAxis: "tensor" };
+        for (const tokens of [1, 5]) {
+          const x = activations(tokens, inF, 1);
+          x.codes.fill(xv);
+          await same(b, ref, weight, x);
+        }
+      }
+    },
+  },
+  {
     name: "f32 matmul: identical to the reference on CPU backends, within float32 rounding on GPU backends",
     async run(b, ref) {
       const r = rng(21);
@@ -266,6 +285,7 @@ export const CONFORMANCE_CASES: ConformanceCase[] = [
       }
     },
   },
+  ...DENSE_CASES,
   {
     name: "per-token INT8 / INT4 quantization: codes, scales and zero counts identical to @onebit/quant's",
     async run(b, ref) {
@@ -367,40 +387,7 @@ export const CONFORMANCE_CASES: ConformanceCase[] = [
       b.freeF32(dst);
     },
   },
-  {
-    name: "unsigned 3/4-bit KV codes to f32: identical to the reference, in place or copied",
-    async run(b, ref) {
-      if (b.residency === "device") return; // low-bit KV decode runs where the codes are: host backends
-      const r = rng(61);
-      // [bits, bitOffset, groups, groupSize]: byte-aligned 4-bit (SIMD path), odd group sizes, 3-bit streams at odd offsets
-      for (const [bits, bitOffset, groups, groupSize] of [[4, 0, 10, 128], [4, 0, 3, 20], [4, 4, 2, 16], [3, 0, 5, 128], [3, 5, 3, 37]] as const) {
-        const n = groups * groupSize;
-        const codes = Uint8Array.from({ length: Math.ceil((bitOffset + n * bits) / 8) }, () => Math.floor(r() * 256));
-        const scales = Float32Array.from({ length: groups }, () => r() * 0.1);
-        const offsets = Float32Array.from({ length: groups }, () => r() - 0.5);
-        const args = { codes, bitOffset, bits, groups, groupSize, scales, offsets };
-        const want = new Float32Array(n);
-        ref.dequantizeUnsigned({ ...args, out: want });
-        // truth: decode the stream bit by bit, independently of both
-        for (let k = 0; k < n; k++) {
-          let code = 0;
-          for (let j = 0; j < bits; j++) {
-            const at = bitOffset + k * bits + j;
-            code |= ((codes[at >> 3]! >> (at & 7)) & 1) << j;
-          }
-          const g = Math.floor(k / groupSize);
-          const v = Math.fround(Math.fround(code * scales[g]!) + offsets[g]!);
-          if (!Object.is(want[k], v)) throw new Error(`dequantizeUnsigned reference ${bits}-bit: value ${k} is ${want[k]}, the bit stream gives ${v}`);
-        }
-        for (const inPlace of [false, true]) {
-          const got = inPlace ? (b.allocF32(n) as Float32Array) : new Float32Array(n);
-          b.dequantizeUnsigned({ ...args, out: got });
-          identical(`dequantizeUnsigned ${bits}-bit from bit ${bitOffset}, ${groups}×${groupSize}${inPlace ? " (in place)" : ""}`, got, want, "value");
-          if (inPlace) b.freeF32(got);
-        }
-      }
-    },
-  },
+  ...KV_CODE_CASES,
   {
     name: "refuses bad shapes, naming the argument",
     async run(b, ref) {
@@ -410,7 +397,9 @@ export const CONFORMANCE_CASES: ConformanceCase[] = [
       await throwsWith(() => b.prepareWeight({ weight: { ...ternaryWeight(4, 10, 1), data: new Uint8Array(5) } }), /weight.data: has 5 bytes, expected 64/);
       await throwsWith(() => b.bitLinear({ weight: ref.prepareWeight({ weight: ternaryWeight(4, 10, 1) }), input: activations(1, 10, 1) }), /prepared by the js backend/);
       await throwsWith(() => b.matmulF32({ x: b.upload(new Float32Array(5)), tokens: 1, weight: new Float32Array(12), outFeatures: 3, inFeatures: 4 }), "matmulF32 x: has 5 elements, expected tokens·in = 4");
-      await throwsWith(() => b.prepareDense({ weight: new Float32Array(6), outFeatures: 2, inFeatures: 3, format: "int4" as "int8" }), 'dense format: expected one of f32, int8, got "int4"');
+      await throwsWith(() => b.prepareDense({ weight: new Float32Array(6), outFeatures: 2, inFeatures: 3, format: "int2" as "int8" }), 'dense format: expected one of f32, int8, int4, got "int2"');
+      await throwsWith(() => b.prepareDense({ weight: new Float32Array(80), outFeatures: 2, inFeatures: 40, format: "int4" }), "dense int4: inFeatures 40 is not a multiple of the 32-column block; use the int8 or f32 format");
+      await throwsWith(() => b.prepareDense({ weight: {} as Float32Array, outFeatures: 2, inFeatures: 3, format: "f32" }), "dense weight: expected a Float32Array or a row source { rows, cols, readRows(start, count, out) }, got Object");
       await throwsWith(
         () => b.dense({ weight: b.prepareDense({ weight: new Float32Array(6), outFeatures: 2, inFeatures: 3, format: "int8" }), x: b.upload(new Float32Array(4)), tokens: 1 }),
         "dense x: has 4 elements, expected tokens·in = 3",

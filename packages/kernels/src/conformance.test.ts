@@ -63,6 +63,10 @@ const configs: Array<{ name: string; make: () => Promise<Backend> }> = [
   { name: "wasm baseline SIMD, 2 threads", make: () => createBackend("wasm", { threads: 2, simd: "baseline" }) },
   { name: "wasm relaxed SIMD, 1 thread", make: () => createBackend("wasm", { threads: 1, simd: "relaxed" }) },
   { name: "wasm relaxed SIMD, 2 threads", make: () => createBackend("wasm", { threads: 2, simd: "relaxed" }) },
+  // weights placed as onebit-t1 (1.6 bits/weight) and read by the t1 kernels
+  { name: "wasm baseline SIMD, t1 weights, 2 threads", make: () => createBackend("wasm", { threads: 2, simd: "baseline", ternaryLayout: "t1" }) },
+  { name: "wasm relaxed SIMD, t1 weights, 1 thread", make: () => createBackend("wasm", { threads: 1, simd: "relaxed", ternaryLayout: "t1" }) },
+  { name: "wasm relaxed SIMD, t1 weights, 2 threads", make: () => createBackend("wasm", { threads: 2, simd: "relaxed", ternaryLayout: "t1" }) },
 ];
 
 // The webgl backend and the browser wasm runs go through the same cases in Chromium: browser-conformance.test.ts.
@@ -84,7 +88,7 @@ describe("conformance: device test double (activations behind handles)", () => {
   const device = createDeviceDouble();
   for (const c of CONFORMANCE_CASES) it(c.name, () => c.run(device, ref));
   it("declares the kernels it does not offer, and refuses a host array where activations belong", async () => {
-    const info = device.kernels().find((k) => k.kernel === "dequantizeUnsigned")!;
+    const info = device.kernels().find((k) => k.kernel === "rmsNormQuantize")!;
     expect(info.source).toBe("unsupported");
     expect(() => device.add({ x: new Float32Array(2), y: device.upload(new Float32Array(2)) })).toThrow("device-double: a kernel was handed host activations; upload them first");
   });
@@ -98,6 +102,7 @@ describe("wasm kernel sets", () => {
       b.dispose();
     }
     await expect(createBackend("wasm", { simd: "avx" as "auto" })).rejects.toThrow('wasm backend simd: expected "auto", "baseline" or "relaxed", got "avx"');
+    await expect(createBackend("wasm", { ternaryLayout: "t3" as "t1" })).rejects.toThrow('wasm backend ternaryLayout: expected "t1" or "t2", got "t3"');
   });
 });
 

@@ -8,7 +8,8 @@ export { type Activations, type DeviceTensor, hostArray, isDeviceTensor, type Re
 export { attentionScoresImpl, attentionValuesImpl } from "./js/attention";
 export { bitLinearImpl, packedWeightAt } from "./js/bit-linear";
 export { dequantizeUnsignedImpl } from "./js/dequantize-unsigned";
-export { DENSE_FORMATS, denseBlockLen, denseInt8Impl, type Int8DenseWeight, quantizeDenseInt8, quantizeInt16Rows } from "./js/dense";
+export { DENSE_FORMATS, denseBlockLen, denseChunkRows, denseInt8Impl, INT4_BLOCK, type Int8DenseWeight, quantizeDenseInt8, quantizeInt16Rows } from "./js/dense";
+export { denseInt4Impl, type Int4DenseWeight, type Int8BlockActivations, quantizeDenseInt4, quantizeInt8Blocks } from "./js/dense-int4";
 export { addImpl, copyIntoImpl, type GateActivation, gateActivationImpl, multiplyImpl } from "./js/elementwise";
 export { createJsBackend } from "./js/js-backend";
 export { matmulF32Impl } from "./js/matmul-f32";

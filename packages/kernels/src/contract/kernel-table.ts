@@ -10,13 +10,15 @@
  * (contract/tensors.ts); the reference runs on host memory only.
  */
 import type { EpsMode } from "@onebit/quant";
-import type { DenseFormat, DeviceQuantized, PackedLinearWeight, PreparedDense, PreparedWeight, Quantized, QuantizedActivations } from "../backend";
+import type { DenseFormat, DenseWeight, DeviceQuantized, PackedLinearWeight, PreparedDense, PreparedWeight, Quantized, QuantizedActivations } from "../backend";
 import { KernelInputError } from "../backend";
 import { checkWeight } from "../validate-inputs";
 import { attentionScoresImpl, attentionValuesImpl } from "../js/attention";
 import { bitLinearImpl } from "../js/bit-linear";
-import { type JsPreparedDense, denseJs, prepareDenseJs } from "../js/dense-prepared";
+import { type JsPreparedDense, denseJs, denseRowsJs, prepareDenseJs } from "../js/dense-prepared";
 import { dequantizeUnsignedImpl } from "../js/dequantize-unsigned";
+import { decodeHalfImpl, encodeHalfImpl } from "../js/half-codes";
+import { quantizeUnsignedIntoImpl } from "../js/quantize-unsigned-into";
 import { addImpl, copyIntoImpl, type GateActivation, gateActivationImpl, multiplyImpl } from "../js/elementwise";
 import { matmulF32Impl } from "../js/matmul-f32";
 import { type NormKind, normImpl } from "../js/norm";
@@ -24,6 +26,7 @@ import { type ActivationQuantizer, quantizeActivationsImpl } from "../js/quantiz
 import { rmsNormQuantizeImpl } from "../js/rms-norm-quantize";
 import { ropeImpl } from "../js/rope";
 import { softmaxImpl } from "../js/softmax";
+import { type HalfCodes, hostCodes, type KvCodes } from "./kv-codes";
 import { type Activations, hostArray, type Residency } from "./tensors";
 
 /** Named arguments of each kernel. */
@@ -45,10 +48,18 @@ export interface KernelArgs {
   rmsNormQuantize: { x: Float32Array; tokens: number; features: number; gain: Float32Array | null; eps: number; kind: "int8" | "int4" | "absmax8"; groups?: number };
   /** RMSNorm or LayerNorm (no bias) with a gain, over `groups` equal groups of features; a new tensor. */
   norm: { x: Activations; tokens: number; features: number; gain: Float32Array; eps: number; kind: NormKind; groups?: number };
-  /** Place a dense weight [out, in] in a storage format ("int8": W8A16, quantized once; see js/dense.ts). */
-  prepareDense: { weight: Float32Array; outFeatures: number; inFeatures: number; format: DenseFormat };
+  /**
+   * Place a dense weight [out, in] in a storage format ("int8": W8A16, "int4": W4A8, quantized once; see js/dense.ts),
+   * from a Float32Array or a row source read a chunk of rows at a time (no whole float32 copy).
+   */
+  prepareDense: { weight: DenseWeight; outFeatures: number; inFeatures: number; format: DenseFormat };
   /** y [tokens, out] = x [tokens, in] · wᵀ with a prepared dense weight, in its format's arithmetic. */
   dense: { weight: PreparedDense; x: Activations; tokens: number; out?: Float32Array };
+  /**
+   * Rows [start, start + count) of a prepared dense weight as float32 [count, in], dequantized as its format
+   * defines (js/dense-rows.ts): a tied embedding looked up from the LM head's own storage. `out`: host backends.
+   */
+  denseRows: { weight: PreparedDense; start: number; count: number; out?: Float32Array };
   /** out[t, o] = Σ_i x[t, i]·w[o, i]; w [out, in] (FP baseline projections). */
   matmulF32: { x: Activations; tokens: number; weight: Float32Array; outFeatures: number; inFeatures: number; out?: Float32Array };
   /** Rotary embedding in place on x [tokens, heads, headDim]. */
@@ -63,10 +74,21 @@ export interface KernelArgs {
   /** p [heads, positions] (softmaxed) → [heads, headDim] = Σ_j p[h, j]·values[j, ⌊h·kvHeads/heads⌋]. */
   attentionValues: { p: Activations; heads: number; values: Activations; kvHeads: number; headDim: number; positions: number; out?: Activations };
   /**
-   * Unsigned b-bit (3 or 4) min–max codes, a little-endian bit stream from `bitOffset` (@onebit/kv's low-bit KV
-   * layout), back to float32: out[g·groupSize + i] = float32(float32(code·scales[g]) + offsets[g]).
+   * Unsigned b-bit (3, 4 or 8) min–max codes, a little-endian bit stream from `bitOffset` (@onebit/kv's low-bit KV
+   * layout, contract/kv-codes.ts), back to float32 — groups f = firstGroup (default 0) onwards of scales, offsets
+   * and out: out[(f + g)·groupSize + i] = float32(float32(code·scales[f + g]) + offsets[f + g]).
    */
-  dequantizeUnsigned: { codes: Uint8Array; bitOffset: number; bits: number; groups: number; groupSize: number; scales: Float32Array; offsets: Float32Array; out: Float32Array };
+  dequantizeUnsigned: { codes: KvCodes; bitOffset: number; bits: number; groups: number; groupSize: number; scales: Activations; offsets: Activations; out: Activations; firstGroup?: number };
+  /**
+   * A low-bit KV write (a4.8 §2.3): x [groups, groupSize] → unsigned b-bit (3, 4 or 8) codes per group over
+   * [min, max], bit for bit @onebit/quant quantizeUnsigned, into the bit stream `codes` from `bitOffset`; group g's
+   * scale and offset go to scales/offsets[firstGroup + g]. Other bits of the stream are kept.
+   */
+  quantizeUnsignedInto: { x: Activations; groups: number; groupSize: number; bits: number; codes: KvCodes; bitOffset: number; scales: Activations; offsets: Activations; firstGroup?: number };
+  /** An f16 KV write: dst[dstOffset + i] ← half(x[i]), round to nearest even (@onebit/quant floatToHalf). */
+  encodeHalf: { x: Activations; dst: HalfCodes; dstOffset: number };
+  /** An f16 KV read: out[i] ← float32(src[srcOffset + i]) for i < length (exact). */
+  decodeHalf: { src: HalfCodes; srcOffset?: number; length: number; out: Activations };
   /** x ← x + y in place (the residual connection). */
   add: { x: Activations; y: Activations };
   /** x ← x ⊙ y in place (the gated FFN's product). */
@@ -92,12 +114,16 @@ export interface KernelResults {
   norm: Activations;
   prepareDense: PreparedDense;
   dense: Activations;
+  denseRows: Activations;
   matmulF32: Activations;
   rope: void;
   softmax: void;
   attentionScores: Activations;
   attentionValues: Activations;
   dequantizeUnsigned: void;
+  quantizeUnsignedInto: void;
+  encodeHalf: void;
+  decodeHalf: void;
   add: void;
   multiply: void;
   gateActivation: number;
@@ -163,15 +189,23 @@ export const KERNELS: { readonly [K in KernelName]: KernelDefinition<K> } = {
   },
   prepareDense: {
     name: "prepareDense",
-    summary: "place a dense weight as f32 or int8 (W8A16)",
+    summary: "place a dense weight as f32, int8 (W8A16) or int4 (W4A8)",
     reference: ({ weight, outFeatures, inFeatures, format }, backend) => prepareDenseJs(backend, weight, outFeatures, inFeatures, format),
   },
   dense: {
     name: "dense",
-    summary: "dense weight (f32 or W8A16) × f32 activations: the LM head",
+    summary: "dense weight (f32, W8A16 or W4A8) × f32 activations: the LM head",
     reference({ weight, x, tokens, out }, backend) {
       if (weight.backend !== backend) throw new KernelInputError(`dense: weight was prepared by the ${weight.backend} backend, not ${backend}`);
       return denseJs(weight as JsPreparedDense, H(x, "dense x"), tokens, out);
+    },
+  },
+  denseRows: {
+    name: "denseRows",
+    summary: "rows of a prepared dense weight, dequantized (tied embedding lookup)",
+    reference({ weight, start, count, out }, backend) {
+      if (weight.backend !== backend) throw new KernelInputError(`denseRows: weight was prepared by the ${weight.backend} backend, not ${backend}`);
+      return denseRowsJs(weight as JsPreparedDense, start, count, out);
     },
   },
   matmulF32: {
@@ -198,8 +232,45 @@ export const KERNELS: { readonly [K in KernelName]: KernelDefinition<K> } = {
   },
   dequantizeUnsigned: {
     name: "dequantizeUnsigned",
-    summary: "3/4-bit KV codes → f32",
-    reference: ({ codes, bitOffset, bits, groups, groupSize, scales, offsets, out }) => dequantizeUnsignedImpl(codes, bitOffset, bits, groups, groupSize, scales, offsets, out),
+    summary: "3/4/8-bit KV codes → f32",
+    reference: ({ codes, bitOffset, bits, groups, groupSize, scales, offsets, out, firstGroup }) =>
+      dequantizeUnsignedImpl(
+        hostCodes(codes, "dequantizeUnsigned codes", "Uint8Array"),
+        bitOffset,
+        bits,
+        groups,
+        groupSize,
+        H(scales, "dequantizeUnsigned scales"),
+        H(offsets, "dequantizeUnsigned offsets"),
+        H(out, "dequantizeUnsigned out"),
+        firstGroup,
+      ),
+  },
+  quantizeUnsignedInto: {
+    name: "quantizeUnsignedInto",
+    summary: "f32 → 3/4/8-bit KV codes, scale and offset per group (KV write)",
+    reference: ({ x, groups, groupSize, bits, codes, bitOffset, scales, offsets, firstGroup }) =>
+      quantizeUnsignedIntoImpl(
+        H(x, "quantizeUnsignedInto x"),
+        groups,
+        groupSize,
+        bits,
+        hostCodes(codes, "quantizeUnsignedInto codes", "Uint8Array"),
+        bitOffset,
+        H(scales, "quantizeUnsignedInto scales"),
+        H(offsets, "quantizeUnsignedInto offsets"),
+        firstGroup,
+      ),
+  },
+  encodeHalf: {
+    name: "encodeHalf",
+    summary: "f32 → f16 codes (KV write)",
+    reference: ({ x, dst, dstOffset }) => encodeHalfImpl(H(x, "encodeHalf x"), hostCodes(dst, "encodeHalf dst", "Uint16Array"), dstOffset),
+  },
+  decodeHalf: {
+    name: "decodeHalf",
+    summary: "f16 codes → f32 (KV read)",
+    reference: ({ src, srcOffset = 0, length, out }) => decodeHalfImpl(hostCodes(src, "decodeHalf src", "Uint16Array"), srcOffset, length, H(out, "decodeHalf out")),
   },
   add: { name: "add", summary: "residual add in place", reference: ({ x, y }) => addImpl(H(x, "add x"), H(y, "add y")) },
   multiply: { name: "multiply", summary: "element-wise product in place", reference: ({ x, y }) => multiplyImpl(H(x, "multiply x"), H(y, "multiply y")) },

@@ -1,24 +1,44 @@
 /**
- * Dense (full- or 8-bit-precision) weights: the LM head / tied embedding and FP projections. Two storage formats:
+ * Dense (full-, 8- or 4-bit-precision) weights: the LM head / tied embedding and FP projections. Three storage
+ * formats:
  *
- * - "f32": the float weight as given; y = matmulF32 (matmul-f32.ts's summation order).
+ * - "f32": the weight as given; y = matmulF32 (matmul-f32.ts's summation order). 32 bits/weight.
  * - "int8": W8A16 — the weight [out, in] quantized once by @onebit/quant's INT8 absmax per row and per block of
  *   `blockLen` columns (≤ 256; scale = γ/127 per (row, block)), the activations per token to int16 absmax at run
  *   time (|error| ≤ γ_x/65534 — negligible beside the weight's 8 bits). Exact integer dot per block, then float32:
  *     acc = Σ_b fround(fround(dot_b) · wScale[o, b])   (blocks in order, each sum rounded to float32)
  *     y[t, o] = fround(acc · xScale[t])
- *   A quarter of f32's bytes: the LM head of a 128k-vocabulary model is the largest single read of a decode step
- *   (1.3 GB in f32 at 2B4T's shape), so this is what llama.cpp's Q8_0/Q6_K output matrices buy too.
+ *   8 + 32/blockLen bits/weight (8.125 at 2B4T's 2560 = 10·256): a quarter of f32's bytes. The LM head of a
+ *   128k-vocabulary model is the largest single read of a decode step (1.3 GB in f32 at 2B4T's shape).
+ * - "int4": W4A8, ggml's Q4_0 weight blocks with Q8_0-style activations (js/dense-int4.ts has the arithmetic).
+ *   5 bits/weight: 16 bytes of codes + a float32 scale per 32 weights (205 MB for 2B4T's LM head, beside
+ *   llama.cpp's Q6_K output matrix at 6.5625 bits/weight, 269 MB).
+ *
+ * prepareDense takes the weight as a Float32Array or as a DenseRowSource (backend.ts), read `denseChunkRows` rows at
+ * a time: the quantized formats are built chunk by chunk (a row's codes and scales depend on that row alone), so
+ * the extra memory of preparing a table kept in a file's block format is one chunk, not a float32 copy.
  */
 import { quantizeInt8 } from "@onebit/quant";
-import { KernelInputError } from "../backend";
+import { type DenseFormat, type DenseWeight, KernelInputError } from "../backend";
 import { outputBuffer } from "../validate-inputs";
 import { matmulF32Impl } from "./matmul-f32";
 
+export type { DenseFormat } from "../backend";
+
 const f = Math.fround;
 
-export type DenseFormat = "f32" | "int8";
-export const DENSE_FORMATS: readonly DenseFormat[] = ["f32", "int8"];
+export const DENSE_FORMATS: readonly DenseFormat[] = ["f32", "int8", "int4"];
+
+/** Columns per int4 block (ggml's QK4_0): one float32 scale per 32 weights. */
+export const INT4_BLOCK = 32;
+
+/** Values per chunk when a dense weight is read piecewise (4 MiB of float32). */
+const CHUNK_VALUES = 1 << 20;
+
+/** Rows per chunk for a weight of `cols` columns: the unit prepareDense reads, quantizes and places at a time. */
+export function denseChunkRows(cols: number): number {
+  return Math.max(1, Math.floor(CHUNK_VALUES / cols));
+}
 
 /** The int8 format's quantized weight (also what the wasm backend copies into its memory). */
 export interface Int8DenseWeight {
@@ -43,18 +63,83 @@ export function denseBlockLen(inFeatures: number): number {
   throw new KernelInputError(`dense int8: inFeatures ${inFeatures} has no divisor in [16, 256] to block its scales by; use the f32 format`);
 }
 
-export function checkDense(w: Float32Array, outFeatures: number, inFeatures: number, format: DenseFormat): void {
+function isRowSource(w: unknown): w is { rows: unknown; cols: unknown; readRows: unknown } {
+  return typeof w === "object" && w !== null && typeof (w as { readRows?: unknown }).readRows === "function";
+}
+
+/** Checks a prepareDense call's weight (an array or a row source), shape and format. */
+export function checkDense(w: DenseWeight, outFeatures: number, inFeatures: number, format: DenseFormat): void {
   if (!DENSE_FORMATS.includes(format)) throw new KernelInputError(`dense format: expected one of ${DENSE_FORMATS.join(", ")}, got ${JSON.stringify(format)}`);
   if (!Number.isInteger(outFeatures) || outFeatures <= 0 || !Number.isInteger(inFeatures) || inFeatures <= 0)
     throw new KernelInputError(`dense weight: outFeatures/inFeatures must be positive integers, got ${outFeatures}×${inFeatures}`);
-  if (w.length !== outFeatures * inFeatures) throw new KernelInputError(`dense weight: has ${w.length} values, expected out·in = ${outFeatures * inFeatures}`);
+  if (w instanceof Float32Array) {
+    if (w.length !== outFeatures * inFeatures) throw new KernelInputError(`dense weight: has ${w.length} values, expected out·in = ${outFeatures * inFeatures}`);
+  } else if (isRowSource(w)) {
+    if (w.rows !== outFeatures || w.cols !== inFeatures)
+      throw new KernelInputError(`dense weight: the row source is ${String(w.rows)}×${String(w.cols)}, expected out×in = ${outFeatures}×${inFeatures}`);
+  } else throw new KernelInputError(`dense weight: expected a Float32Array or a row source { rows, cols, readRows(start, count, out) }, got ${describe(w)}`);
+  if (format === "int8") denseBlockLen(inFeatures);
+  if (format === "int4" && inFeatures % INT4_BLOCK !== 0)
+    throw new KernelInputError(`dense int4: inFeatures ${inFeatures} is not a multiple of the ${INT4_BLOCK}-column block; use the int8 or f32 format`);
 }
 
-export function quantizeDenseInt8(w: Float32Array, outFeatures: number, inFeatures: number): Int8DenseWeight {
+function describe(v: unknown): string {
+  if (v === null || typeof v !== "object") return String(v);
+  return v.constructor?.name ?? "an object";
+}
+
+/**
+ * Visit a dense weight [out, in] in chunks of denseChunkRows rows, in order: fn(start, count, rows [count, in]).
+ * An array is visited through subarrays (no copy); a row source is read into one reused chunk buffer, which fn
+ * must not keep.
+ */
+export function forEachDenseChunk(w: DenseWeight, outFeatures: number, inFeatures: number, fn: (start: number, count: number, rows: Float32Array) => void): void {
+  const step = denseChunkRows(inFeatures);
+  const buf = w instanceof Float32Array ? null : new Float32Array(Math.min(step, outFeatures) * inFeatures);
+  for (let r = 0; r < outFeatures; r += step) {
+    const n = Math.min(step, outFeatures - r);
+    if (w instanceof Float32Array) fn(r, n, w.subarray(r * inFeatures, (r + n) * inFeatures));
+    else {
+      const rows = buf!.subarray(0, n * inFeatures);
+      w.readRows(r, n, rows);
+      fn(r, n, rows);
+    }
+  }
+}
+
+/** The f32 format's weight: the array itself, or the row source read chunk by chunk into `into` (a new array by default). */
+export function denseF32Weight(w: DenseWeight, outFeatures: number, inFeatures: number, into?: Float32Array): Float32Array {
+  if (w instanceof Float32Array && !into) return w;
+  const out = into ?? new Float32Array(outFeatures * inFeatures);
+  if (w instanceof Float32Array) {
+    out.set(w);
+    return out;
+  }
+  const step = denseChunkRows(inFeatures);
+  for (let r = 0; r < outFeatures; r += step) {
+    const n = Math.min(step, outFeatures - r);
+    w.readRows(r, n, out.subarray(r * inFeatures, (r + n) * inFeatures));
+  }
+  return out;
+}
+
+/** Rows [count, in] (one chunk) quantized in the int8 format into codes [count, in] and scales [count, blocks]. */
+export function quantizeDenseInt8Rows(rows: Float32Array, count: number, inFeatures: number, codes: Int8Array, scales: Float32Array): void {
+  const blocks = inFeatures / denseBlockLen(inFeatures);
+  const q = quantizeInt8(rows, [count, inFeatures], { granularity: { groups: blocks, axis: "row-cols" } });
+  codes.set(q.codes);
+  scales.set(q.scales);
+}
+
+export function quantizeDenseInt8(w: DenseWeight, outFeatures: number, inFeatures: number): Int8DenseWeight {
   const blockLen = denseBlockLen(inFeatures);
   const blocks = inFeatures / blockLen;
-  const q = quantizeInt8(w, [outFeatures, inFeatures], { granularity: { groups: blocks, axis: "row-cols" } });
-  return { outFeatures, inFeatures, blockLen, blocks, codes: q.codes, scales: q.scales };
+  const codes = new Int8Array(outFeatures * inFeatures);
+  const scales = new Float32Array(outFeatures * blocks);
+  forEachDenseChunk(w, outFeatures, inFeatures, (r, n, rows) =>
+    quantizeDenseInt8Rows(rows, n, inFeatures, codes.subarray(r * inFeatures, (r + n) * inFeatures), scales.subarray(r * blocks, (r + n) * blocks)),
+  );
+  return { outFeatures, inFeatures, blockLen, blocks, codes, scales };
 }
 
 /** Per-token int16 absmax: codes [tokens, features] in [−32767, 32767], scales [tokens] (value ≈ code · scale). */

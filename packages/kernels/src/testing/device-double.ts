@@ -36,9 +36,17 @@ export function createDeviceDouble(): DeviceDouble {
     if (x instanceof Float32Array) throw new ResidencyError(`${OWNER}: a kernel was handed host activations; upload them first`);
     return x;
   };
-  const openArgs = <K extends KernelName>(args: KernelArgs[K]): KernelArgs[K] => {
+  // KV code stores are tensors from allocF32 whose words hold the codes (contract/kv-codes.ts): view their bytes
+  const codeView = (k: KernelName, key: string, x: unknown): unknown => {
+    if (!(x instanceof Float32Array)) return x;
+    if (key === "codes") return new Uint8Array(x.buffer, x.byteOffset, x.byteLength);
+    if ((k === "encodeHalf" && key === "dst") || (k === "decodeHalf" && key === "src")) return new Uint16Array(x.buffer, x.byteOffset, x.length * 2);
+    return x;
+  };
+  const openArgs = <K extends KernelName>(k: K, args: KernelArgs[K]): KernelArgs[K] => {
     const opened: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(args)) opened[key] = key === "weight" || key === "gain" || key === "positions" || key === "activeRows" || key === "rowMask" ? value : open(value);
+    for (const [key, value] of Object.entries(args))
+      opened[key] = key === "weight" || key === "gain" || key === "positions" || key === "activeRows" || key === "rowMask" ? value : codeView(k, key, open(value));
     return opened as KernelArgs[K];
   };
   const close = (result: unknown): unknown => {
@@ -54,7 +62,7 @@ export function createDeviceDouble(): DeviceDouble {
   const kernel = <K extends KernelName>(k: K): NativeKernel<K> => ({
     description: "the reference behind opaque device handles (a test double)",
     run: (args) => {
-      const opened = openArgs<K>(args);
+      const opened = openArgs<K>(k, args);
       // activeRows is computed from host values: a device computes none (as webgpu)
       if (k === "gateActivation") (opened as KernelArgs["gateActivation"]).activeRows = undefined;
       const result = KERNELS[k].reference(opened, OWNER);
@@ -62,7 +70,7 @@ export function createDeviceDouble(): DeviceDouble {
     },
   });
   const native: { [K in KernelName]?: NativeKernel<K> } = {};
-  for (const k of KERNEL_NAMES) if (k !== "rmsNormQuantize" && k !== "dequantizeUnsigned") (native as Record<KernelName, NativeKernel<KernelName>>)[k] = kernel(k);
+  for (const k of KERNEL_NAMES) if (k !== "rmsNormQuantize") (native as Record<KernelName, NativeKernel<KernelName>>)[k] = kernel(k);
 
   const backend = defineBackend({
     name: OWNER,
@@ -70,7 +78,7 @@ export function createDeviceDouble(): DeviceDouble {
     residency: "device",
     native,
     borrowed: {},
-    unsupported: { rmsNormQuantize: "takes and returns host arrays", dequantizeUnsigned: "low-bit KV stays in host memory" },
+    unsupported: { rmsNormQuantize: "takes and returns host arrays" },
     upload(x) {
       transfers.uploads++;
       return wrap(x.slice());

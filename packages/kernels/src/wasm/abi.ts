@@ -27,6 +27,8 @@ export const JOB_OP = {
   ATTENTION_VALUES: 5,
   /** W8A16 dense, one token: f32 Σ_blocks (int8 w · int16 x)·scale [rows]; q8_dot. */
   W8A16_DENSE: 6,
+  /** W4A8 dense (int4 format), one token: f32 y [rows] in the reference's four-lane order; q4_dot (q4_dot_r when RELAXED). */
+  W4A8_DENSE: 7,
 } as const;
 
 export type JobOp = (typeof JOB_OP)[keyof typeof JOB_OP];
@@ -74,6 +76,8 @@ export const JOB_SLOT = {
     OUT_STRIDE: 17,
     /** 1: the relaxed-SIMD kernels (int8 activations) */
     RELAXED: 18,
+    /** 0: onebit-t2 rows in pairs (t2_dot_*); 1: onebit-t1 rows (t1_dot_*, t1-dot.wat.ts: BLOCKS of 80 weights, X_STRIDE BLOCKS·80 relaxed, BLOCKS·160 baseline with i16 in order) */
+    LAYOUT: 19,
   },
   /** JOB_OP.TERNARY_SPARSE (one token): out[r] = Σ_j w[r, idx[j]]·val[j]. */
   TERNARY_SPARSE: {
@@ -121,6 +125,18 @@ export const JOB_SLOT = {
     X_PTR: 14,
     OUT_PTR: 16,
   },
+  /** JOB_OP.W4A8_DENSE (one token): w [rows, GROUPS·80 bytes], x [GROUPS·160 bytes] (dense-int4.wat.ts) → out [rows] f32. */
+  W4A8_DENSE: {
+    W_PTR: 8,
+    /** bytes of one row: GROUPS·80 */
+    ROW_STRIDE: 9,
+    /** 128-column groups per row */
+    GROUPS: 10,
+    X_PTR: 12,
+    OUT_PTR: 13,
+    /** 1: q4_dot_r (relaxed SIMD) */
+    RELAXED: 14,
+  },
 } as const;
 
 /** Most threads a pool may have (the backend checks it): their sleep flags must fit in the control block. */
@@ -144,6 +160,15 @@ export const WASM_EXPORT = {
   ROW_STATS: "row_stats",
   ROW_CODES: "row_codes",
   DEQUANT_U: "dequant_u",
+  Q4_DOT: "q4_dot",
+  /** relaxed-SIMD module only */
+  Q4_DOT_RELAXED: "q4_dot_r",
+  T1_DOT_1: "t1_dot_1",
+  T1_DOT_4: "t1_dot_4",
+  /** relaxed-SIMD module only */
+  T1_DOT_1_RELAXED: "t1_dot_1r",
+  /** relaxed-SIMD module only */
+  T1_DOT_4_RELAXED: "t1_dot_4r",
 } as const satisfies Record<string, keyof KernelExports>;
 
 /** The ABI as one value: what runJob (job-driver.ts) takes, and what thread-pool.ts copies into the worker source. */
@@ -151,7 +176,7 @@ export const JOB_ABI = { JOB_OP, JOB_SLOT, WASM_EXPORT } as const;
 export type JobAbi = typeof JOB_ABI;
 
 /** Exports only the relaxed-SIMD module has. */
-export const RELAXED_ONLY_EXPORTS: ReadonlyArray<keyof KernelExports> = [WASM_EXPORT.T2_DOT_1_RELAXED, WASM_EXPORT.T2_DOT_4_RELAXED];
+export const RELAXED_ONLY_EXPORTS: ReadonlyArray<keyof KernelExports> = [WASM_EXPORT.T2_DOT_1_RELAXED, WASM_EXPORT.T2_DOT_4_RELAXED, WASM_EXPORT.Q4_DOT_RELAXED, WASM_EXPORT.T1_DOT_1_RELAXED, WASM_EXPORT.T1_DOT_4_RELAXED];
 
 /** The exports' signatures (kernels.wat.ts documents each); all arguments are i32, pointers are byte addresses. */
 export interface KernelExports {
@@ -172,6 +197,14 @@ export interface KernelExports {
   row_codes(x: number, n: number, rows: number, s: number, lo: number, hi: number, codes: number): number;
   /** Unsigned bit-stream codes to f32: groups × gsize codes with a scale and offset per group. */
   dequant_u(codes: number, shift: number, bits: number, groups: number, gsize: number, scales: number, offsets: number, out: number): void;
+  /** W4A8 dense rows [rowStart, rowEnd), one token: out[r] f32 (dense-int4.wat.ts has the layout). */
+  q4_dot(w: number, rowStride: number, groups: number, x: number, rowStart: number, rowEnd: number, out: number): void;
+  q4_dot_r(w: number, rowStride: number, groups: number, x: number, rowStart: number, rowEnd: number, out: number): void;
+  /** onebit-t1 ternary dots (t1-dot.wat.ts), same arguments as t2_dot_1 (rows one after another, not paired). */
+  t1_dot_1(w: number, rowStride: number, blocks: number, rowStart: number, rowEnd: number, mask: number, x: number, out: number): void;
+  t1_dot_4(w: number, rowStride: number, blocks: number, rowStart: number, rowEnd: number, mask: number, x: number, xStride: number, out: number, outStride: number): void;
+  t1_dot_1r(w: number, rowStride: number, blocks: number, rowStart: number, rowEnd: number, mask: number, x: number, out: number): void;
+  t1_dot_4r(w: number, rowStride: number, blocks: number, rowStart: number, rowEnd: number, mask: number, x: number, xStride: number, out: number, outStride: number): void;
 }
 
 /** An instance's exports as KernelExports; throws if the module lacks one (kernels-wasm.generated.ts out of date). */

@@ -6,21 +6,30 @@
  * Ternary weights stay onebit-t2 as they come; binary weights are re-expressed as t2 codes {0, 2} (= w + 1), which
  * keeps them packed at 2 bits so the same SIMD kernel serves both; weights with per-column-group scales ("in" axis)
  * are split into one packed sub-weight per group so each group's dot product is separate.
+ *
+ * Layout "t1" (the backend's `ternaryLayout` option): the same t2 sub-weights are transcoded at placement to
+ * onebit-t1 (1.6 bits per weight, t2ToT1Rows) and read by the t1 kernels (t1-dot.wat.ts) — one token and the
+ * multi-token path, row masks included. Sparse activations run the dense t1 kernel: the sparse kernel reads t2
+ * codes (the result is the same integers either way).
  */
-import { packTernaryT2, t2RowBytes, unpackBinaryB1 } from "@onebit/quant";
+import { packTernaryT2, t1RowBytes, t2RowBytes, unpackBinaryB1 } from "@onebit/quant";
 import type { BitLinearOptions, PackedLinearWeight, PreparedWeight, QuantizedActivations } from "../backend";
 import { KernelInputError } from "../backend";
 import { checkActivations, checkMask, checkWeight, outputBuffer } from "../validate-inputs";
 import { JOB_OP, JOB_SLOT } from "./abi";
 import type { WasmContext } from "./context";
-import { gatherNonZeros, interleaveRowPairs, placeInt8, placeSplitI16, ternaryAt } from "./layout";
+import { gatherNonZeros, interleaveRowPairs, placeI16, placeInt8, placeSplitI16, t2ToT1Rows, ternaryAt } from "./layout";
 
-/** One column group of a prepared weight: [out, end − start] t2 codes in wasm memory, rows interleaved in pairs. */
+/** How ternary weights sit in wasm memory: onebit-t2 (2 bits, rows in pairs) or onebit-t1 (1.6 bits, t1-dot.wat.ts). */
+export type TernaryLayout = "t1" | "t2";
+
+/** One column group of a prepared weight: [out, end − start] codes in wasm memory, t2 rows interleaved in pairs or t1 rows. */
 interface SubWeight {
+  layout: TernaryLayout;
   ptr: number;
   /** bytes of one packed row */
   rowStride: number;
-  /** 64-column blocks per row */
+  /** blocks per row: 64 columns (t2) or 80 (t1), 16 bytes each */
   blocks: number;
   out: number;
   /** column range of the original weight */
@@ -33,10 +42,11 @@ interface SubWeight {
 interface WasmPreparedWeight extends PreparedWeight {
   subs: SubWeight[];
   columnGroups: number;
+  layout: TernaryLayout;
 }
 
 /** Copy a packed weight [out, in] into wasm memory: one sub-weight per column group (one if not grouped by "in"). */
-export function prepareWeight(ctx: WasmContext, w: PackedLinearWeight): PreparedWeight {
+export function prepareWeight(ctx: WasmContext, w: PackedLinearWeight, layout: TernaryLayout = "t2"): PreparedWeight {
   const { heap } = ctx;
   checkWeight(w);
   const out = w.outFeatures;
@@ -61,21 +71,32 @@ export function prepareWeight(ctx: WasmContext, w: PackedLinearWeight): Prepared
     }
   }
   const subs: SubWeight[] = source.map((s, g) => {
-    const pairs = interleaveRowPairs(s.data, out, t2RowBytes(s.cols));
-    const ptr = heap.alloc(pairs.length);
-    heap.u8.set(pairs, ptr);
+    const rowStride = layout === "t1" ? t1RowBytes(s.cols) : t2RowBytes(s.cols);
+    let ptr: number;
+    if (layout === "t1") {
+      const placed = t2ToT1Rows(s.data, out, s.cols);
+      ptr = heap.alloc(placed.length);
+      heap.u8.set(placed, ptr);
+    } else {
+      const length = Math.ceil(out / 2) * 2 * rowStride;
+      ptr = heap.alloc(length);
+      const dst = new Uint8Array(heap.buffer, ptr, length);
+      dst.fill(0); // a freed block may be reused: the odd last row's partner must read as zero codes
+      interleaveRowPairs(s.data, out, rowStride, dst);
+    }
     return {
+      layout,
       ptr,
-      rowStride: t2RowBytes(s.cols),
-      blocks: t2RowBytes(s.cols) / 16,
+      rowStride,
+      blocks: rowStride / 16,
       out,
       start: g * per,
       end: (g + 1) * per,
       rowScales: Float32Array.from({ length: out }, (_, o) => rowScale(o, g)),
     };
   });
-  const bytes = source.reduce((n, s) => n + (s.data.length + (out & 1) * t2RowBytes(s.cols)), 0) + w.scales.length * 4;
-  const prepared: WasmPreparedWeight = { backend: "wasm", kind: w.kind, outFeatures: out, inFeatures: w.inFeatures, bytes, subs, columnGroups: groups };
+  const bytes = subs.reduce((n, s) => n + (layout === "t1" ? out : out + (out & 1)) * s.rowStride, 0) + w.scales.length * 4;
+  const prepared: WasmPreparedWeight = { backend: "wasm", kind: w.kind, outFeatures: out, inFeatures: w.inFeatures, bytes, subs, columnGroups: groups, layout };
   return prepared;
 }
 
@@ -116,8 +137,10 @@ function runSub(ctx: WasmContext, sub: SubWeight, x: QuantizedActivations, rowMa
   const { tokens, features } = x;
   const out = sub.out;
   const cols = sub.end - sub.start;
-  // activations: baseline = i16, each 16-chunk split even/odd (128 bytes per block); relaxed = int8 (64)
-  const xStride = sub.blocks * (relaxed ? 64 : 128);
+  const t1 = sub.layout === "t1";
+  // activations: baseline = i16, t2: each 16-chunk split even/odd (128 bytes per block), t1: in order (160 per
+  // 80-column block); relaxed = int8 in order (64 or 80)
+  const xStride = sub.blocks * (t1 ? (relaxed ? 80 : 160) : relaxed ? 64 : 128);
   // scratch layout: [mask: out bytes][x: tokens·xStride][dots: i32 tokens·out][sparse idx/val: 2·cols i32]
   const maskBytes = rowMask ? (out + 15) & ~15 : 0;
   const xBytes = tokens * xStride;
@@ -129,7 +152,8 @@ function runSub(ctx: WasmContext, sub: SubWeight, x: QuantizedActivations, rowMa
   if (rowMask) new Uint8Array(buf, maskPtr, out).set(rowMask);
   // the sparse kernel wins only below 25 % non-zeros; a known zero count spares the gather when it cannot
   const tooDense = x.zeros !== undefined && cols === features && (features - x.zeros) * 4 >= cols;
-  if (x.sparse === true && tokens === 1 && !tooDense) {
+  // (t1 has no sparse kernel: sparse activations take the dense t1 kernel below, the same integers)
+  if (x.sparse === true && tokens === 1 && !tooDense && !t1) {
     const idxPtr = outPtr + tokens * out * 4;
     const nnz = gatherNonZeros(x.codes, sub.start, cols, new Int32Array(buf, idxPtr, cols), new Int32Array(buf, idxPtr + 4 * cols, cols));
     if (nnz * 4 < cols) {
@@ -152,7 +176,9 @@ function runSub(ctx: WasmContext, sub: SubWeight, x: QuantizedActivations, rowMa
   for (let t = 0; t < tokens; t++)
     xsum[t] = relaxed
       ? placeInt8(x.codes, t * features + sub.start, cols, new Int8Array(buf, xPtr + t * xStride, xStride))
-      : placeSplitI16(x.codes, t * features + sub.start, cols, new Int16Array(buf, xPtr + t * xStride, xStride / 2));
+      : t1
+        ? placeI16(x.codes, t * features + sub.start, cols, new Int16Array(buf, xPtr + t * xStride, xStride / 2))
+        : placeSplitI16(x.codes, t * features + sub.start, cols, new Int16Array(buf, xPtr + t * xStride, xStride / 2));
   const a = JOB_SLOT.TERNARY_DENSE;
   c[JOB_SLOT.OP] = JOB_OP.TERNARY_DENSE;
   c[a.W_PTR] = sub.ptr;
@@ -166,6 +192,7 @@ function runSub(ctx: WasmContext, sub: SubWeight, x: QuantizedActivations, rowMa
   c[a.OUT_PTR] = outPtr;
   c[a.OUT_STRIDE] = out;
   c[a.RELAXED] = relaxed ? 1 : 0;
+  c[a.LAYOUT] = t1 ? 1 : 0;
   pool.run(ctx.exports);
   return { dots: new Int32Array(buf, outPtr, tokens * out), xsum };
 }

@@ -1,21 +1,35 @@
 /**
  * Dense (non-ternary) layers on the wasm backend: f32 matmul (JOB_OP.MATMUL_F32) for embeddings / LM head and
- * prepared f32 weights, and W8A16 (JOB_OP.W8A16_DENSE): int8 weight rows × int16 activations, one token per job.
+ * prepared f32 weights, W8A16 (JOB_OP.W8A16_DENSE): int8 weight rows × int16 activations, and W4A8
+ * (JOB_OP.W4A8_DENSE, dense-int4.wat.ts): Q4_0 rows × per-block int8 activations — one token per job, rows split
+ * across threads. prepareDense reads its weight a chunk of rows at a time (js/dense.ts forEachDenseChunk) and writes
+ * each chunk's codes straight into wasm memory: no whole-table copy on the JS side.
  */
-import type { DenseFormat, PreparedDense } from "../backend";
+import type { DenseFormat, DenseWeight, PreparedDense } from "../backend";
 import { KernelInputError } from "../backend";
-import { checkDense, quantizeDenseInt8, quantizeInt16Rows } from "../js/dense";
+import { checkDense, denseBlockLen, denseF32Weight, forEachDenseChunk, INT4_BLOCK, quantizeDenseInt8Rows, quantizeInt16Rows } from "../js/dense";
+import { quantizeInt4Rows, quantizeInt8Blocks } from "../js/dense-int4";
+import { denseRowsOutput } from "../js/dense-rows";
 import { checkMatmulF32, outputBuffer } from "../validate-inputs";
 import { JOB_OP, JOB_SLOT } from "./abi";
 import type { WasmContext } from "./context";
+import { INT4_X } from "./dense-int4.wat";
+
+const f = Math.fround;
+
+/** int4 layout (dense-int4.wat.ts): bytes per 128-column group of a weight row. */
+const INT4_GROUP_BYTES = 80;
 
 interface WasmPreparedDense extends PreparedDense {
-  /** f32 weights or int8 codes [out, in] */
+  /** f32 weights [out, in], int8 codes [out, in], or int4 rows [out, rowStride bytes] */
   ptr: number;
   /** int8: f32 scales [out, blocks] */
   scalesPtr: number;
   blocks: number;
   blockLen: number;
+  /** int4: 128-column groups per row, bytes per row (groups·80) */
+  groups: number;
+  rowStride: number;
 }
 
 /** The wasm address of an f32 weight, copied in on first use and kept (ctx.f32Weights). */
@@ -55,33 +69,92 @@ function runMatmulF32(ctx: WasmContext, wPtr: number, x: Float32Array, tokens: n
   return y;
 }
 
-/** Place a dense weight [out, in]: f32 as is (shared with matmulF32's cache), int8 as codes [out, in] + f32 scales [out, blocks]. */
-export function prepareDense(ctx: WasmContext, w: Float32Array, outFeatures: number, inFeatures: number, format: DenseFormat): PreparedDense {
+/**
+ * Place a dense weight [out, in]: f32 as is (an array shared with matmulF32's cache; a row source read into wasm
+ * memory chunk by chunk), int8 as codes [out, in] + f32 scales [out, blocks], int4 in dense-int4.wat.ts's layout.
+ */
+export function prepareDense(ctx: WasmContext, w: DenseWeight, outFeatures: number, inFeatures: number, format: DenseFormat): PreparedDense {
   ctx.alive();
   const { heap } = ctx;
   checkDense(w, outFeatures, inFeatures, format);
+  const base = { backend: "wasm", format, outFeatures, inFeatures, scalesPtr: 0, blocks: 1, blockLen: inFeatures, groups: 0, rowStride: 0 };
   if (format === "f32") {
-    const prepared: WasmPreparedDense = { backend: "wasm", format, outFeatures, inFeatures, bytes: w.byteLength, ptr: placeF32(ctx, w), scalesPtr: 0, blocks: 1, blockLen: inFeatures };
+    let ptr: number;
+    if (w instanceof Float32Array) ptr = placeF32(ctx, w);
+    else {
+      ptr = heap.alloc(outFeatures * inFeatures * 4);
+      const place = ptr;
+      filling(ctx, [ptr], () => denseF32Weight(w, outFeatures, inFeatures, new Float32Array(heap.buffer, place, outFeatures * inFeatures)));
+    }
+    const prepared: WasmPreparedDense = { ...base, bytes: outFeatures * inFeatures * 4, ptr };
     return prepared;
   }
-  const q = quantizeDenseInt8(w, outFeatures, inFeatures);
-  const ptr = heap.alloc(q.codes.byteLength);
-  new Int8Array(heap.buffer, ptr, q.codes.length).set(q.codes);
-  const scalesPtr = heap.alloc(q.scales.byteLength);
-  new Float32Array(heap.buffer, scalesPtr, q.scales.length).set(q.scales);
-  const prepared: WasmPreparedDense = { backend: "wasm", format, outFeatures, inFeatures, bytes: q.codes.byteLength + q.scales.byteLength, ptr, scalesPtr, blocks: q.blocks, blockLen: q.blockLen };
+  if (format === "int4") return prepareInt4(ctx, w, outFeatures, inFeatures);
+  const blockLen = denseBlockLen(inFeatures);
+  const blocks = inFeatures / blockLen;
+  const ptr = heap.alloc(outFeatures * inFeatures);
+  const scalesPtr = heap.alloc(outFeatures * blocks * 4);
+  const codes = new Int8Array(heap.buffer, ptr, outFeatures * inFeatures);
+  const scales = new Float32Array(heap.buffer, scalesPtr, outFeatures * blocks);
+  filling(ctx, [ptr, scalesPtr], () =>
+    forEachDenseChunk(w, outFeatures, inFeatures, (r, n, rows) =>
+      quantizeDenseInt8Rows(rows, n, inFeatures, codes.subarray(r * inFeatures, (r + n) * inFeatures), scales.subarray(r * blocks, (r + n) * blocks)),
+    ),
+  );
+  const prepared: WasmPreparedDense = { ...base, bytes: codes.byteLength + scales.byteLength, ptr, scalesPtr, blocks, blockLen };
   return prepared;
 }
 
-/** y [tokens, out] for x [tokens, in] and a prepared dense weight; W8A16 quantizes x per token to int16 and runs one job per token. */
+/** int4: each chunk quantized to Q4_0 blocks (js/dense-int4.ts) straight into the 80-byte groups; padded blocks get codes 8, d = 0. */
+function prepareInt4(ctx: WasmContext, w: DenseWeight, outFeatures: number, inFeatures: number): WasmPreparedDense {
+  const { heap } = ctx;
+  const blocks = inFeatures / INT4_BLOCK;
+  const groups = Math.ceil(blocks / 4);
+  const rowStride = groups * INT4_GROUP_BYTES;
+  const ptr = heap.alloc(outFeatures * rowStride);
+  const codes = new Uint8Array(heap.buffer, ptr, outFeatures * rowStride);
+  const scales = new Float32Array(heap.buffer, ptr, (outFeatures * rowStride) / 4);
+  // block b of row r: codes at its group + 16·(b mod 4), d in the group's last 16 bytes
+  const groupAt = (r: number, b: number) => r * rowStride + (b >> 2) * INT4_GROUP_BYTES;
+  const codeAt = (r: number, b: number) => groupAt(r, b) + (b & 3) * 16;
+  const scaleAt = (r: number, b: number) => (groupAt(r, b) + 64) / 4 + (b & 3);
+  for (let r = 0; r < outFeatures; r++)
+    for (let b = blocks; b < groups * 4; b++) {
+      codes.fill(0x88, codeAt(r, b), codeAt(r, b) + 16);
+      scales[scaleAt(r, b)] = 0;
+    }
+  filling(ctx, [ptr], () =>
+    forEachDenseChunk(w, outFeatures, inFeatures, (r0, n, rows) =>
+      quantizeInt4Rows(rows, n, inFeatures, { codes, scales, codeAt: (r, b) => codeAt(r0 + r, b), scaleAt: (r, b) => scaleAt(r0 + r, b) }, r0),
+    ),
+  );
+  return { backend: "wasm", format: "int4", outFeatures, inFeatures, bytes: outFeatures * rowStride, ptr, scalesPtr: 0, blocks, blockLen: INT4_BLOCK, groups, rowStride };
+}
+
+/** Fill freshly allocated blocks; if reading or quantizing the weight throws (a non-finite value, a failing row source), give them back. */
+function filling(ctx: WasmContext, ptrs: number[], fill: () => void): void {
+  try {
+    fill();
+  } catch (e) {
+    for (const p of ptrs) ctx.heap.release(p);
+    throw e;
+  }
+}
+
+function wasmDense(pw: PreparedDense, kernel: string): WasmPreparedDense {
+  if (pw.backend !== "wasm") throw new KernelInputError(`${kernel}: weight was prepared by the ${pw.backend} backend, not wasm`);
+  return pw as WasmPreparedDense;
+}
+
+/** y [tokens, out] for x [tokens, in] and a prepared dense weight; the quantized formats run one job per token. */
 export function dense(ctx: WasmContext, pw: PreparedDense, x: Float32Array, tokens: number, outBuf?: Float32Array): Float32Array {
   ctx.alive();
-  if (pw.backend !== "wasm") throw new KernelInputError(`dense: weight was prepared by the ${pw.backend} backend, not wasm`);
-  const w = pw as WasmPreparedDense;
+  const w = wasmDense(pw, "dense");
   const { outFeatures: outF, inFeatures: inF } = w;
   if (x.length !== tokens * inF) throw new KernelInputError(`dense x: has ${x.length} elements, expected tokens·in = ${tokens * inF}`);
   const y = outputBuffer(outBuf, tokens * outF);
   if (w.format === "f32") return runMatmulF32(ctx, w.ptr, x, tokens, outF, inF, y);
+  if (w.format === "int4") return runInt4(ctx, w, x, tokens, y);
   const { heap, pool } = ctx;
   const c = pool.control;
   const xq = quantizeInt16Rows(x, tokens, inF);
@@ -104,6 +177,74 @@ export function dense(ctx: WasmContext, pw: PreparedDense, x: Float32Array, toke
     const raw = new Float32Array(heap.buffer, base + xBytes, outF);
     const xs = xq.scales[t]!;
     for (let o = 0; o < outF; o++) y[t * outF + o] = raw[o]! * xs;
+  }
+  return y;
+}
+
+/** W4A8: x quantized per (token, 32-block) to int8 in JS, laid out a group at a time (INT4_X: x, 8·Σcodes, scales); the kernel writes y. */
+function runInt4(ctx: WasmContext, w: WasmPreparedDense, x: Float32Array, tokens: number, y: Float32Array): Float32Array {
+  const { heap, pool } = ctx;
+  const c = pool.control;
+  const { outFeatures: outF, inFeatures: inF, blocks, groups } = w;
+  const xq = quantizeInt8Blocks(x, tokens, inF);
+  const xBytes = groups * INT4_X.group;
+  const base = heap.scratch(xBytes + outF * 4);
+  const a = JOB_SLOT.W4A8_DENSE;
+  for (let t = 0; t < tokens; t++) {
+    const buf = heap.buffer;
+    const x8 = new Int8Array(buf, base, xBytes);
+    const x32 = new Int32Array(buf, base, xBytes / 4);
+    const xf = new Float32Array(buf, base, xBytes / 4);
+    x8.fill(0); // padded blocks: x 0, sums 0, scales 0
+    for (let b = 0; b < blocks; b++) {
+      const group = (b >> 2) * INT4_X.group;
+      const src = t * inF + b * INT4_BLOCK;
+      x8.set(xq.codes.subarray(src, src + INT4_BLOCK), group + (b & 3) * INT4_X.block);
+      x32[(group + INT4_X.sums) / 4 + (b & 3)] = 8 * xq.sums[t * blocks + b]!;
+      xf[(group + INT4_X.scales) / 4 + (b & 3)] = xq.scales[t * blocks + b]!;
+    }
+    c[JOB_SLOT.OP] = JOB_OP.W4A8_DENSE;
+    c[a.W_PTR] = w.ptr;
+    c[a.ROW_STRIDE] = w.rowStride;
+    c[a.GROUPS] = groups;
+    c[JOB_SLOT.ROWS] = outF;
+    c[a.X_PTR] = base;
+    c[a.OUT_PTR] = base + xBytes;
+    c[a.RELAXED] = ctx.relaxed ? 1 : 0;
+    pool.run(ctx.exports);
+    y.set(new Float32Array(heap.buffer, base + xBytes, outF), t * outF);
+  }
+  return y;
+}
+
+/** Rows [start, start + count) of a prepared weight, dequantized from wasm memory as js/dense-rows.ts defines. */
+export function denseRows(ctx: WasmContext, pw: PreparedDense, start: number, count: number, outBuf?: Float32Array): Float32Array {
+  ctx.alive();
+  const w = wasmDense(pw, "denseRows");
+  const y = denseRowsOutput(w, start, count, outBuf);
+  const inF = w.inFeatures;
+  const buf = ctx.heap.buffer;
+  if (w.format === "f32") y.set(new Float32Array(buf, w.ptr + start * inF * 4, count * inF));
+  else if (w.format === "int8") {
+    const codes = new Int8Array(buf, w.ptr + start * inF, count * inF);
+    const scales = new Float32Array(buf, w.scalesPtr + start * w.blocks * 4, count * w.blocks);
+    for (let r = 0; r < count; r++)
+      for (let i = 0; i < inF; i++) y[r * inF + i] = f(codes[r * inF + i]! * scales[r * w.blocks + Math.floor(i / w.blockLen)]!);
+  } else {
+    const rows = new Uint8Array(buf, w.ptr + start * w.rowStride, count * w.rowStride);
+    const d = new Float32Array(buf, w.ptr + start * w.rowStride, (count * w.rowStride) / 4);
+    for (let r = 0; r < count; r++)
+      for (let b = 0; b < w.blocks; b++) {
+        const at = r * w.rowStride + Math.floor(b / 4) * INT4_GROUP_BYTES;
+        const scale = d[(at + 64) / 4 + (b % 4)]!;
+        const c = at + (b % 4) * 16;
+        const o = r * inF + b * INT4_BLOCK;
+        for (let j = 0; j < 16; j++) {
+          const byte = rows[c + j]!;
+          y[o + j] = f(((byte & 15) - 8) * scale);
+          y[o + 16 + j] = f(((byte >> 4) - 8) * scale);
+        }
+      }
   }
   return y;
 }

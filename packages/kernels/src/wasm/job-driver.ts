@@ -32,8 +32,10 @@ export function runJob(abi: JobAbi, ex: KernelExports, c: Int32Array, index: num
     const out = c[a.OUT_PTR]!;
     const outStride = c[a.OUT_STRIDE]!;
     const relaxed = c[a.RELAXED] === 1;
-    const dot1 = relaxed ? ex[X.T2_DOT_1_RELAXED] : ex[X.T2_DOT_1];
-    const dot4 = relaxed ? ex[X.T2_DOT_4_RELAXED] : ex[X.T2_DOT_4];
+    // LAYOUT 1: onebit-t1 rows (t1-dot.wat.ts), same arguments as the t2 kernels
+    const t1 = c[a.LAYOUT] === 1;
+    const dot1 = t1 ? (relaxed ? ex[X.T1_DOT_1_RELAXED] : ex[X.T1_DOT_1]) : relaxed ? ex[X.T2_DOT_1_RELAXED] : ex[X.T2_DOT_1];
+    const dot4 = t1 ? (relaxed ? ex[X.T1_DOT_4_RELAXED] : ex[X.T1_DOT_4]) : relaxed ? ex[X.T2_DOT_4_RELAXED] : ex[X.T2_DOT_4];
     if (tokens === 1) {
       dot1(w, rowStride, blocks, r0, r1, mask, x, out);
       return;
@@ -60,5 +62,9 @@ export function runJob(abi: JobAbi, ex: KernelExports, c: Int32Array, index: num
   } else if (op === JOB_OP.W8A16_DENSE) {
     const a = S.W8A16_DENSE;
     ex[X.Q8_DOT](c[a.W_PTR]!, c[a.IN_FEATURES]!, c[a.SCALES_PTR]!, c[a.BLOCKS]!, c[a.BLOCK_LEN]!, c[a.X_PTR]!, r0, r1, c[a.OUT_PTR]!);
+  } else if (op === JOB_OP.W4A8_DENSE) {
+    const a = S.W4A8_DENSE;
+    const dot = c[a.RELAXED] === 1 ? ex[X.Q4_DOT_RELAXED] : ex[X.Q4_DOT];
+    dot(c[a.W_PTR]!, c[a.ROW_STRIDE]!, c[a.GROUPS]!, c[a.X_PTR]!, r0, r1, c[a.OUT_PTR]!);
   }
 }

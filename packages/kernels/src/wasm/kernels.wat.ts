@@ -12,6 +12,8 @@
  * is shifted back at the end (exact: every term is a multiple of 256). Codes are w + 1, so the caller subtracts
  * Σx per token.
  */
+import { denseInt4Wat } from "./dense-int4.wat";
+import { t1DotWat } from "./t1-dot.wat";
 /**
  * Relaxed-SIMD kernels (Chrome 114+, Node 22+, Node 20 with --experimental-wasm-relaxed-simd): the same 2-bit
  * codes, unpacked to one code per byte — byte b of a 16-byte block holds weights 16k + b at bits 2k, so
@@ -212,7 +214,7 @@ const RELAXED_FUNCS = `
 
 /** The module text; with `relaxed`, the relaxed-SIMD kernels are added (that module needs an engine with them). */
 export function kernelsWat(relaxed: boolean): string {
-  return KERNELS_WAT_BASE.replace(/\)\s*$/, `${relaxed ? RELAXED_FUNCS : ""})\n`);
+  return KERNELS_WAT_BASE.replace(/\)\s*$/, `${denseInt4Wat(relaxed)}${t1DotWat(relaxed)}${relaxed ? RELAXED_FUNCS : ""})\n`);
 }
 
 /**

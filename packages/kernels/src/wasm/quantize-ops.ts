@@ -52,7 +52,8 @@ export function quantizeRows(ctx: WasmContext, x: Float32Array, tokens: number, 
 
 /**
  * Unsigned KV codes to f32 (js/dequantize-unsigned.ts): out [groups·groupSize] = code·scale[g] + offset[g], codes a
- * bit stream from `bitOffset`. SIMD for byte-aligned 4-bit groups; `out` is written in place when it lives in this heap.
+ * bit stream from `bitOffset`. SIMD for byte-aligned 4-bit groups, 3- and 8-bit codes read through a 16-bit window
+ * (dequant_u's scalar loop); `out` is written in place when it lives in this heap.
  */
 export function dequantizeUnsigned(
   ctx: WasmContext,
@@ -63,11 +64,16 @@ export function dequantizeUnsigned(
   groupSize: number,
   scales: Float32Array,
   offsets: Float32Array,
-  out: Float32Array,
+  outAll: Float32Array,
+  firstGroup = 0,
 ): void {
   ctx.alive();
   const { heap, exports: ex } = ctx;
-  checkDequantizeUnsigned(codes, bitOffset, bits, groups, groupSize, scales, offsets, out);
+  checkDequantizeUnsigned(codes, bitOffset, bits, groups, groupSize, scales, offsets, outAll, firstGroup);
+  // groups firstGroup.. of scales, offsets and out (the bit reader below handles 3, 4 and 8 bits alike)
+  scales = scales.subarray(firstGroup);
+  offsets = offsets.subarray(firstGroup);
+  const out = outAll.subarray(firstGroup * groupSize);
   const n = groups * groupSize;
   const byte0 = bitOffset >> 3;
   const byteEnd = Math.ceil((bitOffset + n * bits) / 8);

@@ -18,13 +18,14 @@
 import { KernelInputError } from "../backend";
 import { defineBackend } from "../contract/define-backend";
 import type { Backend } from "../contract/kernel-table";
+import { hostCodes } from "../contract/kv-codes";
 import { hostArray } from "../contract/tensors";
 import { hostQuantized } from "../validate-inputs";
 import { kernelExports, MAX_THREADS } from "./abi";
 import { attentionScores, attentionValues } from "./attention-ops";
-import { bitLinear, prepareWeight } from "./bit-linear-ops";
+import { bitLinear, prepareWeight, type TernaryLayout } from "./bit-linear-ops";
 import type { WasmContext } from "./context";
-import { dense, matmulF32, prepareDense } from "./dense-ops";
+import { dense, denseRows, matmulF32, prepareDense } from "./dense-ops";
 import { Heap, KvArrays } from "./heap";
 import { dequantizeUnsigned, quantizeRows } from "./quantize-ops";
 import { ThreadPool } from "./thread-pool";
@@ -37,6 +38,12 @@ export interface WasmBackendOptions {
   threads?: number;
   /** Kernel set: "auto" (default) = relaxed where the engine has relaxed SIMD, else baseline. */
   simd?: "auto" | WasmSimd;
+  /**
+   * How prepareWeight places ternary (and binary) weights: "t2" (default) keeps onebit-t2, 2 bits per weight;
+   * "t1" transcodes to onebit-t1, 1.6 bits per weight, read by the t1 kernels (t1-dot.wat.ts): 0.8× the bytes, more
+   * ALU work per weight (docs/kernels.md has the measurements).
+   */
+  ternaryLayout?: TernaryLayout;
 }
 
 export async function createWasmBackend(options: WasmBackendOptions = {}): Promise<Backend> {
@@ -58,6 +65,8 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
     throw new KernelInputError(
       'wasm backend simd "relaxed": this engine has no relaxed SIMD (it is on in Chrome 114+ and Node 22+; Node 20 needs --experimental-wasm-relaxed-simd); available here: baseline',
     );
+  const layout = options.ternaryLayout ?? "t2";
+  if (layout !== "t1" && layout !== "t2") throw new KernelInputError(`wasm backend ternaryLayout: expected "t1" or "t2", got ${JSON.stringify(layout)}`);
   const simd: WasmSimd = wanted === "auto" ? (relaxedSimdAvailable() ? "relaxed" : "baseline") : wanted;
   const relaxed = simd === "relaxed";
   const module = kernelsModule(simd);
@@ -91,9 +100,15 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
     simd,
     residency: "host",
     native: {
-      prepareWeight: { description: "packed t2 copied into wasm memory once, rows interleaved in pairs", run: ({ weight }) => prepareWeight(ctx, weight) },
+      prepareWeight: {
+        description: layout === "t1" ? "packed t2 transcoded once into onebit-t1 (1.6 bits/weight) in wasm memory" : "packed t2 copied into wasm memory once, rows interleaved in pairs",
+        run: ({ weight }) => prepareWeight(ctx, weight, layout),
+      },
       bitLinear: {
-        description: `${simd} SIMD over onebit-t2 (${relaxed ? "i32x4.relaxed_dot_i8x16_i7x16_add_s" : "i32x4.dot_i16x8_s"}), rows split across ${threads} thread(s); sparse inputs by gathered non-zeros`,
+        description:
+          layout === "t1"
+            ? `${simd} SIMD over onebit-t1 (base-3 trits by i8x16 adds and compares, ${relaxed ? "i16x8.relaxed_dot_i8x16_i7x16_s" : "i32x4.dot_i16x8_s"}), rows split across ${threads} thread(s); sparse inputs by the dense t1 kernel`
+            : `${simd} SIMD over onebit-t2 (${relaxed ? "i32x4.relaxed_dot_i8x16_i7x16_add_s" : "i32x4.dot_i16x8_s"}), rows split across ${threads} thread(s); sparse inputs by gathered non-zeros`,
         run: ({ weight, input, rowMask, out }) => bitLinear(ctx, weight, hostQuantized(input), { rowMask, out }),
       },
       quantize: {
@@ -106,11 +121,15 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
         description: "SIMD f32x4, rows split across threads",
         run: ({ x, tokens, weight, outFeatures, inFeatures, out }) => matmulF32(ctx, H(x, "matmulF32 x"), tokens, weight, outFeatures, inFeatures, out),
       },
-      prepareDense: { description: "f32 or int8 (W8A16) rows in wasm memory", run: ({ weight, outFeatures, inFeatures, format }) => prepareDense(ctx, weight, outFeatures, inFeatures, format) },
+      prepareDense: {
+        description: "f32, int8 (W8A16) or int4 (W4A8) rows in wasm memory, quantized chunk by chunk straight into it",
+        run: ({ weight, outFeatures, inFeatures, format }) => prepareDense(ctx, weight, outFeatures, inFeatures, format),
+      },
       dense: {
-        description: "f32x4 matmul, or W8A16: int8 rows × int16 activations by i32x4.dot_i16x8_s per 256-column block, rows split across threads",
+        description: `f32x4 matmul; W8A16: int8 rows × int16 activations by i32x4.dot_i16x8_s per 256-column block; W4A8: Q4_0 rows × per-block int8 activations by ${relaxed ? "i16x8.relaxed_dot_i8x16_i7x16_s" : "i16x8.extmul_*_i8x16_s"}, four blocks per f32x4 step; rows split across threads`,
         run: ({ weight, x, tokens, out }) => dense(ctx, weight, H(x, "dense x"), tokens, out),
       },
+      denseRows: { description: "rows dequantized from the weight's wasm memory (f32 copied)", run: ({ weight, start, count, out }) => denseRows(ctx, weight, start, count, out) },
       attentionScores: {
         description: "SIMD f32x4 scores over an f32 KV store read in place, heads split across threads",
         run: ({ q, heads, keys, kvHeads, headDim, positions, scale, out }) => attentionScores(ctx, H(q, "attentionScores q"), heads, H(keys, "attentionScores keys"), kvHeads, headDim, positions, scale, out),
@@ -121,8 +140,9 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
           attentionValues(ctx, H(p, "attentionValues p"), heads, H(values, "attentionValues values"), kvHeads, headDim, positions, out === undefined ? undefined : H(out, "attentionValues out")),
       },
       dequantizeUnsigned: {
-        description: "4-bit KV codes to f32 in SIMD (nibble shuffle), 3-bit bit by bit",
-        run: ({ codes, bitOffset, bits, groups, groupSize, scales, offsets, out }) => dequantizeUnsigned(ctx, codes, bitOffset, bits, groups, groupSize, scales, offsets, out),
+        description: "4-bit KV codes to f32 in SIMD (nibble shuffle), 3- and 8-bit through a 16-bit window",
+        run: ({ codes, bitOffset, bits, groups, groupSize, scales, offsets, out, firstGroup }) =>
+          dequantizeUnsigned(ctx, hostCodes(codes, "dequantizeUnsigned codes", "Uint8Array"), bitOffset, bits, groups, groupSize, H(scales, "dequantizeUnsigned scales"), H(offsets, "dequantizeUnsigned offsets"), H(out, "dequantizeUnsigned out"), firstGroup),
       },
     },
     // Element-wise ops are < 1 % of a decode step (BENCHMARKS.md, Model); they run the reference on the same arrays.
@@ -135,6 +155,9 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
       multiply: "element-wise",
       gateActivation: "element-wise (SiLU needs exp)",
       copyInto: "a typed-array set into the wasm-placed KV store",
+      quantizeUnsignedInto: "a KV write: O(kvHeads·headDim) per token, beside the codes in host memory",
+      encodeHalf: "a KV write: O(kvHeads·headDim) per token",
+      decodeHalf: "a table lookup per value into the wasm-placed scratch",
     },
     allocF32,
     freeF32: (a) => kv.free(H(a, "freeF32")),

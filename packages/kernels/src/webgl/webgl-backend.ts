@@ -270,14 +270,14 @@ export async function createWebglBackend(): Promise<Backend> {
         run: ({ x, tokens, weight, outFeatures, inFeatures, out }) => matmulF32(hostArray(x, "matmulF32 x"), tokens, weight, outFeatures, inFeatures, out),
       },
       prepareDense: {
-        description: "f32 uploaded as a texture on first use; int8 kept for the reference",
+        description: "f32 uploaded as a texture on first use; int8 / int4 kept for the reference",
         run({ weight, outFeatures, inFeatures, format }) {
           alive("prepareDense");
           return prepareDenseJs("webgl", weight, outFeatures, inFeatures, format);
         },
       },
       dense: {
-        description: "f32 on the GPU (matmulF32); int8 (W8A16) with the reference on the CPU",
+        description: "f32 on the GPU (matmulF32); int8 (W8A16) and int4 (W4A8) with the reference on the CPU",
         partial: true,
         run(args, borrow) {
           alive("dense");
@@ -301,6 +301,10 @@ export async function createWebglBackend(): Promise<Backend> {
       multiply: "element-wise on host activations",
       gateActivation: "element-wise on host activations",
       copyInto: "KV writes into host memory",
+      denseRows: "rows of the host-held dense weight (prepareDense keeps f32 / int8 / int4 in JS memory)",
+      quantizeUnsignedInto: "low-bit KV writes into host memory, beside the attention kernels",
+      encodeHalf: "f16 KV writes into host memory",
+      decodeHalf: "f16 KV decode on the CPU beside the attention kernels",
     },
     dispose() {
       if (disposed) return;

@@ -4,10 +4,10 @@
  * only what the caller reads (the logits), with one submit per read (gpu-runtime.ts).
  *
  * Bit for bit the js reference: bitLinear (integer dots, the float64 epilogue in software doubles), quantize
- * (int8 / int4 / absmax8 / fp4 / Top-K), dense int8 (W8A16), matmulF32, attention scores and values, add,
- * multiply, ReLU², copyInto. Within float32 rounding: norm, rope, softmax, SiLU (README.md states the bounds).
- * Not offered: rmsNormQuantize (host arrays in and out; run norm then quantize) and dequantizeUnsigned (low-bit KV
- * decode of a host byte stream; keep the KV cache in f32 on this backend).
+ * (int8 / int4 / absmax8 / fp4 / Top-K), dense int8 (W8A16) and int4 (W4A8), denseRows, matmulF32, attention scores and values, add,
+ * multiply, ReLU², copyInto, and the KV-cache codes (quantizeUnsignedInto / dequantizeUnsigned for 3/4/8-bit
+ * stores, encodeHalf / decodeHalf for f16 ones, in device tensors). Within float32 rounding: norm, rope, softmax,
+ * SiLU (README.md states the bounds). Not offered: rmsNormQuantize (host arrays in and out; run norm then quantize).
  */
 import { KernelInputError, type DeviceQuantized } from "../backend";
 import { defineBackend } from "../contract/define-backend";
@@ -15,14 +15,16 @@ import type { Backend } from "../contract/kernel-table";
 import type { Activations } from "../contract/tensors";
 import { attentionScoresWebgpu, attentionValuesWebgpu } from "./attention";
 import { bitLinearWebgpu, prepareWeightWebgpu } from "./bit-linear";
-import { denseWebgpu, prepareDenseWebgpu } from "./dense";
+import { denseRowsWebgpu, denseWebgpu, prepareDenseWebgpu } from "./dense";
 import { binaryWebgpu, copyIntoWebgpu, gateActivationWebgpu } from "./elementwise";
 import { GpuRuntime } from "./gpu-runtime";
+import { decodeHalfWebgpu, encodeHalfWebgpu } from "./half-codes";
 import { matmulF32Webgpu } from "./matmul-f32";
 import { normWebgpu } from "./norm";
 import { quantizeWebgpu, readQuantizedWebgpu } from "./quantize";
 import { ropeWebgpu } from "./rope";
 import { softmaxWebgpu } from "./softmax";
+import { dequantizeUnsignedWebgpu, quantizeUnsignedIntoWebgpu } from "./unsigned-codes";
 import { type GpuAdapter, navigatorGpu } from "./webgpu-api";
 import { WebgpuContext } from "./webgpu-context";
 import { ownTensor, TensorRegistry, WebgpuQuantized } from "./webgpu-tensor";
@@ -82,8 +84,15 @@ export async function createWebgpuBackend(options: WebgpuBackendOptions = {}): P
       },
       quantize: { description: "WGSL: per token and group, correctly rounded scales, exact int4 absmean sum (bit-exact)", run: (a) => quantizeWebgpu(ctx, a) },
       norm: { description: "WGSL: a workgroup per token and group, float32 sums", run: (a) => normWebgpu(ctx, a) },
-      prepareDense: { description: "f32 uploaded, or int8 (W8A16) quantized on the host by the reference and uploaded", run: (a) => prepareDenseWebgpu(ctx, a.weight, a.outFeatures, a.inFeatures, a.format) },
-      dense: { description: "WGSL: f32 in the reference order, or int16 activations × int8 blocks with the reference's epilogue (bit-exact)", run: (a) => denseWebgpu(ctx, a.weight, a.x, a.tokens) },
+      prepareDense: {
+        description: "f32 uploaded, or int8 (W8A16) / int4 (W4A8) quantized on the host by the reference, a chunk of rows at a time, and uploaded",
+        run: (a) => prepareDenseWebgpu(ctx, a.weight, a.outFeatures, a.inFeatures, a.format),
+      },
+      dense: {
+        description: "WGSL: f32 in the reference order, int16 activations × int8 blocks, or per-block int8 activations × Q4_0 blocks, with the reference's epilogue (bit-exact)",
+        run: (a) => denseWebgpu(ctx, a.weight, a.x, a.tokens),
+      },
+      denseRows: { description: "WGSL: rows dequantized on the device into a new tensor (f32: a buffer copy)", run: (a) => denseRowsWebgpu(ctx, a.weight, a.start, a.count, a.out) },
       matmulF32: { description: "WGSL: a thread per output, the reference's four partial sums, no FMA", run: (a) => matmulF32Webgpu(ctx, a) },
       rope: { description: "WGSL rotation; cos/sin of the float64 angles from the host", run: (a) => ropeWebgpu(ctx, a) },
       softmax: { description: "WGSL: a workgroup per row, float32 exp and sums", run: (a) => softmaxWebgpu(ctx, a) },
@@ -93,11 +102,17 @@ export async function createWebgpuBackend(options: WebgpuBackendOptions = {}): P
       multiply: { description: "WGSL element-wise", run: (a) => binaryWebgpu(ctx, "multiply", a) },
       gateActivation: { description: "WGSL element-wise ReLU² / SiLU (activeRows is host-only: filled with 1, count −1)", run: (a) => gateActivationWebgpu(ctx, a) },
       copyInto: { description: "a buffer-to-buffer copy in the command stream", run: (a) => copyIntoWebgpu(ctx, a) },
+      quantizeUnsignedInto: {
+        description: "WGSL: a thread per (token, head), correctly rounded scale, round-half-even codes packed by atomics into the device store (bit-exact)",
+        run: (a) => quantizeUnsignedIntoWebgpu(ctx, a),
+      },
+      dequantizeUnsigned: { description: "WGSL: a thread per value, codes from the device store's words (bit-exact)", run: (a) => dequantizeUnsignedWebgpu(ctx, a) },
+      encodeHalf: { description: "WGSL: floatToHalf in integer arithmetic, a thread per word of two halves (bit-exact)", run: (a) => encodeHalfWebgpu(ctx, a) },
+      decodeHalf: { description: "WGSL: halves to float32 bits, a thread per value (exact)", run: (a) => decodeHalfWebgpu(ctx, a) },
     },
     borrowed: {},
     unsupported: {
       rmsNormQuantize: "it takes and returns host arrays (codes on the host); on webgpu run norm, then quantize — both stay on the device",
-      dequantizeUnsigned: "3/4-bit KV codes are a host byte stream decoded into a host array; keep the KV cache in f32 on the device (allocF32) with this backend",
     },
     upload: (x) => ctx.upload(x),
     async read(x: Activations): Promise<Float32Array> {
