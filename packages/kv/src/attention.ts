@@ -1,19 +1,25 @@
 /**
  * Causal grouped-query attention of new query tokens over a KV cache, on a kernels backend's attention ops
  * (scores → softmax → weighted values; the wasm backend reads an f32 cache in place). A low-bit or f16 cache is
- * decoded one layer at a time into a scratch [positions, kvHeads, headDim] buffer, never as a whole.
+ * decoded one layer at a time into a scratch [positions, kvHeads, headDim] buffer, never as a whole. On a device
+ * backend everything — the decode, 4-bit queries, scores, softmax, values — stays on the device.
  *   q: [tokens, heads, headDim] (post-RoPE) for positions start .. start+tokens−1
  *   out: [tokens, heads, headDim]
  */
-import { type Activations, attentionScoresImpl, attentionValuesImpl, type Backend, dequantizeUnsignedImpl, hostArray, ResidencyError, softmaxImpl } from "@onebit/kernels";
-import { roundHalfEven } from "@onebit/quant";
+import { type Activations, attentionScoresImpl, attentionValuesImpl, type Backend, type DeviceTensor, hostArray, KERNELS, softmaxImpl } from "@onebit/kernels";
 import { KvCacheError, type KvCache } from "./kv-cache";
 
 /** The kernels attention runs on: a backend's, or the js reference. */
-export type AttentionOps = Pick<Backend, "attentionScores" | "attentionValues" | "softmax" | "dequantizeUnsigned" | "copyInto" | "allocF32" | "freeF32" | "residency">;
+export type AttentionOps = Pick<
+  Backend,
+  "attentionScores" | "attentionValues" | "softmax" | "dequantizeUnsigned" | "quantizeUnsignedInto" | "copyInto" | "allocF32" | "freeF32" | "residency"
+>;
 
 export interface AttentionOptions {
-  /** Quantize the queries to 4 bits per (token, head) before the scores (a4.8's 4-bit QKV heads). */
+  /**
+   * Quantize the queries to 4 bits per (token, head) before the scores (a4.8's 4-bit QKV heads): the KV cache's
+   * unsigned min–max quantizer (quantizeUnsignedInto, then dequantizeUnsigned), on the backend's kernels.
+   */
   queryBits?: 4;
   /** The backend whose attention (and low-bit decode) kernels to run (default: the js reference). */
   backend?: AttentionOps;
@@ -25,7 +31,8 @@ const REFERENCE_OPS: AttentionOps = {
   attentionValues: ({ p, heads, values, kvHeads, headDim, positions, out }) =>
     attentionValuesImpl(hostArray(p, "p"), heads, hostArray(values, "values"), kvHeads, headDim, positions, out === undefined ? undefined : hostArray(out, "out")),
   softmax: ({ x, rows, cols }) => softmaxImpl(hostArray(x, "scores"), rows, cols),
-  dequantizeUnsigned: ({ codes, bitOffset, bits, groups, groupSize, scales, offsets, out }) => dequantizeUnsignedImpl(codes, bitOffset, bits, groups, groupSize, scales, offsets, out),
+  dequantizeUnsigned: (a) => KERNELS.dequantizeUnsigned.reference(a, "js"),
+  quantizeUnsignedInto: (a) => KERNELS.quantizeUnsignedInto.reference(a, "js"),
   copyInto: ({ src, dst, dstOffset, srcOffset = 0, length }) => {
     const s = hostArray(src, "src");
     hostArray(dst, "dst").set(s.subarray(srcOffset, srcOffset + (length ?? s.length - srcOffset)), dstOffset);
@@ -45,9 +52,15 @@ export function attendCached(cache: KvCache, layer: number, q: Activations, toke
   const values = cache.floats("v", layer, total, ops);
   const scale = 1 / Math.sqrt(d);
   const width = heads * d;
+  if (options.queryBits !== undefined && options.queryBits !== 4) throw new KvCacheError(`attention queryBits: expected 4 or none, got ${options.queryBits}`);
+  if (options.queryBits === 4) {
+    const quantized = quantizeQueries(ops, q, tokens * heads, d);
+    const out = attendCached(cache, layer, quantized, tokens, heads, start, { backend: options.backend });
+    ops.freeF32(quantized);
+    return out;
+  }
   if (ops.residency === "device") {
     // the queries and the output stay on the device: token t's query row is copied out, its output row copied in
-    if (options.queryBits === 4) throw new ResidencyError("attention: 4-bit queries are quantized in host memory; run a4.8 low-bit attention on a host backend");
     if (tokens === 1) {
       const scores = ops.attentionScores({ q, heads, keys, kvHeads, headDim: d, positions: total, scale });
       ops.softmax({ x: scores, rows: heads, cols: total });
@@ -69,11 +82,7 @@ export function attendCached(cache: KvCache, layer: number, q: Activations, toke
   const out = new Float32Array(tokens * width);
   for (let t = 0; t < tokens; t++) {
     const positions = start + t + 1; // causal: positions 0..start+t
-    let qt = qh.subarray(t * width, (t + 1) * width); // [heads, d]
-    if (options.queryBits === 4) {
-      qt = qt.slice();
-      for (let h = 0; h < heads; h++) quantizeHeadInPlace(qt.subarray(h * d, (h + 1) * d), 4);
-    }
+    const qt = qh.subarray(t * width, (t + 1) * width); // [heads, d]
     const scores = hostArray(ops.attentionScores({ q: qt, heads, keys, kvHeads, headDim: d, positions, scale }), "scores"); // [heads, positions]
     ops.softmax({ x: scores, rows: heads, cols: positions });
     ops.attentionValues({ p: scores, heads, values, kvHeads, headDim: d, positions, out: out.subarray(t * width, (t + 1) * width) });
@@ -81,19 +90,23 @@ export function attendCached(cache: KvCache, layer: number, q: Activations, toke
   return out;
 }
 
-/** Unsigned b-bit min–max quantize-dequantize of one head (the query side of 4-bit QKV heads). */
-function quantizeHeadInPlace(x: Float32Array, bits: number): void {
-  let lo = Number.POSITIVE_INFINITY;
-  let hi = Number.NEGATIVE_INFINITY;
-  for (const v of x) {
-    lo = Math.min(lo, v);
-    hi = Math.max(hi, v);
-  }
-  const levels = 2 ** bits - 1;
-  const s = (hi - lo) / levels;
-  if (s === 0) return;
-  for (let i = 0; i < x.length; i++) {
-    const q = Math.min(levels, Math.max(0, roundHalfEven((x[i]! - lo) / s)));
-    x[i] = q * s + lo;
-  }
+/**
+ * a4.8's 4-bit queries (arXiv 2411.04965 §2.3: Q, K and V heads quantized after RoPE): q [groups = tokens·heads,
+ * d] through the unsigned 4-bit min–max quantizer per (token, head) and back — the KV cache's own kernels, so a
+ * device backend keeps the queries on the device and every backend gives the reference's values bit for bit.
+ * Returns a new tensor of the backend (free it with freeF32).
+ */
+function quantizeQueries(ops: AttentionOps, q: Activations, groups: number, d: number): Activations {
+  const device = ops.residency === "device";
+  const codeBytes = Math.ceil((groups * d * 4) / 8);
+  const codes = device ? (ops.allocF32(Math.ceil(codeBytes / 4)) as DeviceTensor) : new Uint8Array(codeBytes);
+  const scales = ops.allocF32(groups);
+  const offsets = ops.allocF32(groups);
+  const out = ops.allocF32(groups * d);
+  ops.quantizeUnsignedInto({ x: q, groups, groupSize: d, bits: 4, codes, bitOffset: 0, scales, offsets });
+  ops.dequantizeUnsigned({ codes, bitOffset: 0, bits: 4, groups, groupSize: d, scales, offsets, out });
+  ops.freeF32(scales);
+  ops.freeF32(offsets);
+  if (device) ops.freeF32(codes as DeviceTensor);
+  return out;
 }

@@ -1,4 +1,5 @@
 import { hostArray } from "@onebit/kernels";
+import { quantizeUnsigned } from "@onebit/quant";
 import { describe, expect, it } from "vitest";
 import { attendCached } from "./attention";
 import { KvCache, KvCacheFullError } from "./kv-cache";
@@ -59,6 +60,27 @@ describe("KvCache", () => {
         seg.forEach((v, i) => expect(Math.abs(got[(p * 2 + h) * 8 + i]! - v)).toBeLessThanOrEqual(step / 2 + 1e-5));
       }
   });
+  it("8-bit: each (token, head) within half a step of its own range, a byte per code, the range's ends kept", () => {
+    const c = new KvCache({ ...opts, bits: 8 });
+    const { k, v } = fill(c, 12);
+    for (const [which, x] of [["K", k], ["V", v]] as const) {
+      const got = readAll(c, which);
+      for (let g = 0; g < 12; g++) {
+        const seg = [...x.subarray(g * 8, (g + 1) * 8)];
+        const [lo, hi] = [Math.min(...seg), Math.max(...seg)];
+        const step = (hi - lo) / 255;
+        seg.forEach((val, i) => expect(Math.abs(got[g * 8 + i]! - val)).toBeLessThanOrEqual(step / 2 + Math.abs(val) * 2 ** -22));
+        // the minimum is stored exactly (code 0 → the offset) and the maximum within float32 rounding
+        expect(got[g * 8 + seg.indexOf(lo)]).toBe(Math.fround(lo));
+        expect(Math.abs(got[g * 8 + seg.indexOf(hi)]! - hi)).toBeLessThanOrEqual(Math.abs(hi) * 2 ** -22 + step * 2 ** -20);
+      }
+    }
+    // 16× finer than 4-bit on the same data
+    const c4 = new KvCache({ ...opts, bits: 4 });
+    fill(c4, 12);
+    const err = (cache: KvCache) => readAll(cache, "K").reduce((m, g, i) => Math.max(m, Math.abs(g - k[i]!)), 0);
+    expect(err(c)).toBeLessThan(err(c4) / 8);
+  });
   it("3-bit keeps the BOS token's heads at 4 bits", () => {
     const c = new KvCache({ ...opts, bits: 3 });
     const { k } = fill(c, 3);
@@ -78,6 +100,8 @@ describe("KvCache", () => {
     const per = 2 * 8; // kvHeads·headDim values per token
     expect(new KvCache({ ...opts, bits: 32 }).bytes()).toBe(2 * 2 * 6 * per * 4);
     expect(new KvCache({ ...opts, bits: 16 }).bytes()).toBe(2 * 2 * 6 * per * 2);
+    // 8-bit: a byte per code + f32 scale and offset per (token, head), for K and V of each layer
+    expect(new KvCache({ ...opts, bits: 8 }).bytes()).toBe(2 * 2 * (6 * per + 6 * 2 * 8));
     // 4-bit: codes + f32 scale and offset per (token, head), for K and V of each layer
     expect(new KvCache({ ...opts, bits: 4 }).bytes()).toBe(2 * 2 * (Math.ceil((6 * per * 4) / 8) + 6 * 2 * 8));
     // 3-bit with a 4-bit BOS row: one extra bit per BOS value
@@ -118,18 +142,30 @@ describe("attendCached", () => {
         }
       }
   });
-  it("4-bit and 3-bit caches stay within a stated bound of f32 attention (max abs error ≤ 0.15 here)", () => {
+  it("4-bit queries: each (token, head) through @onebit/quant's unsigned 4-bit quantizer and back, then attention", () => {
+    const r = rng(14);
+    const c = new KvCache({ ...opts, bits: 4 });
+    fill(c, 15);
+    const heads = 4;
+    const q = Float32Array.from({ length: 2 * heads * 8 }, r); // positions 4 and 5
+    const q4 = new Float32Array(q.length);
+    const qq = quantizeUnsigned(q, [2 * heads, 8], { bits: 4, granularity: "row" });
+    for (let i = 0; i < q.length; i++) q4[i] = Math.fround(Math.fround(qq.codes[i]! * qq.scales[i >> 3]!) + qq.offsets![i >> 3]!);
+    expect([...H(attendCached(c, 1, q, 2, heads, 4, { queryBits: 4 }))]).toEqual([...H(attendCached(c, 1, q4, 2, heads, 4))]);
+    expect(() => attendCached(c, 1, q, 2, heads, 4, { queryBits: 3 as 4 })).toThrow("attention queryBits: expected 4 or none, got 3");
+  });
+  it("8-, 4- and 3-bit caches stay within a stated bound of f32 attention (max abs error ≤ 0.01 / 0.15 / 0.15 here)", () => {
     const r = rng(6);
     const q = Float32Array.from({ length: 4 * 8 }, r);
     const ref = new KvCache({ ...opts, bits: 32 });
     fill(ref, 7);
     const want = H(attendCached(ref, 1, q, 1, 4, 5));
-    for (const bits of [4, 3] as const) {
+    for (const [bits, bound] of [[8, 0.01], [4, 0.15], [3, 0.15]] as const) {
       const c = new KvCache({ ...opts, bits });
       fill(c, 7);
       const got = H(attendCached(c, 1, q, 1, 4, 5));
       const err = Math.max(...got.map((g, i) => Math.abs(g - want[i]!)));
-      expect(err).toBeLessThanOrEqual(0.15);
+      expect(err).toBeLessThanOrEqual(bound);
     }
   });
 });
@@ -145,13 +181,15 @@ describe("attention on a backend, cache stores placed by the backend", () => {
       const k = Float32Array.from({ length: 9 * per }, r);
       const v = Float32Array.from({ length: 9 * per }, r);
       const q = Float32Array.from({ length: 3 * 6 * big.headDim }, r); // 3 tokens at positions 6..8, 6 heads
-      for (const bits of [32, 16, 4, 3] as const) {
+      for (const bits of [32, 16, 8, 4, 3] as const) {
         const ref = new KvCache({ ...big, bits });
         const placed = new KvCache({ ...big, bits, storage: wasm });
         for (const c of [ref, placed]) c.write(1, 0, 9, k, v);
         const want = H(attendCached(ref, 1, q, 3, 6, 6));
         const got = H(attendCached(placed, 1, q, 3, 6, 6, { backend: wasm }));
         expect([...got]).toEqual([...want]);
+        const want4 = H(attendCached(ref, 1, q, 3, 6, 6, { queryBits: 4 })); // a4.8's 4-bit queries
+        expect([...H(attendCached(placed, 1, q, 3, 6, 6, { backend: wasm, queryBits: 4 }))]).toEqual([...want4]);
         placed.dispose();
         expect(() => placed.readK(1, 0, 0, new Float32Array(40))).toThrow("KvCache: used after dispose()");
       }
@@ -160,11 +198,48 @@ describe("attention on a backend, cache stores placed by the backend", () => {
     }
   });
   it("a layer decoded whole equals the per-head reads", () => {
-    for (const bits of [16, 4, 3] as const) {
+    for (const bits of [16, 8, 4, 3] as const) {
       const c = new KvCache({ ...opts, bits });
       fill(c, 9);
       const whole = H(c.floats("k", 1, 6));
       expect([...whole.subarray(0, 6 * opts.kvHeads * opts.headDim)]).toEqual(readAll(c, "K"));
+    }
+  });
+});
+
+describe("a cache on a device backend (the device test double: stores behind handles, written and decoded by its kernels)", () => {
+  it("holds, decodes and attends exactly as the host cache, for every precision, reading nothing back", async () => {
+    const { createDeviceDouble } = await import("@onebit/kernels");
+    const device = createDeviceDouble();
+    const big = { layers: 2, kvHeads: 2, headDim: 20, maxTokens: 12 };
+    const r = rng(13);
+    const per = big.kvHeads * big.headDim;
+    const k = Float32Array.from({ length: 9 * per }, r);
+    const v = Float32Array.from({ length: 9 * per }, r);
+    const q = Float32Array.from({ length: 6 * big.headDim }, r); // one token at position 8, 6 heads
+    for (const bits of [32, 16, 8, 4, 3] as const) {
+      const host = new KvCache({ ...big, bits });
+      const onDevice = new KvCache({ ...big, bits, storage: device });
+      host.write(1, 0, 5, k.subarray(0, 5 * per), v.subarray(0, 5 * per)); // a prefill (a 3-bit BOS row apart) …
+      onDevice.write(1, 0, 5, device.upload(k.subarray(0, 5 * per)), device.upload(v.subarray(0, 5 * per)));
+      for (let t = 5; t < 9; t++) {
+        // … then decode steps, one position each
+        host.write(1, t, 1, k.subarray(t * per, (t + 1) * per), v.subarray(t * per, (t + 1) * per));
+        onDevice.write(1, t, 1, device.upload(k.subarray(t * per, (t + 1) * per)), device.upload(v.subarray(t * per, (t + 1) * per)));
+      }
+      const reads = device.transfers.reads;
+      const want = H(attendCached(host, 1, q, 1, 6, 8));
+      const got = attendCached(onDevice, 1, device.upload(q), 1, 6, 8, { backend: device });
+      const want4 = H(attendCached(host, 1, q, 1, 6, 8, { queryBits: 4 }));
+      const got4 = attendCached(onDevice, 1, device.upload(q), 1, 6, 8, { backend: device, queryBits: 4 });
+      expect(device.transfers.reads).toBe(reads); // write, decode, 4-bit queries and attention stayed on the device
+      expect([...(await device.read(got))]).toEqual([...want]);
+      expect([...(await device.read(got4))]).toEqual([...want4]);
+      for (const which of ["k", "v"] as const)
+        expect([...(await device.read(onDevice.floats(which, 1, 9))).subarray(0, 9 * per)]).toEqual([...H(host.floats(which, 1, 9)).subarray(0, 9 * per)]);
+      expect(onDevice.bytes()).toBe(host.bytes());
+      if (bits !== 32) expect(() => onDevice.readK(1, 0, 0, new Float32Array(20))).toThrow(/keeps this cache on the device; decode a layer with floats\(\)/);
+      onDevice.dispose();
     }
   });
 });

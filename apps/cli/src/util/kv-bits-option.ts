@@ -5,12 +5,12 @@
 import type { KvBits } from "@onebit/kv";
 import type { ChoiceOptionSpec } from "./options";
 
-const KV_BITS = { "32": 32, "16": 16, "4": 4, "3": 3 } as const satisfies Record<string, KvBits>;
+const KV_BITS = { "32": 32, "16": 16, "8": 8, "4": 4, "3": 3 } as const satisfies Record<string, KvBits>;
 type KvBitsChoice = keyof typeof KV_BITS;
 
 export const kvBitsOption = {
   kind: "choice",
-  choices: ["32", "16", "4", "3"],
+  choices: ["32", "16", "8", "4", "3"],
   default: "32",
   arg: "<bits>",
   description: "KV cache precision",

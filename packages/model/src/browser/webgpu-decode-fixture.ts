@@ -1,9 +1,11 @@
 /**
  * The decode test's model and expectations, shared by the page (webgpu-decode-page.ts) and the test
  * (webgpu-decode.test.ts): webgpu-decode-fixture.json's format (float32 tensors and packed BitLinear weights, base64),
- * the prompts (counting sequences of steps 3, 7 and 1 mod 32), and the report the page hands back.
+ * the prompts (counting sequences of steps 3, 7 and 1 mod 32), the KV cache precisions, and the report the page
+ * hands back.
  */
 import type { PackedLinearWeight } from "@onebit/kernels";
+import type { KvBits } from "@onebit/kv";
 import type { ModelSpec } from "../model-spec";
 import type { ModelWeights } from "../transformer";
 
@@ -25,6 +27,9 @@ export interface DecodeFixture {
 export interface DecodeRun {
   backend: string;
   lmHead: "f32" | "int8";
+  kvBits: KvBits;
+  /** a4.8's 4-bit queries (the "4-bit QKV" runs). */
+  queryBits?: 4;
   prompt: number[];
   tokens: number[];
   ms: number;
@@ -34,8 +39,10 @@ export interface DecodeReport {
   available: boolean;
   reason?: string;
   runs: DecodeRun[];
-  /** max |logit(webgpu) − logit(wasm)| over the prompt's logits, per LM head format, and max |logit| for scale */
+  /** max |logit(webgpu) − logit(wasm)| over the prompt's logits, per LM head format (and KV precision), and max |logit| for scale */
   logitDiff: Record<string, { maxDiff: number; maxLogit: number }>;
+  /** Native calls of webgpu's KV-cache kernels over the whole run (quantizeUnsignedInto, dequantizeUnsigned, encodeHalf, decodeHalf). */
+  kvKernelCalls: Record<string, number>;
   fatal?: string;
 }
 
@@ -45,6 +52,8 @@ export const PROMPTS = [
   [30, 31, 0, 1, 2],
 ];
 export const NEW_TOKENS = 16;
+/** KV cache precisions decoded on both backends (with the f32 LM head; the int8 head runs with an f32 cache). */
+export const KV_BITS: readonly KvBits[] = [32, 16, 8, 4, 3];
 
 const bytes = (b64: string) => Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
 
