@@ -7,7 +7,10 @@ import { estimateEnergy, type EnergyEstimate } from "./energy";
 import type { Transformer } from "./transformer";
 
 export interface RuntimeReport {
-  /** bytes; lmHead = what the backend holds for the LM head beyond the embedding arrays (0 when it reads them in place) */
+  /**
+   * bytes; embeddings = an input embedding table held apart from the LM head (0 for a tied model, whose lookups read
+   * the LM head's storage); lmHead = the LM head as the backend holds it, or the float32 array it reads in place
+   */
   memory: { embeddings: number; lmHead: number; attention: number; ffn: number; norms: number; total: number };
   /** fraction of zero inputs per projection kind; "gate/up" combines input sparsity and skipped up rows */
   sparsity: Partial<Record<Projection | "gate/up" | "overall", number>>;
@@ -42,7 +45,7 @@ export function runtimeReport(model: Transformer, tokens = 1): RuntimeReport {
     skippedRows += b.ffn.skipped.rows;
     totalRows += b.ffn.skipped.total;
   }
-  const embeddings = model.embed.byteLength + (model.lmHead === model.embed ? 0 : model.lmHead.byteLength);
+  const embeddings = model.embed?.byteLength ?? 0;
   const sparsity: RuntimeReport["sparsity"] = {};
   for (const [k, s] of Object.entries(seen)) if (s.inputs) sparsity[k as Projection] = s.zeros / s.inputs;
   if (sparsity.gate !== undefined) sparsity["gate/up"] = 1 - (1 - sparsity.gate) * (1 - (totalRows ? skippedRows / totalRows : 0));
@@ -53,6 +56,7 @@ export function runtimeReport(model: Transformer, tokens = 1): RuntimeReport {
     inputs += s.inputs;
   }
   if (inputs) sparsity.overall = zeros / inputs;
-  const lmHead = model.lmHeadPrepared.bytes;
+  // a backend that reads a float32 head in place reports 0 bytes of its own: the array it reads is the head
+  const lmHead = model.lmHeadPrepared.bytes > 0 ? model.lmHeadPrepared.bytes : spec.vocab_size * spec.hidden_size * 4;
   return { memory: { embeddings, lmHead, attention, ffn, norms, total: embeddings + lmHead + attention + ffn + norms }, sparsity, energy: estimateEnergy(spec, tokens) };
 }

@@ -13,7 +13,7 @@ import { OnebitError } from "@onebit/quant";
 import { blockTensorName, type DecoderOps, decoderForward } from "./architectures/decoder-graph";
 import type { ModelSpec } from "./model-spec";
 import { projectionName, projectionShape, tensorList } from "./tensor-names";
-import { isQuantizedTable, type QuantizedTable, tableToF32 } from "./weights/quantized-table";
+import { isQuantizedTable, type QuantizedTable } from "./weights/quantized-table";
 import { ModelInputError } from "./model-input-error";
 
 /**
@@ -29,9 +29,11 @@ export interface TransformerOptions {
   /** 4-bit queries (a4.8 low-bit attention). */
   queryBits?: 4;
   /**
-   * Storage of the LM head (the tied embedding by default): "f32" (default, exact) or "int8" — W8A16 with one
-   * scale per row and 256-column block, a quarter of the bytes of the largest read of a decode step (see
-   * @onebit/kernels js/dense.ts). The input embedding lookup stays f32 either way.
+   * Storage of the LM head: "f32" (default, exact), "int8" (W8A16, one scale per row and ≤ 256-column block: a
+   * quarter of f32's bytes) or "int4" (Q4_0-like, 5 bits per weight, int8 activations per 32-column block) — see
+   * @onebit/kernels js/dense.ts and js/dense-int4.ts. The LM head is the largest read of a decode step. It is
+   * prepared straight from the file's table (a GGUF's F16 / Q6_K / … rows, chunk by chunk: no float32 copy), and a
+   * tied embedding is looked up from that same storage (`denseRows`), so the table is held once.
    */
   lmHead?: DenseFormat;
   /**
@@ -90,11 +92,12 @@ type Rows = { kind: "sequence"; ids: ArrayLike<number>; cache: KvCache; start: n
 
 export class Transformer {
   readonly blocks: Block[] = [];
-  /** The token embedding [vocab, hidden]: float32, or the file's quantized table (rows dequantized on lookup). */
-  readonly embed: Float32Array | QuantizedTable;
-  /** The LM head as float32 [vocab, hidden] (the tied embedding itself when that is float32). */
-  readonly lmHead: Float32Array;
-  /** The LM head as the backend holds it (options.lmHead's format). */
+  /**
+   * The input embedding [vocab, hidden] held apart from the LM head — float32, or the file's quantized table (rows
+   * dequantized on lookup) — or null for a tied model, whose lookups read the LM head's storage.
+   */
+  readonly embed: Float32Array | QuantizedTable | null;
+  /** The LM head as the backend holds it (options.lmHead's format); a tied model's embedding too. */
   readonly lmHeadPrepared: PreparedDense;
   readonly finalNorm: Norm;
   readonly backend: Backend;
@@ -131,12 +134,13 @@ export class Transformer {
       if (w.rows !== spec.vocab_size || w.cols !== h) throw new ModelInputError(`model weights: tensor "${name}" is [${w.rows}, ${w.cols}], expected [${spec.vocab_size}, ${h}]`);
       return w;
     };
-    this.embed = getTable("model.embed_tokens.weight");
-    const head = spec.tie_word_embeddings ? this.embed : getTable("lm_head.weight");
-    this.lmHead = isQuantizedTable(head) ? tableToF32(head) : head;
     const lmHeadFormat = options.lmHead ?? "f32";
     if (!DENSE_FORMATS.includes(lmHeadFormat)) throw new ModelInputError(`transformer lmHead: expected one of ${DENSE_FORMATS.join(", ")}, got ${JSON.stringify(lmHeadFormat)}`);
-    this.lmHeadPrepared = this.backend.prepareDense({ weight: this.lmHead, outFeatures: spec.vocab_size, inFeatures: h, format: lmHeadFormat });
+    const embedTable = getTable("model.embed_tokens.weight");
+    // a quantized table is read row chunk by row chunk into the head's format (a DenseRowSource): no f32 copy
+    const head = spec.tie_word_embeddings ? embedTable : getTable("lm_head.weight");
+    this.lmHeadPrepared = this.backend.prepareDense({ weight: head, outFeatures: spec.vocab_size, inFeatures: h, format: lmHeadFormat });
+    this.embed = spec.tie_word_embeddings ? null : embedTable;
     this.finalNorm = new Norm(norm(h), getF32("model.norm.weight", h), this.backend);
     this.norms.set("model.norm.weight", this.finalNorm);
     const stage = options.stage ?? 2;
@@ -275,7 +279,7 @@ export class Transformer {
     const h = this.spec.hidden_size;
     const host = this.backend.residency === "host";
     return {
-      embed: () => this.backend.upload(this.embedTokens(rows.ids, rows.kind === "sequence" ? "forward ids" : "forwardBatch ids")), // [rows, hidden]
+      embed: () => this.embedTokens(rows.ids, rows.kind === "sequence" ? "forward ids" : "forwardBatch ids"), // [rows, hidden]
       norm: (x, weight, groups) => {
         const norm = this.norms.get(weight);
         if (!norm) throw new ModelInputError(`decoder graph: no norm "${weight}" in this model`);
@@ -317,16 +321,37 @@ export class Transformer {
     return byName[p];
   }
 
-  /** Token ids → their embedding rows [ids.length, hidden] (a quantized table dequantizes just those rows). */
-  private embedTokens(ids: ArrayLike<number>, what: string): Float32Array {
+  /**
+   * Token ids → their embedding rows [ids.length, hidden]: from the embedding table (a quantized table dequantizes
+   * just those rows), or, tied, from the LM head's storage with the denseRows kernel (on a device backend the rows
+   * are gathered there).
+   */
+  private embedTokens(ids: ArrayLike<number>, what: string): Activations {
     const { hidden_size: h, vocab_size: vocab } = this.spec;
-    const x = new Float32Array(ids.length * h);
     for (let t = 0; t < ids.length; t++) {
       const id = ids[t]!;
       if (!Number.isInteger(id) || id < 0 || id >= vocab) throw new ModelInputError(`${what}[${t}]: ${id} is not a token id in [0, ${vocab})`);
-      if (isQuantizedTable(this.embed)) this.embed.readRows(id, 1, x.subarray(t * h, (t + 1) * h));
-      else x.set(this.embed.subarray(id * h, (id + 1) * h), t * h);
     }
-    return x;
+    const table = this.embed;
+    if (!table && this.backend.residency === "device") {
+      const head = this.lmHeadPrepared;
+      if (ids.length === 1) return this.backend.denseRows({ weight: head, start: ids[0]!, count: 1 });
+      const x = this.backend.allocF32(ids.length * h);
+      for (let t = 0; t < ids.length; t++) {
+        const row = this.backend.denseRows({ weight: head, start: ids[t]!, count: 1 });
+        this.backend.copyInto({ src: row, dst: x, dstOffset: t * h });
+        this.backend.freeF32(row);
+      }
+      return x;
+    }
+    const x = new Float32Array(ids.length * h);
+    for (let t = 0; t < ids.length; t++) {
+      const id = ids[t]!;
+      const row = x.subarray(t * h, (t + 1) * h);
+      if (!table) this.backend.denseRows({ weight: this.lmHeadPrepared, start: id, count: 1, out: row });
+      else if (isQuantizedTable(table)) table.readRows(id, 1, row);
+      else row.set(table.subarray(id * h, (id + 1) * h));
+    }
+    return this.backend.upload(x);
   }
 }

@@ -49,7 +49,7 @@ export const benchCommand = defineCommand({
     model: { kind: "string", arg: "<model>", default: "b1.58-small", description: "model for the model benchmark: a preset (random weights), .gguf file, Hugging Face folder or onebit checkpoint folder" },
     promptTokens: { kind: "int", min: 1, arg: "<n>", default: 64, description: "prefill prompt length" },
     decodeTokens: { kind: "int", min: 1, arg: "<n>", default: 16, description: "decode steps" },
-    lmHead: { kind: "choice", choices: LM_HEAD_FORMATS, default: "f32", arg: "<format>", description: "LM head storage for the model benchmark (f32 or int8 W8A16)" },
+    lmHead: { kind: "choice", choices: LM_HEAD_FORMATS, default: "int4", arg: "<format>", description: "LM head storage for the model benchmark (int4, int8 or f32; int4 is generate's default)" },
     only: { kind: "choice", choices: ["kernels", "model", "all"], default: "all", arg: "<which>", description: "which benchmarks to run" },
     json: {
       kind: "boolean",
@@ -113,8 +113,8 @@ export const benchCommand = defineCommand({
         benchmarkModel(model, { promptTokens: 4, decodeTokens: 2 });
         const r = benchmarkModel(model, { promptTokens: options.promptTokens, decodeTokens: options.decodeTokens });
         const mem = runtimeReport(model).memory;
-        // a decode step reads every projection once and the whole LM head (the backend's copy, or the f32 embedding it reads in place)
-        const head = mem.lmHead > 0 ? mem.lmHead : model.lmHead.byteLength;
+        // a decode step reads every projection once and the whole LM head
+        const head = mem.lmHead;
         const result = {
           model: src.source,
           prefill_tok_s: r.prefillTokensPerSecond,

@@ -108,7 +108,7 @@ export const demoCommand = defineCommand({
       const before = runtimeReport(model);
       out(
         `\n${"model".padEnd(14)}${"val. perplexity".padStart(16)}${"train tok/s".padStart(13)}${"weights".padStart(12)}\n` +
-          `${oneBitPreset.padEnd(14)}${oneBit.validationPerplexity.toFixed(2).padStart(16)}${formatRate(oneBit.tokensPerSecond).padStart(13)}${mb(before.memory.total - before.memory.lmHead).padStart(12)}\n` +
+          `${oneBitPreset.padEnd(14)}${oneBit.validationPerplexity.toFixed(2).padStart(16)}${formatRate(oneBit.tokensPerSecond).padStart(13)}${mb(before.memory.total).padStart(12)}\n` +
           `${`${fpPreset} (fp16)`.padEnd(14)}${fp.validationPerplexity.toFixed(2).padStart(16)}${formatRate(fp.tokensPerSecond).padStart(13)}${mb(fpBytes).padStart(12)}\n` +
           `perplexity ratio b1.58 / fp: ${(oneBit.validationPerplexity / fp.validationPerplexity).toFixed(3)}\n\n`,
       );
@@ -126,7 +126,7 @@ export const demoCommand = defineCommand({
       const s = report.sparsity;
       out(
         `speed:    ${describeStats(stats)}\n` +
-          `memory:   weights ${mb(report.memory.total - report.memory.lmHead)} (embeddings ${mb(report.memory.embeddings)}, attention ${mb(report.memory.attention)}, ffn ${mb(report.memory.ffn)}) vs ${mb(fpBytes)} in fp16${report.memory.lmHead ? `; the LM head's copy in wasm memory ${mb(report.memory.lmHead)}` : ""}; process RSS ${mb(process.memoryUsage().rss)}\n` +
+          `memory:   weights ${mb(report.memory.total)} (${report.memory.embeddings ? `embeddings ${mb(report.memory.embeddings)}, LM head` : "embedding = LM head"} ${mb(report.memory.lmHead)}, attention ${mb(report.memory.attention)}, ffn ${mb(report.memory.ffn)}) vs ${mb(fpBytes)} in fp16; process RSS ${mb(process.memoryUsage().rss)}\n` +
           `sparsity: zero activation inputs q/k/v ${pct(s.q)} · o ${pct(s.o)} · gate/up ${pct(s["gate/up"])} · down ${pct(s.down)} · overall ${pct(s.overall)}\n` +
           `energy:   ${report.energy.saving.toFixed(1)}× less arithmetic energy per token than fp16 at ${report.energy.node} (BitNet arXiv 2310.11453 energy table)\n` +
           `\nmodels: ${oneBitDir} (try \`onebit generate ${oneBitDir}\`, \`onebit chat ${oneBitDir}\`, \`onebit inspect ${oneBitDir}\`)\n`,

@@ -67,8 +67,13 @@ export const inspectCommand = defineCommand({
       }
       const bytes = new Map<string, number>();
       const addBytes = (k: string, b: number) => bytes.set(k, (bytes.get(k) ?? 0) + b);
-      addBytes("embedding", model.embed.byteLength);
-      if (model.lmHead !== model.embed) addBytes("lm_head", model.lmHead.byteLength);
+      // the tables as the file stores them (a GGUF's Q6_K / F16 rows, a checkpoint's f32)
+      const tableBytes = (name: string) => {
+        const w = m.weights.get(name);
+        return w === undefined ? 0 : w instanceof Float32Array ? w.byteLength : "byteLength" in w ? w.byteLength : w.data.byteLength + w.scales.byteLength;
+      };
+      addBytes("embedding", tableBytes("model.embed_tokens.weight"));
+      if (!spec.tie_word_embeddings) addBytes("lm_head", tableBytes("lm_head.weight"));
       addBytes("norm", model.finalNorm.gain.byteLength);
       for (const b of model.blocks) {
         const a = b.attention;

@@ -15,6 +15,7 @@ import type { QuantizedTable } from "../weights/quantized-table";
 import { ModelFileError, type WeightSource } from "../weights/weight-source";
 import { unpermuteQk } from "./qk-permute";
 import { repackGgufProjection } from "./ternary-repack";
+import { SlabAllocator } from "../weights/slab-allocator";
 import { dequantizeGgml, dequantizeRows } from "@onebit/quant";
 
 export interface GgufModel {
@@ -60,6 +61,10 @@ export async function modelFromGguf(source: WeightSource, onProgress?: (done: nu
   const notes: string[] = [];
   const absmean: string[] = [];
   const toFloat = (dtype: string, bytes: Uint8Array, count: number) => dequantizeGgml(dtype, bytes, count);
+  // the transcoded projections live until the model is placed on a backend, then go together: slabs, so their pages
+  // go back to the system with them (slab-allocator.ts)
+  const slabs = new SlabAllocator();
+  const alloc = (length: number) => slabs.alloc(length);
   let done = 0;
   for (const t of list) {
     const name = schemeName(t, "gguf");
@@ -87,7 +92,7 @@ export async function modelFromGguf(source: WeightSource, onProgress?: (done: nu
         const r = repackGgufProjection("F32", bytes, linear, multiplier, file, name, toFloat);
         weights.set(t.name, r.weight);
       } else {
-        const r = repackGgufProjection(entry.dtype, bytes, linear, multiplier, file, name, toFloat);
+        const r = repackGgufProjection(entry.dtype, bytes, linear, multiplier, file, name, toFloat, alloc);
         if (r.how === "absmean") absmean.push(name);
         weights.set(t.name, r.weight);
       }
@@ -111,7 +116,8 @@ export async function modelFromGguf(source: WeightSource, onProgress?: (done: nu
       } else throw new ModelFileError(file, name, `type ${entry.dtype} is not supported for ${t.component === "embedding" ? "the token embedding" : "the output"}; supported: F32, ${TABLE_TYPES.join(", ")}`);
     } else {
       if (!FLOAT_TYPES.includes(entry.dtype)) throw new ModelFileError(file, name, `type ${entry.dtype} is not supported for a norm; supported: ${FLOAT_TYPES.join(", ")}`);
-      const w = dequantizeGgml(entry.dtype, await source.read(name), numel(t.shape));
+      // a copy: an F32 read is a view into a read slab, which a kept norm gain would hold alive (64 MiB)
+      const w = dequantizeGgml(entry.dtype, await source.read(name), numel(t.shape)).slice();
       for (let i = 0; i < w.length; i++) if (!Number.isFinite(w[i]!)) throw new ModelFileError(file, name, `element ${i} is ${w[i]}`);
       weights.set(t.name, w);
     }

@@ -14,7 +14,7 @@
  */
 import type { PackedLinearWeight } from "@onebit/kernels";
 import { type BitLinearSpec, quantizeBitLinearWeight } from "@onebit/layers";
-import { getFormat, i2sToT2, packBinaryB1, packTernaryT2, tq2ToT2 } from "@onebit/quant";
+import { getFormat, i2sToT2, packBinaryB1, packTernaryT2, t2RowBytes, tq2ToT2 } from "@onebit/quant";
 import { ModelFileError } from "../weights/weight-source";
 
 export interface RepackResult {
@@ -61,6 +61,8 @@ export function repackGgufProjection(
   file: string,
   name: string,
   toFloat: (dtype: string, bytes: Uint8Array, count: number) => Float32Array,
+  /** Where transcoded bytes go (a loader's slabs); a new buffer per tensor by default. */
+  alloc: (length: number) => Uint8Array = (length) => new Uint8Array(length),
 ): RepackResult {
   const out = linear.outFeatures;
   const inF = linear.inFeatures;
@@ -83,11 +85,11 @@ export function repackGgufProjection(
   }
   // the common layouts of ternary files, transcoded byte for byte (no per-weight arrays: a 2B4T file moves 2.1 B weights)
   if (kind === "ternary" && dtype === "TQ2_0" && inF % 256 === 0) {
-    const { data, blockScales, blockNonZero } = tq2ToT2(bytes, out, inF);
+    const { data, blockScales, blockNonZero } = tq2ToT2(bytes, out, inF, alloc(out * t2RowBytes(inF)));
     return { weight: { kind, outFeatures: out, inFeatures: inF, data, scales: scalesWith(uniformScale(blockScales, blockNonZero, file, name)), scaleAxis: axis }, how: "exact" };
   }
   if (kind === "ternary" && dtype === "I2_S" && inF % 128 === 0) {
-    const { data, scale } = i2sToT2(bytes, out, inF);
+    const { data, scale } = i2sToT2(bytes, out, inF, alloc(out * t2RowBytes(inF)));
     return { weight: { kind, outFeatures: out, inFeatures: inF, data, scales: scalesWith(scale), scaleAxis: axis }, how: "exact" };
   }
   if (dtype === "TQ2_0" || dtype === "TQ1_0") {

@@ -5,13 +5,17 @@
  */
 import { OnebitError } from "@onebit/quant";
 import { open } from "node:fs/promises";
+import { SlabAllocator } from "./slab-allocator";
 
 export interface ByteSource {
   /** Where the bytes come from, for error messages (a path, a URL or a file name). */
   readonly name: string;
   /** Total length in bytes. */
   readonly size: number;
-  /** Exactly `length` bytes from `offset` (a fresh, owned, 8-byte-aligned buffer). Throws if out of range. */
+  /**
+   * Exactly `length` bytes from `offset` (a fresh, owned, 8-byte-aligned view; it may share its ArrayBuffer with
+   * other reads, so use its byteOffset). Throws if out of range.
+   */
   read(offset: number, length: number): Promise<Uint8Array>;
   close(): Promise<void>;
 }
@@ -31,16 +35,20 @@ function checkRange(name: string, size: number, offset: number, length: number):
     throw new ByteRangeError(name, `read of ${length} bytes at offset ${offset} is outside the file (${size} bytes)`);
 }
 
-/** A file on disk, read with positioned reads (no mapping, no whole-file buffer). */
+/**
+ * A file on disk, read with positioned reads (no mapping, no whole-file buffer). Reads are carved from slabs
+ * (slab-allocator.ts): a loader's many megabyte-sized reads then leave no heap pages behind.
+ */
 export async function fileByteSource(path: string): Promise<ByteSource> {
   const handle = await open(path, "r");
   const { size } = await handle.stat();
+  const buffers = new SlabAllocator();
   return {
     name: path,
     size,
     async read(offset, length) {
       checkRange(path, size, offset, length);
-      const out = new Uint8Array(length);
+      const out = buffers.alloc(length);
       let done = 0;
       while (done < length) {
         const { bytesRead } = await handle.read(out, done, length - done, offset + done);
@@ -49,7 +57,10 @@ export async function fileByteSource(path: string): Promise<ByteSource> {
       }
       return out;
     },
-    close: () => handle.close(),
+    close: () => {
+      buffers.release();
+      return handle.close();
+    },
   };
 }
 

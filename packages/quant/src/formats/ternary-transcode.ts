@@ -65,6 +65,13 @@ function tq2HalfToT2(src: DataView, at: number, dst: Uint32Array, to: number): n
   return bad !== 0 ? -1 : nz === 0 ? 0 : 1;
 }
 
+/** The caller's output buffer (exactly `length` bytes, 4-byte aligned: it is written as words) or a new one. */
+function outputBytes(what: string, out: Uint8Array | undefined, length: number): Uint8Array {
+  if (!out) return new Uint8Array(length);
+  if (out.length !== length || out.byteOffset % 4 !== 0) throw new QuantInputError(`${what} out: expected ${length} bytes at a 4-byte-aligned offset, got ${out.length} at ${out.byteOffset}`);
+  return out;
+}
+
 function firstCode3(src: Uint8Array, at: number): number {
   for (let i = at; i < at + 32; i++) if (has3(src[i]!)) return i;
   return at;
@@ -97,13 +104,13 @@ function checkShape(what: string, rows: number, cols: number, multiple: number):
 }
 
 /** I2_S bytes (rows·cols/4 + 32-byte tail) → onebit-t2 rows and the tensor's f32 scale. cols % 128 == 0. */
-export function i2sToT2(bytes: Uint8Array, rows: number, cols: number): { data: Uint8Array; scale: number } {
+export function i2sToT2(bytes: Uint8Array, rows: number, cols: number, out?: Uint8Array): { data: Uint8Array; scale: number } {
   checkShape("i2sToT2", rows, cols, 128);
   const n = rows * cols;
   if (bytes.length !== n / 4 + 32) throw new QuantInputError(`i2sToT2 bytes: has ${bytes.length} bytes, expected ${n / 4 + 32} for [${rows}, ${cols}]`);
-  const data = new Uint8Array(rows * t2RowBytes(cols)); // cols % 128 == 0: no padding, the same flat sweep
+  const data = outputBytes("i2sToT2", out, rows * t2RowBytes(cols)); // cols % 128 == 0: no padding, the same flat sweep
   const src = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const dst = new Uint32Array(data.buffer);
+  const dst = new Uint32Array(data.buffer, data.byteOffset, data.length / 4);
   for (let at = 0; at < n / 4; at += 32)
     if (!i2sHalfToT2(src, at, dst, at >> 2)) throw new QuantInputError(`I2_S: invalid code 3 in byte ${firstCode3(bytes, at)}`);
   const scale = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getFloat32(n / 4, true);
@@ -129,15 +136,15 @@ export function t2ToI2s(data: Uint8Array, rows: number, cols: number, scale: num
  * TQ2_0 bytes → onebit-t2 rows, with each 256-weight block's fp16 scale d (as float) and whether the block holds
  * a non-zero code (an all-zero block's d is meaningless). cols % 256 == 0.
  */
-export function tq2ToT2(bytes: Uint8Array, rows: number, cols: number): { data: Uint8Array; blockScales: Float32Array; blockNonZero: Uint8Array } {
+export function tq2ToT2(bytes: Uint8Array, rows: number, cols: number, out?: Uint8Array): { data: Uint8Array; blockScales: Float32Array; blockNonZero: Uint8Array } {
   checkShape("tq2ToT2", rows, cols, 256);
   const blocks = (rows * cols) / 256;
   if (bytes.length !== blocks * 66) throw new QuantInputError(`tq2ToT2 bytes: has ${bytes.length} bytes, expected ${blocks * 66} for [${rows}, ${cols}]`);
-  const data = new Uint8Array(rows * t2RowBytes(cols));
+  const data = outputBytes("tq2ToT2", out, rows * t2RowBytes(cols));
   const blockScales = new Float32Array(blocks);
   const blockNonZero = new Uint8Array(blocks);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const dst = new Uint32Array(data.buffer);
+  const dst = new Uint32Array(data.buffer, data.byteOffset, data.length / 4);
   const half = halfToFloatTable();
   for (let k = 0; k < blocks; k++) {
     const src = k * 66;
