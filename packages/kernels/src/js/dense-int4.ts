@@ -86,11 +86,17 @@ export function quantizeInt4Rows(rows: Float32Array, count: number, inFeatures: 
     }
 }
 
-/** The stored code of a scaled weight: clamp(roundHalfEven(v), −8, 7) + 8 (the tie fix inlined: load time matters). */
+/**
+ * Adding and subtracting 1.5·2⁵² rounds a float64 |v| < 2⁵¹ to the nearest integer, ties to even (the sum's unit in
+ * the last place is 1): @onebit/quant's roundHalfEven without a branch. Load time matters: 328 M weights in a
+ * 128k-vocabulary LM head.
+ */
+const ROUND_HALF_EVEN = 6755399441055744;
+
+/** The stored code of a scaled weight: clamp(roundHalfEven(v), −8, 7) + 8. */
 function int4Code(v: number): number {
-  let q = Math.round(v);
-  if (q - v === 0.5 && (q & 1) !== 0) q -= 1; // ties to even, as @onebit/quant's roundHalfEven
-  return Math.min(7, Math.max(-8, q)) + 8;
+  const q = v + ROUND_HALF_EVEN - ROUND_HALF_EVEN;
+  return q >= 7 ? 15 : q <= -8 ? 0 : q + 8;
 }
 
 /** The whole weight in the int4 format, read chunk by chunk from an array or a row source. */
