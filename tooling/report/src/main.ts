@@ -5,17 +5,18 @@
  */
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { findings } from "./findings";
 import { writeFigure } from "./figures/render-figure";
+import { findings } from "./findings";
 import { FIGURES_DIR, REPORT_DIR } from "./paths";
+import { reanalyse } from "./pieces/a48-reanalysis";
 import { a48Configs } from "./pieces/a48-runs";
 import { computeEnergy, type EnergyResults } from "./pieces/energy";
 import { groupsConfigs } from "./pieces/groups-runs";
 import { type LatencyResults, runLatency } from "./pieces/latency-memory";
-import { scalingConfigs } from "./pieces/scaling-runs";
+import { ANALYSED_RUNS, scalingConfigs } from "./pieces/scaling-runs";
 import { readmeFooter, readmeHeader } from "./readme-text";
 import { assembleReadme } from "./readme-writer";
-import { type Piece, PIECES, parseReportArgs } from "./report-options";
+import { levelFlag, PIECES, type Piece, parseReportArgs } from "./report-options";
 import { readResults, resultsPath } from "./results-cache";
 import { a48Section } from "./sections/a48-section";
 import { energySection } from "./sections/energy-section";
@@ -23,17 +24,23 @@ import { latencySection } from "./sections/latency-section";
 import { scalingSection } from "./sections/scaling-section";
 import type { Section } from "./sections/section";
 import { variantsSection } from "./sections/variants-section";
+import type { A48Analysis } from "./train/a48-inference";
 import { runTrainingPiece, type TrainingResults } from "./train/training-piece";
 
 const options = parseReportArgs(process.argv.slice(2));
-const command = (p: Piece) => `pnpm report -- --only ${p}${options.heavy ? " --heavy" : ""}`;
+const command = (p: Piece) => `pnpm report -- --only ${p}${levelFlag(options.level)}`;
+const heavy = options.level === "heavy";
+const train = { force: options.force, parallel: options.parallel };
 
 async function runPiece(p: Piece): Promise<void> {
   const t0 = performance.now();
   console.error(`report: running ${p}`);
-  if (p === "scaling") await runTrainingPiece("scaling", scalingConfigs(options.heavy), command(p), { force: options.force });
-  else if (p === "a48") await runTrainingPiece("a48", a48Configs(options.heavy), command(p), { force: options.force });
-  else if (p === "groups") await runTrainingPiece("groups", groupsConfigs(), command(p), { force: options.force });
+  if (p === "scaling") await runTrainingPiece("scaling", scalingConfigs(options.level), command(p), train);
+  else if (p === "a48") {
+    await runTrainingPiece("a48", a48Configs(heavy), command(p), train);
+    await reanalyse(command(p), train);
+  }
+  else if (p === "groups") await runTrainingPiece("groups", groupsConfigs(), command(p), train);
   else if (p === "latency") await runLatency(command(p), options.force);
   else computeEnergy(command(p));
   console.error(`report: ${p} done in ${((performance.now() - t0) / 60000).toFixed(1)} min`);
@@ -53,6 +60,7 @@ if (energy) sections.push(energySection(energy));
 if (scaling) sections.push(a48Section(scaling, a48));
 if (scaling) sections.push(variantsSection(scaling, groups));
 for (const s of sections) for (const f of s.figures) await writeFigure(FIGURES_DIR, f.name, f.spec);
-const readme = assembleReadme(sections, findings({ scaling, latency, energy, a48, groups }), readmeHeader(), readmeFooter());
+const kv8 = ANALYSED_RUNS.some((id) => (scaling?.runs[id]?.analysis as A48Analysis | undefined)?.kv.some((k) => k.kvBits === (8 as number)));
+const readme = assembleReadme(sections, findings({ scaling, latency, energy, a48, groups }), readmeHeader(), readmeFooter({ kv8 }));
 writeFileSync(join(REPORT_DIR, "README.md"), readme);
 console.error(`report: ${sections.reduce((n, s) => n + s.figures.length, 0)} figures and README.md written to ${REPORT_DIR}`);

@@ -31,6 +31,6 @@ export const A48_CLAIMS = {
   fig2: "Fig. 2 (7B BitNet b1.58): the inputs of attention and FFN are Gaussian-like; the inputs of the attention output projection and the FFN down projection have many outlier channels and most values near zero.",
   fig4: "Fig. 4 (700M, 25B tokens, first-stage schedule): full INT4 diverges; the hybrid scheme trains to a much lower perplexity than full FP4.",
   fig5: "Fig. 5 (1.3B, 50B tokens): squared ReLU gives higher sparsity and slightly better training perplexity than Swish; FP4 on the down projection's input degrades it clearly and INT4 with STE diverges.",
-  table3: "Table 3 (3B and 7B a4.8): 4-bit KV or 4-bit QKV heads and a 3-bit KV cache (BOS heads at 4 bits) lose almost no accuracy against 16-bit.",
+  table3: "Table 3 (3B and 7B a4.8): 4-bit KV or 4-bit QKV heads and 4-bit Q with a 3-bit KV cache (BOS heads at 4 bits) lose almost no accuracy against 8-bit QKV heads.",
   table4: "Table 4 (3B, two-stage recipe): Top-K 50 % on the attention output projection's input costs a negligible amount of perplexity and accuracy against INT8 without sparsification.",
 } as const;

@@ -14,7 +14,8 @@ stands beside the paper's own numbers (table/figure and arXiv id): BitNet (arXiv
 \`\`\`sh
 pnpm report                       # re-render README.md and figures/ from results/*.json (seconds); runs only pieces whose JSON is missing
 pnpm report -- --only scaling     # run one piece (${PIECES.join(", ")}); a training piece trains only the runs its JSON lacks
-pnpm report -- --only a48 --heavy # include the opt-in runs (width 256, more seeds, more ablations)
+pnpm report -- --only scaling --seeds --parallel 1   # seeds 2 and 3 of section 1's grid, one training process at a time
+pnpm report -- --only a48 --heavy # include every opt-in run (width 256, BitNet / a4.8 at every width and seed, more ablations)
 pnpm report -- --only latency --force   # measure again from scratch
 \`\`\`
 
@@ -22,15 +23,19 @@ Figures are Vega-Lite specs (in the section modules of tooling/report/src/sectio
 \`@resvg/resvg-js\`. A dagger (†) marks results with fewer than 3 seeds; hollow markers in figures mean the same.
 
 **How these were made.** All runs were made on one VM with 2 AMD EPYC (Zen 4) cores and 24 GiB, Node 20.20, that
-other jobs shared the whole time (load average 9–31 on the 2 cores, so a training process ran at 70–500 tok/s
-instead of the ≈ 1300 of an idle core), under \`nice\`, within about 100 minutes of wall time for everything. So: the
-models are tiny (widths 32–128, 4 layers; 50 k–730 k non-embedding parameters) and trained for 200 steps
-(102 400 tokens); **every training result has one seed (†)** — seeds 2 and 3 are in \`--heavy\`; training speeds in
-tok/s are wall clock on a busy machine and only comparable within a run; decode latency is reported as the
-process's CPU time per token (one wasm thread), which the other jobs do not inflate the way they inflate wall time.`;
+other jobs shared the whole time, under \`nice\`: the first pass (seed 1 of everything) at load average 9–31, two
+training processes at a time at 70–500 tok/s instead of the ≈ 1300 of an idle core; seeds 2 and 3 of section 1's
+grid, its third learning-rate rule and its block control (\`--seeds\`) later, one training process at a time
+(\`--parallel 1\`) at load 2–7, 380–1600 tok/s. So: the models are tiny (widths 32–128, 4 layers; 50 k–730 k
+non-embedding parameters) and trained for 200 steps (102 400 tokens); **section 1's fp and b1.58 points have 3 seeds
+each; every other training result has one seed (†)** — BitNet and a4.8 at every width and seed and width 256 are in
+\`--heavy\`; training speeds in tok/s are wall clock on a busy machine and only comparable within a run; decode
+latency is reported as the process's CPU time per token (one wasm thread), which the other jobs do not inflate the
+way they inflate wall time.`;
 }
 
-export function readmeFooter(): string {
+/** `kv8`: whether the a4.8 KV analyses include @onebit/kv's 8-bit cache (the paper's Table 3 baseline). */
+export function readmeFooter(options: { kv8: boolean } = { kv8: false }): string {
   return `## What this report does not reproduce
 
 - **Scale.** The papers' claims are about 700M–70B models trained on 100B–4T tokens; these runs are 5–6 orders
@@ -39,11 +44,10 @@ export function readmeFooter(): string {
 - **GPU kernels.** The b1.58 paper measures latency on a GPU with Ladder's 2-bit kernel against FP16
   FasterTransformer; here it is a 1-thread CPU wasm engine, ternary (2 bits/weight) against float32 dense.
   The engine has no FP16 dense path, so FP16 memory is computed (float32 bytes ÷ 2), not measured.
-- **8-bit KV.** onebit's KV cache stores f32, f16, 4-bit and 3-bit; the a4.8 KV table's baseline is 16-bit.
-- **Seeds and sweeps.** One seed per configuration; no learning-rate sweep beyond the two rules and one probe;
-  BitNet only at width 32 and a4.8 (two-stage) only at width 64 in the scaling runs; width 256, the FP4 and
-  Top-K-fraction ablations trained from scratch (Top-K fractions are swapped in at inference instead) are in
-  \`--heavy\` and were not run.
+${options.kv8 ? "" : "- **8-bit KV.** The a4.8 KV analyses were measured with f32, f16, 4-bit and 3-bit caches; the paper's KV table compares with 8 bits. `pnpm report -- --only a48` adds the 8-bit row (and makes it the baseline) once `@onebit/kv` has an 8-bit store.\n"}- **Seeds and sweeps.** Three seeds for section 1's fp and b1.58 grid (three learning-rate rules, widths 32–128)
+  and its block control; one seed for everything else (†). No learning-rate sweep beyond the three rules and one
+  probe; BitNet only at width 32 and a4.8 (two-stage) only at width 64 in the scaling runs; width 256 is in
+  \`--heavy\` and was not run.
 - **Downstream tasks.** The papers report zero-shot accuracy (ARC, HellaSwag, …); this report has only validation
   perplexity on the Brown corpus.`;
 }

@@ -10,9 +10,9 @@ import { A48_CLAIMS, A48_SPARSITY_7B } from "../paper-numbers";
 import { A48_WIDTH, a48Configs } from "../pieces/a48-runs";
 import { ANALYSED_RUNS, scalingRunId } from "../pieces/scaling-runs";
 import { pct } from "../stats";
-import type { A48Analysis, InputKind } from "../train/a48-inference";
-import type { TrainingResults } from "../train/training-piece";
+import { type A48Analysis, type InputKind, kvBaseline, kvRowsBaselineFirst } from "../train/a48-inference";
 import type { RunResult } from "../train/train-run";
+import type { TrainingResults } from "../train/training-piece";
 import { scalingBudgetText, VARIANT_LABEL } from "./scaling-section";
 import { markdownTable, type Section } from "./section";
 
@@ -39,7 +39,7 @@ export function distributionsSpec(scaling: TrainingResults): TopLevelSpec {
   );
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
-    title: { text: "What each projection's input looks like (a4.8 paper Figure 2)", subtitle: captionLines({ provenance: scaling.provenance, budget: `${scalingBudgetText()}; histograms over 64 validation rows × 64 tokens, 61 bins over ±max|x|`, seeds: "seed 1 (one model each †)" }) },
+    title: { text: "What each projection's input looks like (a4.8 paper Figure 2)", subtitle: captionLines({ provenance: analysisProvenance(scaling), budget: `${scalingBudgetText()}; histograms over 64 validation rows × 64 tokens, 61 bins over ±max|x|`, seeds: "seed 1 (one model each †)" }) },
     data: { values: rows },
     facet: { row: { field: "model", type: "nominal", title: null }, column: { field: "kind", type: "nominal", title: null, sort: Object.values(KIND_LABEL) } },
     spec: {
@@ -70,7 +70,7 @@ export function quantErrorSpec(scaling: TrainingResults): TopLevelSpec {
   );
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
-    title: { text: "Quantization error of each input, per token (a4.8 paper Figure 3)", subtitle: captionLines({ provenance: scaling.provenance, budget: "relative RMS error ‖x − Q(x)‖ / ‖x‖ over the same 4096 tokens, mean over layers", seeds: "seed 1 (one model each †)" }) },
+    title: { text: "Quantization error of each input, per token (a4.8 paper Figure 3)", subtitle: captionLines({ provenance: analysisProvenance(scaling), budget: "relative RMS error ‖x − Q(x)‖ / ‖x‖ over the same 4096 tokens, mean over layers", seeds: "seed 1 (one model each †)" }) },
     data: { values: rows },
     facet: { column: { field: "model", type: "nominal", title: null } },
     spec: {
@@ -105,7 +105,7 @@ export function sparsitySpec(scaling: TrainingResults): TopLevelSpec {
   );
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
-    title: { text: "Activation sparsity per layer and projection (a4.8 paper Table 2)", subtitle: captionLines({ provenance: scaling.provenance, budget: "fraction of zero codes after each projection's input quantization, 4096 validation tokens; up, per token = 1 − (1 − s_up input)(1 − s_gate output), s_gate output ≈ s_down input", seeds: "seed 1 (one model each †)" }) },
+    title: { text: "Activation sparsity per layer and projection (a4.8 paper Table 2)", subtitle: captionLines({ provenance: analysisProvenance(scaling), budget: "fraction of zero codes after each projection's input quantization, 4096 validation tokens; up, per token = 1 − (1 − s_up input)(1 − s_gate output), s_gate output ≈ s_down input", seeds: "seed 1 (one model each †)" }) },
     data: { values: rows },
     facet: { column: { field: "model", type: "nominal", title: null } },
     spec: {
@@ -149,14 +149,26 @@ export function ablationCurvesSpec(a48: TrainingResults, scaling: TrainingResult
   } as TopLevelSpec;
 }
 
+/** "8-bit KV" once the analyses were measured with @onebit/kv's 8-bit store (the paper's Table 3 baseline), else "f32 KV". */
+function kvBaselineName(scaling: TrainingResults): string {
+  const names = new Set(analysed(scaling).map(({ analysis }) => kvBaseline(analysis.kv).name.replace(/ \(baseline\)$/, "")));
+  return [...names].join(" / ") || "f32 KV";
+}
+
+/** The analysed models' captions: the analyses' own provenance where they were re-measured (--only a48, a48-reanalysis.ts). */
+function analysisProvenance(scaling: TrainingResults) {
+  return scaling.reanalysis?.provenance ?? scaling.provenance;
+}
+
 export function kvSpec(scaling: TrainingResults): TopLevelSpec {
   const rows = analysed(scaling).flatMap(({ label, analysis }) => {
-    const base = analysis.kv[0]!.perplexity;
-    return analysis.kv.map((k) => ({ model: label, setting: k.name, change: k.perplexity / base - 1, perplexity: k.perplexity }));
+    const base = kvBaseline(analysis.kv).perplexity;
+    return kvRowsBaselineFirst(analysis.kv).map((k) => ({ model: label, setting: k.name, change: k.perplexity / base - 1, perplexity: k.perplexity }));
   });
+  const baseName = kvBaselineName(scaling);
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
-    title: { text: "Low-bit attention: KV cache and query precision (a4.8 paper Table 3)", subtitle: captionLines({ provenance: scaling.provenance, budget: "perplexity of the trained model on 64 validation rows × 64 tokens (inference engine, post-RoPE KV quantization)", seeds: "seed 1 (one model each †)" }) },
+    title: { text: "Low-bit attention: KV cache and query precision (a4.8 paper Table 3)", subtitle: captionLines({ provenance: analysisProvenance(scaling), budget: "perplexity of the trained model on 64 validation rows × 64 tokens (inference engine, post-RoPE KV quantization)", seeds: "seed 1 (one model each †)" }) },
     data: { values: rows },
     facet: { column: { field: "model", type: "nominal", title: null } },
     spec: {
@@ -164,8 +176,8 @@ export function kvSpec(scaling: TrainingResults): TopLevelSpec {
       height: 200,
       mark: { type: "bar" },
       encoding: {
-        y: { field: "setting", type: "nominal", title: null, sort: null },
-        x: { field: "change", type: "quantitative", title: "perplexity vs f32 KV", axis: { format: "+.1%" } },
+        y: { field: "setting", type: "nominal", title: null, sort: null, axis: { labelLimit: 260 } },
+        x: { field: "change", type: "quantitative", title: `perplexity vs ${baseName}`, axis: { format: "+.2%" } },
         color: { field: "setting", type: "nominal", legend: null },
         tooltip: [{ field: "perplexity", format: ".2f" }],
       },
@@ -177,7 +189,9 @@ export function a48Section(scaling: TrainingResults, a48: TrainingResults | unde
   const models = analysed(scaling);
   const figures: Section["figures"] = [];
   const parts: string[] = [];
-  const cap = captionMarkdown({ provenance: scaling.provenance, budget: scalingBudgetText(), seeds: "seed 1 (one model each †)" });
+  const cap = scaling.reanalysis
+    ? captionMarkdown({ provenance: scaling.reanalysis.provenance, budget: `${scalingBudgetText()}; the analysed runs (${scaling.reanalysis.runs.join(", ")}) retrained with the same seed and batches to the same validation perplexity, then measured`, seeds: "seed 1 (one model each †)" })
+    : captionMarkdown({ provenance: scaling.provenance, budget: scalingBudgetText(), seeds: "seed 1 (one model each †)" });
   if (models.length) {
     figures.push({ name: "a48-input-distributions", spec: distributionsSpec(scaling) }, { name: "a48-quant-error", spec: quantErrorSpec(scaling) }, { name: "a48-sparsity", spec: sparsitySpec(scaling) }, { name: "a48-kv-cache", spec: kvSpec(scaling) });
     const stats = markdownTable(
@@ -199,11 +213,15 @@ export function a48Section(scaling: TrainingResults, a48: TrainingResults | unde
       }),
     );
     parts.push(`### Sparsity (Table 2)\n\n{{figure:a48-sparsity}}\n\n${cap}\n\n${sp}\n\nThe paper (a4.8 7B, Table 2 / §2.1): down_proj input > ${A48_SPARSITY_7B.downInputAtLeast * 100} % zeros with ReLU²; gate output ${(A48_SPARSITY_7B.gateOutput * 100).toFixed(1)} %, up input ${(A48_SPARSITY_7B.upInput * 100).toFixed(1)} %, up combined ${(A48_SPARSITY_7B.upCombined * 100).toFixed(1)} %; overall ${A48_SPARSITY_7B.overall * 100} % (${A48_SPARSITY_7B.activeParametersB}B active parameters of 7B).\n\n{{findings:a48-sparsity}}`);
-    const kvRows = models.flatMap(({ label, analysis }) => analysis.kv.map((k) => [label, k.name, k.perplexity.toFixed(2), pct(k.perplexity / analysis.kv[0]!.perplexity - 1, 2)]));
-    parts.push(`### Low-bit attention (Table 3)\n\n{{figure:a48-kv-cache}}\n\n${cap}\n\n${markdownTable(["model", "setting", "perplexity", "vs f32 KV"], kvRows)}\n\nThe KV cache here has f32, f16, 4-bit and 3-bit stores (no 8-bit one), so the baseline is f32 (the paper's: 16-bit). The paper: ${A48_CLAIMS.table3}\n\n{{findings:a48-kv}}`);
+    const kvRows = models.flatMap(({ label, analysis }) => kvRowsBaselineFirst(analysis.kv).map((k) => [label, k.name, k.perplexity.toFixed(2), pct(k.perplexity / kvBaseline(analysis.kv).perplexity - 1, 2)]));
+    const baseName = kvBaselineName(scaling);
+    const baseNote = baseName.startsWith("8-bit")
+      ? "The baseline is the 8-bit KV cache (per-token, per-head scale and offset), as the paper's Table 3 compares its low-bit settings with 8 bits; f32 and f16 are extra rows. Contexts here are 64 tokens, so few cached positions carry the quantization error into each prediction."
+      : "The KV cache these analyses were measured with had f32, f16, 4-bit and 3-bit stores and no 8-bit one, so the baseline is f32 (the paper's: 8-bit); once @onebit/kv has an 8-bit store, `pnpm report -- --only a48` measures it and makes it the baseline.";
+    parts.push(`### Low-bit attention (Table 3)\n\n{{figure:a48-kv-cache}}\n\n${cap}\n\n${markdownTable(["model", "setting", "perplexity", `vs ${baseName}`], kvRows)}\n\n${baseNote} The paper: ${A48_CLAIMS.table3}\n\n{{findings:a48-kv}}`);
     const a48m = models.find((m) => m.run.config.variant === "a4.8");
     if (a48m?.analysis.schemes.length) {
-      const base = a48m.analysis.kv[0]!.perplexity;
+      const base = (a48m.analysis.kv.find((k) => k.kvBits === 32) ?? a48m.analysis.kv[0]!).perplexity; // as trained: f32 KV
       parts.push(`### Schemes swapped in at inference (no retraining)\n\nThe a4.8 model above (trained two-stage, Top-K 50 %), run with other activation quantizers on the inference engine:\n\n${markdownTable(["scheme at inference", "perplexity", "vs as trained", "o_proj input sparsity"], a48m.analysis.schemes.map((s) => [s.name, s.perplexity.toFixed(2), pct(s.perplexity / base - 1, 2), pct(s.oSparsity, 1).replace("+", "")]))}\n\n${cap}`);
     }
   }

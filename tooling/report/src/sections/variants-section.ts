@@ -9,8 +9,8 @@ import { captionLines, captionMarkdown } from "../figures/figure-caption";
 import { GROUPS_WIDTH, groupsConfigs } from "../pieces/groups-runs";
 import { scalingRunId } from "../pieces/scaling-runs";
 import { FEW_SEEDS_NOTE, formatStats, pct, seedStats } from "../stats";
-import type { TrainingResults } from "../train/training-piece";
 import type { RunResult } from "../train/train-run";
+import type { TrainingResults } from "../train/training-piece";
 import { runsOf, scalingBudgetText, VARIANT_LABEL } from "./scaling-section";
 import { markdownTable, type Section } from "./section";
 

@@ -7,7 +7,7 @@
  */
 import type { Variant } from "@onebit/layers";
 import { initWeights, parameterCounts } from "@onebit/model";
-import { AdamW, evaluate, TrainableModel, trainLoop, useTrainBackend, type TrainHistory } from "@onebit/train";
+import { AdamW, evaluate, TrainableModel, type TrainHistory, trainLoop, useTrainBackend } from "@onebit/train";
 import { brownRows } from "./brown-data";
 import { type Ablation, checkQuantTable, quantTable, withQuantTable } from "./quant-override";
 import { nonEmbeddingParameters, widthSpec } from "./width-spec";
@@ -16,9 +16,11 @@ import { nonEmbeddingParameters, widthSpec } from "./width-spec";
  * How the peak rate changes with width. "constant": every width trains at the rate tuned at width 128 (the
  * project's acceptance rates; b1.58 and 2B4T, arXiv 2402.17764 / 2504.12285, likewise use one higher rate for the
  * 1-bit model than for fp, with the two-stage schedule). "mup": hidden matrices (every q/k/v/o/gate/up/down) at
- * lr·baseWidth/width, embedding and norm gains at lr (μP for Adam, arXiv 2203.03466 Table 3).
+ * lr·baseWidth/width, embedding and norm gains at lr (μP for Adam, arXiv 2203.03466 Table 3). "mup-low": the same
+ * μP multipliers; the rule differs from "mup" only in the base rate the caller gives the 1-bit model (fp's rate,
+ * pieces/scaling-runs.ts says why).
  */
-export type LrRule = "constant" | "mup";
+export type LrRule = "constant" | "mup" | "mup-low";
 
 export interface RunConfig {
   id: string;
@@ -34,6 +36,8 @@ export interface RunConfig {
   baseWidth?: number;
   seed: number;
   hiddenAct?: "relu2" | "silu";
+  /** SubLN before o_proj and down_proj (2B4T, arXiv 2504.12285 §2); unset: the variant's default (on for 1-bit, off for fp). */
+  subNorm?: boolean;
   groups?: number;
   /** a4.8 activation-scheme ablation (a4.8 variant only). */
   ablation?: Ablation;
@@ -71,6 +75,7 @@ export interface RunResult {
 
 export function lrMultiplier(config: RunConfig): (name: string) => number {
   if (config.rule === "constant") return () => 1;
+  // "mup" and "mup-low": μP's hidden-matrix multiplier
   const m = (config.baseWidth ?? 128) / config.width;
   return (name) => (/\.(q|k|v|o|gate|up|down)_proj\.weight$/.test(name) ? m : 1);
 }
@@ -93,7 +98,7 @@ function curveOf(history: TrainHistory, every: number): CurvePoint[] {
 
 export async function trainRun(config: RunConfig, onLine: (s: string) => void = () => {}): Promise<RunResult> {
   await useTrainBackend("wasm");
-  const spec = widthSpec(config.variant, config.width, { layers: config.layers, hiddenAct: config.hiddenAct, groups: config.groups });
+  const spec = widthSpec(config.variant, config.width, { layers: config.layers, hiddenAct: config.hiddenAct, groups: config.groups, subNorm: config.subNorm });
   const { trainRows, valRows } = brownRows(config.seqLen);
   const model = new TrainableModel(spec, initWeights(spec, config.seed));
   if (config.ablation) withQuantTable(model, quantTable(config.ablation));

@@ -12,6 +12,16 @@ export interface TrainingResults {
   piece: string;
   provenance: Provenance;
   runs: Record<string, RunResult>;
+  /** Set when some runs' inference analyses were measured again later (pieces/a48-reanalysis.ts): by what, which runs. */
+  reanalysis?: { provenance: Provenance; runs: string[] };
+}
+
+/** "2026-11-30 11:03 – 14:49 UTC": when a piece's runs were made, from its first run to its latest. */
+export function dateSpan(first: string, latest: string): string {
+  const start = first.split(" – ")[0]!.replace(/ UTC$/, "");
+  const end = latest.replace(/ UTC$/, "");
+  if (start === end) return `${start} UTC`;
+  return start.slice(0, 10) === end.slice(0, 10) ? `${start} – ${end.slice(11)} UTC` : `${start} – ${end} UTC`;
 }
 
 export function missingRuns(name: string, configs: RunConfig[]): RunConfig[] {
@@ -30,7 +40,7 @@ export async function runTrainingPiece(name: string, configs: RunConfig[], comma
       // re-read before writing: another process may have added runs to the same piece meanwhile
       const latest = (options.force ? undefined : readResults<TrainingResults>(name)) ?? results;
       latest.runs = { ...results.runs, ...latest.runs, [r.config.id]: r };
-      latest.provenance = { ...provenance(command), date: results.provenance.date };
+      latest.provenance = { ...provenance(command), date: dateSpan(results.provenance.date, provenance(command).date) };
       Object.assign(results, latest);
       writeResults(name, latest);
     },

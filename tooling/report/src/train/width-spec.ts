@@ -8,7 +8,7 @@
 import type { Variant } from "@onebit/layers";
 import { type ModelSpec, parameterCounts, preset } from "@onebit/model";
 
-export function widthSpec(variant: Variant, width: number, options: { layers?: number; hiddenAct?: "relu2" | "silu"; groups?: number } = {}): ModelSpec {
+export function widthSpec(variant: Variant, width: number, options: { layers?: number; hiddenAct?: "relu2" | "silu"; groups?: number; subNorm?: boolean } = {}): ModelSpec {
   if (width % 32 !== 0) throw new RangeError(`width: a multiple of the head size 32, got ${width}`);
   const heads = width / 32;
   return preset(variant, "tiny", {
@@ -18,7 +18,7 @@ export function widthSpec(variant: Variant, width: number, options: { layers?: n
     num_attention_heads: heads,
     num_key_value_heads: Math.max(1, heads / 2),
     ...(options.hiddenAct ? { hidden_act: options.hiddenAct } : {}),
-    ...(options.groups ? { onebit: { groups: options.groups } } : {}),
+    ...(options.groups || options.subNorm !== undefined ? { onebit: { ...(options.groups ? { groups: options.groups } : {}), ...(options.subNorm === undefined ? {} : { sub_norm: options.subNorm }) } } : {}),
   });
 }
 
