@@ -9,21 +9,12 @@
 import { packBinaryB1, packTernaryT2, quantizeInt8 } from "@onebit/quant";
 import type { Backend, PackedLinearWeight, QuantizedActivations } from "./backend";
 import { DENSE_CASES } from "./conformance-dense-cases";
+import { identical, rng } from "./conformance-helpers";
 import { KV_CODE_CASES } from "./conformance-kv-cases";
 import type { Activations } from "./contract/tensors";
 import { quantizeDenseInt8, quantizeInt16Rows } from "./js/dense";
 import { quantizeActivationsImpl } from "./js/quantize-activations";
 import { normImpl } from "./js/norm";
-
-export function rng(seed: number) {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) / 2 ** 32;
-  };
-}
 
 export function ternaryWeight(out: number, inF: number, seed: number, scaleAxis: PackedLinearWeight["scaleAxis"] = "tensor", groups = 1): PackedLinearWeight {
   const r = rng(seed);
@@ -80,10 +71,6 @@ async function throwsWith(fn: () => unknown, pattern: string | RegExp): Promise<
 /** Host values of an activation result. */
 const read = (b: Backend, x: Activations) => b.read(x);
 
-function identical(where: string, got: ArrayLike<number>, want: ArrayLike<number>, what = "output"): void {
-  if (got.length !== want.length) throw new Error(`${where}: ${got.length} values, expected ${want.length}`);
-  for (let i = 0; i < want.length; i++) if (!Object.is(got[i], want[i])) throw new Error(`${where}: ${what} ${i} is ${got[i]}, the js reference gives ${want[i]}`);
-}
 
 /** A device backend may fuse multiply-adds: within float32 rounding of the reference there, identical on CPUs. */
 const gpu = (b: Backend) => b.name === "webgl" || b.residency === "device";

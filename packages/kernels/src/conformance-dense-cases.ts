@@ -6,24 +6,12 @@
  */
 import type { Backend, DenseFormat, DenseRowSource } from "./backend";
 import type { ConformanceCase } from "./conformance-cases";
+import { identical, rng } from "./conformance-helpers";
 import type { Activations } from "./contract/tensors";
 import { DENSE_FORMATS, denseChunkRows, INT4_BLOCK, quantizeDenseInt8 } from "./js/dense";
 import { quantizeDenseInt4, quantizeInt8Blocks } from "./js/dense-int4";
 
-function rng(seed: number) {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) / 2 ** 32;
-  };
-}
 
-function identical(where: string, got: ArrayLike<number>, want: ArrayLike<number>, what = "output"): void {
-  if (got.length !== want.length) throw new Error(`${where}: ${got.length} values, expected ${want.length}`);
-  for (let i = 0; i < want.length; i++) if (!Object.is(got[i], want[i])) throw new Error(`${where}: ${what} ${i} is ${got[i]}, the js reference gives ${want[i]}`);
-}
 
 const read = (b: Backend, x: Activations) => b.read(x);
 

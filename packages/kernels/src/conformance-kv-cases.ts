@@ -9,23 +9,11 @@
 import { floatToHalf, quantizeUnsigned } from "@onebit/quant";
 import type { Backend } from "./backend";
 import type { ConformanceCase } from "./conformance-cases";
+import { identical, rng } from "./conformance-helpers";
 import type { HalfCodes, KvCodes } from "./contract/kv-codes";
 import type { Activations, DeviceTensor } from "./contract/tensors";
 
-function rng(seed: number) {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) / 2 ** 32;
-  };
-}
 
-function identical(where: string, got: ArrayLike<number>, want: ArrayLike<number>, what = "value"): void {
-  if (got.length !== want.length) throw new Error(`${where}: ${got.length} ${what}s, expected ${want.length}`);
-  for (let i = 0; i < want.length; i++) if (!Object.is(got[i], want[i])) throw new Error(`${where}: ${what} ${i} is ${got[i]}, the js reference gives ${want[i]}`);
-}
 
 /** A store of `bytes` (a multiple of 4) holding `init`: host bytes on a host backend, a device tensor's words on a device one. */
 function codeStore(b: Backend, init: Uint8Array): { codes: KvCodes; bytes(): Promise<Uint8Array> } {

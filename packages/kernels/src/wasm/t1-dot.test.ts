@@ -1,6 +1,6 @@
 import { packTernaryT1, packTernaryT2, t1Trit, unpackTernaryT1 } from "@onebit/quant";
 import { describe, expect, it } from "vitest";
-import { rng } from "../conformance-cases";
+import { rng } from "../conformance-helpers";
 import { t2ToT1Rows } from "./layout";
 
 describe("onebit-t1 kernels (t1-dot.wat.ts)", () => {

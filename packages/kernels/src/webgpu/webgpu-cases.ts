@@ -6,7 +6,8 @@
  * a kernel writes in place, freed tensors).
  */
 import type { Backend, QuantizedActivations } from "../backend";
-import { activations, rng, ternaryWeight } from "../conformance-cases";
+import { activations, ternaryWeight } from "../conformance-cases";
+import { identical, rng } from "../conformance-helpers";
 import type { Activations, DeviceTensor } from "../contract/tensors";
 
 /** The BitLinear cases of the shared suite, re-run with several threads per output row (the layout a GPU gets). */
@@ -40,10 +41,6 @@ async function throws(fn: () => unknown, pattern: RegExp): Promise<void> {
   throw new Error(`expected an error matching ${pattern}, but nothing was thrown`);
 }
 
-function identical(where: string, got: ArrayLike<number>, want: ArrayLike<number>): void {
-  if (got.length !== want.length) throw new Error(`${where}: ${got.length} values, expected ${want.length}`);
-  for (let i = 0; i < want.length; i++) if (!Object.is(got[i], want[i])) throw new Error(`${where}: value ${i} is ${got[i]}, the js reference gives ${want[i]}`);
-}
 
 const ulp = (v: number) => {
   const a = Math.abs(Math.fround(v));
