@@ -15,7 +15,7 @@ stands beside the paper's own numbers (table/figure and arXiv id): BitNet (arXiv
 pnpm report                       # re-render README.md and figures/ from results/*.json (seconds); runs only pieces whose JSON is missing
 pnpm report -- --only scaling     # run one piece (${PIECES.join(", ")}); a training piece trains only the runs its JSON lacks
 pnpm report -- --only scaling --seeds --parallel 1   # seeds 2 and 3 of section 1's grid, one training process at a time
-pnpm report -- --only a48 --heavy # include every opt-in run (width 256, BitNet / a4.8 at every width and seed, more ablations)
+pnpm report -- --only a48 --heavy # include every opt-in run (width 256, BitNet / a4.8 seeds 2–3, more ablations)
 pnpm report -- --only latency --force   # measure again from scratch
 \`\`\`
 
@@ -28,8 +28,8 @@ training processes at a time at 70–500 tok/s instead of the ≈ 1300 of an idl
 grid, its third learning-rate rule and its block control (\`--seeds\`) later, one training process at a time
 (\`--parallel 1\`) at load 2–7, 380–1600 tok/s. So: the models are tiny (widths 32–128, 4 layers; 50 k–730 k
 non-embedding parameters) and trained for 200 steps (102 400 tokens); **section 1's fp and b1.58 points have 3 seeds
-each; every other training result has one seed (†)** — BitNet and a4.8 at every width and seed and width 256 are in
-\`--heavy\`; training speeds in tok/s are wall clock on a busy machine and only comparable within a run; decode
+each; every other training result has one seed (†)** — BitNet and a4.8 run at every width with seed 1; their seeds
+2–3 and width 256 are in \`--heavy\`; training speeds in tok/s are wall clock on a busy machine and only comparable within a run; decode
 latency is reported as the process's CPU time per token (one wasm thread), which the other jobs do not inflate the
 way they inflate wall time.`;
 }

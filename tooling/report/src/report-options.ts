@@ -5,8 +5,8 @@
  * - --only: run those pieces (a training piece trains only the runs its JSON lacks), then render;
  * - --seeds: add seeds 2 and 3 of the main scaling grid (fp and b1.58 at widths 32 / 64 / 128 under every
  *   learning-rate rule) — the runs that give section 1's gap a spread, without the rest of --heavy;
- * - --heavy: include every opt-in long run (--seeds, plus width 256, BitNet and a4.8 at every width and seed, the
- *   a4.8 ablations left out by default);
+ * - --heavy: include every opt-in long run (--seeds, plus width 256, seeds 2 and 3 of BitNet and a4.8, the a4.8
+ *   ablations left out by default);
  * - --force: retrain / remeasure the selected pieces from scratch;
  * - --parallel: how many training processes run at once (default 2, one per core of the 2-core machine the
  *   report was made on; 1 leaves a core to other work).

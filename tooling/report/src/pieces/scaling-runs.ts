@@ -76,11 +76,11 @@ export const ANALYSED_RUNS = [scalingRunId("constant", "b1.58", 64, 1), scalingR
 /**
  * The runs of each level. The machine the report was made on was shared and slow (≈ 100–400 tok/s per training
  * process instead of ≈ 1300 idle), so the default is small:
- * - default: seed 1 of fp and b1.58 at every width under every rule, a4.8 at width 64 (analysed in section 4),
- *   BitNet at width 32, the rate probe, the block control;
+ * - default: seed 1 of fp and b1.58 at every width under every rule, BitNet and a4.8 at every width under the
+ *   papers' rule (a4.8 at width 64 is analysed in section 4), the rate probe, the block control;
  * - `--seeds`: seeds 2 and 3 of that fp / b1.58 grid (every rule) and of the block control, so each point of
  *   figure 1 has three seeds;
- * - `--heavy`: also BitNet and a4.8 at every width and seed, and width 256.
+ * - `--heavy`: also seeds 2 and 3 of BitNet and a4.8, and width 256.
  */
 export function scalingConfigs(level: RunLevel = "default"): RunConfig[] {
   const out: RunConfig[] = [];
@@ -92,8 +92,8 @@ export function scalingConfigs(level: RunLevel = "default"): RunConfig[] {
     for (const seed of seeds) for (const w of widths) for (const rule of RULES) for (const v of ["fp", "b1.58"] as Variant[]) add(config(rule, v, w, seed));
   };
   grid([1], [128, 64, 32]);
-  add(config("constant", "a4.8", 64, 1));
-  add(config("constant", "bitnet", 32, 1));
+  // BitNet and a4.8 at every width too (seed 1, the papers' rule): figure 1 needs ≥ 3 widths of each variant
+  for (const w of SCALING_WIDTHS) for (const v of ["bitnet", "a4.8"] as Variant[]) add(config("constant", v, w, 1));
   for (const c of lrProbeConfigs()) add(c);
   for (const w of SCALING_WIDTHS) add(blockControlConfig(w, 1));
   if (level === "seeds" || level === "heavy") {
@@ -101,7 +101,6 @@ export function scalingConfigs(level: RunLevel = "default"): RunConfig[] {
     for (const seed of EXTRA_SEEDS) for (const w of SCALING_WIDTHS) add(blockControlConfig(w, seed));
   }
   if (level === "heavy") {
-    for (const w of SCALING_WIDTHS) for (const v of ["bitnet", "a4.8"] as Variant[]) add(config("constant", v, w, 1));
     grid([1], HEAVY_WIDTHS);
     for (const seed of EXTRA_SEEDS) for (const w of SCALING_WIDTHS) for (const v of ["bitnet", "a4.8"] as Variant[]) add(config("constant", v, w, seed));
   }
