@@ -116,8 +116,7 @@ export async function modelFromGguf(source: WeightSource, onProgress?: (done: nu
       } else throw new ModelFileError(file, name, `type ${entry.dtype} is not supported for ${t.component === "embedding" ? "the token embedding" : "the output"}; supported: F32, ${TABLE_TYPES.join(", ")}`);
     } else {
       if (!FLOAT_TYPES.includes(entry.dtype)) throw new ModelFileError(file, name, `type ${entry.dtype} is not supported for a norm; supported: ${FLOAT_TYPES.join(", ")}`);
-      // a copy: an F32 read is a view into a read slab, which a kept norm gain would hold alive (64 MiB)
-      const w = dequantizeGgml(entry.dtype, await source.read(name), numel(t.shape)).slice();
+      const w = dequantizeGgml(entry.dtype, await source.read(name), numel(t.shape));
       for (let i = 0; i < w.length; i++) if (!Number.isFinite(w[i]!)) throw new ModelFileError(file, name, `element ${i} is ${w[i]}`);
       weights.set(t.name, w);
     }
