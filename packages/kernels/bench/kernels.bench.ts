@@ -11,26 +11,12 @@ import { setFlagsFromString } from "node:v8";
 setFlagsFromString("--experimental-wasm-relaxed-simd");
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-wasm";
-import { type Backend, createBackend, type PackedLinearWeight, type QuantizedActivations } from "../src/index";
+import { type Backend, createBackend, type QuantizedActivations } from "../src/index";
+import { randomT2 } from "./random-ternary";
 import { t2RowBytes } from "@onebit/quant";
 
 const quick = process.env.BENCH_QUICK === "1";
 const coldMB = Number(process.env.BENCH_COLD_MB ?? 640);
-
-function randomT2(out: number, inF: number, seed: number): PackedLinearWeight {
-  const bytes = new Uint8Array(out * t2RowBytes(inF));
-  // every byte = four random codes in {0, 1, 2}
-  const table = new Uint8Array(81);
-  for (let i = 0; i < 81; i++) table[i] = (i % 3) | (((i / 3) % 3 | 0) << 2) | (((i / 9) % 3 | 0) << 4) | (((i / 27) % 3 | 0) << 6);
-  let s = seed >>> 0 || 1;
-  for (let i = 0; i < bytes.length; i++) {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    bytes[i] = table[(s >>> 0) % 81]!;
-  }
-  return { kind: "ternary", outFeatures: out, inFeatures: inF, data: bytes, scales: Float32Array.of(0.02), scaleAxis: "tensor" };
-}
 
 function randomActs(tokens: number, features: number): QuantizedActivations {
   const codes = Int8Array.from({ length: tokens * features }, (_, i) => ((i * 2654435761) >>> 24) - 128);

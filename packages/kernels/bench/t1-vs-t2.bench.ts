@@ -18,7 +18,8 @@
 import { setFlagsFromString } from "node:v8";
 setFlagsFromString("--experimental-wasm-relaxed-simd");
 import { t1RowBytes, t2RowBytes } from "@onebit/quant";
-import { type Backend, createBackend, type PackedLinearWeight, type PreparedWeight, type QuantizedActivations } from "../src/index";
+import { type Backend, createBackend, type PreparedWeight, type QuantizedActivations } from "../src/index";
+import { randomT2 } from "./random-ternary";
 
 const THREADS = (process.env.BENCH_THREADS ?? "1,2").split(",").map(Number);
 const SIMD = (process.env.BENCH_SIMD ?? "relaxed") as "relaxed" | "baseline";
@@ -35,19 +36,6 @@ const LAYER: Array<[string, number, number]> = [
 ];
 
 /** Random t2 bytes: every byte four codes in {0, 1, 2} (zero weights a third of the time, as in trained b1.58). */
-function randomT2(out: number, inF: number, seed: number): PackedLinearWeight {
-  const bytes = new Uint8Array(out * t2RowBytes(inF));
-  const table = Uint8Array.from({ length: 81 }, (_, i) => (i % 3) | ((Math.floor(i / 3) % 3) << 2) | ((Math.floor(i / 9) % 3) << 4) | ((Math.floor(i / 27) % 3) << 6));
-  let s = seed >>> 0 || 1;
-  for (let i = 0; i < bytes.length; i++) {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    bytes[i] = table[(s >>> 0) % 81]!;
-  }
-  return { kind: "ternary", outFeatures: out, inFeatures: inF, data: bytes, scales: Float32Array.of(0.02), scaleAxis: "tensor" };
-}
-
 function randomActs(features: number, seed: number, tokens = 1): QuantizedActivations {
   const codes = Int8Array.from({ length: tokens * features }, (_, i) => (((i + seed) * 2654435761) >>> 24) - 128);
   return { tokens, features, codes, scales: new Float32Array(tokens).fill(0.01), groups: 1, bits: 8 };
