@@ -65,9 +65,27 @@ export async function modelFromGguf(source: WeightSource, onProgress?: (done: nu
   // go back to the system with them (slab-allocator.ts)
   const slabs = new SlabAllocator();
   const alloc = (length: number) => slabs.alloc(length);
-  let done = 0;
-  for (const t of list) {
+  // read ahead: the next tensor's bytes come from the file while this one is transcoded (a 2B4T load spent ~1 s
+  // waiting on reads it could have overlapped). A read that fails is reported when its tensor is reached.
+  const ahead = new Map<string, Promise<Uint8Array>>();
+  const read = (name: string): Promise<Uint8Array> => {
+    const p = ahead.get(name);
+    ahead.delete(name);
+    return p ?? source.read(name);
+  };
+  const readAhead = (i: number) => {
+    const t = list[i];
+    if (!t) return;
     const name = schemeName(t, "gguf");
+    if (!source.tensors.has(name) || ahead.has(name)) return;
+    const p = source.read(name);
+    p.catch(() => {}); // handled where it is awaited; a load that stops earlier must not leave an unhandled rejection
+    ahead.set(name, p);
+  };
+  let done = 0;
+  for (const [i, t] of list.entries()) {
+    const name = schemeName(t, "gguf");
+    readAhead(i + 1);
     const entry = source.tensors.get(name);
     if (!entry) throw new ModelFileError(file, name, `missing (a ${archName} model with ${spec.num_hidden_layers} layers has it)`);
     if (entry.shape.length !== t.shape.length || entry.shape.some((d, i) => d !== t.shape[i]))
@@ -84,7 +102,7 @@ export async function modelFromGguf(source: WeightSource, onProgress?: (done: nu
         multiplier = { name: scaleName, values: new Float32Array(bytes.buffer, bytes.byteOffset, scaleEntry.shape[0]!) };
         for (const v of multiplier.values) if (!Number.isFinite(v)) throw new ModelFileError(file, scaleName, `holds ${v}`);
       }
-      let bytes = await source.read(name);
+      let bytes = await read(name);
       if (linear.quant.weight === "none" && architecture.gguf?.permuteQk && (t.projection === "q" || t.projection === "k")) {
         const heads = t.projection === "q" ? spec.num_attention_heads : spec.num_key_value_heads;
         const w = unpermuteQk(dequantizeGgml(entry.dtype, bytes, numel(t.shape)), heads, spec.head_dim, spec.hidden_size);
@@ -97,7 +115,7 @@ export async function modelFromGguf(source: WeightSource, onProgress?: (done: nu
         weights.set(t.name, r.weight);
       }
     } else if (t.component === "embedding" || t.component === "lm_head") {
-      const bytes = await source.read(name);
+      const bytes = await read(name);
       if (entry.dtype === "F32") weights.set(t.name, dequantizeGgml("F32", bytes, numel(t.shape)));
       else if (TABLE_TYPES.includes(entry.dtype)) {
         const [rows, cols] = t.shape as [number, number];
@@ -116,7 +134,7 @@ export async function modelFromGguf(source: WeightSource, onProgress?: (done: nu
       } else throw new ModelFileError(file, name, `type ${entry.dtype} is not supported for ${t.component === "embedding" ? "the token embedding" : "the output"}; supported: F32, ${TABLE_TYPES.join(", ")}`);
     } else {
       if (!FLOAT_TYPES.includes(entry.dtype)) throw new ModelFileError(file, name, `type ${entry.dtype} is not supported for a norm; supported: ${FLOAT_TYPES.join(", ")}`);
-      const w = dequantizeGgml(entry.dtype, await source.read(name), numel(t.shape));
+      const w = dequantizeGgml(entry.dtype, await read(name), numel(t.shape));
       for (let i = 0; i < w.length; i++) if (!Number.isFinite(w[i]!)) throw new ModelFileError(file, name, `element ${i} is ${w[i]}`);
       weights.set(t.name, w);
     }
