@@ -23,6 +23,7 @@ import { BpeWordEncoder } from "./bpe-word-encoder";
 import { BYTE_TO_CHAR, textToUnicode, unicodeToBytes } from "./bytes-to-unicode";
 import { END_OF_GENERATION_TEXTS, endOfGenerationIds } from "./end-of-generation";
 import { MergeTable } from "./merge-table";
+import { TokenIdTable } from "./token-id-table";
 import { type GgufMetadata, metaBool, metaIntArray, metaString, metaStringArray, metaTokenId } from "./gguf-metadata-values";
 import { GGUF_PRE_TOKENIZERS, type GgufPreTokenizer } from "./gguf-pre-tokenizers";
 import { GGUF_TOKENIZER_KEYS as K } from "./gguf-tokenizer-keys";
@@ -164,16 +165,17 @@ export class GgufVocab implements Tokenizer {
     const merges = metaStringArray(meta, K.merges, file);
     if (merges === undefined) throw new ModelFileError(file, K.merges, `missing (a "gpt2" vocabulary needs its merges)`);
     const mergeTable = new MergeTable(merges.length);
+    const ids = new TokenIdTable(tokens); // lookups by range: no slice per merge (token-id-table.ts)
     for (let i = 0; i < merges.length; i++) {
       const m = merges[i]!;
       const cut = m.indexOf(" ", 1); // llama.cpp: word.find(' ', 1)
       if (cut < 0) throw new ModelFileError(file, `${K.merges}[${i}]`, `expected "left right", found ${JSON.stringify(m)}`);
-      const left = m.slice(0, cut);
-      const right = m.slice(cut + 1);
-      const a = tokenToId.get(left);
-      const b = tokenToId.get(right);
-      const merged = a === undefined || b === undefined ? undefined : tokenToId.get(left + right);
+      const a = ids.range(m, 0, cut);
+      const b = ids.range(m, cut + 1, m.length);
+      const merged = a === undefined || b === undefined ? undefined : ids.concat(m, 0, cut, cut + 1, m.length);
       if (merged === undefined) {
+        const left = m.slice(0, cut);
+        const right = m.slice(cut + 1);
         const [what, t] = a === undefined ? ["left", left] : b === undefined ? ["right", right] : ["merged", left + right];
         throw new ModelFileError(file, `${K.merges}[${i}]`, `${JSON.stringify(m)}: the ${what} token ${JSON.stringify(t)} is not in ${K.tokens}`);
       }
