@@ -46,7 +46,7 @@ export interface Int4DenseWeight {
 /**
  * Where quantizeInt4Rows writes block b of chunk row r: its 16 code bytes at codes[codeAt(r, b)…] and its d at
  * scales[scaleAt(r, b)] — the reference's plain [rows, blocks] order (int4Plain), or a backend's own layout in its
- * memory (wasm/dense-ops.ts), so no chunk is copied twice.
+ * memory, so no chunk is copied twice. (The wasm backend quantizes in wasm instead: wasm/int4-quantize.wat.ts.)
  */
 export interface Int4Sink {
   codes: Uint8Array;

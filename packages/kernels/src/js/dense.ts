@@ -91,11 +91,18 @@ function describe(v: unknown): string {
 /**
  * Visit a dense weight [out, in] in chunks of denseChunkRows rows, in order: fn(start, count, rows [count, in]).
  * An array is visited through subarrays (no copy); a row source is read into one reused chunk buffer, which fn
- * must not keep.
+ * must not keep: `chunkBuffer(values)` if given (a backend's own memory, so the rows land where its kernel reads
+ * them: wasm/dense-ops.ts), else a new array.
  */
-export function forEachDenseChunk(w: DenseWeight, outFeatures: number, inFeatures: number, fn: (start: number, count: number, rows: Float32Array) => void): void {
+export function forEachDenseChunk(
+  w: DenseWeight,
+  outFeatures: number,
+  inFeatures: number,
+  fn: (start: number, count: number, rows: Float32Array) => void,
+  chunkBuffer: (values: number) => Float32Array = (values) => new Float32Array(values),
+): void {
   const step = denseChunkRows(inFeatures);
-  const buf = w instanceof Float32Array ? null : new Float32Array(Math.min(step, outFeatures) * inFeatures);
+  const buf = w instanceof Float32Array ? null : chunkBuffer(Math.min(step, outFeatures) * inFeatures);
   for (let r = 0; r < outFeatures; r += step) {
     const n = Math.min(step, outFeatures - r);
     if (w instanceof Float32Array) fn(r, n, w.subarray(r * inFeatures, (r + n) * inFeatures));

@@ -6,7 +6,7 @@ import { runJob } from "./job-driver";
 import { kernelsModule, relaxedSimdAvailable } from "./wasm-module";
 
 const HEADER = ["GENERATION", "OP", "THREADS", "FINISHED", "SHUTDOWN", "MAIN_WAITING", "ROWS"] as const;
-const ARG_GROUPS = ["TERNARY_DENSE", "TERNARY_SPARSE", "MATMUL_F32", "ATTENTION", "W8A16_DENSE"] as const;
+const ARG_GROUPS = ["TERNARY_DENSE", "TERNARY_SPARSE", "MATMUL_F32", "ATTENTION", "W8A16_DENSE", "W4A8_DENSE", "INT4_QUANTIZE"] as const;
 
 describe("wasm job ABI", () => {
   it("gives each op's arguments distinct slots between the hand-off slots and the sleep flags", () => {
@@ -64,8 +64,9 @@ describe("wasm job ABI", () => {
       [JOB_OP.ATTENTION_SCORES, { IN_PTR: 1024, STORE_PTR: 2048, OUT_PTR: 4096, KV_HEADS: 2, GROUP: 5, HEAD_DIM: 8, POSITIONS: 9 }],
       [JOB_OP.ATTENTION_VALUES, { IN_PTR: 1024, STORE_PTR: 2048, OUT_PTR: 4096, KV_HEADS: 2, GROUP: 5, HEAD_DIM: 8, POSITIONS: 9 }],
       [JOB_OP.W8A16_DENSE, { W_PTR: 1024, IN_FEATURES: 256, SCALES_PTR: 2048, BLOCKS: 1, BLOCK_LEN: 256, X_PTR: 4096, OUT_PTR: 8192 }],
+      [JOB_OP.INT4_QUANTIZE, { SRC_PTR: 1024, BLOCKS: 5, DST_PTR: 8192, ROW_STRIDE: 160, NON_FINITE: 0 }],
     ];
-    const group = { 1: "TERNARY_DENSE", 2: "TERNARY_SPARSE", 3: "MATMUL_F32", 4: "ATTENTION", 5: "ATTENTION", 6: "W8A16_DENSE" } as const;
+    const group = { 1: "TERNARY_DENSE", 2: "TERNARY_SPARSE", 3: "MATMUL_F32", 4: "ATTENTION", 5: "ATTENTION", 6: "W8A16_DENSE", 8: "INT4_QUANTIZE" } as const;
     for (const [op, args] of jobs) {
       c[JOB_SLOT.OP] = op;
       const slots = JOB_SLOT[group[op as keyof typeof group]] as Record<string, number>;

@@ -29,6 +29,8 @@ export const JOB_OP = {
   W8A16_DENSE: 6,
   /** W4A8 dense (int4 format), one token: f32 y [rows] in the reference's four-lane order; q4_dot (q4_dot_r when RELAXED). */
   W4A8_DENSE: 7,
+  /** int4 weight rows quantized into the W4A8 layout (prepareDense, int4-quantize.wat.ts); q4_quantize. */
+  INT4_QUANTIZE: 8,
 } as const;
 
 export type JobOp = (typeof JOB_OP)[keyof typeof JOB_OP];
@@ -137,6 +139,17 @@ export const JOB_SLOT = {
     /** 1: q4_dot_r (relaxed SIMD) */
     RELAXED: 14,
   },
+  /** JOB_OP.INT4_QUANTIZE: src f32 [rows, BLOCKS·32] → dst rows [rows, ROW_STRIDE bytes] (dense-int4.wat.ts's layout). */
+  INT4_QUANTIZE: {
+    SRC_PTR: 8,
+    /** 32-column blocks per row */
+    BLOCKS: 9,
+    DST_PTR: 10,
+    /** bytes of one dst row: ⌈BLOCKS/4⌉·80 */
+    ROW_STRIDE: 12,
+    /** set to 1 by a thread whose rows hold a non-finite value (the caller clears it first) */
+    NON_FINITE: 13,
+  },
 } as const;
 
 /** Most threads a pool may have (the backend checks it): their sleep flags must fit in the control block. */
@@ -163,6 +176,7 @@ export const WASM_EXPORT = {
   Q4_DOT: "q4_dot",
   /** relaxed-SIMD module only */
   Q4_DOT_RELAXED: "q4_dot_r",
+  Q4_QUANTIZE: "q4_quantize",
   T1_DOT_1: "t1_dot_1",
   T1_DOT_4: "t1_dot_4",
   /** relaxed-SIMD module only */
@@ -200,6 +214,8 @@ export interface KernelExports {
   /** W4A8 dense rows [rowStart, rowEnd), one token: out[r] f32 (dense-int4.wat.ts has the layout). */
   q4_dot(w: number, rowStride: number, groups: number, x: number, rowStart: number, rowEnd: number, out: number): void;
   q4_dot_r(w: number, rowStride: number, groups: number, x: number, rowStart: number, rowEnd: number, out: number): void;
+  /** int4 weight rows, f32 src [rows, blocks·32] → dst rows rowStride bytes apart in q4_dot's layout (int4-quantize.wat.ts); 1 if a value is not finite, else 0. */
+  q4_quantize(src: number, rows: number, blocks: number, dst: number, rowStride: number): number;
   /** onebit-t1 ternary dots (t1-dot.wat.ts), same arguments as t2_dot_1 (rows one after another, not paired). */
   t1_dot_1(w: number, rowStride: number, blocks: number, rowStart: number, rowEnd: number, mask: number, x: number, out: number): void;
   t1_dot_4(w: number, rowStride: number, blocks: number, rowStart: number, rowEnd: number, mask: number, x: number, xStride: number, out: number, outStride: number): void;

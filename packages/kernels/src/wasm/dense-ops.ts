@@ -3,12 +3,13 @@
  * prepared f32 weights, W8A16 (JOB_OP.W8A16_DENSE): int8 weight rows × int16 activations, and W4A8
  * (JOB_OP.W4A8_DENSE, dense-int4.wat.ts): Q4_0 rows × per-block int8 activations — one token per job, rows split
  * across threads. prepareDense reads its weight a chunk of rows at a time (js/dense.ts forEachDenseChunk) and writes
- * each chunk's codes straight into wasm memory: no whole-table copy on the JS side.
+ * each chunk's codes straight into wasm memory: no whole-table copy on the JS side; int4's are quantized there by a
+ * job too (JOB_OP.INT4_QUANTIZE, int4-quantize.wat.ts).
  */
 import type { DenseFormat, DenseWeight, PreparedDense } from "../backend";
 import { KernelInputError } from "../backend";
 import { checkDense, denseBlockLen, denseF32Weight, forEachDenseChunk, INT4_BLOCK, quantizeDenseInt8Rows, quantizeInt16Rows } from "../js/dense";
-import { quantizeInt4Rows, quantizeInt8Blocks } from "../js/dense-int4";
+import { int4Plain, quantizeInt4Rows, quantizeInt8Blocks } from "../js/dense-int4";
 import { denseRowsOutput } from "../js/dense-rows";
 import { checkMatmulF32, outputBuffer } from "../validate-inputs";
 import { JOB_OP, JOB_SLOT } from "./abi";
@@ -105,27 +106,48 @@ export function prepareDense(ctx: WasmContext, w: DenseWeight, outFeatures: numb
   return prepared;
 }
 
-/** int4: each chunk quantized to Q4_0 blocks (js/dense-int4.ts) straight into the 80-byte groups; padded blocks get codes 8, d = 0. */
+/**
+ * int4: each chunk of f32 rows [n, in] quantized in wasm memory by q4_quantize (int4-quantize.wat.ts, bit for bit
+ * js/dense-int4.ts; rows split across threads) straight into its rows of the 80-byte groups, padded blocks included.
+ * A row source reads its chunk into the scratch the kernel reads; an array's chunk is copied there. On a non-finite
+ * value the JS reference re-reads the chunk to throw its error (which names the element).
+ */
 function prepareInt4(ctx: WasmContext, w: DenseWeight, outFeatures: number, inFeatures: number): WasmPreparedDense {
-  const { heap } = ctx;
+  const { heap, pool } = ctx;
+  const c = pool.control;
+  const a = JOB_SLOT.INT4_QUANTIZE;
   const blocks = inFeatures / INT4_BLOCK;
   const groups = Math.ceil(blocks / 4);
   const rowStride = groups * INT4_GROUP_BYTES;
   const ptr = heap.alloc(outFeatures * rowStride);
-  const codes = new Uint8Array(heap.buffer, ptr, outFeatures * rowStride);
-  const scales = new Float32Array(heap.buffer, ptr, (outFeatures * rowStride) / 4);
-  // block b of row r: codes at its group + 16·(b mod 4), d in the group's last 16 bytes
-  const groupAt = (r: number, b: number) => r * rowStride + (b >> 2) * INT4_GROUP_BYTES;
-  const codeAt = (r: number, b: number) => groupAt(r, b) + (b & 3) * 16;
-  const scaleAt = (r: number, b: number) => (groupAt(r, b) + 64) / 4 + (b & 3);
-  for (let r = 0; r < outFeatures; r++)
-    for (let b = blocks; b < groups * 4; b++) {
-      codes.fill(0x88, codeAt(r, b), codeAt(r, b) + 16);
-      scales[scaleAt(r, b)] = 0;
-    }
+  const scratchRows = (values: number) => {
+    const at = heap.scratch(values * 4); // (before heap.buffer: it may grow the memory)
+    return new Float32Array(heap.buffer, at, values);
+  };
   filling(ctx, [ptr], () =>
-    forEachDenseChunk(w, outFeatures, inFeatures, (r0, n, rows) =>
-      quantizeInt4Rows(rows, n, inFeatures, { codes, scales, codeAt: (r, b) => codeAt(r0 + r, b), scaleAt: (r, b) => scaleAt(r0 + r, b) }, r0),
+    forEachDenseChunk(
+      w,
+      outFeatures,
+      inFeatures,
+      (r0, n, rows) => {
+        let src = rows.byteOffset;
+        if (!heap.owns(rows)) {
+          src = heap.scratch(rows.byteLength);
+          new Float32Array(heap.buffer, src, rows.length).set(rows);
+        }
+        c[JOB_SLOT.OP] = JOB_OP.INT4_QUANTIZE;
+        c[a.SRC_PTR] = src;
+        c[a.BLOCKS] = blocks;
+        c[a.DST_PTR] = ptr + r0 * rowStride;
+        c[a.ROW_STRIDE] = rowStride;
+        c[a.NON_FINITE] = 0;
+        c[JOB_SLOT.ROWS] = n;
+        pool.run(ctx.exports);
+        if (c[a.NON_FINITE] === 0) return;
+        quantizeInt4Rows(rows, n, inFeatures, int4Plain(new Uint8Array(n * blocks * 16), new Float32Array(n * blocks), blocks), r0);
+        throw new Error(`wasm q4_quantize found a non-finite value in rows [${r0}, ${r0 + n}) that the js reference did not`);
+      },
+      scratchRows,
     ),
   );
   return { backend: "wasm", format: "int4", outFeatures, inFeatures, bytes: outFeatures * rowStride, ptr, scalesPtr: 0, blocks, blockLen: INT4_BLOCK, groups, rowStride };

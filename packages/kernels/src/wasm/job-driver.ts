@@ -66,5 +66,11 @@ export function runJob(abi: JobAbi, ex: KernelExports, c: Int32Array, index: num
     const a = S.W4A8_DENSE;
     const dot = c[a.RELAXED] === 1 ? ex[X.Q4_DOT_RELAXED] : ex[X.Q4_DOT];
     dot(c[a.W_PTR]!, c[a.ROW_STRIDE]!, c[a.GROUPS]!, c[a.X_PTR]!, r0, r1, c[a.OUT_PTR]!);
+  } else if (op === JOB_OP.INT4_QUANTIZE) {
+    const a = S.INT4_QUANTIZE;
+    const blocks = c[a.BLOCKS]!;
+    const stride = c[a.ROW_STRIDE]!;
+    // 128 bytes of f32 per block in, `stride` bytes per row out
+    if (ex[X.Q4_QUANTIZE](c[a.SRC_PTR]! + r0 * blocks * 128, r1 - r0, blocks, c[a.DST_PTR]! + r0 * stride, stride) !== 0) c[a.NON_FINITE] = 1;
   }
 }

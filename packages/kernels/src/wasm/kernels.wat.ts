@@ -13,6 +13,7 @@
  * Σx per token.
  */
 import { denseInt4Wat } from "./dense-int4.wat";
+import { int4QuantizeWat } from "./int4-quantize.wat";
 import { t1DotWat } from "./t1-dot.wat";
 /**
  * Relaxed-SIMD kernels (Chrome 114+, Node 22+, Node 20 with --experimental-wasm-relaxed-simd): the same 2-bit
@@ -214,7 +215,7 @@ const RELAXED_FUNCS = `
 
 /** The module text; with `relaxed`, the relaxed-SIMD kernels are added (that module needs an engine with them). */
 export function kernelsWat(relaxed: boolean): string {
-  return KERNELS_WAT_BASE.replace(/\)\s*$/, `${denseInt4Wat(relaxed)}${t1DotWat(relaxed)}${relaxed ? RELAXED_FUNCS : ""})\n`);
+  return KERNELS_WAT_BASE.replace(/\)\s*$/, `${denseInt4Wat(relaxed)}${int4QuantizeWat()}${t1DotWat(relaxed)}${relaxed ? RELAXED_FUNCS : ""})\n`);
 }
 
 /**
