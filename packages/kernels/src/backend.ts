@@ -78,6 +78,18 @@ export interface DenseRowSource {
   readonly rows: number;
   readonly cols: number;
   readRows(start: number, count: number, out: Float32Array): void;
+  /**
+   * The rows in their own encoding, when it is one a backend may decode itself: ggml's F16 (2 bytes a weight) or
+   * Q6_K (210 bytes per 256 weights, cols % 256 = 0), rows one after another. readRows stays the definition: a
+   * backend that decodes these gives readRows's values bit for bit (the wasm backend at load, ggml-decode.wat.ts).
+   */
+  readonly encoded?: DenseRowEncoding;
+}
+
+/** A DenseRowSource's rows as stored: `bytes` holds all of them, row r at r · (its row bytes). */
+export interface DenseRowEncoding {
+  readonly format: "F16" | "Q6_K";
+  readonly bytes: Uint8Array;
 }
 
 /** What prepareDense takes: the float32 weight [out, in], or a row source of that shape. */

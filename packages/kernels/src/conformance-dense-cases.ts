@@ -10,6 +10,7 @@ import { identical, rng } from "./conformance-helpers";
 import type { Activations } from "./contract/tensors";
 import { DENSE_FORMATS, denseChunkRows, INT4_BLOCK, quantizeDenseInt8 } from "./js/dense";
 import { quantizeDenseInt4, quantizeInt8Blocks } from "./js/dense-int4";
+import { dequantizeRows, quantizeGgml } from "@onebit/quant";
 
 
 
@@ -21,6 +22,17 @@ function denseWeight(out: number, inF: number, seed: number): Float32Array {
   const w = Float32Array.from({ length: out * inF }, () => (r() - 0.5) * (r() < 0.02 ? 20 : 1));
   if (inF >= 64) w.fill(0, 32, 64);
   return w;
+}
+
+let encodedMemo: { w: Float32Array; encoded: Record<"F16" | "Q6_K", Uint8Array> } | undefined;
+/** A weight [out, in] and its F16 and Q6_K bytes, made once for every backend (ggml's Q6_K quantizer is slow in JS). */
+function encodedWeights(out: number, inF: number): NonNullable<typeof encodedMemo> {
+  if (!encodedMemo) {
+    const w = denseWeight(out, inF, 11);
+    for (let i = 0; i < 64; i++) w[inF + i] = [2 ** -20, -(2 ** -24), 0, -0, 65504, -3e-5][i % 6]!;
+    encodedMemo = { w, encoded: { F16: quantizeGgml("F16", w), Q6_K: quantizeGgml("Q6_K", w) } };
+  }
+  return encodedMemo;
 }
 
 /** A row source over an array that records its reads (start, count). */
@@ -72,6 +84,40 @@ export const DENSE_CASES: ConformanceCase[] = [
             if (Math.abs(y - exact) > bound) throw new Error(`dense int4 ${tokens}×${out}×${inF}, output ${t * out + o}: the reference gives ${y}, float64 on the float weights ${exact} (bound ${bound})`);
           }
       }
+    },
+  },
+  {
+    name: "prepareDense from a row source with its own encoding (F16, Q6_K): identical to its decoded rows, every format",
+    async run(b) {
+      // 431 rows of 2560: two chunks (denseChunkRows = 409), an odd row count; F16 with subnormal, ±0 and 65504 halves
+      const out = 431;
+      const inF = 2560;
+      const { w, encoded } = encodedWeights(out, inF);
+      for (const format of ["F16", "Q6_K"] as const) {
+        const bytes = encoded[format];
+        const rows = dequantizeRows(format, bytes, out, inF, 0, out);
+        const source: DenseRowSource = { rows: out, cols: inF, readRows: (s, n, o) => o.set(dequantizeRows(format, bytes, out, inF, s, n)), encoded: { format, bytes } };
+        const x = Float32Array.from({ length: 2 * inF }, (_, i) => Math.cos(i * 0.21));
+        for (const dense of DENSE_FORMATS) {
+          const dims = { outFeatures: out, inFeatures: inF, format: dense };
+          const fromSource = b.prepareDense({ weight: source, ...dims });
+          const fromRows = b.prepareDense({ weight: rows, ...dims });
+          identical(`dense ${dense} from ${format} rows`, await read(b, b.dense({ weight: fromSource, x: b.upload(x), tokens: 2 })), await read(b, b.dense({ weight: fromRows, x: b.upload(x), tokens: 2 })), "output (prepared from the decoded rows)");
+          identical(`denseRows ${dense} from ${format} rows`, await read(b, b.denseRows({ weight: fromSource, start: 0, count: 3 })), await read(b, b.denseRows({ weight: fromRows, start: 0, count: 3 })), "value");
+        }
+      }
+      // a Q6_K block whose d is NaN (fp16 0x7e00, bytes 208–209 of block 1 of row 420): the reference's error, naming an element of that row
+      const bytes = encoded.Q6_K.slice();
+      bytes[420 * 2100 + 210 + 208] = 0x00;
+      bytes[420 * 2100 + 210 + 209] = 0x7e;
+      const bad: DenseRowSource = { rows: out, cols: inF, readRows: (s, n, o) => o.set(dequantizeRows("Q6_K", bytes, out, inF, s, n)), encoded: { format: "Q6_K", bytes } };
+      try {
+        b.prepareDense({ weight: bad, outFeatures: out, inFeatures: inF, format: "int4" });
+      } catch (e) {
+        if (/dense int4 weight: element \[420, 256\] is NaN; expected a finite number/.test((e as Error).message)) return;
+        throw e;
+      }
+      throw new Error("prepareDense int4 accepted Q6_K rows holding NaN");
     },
   },
   {

@@ -6,13 +6,13 @@
  * each chunk's codes straight into wasm memory: no whole-table copy on the JS side; int4's are quantized there by a
  * job too (JOB_OP.INT4_QUANTIZE, int4-quantize.wat.ts).
  */
-import type { DenseFormat, DenseWeight, PreparedDense } from "../backend";
+import type { DenseFormat, DenseRowSource, DenseWeight, PreparedDense } from "../backend";
 import { KernelInputError } from "../backend";
-import { checkDense, denseBlockLen, denseF32Weight, forEachDenseChunk, INT4_BLOCK, quantizeDenseInt8Rows, quantizeInt16Rows } from "../js/dense";
+import { checkDense, denseBlockLen, denseChunkRows, denseF32Weight, forEachDenseChunk, INT4_BLOCK, quantizeDenseInt8Rows, quantizeInt16Rows } from "../js/dense";
 import { int4Plain, quantizeInt4Rows, quantizeInt8Blocks } from "../js/dense-int4";
 import { denseRowsOutput } from "../js/dense-rows";
 import { checkMatmulF32, outputBuffer } from "../validate-inputs";
-import { JOB_OP, JOB_SLOT } from "./abi";
+import { DENSE_ENCODING, JOB_OP, JOB_SLOT } from "./abi";
 import type { WasmContext } from "./context";
 import { INT4_X } from "./dense-int4.wat";
 
@@ -124,6 +124,44 @@ function prepareInt4(ctx: WasmContext, w: DenseWeight, outFeatures: number, inFe
     const at = heap.scratch(values * 4); // (before heap.buffer: it may grow the memory)
     return new Float32Array(heap.buffer, at, values);
   };
+  const job = (src: number, r0: number, n: number, encoding: number, encPtr: number, encRowBytes: number) => {
+    c[JOB_SLOT.OP] = JOB_OP.INT4_QUANTIZE;
+    c[a.SRC_PTR] = src;
+    c[a.BLOCKS] = blocks;
+    c[a.DST_PTR] = ptr + r0 * rowStride;
+    c[a.ROW_STRIDE] = rowStride;
+    c[a.NON_FINITE] = 0;
+    c[a.ENCODING] = encoding;
+    c[a.ENC_PTR] = encPtr;
+    c[a.ENC_ROW_BYTES] = encRowBytes;
+    c[JOB_SLOT.ROWS] = n;
+    pool.run(ctx.exports);
+    return c[a.NON_FINITE] === 0;
+  };
+  // the reference on rows it was given, to throw the error it names (the kernels only flag the chunk)
+  const refuse = (rows: Float32Array, r0: number, n: number) => {
+    quantizeInt4Rows(rows, n, inFeatures, int4Plain(new Uint8Array(n * blocks * 16), new Float32Array(n * blocks), blocks), r0);
+    throw new Error(`wasm q4_quantize found a non-finite value in rows [${r0}, ${r0 + n}) that the js reference did not`);
+  };
+  const encoded = w instanceof Float32Array ? undefined : encodedRows(w, outFeatures, inFeatures);
+  if (encoded) {
+    // the rows' own bytes (F16, Q6_K) copied into scratch and decoded there by each thread before it quantizes its
+    // rows: no float32 row in JS (ggml-decode.wat.ts). scratch: [f32 rows: n·in·4][encoded rows: n·rowBytes]
+    const step = denseChunkRows(inFeatures);
+    filling(ctx, [ptr], () => {
+      for (let r0 = 0; r0 < outFeatures; r0 += step) {
+        const n = Math.min(step, outFeatures - r0);
+        const f32Bytes = n * inFeatures * 4;
+        const base = heap.scratch(f32Bytes + n * encoded.rowBytes);
+        heap.u8.set(encoded.bytes.subarray(r0 * encoded.rowBytes, (r0 + n) * encoded.rowBytes), base + f32Bytes);
+        if (job(base, r0, n, encoded.code, base + f32Bytes, encoded.rowBytes)) continue;
+        const rows = new Float32Array(n * inFeatures);
+        (w as DenseRowSource).readRows(r0, n, rows);
+        refuse(rows, r0, n);
+      }
+    });
+    return { backend: "wasm", format: "int4", outFeatures, inFeatures, bytes: outFeatures * rowStride, ptr, scalesPtr: 0, blocks, blockLen: INT4_BLOCK, groups, rowStride };
+  }
   filling(ctx, [ptr], () =>
     forEachDenseChunk(
       w,
@@ -135,22 +173,31 @@ function prepareInt4(ctx: WasmContext, w: DenseWeight, outFeatures: number, inFe
           src = heap.scratch(rows.byteLength);
           new Float32Array(heap.buffer, src, rows.length).set(rows);
         }
-        c[JOB_SLOT.OP] = JOB_OP.INT4_QUANTIZE;
-        c[a.SRC_PTR] = src;
-        c[a.BLOCKS] = blocks;
-        c[a.DST_PTR] = ptr + r0 * rowStride;
-        c[a.ROW_STRIDE] = rowStride;
-        c[a.NON_FINITE] = 0;
-        c[JOB_SLOT.ROWS] = n;
-        pool.run(ctx.exports);
-        if (c[a.NON_FINITE] === 0) return;
-        quantizeInt4Rows(rows, n, inFeatures, int4Plain(new Uint8Array(n * blocks * 16), new Float32Array(n * blocks), blocks), r0);
-        throw new Error(`wasm q4_quantize found a non-finite value in rows [${r0}, ${r0 + n}) that the js reference did not`);
+        if (!job(src, r0, n, DENSE_ENCODING.F32, 0, 0)) refuse(rows, r0, n);
       },
       scratchRows,
     ),
   );
   return { backend: "wasm", format: "int4", outFeatures, inFeatures, bytes: outFeatures * rowStride, ptr, scalesPtr: 0, blocks, blockLen: INT4_BLOCK, groups, rowStride };
+}
+
+/** A row source's own encoding, if the wasm threads decode it (F16, Q6_K): its DENSE_ENCODING code and bytes per row. */
+function encodedRows(w: DenseRowSource, outFeatures: number, inFeatures: number): { code: number; rowBytes: number; bytes: Uint8Array } | undefined {
+  const e = w.encoded;
+  if (!e) return undefined;
+  let code: number;
+  let rowBytes: number;
+  if (e.format === "F16") {
+    code = DENSE_ENCODING.F16;
+    rowBytes = 2 * inFeatures;
+  } else if (e.format === "Q6_K") {
+    if (inFeatures % 256 !== 0) throw new KernelInputError(`prepareDense row source: Q6_K rows need a multiple of 256 columns, got ${inFeatures}`);
+    code = DENSE_ENCODING.Q6_K;
+    rowBytes = (inFeatures / 256) * 210;
+  } else return undefined; // an encoding these kernels do not decode: readRows
+  if (e.bytes.length !== outFeatures * rowBytes)
+    throw new KernelInputError(`prepareDense row source: its ${e.format} bytes are ${e.bytes.length}, expected ${outFeatures} rows × ${rowBytes} = ${outFeatures * rowBytes}`);
+  return { code, rowBytes, bytes: e.bytes };
 }
 
 /** Fill freshly allocated blocks; if reading or quantizing the weight throws (a non-finite value, a failing row source), give them back. */

@@ -3,6 +3,7 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DenseRowSource, type DenseWeight, KernelInputError } from "../backend";
 import { rng } from "../conformance-helpers";
+import { dequantizeRows, quantizeGgml } from "@onebit/quant";
 import { INT4_BLOCK } from "../js/dense";
 import { quantizeDenseInt4 } from "../js/dense-int4";
 import { kernelExports } from "./abi";
@@ -132,6 +133,25 @@ describe.each([
       expectIdentical(ctx, w, out, inF);
       expectIdentical(ctx, w, out, inF, true);
     }
+  });
+
+  it("from F16 and Q6_K rows decoded by the threads themselves (ggml-decode.wat.ts): readRows is never called", () => {
+    const r = rng(13);
+    const out = 37;
+    const inF = 512;
+    const w = Float32Array.from({ length: out * inF }, () => (r() - 0.5) * (r() < 0.02 ? 20 : 1));
+    w.set([2 ** -20, -(2 ** -24), 0, -0, 65504, -65504, 6e-8], 5);
+    for (const format of ["F16", "Q6_K"] as const) {
+      const bytes = quantizeGgml(format, w);
+      const rows = dequantizeRows(format, bytes, out, inF, 0, out);
+      const want = readPrepared(ctx, rows, out, inF);
+      const got = readPrepared(ctx, { rows: out, cols: inF, readRows: () => { throw new Error("readRows called"); }, encoded: { format, bytes } }, out, inF);
+      expect(Buffer.from(got.codes).equals(Buffer.from(want.codes)), `${format} codes`).toBe(true);
+      expect([...got.dBits]).toEqual([...want.dBits]);
+    }
+    expect(() => readPrepared(ctx, { rows: out, cols: inF, readRows: () => {}, encoded: { format: "Q6_K", bytes: new Uint8Array(10) } }, out, inF)).toThrow(
+      /its Q6_K bytes are 10, expected 37 rows × 420 = 15540/,
+    );
   });
 
   it("from a row source read straight into wasm scratch, the memory growing for it", async () => {

@@ -128,6 +128,8 @@ export async function modelFromGguf(source: WeightSource, onProgress?: (done: nu
           data: bytes,
           byteLength: bytes.byteLength,
           readRows: (first, count, out) => out.set(dequantizeRows(dtype, bytes, rows, cols, first, count)),
+          // the wasm backend decodes these two itself when it quantizes the LM head (a 2B4T head: 328 M weights)
+          encoded: dtype === "F16" || dtype === "Q6_K" ? { format: dtype, bytes } : undefined,
         };
         weights.set(t.name, table);
         notes.push(`${name}: kept as ${dtype} (${(bytes.byteLength / 2 ** 20).toFixed(1)} MiB); rows are dequantized on lookup`);

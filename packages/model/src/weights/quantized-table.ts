@@ -3,6 +3,7 @@
  * llama-quantize left quantized). Embedding lookups dequantize only the rows they need, so the table is held at
  * the file's size instead of as float32.
  */
+import type { DenseRowEncoding } from "@onebit/kernels";
 export interface QuantizedTable {
   readonly kind: "quantized-table";
   /** The file's type name (GGUF: "F16", "Q6_K", …). */
@@ -14,6 +15,8 @@ export interface QuantizedTable {
   readonly byteLength: number;
   /** Dequantize rows [first, first + count) into out [count, cols]. */
   readRows(first: number, count: number, out: Float32Array): void;
+  /** `data` again, for a backend that decodes it itself when it prepares an LM head (F16 and Q6_K: DenseRowSource.encoded). */
+  readonly encoded?: DenseRowEncoding;
 }
 
 export function isQuantizedTable(x: unknown): x is QuantizedTable {
