@@ -80,6 +80,10 @@ export const JOB_SLOT = {
     RELAXED: 18,
     /** 0: onebit-t2 rows in pairs (t2_dot_*); 1: onebit-t1 rows (t1_dot_*, t1-dot.wat.ts: BLOCKS of 80 weights, X_STRIDE BLOCKS·80 relaxed, BLOCKS·160 baseline with i16 in order) */
     LAYOUT: 19,
+    /** 0: leave the i32 dots; else f32 wScale [rows]: each thread finishes its rows in place as f32 y (t2_epilogue) */
+    EPI_SCALES_PTR: 20,
+    /** with EPI_SCALES_PTR: per token [f64 Σx][f64 xScale] */
+    EPI_TOK_PTR: 21,
   },
   /** JOB_OP.TERNARY_SPARSE (one token): out[r] = Σ_j w[r, idx[j]]·val[j]. */
   TERNARY_SPARSE: {
@@ -149,8 +153,16 @@ export const JOB_SLOT = {
     ROW_STRIDE: 12,
     /** set to 1 by a thread whose rows hold a non-finite value (the caller clears it first) */
     NON_FINITE: 13,
+    /** 0: SRC_PTR holds the f32 rows; else the rows' own encoding (DENSE_ENCODING) at ENC_PTR, decoded into SRC_PTR first */
+    ENCODING: 14,
+    ENC_PTR: 15,
+    /** bytes of one encoded row */
+    ENC_ROW_BYTES: 16,
   },
 } as const;
+
+/** JOB_SLOT.INT4_QUANTIZE.ENCODING: the row encodings a thread decodes itself (ggml-decode.wat.ts). */
+export const DENSE_ENCODING = { F32: 0, F16: 1, Q6_K: 2 } as const;
 
 /** Most threads a pool may have (the backend checks it): their sleep flags must fit in the control block. */
 export const MAX_THREADS = 64;
@@ -177,6 +189,9 @@ export const WASM_EXPORT = {
   /** relaxed-SIMD module only */
   Q4_DOT_RELAXED: "q4_dot_r",
   Q4_QUANTIZE: "q4_quantize",
+  F16_DECODE: "f16_decode",
+  T2_EPILOGUE: "t2_epilogue",
+  Q6K_DECODE: "q6k_decode",
   T1_DOT_1: "t1_dot_1",
   T1_DOT_4: "t1_dot_4",
   /** relaxed-SIMD module only */
@@ -186,7 +201,7 @@ export const WASM_EXPORT = {
 } as const satisfies Record<string, keyof KernelExports>;
 
 /** The ABI as one value: what runJob (job-driver.ts) takes, and what thread-pool.ts copies into the worker source. */
-export const JOB_ABI = { JOB_OP, JOB_SLOT, WASM_EXPORT } as const;
+export const JOB_ABI = { JOB_OP, JOB_SLOT, WASM_EXPORT, DENSE_ENCODING } as const;
 export type JobAbi = typeof JOB_ABI;
 
 /** Exports only the relaxed-SIMD module has. */
@@ -216,6 +231,12 @@ export interface KernelExports {
   q4_dot_r(w: number, rowStride: number, groups: number, x: number, rowStart: number, rowEnd: number, out: number): void;
   /** int4 weight rows, f32 src [rows, blocks·32] → dst rows rowStride bytes apart in q4_dot's layout (int4-quantize.wat.ts); 1 if a value is not finite, else 0. */
   q4_quantize(src: number, rows: number, blocks: number, dst: number, rowStride: number): number;
+  /** BitLinear's epilogue on rows [r0, r1): i32 dots [tokens, stride] at out → f32 y in place (bit-linear-epilogue.wat.ts). */
+  t2_epilogue(out: number, stride: number, tokens: number, r0: number, r1: number, tok: number, scales: number, mask: number): void;
+  /** F16 [count] at src → f32 at dst (ggml-decode.wat.ts). */
+  f16_decode(src: number, count: number, dst: number): void;
+  /** Q6_K blocks (210 bytes per 256 weights) at src → f32 at dst (ggml-decode.wat.ts). */
+  q6k_decode(src: number, blocks: number, dst: number): void;
   /** onebit-t1 ternary dots (t1-dot.wat.ts), same arguments as t2_dot_1 (rows one after another, not paired). */
   t1_dot_1(w: number, rowStride: number, blocks: number, rowStart: number, rowEnd: number, mask: number, x: number, out: number): void;
   t1_dot_4(w: number, rowStride: number, blocks: number, rowStart: number, rowEnd: number, mask: number, x: number, xStride: number, out: number, outStride: number): void;

@@ -37,6 +37,8 @@ interface SubWeight {
   end: number;
   /** the weight scale of each output row for this column group */
   rowScales: Float32Array;
+  /** the same scales in wasm memory, f32 [out], for the threads' epilogue (bit-linear-epilogue.wat.ts) */
+  scalesPtr: number;
 }
 
 interface WasmPreparedWeight extends PreparedWeight {
@@ -84,16 +86,10 @@ export function prepareWeight(ctx: WasmContext, w: PackedLinearWeight, layout: T
       dst.fill(0); // a freed block may be reused: the odd last row's partner must read as zero codes
       interleaveRowPairs(s.data, out, rowStride, dst);
     }
-    return {
-      layout,
-      ptr,
-      rowStride,
-      blocks: rowStride / 16,
-      out,
-      start: g * per,
-      end: (g + 1) * per,
-      rowScales: Float32Array.from({ length: out }, (_, o) => rowScale(o, g)),
-    };
+    const rowScales = Float32Array.from({ length: out }, (_, o) => rowScale(o, g));
+    const scalesPtr = heap.alloc(out * 4);
+    new Float32Array(heap.buffer, scalesPtr, out).set(rowScales);
+    return { layout, ptr, rowStride, blocks: rowStride / 16, out, start: g * per, end: (g + 1) * per, rowScales, scalesPtr };
   });
   const bytes = subs.reduce((n, s) => n + (layout === "t1" ? out : out + (out & 1)) * s.rowStride, 0) + w.scales.length * 4;
   const prepared: WasmPreparedWeight = { backend: "wasm", kind: w.kind, outFeatures: out, inFeatures: w.inFeatures, bytes, subs, columnGroups: groups, layout };
@@ -114,8 +110,14 @@ export function bitLinear(ctx: WasmContext, pw: PreparedWeight, x: QuantizedActi
   const y = outputBuffer(options.out, tokens * out);
   // several column groups: sum their scaled dots in float64 and round once, exactly as the reference does
   const acc = w.subs.length > 1 ? new Float64Array(tokens * out) : null;
+  // one column group (the usual case): the threads finish the output themselves (bit-linear-epilogue.wat.ts)
+  const epilogue = w.subs.length === 1;
   w.subs.forEach((sub, g) => {
-    const raw = runSub(ctx, sub, x, options.rowMask);
+    const raw = runSub(ctx, sub, x, options.rowMask, epilogue);
+    if (raw.y) {
+      y.set(raw.y);
+      return;
+    }
     const xg = x.groups === 1 ? 0 : g;
     if (acc) accumulateSub(acc, raw.dots, raw.xsum, sub.rowScales, x.scales, x.groups, xg, tokens, out);
     else storeSub(y, raw.dots, raw.xsum, sub.rowScales, x.scales, x.groups, tokens, out, options.rowMask);
@@ -131,7 +133,13 @@ export function bitLinear(ctx: WasmContext, pw: PreparedWeight, x: QuantizedActi
  * One column group's integer dots [tokens, out]: Σ code·x (dense kernels, code = w + 1: the caller subtracts xsum)
  * or Σ w·x (sparse kernel: xsum = null). Views into scratch, valid until the next kernel call.
  */
-function runSub(ctx: WasmContext, sub: SubWeight, x: QuantizedActivations, rowMask: Uint8Array | undefined): { dots: Int32Array; xsum: Float64Array | null } {
+function runSub(
+  ctx: WasmContext,
+  sub: SubWeight,
+  x: QuantizedActivations,
+  rowMask: Uint8Array | undefined,
+  epilogue: boolean,
+): { dots: Int32Array; xsum: Float64Array | null; y: Float32Array | null } {
   const { heap, pool, relaxed } = ctx;
   const c = pool.control;
   const { tokens, features } = x;
@@ -142,9 +150,11 @@ function runSub(ctx: WasmContext, sub: SubWeight, x: QuantizedActivations, rowMa
   // 80-column block); relaxed = int8 in order (64 or 80)
   const xStride = sub.blocks * (t1 ? (relaxed ? 80 : 160) : relaxed ? 64 : 128);
   // scratch layout: [mask: out bytes][x: tokens·xStride][dots: i32 tokens·out][sparse idx/val: 2·cols i32]
+  // [epilogue: 16 bytes per token, 16-aligned]
   const maskBytes = rowMask ? (out + 15) & ~15 : 0;
   const xBytes = tokens * xStride;
-  const base = heap.scratch(maskBytes + xBytes + tokens * out * 4 + 8 * cols + 64);
+  const tokOffset = (maskBytes + xBytes + tokens * out * 4 + 8 * cols + 64 + 15) & ~15;
+  const base = heap.scratch(tokOffset + tokens * 16);
   const maskPtr = rowMask ? base : 0;
   const xPtr = base + maskBytes;
   const outPtr = xPtr + xBytes;
@@ -168,8 +178,9 @@ function runSub(ctx: WasmContext, sub: SubWeight, x: QuantizedActivations, rowMa
       c[a.VAL_PTR] = idxPtr + 4 * cols;
       c[a.NNZ] = nnz;
       c[a.OUT_PTR] = outPtr;
+      c[JOB_SLOT.TERNARY_DENSE.EPI_SCALES_PTR] = 0; // (a slot of the dense job: left clear for the next one)
       pool.run(ctx.exports);
-      return { dots: new Int32Array(buf, outPtr, tokens * out), xsum: null };
+      return { dots: new Int32Array(buf, outPtr, tokens * out), xsum: null, y: null };
     }
   }
   const xsum = new Float64Array(tokens);
@@ -193,8 +204,20 @@ function runSub(ctx: WasmContext, sub: SubWeight, x: QuantizedActivations, rowMa
   c[a.OUT_STRIDE] = out;
   c[a.RELAXED] = relaxed ? 1 : 0;
   c[a.LAYOUT] = t1 ? 1 : 0;
+  c[a.EPI_SCALES_PTR] = 0;
+  if (epilogue) {
+    // per token [f64 Σx][f64 xScale] for t2_epilogue, which writes f32 y over the dots
+    const tok = new Float64Array(buf, base + tokOffset, 2 * tokens);
+    for (let t = 0; t < tokens; t++) {
+      tok[2 * t] = xsum[t]!;
+      tok[2 * t + 1] = x.scales[t * x.groups]!;
+    }
+    c[a.EPI_TOK_PTR] = base + tokOffset;
+    c[a.EPI_SCALES_PTR] = sub.scalesPtr;
+  }
   pool.run(ctx.exports);
-  return { dots: new Int32Array(buf, outPtr, tokens * out), xsum };
+  if (epilogue) return { dots: new Int32Array(buf, outPtr, tokens * out), xsum, y: new Float32Array(buf, outPtr, tokens * out) };
+  return { dots: new Int32Array(buf, outPtr, tokens * out), xsum, y: null };
 }
 
 /** y[t, o] = (dot − Σx)·wScale[o]·xScale[t] (float64, rounded once into y); masked rows 0. The reference's expression. */

@@ -36,8 +36,10 @@ export function runJob(abi: JobAbi, ex: KernelExports, c: Int32Array, index: num
     const t1 = c[a.LAYOUT] === 1;
     const dot1 = t1 ? (relaxed ? ex[X.T1_DOT_1_RELAXED] : ex[X.T1_DOT_1]) : relaxed ? ex[X.T2_DOT_1_RELAXED] : ex[X.T2_DOT_1];
     const dot4 = t1 ? (relaxed ? ex[X.T1_DOT_4_RELAXED] : ex[X.T1_DOT_4]) : relaxed ? ex[X.T2_DOT_4_RELAXED] : ex[X.T2_DOT_4];
+    const epilogueScales = c[a.EPI_SCALES_PTR]!;
     if (tokens === 1) {
       dot1(w, rowStride, blocks, r0, r1, mask, x, out);
+      if (epilogueScales !== 0) ex[X.T2_EPILOGUE](out, outStride, 1, r0, r1, c[a.EPI_TOK_PTR]!, epilogueScales, mask);
       return;
     }
     // Prefill: tile rows so a chunk of weights stays in cache while every 4-token tile reuses it.
@@ -49,6 +51,7 @@ export function runJob(abi: JobAbi, ex: KernelExports, c: Int32Array, index: num
       for (; t < tokens; t++) dot1(w, rowStride, blocks, ra, rb, mask, x + t * xStride, out + t * outStride * 4);
       // (row chunks and thread ranges start on even rows, as the pair kernel needs)
     }
+    if (epilogueScales !== 0) ex[X.T2_EPILOGUE](out, outStride, tokens, r0, r1, c[a.EPI_TOK_PTR]!, epilogueScales, mask);
   } else if (op === JOB_OP.TERNARY_SPARSE) {
     const a = S.TERNARY_SPARSE;
     ex[X.T2_DOT_SPARSE](c[a.W_PTR]!, c[a.ROW_STRIDE]!, r0, r1, c[a.MASK_PTR]!, c[a.IDX_PTR]!, c[a.VAL_PTR]!, c[a.NNZ]!, c[a.OUT_PTR]!);
@@ -70,7 +73,13 @@ export function runJob(abi: JobAbi, ex: KernelExports, c: Int32Array, index: num
     const a = S.INT4_QUANTIZE;
     const blocks = c[a.BLOCKS]!;
     const stride = c[a.ROW_STRIDE]!;
+    const src = c[a.SRC_PTR]! + r0 * blocks * 128;
+    // this thread's rows in their own encoding decoded into the f32 scratch first (F16: 2 bytes a weight; Q6_K: 210 per 256)
+    const encoding = c[a.ENCODING]!;
+    const enc = c[a.ENC_PTR]! + r0 * c[a.ENC_ROW_BYTES]!;
+    if (encoding === abi.DENSE_ENCODING.F16) ex[X.F16_DECODE](enc, (r1 - r0) * blocks * 32, src);
+    else if (encoding === abi.DENSE_ENCODING.Q6_K) ex[X.Q6K_DECODE](enc, ((r1 - r0) * blocks) / 8, src);
     // 128 bytes of f32 per block in, `stride` bytes per row out
-    if (ex[X.Q4_QUANTIZE](c[a.SRC_PTR]! + r0 * blocks * 128, r1 - r0, blocks, c[a.DST_PTR]! + r0 * stride, stride) !== 0) c[a.NON_FINITE] = 1;
+    if (ex[X.Q4_QUANTIZE](src, r1 - r0, blocks, c[a.DST_PTR]! + r0 * stride, stride) !== 0) c[a.NON_FINITE] = 1;
   }
 }

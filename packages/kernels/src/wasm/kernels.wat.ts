@@ -12,7 +12,9 @@
  * is shifted back at the end (exact: every term is a multiple of 256). Codes are w + 1, so the caller subtracts
  * Σx per token.
  */
+import { bitLinearEpilogueWat } from "./bit-linear-epilogue.wat";
 import { denseInt4Wat } from "./dense-int4.wat";
+import { ggmlDecodeWat } from "./ggml-decode.wat";
 import { int4QuantizeWat } from "./int4-quantize.wat";
 import { t1DotWat } from "./t1-dot.wat";
 /**
@@ -215,7 +217,7 @@ const RELAXED_FUNCS = `
 
 /** The module text; with `relaxed`, the relaxed-SIMD kernels are added (that module needs an engine with them). */
 export function kernelsWat(relaxed: boolean): string {
-  return KERNELS_WAT_BASE.replace(/\)\s*$/, `${denseInt4Wat(relaxed)}${int4QuantizeWat()}${t1DotWat(relaxed)}${relaxed ? RELAXED_FUNCS : ""})\n`);
+  return KERNELS_WAT_BASE.replace(/\)\s*$/, `${denseInt4Wat(relaxed)}${int4QuantizeWat()}${ggmlDecodeWat()}${bitLinearEpilogueWat()}${t1DotWat(relaxed)}${relaxed ? RELAXED_FUNCS : ""})\n`);
 }
 
 /**
