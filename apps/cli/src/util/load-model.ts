@@ -10,6 +10,7 @@ import type { Architecture, ModelSpec, ModelWeights, OpenedModel, Tokenizer, Tra
 import { CliError } from "./cli-error";
 import { defineOptions } from "./options";
 import { ProgressBar } from "./progress-bar";
+import { collectGarbage } from "./collect-garbage";
 
 /**
  * The kernels' BACKENDS table by name (kept here as a literal so `--help` does not load @onebit/kernels; a test
@@ -78,7 +79,10 @@ export type LmHeadFormat = (typeof LM_HEAD_FORMATS)[number];
  */
 export async function buildTransformer(m: LoadedModel, backend: Backend, lmHead: LmHeadFormat = "int4", options: { releaseWeights?: boolean } = {}): Promise<Transformer> {
   const { Transformer } = await import("@onebit/model");
-  return new Transformer(m.spec, m.weights, { backend, lmHead, releaseWeights: options.releaseWeights });
+  const model = new Transformer(m.spec, m.weights, { backend, lmHead, releaseWeights: options.releaseWeights });
+  // the released copies are garbage now; collect them before decoding runs at the loader's peak (collect-garbage.ts)
+  if (options.releaseWeights) collectGarbage();
+  return model;
 }
 
 export function requireTokenizer(m: LoadedModel): Tokenizer {
