@@ -124,7 +124,9 @@ export class Transformer {
     const layerTensors: string[][] = [];
     for (const t of tensorList(spec)) {
       get(t.name); // every tensor present, before building anything
-      if (t.layer !== undefined) (layerTensors[t.layer] ??= []).push(t.name);
+      if (t.layer === undefined) continue;
+      layerTensors[t.layer] ??= [];
+      layerTensors[t.layer]!.push(t.name);
     }
     const h = spec.hidden_size;
     const norm = (features: number): NormSpec => ({ kind: spec.onebit.norm, features, eps: spec.rms_norm_eps });
