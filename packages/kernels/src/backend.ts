@@ -20,6 +20,18 @@ export interface PackedLinearWeight {
   scales: Float32Array;
   /** "out": G equal groups of rows (column-parallel); "in": G equal groups of columns (row-parallel). */
   scaleAxis: "tensor" | "out" | "in";
+  /**
+   * The same ternary codes in a file's own 2-bit layout, when they came from one (a GGUF loader): TQ2_0 (cols % 256
+   * = 0; each 256-weight block's fp16 d is ignored here — the loader checked it against `scales`) or I2_S (cols % 128
+   * = 0; the tail after the last row is ignored). `data` stays the definition: a backend may place these bytes
+   * itself (wasm: ternary-place.wat.ts) and must then give the same codes, and fail where `data` would.
+   */
+  encoded?: TernaryEncoding;
+}
+
+export interface TernaryEncoding {
+  readonly format: "TQ2_0" | "I2_S";
+  readonly bytes: Uint8Array;
 }
 
 export interface QuantizedActivations {

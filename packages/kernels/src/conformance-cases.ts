@@ -9,6 +9,7 @@
 import { packBinaryB1, packTernaryT2, quantizeInt8 } from "@onebit/quant";
 import type { Backend, PackedLinearWeight, QuantizedActivations } from "./backend";
 import { DENSE_CASES } from "./conformance-dense-cases";
+import { ENCODED_CASES } from "./conformance-encoded-cases";
 import { identical, rng } from "./conformance-helpers";
 import { KV_CODE_CASES } from "./conformance-kv-cases";
 import type { Activations } from "./contract/tensors";
@@ -273,6 +274,7 @@ export const CONFORMANCE_CASES: ConformanceCase[] = [
     },
   },
   ...DENSE_CASES,
+  ...ENCODED_CASES,
   {
     name: "per-token INT8 / INT4 quantization: codes, scales and zero counts identical to @onebit/quant's",
     async run(b, ref) {

@@ -31,6 +31,8 @@ export const JOB_OP = {
   W4A8_DENSE: 7,
   /** int4 weight rows quantized into the W4A8 layout (prepareDense, int4-quantize.wat.ts); q4_quantize. */
   INT4_QUANTIZE: 8,
+  /** Ternary rows of a file's own layout (TQ2_0, I2_S) placed in the t2 pair layout (prepareWeight); t2_place. */
+  TERNARY_PLACE: 9,
 } as const;
 
 export type JobOp = (typeof JOB_OP)[keyof typeof JOB_OP];
@@ -159,6 +161,19 @@ export const JOB_SLOT = {
     /** bytes of one encoded row */
     ENC_ROW_BYTES: 16,
   },
+  /** JOB_OP.TERNARY_PLACE: rows [rows, SRC_ROW bytes] at SRC_PTR (FORMAT 0 TQ2_0, 1 I2_S) → t2 pairs at DST_PTR (ROWS even but for the last chunk). */
+  TERNARY_PLACE: {
+    SRC_PTR: 8,
+    SRC_ROW: 9,
+    FORMAT: 10,
+    /** 128-weight groups per row */
+    GROUPS: 12,
+    DST_PTR: 13,
+    /** bytes of one t2 row */
+    ROW_STRIDE: 14,
+    /** set to 1 by a thread that read a code 3 (the caller clears it first) */
+    BAD: 15,
+  },
 } as const;
 
 /** JOB_SLOT.INT4_QUANTIZE.ENCODING: the row encodings a thread decodes itself (ggml-decode.wat.ts). */
@@ -191,6 +206,7 @@ export const WASM_EXPORT = {
   Q4_QUANTIZE: "q4_quantize",
   F16_DECODE: "f16_decode",
   T2_EPILOGUE: "t2_epilogue",
+  T2_PLACE: "t2_place",
   Q6K_DECODE: "q6k_decode",
   T1_DOT_1: "t1_dot_1",
   T1_DOT_4: "t1_dot_4",
@@ -233,6 +249,8 @@ export interface KernelExports {
   q4_quantize(src: number, rows: number, blocks: number, dst: number, rowStride: number): number;
   /** BitLinear's epilogue on rows [r0, r1): i32 dots [tokens, stride] at out → f32 y in place (bit-linear-epilogue.wat.ts). */
   t2_epilogue(out: number, stride: number, tokens: number, r0: number, r1: number, tok: number, scales: number, mask: number): void;
+  /** Rows [r0, r1) of a TQ2_0 (format 0) or I2_S (1) tensor → the t2 pair layout (ternary-place.wat.ts); 1 on a code 3. */
+  t2_place(src: number, srcRow: number, format: number, r0: number, r1: number, groups: number, dst: number, rowStride: number): number;
   /** F16 [count] at src → f32 at dst (ggml-decode.wat.ts). */
   f16_decode(src: number, count: number, dst: number): void;
   /** Q6_K blocks (210 bytes per 256 weights) at src → f32 at dst (ggml-decode.wat.ts). */

@@ -13,7 +13,7 @@
  * codes (the result is the same integers either way).
  */
 import { packTernaryT2, t1RowBytes, t2RowBytes, unpackBinaryB1 } from "@onebit/quant";
-import type { BitLinearOptions, PackedLinearWeight, PreparedWeight, QuantizedActivations } from "../backend";
+import type { BitLinearOptions, PackedLinearWeight, PreparedWeight, QuantizedActivations, TernaryEncoding } from "../backend";
 import { KernelInputError } from "../backend";
 import { checkActivations, checkMask, checkWeight, outputBuffer } from "../validate-inputs";
 import { JOB_OP, JOB_SLOT } from "./abi";
@@ -50,6 +50,8 @@ interface WasmPreparedWeight extends PreparedWeight {
 /** Copy a packed weight [out, in] into wasm memory: one sub-weight per column group (one if not grouped by "in"). */
 export function prepareWeight(ctx: WasmContext, w: PackedLinearWeight, layout: TernaryLayout = "t2"): PreparedWeight {
   const { heap } = ctx;
+  // a file's own TQ2_0/I2_S bytes go straight into the pair layout, on the threads (ternary-place.wat.ts)
+  if (w.encoded && layout === "t2" && w.kind === "ternary" && w.scaleAxis === "tensor") return placeEncoded(ctx, w, w.encoded);
   checkWeight(w);
   const out = w.outFeatures;
   // ternary codes straight from the packed bytes; binary re-expressed as ternary ±1 codes
@@ -93,6 +95,58 @@ export function prepareWeight(ctx: WasmContext, w: PackedLinearWeight, layout: T
   });
   const bytes = subs.reduce((n, s) => n + (layout === "t1" ? out : out + (out & 1)) * s.rowStride, 0) + w.scales.length * 4;
   const prepared: WasmPreparedWeight = { backend: "wasm", kind: w.kind, outFeatures: out, inFeatures: w.inFeatures, bytes, subs, columnGroups: groups, layout };
+  return prepared;
+}
+
+/** Source bytes per t2_place chunk: a few MiB of scratch, an even number of rows (whole pairs). */
+const PLACE_CHUNK_BYTES = 4 << 20;
+
+/** prepareWeight from `encoded` (TQ2_0 or I2_S), never reading `w.data`: rows copied to scratch a chunk at a time and placed by the threads. */
+function placeEncoded(ctx: WasmContext, w: PackedLinearWeight, enc: TernaryEncoding): PreparedWeight {
+  const { heap, pool } = ctx;
+  const out = w.outFeatures;
+  const cols = w.inFeatures;
+  const tq2 = enc.format === "TQ2_0";
+  if (!tq2 && enc.format !== "I2_S") throw new KernelInputError(`prepareWeight encoded: format ${JSON.stringify(enc.format)} is not TQ2_0 or I2_S`);
+  if (!Number.isSafeInteger(out) || out <= 0 || !Number.isSafeInteger(cols) || cols % (tq2 ? 256 : 128) !== 0 || cols <= 0)
+    throw new KernelInputError(`prepareWeight encoded ${enc.format}: shape [${out}, ${cols}]: columns must be a positive multiple of ${tq2 ? 256 : 128}`);
+  if (w.scales.length !== 1) throw new KernelInputError(`prepareWeight encoded ${enc.format}: expected one tensor scale, got ${w.scales.length}`);
+  const srcRow = tq2 ? (cols / 256) * 66 : cols / 4;
+  const expected = out * srcRow + (tq2 ? 0 : 32);
+  if (enc.bytes.length !== expected) throw new KernelInputError(`prepareWeight encoded ${enc.format} [${out}, ${cols}]: has ${enc.bytes.length} bytes, expected ${expected}`);
+  const rowStride = t2RowBytes(cols);
+  const length = Math.ceil(out / 2) * 2 * rowStride;
+  const ptr = heap.alloc(length);
+  // an odd last row's partner must read as zero codes (a freed block may be reused): zero that last pair only
+  if (out & 1) new Uint8Array(heap.buffer, ptr + length - 2 * rowStride, 2 * rowStride).fill(0);
+  const a = JOB_SLOT.TERNARY_PLACE;
+  const c = pool.control;
+  const step = Math.max(2, Math.floor(PLACE_CHUNK_BYTES / srcRow) & ~1);
+  for (let r0 = 0; r0 < out; r0 += step) {
+    const n = Math.min(step, out - r0);
+    const src = heap.scratch(n * srcRow);
+    heap.u8.set(enc.bytes.subarray(r0 * srcRow, (r0 + n) * srcRow), src);
+    c[JOB_SLOT.OP] = JOB_OP.TERNARY_PLACE;
+    c[a.SRC_PTR] = src;
+    c[a.SRC_ROW] = srcRow;
+    c[a.FORMAT] = tq2 ? 0 : 1;
+    c[a.GROUPS] = cols / 128;
+    c[a.DST_PTR] = ptr + r0 * rowStride; // r0 is even: pair r0/2 starts at r0·rowStride
+    c[a.ROW_STRIDE] = rowStride;
+    c[a.BAD] = 0;
+    c[JOB_SLOT.ROWS] = n;
+    pool.run(ctx.exports);
+    if (c[a.BAD] !== 0) {
+      heap.release(ptr);
+      void w.data; // the definition's own error (a loader's names the file and tensor)
+      throw new KernelInputError(`prepareWeight encoded ${enc.format}: rows [${r0}, ${r0 + n}) hold a code 3 (no ternary code) that the weight's data does not`);
+    }
+  }
+  const rowScales = new Float32Array(out).fill(w.scales[0]!);
+  const scalesPtr = heap.alloc(out * 4);
+  new Float32Array(heap.buffer, scalesPtr, out).set(rowScales);
+  const sub: SubWeight = { layout: "t2", ptr, rowStride, blocks: rowStride / 16, out, start: 0, end: cols, rowScales, scalesPtr };
+  const prepared: WasmPreparedWeight = { backend: "wasm", kind: "ternary", outFeatures: out, inFeatures: cols, bytes: (out + (out & 1)) * rowStride + 4, subs: [sub], columnGroups: 1, layout: "t2" };
   return prepared;
 }
 

@@ -69,6 +69,9 @@ export function runJob(abi: JobAbi, ex: KernelExports, c: Int32Array, index: num
     const a = S.W4A8_DENSE;
     const dot = c[a.RELAXED] === 1 ? ex[X.Q4_DOT_RELAXED] : ex[X.Q4_DOT];
     dot(c[a.W_PTR]!, c[a.ROW_STRIDE]!, c[a.GROUPS]!, c[a.X_PTR]!, r0, r1, c[a.OUT_PTR]!);
+  } else if (op === JOB_OP.TERNARY_PLACE) {
+    const a = S.TERNARY_PLACE;
+    if (ex[X.T2_PLACE](c[a.SRC_PTR]!, c[a.SRC_ROW]!, c[a.FORMAT]!, r0, r1, c[a.GROUPS]!, c[a.DST_PTR]!, c[a.ROW_STRIDE]!) !== 0) c[a.BAD] = 1;
   } else if (op === JOB_OP.INT4_QUANTIZE) {
     const a = S.INT4_QUANTIZE;
     const blocks = c[a.BLOCKS]!;

@@ -27,6 +27,8 @@ export interface GgufModel {
 }
 
 const FLOAT_TYPES = ["F32", "F16", "BF16"];
+/** Bytes of tensors read ahead of the one being processed (modelFromGguf). */
+const READ_AHEAD_BYTES = 256 << 20;
 const TABLE_TYPES = ["F16", "BF16", "Q8_0", "Q4_0", "Q6_K"];
 const PROJECTION_TYPES = ["TQ2_0", "TQ1_0", "I2_S", "F32", "F16", "BF16", "Q8_0", "Q4_0", "Q6_K"];
 
@@ -65,27 +67,38 @@ export async function modelFromGguf(source: WeightSource, onProgress?: (done: nu
   // go back to the system with them (slab-allocator.ts)
   const slabs = new SlabAllocator();
   const alloc = (length: number) => slabs.alloc(length);
-  // read ahead: the next tensor's bytes come from the file while this one is transcoded (a 2B4T load spent ~1 s
-  // waiting on reads it could have overlapped). A read that fails is reported when its tensor is reached.
+  // read ahead: the next tensors' bytes come from the file (libuv's threads) while this one is checked and while the
+  // caller builds the tokenizer (open-model.ts): up to READ_AHEAD_BYTES in flight. The bytes are kept until the model
+  // is placed anyway (ternary projections keep their file bytes), so reading early adds nothing to the peak. A read
+  // that fails is reported when its tensor is reached.
   const ahead = new Map<string, Promise<Uint8Array>>();
+  let aheadBytes = 0;
+  let next = 0;
+  const names = list.map((t) => schemeName(t, "gguf"));
+  const readAhead = () => {
+    while (next < names.length && (ahead.size === 0 || aheadBytes < READ_AHEAD_BYTES)) {
+      const name = names[next++]!;
+      const entry = source.tensors.get(name);
+      if (!entry || ahead.has(name)) continue;
+      const p = source.read(name);
+      p.catch(() => {}); // handled where it is awaited; a load that stops earlier must not leave an unhandled rejection
+      ahead.set(name, p);
+      aheadBytes += entry.byteLength;
+    }
+  };
   const read = (name: string): Promise<Uint8Array> => {
     const p = ahead.get(name);
-    ahead.delete(name);
+    if (p) {
+      ahead.delete(name);
+      aheadBytes -= source.tensors.get(name)!.byteLength;
+    }
+    readAhead();
     return p ?? source.read(name);
   };
-  const readAhead = (i: number) => {
-    const t = list[i];
-    if (!t) return;
-    const name = schemeName(t, "gguf");
-    if (!source.tensors.has(name) || ahead.has(name)) return;
-    const p = source.read(name);
-    p.catch(() => {}); // handled where it is awaited; a load that stops earlier must not leave an unhandled rejection
-    ahead.set(name, p);
-  };
+  readAhead();
   let done = 0;
-  for (const [i, t] of list.entries()) {
+  for (const t of list) {
     const name = schemeName(t, "gguf");
-    readAhead(i + 1);
     const entry = source.tensors.get(name);
     if (!entry) throw new ModelFileError(file, name, `missing (a ${archName} model with ${spec.num_hidden_layers} layers has it)`);
     if (entry.shape.length !== t.shape.length || entry.shape.some((d, i) => d !== t.shape[i]))

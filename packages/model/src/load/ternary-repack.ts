@@ -12,9 +12,9 @@
  *   as transformers' online BitLinear does at load.
  * An optional llama.cpp `*.scale` multiplier [1] multiplies the scale.
  */
-import type { PackedLinearWeight } from "@onebit/kernels";
+import type { PackedLinearWeight, TernaryEncoding } from "@onebit/kernels";
 import { type BitLinearSpec, quantizeBitLinearWeight } from "@onebit/layers";
-import { getFormat, i2sToT2, packBinaryB1, packTernaryT2, t2RowBytes, tq2ToT2 } from "@onebit/quant";
+import { getFormat, halfToFloatTable, i2sToT2, packBinaryB1, packTernaryT2, t2RowBytes, tq2ToT2 } from "@onebit/quant";
 import { ModelFileError } from "../weights/weight-source";
 
 export interface RepackResult {
@@ -47,6 +47,69 @@ function uniformScale(blockScales: Float32Array, blockNonZero: Uint8Array, file:
   }
   if (scale !== undefined && !Number.isFinite(scale)) throw new ModelFileError(file, name, `block ${scaleBlock} has scale ${scale}`);
   return scale ?? 0;
+}
+
+/**
+ * The one scale of a TQ2_0 tensor without transcoding it: uniformScale's answer (the d of the first block holding a
+ * non-zero weight; every other block with a non-zero weight must have the same d), reading the codes only of the
+ * first block and of blocks whose d differs — a weight is zero when its code is 1, so an all-zero block is 64 bytes
+ * of 0x55. (Code 3 is found where the codes are read: ternary-place.wat.ts or tq2ToT2.)
+ */
+function tq2UniformScale(bytes: Uint8Array, rows: number, cols: number, file: string, name: string): number {
+  const blocks = (rows * cols) / 256;
+  if (bytes.length !== blocks * 66) throw new ModelFileError(file, name, `TQ2_0: has ${bytes.length} bytes, expected ${blocks * 66} for [${rows}, ${cols}]`);
+  const half = halfToFloatTable();
+  const d = (k: number) => half[bytes[66 * k + 64]! | (bytes[66 * k + 65]! << 8)]!;
+  const zero = (k: number) => {
+    for (let i = 66 * k; i < 66 * k + 64; i++) if (bytes[i] !== 0x55) return false;
+    return true;
+  };
+  let first = 0;
+  while (first < blocks && zero(first)) first++;
+  if (first === blocks) return 0;
+  const scale = d(first);
+  for (let k = first + 1; k < blocks; k++) {
+    const dk = d(k);
+    if (dk !== scale && !zero(k))
+      throw new ModelFileError(file, name, `block ${k} has scale ${dk} but block ${first} has ${scale}; onebit needs one scale per tensor (per-block scales are not supported)`);
+  }
+  if (!Number.isFinite(scale)) throw new ModelFileError(file, name, `block ${first} has scale ${scale}`);
+  return scale;
+}
+
+/**
+ * A ternary weight that keeps its file bytes as `encoded` and makes onebit-t2 `data` from them on first read
+ * (once; an error names the file and tensor). A backend that places `encoded` itself never reads `data`.
+ */
+function lazyT2(
+  kind: "ternary",
+  out: number,
+  inF: number,
+  scales: Float32Array,
+  scaleAxis: PackedLinearWeight["scaleAxis"],
+  encoded: TernaryEncoding,
+  transcode: () => Uint8Array,
+  file: string,
+  name: string,
+): PackedLinearWeight {
+  let data: Uint8Array | undefined;
+  return {
+    kind,
+    outFeatures: out,
+    inFeatures: inF,
+    scales,
+    scaleAxis,
+    encoded,
+    get data() {
+      if (!data)
+        try {
+          data = transcode();
+        } catch (e) {
+          throw new ModelFileError(file, name, (e as Error).message);
+        }
+      return data;
+    },
+  };
 }
 
 /**
@@ -83,7 +146,19 @@ export function repackGgufProjection(
     if (m) for (let i = 0; i < n; i++) w[i] = Math.fround(w[i]! * m[0]!);
     return { weight: w, how: "exact" };
   }
-  // the common layouts of ternary files, transcoded byte for byte (no per-weight arrays: a 2B4T file moves 2.1 B weights)
+  // the common layouts of ternary files keep their bytes (`encoded`: the wasm backend places them itself,
+  // ternary-place.wat.ts); `data`, onebit-t2, is transcoded byte for byte on first read (no per-weight arrays: a
+  // 2B4T file moves 2.1 B weights). Only the scale is checked here, from the blocks' d (tq2UniformScale).
+  if (kind === "ternary" && groups === 1 && dtype === "TQ2_0" && inF % 256 === 0) {
+    const scale = tq2UniformScale(bytes, out, inF, file, name);
+    return { weight: lazyT2(kind, out, inF, scalesWith(scale), axis, { format: "TQ2_0", bytes }, () => tq2ToT2(bytes, out, inF, alloc(out * t2RowBytes(inF))).data, file, name), how: "exact" };
+  }
+  if (kind === "ternary" && groups === 1 && dtype === "I2_S" && inF % 128 === 0) {
+    if (bytes.length !== (out * inF) / 4 + 32) throw new ModelFileError(file, name, `I2_S: has ${bytes.length} bytes, expected ${(out * inF) / 4 + 32} for [${out}, ${inF}]`);
+    const scale = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getFloat32((out * inF) / 4, true);
+    if (!Number.isFinite(scale)) throw new ModelFileError(file, name, `the I2_S scale is ${scale}`);
+    return { weight: lazyT2(kind, out, inF, scalesWith(scale), axis, { format: "I2_S", bytes }, () => i2sToT2(bytes, out, inF, alloc(out * t2RowBytes(inF))).data, file, name), how: "exact" };
+  }
   if (kind === "ternary" && dtype === "TQ2_0" && inF % 256 === 0) {
     const { data, blockScales, blockNonZero } = tq2ToT2(bytes, out, inF, alloc(out * t2RowBytes(inF)));
     return { weight: { kind, outFeatures: out, inFeatures: inF, data, scales: scalesWith(uniformScale(blockScales, blockNonZero, file, name)), scaleAxis: axis }, how: "exact" };
