@@ -7,9 +7,13 @@
  * (navigator.deviceMemory, which Chrome rounds and caps at 8 GiB). `?memory-limit-mib=N` in the page's URL sets
  * it by hand (to try how a small device behaves).
  * The estimate: the tensors as read (the worker's copy), plus the backend's copy of every projection and of the
- * LM head in its storage format, plus the f32 LM head a Transformer builds when the file keeps its table quantized.
+ * LM head in its storage format (prepared from the file's table a chunk of rows at a time: no float32 copy).
  */
 import type { TensorTable } from "@onebit/model";
+import type { LmHead } from "../run/worker-protocol";
+
+/** Bytes per weight of the LM head as the backend holds it (int8: a float32 scale per ≤ 256-column block; int4: Q4_0-like, 5 bits). */
+const HEAD_BYTES_PER_WEIGHT: Record<LmHead, number> = { f32: 4, int8: 1 + 4 / 256, int4: 5 / 8 };
 
 export interface MemoryBudget {
   bytes: number;
@@ -34,17 +38,15 @@ export function memoryBudget(search: string, deviceMemoryGiB: number | undefined
 const EMBEDDING_NAMES = ["token_embd.weight", "model.embed_tokens.weight"];
 const OUTPUT_NAMES = ["output.weight", "lm_head.weight"];
 
-export function estimateModelBytes(table: TensorTable, lmHead: "f32" | "int8"): number {
+export function estimateModelBytes(table: TensorTable, lmHead: LmHead): number {
   const embed = EMBEDDING_NAMES.map((n) => table.tensors.get(n)).find(Boolean);
   const output = OUTPUT_NAMES.map((n) => table.tensors.get(n)).find(Boolean);
   const head = output ?? embed;
   const [vocab, hidden] = head && head.shape.length === 2 ? [head.shape[0]!, head.shape[1]!] : [0, 0];
   const tables = (embed?.byteLength ?? 0) + (output?.byteLength ?? 0);
   const projections = Math.max(0, table.tensorBytes - tables);
-  const headF32 = vocab * hidden * 4;
-  const headInBackend = lmHead === "int8" ? vocab * hidden : headF32;
-  const headBuilt = head && head.dtype !== "F32" ? headF32 : 0;
-  return table.tensorBytes + projections + headInBackend + headBuilt;
+  const headInBackend = Math.ceil(vocab * hidden * HEAD_BYTES_PER_WEIGHT[lmHead]);
+  return table.tensorBytes + projections + headInBackend;
 }
 
 export function mib(bytes: number): string {

@@ -15,14 +15,17 @@ export interface BackendChoice {
   /** wasm threads, the worker's own included */
   threads: number;
   simd: SimdChoice;
-  lmHead: "f32" | "int8";
+  lmHead: LmHead;
 }
+
+/** The LM head's storage on the backend (@onebit/kernels DenseFormat): f32 exact, int8 W8A16, int4 W4A8 (5 bits/weight). */
+export type LmHead = "f32" | "int8" | "int4";
 
 export interface BackendInfo {
   name: BackendName;
   threads: number;
   simd?: "baseline" | "relaxed";
-  lmHead: "f32" | "int8";
+  lmHead: LmHead;
 }
 
 export type ModelRequest =
