@@ -11,6 +11,7 @@
 import { setFlagsFromString } from "node:v8";
 setFlagsFromString("--experimental-wasm-relaxed-simd");
 import { createBackend, type DenseFormat, type DenseRowSource, type PreparedDense } from "../src/index";
+import { fillDenseWeights } from "./random-dense";
 
 const OUT = Number(process.env.BENCH_OUT ?? 128256);
 const IN = Number(process.env.BENCH_IN ?? 2560);
@@ -25,17 +26,7 @@ function syntheticHead(rows: number, cols: number): DenseRowSource {
     rows,
     cols,
     readRows(start, count, out) {
-      let s = (start * 2654435761) >>> 0 || 1;
-      for (let i = 0; i < count * cols; i++) {
-        let u = 0;
-        for (let k = 0; k < 4; k++) {
-          s ^= s << 13;
-          s ^= s >>> 17;
-          s ^= s << 5;
-          u += (s >>> 0) / 2 ** 32;
-        }
-        out[i] = (u - 2) * 0.035 * (i % 997 === 0 ? 8 : 1);
-      }
+      fillDenseWeights(out.subarray(0, count * cols), start * 2654435761);
     },
   };
 }

@@ -10,23 +10,13 @@
 import { createBackend } from "../src/index";
 import { forEachDenseChunk, INT4_BLOCK } from "../src/js/dense";
 import { quantizeDenseInt4, quantizeInt4Rows } from "../src/js/dense-int4";
+import { fillDenseWeights } from "./random-dense";
 
 const OUT = Number(process.env.BENCH_OUT ?? 16384);
 const IN = Number(process.env.BENCH_IN ?? 2560);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 
-let s = 12345;
-const w = new Float32Array(OUT * IN);
-for (let i = 0; i < w.length; i++) {
-  let u = 0;
-  for (let k = 0; k < 4; k++) {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    u += (s >>> 0) / 2 ** 32;
-  }
-  w[i] = (u - 2) * 0.035 * (i % 997 === 0 ? 8 : 1);
-}
+const w = fillDenseWeights(new Float32Array(OUT * IN), 12345);
 
 const blocks = IN / INT4_BLOCK;
 const groups = Math.ceil(blocks / 4);
