@@ -45,12 +45,19 @@ export function textToUnicode(text: string): string {
 export function unicodeToBytes(text: string): Uint8Array | { badIndex: number } {
   const out = new Uint8Array(text.length);
   for (let i = 0; i < text.length; i++) {
-    const b = CHAR_TO_BYTE.get(text[i]!);
-    if (b === undefined) return { badIndex: i };
+    const c = text.charCodeAt(i);
+    const b = c < 0x200 ? CODE_TO_BYTE[c]! : -1;
+    if (b < 0) return { badIndex: i };
     out[i] = b;
   }
   return out;
 }
+
+/** CHAR_TO_BYTE by character code (every mapped character is below U+0200), −1 elsewhere: a GGUF vocabulary's 128k tokens are read through it at load. */
+const CODE_TO_BYTE = new Int16Array(0x200).fill(-1);
+BYTE_TO_CHAR.forEach((c, b) => {
+  CODE_TO_BYTE[c.charCodeAt(0)] = b;
+});
 
 const IS_BYTE_CHAR = new Uint8Array(0x200);
 for (const c of BYTE_TO_CHAR) IS_BYTE_CHAR[c.charCodeAt(0)] = 1;
