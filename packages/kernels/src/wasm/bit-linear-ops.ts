@@ -18,7 +18,7 @@ import { KernelInputError } from "../backend";
 import { checkActivations, checkMask, checkWeight, outputBuffer } from "../validate-inputs";
 import { JOB_OP, JOB_SLOT } from "./abi";
 import type { WasmContext } from "./context";
-import { gatherNonZeros, interleaveRowPairs, placeI16, placeInt8, placeSplitI16, t2ToT1Rows, ternaryAt } from "./layout";
+import { gatherNonZeros, interleaveRowPairs, placeInOrder, placeSplitI16, t2ToT1Rows, ternaryAt } from "./layout";
 
 /** How ternary weights sit in wasm memory: onebit-t2 (2 bits, rows in pairs) or onebit-t1 (1.6 bits, t1-dot.wat.ts). */
 export type TernaryLayout = "t1" | "t2";
@@ -89,13 +89,18 @@ export function prepareWeight(ctx: WasmContext, w: PackedLinearWeight, layout: T
       interleaveRowPairs(s.data, out, rowStride, dst);
     }
     const rowScales = Float32Array.from({ length: out }, (_, o) => rowScale(o, g));
-    const scalesPtr = heap.alloc(out * 4);
-    new Float32Array(heap.buffer, scalesPtr, out).set(rowScales);
-    return { layout, ptr, rowStride, blocks: rowStride / 16, out, start: g * per, end: (g + 1) * per, rowScales, scalesPtr };
+    return { layout, ptr, rowStride, blocks: rowStride / 16, out, start: g * per, end: (g + 1) * per, rowScales, scalesPtr: placeScales(ctx, rowScales) };
   });
   const bytes = subs.reduce((n, s) => n + (layout === "t1" ? out : out + (out & 1)) * s.rowStride, 0) + w.scales.length * 4;
   const prepared: WasmPreparedWeight = { backend: "wasm", kind: w.kind, outFeatures: out, inFeatures: w.inFeatures, bytes, subs, columnGroups: groups, layout };
   return prepared;
+}
+
+/** A sub-weight's row scales copied into wasm memory for the threads' epilogue; returns their address. */
+function placeScales(ctx: WasmContext, rowScales: Float32Array): number {
+  const ptr = ctx.heap.alloc(rowScales.length * 4);
+  new Float32Array(ctx.heap.buffer, ptr, rowScales.length).set(rowScales); // (the view after alloc: it may grow the memory)
+  return ptr;
 }
 
 /** Source bytes per t2_place chunk: a few MiB of scratch, an even number of rows (whole pairs). */
@@ -143,9 +148,7 @@ function placeEncoded(ctx: WasmContext, w: PackedLinearWeight, enc: TernaryEncod
     }
   }
   const rowScales = new Float32Array(out).fill(w.scales[0]!);
-  const scalesPtr = heap.alloc(out * 4);
-  new Float32Array(heap.buffer, scalesPtr, out).set(rowScales);
-  const sub: SubWeight = { layout: "t2", ptr, rowStride, blocks: rowStride / 16, out, start: 0, end: cols, rowScales, scalesPtr };
+  const sub: SubWeight = { layout: "t2", ptr, rowStride, blocks: rowStride / 16, out, start: 0, end: cols, rowScales, scalesPtr: placeScales(ctx, rowScales) };
   const prepared: WasmPreparedWeight = { backend: "wasm", kind: "ternary", outFeatures: out, inFeatures: cols, bytes: (out + (out & 1)) * rowStride + 4, subs: [sub], columnGroups: 1, layout: "t2" };
   return prepared;
 }
@@ -232,7 +235,6 @@ function runSub(
       c[a.VAL_PTR] = idxPtr + 4 * cols;
       c[a.NNZ] = nnz;
       c[a.OUT_PTR] = outPtr;
-      c[JOB_SLOT.TERNARY_DENSE.EPI_SCALES_PTR] = 0; // (a slot of the dense job: left clear for the next one)
       pool.run(ctx.exports);
       return { dots: new Int32Array(buf, outPtr, tokens * out), xsum: null, y: null };
     }
@@ -240,9 +242,9 @@ function runSub(
   const xsum = new Float64Array(tokens);
   for (let t = 0; t < tokens; t++)
     xsum[t] = relaxed
-      ? placeInt8(x.codes, t * features + sub.start, cols, new Int8Array(buf, xPtr + t * xStride, xStride))
+      ? placeInOrder(x.codes, t * features + sub.start, cols, new Int8Array(buf, xPtr + t * xStride, xStride))
       : t1
-        ? placeI16(x.codes, t * features + sub.start, cols, new Int16Array(buf, xPtr + t * xStride, xStride / 2))
+        ? placeInOrder(x.codes, t * features + sub.start, cols, new Int16Array(buf, xPtr + t * xStride, xStride / 2))
         : placeSplitI16(x.codes, t * features + sub.start, cols, new Int16Array(buf, xPtr + t * xStride, xStride / 2));
   const a = JOB_SLOT.TERNARY_DENSE;
   c[JOB_SLOT.OP] = JOB_OP.TERNARY_DENSE;

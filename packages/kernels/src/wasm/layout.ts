@@ -80,8 +80,11 @@ export function ternaryAt(w: PackedLinearWeight, o: number, i: number): number {
   return ((byte >> (((i >> 4) & 3) * 2)) & 3) - 1;
 }
 
-/** Relaxed-SIMD activation layout: codes[src, src + cols) as int8 in order, zero-padded to dst's length (the block); returns Σ codes. */
-export function placeInt8(codes: Int8Array, src: number, cols: number, dst: Int8Array): number {
+/**
+ * Activations in order: codes[src, src + cols) zero-padded to dst's length (the block) — int8 for the relaxed-SIMD
+ * kernels, int16 for the t1 baseline ones; returns Σ codes.
+ */
+export function placeInOrder(codes: Int8Array, src: number, cols: number, dst: Int8Array | Int16Array): number {
   dst.set(codes.subarray(src, src + cols));
   dst.fill(0, cols);
   let s = 0;
@@ -98,15 +101,6 @@ export function placeSplitI16(codes: Int8Array, src: number, cols: number, dst: 
     s += v;
     dst[(i & ~15) + ((i & 1) << 3) + ((i & 15) >> 1)] = v;
   }
-  return s;
-}
-
-/** The t1 baseline kernels' activation layout: codes[src, src + cols) as int16 in order, zero-padded to dst's length; returns Σ codes. */
-export function placeI16(codes: Int8Array, src: number, cols: number, dst: Int16Array): number {
-  dst.set(codes.subarray(src, src + cols));
-  dst.fill(0, cols);
-  let s = 0;
-  for (let i = 0; i < cols; i++) s += dst[i]!;
   return s;
 }
 
