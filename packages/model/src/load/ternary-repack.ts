@@ -78,15 +78,13 @@ function tq2UniformScale(bytes: Uint8Array, rows: number, cols: number, file: st
 }
 
 /**
- * A ternary weight that keeps its file bytes as `encoded` and makes onebit-t2 `data` from them on first read
- * (once; an error names the file and tensor). A backend that places `encoded` itself never reads `data`.
+ * A ternary weight with one tensor scale that keeps its file bytes as `encoded` and makes onebit-t2 `data` from
+ * them on first read (once; an error names the file and tensor). A backend that places `encoded` itself never reads `data`.
  */
 function lazyT2(
-  kind: "ternary",
   out: number,
   inF: number,
   scales: Float32Array,
-  scaleAxis: PackedLinearWeight["scaleAxis"],
   encoded: TernaryEncoding,
   transcode: () => Uint8Array,
   file: string,
@@ -94,11 +92,11 @@ function lazyT2(
 ): PackedLinearWeight {
   let data: Uint8Array | undefined;
   return {
-    kind,
+    kind: "ternary",
     outFeatures: out,
     inFeatures: inF,
     scales,
-    scaleAxis,
+    scaleAxis: "tensor",
     encoded,
     get data() {
       if (!data)
@@ -151,17 +149,19 @@ export function repackGgufProjection(
   // 2B4T file moves 2.1 B weights). Only the scale is checked here, from the blocks' d (tq2UniformScale).
   if (kind === "ternary" && groups === 1 && dtype === "TQ2_0" && inF % 256 === 0) {
     const scale = tq2UniformScale(bytes, out, inF, file, name);
-    return { weight: lazyT2(kind, out, inF, scalesWith(scale), axis, { format: "TQ2_0", bytes }, () => tq2ToT2(bytes, out, inF, alloc(out * t2RowBytes(inF))).data, file, name), how: "exact" };
+    return { weight: lazyT2(out, inF, scalesWith(scale), { format: "TQ2_0", bytes }, () => tq2ToT2(bytes, out, inF, alloc(out * t2RowBytes(inF))).data, file, name), how: "exact" };
   }
   if (kind === "ternary" && groups === 1 && dtype === "I2_S" && inF % 128 === 0) {
     if (bytes.length !== (out * inF) / 4 + 32) throw new ModelFileError(file, name, `I2_S: has ${bytes.length} bytes, expected ${(out * inF) / 4 + 32} for [${out}, ${inF}]`);
     const scale = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getFloat32((out * inF) / 4, true);
     if (!Number.isFinite(scale)) throw new ModelFileError(file, name, `the I2_S scale is ${scale}`);
-    return { weight: lazyT2(kind, out, inF, scalesWith(scale), axis, { format: "I2_S", bytes }, () => i2sToT2(bytes, out, inF, alloc(out * t2RowBytes(inF))).data, file, name), how: "exact" };
+    return { weight: lazyT2(out, inF, scalesWith(scale), { format: "I2_S", bytes }, () => i2sToT2(bytes, out, inF, alloc(out * t2RowBytes(inF))).data, file, name), how: "exact" };
   }
   if (kind === "ternary" && dtype === "TQ2_0" && inF % 256 === 0) {
-    const { data, blockScales, blockNonZero } = tq2ToT2(bytes, out, inF, alloc(out * t2RowBytes(inF)));
-    return { weight: { kind, outFeatures: out, inFeatures: inF, data, scales: scalesWith(uniformScale(blockScales, blockNonZero, file, name)), scaleAxis: axis }, how: "exact" };
+    // column or row groups (onebit's own grouped files): the same one scale, transcoded now
+    const scale = tq2UniformScale(bytes, out, inF, file, name);
+    const { data } = tq2ToT2(bytes, out, inF, alloc(out * t2RowBytes(inF)));
+    return { weight: { kind, outFeatures: out, inFeatures: inF, data, scales: scalesWith(scale), scaleAxis: axis }, how: "exact" };
   }
   if (kind === "ternary" && dtype === "I2_S" && inF % 128 === 0) {
     const { data, scale } = i2sToT2(bytes, out, inF, alloc(out * t2RowBytes(inF)));
