@@ -3,6 +3,7 @@
  * (ReLU²GLU, a4.8 arXiv 2411.04965 §2; SwiGLU, LLaMA), and a row copy (a KV cache write).
  */
 import { KernelInputError } from "../backend";
+import { siluf } from "./expf";
 
 export type GateActivation = "relu2" | "silu";
 
@@ -18,14 +19,21 @@ export function multiplyImpl(x: Float32Array, y: Float32Array): void {
   for (let i = 0; i < x.length; i++) x[i] = x[i]! * y[i]!;
 }
 
-/**
- * x [tokens, features] ← act(x) in place: ReLU²(x) = max(x, 0)² or SiLU(x) = x / (1 + e^−x). With `activeRows`
- * (length features), ReLU² also marks the features that are non-zero in some token — the up projection's rows
- * worth computing (a4.8 measures ≈ 67.5 % zero gate outputs at 7B); their count is returned (−1 without it).
- */
-export function gateActivationImpl(x: Float32Array, tokens: number, features: number, activation: GateActivation, activeRows?: Uint8Array): number {
+/** gateActivation's argument checks, shared by every host implementation. */
+export function checkGateActivation(x: Float32Array, tokens: number, features: number, activation: GateActivation, activeRows?: Uint8Array): void {
   if (x.length !== tokens * features) throw new KernelInputError(`gateActivation x: has ${x.length} values, expected tokens·features = ${tokens * features}`);
   if (activeRows && activeRows.length !== features) throw new KernelInputError(`gateActivation activeRows: has ${activeRows.length} entries, expected ${features}`);
+  if (activation !== "relu2" && activation !== "silu") throw new KernelInputError(`gateActivation activation: expected "relu2" or "silu", got ${JSON.stringify(activation)}`);
+}
+
+/**
+ * x [tokens, features] ← act(x) in place: ReLU²(x) = max(x, 0)² or SiLU(x) = x / (1 + e^−x), in float32 with e^x from
+ * expf (js/expf.ts), so SIMD kernels can give the same bits. With `activeRows` (length features), ReLU² also marks
+ * the features that are non-zero in some token — the up projection's rows worth computing (a4.8 measures ≈ 67.5 %
+ * zero gate outputs at 7B); their count is returned (−1 without it).
+ */
+export function gateActivationImpl(x: Float32Array, tokens: number, features: number, activation: GateActivation, activeRows?: Uint8Array): number {
+  checkGateActivation(x, tokens, features, activation, activeRows);
   if (activation === "relu2") {
     activeRows?.fill(0);
     for (let i = 0; i < x.length; i++) {
@@ -33,10 +41,10 @@ export function gateActivationImpl(x: Float32Array, tokens: number, features: nu
       x[i] = r * r;
       if (activeRows && r > 0) activeRows[i % features] = 1;
     }
-  } else if (activation === "silu") {
-    for (let i = 0; i < x.length; i++) x[i] = x[i]! / (1 + Math.exp(-x[i]!));
+  } else {
+    for (let i = 0; i < x.length; i++) x[i] = siluf(x[i]!);
     activeRows?.fill(1);
-  } else throw new KernelInputError(`gateActivation activation: expected "relu2" or "silu", got ${JSON.stringify(activation)}`);
+  }
   if (!activeRows) return -1;
   let on = 0;
   for (let i = 0; i < features; i++) on += activeRows[i]!;
