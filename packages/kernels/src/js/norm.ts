@@ -10,11 +10,16 @@ import { rmsNormImpl } from "./rms-norm-quantize";
 
 export type NormKind = "rms" | "layer";
 
-export function normImpl(x: Float32Array, tokens: number, features: number, gain: Float32Array, eps: number, kind: NormKind, groups = 1): Float32Array {
+/** norm's argument checks, shared by every host implementation. */
+export function checkNorm(x: Float32Array, tokens: number, features: number, gain: Float32Array, kind: NormKind, groups: number): void {
   if (kind !== "rms" && kind !== "layer") throw new KernelInputError(`norm kind: expected "rms" or "layer", got ${JSON.stringify(kind)}`);
   if (!Number.isInteger(groups) || groups < 1 || features % groups !== 0) throw new KernelInputError(`norm groups: expected a positive divisor of features ${features}, got ${groups}`);
   if (gain.length !== features) throw new KernelInputError(`norm gain: has ${gain.length} values, expected ${features}`);
   if (x.length !== tokens * features) throw new KernelInputError(`norm x: has ${x.length} values, expected tokens·features = ${tokens * features}`);
+}
+
+export function normImpl(x: Float32Array, tokens: number, features: number, gain: Float32Array, eps: number, kind: NormKind, groups = 1): Float32Array {
+  checkNorm(x, tokens, features, gain, kind, groups);
   if (kind === "rms" && groups === 1) return rmsNormImpl(x, tokens, features, gain, eps);
   const d = features / groups;
   const y = new Float32Array(x.length);

@@ -54,6 +54,8 @@ export const JOB_SLOT = {
   SHUTDOWN: 4,
   /** 1 while the main thread is parked in Atomics.wait for FINISHED. */
   MAIN_WAITING: 5,
+  /** The next unclaimed row of a job whose threads claim rows in chunks (Atomics.add; the pool resets it to 0). */
+  NEXT_ROW: 6,
   /** Rows of the output split across threads, every op: output features, or query heads for attention. */
   ROWS: 11,
   /** SLEEP_FLAGS + i = 1 while worker i is parked in Atomics.wait (so the main thread notifies only then). */
@@ -214,6 +216,11 @@ export const WASM_EXPORT = {
   T1_DOT_1_RELAXED: "t1_dot_1r",
   /** relaxed-SIMD module only */
   T1_DOT_4_RELAXED: "t1_dot_4r",
+  EW_SILU: "ew_silu",
+  EW_RELU2: "ew_relu2",
+  EW_MUL: "ew_mul",
+  EW_ADD: "ew_add",
+  EW_RMS_NORM: "ew_rms_norm",
 } as const satisfies Record<string, keyof KernelExports>;
 
 /** The ABI as one value: what runJob (job-driver.ts) takes, and what thread-pool.ts copies into the worker source. */
@@ -260,6 +267,14 @@ export interface KernelExports {
   t1_dot_4(w: number, rowStride: number, blocks: number, rowStart: number, rowEnd: number, mask: number, x: number, xStride: number, out: number, outStride: number): void;
   t1_dot_1r(w: number, rowStride: number, blocks: number, rowStart: number, rowEnd: number, mask: number, x: number, out: number): void;
   t1_dot_4r(w: number, rowStride: number, blocks: number, rowStart: number, rowEnd: number, mask: number, x: number, xStride: number, out: number, outStride: number): void;
+  /** Element-wise, on the caller's thread (elementwise.wat.ts); n4 = a count rounded up to 4 (buffers padded). x ← SiLU(x). */
+  ew_silu(p: number, n4: number): void;
+  /** x ← max(x, 0)²; with mask ≠ 0 (features a multiple of 4) mask[i] |= (x > 0) per feature. */
+  ew_relu2(p: number, n4: number, features: number, mask: number): void;
+  ew_mul(x: number, y: number, n4: number): void;
+  ew_add(x: number, y: number, n4: number): void;
+  /** RMSNorm of x [tokens, features] into y with gain [features]. */
+  ew_rms_norm(x: number, y: number, gain: number, tokens: number, features: number, eps: number): void;
 }
 
 /** An instance's exports as KernelExports; throws if the module lacks one (kernels-wasm.generated.ts out of date). */

@@ -14,6 +14,7 @@
  */
 import { bitLinearEpilogueWat } from "./bit-linear-epilogue.wat";
 import { denseInt4Wat } from "./dense-int4.wat";
+import { elementwiseWat } from "./elementwise.wat";
 import { ggmlDecodeWat } from "./ggml-decode.wat";
 import { int4QuantizeWat } from "./int4-quantize.wat";
 import { ternaryPlaceWat } from "./ternary-place.wat";
@@ -230,7 +231,7 @@ const RELAXED_FUNCS = `
 
 /** The module text; with `relaxed`, the relaxed-SIMD kernels are added (that module needs an engine with them). */
 export function kernelsWat(relaxed: boolean): string {
-  return KERNELS_WAT_BASE.replace(/\)\s*$/, `${denseInt4Wat(relaxed)}${int4QuantizeWat()}${ggmlDecodeWat()}${bitLinearEpilogueWat()}${ternaryPlaceWat()}${t1DotWat(relaxed)}${relaxed ? RELAXED_FUNCS : ""})\n`);
+  return KERNELS_WAT_BASE.replace(/\)\s*$/, `${denseInt4Wat(relaxed)}${int4QuantizeWat()}${ggmlDecodeWat()}${bitLinearEpilogueWat()}${elementwiseWat()}${ternaryPlaceWat()}${t1DotWat(relaxed)}${relaxed ? RELAXED_FUNCS : ""})\n`);
 }
 
 /**

@@ -20,12 +20,14 @@ import { defineBackend } from "../contract/define-backend";
 import type { Backend } from "../contract/kernel-table";
 import { hostCodes } from "../contract/kv-codes";
 import { hostArray } from "../contract/tensors";
+import { checkNorm } from "../js/norm";
 import { hostQuantized } from "../validate-inputs";
 import { kernelExports, MAX_THREADS } from "./abi";
 import { attentionScores, attentionValues } from "./attention-ops";
 import { bitLinear, prepareWeight, type TernaryLayout } from "./bit-linear-ops";
 import type { WasmContext } from "./context";
 import { dense, denseRows, matmulF32, prepareDense } from "./dense-ops";
+import { binary, gateActivation, rmsNorm } from "./elementwise-ops";
 import { Heap, KvArrays } from "./heap";
 import { dequantizeUnsigned, quantizeRows } from "./quantize-ops";
 import { ThreadPool } from "./thread-pool";
@@ -144,16 +146,32 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
         run: ({ codes, bitOffset, bits, groups, groupSize, scales, offsets, out, firstGroup }) =>
           dequantizeUnsigned(ctx, hostCodes(codes, "dequantizeUnsigned codes", "Uint8Array"), bitOffset, bits, groups, groupSize, H(scales, "dequantizeUnsigned scales"), H(offsets, "dequantizeUnsigned offsets"), H(out, "dequantizeUnsigned out"), firstGroup),
       },
+      norm: {
+        description: "RMSNorm in f32x4 (Σx² in float64 in the reference's order, elementwise.wat.ts); grouped and LayerNorm on the reference",
+        partial: true,
+        run: (args, borrow) => {
+          if (args.kind !== "rms" || (args.groups ?? 1) !== 1) return borrow(args);
+          const x = H(args.x, "norm x");
+          checkNorm(x, args.tokens, args.features, args.gain, args.kind, 1);
+          return rmsNorm(ctx, x, args.tokens, args.features, args.gain, args.eps);
+        },
+      },
+      gateActivation: {
+        description: "SiLU (the reference's float32 expf, lane by lane) and ReLU² with its active rows in f32x4 (elementwise.wat.ts); active rows of a width not a multiple of 4 on the reference",
+        partial: true,
+        run: (args, borrow) =>
+          args.activation === "relu2" && args.activeRows !== undefined && args.features % 4 !== 0
+            ? borrow(args)
+            : gateActivation(ctx, H(args.x, "gateActivation x"), args.tokens, args.features, args.activation, args.activeRows),
+      },
+      add: { description: "f32x4 add in place", run: ({ x, y }) => binary(ctx, "add", H(x, "add x"), H(y, "add y")) },
+      multiply: { description: "f32x4 product in place", run: ({ x, y }) => binary(ctx, "multiply", H(x, "multiply x"), H(y, "multiply y")) },
     },
-    // Element-wise ops are < 1 % of a decode step (BENCHMARKS.md, Model); they run the reference on the same arrays.
+    // What remains borrowed is O(features) per token too: it runs the reference on the same arrays.
     borrowed: {
       rmsNormQuantize: "element-wise, O(features) per token",
-      norm: "element-wise, O(features) per token",
       rope: "element-wise, O(heads·headDim) per token",
       softmax: "O(heads·positions) per token, needs exp (wasm has none)",
-      add: "element-wise",
-      multiply: "element-wise",
-      gateActivation: "element-wise (SiLU needs exp)",
       copyInto: "a typed-array set into the wasm-placed KV store",
       quantizeUnsignedInto: "a KV write: O(kvHeads·headDim) per token, beside the codes in host memory",
       encodeHalf: "a KV write: O(kvHeads·headDim) per token",

@@ -1,0 +1,102 @@
+import { setFlagsFromString } from "node:v8";
+import fc from "fast-check";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { KernelInputError } from "../backend";
+import { addImpl, gateActivationImpl, multiplyImpl } from "../js/elementwise";
+import { rmsNormImpl } from "../js/rms-norm-quantize";
+import { kernelExports } from "./abi";
+import type { WasmContext } from "./context";
+import { binary, gateActivation, rmsNorm } from "./elementwise-ops";
+import { Heap } from "./heap";
+import { ThreadPool } from "./thread-pool";
+import { kernelsModule, type WasmSimd } from "./wasm-module";
+
+setFlagsFromString("--experimental-wasm-relaxed-simd");
+
+async function wasmContext(simd: WasmSimd): Promise<WasmContext & { dispose(): void }> {
+  const module = kernelsModule(simd);
+  const memory = new WebAssembly.Memory({ initial: 64, maximum: 65536, shared: true });
+  const exports = kernelExports(new WebAssembly.Instance(module, { env: { memory } }), simd === "relaxed");
+  const pool = await ThreadPool.create(1, module, memory);
+  return { heap: new Heap(memory), pool, exports, relaxed: simd === "relaxed", alive: () => {}, f32Weights: new WeakMap(), dispose: () => pool.dispose() };
+}
+
+/** Bit for bit, ±0 told apart. */
+function sameBits(got: Float32Array, want: Float32Array, what: string): void {
+  expect(got.length).toBe(want.length);
+  const g = new Uint32Array(got.buffer, got.byteOffset, got.length);
+  const w = new Uint32Array(want.buffer, want.byteOffset, want.length);
+  for (let i = 0; i < g.length; i++) if (g[i] !== w[i]) throw new Error(`${what}: element ${i} is ${got[i]}, the reference gives ${want[i]}`);
+}
+
+// any finite float32, with the edges spelled out: ±0, subnormals, the expf clamps, huge values
+const value = fc.oneof(
+  fc.float({ noNaN: true, noDefaultInfinity: true }),
+  fc.float({ min: -100, max: 100, noNaN: true }),
+  fc.constantFrom(0, -0, 1e-45, -1e-45, 1e-38, -87, 88, -87.5, 88.5, 3.4e38, -3.4e38, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY),
+);
+const shape = fc.record({ tokens: fc.integer({ min: 1, max: 3 }), features: fc.integer({ min: 1, max: 37 }) });
+
+describe("wasm element-wise kernels against the js reference, bit for bit", () => {
+  const contexts: Record<string, WasmContext & { dispose(): void }> = {};
+  beforeAll(async () => {
+    contexts.baseline = await wasmContext("baseline");
+    contexts.relaxed = await wasmContext("relaxed");
+  });
+  afterAll(() => {
+    for (const c of Object.values(contexts)) c.dispose();
+  });
+
+  for (const simd of ["baseline", "relaxed"] as const) {
+    it(`${simd}: SiLU and ReLU² (with active rows) over any float32`, () => {
+      const ctx = contexts[simd]!;
+      fc.assert(
+        fc.property(shape, fc.array(value, { minLength: 111, maxLength: 111 }), ({ tokens, features }, pool) => {
+          const x = Float32Array.from({ length: tokens * features }, (_, i) => pool[i % pool.length]!);
+          for (const activation of ["silu", "relu2"] as const) {
+            const want = x.slice();
+            const got = x.slice();
+            const marking = activation === "relu2" && features % 4 === 0;
+            const wantRows = marking ? new Uint8Array(features) : undefined;
+            const gotRows = marking ? new Uint8Array(features).fill(7) : undefined;
+            const wantOn = gateActivationImpl(want, tokens, features, activation, wantRows);
+            const gotOn = gateActivation(ctx, got, tokens, features, activation, gotRows);
+            sameBits(got, want, `${activation} ${tokens}×${features}`);
+            expect(gotOn).toBe(wantOn);
+            if (marking) expect(Array.from(gotRows!)).toEqual(Array.from(wantRows!));
+          }
+        }),
+        { numRuns: 300 },
+      );
+    });
+
+    it(`${simd}: add, multiply and RMSNorm (any width, the float64 sum in order)`, () => {
+      const ctx = contexts[simd]!;
+      fc.assert(
+        fc.property(shape, fc.array(fc.float({ min: -1e6, max: 1e6, noNaN: true }), { minLength: 111, maxLength: 111 }), fc.constantFrom(1e-5, 1e-6, 0.1), ({ tokens, features }, pool, eps) => {
+          const n = tokens * features;
+          const x = Float32Array.from({ length: n }, (_, i) => pool[i % pool.length]!);
+          const y = Float32Array.from({ length: n }, (_, i) => pool[(i * 7 + 3) % pool.length]!);
+          const gain = Float32Array.from({ length: features }, (_, i) => pool[(i * 5 + 1) % pool.length]! / 1e6 + 0.5);
+          for (const op of ["add", "multiply"] as const) {
+            const want = x.slice();
+            (op === "add" ? addImpl : multiplyImpl)(want, y);
+            const got = x.slice();
+            binary(ctx, op, got, y);
+            sameBits(got, want, op);
+          }
+          sameBits(rmsNorm(ctx, x, tokens, features, gain, eps), rmsNormImpl(x, tokens, features, gain, eps), `rmsNorm ${tokens}×${features}`);
+        }),
+        { numRuns: 300 },
+      );
+    });
+  }
+
+  it("refuses what the reference refuses, and active rows of a width that is not a multiple of 4", () => {
+    const ctx = contexts.baseline!;
+    expect(() => gateActivation(ctx, new Float32Array(5), 2, 3, "silu")).toThrow(/expected tokens·features = 6/);
+    expect(() => gateActivation(ctx, new Float32Array(6), 2, 3, "relu2", new Uint8Array(3))).toThrow(KernelInputError);
+    expect(() => gateActivation(ctx, new Float32Array(6), 2, 3, "gelu" as "silu")).toThrow(/expected "relu2" or "silu"/);
+    expect(() => binary(ctx, "add", new Float32Array(3), new Float32Array(4))).toThrow(/x has 3 values, y has 4/);
+  });
+});

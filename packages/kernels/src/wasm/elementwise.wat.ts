@@ -1,0 +1,145 @@
+/**
+ * The decoder block's element-wise kernels, included into both modules by kernels.wat.ts and called on the caller's
+ * thread (elementwise-ops.ts): each is O(tokens·features), too short for a job split across threads, but in JS they
+ * cost ≈ 12 ms of a 2B4T decode step (SiLU through Math.exp alone ≈ 6 ms). Each computes the bits of its reference:
+ *   ew_silu      x ← x / (1 + expf(−x))                    js/expf.ts (Cephes expf, one f32 op per step)
+ *   ew_relu2     x ← max(x, 0)², rows active where x > 0   js/elementwise.ts gateActivationImpl
+ *   ew_mul       x ← x · y;   ew_add   x ← x + y           js/elementwise.ts
+ *   ew_rms_norm  y ← x · rsqrt(mean(x²) + ε) · gain        js/rms-norm-quantize.ts rmsNormImpl
+ * Float32 ops round to nearest in wasm and in JS (Math.fround of an exact float64 result), wasm has no implicit
+ * fused multiply-add, and min/max/nearest are IEEE's, so the SIMD lanes reproduce the scalar reference exactly.
+ * Vector loops take counts rounded up to 4: the caller's buffers are padded (their extra lanes are ignored).
+ */
+import { EXPF_C1, EXPF_C2, EXPF_LOG2E, EXPF_MAX, EXPF_MIN, EXPF_P } from "../js/expf";
+
+/** A float32 constant as its exact bits, splatted: no decimal → binary rounding by the assembler. */
+function f32x4Const(v: number): string {
+  const bits = new Uint32Array(new Float32Array([v]).buffer)[0]!;
+  const h = `0x${bits.toString(16).padStart(8, "0")}`;
+  return `(v128.const i32x4 ${h} ${h} ${h} ${h})`;
+}
+
+export function elementwiseWat(): string {
+  const poly = EXPF_P.slice(1)
+    .map((c) => `\n        (local.set $y (f32x4.add (f32x4.mul (local.get $y) (local.get $r)) ${f32x4Const(c)}))`)
+    .join("");
+  return `
+  ;; x ← SiLU(x) over n4 (a multiple of 4) floats at $p, expf as js/expf.ts (elementwise.wat.ts)
+  (func (export "ew_silu") (param $p i32) (param $n4 i32)
+    (local $end i32) (local $x v128) (local $v v128) (local $n v128) (local $r v128) (local $z v128) (local $y v128)
+    (local.set $end (i32.add (local.get $p) (i32.shl (local.get $n4) (i32.const 2))))
+    (block $done
+      (loop $l
+        (br_if $done (i32.ge_u (local.get $p) (local.get $end)))
+        (local.set $x (v128.load (local.get $p)))
+        ;; v = clamp(−x); NaN stays NaN through min/max as through Math.min/Math.max
+        (local.set $v (f32x4.min (f32x4.max (f32x4.neg (local.get $x)) ${f32x4Const(EXPF_MIN)}) ${f32x4Const(EXPF_MAX)}))
+        (local.set $n (f32x4.nearest (f32x4.mul (local.get $v) ${f32x4Const(EXPF_LOG2E)})))
+        (local.set $r (f32x4.sub (f32x4.sub (local.get $v) (f32x4.mul (local.get $n) ${f32x4Const(EXPF_C1)})) (f32x4.mul (local.get $n) ${f32x4Const(EXPF_C2)})))
+        (local.set $z (f32x4.mul (local.get $r) (local.get $r)))
+        (local.set $y ${f32x4Const(EXPF_P[0])})${poly}
+        (local.set $y (f32x4.add (f32x4.add (f32x4.mul (local.get $y) (local.get $z)) (local.get $r)) ${f32x4Const(1)}))
+        ;; × 2ⁿ, n ∈ [−126, 127]: the bits (n + 127) << 23 (a NaN lane gives garbage here, and NaN below all the same)
+        (local.set $y (f32x4.mul (local.get $y)
+          (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $n)) (v128.const i32x4 127 127 127 127)) (i32.const 23))))
+        (v128.store (local.get $p) (f32x4.div (local.get $x) (f32x4.add ${f32x4Const(1)} (local.get $y))))
+        (local.set $p (i32.add (local.get $p) (i32.const 16)))
+        (br $l)))
+  )
+
+  ;; x [tokens, features] ← max(x, 0)² over the padded $n4 floats at $p; with $mask ≠ 0 (features a multiple of 4),
+  ;; mask[i] |= 1 for every feature i > 0 in some token (the reference's r > 0, taken before squaring: a tiny r
+  ;; squares to 0 but its row is still active)
+  (func (export "ew_relu2") (param $p i32) (param $n4 i32) (param $features i32) (param $mask i32)
+    (local $end i32) (local $i i32) (local $x v128) (local $r v128) (local $m v128)
+    (local.set $end (i32.add (local.get $p) (i32.shl (local.get $n4) (i32.const 2))))
+    (block $done
+      (loop $l
+        (br_if $done (i32.ge_u (local.get $p) (local.get $end)))
+        (local.set $x (v128.load (local.get $p)))
+        (local.set $r (f32x4.max (local.get $x) (v128.const i32x4 0 0 0 0)))
+        (v128.store (local.get $p) (f32x4.mul (local.get $r) (local.get $r)))
+        (if (local.get $mask)
+          (then
+            ;; four lanes' (r > 0) as bytes 0/1: narrow i32 → i16 → i8, keep the low bytes
+            (local.set $m (v128.and
+              (i8x16.narrow_i16x8_s (i16x8.narrow_i32x4_s (f32x4.gt (local.get $r) (v128.const i32x4 0 0 0 0)) (local.get $r)) (local.get $r))
+              (v128.const i32x4 0x01010101 0 0 0)))
+            (i32.store (i32.add (local.get $mask) (local.get $i))
+              (i32.or (i32.load (i32.add (local.get $mask) (local.get $i))) (i32x4.extract_lane 0 (local.get $m))))
+            (local.set $i (i32.add (local.get $i) (i32.const 4)))
+            (if (i32.ge_u (local.get $i) (local.get $features)) (then (local.set $i (i32.const 0))))))
+        (local.set $p (i32.add (local.get $p) (i32.const 16)))
+        (br $l)))
+  )
+
+  ;; x ← x · y and x ← x + y over n4 floats (elementwise.wat.ts)
+  (func (export "ew_mul") (param $x i32) (param $y i32) (param $n4 i32)
+    (local $end i32)
+    (local.set $end (i32.add (local.get $x) (i32.shl (local.get $n4) (i32.const 2))))
+    (block $done
+      (loop $l
+        (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
+        (v128.store (local.get $x) (f32x4.mul (v128.load (local.get $x)) (v128.load (local.get $y))))
+        (local.set $x (i32.add (local.get $x) (i32.const 16)))
+        (local.set $y (i32.add (local.get $y) (i32.const 16)))
+        (br $l)))
+  )
+  (func (export "ew_add") (param $x i32) (param $y i32) (param $n4 i32)
+    (local $end i32)
+    (local.set $end (i32.add (local.get $x) (i32.shl (local.get $n4) (i32.const 2))))
+    (block $done
+      (loop $l
+        (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
+        (v128.store (local.get $x) (f32x4.add (v128.load (local.get $x)) (v128.load (local.get $y))))
+        (local.set $x (i32.add (local.get $x) (i32.const 16)))
+        (local.set $y (i32.add (local.get $y) (i32.const 16)))
+        (br $l)))
+  )
+
+  ;; RMSNorm of x [tokens, features] f32 into y with gain [features]: Σx² in float64 one element after another (the
+  ;; reference's order), rs = f32(1 / sqrt(f32(f32(Σx²/features) + ε))) in float64, then y = f32(f32(x·rs)·gain) four
+  ;; lanes at a time and the features mod 4 one by one
+  (func (export "ew_rms_norm") (param $x i32) (param $y i32) (param $gain i32) (param $tokens i32) (param $features i32) (param $eps f64)
+    (local $t i32) (local $i i32) (local $p i32) (local $q i32) (local $ss f64) (local $v f64) (local $rs f32) (local $rsv v128) (local $f4 i32)
+    (local.set $f4 (i32.and (local.get $features) (i32.const -4)))
+    (block $tokens_done
+      (loop $tokens_loop
+        (br_if $tokens_done (i32.ge_u (local.get $t) (local.get $tokens)))
+        (local.set $p (i32.add (local.get $x) (i32.shl (i32.mul (local.get $t) (local.get $features)) (i32.const 2))))
+        (local.set $q (i32.add (local.get $y) (i32.shl (i32.mul (local.get $t) (local.get $features)) (i32.const 2))))
+        (local.set $ss (f64.const 0))
+        (local.set $i (i32.const 0))
+        (block $ss_done
+          (loop $ss_loop
+            (br_if $ss_done (i32.ge_u (local.get $i) (local.get $features)))
+            (local.set $v (f64.promote_f32 (f32.load (i32.add (local.get $p) (i32.shl (local.get $i) (i32.const 2))))))
+            (local.set $ss (f64.add (local.get $ss) (f64.mul (local.get $v) (local.get $v))))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $ss_loop)))
+        (local.set $rs (f32.demote_f64 (f64.div (f64.const 1) (f64.sqrt (f64.promote_f32 (f32.demote_f64 (f64.add
+          (f64.promote_f32 (f32.demote_f64 (f64.div (local.get $ss) (f64.convert_i32_u (local.get $features)))))
+          (local.get $eps))))))))
+        (local.set $rsv (f32x4.splat (local.get $rs)))
+        (local.set $i (i32.const 0))
+        (block $v_done
+          (loop $v_loop
+            (br_if $v_done (i32.ge_u (local.get $i) (local.get $f4)))
+            (v128.store (i32.add (local.get $q) (i32.shl (local.get $i) (i32.const 2)))
+              (f32x4.mul (f32x4.mul (v128.load (i32.add (local.get $p) (i32.shl (local.get $i) (i32.const 2)))) (local.get $rsv))
+                         (v128.load (i32.add (local.get $gain) (i32.shl (local.get $i) (i32.const 2))))))
+            (local.set $i (i32.add (local.get $i) (i32.const 4)))
+            (br $v_loop)))
+        (block $s_done
+          (loop $s_loop
+            (br_if $s_done (i32.ge_u (local.get $i) (local.get $features)))
+            (f32.store (i32.add (local.get $q) (i32.shl (local.get $i) (i32.const 2)))
+              (f32.mul (f32.mul (f32.load (i32.add (local.get $p) (i32.shl (local.get $i) (i32.const 2)))) (local.get $rs))
+                       (f32.load (i32.add (local.get $gain) (i32.shl (local.get $i) (i32.const 2))))))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $s_loop)))
+        (local.set $t (i32.add (local.get $t) (i32.const 1)))
+        (br $tokens_loop)))
+  )
+`;
+}
