@@ -38,8 +38,15 @@ export function runJob(abi: JobAbi, ex: KernelExports, c: Int32Array, index: num
     const dot4 = t1 ? (relaxed ? ex[X.T1_DOT_4_RELAXED] : ex[X.T1_DOT_4]) : relaxed ? ex[X.T2_DOT_4_RELAXED] : ex[X.T2_DOT_4];
     const epilogueScales = c[a.EPI_SCALES_PTR]!;
     if (tokens === 1) {
-      dot1(w, rowStride, blocks, r0, r1, mask, x, out);
-      if (epilogueScales !== 0) ex[X.T2_EPILOGUE](out, outStride, 1, r0, r1, c[a.EPI_TOK_PTR]!, epilogueScales, mask);
+      // Decode: rows claimed in chunks of ~1/32 of a thread's share from a shared counter, so a thread on a slower
+      // core (a busy or hyperthreaded vCPU) takes fewer and none waits long for another (chunks start on multiples
+      // of 4: the pair kernel needs even rows)
+      const chunk = Math.max(16, Math.ceil(rows / (threads * 32) / 4) * 4);
+      for (let ra = Atomics.add(c, S.NEXT_ROW, chunk); ra < rows; ra = Atomics.add(c, S.NEXT_ROW, chunk)) {
+        const rb = Math.min(rows, ra + chunk);
+        dot1(w, rowStride, blocks, ra, rb, mask, x, out);
+        if (epilogueScales !== 0) ex[X.T2_EPILOGUE](out, outStride, 1, ra, rb, c[a.EPI_TOK_PTR]!, epilogueScales, mask);
+      }
       return;
     }
     // Prefill: tile rows so a chunk of weights stays in cache while every 4-token tile reuses it.
@@ -68,7 +75,10 @@ export function runJob(abi: JobAbi, ex: KernelExports, c: Int32Array, index: num
   } else if (op === JOB_OP.W4A8_DENSE) {
     const a = S.W4A8_DENSE;
     const dot = c[a.RELAXED] === 1 ? ex[X.Q4_DOT_RELAXED] : ex[X.Q4_DOT];
-    dot(c[a.W_PTR]!, c[a.ROW_STRIDE]!, c[a.GROUPS]!, c[a.X_PTR]!, r0, r1, c[a.OUT_PTR]!);
+    // rows claimed in chunks, as the ternary decode above
+    const chunk = Math.max(16, Math.ceil(rows / (threads * 32) / 4) * 4);
+    for (let ra = Atomics.add(c, S.NEXT_ROW, chunk); ra < rows; ra = Atomics.add(c, S.NEXT_ROW, chunk))
+      dot(c[a.W_PTR]!, c[a.ROW_STRIDE]!, c[a.GROUPS]!, c[a.X_PTR]!, ra, Math.min(rows, ra + chunk), c[a.OUT_PTR]!);
   } else if (op === JOB_OP.TERNARY_PLACE) {
     const a = S.TERNARY_PLACE;
     if (ex[X.T2_PLACE](c[a.SRC_PTR]!, c[a.SRC_ROW]!, c[a.FORMAT]!, r0, r1, c[a.GROUPS]!, c[a.DST_PTR]!, c[a.ROW_STRIDE]!) !== 0) c[a.BAD] = 1;

@@ -102,6 +102,7 @@ export class ThreadPool {
   run(exports: KernelExports): void {
     const c = this.control;
     c[JOB_SLOT.THREADS] = this.threads;
+    c[JOB_SLOT.NEXT_ROW] = 0;
     if (this.threads === 1) {
       runJob(JOB_ABI, exports, c, 0);
       return;
