@@ -10,21 +10,42 @@ export function ropeImpl(x: Float32Array, tokens: number, heads: number, headDim
   if (positions.length !== tokens) throw new KernelInputError(`rope positions: has ${positions.length} entries, expected ${tokens}`);
   if (style !== "half" && style !== "interleaved") throw new KernelInputError(`rope style: expected "half" or "interleaved", got ${JSON.stringify(style)}`);
   const half = headDim / 2;
+  const { cos, sin } = rotations(positions, theta, headDim);
+  // pairs (a, a + step): rotate_half pairs i with i + d/2, interleaved 2i with 2i + 1
+  const stride = style === "half" ? 1 : 2;
+  const step = style === "half" ? half : 1;
   for (let t = 0; t < tokens; t++) {
-    const pos = positions[t]!;
     for (let i = 0; i < half; i++) {
-      const angle = pos * theta ** ((-2 * i) / headDim);
-      const c = Math.cos(angle);
-      const s = Math.sin(angle);
+      const c = cos[t * half + i]!;
+      const s = sin[t * half + i]!;
       for (let h = 0; h < heads; h++) {
-        const base = (t * heads + h) * headDim;
-        const a = style === "half" ? base + i : base + 2 * i;
-        const b = style === "half" ? base + i + half : base + 2 * i + 1;
+        const a = (t * heads + h) * headDim + stride * i;
         const x1 = x[a]!;
-        const x2 = x[b]!;
+        const x2 = x[a + step]!;
         x[a] = x1 * c - x2 * s;
-        x[b] = x2 * c + x1 * s;
+        x[a + step] = x2 * c + x1 * s;
       }
     }
   }
+}
+
+/**
+ * cos and sin of pos·θ^(−2i/d) [tokens, d/2], kept for the last (positions, θ, d) asked: a decode step rotates q and k
+ * of every layer at the same positions, so the 2·layers calls share one set of Math.cos/Math.sin.
+ */
+let last: { positions: Int32Array; theta: number; headDim: number; cos: Float64Array; sin: Float64Array } | null = null;
+
+function rotations(positions: Int32Array, theta: number, headDim: number): { cos: Float64Array; sin: Float64Array } {
+  if (last && last.theta === theta && last.headDim === headDim && last.positions.length === positions.length && last.positions.every((p, t) => p === positions[t])) return last;
+  const half = headDim / 2;
+  const cos = new Float64Array(positions.length * half);
+  const sin = new Float64Array(positions.length * half);
+  for (let t = 0; t < positions.length; t++)
+    for (let i = 0; i < half; i++) {
+      const angle = positions[t]! * theta ** ((-2 * i) / headDim);
+      cos[t * half + i] = Math.cos(angle);
+      sin[t * half + i] = Math.sin(angle);
+    }
+  last = { positions: positions.slice(), theta, headDim, cos, sin };
+  return last;
 }
