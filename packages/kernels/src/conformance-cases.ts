@@ -129,6 +129,28 @@ export const CONFORMANCE_CASES: ConformanceCase[] = [
     },
   },
   {
+    // wasm relaxed SIMD takes ≥ 12 tokens on ≥ 128 rows a thread through its table-lookup GEMM (t2-gemm-lut.wat.ts)
+    name: "prefill GEMMs of the table-lookup kernel: token tiles of 32 and 16 with a remainder, odd rows, masks, K chunk remainders, i16 bounds",
+    async run(b, ref) {
+      // 51 tokens = 32 + 16 + 3; 1000 columns = 16 blocks (chunks of 3 and a last of 1, zero-padded); with 2 threads
+      // rows [0, 152) and [152, 301): an odd end
+      const w = ternaryWeight(301, 1000, 27);
+      await same(b, ref, w, activations(51, 1000, 28));
+      const r = rng(29);
+      await same(b, ref, w, activations(13, 1000, 30), Uint8Array.from({ length: 301 }, () => (r() < 0.6 ? 1 : 0)));
+      // per-column-group scales: two sub-weights of 4 blocks each
+      await same(b, ref, ternaryWeight(300, 512, 31, "in", 2), activations(20, 512, 32, { groups: 2 }));
+      // every weight −1 against −128 and +1 against −128 (|Σ| per i16 chunk = 48·512 = 24576), 20 tokens
+      for (const [wv, xv] of [[-1, -128], [1, -128], [-1, 127]] as const) {
+        const inF = 640;
+        const weight: PackedLinearWeight = { kind: "ternary", outFeatures: 260, inFeatures: inF, data: packTernaryT2(new Int8Array(260 * inF).fill(wv), 260, inF), scales: Float32Array.of(0.5), scaleAxis: "tensor" };
+        const x = activations(20, inF, 33);
+        x.codes.fill(xv);
+        await same(b, ref, weight, x);
+      }
+    },
+  },
+  {
     name: "80-column block edges (onebit-t1 pads rows to 80) and extreme codes over many blocks (i16 sums at their bound)",
     async run(b, ref) {
       for (const [out, inF, tokens] of [[3, 79, 1], [5, 80, 4], [6, 81, 6], [9, 159, 1], [4, 161, 5], [7, 961, 1], [5, 961, 4]] as const)

@@ -77,6 +77,17 @@ describe("wasm job ABI", () => {
         for (const run of runners) expect(calls(run, c, index)).toEqual(expected);
       }
     }
+    // the table-lookup prefill branch (relaxed t2, ≥ 12 tokens, ≥ 128 rows a thread)
+    c[JOB_SLOT.OP] = JOB_OP.TERNARY_DENSE;
+    c[JOB_SLOT.ROWS] = 300;
+    const lutArgs = { RELAXED: 1, TOKENS: 51, OUT_STRIDE: 300, LUT_PTR: 65536, LUT_BYTES: 1000 };
+    for (const [k, v] of Object.entries(lutArgs)) c[JOB_SLOT.TERNARY_DENSE[k as keyof typeof lutArgs]] = v;
+    for (const index of [0, 1]) {
+      const expected = calls(runJob, c, index);
+      expect(expected.some((call) => call[0] === WASM_EXPORT.T2_GEMM_LUT)).toBe(true);
+      for (const run of runners) expect(calls(run, c, index)).toEqual(expected);
+    }
+    c[JOB_SLOT.ROWS] = 10;
     // thread 1 of 2 over 10 rows: rows [8, 10) (ranges are multiples of 4)
     const m = JOB_SLOT.MATMUL_F32;
     c[JOB_SLOT.OP] = JOB_OP.MATMUL_F32;
@@ -86,5 +97,35 @@ describe("wasm job ABI", () => {
     c[m.TOKENS] = 3;
     c[m.OUT_PTR] = 4096;
     expect(calls(runJob, c, 1)).toEqual([[WASM_EXPORT.MATMUL_F32, 2048, 1024, 4096, 3, 10, 7, 8, 10]]);
+  });
+
+  it("sends relaxed t2 prefill through the table-lookup GEMM in tiles of 32 and 16, the rest through t2_dot_4r / t2_dot_1r", () => {
+    const c = new Int32Array(CONTROL_SLOTS);
+    const d = JOB_SLOT.TERNARY_DENSE;
+    c[JOB_SLOT.OP] = JOB_OP.TERNARY_DENSE;
+    c[JOB_SLOT.THREADS] = 2;
+    c[JOB_SLOT.ROWS] = 300; // thread 1: rows [152, 300)
+    const args = { W_PTR: 1024, ROW_STRIDE: 32, BLOCKS: 2, MASK_PTR: 0, X_PTR: 4096, X_STRIDE: 128, TOKENS: 56, OUT_PTR: 8192, OUT_STRIDE: 300, RELAXED: 1, LUT_PTR: 65536, LUT_BYTES: 1000 };
+    for (const [k, v] of Object.entries(args)) c[d[k as keyof typeof d]] = v;
+    const log: unknown[][] = [];
+    const ex = new Proxy({}, { get: (_, name) => (...a: number[]) => log.push([name, ...a]) }) as KernelExports;
+    runJob(JOB_ABI, ex, c, 1);
+    const lut = (t: number, n: number) => [WASM_EXPORT.T2_GEMM_LUT, 1024, 32, 2, 152, 300, 0, 4096 + t * 128, 128, n, 8192 + t * 1200, 300, 66536];
+    // 56 tokens: 32, then 24 (≥ 20 left): a tile of 24
+    expect(log).toEqual([lut(0, 32), lut(32, 24)]);
+    // 51: 32, then 19 left: 16, and 3 single tokens per 32-row chunk
+    c[d.TOKENS] = 51;
+    log.length = 0;
+    runJob(JOB_ABI, ex, c, 1);
+    expect(log.slice(0, 3)).toEqual([lut(0, 32), lut(32, 16), [WASM_EXPORT.T2_DOT_1_RELAXED, 1024, 32, 2, 152, 184, 0, 4096 + 48 * 128, 8192 + 48 * 1200]]);
+    expect(log.length).toBe(2 + 5 * 3); // rows [152, 300): five chunks of ≤ 32 rows
+    // 12..19 tokens: one tile of up to 16, 20..32 one of up to 32; fewer than 12, or fewer than 128 rows on the thread: no LUT
+    for (const [tokens, rows, tiles] of [[13, 300, [13]], [19, 300, [16]], [21, 300, [21]], [11, 300, []], [40, 250, []]] as const) {
+      c[d.TOKENS] = tokens;
+      c[JOB_SLOT.ROWS] = rows;
+      log.length = 0;
+      runJob(JOB_ABI, ex, c, 1);
+      expect(log.filter((call) => call[0] === WASM_EXPORT.T2_GEMM_LUT).map((call) => call[9]), `${tokens} tokens, ${rows} rows`).toEqual(tiles);
+    }
   });
 });

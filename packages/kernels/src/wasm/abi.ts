@@ -88,6 +88,10 @@ export const JOB_SLOT = {
     EPI_SCALES_PTR: 20,
     /** with EPI_SCALES_PTR: per token [f64 Σx][f64 xScale] */
     EPI_TOK_PTR: 21,
+    /** 0, or (relaxed t2 prefill) scratch for t2_gemm_lut: thread i's at LUT_PTR + i·LUT_BYTES (t2-gemm-lut.wat.ts lutScratchBytes) */
+    LUT_PTR: 22,
+    /** bytes of one thread's LUT scratch */
+    LUT_BYTES: 23,
   },
   /** JOB_OP.TERNARY_SPARSE (one token): out[r] = Σ_j w[r, idx[j]]·val[j]. */
   TERNARY_SPARSE: {
@@ -216,6 +220,8 @@ export const WASM_EXPORT = {
   T1_DOT_1_RELAXED: "t1_dot_1r",
   /** relaxed-SIMD module only */
   T1_DOT_4_RELAXED: "t1_dot_4r",
+  /** relaxed-SIMD module only */
+  T2_GEMM_LUT: "t2_gemm_lut",
   EW_SILU: "ew_silu",
   EW_RELU2: "ew_relu2",
   EW_MUL: "ew_mul",
@@ -228,7 +234,7 @@ export const JOB_ABI = { JOB_OP, JOB_SLOT, WASM_EXPORT, DENSE_ENCODING } as cons
 export type JobAbi = typeof JOB_ABI;
 
 /** Exports only the relaxed-SIMD module has. */
-export const RELAXED_ONLY_EXPORTS: ReadonlyArray<keyof KernelExports> = [WASM_EXPORT.T2_DOT_1_RELAXED, WASM_EXPORT.T2_DOT_4_RELAXED, WASM_EXPORT.Q4_DOT_RELAXED, WASM_EXPORT.T1_DOT_1_RELAXED, WASM_EXPORT.T1_DOT_4_RELAXED];
+export const RELAXED_ONLY_EXPORTS: ReadonlyArray<keyof KernelExports> = [WASM_EXPORT.T2_DOT_1_RELAXED, WASM_EXPORT.T2_DOT_4_RELAXED, WASM_EXPORT.Q4_DOT_RELAXED, WASM_EXPORT.T1_DOT_1_RELAXED, WASM_EXPORT.T1_DOT_4_RELAXED, WASM_EXPORT.T2_GEMM_LUT];
 
 /** The exports' signatures (kernels.wat.ts documents each); all arguments are i32, pointers are byte addresses. */
 export interface KernelExports {
@@ -267,6 +273,8 @@ export interface KernelExports {
   t1_dot_4(w: number, rowStride: number, blocks: number, rowStart: number, rowEnd: number, mask: number, x: number, xStride: number, out: number, outStride: number): void;
   t1_dot_1r(w: number, rowStride: number, blocks: number, rowStart: number, rowEnd: number, mask: number, x: number, out: number): void;
   t1_dot_4r(w: number, rowStride: number, blocks: number, rowStart: number, rowEnd: number, mask: number, x: number, xStride: number, out: number, outStride: number): void;
+  /** Ternary dots of a tile of 1..32 tokens by table lookup (t2-gemm-lut.wat.ts), t2 pair layout, int8 activations: out [tokens, outStride] i32 = Σ code·x; s: lutScratchBytes(rowEnd − rowStart) of scratch. */
+  t2_gemm_lut(w: number, rowStride: number, blocks: number, rowStart: number, rowEnd: number, mask: number, x: number, xStride: number, tokens: number, out: number, outStride: number, s: number): void;
   /** Element-wise, on the caller's thread (elementwise.wat.ts); n4 = a count rounded up to 4 (buffers padded). x ← SiLU(x). */
   ew_silu(p: number, n4: number): void;
   /** x ← max(x, 0)²; with mask ≠ 0 (features a multiple of 4) mask[i] |= (x > 0) per feature. */

@@ -19,6 +19,13 @@ import { checkActivations, checkMask, checkWeight, outputBuffer } from "../valid
 import { JOB_OP, JOB_SLOT } from "./abi";
 import type { WasmContext } from "./context";
 import { gatherNonZeros, interleaveRowPairs, placeInOrder, placeSplitI16, t2ToT1Rows, ternaryAt } from "./layout";
+import { LUT_MIN_ROWS, LUT_MIN_TOKENS, lutScratchBytes } from "./t2-gemm-lut.wat";
+
+/**
+ * Whether relaxed-SIMD t2 prefill may take the table-lookup GEMM (t2-gemm-lut.wat.ts; off: t2_dot_4r alone), read
+ * at every call. A switch for benchmarks that compare the two in one process (bench/t2-gemm-lut.bench.ts).
+ */
+export const ternaryGemmLut = { enabled: true };
 
 /** How ternary weights sit in wasm memory: onebit-t2 (2 bits, rows in pairs) or onebit-t1 (1.6 bits, t1-dot.wat.ts). */
 export type TernaryLayout = "t1" | "t2";
@@ -207,11 +214,16 @@ function runSub(
   // 80-column block); relaxed = int8 in order (64 or 80)
   const xStride = sub.blocks * (t1 ? (relaxed ? 80 : 160) : relaxed ? 64 : 128);
   // scratch layout: [mask: out bytes][x: tokens·xStride][dots: i32 tokens·out][sparse idx/val: 2·cols i32]
-  // [epilogue: 16 bytes per token, 16-aligned]
+  // [epilogue: 16 bytes per token, 16-aligned][t2_gemm_lut: one region per thread, 64-aligned]
   const maskBytes = rowMask ? (out + 15) & ~15 : 0;
   const xBytes = tokens * xStride;
   const tokOffset = (maskBytes + xBytes + tokens * out * 4 + 8 * cols + 64 + 15) & ~15;
-  const base = heap.scratch(tokOffset + tokens * 16);
+  // the LUT GEMM's scratch: for a thread's rows as runJob splits them (job-driver.ts takes it on ranges of ≥ LUT_MIN_ROWS)
+  const threadRows = Math.ceil(out / pool.threads / 4) * 4;
+  const lut = ternaryGemmLut.enabled && relaxed && !t1 && tokens >= LUT_MIN_TOKENS && threadRows >= LUT_MIN_ROWS;
+  const lutBytes = lut ? (lutScratchBytes(threadRows) + 63) & ~63 : 0;
+  const lutOffset = tokOffset + tokens * 16;
+  const base = heap.scratch(lutOffset + (lut ? 64 + pool.threads * lutBytes : 0));
   const maskPtr = rowMask ? base : 0;
   const xPtr = base + maskBytes;
   const outPtr = xPtr + xBytes;
@@ -261,6 +273,8 @@ function runSub(
   c[a.RELAXED] = relaxed ? 1 : 0;
   c[a.LAYOUT] = t1 ? 1 : 0;
   c[a.EPI_SCALES_PTR] = 0;
+  c[a.LUT_PTR] = lut ? (base + lutOffset + 63) & ~63 : 0;
+  c[a.LUT_BYTES] = lutBytes;
   if (epilogue) {
     // per token [f64 Σx][f64 xScale] for t2_epilogue, which writes f32 y over the dots
     const tok = new Float64Array(buf, base + tokOffset, 2 * tokens);

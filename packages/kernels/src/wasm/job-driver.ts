@@ -49,11 +49,25 @@ export function runJob(abi: JobAbi, ex: KernelExports, c: Int32Array, index: num
       }
       return;
     }
-    // Prefill: tile rows so a chunk of weights stays in cache while every 4-token tile reuses it.
+    // Prefill by table lookup (t2-gemm-lut.wat.ts; LUT_PTR is set for relaxed t2 weights only): tiles of up to 32
+    // tokens while 20 remain, then one of up to 16 if 12 remain, on this thread's rows when it has at least 128 —
+    // with fewer tokens or rows building the tables costs more than it saves (measured: bench/t2-gemm-lut.bench.ts)
+    let t0 = 0;
+    const lut = c[a.LUT_PTR]!;
+    if (lut !== 0 && r1 - r0 >= 128) {
+      // (128 and 12: LUT_MIN_ROWS and LUT_MIN_TOKENS)
+      const scratch = lut + index * c[a.LUT_BYTES]!;
+      for (let left = tokens; left >= 12; left = tokens - t0) {
+        const n = Math.min(left >= 20 ? 32 : 16, left);
+        ex[X.T2_GEMM_LUT](w, rowStride, blocks, r0, r1, mask, x + t0 * xStride, xStride, n, out + t0 * outStride * 4, outStride, scratch);
+        t0 += n;
+      }
+    }
+    // The rest: tile rows so a chunk of weights stays in cache while every 4-token tile reuses it.
     const rowChunk = 32;
-    for (let ra = r0; ra < r1; ra += rowChunk) {
+    for (let ra = r0; ra < r1 && t0 < tokens; ra += rowChunk) {
       const rb = Math.min(r1, ra + rowChunk);
-      let t = 0;
+      let t = t0;
       for (; t + 4 <= tokens; t += 4) dot4(w, rowStride, blocks, ra, rb, mask, x + t * xStride, xStride, out + t * outStride * 4, outStride);
       for (; t < tokens; t++) dot1(w, rowStride, blocks, ra, rb, mask, x + t * xStride, out + t * outStride * 4);
       // (row chunks and thread ranges start on even rows, as the pair kernel needs)

@@ -18,6 +18,7 @@ import { elementwiseWat } from "./elementwise.wat";
 import { ggmlDecodeWat } from "./ggml-decode.wat";
 import { int4QuantizeWat } from "./int4-quantize.wat";
 import { ternaryPlaceWat } from "./ternary-place.wat";
+import { t2GemmLutWat } from "./t2-gemm-lut.wat";
 import { t1DotWat } from "./t1-dot.wat";
 /**
  * Relaxed-SIMD kernels (Chrome 114+, Node 22+, Node 20 with --experimental-wasm-relaxed-simd): the same 2-bit
@@ -239,7 +240,7 @@ const RELAXED_FUNCS = `
 
 /** The module text; with `relaxed`, the relaxed-SIMD kernels are added (that module needs an engine with them). */
 export function kernelsWat(relaxed: boolean): string {
-  return KERNELS_WAT_BASE.replace(/\)\s*$/, `${denseInt4Wat(relaxed)}${int4QuantizeWat()}${ggmlDecodeWat()}${bitLinearEpilogueWat()}${elementwiseWat()}${ternaryPlaceWat()}${t1DotWat(relaxed)}${relaxed ? RELAXED_FUNCS : ""})\n`);
+  return KERNELS_WAT_BASE.replace(/\)\s*$/, `${denseInt4Wat(relaxed)}${int4QuantizeWat()}${ggmlDecodeWat()}${bitLinearEpilogueWat()}${elementwiseWat()}${ternaryPlaceWat()}${t1DotWat(relaxed)}${relaxed ? `${RELAXED_FUNCS}${t2GemmLutWat()}` : ""})\n`);
 }
 
 /**

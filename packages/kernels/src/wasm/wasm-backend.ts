@@ -110,7 +110,7 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
         description:
           layout === "t1"
             ? `${simd} SIMD over onebit-t1 (base-3 trits by i8x16 adds and compares, ${relaxed ? "i16x8.relaxed_dot_i8x16_i7x16_s" : "i32x4.dot_i16x8_s"}), rows split across ${threads} thread(s); sparse inputs by the dense t1 kernel`
-            : `${simd} SIMD over onebit-t2 (${relaxed ? "i32x4.relaxed_dot_i8x16_i7x16_add_s" : "i32x4.dot_i16x8_s"}), rows split across ${threads} thread(s); sparse inputs by gathered non-zeros`,
+            : `${simd} SIMD over onebit-t2 (${relaxed ? "i16x8.relaxed_dot_i8x16_i7x16_s; prompts of ≥ 12 tokens by table lookup, t2-gemm-lut.wat.ts" : "i32x4.dot_i16x8_s"}), rows split across ${threads} thread(s); sparse inputs by gathered non-zeros`,
         run: ({ weight, input, rowMask, out }) => bitLinear(ctx, weight, hostQuantized(input), { rowMask, out }),
       },
       quantize: {

@@ -1,0 +1,330 @@
+/**
+ * Prefill GEMM of onebit-t2 weights by table lookup (relaxed-SIMD module only): `t2_gemm_lut`, a tile of up to
+ * LUT_TILE tokens against rows [rowStart, rowEnd) of a weight in the pair layout. Same contract as t2_dot_4r:
+ * out[t][r] = Σ_i code[r, i]·x[t, i] (i32, code = w + 1), bit for bit; rows whose mask byte is 0 are skipped.
+ *
+ * The idea (the "Four Russians" method; T-MAC, arXiv 2407.00088, does the same for low-bit weights): one byte of a
+ * t2 block holds the codes of four weights of the same row — byte b of block k holds those of inputs 64k + b,
+ * 64k + 16 + b, 64k + 32 + b, 64k + 48 + b at bits 0, 2, 4, 6. For each such group of four inputs, the 3⁴ = 81
+ * possible signed dots Σ_j w_j·x[t, 64k + 16j + b] (w_j = field_j − 1) are computed once per token tile into a
+ * table, the NT tokens in i16 lanes; then each row adds, per weight byte, the entry the byte selects: NT/8 v128 loads
+ * and i16x8 adds per four weights and NT tokens, where t2_dot_4r spends a shift, an and, a relaxed dot and an add
+ * per 16 weights and token, plus the widening. The byte itself is the index (entries NT·2 bytes apart, 171 a group:
+ * bytes 0..0xAA): a lookup is a load8_u, a shift and an add. Only the 81 bytes whose fields are all ≤ 2 are built:
+ * onebit-t2 has no code 3 (the js reference would read one as w = 2); a byte holding one reads a stale or another
+ * group's entry, within the scratch (slack follows the tables), so such input gives wrong dots but no trap.
+ *
+ * Bounds (all exact): x ∈ [−128, 127], so |entry| ≤ 4·128 = 512, held in i16. A row sums entries in i16 over a
+ * chunk of LUT_CHUNK = 3 blocks (48 groups): |Σ| ≤ 48·512 = 24576 < 2¹⁵; then the sums are widened into the row's
+ * i32 accumulators. (i16 adds wrap modulo 2¹⁶, so only a chunk's true total must fit; 4 blocks could reach +32768,
+ * every w = −1 against x = −128.) Σ code·x = Σ w·x + Σx: the per-token Σx over the blocks read (the activations'
+ * zero padding included) is added when the dots are stored.
+ *
+ * One call (one thread, one token tile), chunk by chunk:
+ *   1. per block of the chunk, the activations transposed to xT[i][t] (i16, tokens in lanes; 8×8 transposes by
+ *      i16/i32/i64 interleaves, tokens past the tile's count read as zeros) and summed into Σx[t] (i16 per block:
+ *      |Σ| ≤ 64·128); then its 16 groups' tables, each by a walk over the 81 codes in a reflected base-3 Gray code:
+ *      consecutive codes differ in one field by ±1, so each entry is the previous one ± x_j, one add and one store;
+ *   2. passes of LUT_PASS = 8 groups: every selected row (in pairs, as the layout stores them) adds its 8 entries
+ *      into its i16 sums acc16[r] (in scratch); the pass's 8 tables (8·81 entries of NT·2 bytes) are what the
+ *      row sweep keeps in L1/L2. After the chunk, acc32[r] += acc16[r] widened, acc16 = 0.
+ * Then out[t·outStride + r] = acc32[r][t] + Σx[t] for the tile's tokens and the selected rows.
+ *
+ * Tuning, 6912×2560 and 2560×6912 with 32 tokens against t2_dot_4r in one process (a 2-vCPU AMD EPYC VM, Zen 3:
+ * 32 KiB L1d, 512 KiB L2 a core; noisy, so ±10 %): the order one would write first — a chunk's 48 tables read by
+ * every row in turn, its sums kept in registers — ran at 0.6–0.7×: every lookup missed L1 and the rows' i32 sums
+ * and weights streamed through L2 past the tables. Passes of 4 groups over all rows: 1.5×, once each row's address
+ * was computed inline (a $rowAddr call per row and pass had cost more than the lookups: TurboFan does not inline);
+ * of 8 groups with every v128 sum stored right after its loads (below): 1.7–1.9×; of 16: 1.5×. Row blocks of
+ * 512–2048 rows (their sums and weight lines kept in L2 across a chunk): no better. 81-entry tables behind a byte →
+ * entry map (one more dependent load a lookup): no better. NT = 64: no better, twice the scratch.
+ *
+ * Scratch (per thread, lutScratchBytes; 16-byte aligned): [Σx: 32 i32][128 zero bytes][xT: 64·32 i16][tables:
+ * 48·171·NT·2 bytes, then 128·NT·2 of slack][acc16: rows·NT i16][acc32: rows·NT i32]. Two widths are compiled,
+ * NT = 32 and 16 (a tile of at most 16 tokens takes the narrow one: half the table and sums work).
+ */
+
+/** Most tokens of one call's tile. */
+export const LUT_TILE = 32;
+/** Blocks summed in i16 per row before widening (bound above). */
+export const LUT_CHUNK = 3;
+/**
+ * The fewest tokens, and rows per thread, for which the dispatch takes this kernel (job-driver.ts repeats them: it
+ * cannot import): measured break-evens against t2_dot_4r are about 10 tokens and 100 rows (bench/t2-gemm-lut.bench.ts).
+ */
+export const LUT_MIN_TOKENS = 12;
+export const LUT_MIN_ROWS = 128;
+/** Groups (weight bytes) per pass over the rows. */
+const LUT_PASS = 8;
+/** Table entries per group: bytes 0..0xAA. */
+const ENTRIES = 171;
+/** The compiled tile widths (tokens in i16 lanes: multiples of 8). */
+const WIDTHS = [16, 32] as const;
+
+const ZEROS = 128;
+const XT = 256;
+const xtBytes = (nt: number) => 64 * nt * 2;
+const groupBytes = (nt: number) => ENTRIES * nt * 2;
+/** Start of the tables; after them, slack for an entry index up to 255 (a byte with a field 3), then the sums. */
+const TABLE = XT + xtBytes(LUT_TILE);
+const tableEnd = (nt: number) => TABLE + LUT_CHUNK * 16 * groupBytes(nt) + 128 * nt * 2;
+
+/** Per-thread scratch `t2_gemm_lut` needs for `rows` rows (rowEnd − rowStart). */
+export function lutScratchBytes(rows: number): number {
+  return Math.max(...WIDTHS.map((nt) => tableEnd(nt) + rows * nt * 6));
+}
+
+/** The 81 code tuples (field 0 first) in a reflected base-3 Gray code: consecutive tuples differ in one field by ±1. */
+function gray3(n: number): number[][] {
+  if (n === 0) return [[]];
+  const inner = gray3(n - 1);
+  const out: number[][] = [];
+  for (let d = 0; d < 3; d++) for (const t of d % 2 ? [...inner].reverse() : inner) out.push([...t, d]);
+  return out;
+}
+const byteOf = (c: number[]) => c[0]! | (c[1]! << 2) | (c[2]! << 4) | (c[3]! << 6);
+const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+
+/** i8x16.shuffle lanes interleaving the low or high halves of two vectors in units of `size` bytes (x86 punpckl*, punpckh*). */
+function interleave(size: 2 | 4 | 8, high: boolean): string {
+  const lanes: number[] = [];
+  for (let u = 0; u < 8 / size; u++)
+    for (const src of [0, 16]) for (let b = 0; b < size; b++) lanes.push(src + (high ? 8 : 0) + u * size + b);
+  return lanes.join(" ");
+}
+
+/** $lut_NT: the kernel for one width (the export picks one by the tile's token count). */
+function widthFunc(nt: number): string {
+  const V = nt / 8; // i16x8 vectors per table entry
+  const GB = groupBytes(nt);
+  const ACC16 = tableEnd(nt);
+  const shift = Math.log2(nt * 2);
+  const seq = gray3(4);
+  // one group's table for 8 tokens: $x0..$x3 its four inputs, $tp its table (+16·v)
+  const walk = [
+    `(local.set $e (i16x8.sub (v128.const i32x4 0 0 0 0) (i16x8.add (i16x8.add (local.get $x0) (local.get $x1)) (i16x8.add (local.get $x2) (local.get $x3)))))`,
+    `(v128.store offset=${byteOf(seq[0]!) * nt * 2} (local.get $tp) (local.get $e))`,
+    ...seq.slice(1).flatMap((c, s) => {
+      const j = c.findIndex((d, i) => d !== seq[s]![i]);
+      return [
+        `(local.set $e (i16x8.${c[j]! > seq[s]![j]! ? "add" : "sub"} (local.get $e) (local.get $x${j})))`,
+        `(v128.store offset=${byteOf(c) * nt * 2} (local.get $tp) (local.get $e))`,
+      ];
+    }),
+  ].join("\n            ");
+  // 16 inputs of 8 tokens ($q0..$q7 = the tokens' int8 vectors) → xT rows 16q' .. 16q' + 15 at $dp, and their sums
+  const transpose = () => {
+    const lines: string[] = [];
+    const shuffle = (dst: string, size: 2 | 4 | 8, high: boolean, a: string, b: string) =>
+      lines.push(`(local.set ${dst} (i8x16.shuffle ${interleave(size, high)} (local.get ${a}) (local.get ${b})))`);
+    for (const half of ["low", "high"] as const) {
+      // r_t = token t's 8 inputs as i16
+      for (let t = 0; t < 8; t++) lines.push(`(local.set $r${t} (i16x8.extend_${half}_i8x16_s (local.get $q${t})))`);
+      for (let t = 0; t < 8; t += 2) {
+        shuffle(`$m${t}`, 2, false, `$r${t}`, `$r${t + 1}`);
+        shuffle(`$m${t + 1}`, 2, true, `$r${t}`, `$r${t + 1}`);
+      }
+      for (const base of [0, 4]) {
+        shuffle(`$r${base}`, 4, false, `$m${base}`, `$m${base + 2}`);
+        shuffle(`$r${base + 1}`, 4, true, `$m${base}`, `$m${base + 2}`);
+        shuffle(`$r${base + 2}`, 4, false, `$m${base + 1}`, `$m${base + 3}`);
+        shuffle(`$r${base + 3}`, 4, true, `$m${base + 1}`, `$m${base + 3}`);
+      }
+      // after the 32-bit stage r_j (j < 4) holds inputs 2j, 2j + 1 of tokens 0..3 and r_{j+4} those of tokens 4..7
+      for (let j = 0; j < 4; j++) {
+        shuffle(`$m${2 * j}`, 8, false, `$r${j}`, `$r${j + 4}`);
+        shuffle(`$m${2 * j + 1}`, 8, true, `$r${j}`, `$r${j + 4}`);
+      }
+      // m_i now holds input i of this half over the 8 tokens
+      for (let i = 0; i < 8; i++) {
+        const input = (half === "high" ? 8 : 0) + i;
+        lines.push(`(v128.store offset=${input * nt * 2} (local.get $dp) (local.get $m${i}))`);
+        lines.push(`(local.set $sx (i16x8.add (local.get $sx) (local.get $m${i})))`);
+      }
+    }
+    return lines.join("\n              ");
+  };
+  const rowBody = (sel: string, wOff: number, aOff: number) => {
+    const addr = range(LUT_PASS).map(
+      (b) => `(local.set $p${b} (i32.add (local.get $tb) (i32.shl (i32.load8_u offset=${wOff + b} (local.get $wp)) (i32.const ${shift}))))`,
+    );
+    const sum = (i: number) => {
+      let terms = range(LUT_PASS).map((b) => `(v128.load offset=${b * GB + 16 * i} (local.get $p${b}))`);
+      while (terms.length > 1) terms = range(terms.length / 2).map((j) => `(i16x8.add ${terms[2 * j]} ${terms[2 * j + 1]})`);
+      return terms[0]!;
+    };
+    // vector by vector (the pass's loads, the sums' load, the store): each store pins its adds in place — TurboFan
+    // keeps a block's loads in program order but floats pure adds down to their first use, and a row's 8·NT/8 table
+    // loads hoisted above all the adds would not fit in 16 xmm registers (measured: spills, and slower)
+    return `
+              (if ${sel}
+                (then
+                  ${addr.join("\n                  ")}${range(V)
+                    .map(
+                      (i) => `
+                  (v128.store offset=${aOff + 16 * i} (local.get $ap) (i16x8.add ${sum(i)} (v128.load offset=${aOff + 16 * i} (local.get $ap))))`,
+                    )
+                    .join("")}))`;
+  };
+  const selected = (off: number) => `(i32.load8_u offset=${off} (i32.add (local.get $mask) (local.get $r)))`;
+  const second = "(i32.lt_u (i32.add (local.get $r) (i32.const 1)) (local.get $rowEnd))";
+  // a pass over the rows in pairs (row 2p at $wp, 2p + 1 at $wp + 16); `masked`: the mask is read
+  const rowsLoop = (masked: boolean) => `(loop $rows${rowBody(masked ? selected(0) : "(i32.const 1)", 0, 0)}${rowBody(masked ? `(i32.and ${second} ${selected(1)})` : second, 16, nt * 2)}
+                (local.set $wp (i32.add (local.get $wp) (local.get $pairStride)))
+                (local.set $ap (i32.add (local.get $ap) (i32.const ${nt * 4})))
+                (local.set $r (i32.add (local.get $r) (i32.const 2)))
+                (br_if $rows (i32.lt_u (local.get $r) (local.get $rowEnd))))`;
+  const zero = (from: string, to: string) => `(local.set $z ${from})
+    (local.set $end ${to})
+    (loop $zero
+      (v128.store (local.get $z) (v128.const i32x4 0 0 0 0))
+      (local.set $z (i32.add (local.get $z) (i32.const 16)))
+      (br_if $zero (i32.lt_u (local.get $z) (local.get $end))))`;
+  return `
+  ;; t2_gemm_lut for tiles of up to ${nt} tokens (t2-gemm-lut.wat.ts).
+  (func $lut_${nt} (param $w i32) (param $rowStride i32) (param $blocks i32)
+        (param $rowStart i32) (param $rowEnd i32) (param $mask i32) (param $x i32) (param $xStride i32) (param $tokens i32)
+        (param $out i32) (param $outStride i32) (param $s i32)
+    (local $c0 i32) (local $nb i32) (local $k i32) (local $b0 i32) (local $z i32) (local $end i32) (local $t i32) (local $tg i32)
+    (local $dp i32) (local $q i32) (local $g i32) (local $tp i32) (local $xg i32) (local $vi i32) (local $pairStride i32)
+    (local $r i32) (local $wp i32) (local $tb i32) (local $ap i32) (local $a32 i32) (local $op i32)
+    ${range(LUT_PASS)
+      .map((b) => `(local $p${b} i32)`)
+      .join(" ")} ${range(8)
+      .map((t) => `(local $xp${t} i32)`)
+      .join(" ")}
+    (local $x0 v128) (local $x1 v128) (local $x2 v128) (local $x3 v128) (local $e v128) (local $sx v128)
+    ${range(8)
+      .map((t) => `(local $q${t} v128) (local $r${t} v128) (local $m${t} v128)`)
+      .join(" ")}
+    (local.set $pairStride (i32.shl (local.get $rowStride) (i32.const 1)))
+    ;; Σx and the zero row (padding tokens read it), then the sums: acc16 and acc32 = 0
+    ${zero("(local.get $s)", `(i32.add (local.get $s) (i32.const ${XT}))`)}
+    ${zero(`(i32.add (local.get $s) (i32.const ${ACC16}))`, `(i32.add (i32.add (local.get $s) (i32.const ${ACC16})) (i32.mul (i32.sub (local.get $rowEnd) (local.get $rowStart)) (i32.const ${nt * 6})))`)}
+    (local.set $a32 (i32.add (i32.add (local.get $s) (i32.const ${ACC16})) (i32.mul (i32.sub (local.get $rowEnd) (local.get $rowStart)) (i32.const ${nt * 2}))))
+    (loop $chunk
+      (local.set $nb (i32.sub (local.get $blocks) (local.get $c0)))
+      (if (i32.gt_u (local.get $nb) (i32.const ${LUT_CHUNK})) (then (local.set $nb (i32.const ${LUT_CHUNK}))))
+      ;; 1. the chunk's tables, block by block
+      (local.set $k (i32.const 0))
+      (local.set $tp (i32.add (local.get $s) (i32.const ${TABLE})))
+      (loop $tables
+        ;; xT[i][t] = x[t][64·(c0 + k) + i] as i16, 8 tokens × 16 inputs at a time; Σx[t] += the block's inputs
+        (local.set $tg (i32.const 0))
+        (loop $tokenGroup
+          ;; (a token past the tile's count reads the 64 zero bytes at ZEROS)
+          ${range(8)
+            .map(
+              (t) => `(local.set $xp${t} (select
+            (i32.add (i32.add (local.get $x) (i32.mul (i32.add (local.get $tg) (i32.const ${t})) (local.get $xStride))) (i32.shl (i32.add (local.get $c0) (local.get $k)) (i32.const 6)))
+            (i32.add (local.get $s) (i32.const ${ZEROS}))
+            (i32.lt_u (i32.add (local.get $tg) (i32.const ${t})) (local.get $tokens))))`,
+            )
+            .join("\n          ")}
+          (local.set $sx (v128.const i32x4 0 0 0 0))
+          (local.set $dp (i32.add (i32.add (local.get $s) (i32.const ${XT})) (i32.shl (local.get $tg) (i32.const 1))))
+          (local.set $q (i32.const 0))
+          (loop $inputs
+            ${range(8)
+              .map((t) => `(local.set $q${t} (v128.load (local.get $xp${t})))`)
+              .join(" ")}
+              ${transpose()}
+            ${range(8)
+              .map((t) => `(local.set $xp${t} (i32.add (local.get $xp${t}) (i32.const 16)))`)
+              .join(" ")}
+            (local.set $dp (i32.add (local.get $dp) (i32.const ${16 * nt * 2})))
+            (local.set $q (i32.add (local.get $q) (i32.const 1)))
+            (br_if $inputs (i32.lt_u (local.get $q) (i32.const 4))))
+          (local.set $z (i32.add (local.get $s) (i32.shl (local.get $tg) (i32.const 2))))
+          (v128.store offset=0 (local.get $z) (i32x4.add (v128.load offset=0 (local.get $z)) (i32x4.extend_low_i16x8_s (local.get $sx))))
+          (v128.store offset=16 (local.get $z) (i32x4.add (v128.load offset=16 (local.get $z)) (i32x4.extend_high_i16x8_s (local.get $sx))))
+          (local.set $tg (i32.add (local.get $tg) (i32.const 8)))
+          (br_if $tokenGroup (i32.lt_u (local.get $tg) (i32.const ${nt}))))
+        ;; group g reads inputs 16j + g of the block (xT rows ${nt * 2} bytes apart)
+        (local.set $g (i32.const 0))
+        (loop $group
+          (local.set $xg (i32.add (i32.add (local.get $s) (i32.const ${XT})) (i32.mul (local.get $g) (i32.const ${nt * 2}))))
+          (local.set $vi (i32.const 0))
+          (loop $vec
+            (local.set $x0 (v128.load offset=0 (local.get $xg)))
+            (local.set $x1 (v128.load offset=${16 * nt * 2} (local.get $xg)))
+            (local.set $x2 (v128.load offset=${32 * nt * 2} (local.get $xg)))
+            (local.set $x3 (v128.load offset=${48 * nt * 2} (local.get $xg)))
+            ${walk}
+            (local.set $xg (i32.add (local.get $xg) (i32.const 16)))
+            (local.set $tp (i32.add (local.get $tp) (i32.const 16)))
+            (local.set $vi (i32.add (local.get $vi) (i32.const 1)))
+            (br_if $vec (i32.lt_u (local.get $vi) (i32.const ${V}))))
+          (local.set $tp (i32.add (local.get $tp) (i32.const ${GB - nt * 2})))
+          (local.set $g (i32.add (local.get $g) (i32.const 1)))
+          (br_if $group (i32.lt_u (local.get $g) (i32.const 16))))
+        (local.set $k (i32.add (local.get $k) (i32.const 1)))
+        (br_if $tables (i32.lt_u (local.get $k) (local.get $nb))))
+      ;; 2. passes of ${LUT_PASS} groups over the rows: acc16[r] += the entries row r's bytes select
+      (local.set $k (i32.const 0))
+      (loop $blk
+        (local.set $b0 (i32.const 0))
+        (loop $pass
+          (local.set $tb (i32.add (i32.add (local.get $s) (i32.const ${TABLE})) (i32.mul (i32.add (i32.shl (local.get $k) (i32.const 4)) (local.get $b0)) (i32.const ${GB}))))
+          (local.set $wp (i32.add (i32.add (local.get $w) (i32.mul (i32.shr_u (local.get $rowStart) (i32.const 1)) (local.get $pairStride)))
+            (i32.add (i32.shl (i32.add (local.get $c0) (local.get $k)) (i32.const 5)) (local.get $b0))))
+          (local.set $ap (i32.add (local.get $s) (i32.const ${ACC16})))
+          (local.set $r (local.get $rowStart))
+          (if (local.get $mask)
+            (then ${rowsLoop(true)})
+            (else ${rowsLoop(false)}))
+          (local.set $b0 (i32.add (local.get $b0) (i32.const ${LUT_PASS})))
+          (br_if $pass (i32.lt_u (local.get $b0) (i32.const 16))))
+        (local.set $k (i32.add (local.get $k) (i32.const 1)))
+        (br_if $blk (i32.lt_u (local.get $k) (local.get $nb))))
+      ;; end of the chunk: acc32 += acc16 widened, acc16 = 0 (masked rows' sums are 0 + 0)
+      (local.set $ap (i32.add (local.get $s) (i32.const ${ACC16})))
+      (local.set $end (local.get $a32))
+      (local.set $z (local.get $a32))
+      (loop $widen
+        (local.set $e (v128.load (local.get $ap)))
+        (v128.store (local.get $ap) (v128.const i32x4 0 0 0 0))
+        (v128.store offset=0 (local.get $z) (i32x4.add (v128.load offset=0 (local.get $z)) (i32x4.extend_low_i16x8_s (local.get $e))))
+        (v128.store offset=16 (local.get $z) (i32x4.add (v128.load offset=16 (local.get $z)) (i32x4.extend_high_i16x8_s (local.get $e))))
+        (local.set $ap (i32.add (local.get $ap) (i32.const 16)))
+        (local.set $z (i32.add (local.get $z) (i32.const 32)))
+        (br_if $widen (i32.lt_u (local.get $ap) (local.get $end))))
+      (local.set $c0 (i32.add (local.get $c0) (local.get $nb)))
+      (br_if $chunk (i32.lt_u (local.get $c0) (local.get $blocks))))
+    ;; out[t·outStride + r] = acc32[r][t] + Σx[t] for the tile's tokens and the selected rows
+    (local.set $r (local.get $rowStart))
+    (loop $st
+      (if (i32.or (i32.eqz (local.get $mask)) ${selected(0)})
+        (then
+          (local.set $op (i32.add (local.get $out) (i32.shl (local.get $r) (i32.const 2))))
+          (local.set $t (i32.const 0))
+          (loop $tok
+            (i32.store (local.get $op) (i32.add (i32.load (i32.add (local.get $a32) (i32.shl (local.get $t) (i32.const 2))))
+                                                (i32.load (i32.add (local.get $s) (i32.shl (local.get $t) (i32.const 2))))))
+            (local.set $op (i32.add (local.get $op) (i32.shl (local.get $outStride) (i32.const 2))))
+            (local.set $t (i32.add (local.get $t) (i32.const 1)))
+            (br_if $tok (i32.lt_u (local.get $t) (local.get $tokens))))))
+      (local.set $a32 (i32.add (local.get $a32) (i32.const ${nt * 4})))
+      (local.set $r (i32.add (local.get $r) (i32.const 1)))
+      (br_if $st (i32.lt_u (local.get $r) (local.get $rowEnd))))
+  )
+`;
+}
+
+/** The LUT GEMM for the relaxed module's text (plain SIMD, serving the relaxed path's int8 activations). */
+export function t2GemmLutWat(): string {
+  return `${WIDTHS.map(widthFunc).join("")}
+  ;; Σ code·x for a tile of 1..${LUT_TILE} tokens (xStride bytes apart, int8, blocks·64 each, 16-byte aligned) and rows
+  ;; [rowStart, rowEnd) (rowStart even, rowEnd > rowStart) of a t2 weight in the pair layout: out [tokens, outStride]
+  ;; i32; s: lutScratchBytes(rowEnd − rowStart) bytes of scratch, 16-byte aligned.
+  (func (export "t2_gemm_lut") (param $w i32) (param $rowStride i32) (param $blocks i32)
+        (param $rowStart i32) (param $rowEnd i32) (param $mask i32) (param $x i32) (param $xStride i32) (param $tokens i32)
+        (param $out i32) (param $outStride i32) (param $s i32)
+    (if (i32.le_u (local.get $tokens) (i32.const 16))
+      (then (call $lut_16 (local.get $w) (local.get $rowStride) (local.get $blocks) (local.get $rowStart) (local.get $rowEnd) (local.get $mask)
+        (local.get $x) (local.get $xStride) (local.get $tokens) (local.get $out) (local.get $outStride) (local.get $s)))
+      (else (call $lut_32 (local.get $w) (local.get $rowStride) (local.get $blocks) (local.get $rowStart) (local.get $rowEnd) (local.get $mask)
+        (local.get $x) (local.get $xStride) (local.get $tokens) (local.get $out) (local.get $outStride) (local.get $s))))
+  )
+`;
+}
