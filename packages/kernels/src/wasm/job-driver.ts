@@ -38,10 +38,10 @@ export function runJob(abi: JobAbi, ex: KernelExports, c: Int32Array, index: num
     const dot4 = t1 ? (relaxed ? ex[X.T1_DOT_4_RELAXED] : ex[X.T1_DOT_4]) : relaxed ? ex[X.T2_DOT_4_RELAXED] : ex[X.T2_DOT_4];
     const epilogueScales = c[a.EPI_SCALES_PTR]!;
     if (tokens === 1) {
-      // Decode: rows claimed in chunks of ~1/32 of a thread's share from a shared counter, so a thread on a slower
+      // Decode: rows claimed in chunks of 1/8 of a thread's share from a shared counter, so a thread on a slower
       // core (a busy or hyperthreaded vCPU) takes fewer and none waits long for another (chunks start on multiples
-      // of 4: the pair kernel needs even rows)
-      const chunk = Math.max(16, Math.ceil(rows / (threads * 32) / 4) * 4);
+      // of 4: the pair kernel needs even rows); one thread takes all rows at once
+      const chunk = threads === 1 ? rows : Math.max(16, Math.ceil(rows / (threads * 8) / 4) * 4);
       for (let ra = Atomics.add(c, S.NEXT_ROW, chunk); ra < rows; ra = Atomics.add(c, S.NEXT_ROW, chunk)) {
         const rb = Math.min(rows, ra + chunk);
         dot1(w, rowStride, blocks, ra, rb, mask, x, out);
@@ -90,7 +90,7 @@ export function runJob(abi: JobAbi, ex: KernelExports, c: Int32Array, index: num
     const a = S.W4A8_DENSE;
     const dot = c[a.RELAXED] === 1 ? ex[X.Q4_DOT_RELAXED] : ex[X.Q4_DOT];
     // rows claimed in chunks, as the ternary decode above
-    const chunk = Math.max(16, Math.ceil(rows / (threads * 32) / 4) * 4);
+    const chunk = threads === 1 ? rows : Math.max(16, Math.ceil(rows / (threads * 8) / 4) * 4);
     for (let ra = Atomics.add(c, S.NEXT_ROW, chunk); ra < rows; ra = Atomics.add(c, S.NEXT_ROW, chunk))
       dot(c[a.W_PTR]!, c[a.ROW_STRIDE]!, c[a.GROUPS]!, c[a.X_PTR]!, ra, Math.min(rows, ra + chunk), c[a.OUT_PTR]!);
   } else if (op === JOB_OP.TERNARY_PLACE) {
