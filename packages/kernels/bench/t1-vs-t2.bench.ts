@@ -20,6 +20,7 @@ setFlagsFromString("--experimental-wasm-relaxed-simd");
 import { t1RowBytes, t2RowBytes } from "@onebit/quant";
 import { type Backend, createBackend, type PreparedWeight, type QuantizedActivations } from "../src/index";
 import { randomT2 } from "./random-ternary";
+import { printMarkdownTable } from "./markdown-table";
 
 const THREADS = (process.env.BENCH_THREADS ?? "1,2").split(",").map(Number);
 const SIMD = (process.env.BENCH_SIMD ?? "relaxed") as "relaxed" | "baseline";
@@ -136,11 +137,7 @@ async function main() {
     b2.dispose();
   }
   const header = ["shape", "weights", "threads", "t2 µs/call", "t1 µs/call", "t2 GB/s", "t1 GB/s", "t1/t2 (medians)", "t1/t2 (paired)"];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (c: string[]) => `| ${c.map((v, i) => v.padStart(widths[i]!)).join(" | ")} |`;
-  console.log(`\n${line(header)}`);
-  console.log(`|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`);
-  for (const r of rows) console.log(line(r));
+  printMarkdownTable(header, rows);
 }
 
 await main();

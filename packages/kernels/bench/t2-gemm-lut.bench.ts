@@ -13,6 +13,7 @@ setFlagsFromString("--experimental-wasm-relaxed-simd");
 import { createBackend, type QuantizedActivations } from "../src/index";
 import { ternaryGemmLut } from "../src/wasm/bit-linear-ops";
 import { randomT2 } from "./random-ternary";
+import { printMarkdownTable } from "./markdown-table";
 
 const THREADS = (process.env.BENCH_THREADS ?? "1,2").split(",").map(Number);
 const TOKENS = (process.env.BENCH_TOKENS ?? "16,32,128").split(",").map(Number);
@@ -82,11 +83,7 @@ async function main() {
     b.dispose();
   }
   const header = ["shape", "tokens", "threads", "t2_dot_4r ms", "LUT ms", "t2_dot_4r GMAC/s", "LUT GMAC/s", "speed-up (medians)", "speed-up (paired)"];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (c: string[]) => `| ${c.map((v, i) => v.padStart(widths[i]!)).join(" | ")} |`;
-  console.log(`\n${line(header)}`);
-  console.log(`|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`);
-  for (const r of rows) console.log(line(r));
+  printMarkdownTable(header, rows);
 }
 
 await main();

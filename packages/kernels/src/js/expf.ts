@@ -18,7 +18,7 @@ const f = Math.fround;
 /** The clamp: n = round(x·log₂e) stays in [−126, 127] and y·2ⁿ is a normal float32 (≈ 1.6·10⁻³⁸ to 1.7·10³⁸). */
 export const EXPF_MIN = -87;
 export const EXPF_MAX = 88;
-export const EXPF_LOG2E = f(1.44269504088896341);
+export const EXPF_LOG2E = f(Math.LOG2E);
 export const EXPF_C1 = f(0.693359375);
 export const EXPF_C2 = f(-2.12194440e-4);
 /** P(r), highest power first (Cephes expf.c). */
