@@ -5,6 +5,7 @@
  * `onebit.*` keys that carry what those formats cannot (variant, groups, norm, ε convention).
  */
 import { ModelSpecError, type ModelSpec, parseModelSpec } from "../model-spec";
+import { rawStringArray } from "../gguf/gguf-string-array";
 import { ModelFileError } from "../weights/weight-source";
 import type { GgufKv } from "./architecture";
 
@@ -77,8 +78,10 @@ function onebitFromGguf(meta: ReadonlyMap<string, unknown>, file: string, defaul
  */
 export function specFromLlamaGguf(meta: ReadonlyMap<string, unknown>, file: string, arch: string, hasOutput: boolean, fixed: { hidden_act: string; modelType: string; hfArchitecture: string; onebit: Record<string, unknown> }): ModelSpec {
   const k = (s: string) => `${arch}.${s}`;
-  const tokens = meta.get("tokenizer.ggml.tokens");
-  const vocabFromTokens = Array.isArray(tokens) ? tokens.length : undefined;
+  // a GgufSource's token array is counted from its bytes: its 128k strings are not made for a length
+  const raw = rawStringArray(meta, "tokenizer.ggml.tokens");
+  const tokens = raw ? undefined : meta.get("tokenizer.ggml.tokens");
+  const vocabFromTokens = raw ? raw.length : Array.isArray(tokens) ? tokens.length : undefined;
   const heads = metaNumber(meta, k("attention.head_count"), file, true);
   const hidden = metaNumber(meta, k("embedding_length"), file, true);
   const config: Record<string, unknown> = {

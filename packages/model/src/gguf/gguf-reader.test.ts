@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { ByteRangeError, type ByteSource, memoryByteSource } from "../weights/byte-source";
 import { ModelFileError } from "../weights/weight-source";
 import { openGguf } from "./gguf-reader";
+import { rawStringArray } from "./gguf-string-array";
 import { encodeGguf } from "./gguf-writer";
 
 /** A GGUF spelled out field by field, valid or not. */
@@ -209,6 +210,42 @@ describe("openGguf: UTF-8", () => {
     expect((await open(bom)).metadata.get("k")).toEqual(["\ufeffa", "b"]);
     const split = new Raw().header(0, 1).str("k").i32(9).i32(8).u64(2).str(Uint8Array.of(0x61, 0xe2, 0x82)).str(Uint8Array.of(0xac));
     await refused(split, `metadata "k"[0]`, /is not valid UTF-8/);
+  });
+});
+
+describe("openGguf: string arrays", () => {
+  it("keeps a top-level string array as bytes and makes its strings on first access, once, for both views", async () => {
+    const items = ["a", "Ġthe", "", "日本語", "🙂", "x".repeat(300)];
+    const f = await open(encodeGguf({ metadata: [["k", "string[]", items], ["n", "u32", 1]], tensors: [] }));
+    const raw = rawStringArray(f.metadata, "k")!;
+    expect(raw.length).toBe(items.length);
+    expect(new TextDecoder().decode(raw.item(3))).toBe("日本語");
+    expect(rawStringArray(f.metadata, "n")).toBeUndefined();
+    const typed = f.typedMetadata.get("k")!;
+    expect(Object.getOwnPropertyDescriptor(typed, "value")!.get).toBeDefined(); // not made yet
+    const strings = f.metadata.get("k");
+    expect(strings).toEqual(items);
+    expect(typed.value).toBe(strings);
+    expect(Object.getOwnPropertyDescriptor(typed, "value")!.value).toBe(strings);
+    expect(f.metadataValue("k", "string[]")).toBe(strings);
+  });
+
+  it("iterating the metadata makes every value", async () => {
+    const f = await open(encodeGguf({ metadata: [["a", "string[]", ["x", "y"]], ["b", "u8", 3], ["c", "string[]", []]], tensors: [] }));
+    expect([...f.metadata]).toEqual([["a", ["x", "y"]], ["b", 3], ["c", []]]);
+    expect(Object.fromEntries(f.metadata.entries())).toEqual({ a: ["x", "y"], b: 3, c: [] });
+    expect([...f.metadata.values()]).toEqual([["x", "y"], 3, []]);
+    const seen: unknown[] = [];
+    f.metadata.forEach((v) => seen.push(v));
+    expect(seen).toEqual([["x", "y"], 3, []]);
+  });
+
+  it("reads items longer than the read window and items across its edge", async () => {
+    const items = Array.from({ length: 40 }, (_, i) => (i % 3 === 0 ? "é".repeat(20_000 + i) : `t${i}`.repeat(1 + (i % 7) * 900)));
+    const f = await open(encodeGguf({ metadata: [["k", "string[]", items]], tensors: [] }));
+    expect(f.metadata.get("k")).toEqual(items);
+    const bad = new Raw().header(0, 1).str("k").i32(9).i32(8).u64(4).str("a".repeat(40_000)).str("b".repeat(40_000)).str(Uint8Array.of(0x61, 0xff)).str("c");
+    await refused(bad, `metadata "k"[2]`, /is not valid UTF-8 \(2 bytes at offset 80073\)/);
   });
 });
 

@@ -21,6 +21,7 @@
 import { ByteRangeError, type ByteSource, fileByteSource } from "../weights/byte-source";
 import { ModelFileError, type TensorEntry, type WeightSource } from "../weights/weight-source";
 import { type FieldName, GgufCursor } from "./gguf-cursor";
+import { GgufStringArray, invalidUtf8At, STRING_ARRAYS } from "./gguf-string-array";
 import {
   GGUF_TYPE_ARRAY,
   type GgufScalarType,
@@ -69,7 +70,11 @@ export interface GgufSource extends WeightSource {
   readonly alignment: number;
   /** Absolute offset of the data section. */
   readonly dataOffset: number;
-  /** Every key with its GGUF type, in file order (`metadata` holds the same values without types). */
+  /**
+   * Every key with its GGUF type, in file order (`metadata` holds the same values without types). A top-level
+   * string array is held as its UTF-8 bytes until its value is first read (from either map, or by iterating
+   * `metadata`); both then hand out the same string[].
+   */
   readonly typedMetadata: ReadonlyMap<string, GgufTypedValue>;
   readonly tensors: ReadonlyMap<string, GgufTensorEntry>;
   /** A metadata value that must be present with exactly this type (llama.cpp's loader is as strict). */
@@ -98,63 +103,187 @@ function checkLength(c: GgufCursor, field: FieldName, length: number, cap: numbe
   if (length > c.remaining) throw c.error(field, `length ${length} runs past the end of the file (${c.remaining} bytes left at offset ${c.pos})`);
 }
 
+/** Text of one string array past this is refused (item offsets are int32; no real vocabulary comes near it). */
+export const GGUF_MAX_STRING_ARRAY_BYTES = 2 ** 31 - 1;
+
 /**
- * As many of the strings items[from..] as lie wholly in the window, decoded with one TextDecoder call over their
- * concatenated bytes and cut apart by their UTF-16 lengths (one native call per window instead of one per token
- * roughly halves the time to read a 128k-token vocabulary). Equivalent to decoding each alone, because a UTF-8
- * sequence cannot run into a string that starts with a non-continuation byte (a string that does not is left to
- * the one-by-one path); after a failure the strings are decoded one by one to name the bad one.
- * Returns how many strings it consumed.
+ * A string array's items as UTF-8 bytes back to back (gguf-string-array.ts): no JS string is made here. Items that
+ * lie wholly in the cursor's window are copied and validated in one loop over its bytes; an item that does not is
+ * read on its own as readString reads one, with the same checks and errors. Each item must be valid UTF-8 on its
+ * own (TextDecoder with fatal: true names the first bad one, as decoding item by item would).
  */
-function readStringRun(c: GgufCursor, field: string, items: string[], from: number): number {
-  const { buf, at } = c.window();
-  const starts: number[] = [];
-  let p = at;
-  let total = 0;
-  for (let i = from; i < items.length && p + 8 <= buf.length; i++) {
-    const lo = buf[p]! | (buf[p + 1]! << 8) | (buf[p + 2]! << 16) | (buf[p + 3]! << 24);
-    const hi = buf[p + 4]! | (buf[p + 5]! << 8) | (buf[p + 6]! << 16) | (buf[p + 7]! << 24);
-    const length = (hi >>> 0) * 2 ** 32 + (lo >>> 0);
-    if (p + 8 + length > buf.length) break; // not wholly in the window (or too long): the one-by-one path decides
-    const b0 = buf[p + 8];
-    if (length > 0 && b0! >= 0x80 && b0! < 0xc0) break;
-    starts.push(p + 8);
-    total += length;
-    p += 8 + length;
+async function readStringArray(c: GgufCursor, field: string, count: number): Promise<GgufStringArray> {
+  const a = new StringArrayBuilder(c, field, count);
+  while (a.i < count) {
+    const { buf, at } = c.window();
+    c.skip(a.scan(buf, at) - at);
+    if (a.i === count) break;
+    // the next item runs past the window: one item as readString reads it (the window is refilled after it)
+    const i = a.i;
+    if (!c.has(8)) await c.fill(8, `${field}[${i}]`);
+    const length = c.u64(`${field}[${i}]`, " length");
+    checkLength(c, `${field}[${i}]`, length, GGUF_MAX_STRING_BYTES, "");
+    const offset = c.pos;
+    const bytes = c.has(length) ? c.bytes(length) : await c.take(length, `${field}[${i}]`);
+    a.add(bytes, 0, length, offset);
   }
-  const n = starts.length;
-  if (n === 0) return 0;
-  const joined = new Uint8Array(total);
-  const units = new Array<number>(n);
-  let o = 0;
-  for (let k = 0; k < n; k++) {
-    const s = starts[k]!;
-    const e = k + 1 < n ? starts[k + 1]! - 8 : p;
-    let u = 0;
+  return a.finish();
+}
+
+/** The items of one string array as they are read: bytes back to back, each item's start. */
+class StringArrayBuilder {
+  i = 0;
+  private total = 0;
+  private out: Uint8Array;
+  private readonly starts: Int32Array;
+  /** The most bytes the items can hold: what is left after their length prefixes, or the cap. */
+  private readonly most: number;
+
+  constructor(
+    private readonly c: GgufCursor,
+    private readonly field: string,
+    private readonly count: number,
+  ) {
+    this.starts = new Int32Array(count + 1); // count × 8 ≤ the bytes left: checked by the caller
+    this.most = Math.min(c.remaining - 8 * count, GGUF_MAX_STRING_ARRAY_BYTES);
+    this.out = new Uint8Array(Math.min(this.most, 1 << 16)); // grown by doubling
+  }
+
+  /** Takes the items that lie wholly in buf[p..]; returns the index after the last one taken. */
+  scan(buf: Uint8Array, p: number): number {
+    const at = p;
+    const end = buf.length;
+    while (this.i < this.count && p + 8 <= end) {
+      const lo = buf[p]! | (buf[p + 1]! << 8) | (buf[p + 2]! << 16) | (buf[p + 3]! << 24);
+      const hi = buf[p + 4]! | (buf[p + 5]! << 8) | (buf[p + 6]! << 16) | (buf[p + 7]! << 24);
+      if (hi !== 0) break; // ≥ 4 GiB: refused by the one-item path
+      const length = lo >>> 0;
+      if (p + 8 + length > end) break; // not wholly in the window
+      this.add(buf, p + 8, length, this.c.pos + (p + 8 - at));
+      p += 8 + length;
+    }
+    return p;
+  }
+
+  /** Item `i` is b[s, s + length), read from file offset `offset`. */
+  add(b: Uint8Array, s: number, length: number, offset: number): void {
+    const e = s + length;
+    let total = this.total;
+    if (total + length > this.out.length) this.grow(length);
+    const out = this.out;
+    let high = 0;
     for (let j = s; j < e; j++) {
-      const b = buf[j]!;
-      joined[o++] = b;
-      if ((b & 0xc0) !== 0x80) u += b >= 0xf0 ? 2 : 1;
+      const x = b[j]!;
+      high |= x;
+      out[total++] = x;
     }
-    units[k] = u;
+    // all ASCII (most tokens and merges) is valid; otherwise check, and let TextDecoder name the bad item
+    if (high >= 0x80 && invalidUtf8At(b, s, e) >= 0) decodeUtf8(this.c, `${this.field}[${this.i}]`, b.subarray(s, e), offset);
+    this.starts[this.i++] = this.total;
+    this.total = total;
   }
-  let text: string;
-  try {
-    text = utf8.decode(joined);
-  } catch {
-    for (let k = 0; k < n; k++) {
-      const e = k + 1 < n ? starts[k + 1]! - 8 : p;
-      decodeUtf8(c, `${field}[${from + k}]`, buf.subarray(starts[k]!, e), c.pos + starts[k]! - at); // throws at the first bad one
+
+  private grow(n: number): void {
+    const { total, out } = this;
+    if (total + n > GGUF_MAX_STRING_ARRAY_BYTES)
+      throw this.c.error(this.field, `its strings hold more than ${GGUF_MAX_STRING_ARRAY_BYTES} bytes of text (at item ${this.i}); onebit reads at most that much in one array`);
+    const grown = new Uint8Array(Math.min(Math.max(total + n, 2 * out.length), this.most));
+    grown.set(out.subarray(0, total));
+    this.out = grown;
+  }
+
+  finish(): GgufStringArray {
+    this.starts[this.count] = this.total;
+    return new GgufStringArray(this.total === this.out.length ? this.out : this.out.slice(0, this.total), this.starts);
+  }
+}
+
+/** A top-level string array's typed value: `value` makes the strings on first read (gguf-string-array.ts). */
+function lazyStringArrayValue(a: GgufStringArray): GgufTypedValue {
+  const v = { type: "string[]" } as GgufTypedValue;
+  const settle = (value: unknown) => Object.defineProperty(v, "value", { value, enumerable: true, writable: true, configurable: true });
+  Object.defineProperty(v, "value", {
+    enumerable: true,
+    configurable: true,
+    get: () => {
+      const strings = a.toArray();
+      settle(strings);
+      return strings;
+    },
+    set: settle,
+  });
+  STRING_ARRAY_OF.set(v, a);
+  return v;
+}
+
+/** Typed values made by lazyStringArrayValue → their bytes. */
+const STRING_ARRAY_OF = new WeakMap<GgufTypedValue, GgufStringArray>();
+
+/**
+ * GgufSource.metadata: a Map whose string arrays are made on first access (get, or any iteration), so a load that
+ * reads the vocabulary from its bytes (rawStringArray) never makes them.
+ */
+class GgufMetadataMap extends Map<string, unknown> {
+  private readonly pending = new Map<string, GgufTypedValue>();
+  readonly [STRING_ARRAYS] = new Map<string, GgufStringArray>();
+
+  constructor(typed: ReadonlyMap<string, GgufTypedValue>) {
+    super();
+    for (const [k, v] of typed) {
+      const raw = STRING_ARRAY_OF.get(v);
+      if (raw) {
+        this[STRING_ARRAYS].set(k, raw);
+        this.pending.set(k, v);
+        super.set(k, undefined);
+      } else super.set(k, plain(v));
     }
-    throw c.error(field, "is not valid UTF-8"); // unreachable: one of the strings failed above
   }
-  let u = 0;
-  for (let k = 0; k < n; k++) {
-    items[from + k] = text.slice(u, u + units[k]!);
-    u += units[k]!;
+
+  private settle(key: string): void {
+    const v = this.pending.get(key);
+    if (v === undefined) return;
+    this.pending.delete(key);
+    super.set(key, v.value);
   }
-  c.skip(p - at);
-  return n;
+
+  private settleAll(): void {
+    for (const k of [...this.pending.keys()]) this.settle(k);
+  }
+
+  override get(key: string): unknown {
+    this.settle(key);
+    return super.get(key);
+  }
+  override set(key: string, value: unknown): this {
+    this.pending?.delete(key);
+    this[STRING_ARRAYS]?.delete(key);
+    return super.set(key, value);
+  }
+  override delete(key: string): boolean {
+    this.pending.delete(key);
+    this[STRING_ARRAYS].delete(key);
+    return super.delete(key);
+  }
+  override clear(): void {
+    this.pending.clear();
+    this[STRING_ARRAYS].clear();
+    super.clear();
+  }
+  override forEach(callback: (value: unknown, key: string, map: Map<string, unknown>) => void, thisArg?: unknown): void {
+    this.settleAll();
+    super.forEach(callback, thisArg);
+  }
+  override entries(): MapIterator<[string, unknown]> {
+    this.settleAll();
+    return super.entries();
+  }
+  override values(): MapIterator<unknown> {
+    this.settleAll();
+    return super.values();
+  }
+  override [Symbol.iterator](): MapIterator<[string, unknown]> {
+    return this.entries();
+  }
 }
 
 async function readString(c: GgufCursor, field: FieldName, cap: number, capReason = ""): Promise<string> {
@@ -255,17 +384,9 @@ async function readArray(c: GgufCursor, field: string, depth: number): Promise<G
     return { type: "array[]", value: items };
   }
   if (itemType === "string") {
-    const items = new Array<string>(count);
-    for (let i = 0; i < count; ) {
-      const n = readStringRun(c, field, items, i);
-      if (n > 0) {
-        i += n;
-        continue;
-      }
-      items[i] = await readString(c, `${field}[${i}]`, GGUF_MAX_STRING_BYTES);
-      i++;
-    }
-    return { type: "string[]", value: items };
+    const items = await readStringArray(c, field, count);
+    // nested arrays are rare and small: their strings are made now
+    return depth === 0 ? lazyStringArrayValue(items) : { type: "string[]", value: items.toArray() };
   }
   const bytes = await c.take(count * minItemBytes, field);
   if (itemType === "bool") {
@@ -405,7 +526,7 @@ export async function openGguf(source: ByteSource): Promise<GgufSource> {
     if (a.offset + a.byteLength > b.offset)
       throw c.error(`tensor "${b.name}"`, `data [${b.offset}, ${b.offset + b.byteLength}) overlaps tensor "${a.name}"'s [${a.offset}, ${a.offset + a.byteLength})`);
   }
-  const metadata = new Map<string, unknown>([...typedMetadata].map(([k, v]) => [k, plain(v)]));
+  const metadata = new GgufMetadataMap(typedMetadata);
   return new GgufFile(source, version, alignment, dataOffset, typedMetadata, metadata, tensors, types);
 }
 

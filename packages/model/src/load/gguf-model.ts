@@ -27,10 +27,12 @@ export interface GgufModel {
 }
 
 const FLOAT_TYPES = ["F32", "F16", "BF16"];
-/** Bytes of tensors read ahead of the one being processed (modelFromGguf). */
+/** Bytes of transcoded tensors read ahead of the one being processed (modelFromGguf). */
 const READ_AHEAD_BYTES = 256 << 20;
 const TABLE_TYPES = ["F16", "BF16", "Q8_0", "Q4_0", "Q6_K"];
 const PROJECTION_TYPES = ["TQ2_0", "TQ1_0", "I2_S", "F32", "F16", "BF16", "Q8_0", "Q4_0", "Q6_K"];
+/** Projection types whose file bytes the loaded weight keeps (ternary-repack.ts lazyT2). */
+const KEPT_PROJECTION_TYPES = ["TQ2_0", "I2_S"];
 
 function shapeText(s: readonly number[]): string {
   return `[${s.join(", ")}]`;
@@ -68,29 +70,38 @@ export async function modelFromGguf(source: WeightSource, onProgress?: (done: nu
   const slabs = new SlabAllocator();
   const alloc = (length: number) => slabs.alloc(length);
   // read ahead: the next tensors' bytes come from the file (libuv's threads) while this one is checked and while the
-  // caller builds the tokenizer (open-model.ts): up to READ_AHEAD_BYTES in flight. The bytes are kept until the model
-  // is placed anyway (ternary projections keep their file bytes), so reading early adds nothing to the peak. A read
-  // that fails is reported when its tensor is reached.
+  // caller builds the tokenizer (open-model.ts). Bytes the weights keep as read (TQ2_0 / I2_S projections, quantized
+  // tables) are kept until the model is placed anyway, so reading them early adds nothing to the peak: they are all
+  // asked for at once, and the reads go on while the main thread is busy. Bytes that are transcoded and dropped
+  // (float or other projections) count against READ_AHEAD_BYTES in flight. A read that fails is reported when its
+  // tensor is reached.
   const ahead = new Map<string, Promise<Uint8Array>>();
   let aheadBytes = 0;
   let next = 0;
   const names = list.map((t) => schemeName(t, "gguf"));
+  const counted = (t: (typeof list)[number], dtype: string) =>
+    t.projection ? !KEPT_PROJECTION_TYPES.includes(dtype) : t.component === "embedding" || t.component === "lm_head" ? !TABLE_TYPES.includes(dtype) : true;
+  const aheadCost = list.map((t, i) => {
+    const entry = source.tensors.get(names[i]!);
+    return entry && counted(t, entry.dtype) ? entry.byteLength : 0;
+  });
+  const costOf = new Map(names.map((n, i) => [n, aheadCost[i]!]));
   const readAhead = () => {
     while (next < names.length && (ahead.size === 0 || aheadBytes < READ_AHEAD_BYTES)) {
-      const name = names[next++]!;
-      const entry = source.tensors.get(name);
-      if (!entry || ahead.has(name)) continue;
+      const i = next++;
+      const name = names[i]!;
+      if (!source.tensors.has(name) || ahead.has(name)) continue;
       const p = source.read(name);
       p.catch(() => {}); // handled where it is awaited; a load that stops earlier must not leave an unhandled rejection
       ahead.set(name, p);
-      aheadBytes += entry.byteLength;
+      aheadBytes += aheadCost[i]!;
     }
   };
   const read = (name: string): Promise<Uint8Array> => {
     const p = ahead.get(name);
     if (p) {
       ahead.delete(name);
-      aheadBytes -= source.tensors.get(name)!.byteLength;
+      aheadBytes -= costOf.get(name)!;
     }
     readAhead();
     return p ?? source.read(name);

@@ -49,6 +49,8 @@ function uniformScale(blockScales: Float32Array, blockNonZero: Uint8Array, file:
   return scale ?? 0;
 }
 
+const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
+
 /**
  * The one scale of a TQ2_0 tensor without transcoding it: uniformScale's answer (the d of the first block holding a
  * non-zero weight; every other block with a non-zero weight must have the same d), reading the codes only of the
@@ -68,11 +70,18 @@ function tq2UniformScale(bytes: Uint8Array, rows: number, cols: number, file: st
   while (first < blocks && zero(first)) first++;
   if (first === blocks) return 0;
   const scale = d(first);
-  for (let k = first + 1; k < blocks; k++) {
+  const differs = (k: number) => {
     const dk = d(k);
     if (dk !== scale && !zero(k))
       throw new ModelFileError(file, name, `block ${k} has scale ${dk} but block ${first} has ${scale}; onebit needs one scale per tensor (per-block scales are not supported)`);
-  }
+  };
+  if (LITTLE_ENDIAN && bytes.byteOffset % 2 === 0 && !Number.isNaN(scale)) {
+    // the same d bits mean the same scale (NaN aside): one 16-bit read per block, and only blocks with other bits
+    // (another scale, or −0 for +0) take the float comparison
+    const u16 = new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.length >> 1);
+    const bits = u16[33 * first + 32]!;
+    for (let k = first + 1; k < blocks; k++) if (u16[33 * k + 32] !== bits) differs(k);
+  } else for (let k = first + 1; k < blocks; k++) differs(k);
   if (!Number.isFinite(scale)) throw new ModelFileError(file, name, `block ${first} has scale ${scale}`);
   return scale;
 }

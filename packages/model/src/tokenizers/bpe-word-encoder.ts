@@ -81,7 +81,7 @@ export class BpeWordEncoder {
    * @param describe names the vocabulary in errors ("model.gguf: tokenizer.ggml.tokens").
    */
   constructor(
-    private readonly tokenToId: ReadonlyMap<string, number>,
+    private readonly tokenToId: { get(text: string): number | undefined },
     private readonly charToId: ReadonlyMap<string, number>,
     private readonly merges: MergeTable,
     private readonly ignoreMerges: boolean,

@@ -54,7 +54,7 @@ export function unicodeToBytes(text: string): Uint8Array | { badIndex: number } 
 }
 
 /** CHAR_TO_BYTE by character code (every mapped character is below U+0200), −1 elsewhere: a GGUF vocabulary's 128k tokens are read through it at load. */
-const CODE_TO_BYTE = new Int16Array(0x200).fill(-1);
+export const CODE_TO_BYTE = new Int16Array(0x200).fill(-1);
 BYTE_TO_CHAR.forEach((c, b) => {
   CODE_TO_BYTE[c.charCodeAt(0)] = b;
 });

@@ -48,7 +48,7 @@ export const END_OF_GENERATION_TEXTS: ReadonlySet<string> = new Set([
 ]);
 
 /** The sorted, de-duplicated stop ids: `named` (EOS, EOT, EOM when known) and the vocabulary's end-of-turn texts. */
-export function endOfGenerationIds(named: readonly (number | undefined)[], tokenToId: ReadonlyMap<string, number>): number[] {
+export function endOfGenerationIds(named: readonly (number | undefined)[], tokenToId: { get(text: string): number | undefined }): number[] {
   const ids = new Set<number>();
   for (const id of named) if (id !== undefined) ids.add(id);
   for (const text of END_OF_GENERATION_TEXTS) {

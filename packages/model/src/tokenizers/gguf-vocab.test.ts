@@ -1,4 +1,9 @@
 import { describe, expect, it } from "vitest";
+import { openGguf } from "../gguf/gguf-reader";
+import { rawStringArray } from "../gguf/gguf-string-array";
+import { encodeGguf } from "../gguf/gguf-writer";
+import type { GgufType } from "../gguf/gguf-value-types";
+import { memoryByteSource } from "../weights/byte-source";
 import { ModelFileError } from "../weights/weight-source";
 import { BYTE_TO_CHAR } from "./bytes-to-unicode";
 import { GGUF_TOKEN_TYPE as T, GGUF_TOKENIZER_KEYS as K } from "./gguf-tokenizer-keys";
@@ -134,6 +139,57 @@ describe("GgufVocab: byte-level BPE as llama.cpp's llm_tokenizer_bpe", () => {
     const o = read(meta, { pre: "llama-bpe" });
     expect([o.pre, o.preType, o.warnings]).toEqual(["llama-bpe", "llama3", []]);
     expect(() => read(meta, { pre: "qwen2" })).toThrow(/m\.gguf: tokenizer\.ggml\.pre \(override\): expected a pre-tokenizer onebit reproduces \(.*\), found "qwen2"/);
+  });
+});
+
+describe("GgufVocab from a GGUF file: tokens and merges read as bytes", () => {
+  /** The map written as a GGUF file and opened again: its string arrays stay bytes (gguf-string-array.ts). */
+  const viaFile = async (meta: Map<string, unknown>) => {
+    const typeOf = (v: unknown): GgufType => (typeof v === "string" ? "string" : typeof v === "boolean" ? "bool" : typeof v === "number" ? "u32" : Array.isArray(v) && typeof v[0] === "number" ? "i32[]" : "string[]");
+    const f = await openGguf(memoryByteSource(encodeGguf({ metadata: [...meta].map(([k, v]) => [k, typeOf(v), v] as [string, GgufType, unknown]), tensors: [] }), "m.gguf"));
+    expect(rawStringArray(f.metadata, K.tokens)).toBeDefined();
+    return f.metadata;
+  };
+  const outcome = (meta: ReadonlyMap<string, unknown>) => {
+    try {
+      const v = GgufVocab.fromMetadata(meta, "m.gguf");
+      const texts = ["abb aaa", "a<user>b", "<ctl>é€ 🙂", "Ġa aĠ"];
+      return JSON.stringify({
+        ids: texts.map((t) => v.encode(t, { bos: false, parseSpecial: true })),
+        text: texts.map((t) => v.decode(v.encode(t, { bos: false }))),
+        strings: Array.from({ length: v.vocabSize }, (_, i) => v.tokenToString(i)),
+        eos: v.eosIds,
+      });
+    } catch (e) {
+      return `${(e as Error).constructor.name}: ${(e as Error).message}`;
+    }
+  };
+
+  it("encodes, decodes and refuses exactly as from plain arrays", async () => {
+    const edits: Array<(m: Map<string, unknown>) => void> = [
+      () => {},
+      (m) => (m.get(K.tokens) as string[]).splice(256, 1, "a"),
+      (m) => (m.get(K.tokens) as string[]).splice(257, 1, ""),
+      (m) => ((m.get(K.tokens) as string[])[258] = "a b"),
+      (m) => ((m.get(K.tokens) as string[])[258] = "é€"),
+      (m) => ((m.get(K.tokenType) as number[])[259] = T.byte),
+      (m) => ((m.get(K.tokens) as string[])[259] = "<0x4g>"),
+      (m) => m.set(K.merges, ["b b", "ab"]),
+      (m) => m.set(K.merges, ["b b", "a xy"]),
+      (m) => m.set(K.merges, ["b b", "ab c"]),
+      (m) => m.set(K.merges, ["xy b", "a b"]),
+      (m) => m.set(K.merges, ["é é"]),
+      (m) => m.set(K.tokens, [...(m.get(K.tokens) as string[]).slice(0, 259), "<ctl>", "<user>"]),
+    ];
+    for (const edit of edits) {
+      const meta = vocab(["bb", "ab", "aa", "abb"], ["b b", "a b", "a a", "a bb"], [
+        ["<ctl>", T.control],
+        ["<user>", T.userDefined],
+        ["<|eot_id|>", T.normal],
+      ]);
+      edit(meta);
+      expect(outcome(await viaFile(meta))).toBe(outcome(meta));
+    }
   });
 });
 

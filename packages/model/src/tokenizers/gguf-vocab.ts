@@ -20,7 +20,8 @@
  */
 import { ModelFileError } from "../weights/weight-source";
 import { BpeWordEncoder } from "./bpe-word-encoder";
-import { BYTE_TO_CHAR, textToUnicode, unicodeToBytes } from "./bytes-to-unicode";
+import { GgufStringArray, rawStringArray } from "../gguf/gguf-string-array";
+import { BYTE_TO_CHAR, CODE_TO_BYTE, textToUnicode, unicodeToBytes } from "./bytes-to-unicode";
 import { END_OF_GENERATION_TEXTS, endOfGenerationIds } from "./end-of-generation";
 import { MergeTable } from "./merge-table";
 import { TokenIdTable } from "./token-id-table";
@@ -49,9 +50,65 @@ export interface GgufVocabOptions {
   pre?: string;
 }
 
-const utf8 = new TextEncoder();
 const utf8Decoder = new TextDecoder();
-const NO_BYTES = new Uint8Array(0);
+
+/** A string array's UTF-8 bytes: a GgufSource's as read, or a plain map's strings encoded; type errors as metaStringArray's. */
+function stringArray(meta: GgufMetadata, key: string, file: string): GgufStringArray | undefined {
+  const raw = rawStringArray(meta, key);
+  if (raw) return raw;
+  const strings = metaStringArray(meta, key, file);
+  return strings === undefined ? undefined : GgufStringArray.fromStrings(strings);
+}
+
+/** The byte two ASCII hex digits spell, or -1. */
+function hexByte(hi: number, lo: number): number {
+  const d = (c: number) => (c >= 0x30 && c <= 0x39 ? c - 0x30 : c >= 0x41 && c <= 0x46 ? c - 0x37 : c >= 0x61 && c <= 0x66 ? c - 0x57 : -1);
+  const h = d(hi);
+  const l = d(lo);
+  return h < 0 || l < 0 ? -1 : (h << 4) | l;
+}
+
+/**
+ * The merges ("left right", rank = index) as (left id, right id) → (rank, merged id), every token checked to be in
+ * the vocabulary in rank order (so the first bad merge is the one named), then put in the table at once
+ * (MergeTable.addAll). A vocabulary built by its merges (GPT-2, LLaMA-3) lists each new token right after the
+ * previous new one, so the token after the largest merged id so far is compared first (a sequential read, where the
+ * hash lookup is a cache miss); any other merged token is looked up.
+ */
+function buildMergeTable(merges: GgufStringArray, ids: TokenIdTable, n: number, file: string): MergeTable {
+  const { bytes: mb, starts: ms } = merges;
+  const count = merges.length;
+  const lefts = new Int32Array(count);
+  const rights = new Int32Array(count);
+  const mergedIds = new Int32Array(count);
+  let next = 0;
+  for (let i = 0; i < count; i++) {
+    const s = ms[i]!;
+    const e = ms[i + 1]!;
+    // llama.cpp: word.find(' ', 1); a space is one byte and never part of another character's bytes
+    let cut = s + 1;
+    while (cut < e && mb[cut] !== 0x20) cut++;
+    if (cut >= e) throw new ModelFileError(file, `${K.merges}[${i}]`, `expected "left right", found ${JSON.stringify(merges.get(i))}`);
+    const a = ids.range(mb, s, cut);
+    const b = ids.range(mb, cut + 1, e);
+    const merged = a === undefined || b === undefined ? undefined : next < n && ids.matches(next, mb, s, cut, cut + 1, e) ? next : ids.concat(mb, s, cut, cut + 1, e);
+    if (merged === undefined) {
+      const m = merges.get(i);
+      const c = m.indexOf(" ", 1);
+      const left = m.slice(0, c);
+      const right = m.slice(c + 1);
+      const [what, t] = a === undefined ? ["left", left] : b === undefined ? ["right", right] : ["merged", left + right];
+      throw new ModelFileError(file, `${K.merges}[${i}]`, `${JSON.stringify(m)}: the ${what} token ${JSON.stringify(t)} is not in ${K.tokens}`);
+    }
+    if (merged >= next) next = merged + 1;
+    lefts[i] = a!;
+    rights[i] = b!;
+    mergedIds[i] = merged;
+  }
+  const table = new MergeTable(count);
+  table.addAll(lefts, rights, mergedIds); // the first occurrence of a pair ranks, as bpe_ranks.emplace keeps it
+  return table;
+}
 
 export class GgufVocab implements Tokenizer {
   readonly kind = "gguf-bpe";
@@ -64,9 +121,11 @@ export class GgufVocab implements Tokenizer {
 
   private constructor(
     readonly file: string,
-    private readonly tokens: readonly string[],
+    private readonly tokens: GgufStringArray,
     private readonly attrs: Uint8Array,
-    private readonly pieces: readonly Uint8Array[],
+    /** Token i decodes to pieceBytes[pieceStarts[i], pieceStarts[i + 1]) (llama.cpp's token_to_piece). */
+    private readonly pieceBytes: Uint8Array,
+    private readonly pieceStarts: Int32Array,
     private readonly preTokenizer: GgufPreTokenizer,
     private readonly words: BpeWordEncoder,
     private readonly specialsAll: readonly SpecialToken[],
@@ -110,18 +169,25 @@ export class GgufVocab implements Tokenizer {
         `expected a pre-tokenizer onebit reproduces (${[...GGUF_PRE_TOKENIZERS.keys()].join(", ")}), found ${JSON.stringify(pre)}`,
       );
 
-    const tokens = metaStringArray(meta, K.tokens, file);
+    // the tokens and merges as UTF-8 bytes, not strings: straight from a GgufSource (no string is made for them), or
+    // encoded from a plain map's arrays
+    const tokens = stringArray(meta, K.tokens, file);
     if (tokens === undefined) throw new ModelFileError(file, K.tokens, "missing");
     if (tokens.length === 0) throw new ModelFileError(file, K.tokens, "expected at least one token, found an empty array");
     const n = tokens.length;
-    const tokenToId = new Map<string, number>();
-    for (let i = 0; i < n; i++) {
-      const t = tokens[i]!;
-      if (t.length === 0) throw new ModelFileError(file, `${K.tokens}[${i}]`, "expected a token, found the empty string");
-      const seen = tokenToId.get(t);
-      if (seen !== undefined) throw new ModelFileError(file, `${K.tokens}[${i}]`, `duplicate token ${JSON.stringify(t)} (also id ${seen}); llama.cpp refuses such a vocabulary`);
-      tokenToId.set(t, i);
-    }
+    const { bytes: tb, starts: ts } = tokens;
+    const ids = new TokenIdTable(tokens); // lookups by byte range: no string per token or merge (token-id-table.ts)
+    // the first empty or repeated token is refused, whichever comes first (as one pass over the tokens finds it)
+    let empty = -1;
+    for (let i = 0; i < n; i++)
+      if (ts[i] === ts[i + 1]) {
+        empty = i;
+        break;
+      }
+    const repeat = ids.firstRepeat;
+    if (empty >= 0 && (repeat === undefined || empty < repeat.id)) throw new ModelFileError(file, `${K.tokens}[${empty}]`, "expected a token, found the empty string");
+    if (repeat !== undefined)
+      throw new ModelFileError(file, `${K.tokens}[${repeat.id}]`, `duplicate token ${JSON.stringify(tokens.get(repeat.id))} (also id ${repeat.of}); llama.cpp refuses such a vocabulary`);
 
     const types = metaIntArray(meta, K.tokenType, file);
     if (types === undefined) throw new ModelFileError(file, K.tokenType, "missing (one type per token is required)");
@@ -134,56 +200,62 @@ export class GgufVocab implements Tokenizer {
     }
     // end-of-turn texts are control tokens whatever their stored type (llama-vocab.cpp's EOG detection)
     for (const text of END_OF_GENERATION_TEXTS) {
-      const id = tokenToId.get(text);
+      const id = ids.get(text);
       if (id !== undefined) attrs[id] = attrs[id]! | ATTR_CONTROL;
     }
 
-    const pieces: Uint8Array[] = new Array(n);
+    // each token's bytes for decode, back to back: a byte-level token's characters mapped back to bytes (one per
+    // character), a user-defined token's UTF-8 as stored, a byte token's byte, nothing for the others
+    const pieceStarts = new Int32Array(n + 1);
+    const pieceBytes = new Uint8Array(tb.length);
+    let at = 0;
     for (let i = 0; i < n; i++) {
+      pieceStarts[i] = at;
       const a = attrs[i]!;
-      const t = tokens[i]!;
-      if (a & (ATTR_UNKNOWN | ATTR_CONTROL)) pieces[i] = NO_BYTES;
-      else if (a & ATTR_USER_DEFINED) pieces[i] = utf8.encode(t);
-      else if (a & ATTR_NORMAL) {
-        const bytes = unicodeToBytes(t);
-        if (!(bytes instanceof Uint8Array)) {
-          const cp = t.codePointAt(bytes.badIndex)!;
-          throw new ModelFileError(
-            file,
-            `${K.tokens}[${i}]`,
-            `a normal token of a byte-level vocabulary must be GPT-2 byte characters; found ${JSON.stringify(t)} (U+${cp.toString(16).toUpperCase().padStart(4, "0")} at index ${bytes.badIndex})`,
-          );
+      const s = ts[i]!;
+      const e = ts[i + 1]!;
+      if (a & (ATTR_UNKNOWN | ATTR_CONTROL)) continue;
+      if (a & ATTR_USER_DEFINED) {
+        for (let j = s; j < e; j++) pieceBytes[at++] = tb[j]!;
+      } else if (a & ATTR_NORMAL) {
+        // GPT-2 byte characters are U+0021 … U+0143: one or two UTF-8 bytes each
+        for (let j = s; j < e; ) {
+          const b0 = tb[j]!;
+          let code = -1;
+          if (b0 < 0x80) {
+            code = b0;
+            j++;
+          } else if (b0 >= 0xc2 && b0 <= 0xc7) {
+            code = ((b0 & 0x1f) << 6) | (tb[j + 1]! & 0x3f);
+            j += 2;
+          }
+          const byte = code < 0 ? -1 : CODE_TO_BYTE[code]!;
+          if (byte < 0) {
+            const t = tokens.get(i);
+            const bad = unicodeToBytes(t) as { badIndex: number };
+            const cp = t.codePointAt(bad.badIndex)!;
+            throw new ModelFileError(
+              file,
+              `${K.tokens}[${i}]`,
+              `a normal token of a byte-level vocabulary must be GPT-2 byte characters; found ${JSON.stringify(t)} (U+${cp.toString(16).toUpperCase().padStart(4, "0")} at index ${bad.badIndex})`,
+            );
+          }
+          pieceBytes[at++] = byte;
         }
-        pieces[i] = bytes;
       } else if (a & ATTR_BYTE) {
-        const m = /^<0x([0-9A-Fa-f]{2})>$/.exec(t);
-        if (!m) throw new ModelFileError(file, `${K.tokens}[${i}]`, `a byte token (type 6) must read <0xXX>, found ${JSON.stringify(t)}`);
-        pieces[i] = Uint8Array.of(Number.parseInt(m[1]!, 16));
-      } else pieces[i] = NO_BYTES; // unused, undefined: llama.cpp's token_to_piece gives nothing
+        const byte = e - s === 6 && tb[s] === 0x3c && tb[s + 1] === 0x30 && tb[s + 2] === 0x78 && tb[s + 5] === 0x3e ? hexByte(tb[s + 3]!, tb[s + 4]!) : -1;
+        if (byte < 0) throw new ModelFileError(file, `${K.tokens}[${i}]`, `a byte token (type 6) must read <0xXX>, found ${JSON.stringify(tokens.get(i))}`);
+        pieceBytes[at++] = byte;
+      } // unused, undefined: llama.cpp's token_to_piece gives nothing
     }
+    pieceStarts[n] = at;
 
-    const merges = metaStringArray(meta, K.merges, file);
+    const merges = stringArray(meta, K.merges, file);
     if (merges === undefined) throw new ModelFileError(file, K.merges, `missing (a "gpt2" vocabulary needs its merges)`);
-    const mergeTable = new MergeTable(merges.length);
-    const ids = new TokenIdTable(tokens); // lookups by range: no slice per merge (token-id-table.ts)
-    for (let i = 0; i < merges.length; i++) {
-      const m = merges[i]!;
-      const cut = m.indexOf(" ", 1); // llama.cpp: word.find(' ', 1)
-      if (cut < 0) throw new ModelFileError(file, `${K.merges}[${i}]`, `expected "left right", found ${JSON.stringify(m)}`);
-      const a = ids.range(m, 0, cut);
-      const b = ids.range(m, cut + 1, m.length);
-      const merged = a === undefined || b === undefined ? undefined : ids.concat(m, 0, cut, cut + 1, m.length);
-      if (merged === undefined) {
-        const left = m.slice(0, cut);
-        const right = m.slice(cut + 1);
-        const [what, t] = a === undefined ? ["left", left] : b === undefined ? ["right", right] : ["merged", left + right];
-        throw new ModelFileError(file, `${K.merges}[${i}]`, `${JSON.stringify(m)}: the ${what} token ${JSON.stringify(t)} is not in ${K.tokens}`);
-      }
-      mergeTable.addIfAbsent(a!, b!, i, merged); // the first occurrence ranks, as bpe_ranks.emplace keeps it
-    }
+    const mergeTable = buildMergeTable(merges, ids, n, file);
     const charToId = new Map<string, number>();
     for (const c of BYTE_TO_CHAR) {
-      const id = tokenToId.get(c);
+      const id = ids.get(c);
       if (id !== undefined) charToId.set(c, id);
     }
 
@@ -205,7 +277,7 @@ export class GgufVocab implements Tokenizer {
     const chatTemplate = metaString(meta, K.chatTemplate, file);
 
     const specialsAll: SpecialToken[] = [];
-    for (let i = 0; i < n; i++) if (attrs[i]! & (ATTR_CONTROL | ATTR_USER_DEFINED | ATTR_UNKNOWN)) specialsAll.push({ id: i, text: tokens[i]! });
+    for (let i = 0; i < n; i++) if (attrs[i]! & (ATTR_CONTROL | ATTR_USER_DEFINED | ATTR_UNKNOWN)) specialsAll.push({ id: i, text: tokens.get(i) });
     const sorted = bySplitPriority(specialsAll);
     const userDefined = sorted.filter((s) => !(attrs[s.id]! & (ATTR_CONTROL | ATTR_UNKNOWN)));
 
@@ -213,15 +285,16 @@ export class GgufVocab implements Tokenizer {
       file,
       tokens,
       attrs,
-      pieces,
+      pieceBytes.slice(0, at),
+      pieceStarts,
       preTokenizer,
-      new BpeWordEncoder(tokenToId, charToId, mergeTable, preTokenizer.ignoreMerges, `${file}: ${K.tokens}`),
+      new BpeWordEncoder(ids, charToId, mergeTable, preTokenizer.ignoreMerges, `${file}: ${K.tokens}`),
       sorted,
       userDefined,
       bosId,
       eosId,
       padId,
-      endOfGenerationIds([eosId, eotId, eomId], tokenToId),
+      endOfGenerationIds([eosId, eotId, eomId], ids),
       addBos,
       addEos,
       chatTemplate,
@@ -250,21 +323,18 @@ export class GgufVocab implements Tokenizer {
   /** As llama.cpp's token_to_piece(special = false) per token, bytes joined before one UTF-8 decode. */
   decode(ids: ArrayLike<number>): string {
     checkTokenIds(ids, this.vocabSize);
+    const { pieceBytes, pieceStarts } = this;
     let total = 0;
-    for (let i = 0; i < ids.length; i++) total += this.pieces[ids[i]!]!.length;
+    for (let i = 0; i < ids.length; i++) total += pieceStarts[ids[i]! + 1]! - pieceStarts[ids[i]!]!;
     const all = new Uint8Array(total);
     let at = 0;
-    for (let i = 0; i < ids.length; i++) {
-      const p = this.pieces[ids[i]!]!;
-      all.set(p, at);
-      at += p.length;
-    }
+    for (let i = 0; i < ids.length; i++) for (let j = pieceStarts[ids[i]!]!, e = pieceStarts[ids[i]! + 1]!; j < e; j++) all[at++] = pieceBytes[j]!;
     return utf8Decoder.decode(all);
   }
 
   tokenToString(id: number): string {
     checkTokenIds([id], this.vocabSize, "tokenToString id");
-    return this.tokens[id]!;
+    return this.tokens.get(id);
   }
 
   /** Whether llama.cpp treats the token as a control token (stored type 3, or an end-of-turn text). */

@@ -1,92 +1,119 @@
 /**
- * Token text → id for a whole vocabulary, looked up by a range of another string without slicing it: loading
- * LLaMA-3's 280 000 merges ("left right") takes three lookups each (left, right and left + right), and a Map<string>
- * lookup of a fresh slice cost ≈ 0.5 µs — hashing the new string and a cache miss in a 128k-entry map — about
- * 0.5 s of every load. Here a lookup hashes the code units in place and compares them with the stored token.
+ * Token text → id for a whole vocabulary, keyed by the tokens' UTF-8 bytes as the GGUF file stores them
+ * (gguf-string-array.ts) and looked up by a byte range of another buffer without making a string: loading LLaMA-3's
+ * 280 000 merges ("left right") takes three lookups each (left, right and left + right) straight from the merges'
+ * bytes. A Map<string> would need 400 000 strings made first (and a fresh slice per lookup, ≈ 0.5 µs each:
+ * hashing the new string and a cache miss in a 128k-entry map). Text lookups (`get`) encode the text to UTF-8
+ * (TextEncoder's, so a lone surrogate reads as U+FFFD) and look the bytes up.
  *
  * Open addressing over a power-of-two table at most half full, each slot holding the id and its full hash (a
- * collision is rejected without reading the token); the first id of a text is kept (duplicates are the caller's to
- * refuse, as GgufVocab does before building this).
+ * collision is rejected without reading the token); the first id of a text is kept, and the first repeat is
+ * recorded (`firstRepeat`) for the caller to refuse, as GgufVocab does.
  */
-const EMPTY = -1;
+import type { GgufStringArray } from "../gguf/gguf-string-array";
 
-/** FNV-1a over UTF-16 code units, folded to 32 bits. */
-function hashRange(s: string, start: number, end: number, h = 0x811c9dc5): number {
-  for (let i = start; i < end; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+const encoder = new TextEncoder();
+
+/** FNV-1a over bytes; `finish` it before a lookup. Chained (h = an earlier range's), it hashes the two ranges joined. */
+export function hashRange(b: Uint8Array, start: number, end: number, h = 0x811c9dc5): number {
+  for (let i = start; i < end; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
   return h;
 }
 
-function finish(h: number): number {
+export function finish(h: number): number {
   h ^= h >>> 16;
-  return Math.imul(h, 0x85ebca6b) >>> 0;
+  return Math.imul(h, 0x85ebca6b) | 0;
 }
 
 export class TokenIdTable {
-  /** Per slot: [id or EMPTY, hash] — one cache line holds both, so a miss costs one line */
+  /** Per slot: [id + 1 (0: empty), hash] — one cache line holds both, so a miss costs one line */
   private readonly slots: Int32Array;
   private readonly mask: number;
-  /** Every token's UTF-16 code units, one after another: compares read one sequential run, not a heap string */
-  private readonly units: Uint16Array;
+  private readonly units: Uint8Array;
   private readonly starts: Int32Array;
+  private scratch = new Uint8Array(64);
+  /** The first id whose text an earlier id already has, and that earlier id; undefined when all are distinct. */
+  readonly firstRepeat: { id: number; of: number } | undefined;
 
-  constructor(tokens: readonly string[]) {
+  constructor(tokens: GgufStringArray) {
+    const n = tokens.length;
     let size = 16;
-    while (size < tokens.length * 2) size *= 2;
+    while (size < n * 2) size *= 2;
     this.mask = size - 1;
-    this.slots = new Int32Array(2 * size).fill(EMPTY);
-    this.starts = new Int32Array(tokens.length + 1);
-    let total = 0;
-    for (let id = 0; id < tokens.length; id++) {
-      this.starts[id] = total;
-      total += tokens[id]!.length;
-    }
-    this.starts[tokens.length] = total;
-    this.units = new Uint16Array(total);
-    for (let id = 0; id < tokens.length; id++) {
-      const t = tokens[id]!;
-      const at = this.starts[id]!;
-      for (let i = 0; i < t.length; i++) this.units[at + i] = t.charCodeAt(i);
-    }
-    for (let id = 0; id < tokens.length; id++) {
-      const t = tokens[id]!;
-      const h = finish(hashRange(t, 0, t.length)) | 0;
-      let i = h & this.mask;
-      while (this.slots[2 * i] !== EMPTY && !(this.slots[2 * i + 1] === h && this.matches(this.slots[2 * i]!, t, 0, t.length, 0, 0))) i = (i + 1) & this.mask;
-      if (this.slots[2 * i] === EMPTY) {
-        this.slots[2 * i] = id;
-        this.slots[2 * i + 1] = h;
+    const slots = new Int32Array(2 * size); // all zero: all empty
+    this.slots = slots;
+    this.units = tokens.bytes;
+    this.starts = tokens.starts;
+    const { units, starts, mask } = this;
+    let firstRepeat: { id: number; of: number } | undefined;
+    for (let id = 0; id < n; id++) {
+      const s = starts[id]!;
+      const e = starts[id + 1]!;
+      const h = finish(hashRange(units, s, e));
+      let i = h & mask;
+      for (;;) {
+        const other = slots[2 * i]! - 1;
+        if (other < 0) {
+          slots[2 * i] = id + 1;
+          slots[2 * i + 1] = h;
+          break;
+        }
+        if (slots[2 * i + 1] === h && this.matches(other, units, s, e, e, e)) {
+          firstRepeat ??= { id, of: other };
+          break;
+        }
+        i = (i + 1) & mask;
       }
     }
+    this.firstRepeat = firstRepeat;
   }
 
-  /** The id of the token whose text is s[start, end), or undefined. */
-  range(s: string, start: number, end: number): number | undefined {
-    return this.find(finish(hashRange(s, start, end)) | 0, s, start, end, end, end);
+  /** The id of the token whose bytes are b[start, end), or undefined. */
+  range(b: Uint8Array, start: number, end: number): number | undefined {
+    return this.find(finish(hashRange(b, start, end)), b, start, end, end, end);
   }
 
-  /** The id of the token whose text is s[a0, a1) followed by s[b0, b1) (a merge's result), or undefined. */
-  concat(s: string, a0: number, a1: number, b0: number, b1: number): number | undefined {
-    return this.find(finish(hashRange(s, b0, b1, hashRange(s, a0, a1))) | 0, s, a0, a1, b0, b1);
+  /** The id of the token whose bytes are b[a0, a1) followed by b[b0, b1) (a merge's result), or undefined. */
+  concat(b: Uint8Array, a0: number, a1: number, b0: number, b1: number): number | undefined {
+    return this.find(finish(hashRange(b, b0, b1, hashRange(b, a0, a1))), b, a0, a1, b0, b1);
   }
 
-  private find(h: number, s: string, a0: number, a1: number, b0: number, b1: number): number | undefined {
+  /** The id of the token whose text is `text`, or undefined. */
+  get(text: string): number | undefined {
+    if (this.scratch.length < text.length * 3) this.scratch = new Uint8Array(text.length * 3);
+    const { written } = encoder.encodeInto(text, this.scratch);
+    return this.range(this.scratch, 0, written);
+  }
+
+  /**
+   * Reads the home slot of `finished` hash and the first bytes of the token there, and returns a value to be
+   * discarded: batch loaders call it for a run of lookups first, so their cache misses overlap instead of coming
+   * one after another (merge-table loading is bound by them).
+   */
+  touch(finished: number): number {
+    const id = this.slots[2 * (finished & this.mask)]! - 1;
+    return id < 0 ? 0 : this.units[this.starts[id]!]!;
+  }
+
+  /** range / concat with the finished hash already computed (finish(hashRange(…))). */
+  find(h: number, b: Uint8Array, a0: number, a1: number, b0: number, b1: number): number | undefined {
     let i = h & this.mask;
     for (;;) {
-      const id = this.slots[2 * i]!;
-      if (id === EMPTY) return undefined;
-      if (this.slots[2 * i + 1] === h && this.matches(id, s, a0, a1, b0, b1)) return id;
+      const id = this.slots[2 * i]! - 1;
+      if (id < 0) return undefined;
+      if (this.slots[2 * i + 1] === h && this.matches(id, b, a0, a1, b0, b1)) return id;
       i = (i + 1) & this.mask;
     }
   }
 
-  /** Whether token `id` is exactly s[a0, a1) + s[b0, b1). */
-  private matches(id: number, s: string, a0: number, a1: number, b0: number, b1: number): boolean {
+  /** Whether token `id` (a valid id) is exactly b[a0, a1) + b[b0, b1). */
+  matches(id: number, b: Uint8Array, a0: number, a1: number, b0: number, b1: number): boolean {
     const at = this.starts[id]!;
     const n = a1 - a0;
     if (this.starts[id + 1]! - at !== n + (b1 - b0)) return false;
     const u = this.units;
-    for (let i = 0; i < n; i++) if (u[at + i] !== s.charCodeAt(a0 + i)) return false;
-    for (let i = 0; i < b1 - b0; i++) if (u[at + n + i] !== s.charCodeAt(b0 + i)) return false;
+    for (let i = 0; i < n; i++) if (u[at + i] !== b[a0 + i]) return false;
+    for (let i = 0; i < b1 - b0; i++) if (u[at + n + i] !== b[b0 + i]) return false;
     return true;
   }
 }
