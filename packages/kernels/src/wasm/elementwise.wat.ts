@@ -19,6 +19,22 @@ function f32x4Const(v: number): string {
   return `(v128.const i32x4 ${h} ${h} ${h} ${h})`;
 }
 
+/** x ← x op y over n4 floats, one f32x4 at a time. */
+function binaryWat(name: string, op: string): string {
+  return `
+  (func (export "${name}") (param $x i32) (param $y i32) (param $n4 i32)
+    (local $end i32)
+    (local.set $end (i32.add (local.get $x) (i32.shl (local.get $n4) (i32.const 2))))
+    (block $done
+      (loop $l
+        (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
+        (v128.store (local.get $x) (${op} (v128.load (local.get $x)) (v128.load (local.get $y))))
+        (local.set $x (i32.add (local.get $x) (i32.const 16)))
+        (local.set $y (i32.add (local.get $y) (i32.const 16)))
+        (br $l)))
+  )`;
+}
+
 export function elementwiseWat(): string {
   const poly = EXPF_P.slice(1)
     .map((c) => `\n        (local.set $y (f32x4.add (f32x4.mul (local.get $y) (local.get $r)) ${f32x4Const(c)}))`)
@@ -74,29 +90,7 @@ export function elementwiseWat(): string {
   )
 
   ;; x ← x · y and x ← x + y over n4 floats (elementwise.wat.ts)
-  (func (export "ew_mul") (param $x i32) (param $y i32) (param $n4 i32)
-    (local $end i32)
-    (local.set $end (i32.add (local.get $x) (i32.shl (local.get $n4) (i32.const 2))))
-    (block $done
-      (loop $l
-        (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
-        (v128.store (local.get $x) (f32x4.mul (v128.load (local.get $x)) (v128.load (local.get $y))))
-        (local.set $x (i32.add (local.get $x) (i32.const 16)))
-        (local.set $y (i32.add (local.get $y) (i32.const 16)))
-        (br $l)))
-  )
-  (func (export "ew_add") (param $x i32) (param $y i32) (param $n4 i32)
-    (local $end i32)
-    (local.set $end (i32.add (local.get $x) (i32.shl (local.get $n4) (i32.const 2))))
-    (block $done
-      (loop $l
-        (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
-        (v128.store (local.get $x) (f32x4.add (v128.load (local.get $x)) (v128.load (local.get $y))))
-        (local.set $x (i32.add (local.get $x) (i32.const 16)))
-        (local.set $y (i32.add (local.get $y) (i32.const 16)))
-        (br $l)))
-  )
-
+${binaryWat("ew_mul", "f32x4.mul")}${binaryWat("ew_add", "f32x4.add")}
   ;; RMSNorm of x [tokens, features] f32 into y with gain [features]: Σx² in float64 one element after another (the
   ;; reference's order), rs = f32(1 / sqrt(f32(f32(Σx²/features) + ε))) in float64, then y = f32(f32(x·rs)·gain) four
   ;; lanes at a time and the features mod 4 one by one
