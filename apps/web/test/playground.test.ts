@@ -113,7 +113,7 @@ describe.skipIf(skipBrowserTests("web playground end-to-end"))("the onebit playg
     await w.page.click("[data-testid=open-shipped]");
     expect(await waitLoaded(w), (await runErrors(w)).join("\n")).toMatch(/^loaded in/);
     expect(await text(w, "model-info")).toMatch(/b1\.58/);
-    expect(await text(w, "backend-in-use")).toMatch(/^wasm · 2 threads · (relaxed|baseline) SIMD · LM head f32$/);
+    expect(await text(w, "backend-in-use")).toMatch(/^wasm · 2 threads · (relaxed|baseline) SIMD · LM head int4$/);
     const g = await generate(w, 24);
     expect(g.generated).toBeGreaterThan(1);
     expect(g.rate).toMatch(/^\d+(\.\d)? tokens\/s$/);
@@ -136,7 +136,7 @@ describe.skipIf(skipBrowserTests("web playground end-to-end"))("the onebit playg
     await w.page.click("[data-testid=speed-test]");
     await w.page.waitForSelector("[data-testid=speed-result][data-decode-tokens-per-second]", { timeout: 60_000 });
     expect(Number(await w.page.locator("[data-testid=speed-result]").getAttribute("data-decode-tokens-per-second"))).toBeGreaterThan(0);
-    expect(await text(w, "speed-result")).toMatch(/^wasm · 2 threads · (relaxed|baseline) SIMD · LM head f32: prefill [\d.]+ tokens\/s · decode [\d.]+ tokens\/s \(median step [\d.]+ ms\)$/);
+    expect(await text(w, "speed-result")).toMatch(/^wasm · 2 threads · (relaxed|baseline) SIMD · LM head int4: prefill [\d.]+ tokens\/s · decode [\d.]+ tokens\/s \(median step [\d.]+ ms\)$/);
     await w.page.screenshot({ path: join(outDir, "run-tab.png"), fullPage: true });
     expect(w.errors).toEqual([]);
   }, 120_000);
@@ -146,7 +146,7 @@ describe.skipIf(skipBrowserTests("web playground end-to-end"))("the onebit playg
     await w.page.click("[data-testid=apply-backend]");
     await w.page.waitForFunction(() => /^(webgl|none)/.test(document.querySelector("[data-testid=backend-in-use]")?.textContent ?? ""), undefined, { timeout: 60_000 });
     expect(await runErrors(w)).toEqual([]);
-    expect(await text(w, "backend-in-use")).toBe("webgl · LM head f32");
+    expect(await text(w, "backend-in-use")).toBe("webgl · LM head int4");
     const g = await generate(w, 8);
     expect(g.generated).toBeGreaterThan(1);
     expect(Number.parseFloat(g.rate)).toBeGreaterThan(0);
@@ -254,7 +254,7 @@ describe.skipIf(skipBrowserTests("web playground end-to-end"))("the onebit playg
     expect((await runErrors(p))[0]).toMatch(/^backend "wasm": wasm backend needs SharedArrayBuffer \(in a browser: serve the page cross-origin isolated, COOP \+ COEP headers\)\. The model is loaded/);
     await p.page.selectOption("[name=backend]", "js");
     await p.page.click("[data-testid=apply-backend]");
-    await p.page.waitForFunction(() => document.querySelector("[data-testid=backend-in-use]")?.textContent === "js · LM head f32");
+    await p.page.waitForFunction(() => document.querySelector("[data-testid=backend-in-use]")?.textContent === "js · LM head int4");
     expect((await generate(p, 4)).generated).toBeGreaterThan(0);
     expect(p.errors).toEqual([]);
     await p.page.close();
