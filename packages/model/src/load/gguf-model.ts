@@ -81,20 +81,21 @@ export async function modelFromGguf(source: WeightSource, onProgress?: (done: nu
   const names = list.map((t) => schemeName(t, "gguf"));
   const counted = (t: (typeof list)[number], dtype: string) =>
     t.projection ? !KEPT_PROJECTION_TYPES.includes(dtype) : t.component === "embedding" || t.component === "lm_head" ? !TABLE_TYPES.includes(dtype) : true;
-  const aheadCost = list.map((t, i) => {
-    const entry = source.tensors.get(names[i]!);
-    return entry && counted(t, entry.dtype) ? entry.byteLength : 0;
-  });
-  const costOf = new Map(names.map((n, i) => [n, aheadCost[i]!]));
+  // bytes each tensor counts against READ_AHEAD_BYTES while its read is in flight (0: kept as read)
+  const costOf = new Map(
+    list.map((t, i) => {
+      const entry = source.tensors.get(names[i]!);
+      return [names[i]!, entry && counted(t, entry.dtype) ? entry.byteLength : 0];
+    }),
+  );
   const readAhead = () => {
     while (next < names.length && (ahead.size === 0 || aheadBytes < READ_AHEAD_BYTES)) {
-      const i = next++;
-      const name = names[i]!;
+      const name = names[next++]!;
       if (!source.tensors.has(name) || ahead.has(name)) continue;
       const p = source.read(name);
       p.catch(() => {}); // handled where it is awaited; a load that stops earlier must not leave an unhandled rejection
       ahead.set(name, p);
-      aheadBytes += aheadCost[i]!;
+      aheadBytes += costOf.get(name)!;
     }
   };
   const read = (name: string): Promise<Uint8Array> => {
