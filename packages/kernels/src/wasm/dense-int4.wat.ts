@@ -2,95 +2,94 @@
  * The int4 dense kernels (W4A8, js/dense-int4.ts), included into the module by kernels.wat.ts: `q4_dot` (baseline
  * SIMD) and, in the relaxed-SIMD module, `q4_dot_r`. Same signature, same bits (the conformance suite runs both).
  *
- * Layout (dense-ops.ts writes it): a row is `groups` groups of four 32-column blocks, 80 bytes each —
- *   [64 bytes: block k's 16 code bytes at 16k (codes q + 8, weight j low nibble, j + 16 high)][16 bytes: 4 × f32 d]
- * — so a row is one sequential stream, codes and scales together. One token's activations likewise, 160 bytes per
- * group (INT4_X): [128 bytes: int8 x][16 bytes: 4 × i32 8·Σx codes of each block][16 bytes: 4 × f32 scale]. Rows
- * and activations are padded to whole groups (codes 8 and d = 0 / x 0 and scale 0: a padded block adds +0).
+ * Layout (int4-quantize.wat.ts writes it): a row is `groups` groups of four 32-column blocks, 80 bytes each —
+ *   [64 bytes: four code vectors][16 bytes: 4 × f32 d, block k's at 64 + 4k]
+ * — so a row is one sequential stream, codes and scales together. The four blocks are interleaved four bytes at a
+ * time: byte 4k + j of code vector i (at 16i) holds block k's codes of weights 4i + j (low nibble) and 16 + 4i + j
+ * (high nibble), codes q + 8. That is block k's plain byte c (ggml's Q4_0 order, js/dense-int4.ts) at
+ * 16·(c >> 2) + 4k + (c & 3): the plain 4 × 16 bytes transposed as a 4 × 4 matrix of 32-bit words. So every i16
+ * lane of a vector's products belongs to one block (lanes 2k, 2k + 1 to block k), and a group's eight products sum
+ * lane-wise, with no shuffles, into one i16x8 whose pairs are the four block sums.
+ * One token's activations, 160 bytes per group (INT4_X), in the same order: [for i = 0…3, at 32i: 16 bytes of
+ * int8 x against the low nibbles of code vector i, then 16 against the high ones][16 bytes: 4 × i32 8·Σx of each
+ * block][16 bytes: 4 × f32 scale]. Rows and activations are padded to whole groups (codes 8 and d = 0 / x 0 and
+ * scale 0: a padded block adds +0).
  *
- * Per block, an i16x8 whose lanes sum four products of an unsigned code (0..15) and an int8 x (|lane| ≤ 4·15·127 =
- * 7620): the low nibbles (v & 15) and the high ones ((v >> 4) & 15, shifted as i16 lanes: x86 has no byte shift, so
- * V8's i8x16.shr_u would rebuild a mask each time) against the block's x. Relaxed: `i16x8.relaxed_dot_i8x16_i7x16_s
- * (x, codes)` (x86 pmaddubsw), exact on every engine because the codes, its second operand, are < 128 — why they
- * are stored offset by 8 rather than signed. Four blocks' vectors are reduced at once by two rounds of shuffles and
- * i16 adds (|lane| ≤ 16·15·127 = 30480 < 2¹⁵) and one extadd_pairwise into an i32x4 of the four block sums
- * Σ(q + 8)·x; subtracting 8·Σx gives the exact Σ q·x per block. Then the reference's epilogue, lane for lane:
+ * Per group, relaxed: eight `i16x8.relaxed_dot_i8x16_i7x16_s (x, codes)` (x86 pmaddubsw) of the low nibbles
+ * (v & 15) and the high ones ((v >> 4) & 15, shifted as i16 lanes: x86 has no byte shift, so V8's i8x16.shr_u
+ * would rebuild a mask each time), exact on every engine because the codes, its second operand, are < 128 — why
+ * they are stored offset by 8 rather than signed. They are summed in i16 (a lane sums 16 products: |lane| ≤
+ * 16·15·127 = 30480 < 2¹⁵), widened by one extadd_pairwise into the i32x4 of the four block sums Σ(q + 8)·x, and
+ * 8·Σx is subtracted for the exact Σ q·x per block. Baseline: `i16x8.extmul_{low,high}_i8x16_s` (codes are
+ * non-negative bytes) into one i16x8 for blocks 0 and 1 (the low bytes) and one for blocks 2 and 3 (≤ 8·15·127),
+ * joined by one shuffle pair. Then the reference's epilogue, lane for lane:
  *   acc = f32x4.add(acc, (float(dot) · d) · scale)      y = (acc0 + acc1) + (acc2 + acc3)   ($hsumF32)
+ * Relaxed, the first two code vectors' sum is also stored (one lane, into the row's output slot, which the row's
+ * result overwrites): a store is ordered in V8's schedule, so it makes the first half be computed before the second
+ * half's loads. Without it TurboFan issues all twelve loads of a group first, runs out of vector registers and
+ * spills the accumulator every group.
+ * (Measured, bench-style loop over a 2B4T head, 128256 × 2560, one thread, alternated with the plain block order —
+ * whose four block vectors needed two rounds of shuffles to fold: 0.92× the time with the head streamed from DRAM,
+ * 0.84× with 256 rows in L2.)
  */
 
-/** One token's activations, per 128-column group (bytes): four blocks' int8 x (32 bytes each), their 8·Σcodes (i32) at `sums`, their scales (f32) at `scales`. */
-export const INT4_X = { block: 32, sums: 128, scales: 144, group: 160 } as const;
+/** One token's activations, per 128-column group (bytes): code vector i's low-nibble x at 32i, its high-nibble x at 32i + 16, the four blocks' 8·Σcodes (i32) at `sums`, their scales (f32) at `scales`. */
+export const INT4_X = { vector: 32, sums: 128, scales: 144, group: 160 } as const;
+
+/** Where block k's plain Q4_0 code byte c (js/dense-int4.ts: weight c low nibble, c + 16 high) sits in its 80-byte group. */
+export const int4CodeOffset = (k: number, c: number): number => 16 * (c >> 2) + 4 * k + (c & 3);
+
+/** Where block k's int8 activation x_j (j = 0…31) sits in its 160-byte group: against the code of weight j. */
+export const int4XOffset = (k: number, j: number): number => {
+  const c = j & 15;
+  return INT4_X.vector * (c >> 2) + (j >> 4) * 16 + 4 * k + (c & 3);
+};
 
 /** The int4 functions for the module text; `relaxed` adds q4_dot_r (the relaxed-SIMD module only). */
 export function denseInt4Wat(relaxed: boolean): string {
   return `${q4Funcs(false)}${relaxed ? q4Funcs(true) : ""}`;
 }
 
-// i8x16.shuffle immediates picking i16 lanes from (a, b): lane L of a is bytes 2L, 2L+1; of b, 16 + 2L, 17 + 2L.
-const lanes16 = (ls: number[]) => ls.flatMap((l) => [2 * l, 2 * l + 1]).join(" ");
-/** [a0..a3, b0..b3] and [a4..a7, b4..b7] */
-const HALVES_LO = lanes16([0, 1, 2, 3, 8, 9, 10, 11]);
-const HALVES_HI = lanes16([4, 5, 6, 7, 12, 13, 14, 15]);
-/** [a0 a1 a4 a5 b0 b1 b4 b5] and [a2 a3 a6 a7 b2 b3 b6 b7] */
-const QUARTERS_LO = lanes16([0, 1, 4, 5, 8, 9, 12, 13]);
-const QUARTERS_HI = lanes16([2, 3, 6, 7, 10, 11, 14, 15]);
+const I = [0, 1, 2, 3] as const;
+const lo = (i: number) => `(v128.and (local.get $v${i}) (local.get $m))`;
+const hi = (i: number) => `(v128.and (i16x8.shr_u (local.get $v${i}) (i32.const 4)) (local.get $m))`;
+const xlo = (i: number) => `(v128.load offset=${INT4_X.vector * i} (local.get $xp))`;
+const xhi = (i: number) => `(v128.load offset=${INT4_X.vector * i + 16} (local.get $xp))`;
 
-/**
- * One block's i16x8 partial sums into `s` from $v (its 16 code bytes) and its 32 int8 activations at $xp + offset:
- * the low nibbles (codes of weights 0..15) against x[0..15], the high ones (16..31) against x[16..31]. Relaxed:
- * one relaxed dot per half. Baseline: i16x8.extmul_{low,high}_i8x16_s (codes are non-negative bytes).
- * (Measured: unpacking the codes into i16 lanes against x pre-split into i16 — fewer instructions on paper — ran no
- * faster than this in V8.)
- */
-function block(relaxed: boolean, s: string, offset: number): string {
-  const xl = `(v128.load offset=${offset} (local.get $xp))`;
-  const xh = `(v128.load offset=${offset + 16} (local.get $xp))`;
-  const lo = "(v128.and (local.get $v) (local.get $m))";
-  const hi = "(v128.and (i16x8.shr_u (local.get $v) (i32.const 4)) (local.get $m))";
-  if (relaxed) return `(local.set ${s} (i16x8.add (i16x8.relaxed_dot_i8x16_i7x16_s ${xl} ${lo}) (i16x8.relaxed_dot_i8x16_i7x16_s ${xh} ${hi})))`;
-  return `(local.set $lo ${lo})
-        (local.set $hi ${hi})
-        (local.set $xl ${xl})
-        (local.set $xh ${xh})
-        (local.set ${s} (i16x8.add
-          (i16x8.add (i16x8.extmul_low_i8x16_s (local.get $lo) (local.get $xl)) (i16x8.extmul_high_i8x16_s (local.get $lo) (local.get $xl)))
-          (i16x8.add (i16x8.extmul_low_i8x16_s (local.get $hi) (local.get $xh)) (i16x8.extmul_high_i8x16_s (local.get $hi) (local.get $xh)))))`;
+/** i32x4 [Σ block 0, …, Σ block 3] of (q + 8)·x over the group at $wa / $xp (code vectors loaded into $v0…$v3). */
+function blockSums(relaxed: boolean): string {
+  if (relaxed) {
+    const p = (i: number) => `(i16x8.add (i16x8.relaxed_dot_i8x16_i7x16_s ${xlo(i)} ${lo(i)}) (i16x8.relaxed_dot_i8x16_i7x16_s ${xhi(i)} ${hi(i)}))`;
+    return `(block (result v128)
+          (local.set $l01 (i16x8.add ${p(0)} ${p(1)}))
+          (i32.store (local.get $out) (i32x4.extract_lane 0 (local.get $l01)))
+          (local.set $v2 (v128.load offset=32 (local.get $wa)))
+          (local.set $v3 (v128.load offset=48 (local.get $wa)))
+          (i32x4.extadd_pairwise_i16x8_s (i16x8.add (local.get $l01) (i16x8.add ${p(2)} ${p(3)}))))`;
+  }
+  // extmul_low: bytes 0…7 (blocks 0, 1), extmul_high: bytes 8…15 (blocks 2, 3)
+  const half = (which: "low" | "high", i: number) =>
+    `(i16x8.add (i16x8.extmul_${which}_i8x16_s ${lo(i)} ${xlo(i)}) (i16x8.extmul_${which}_i8x16_s ${hi(i)} ${xhi(i)}))`;
+  const sum = (which: "low" | "high") => `(i32x4.extadd_pairwise_i16x8_s (i16x8.add (i16x8.add ${half(which, 0)} ${half(which, 1)}) (i16x8.add ${half(which, 2)} ${half(which, 3)})))`;
+  return `(block (result v128)
+          (local.set $l01 ${sum("low")})
+          (local.set $l23 ${sum("high")})
+          (i32x4.add (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (local.get $l01) (local.get $l23))
+                     (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 (local.get $l01) (local.get $l23))))`;
 }
 
-/** i16x8 [s_a half sums ×4 | s_b half sums ×4] of two blocks' i16x8 partial sums. */
-function halves(a: string, b: string): string {
-  return `(i16x8.add (i8x16.shuffle ${HALVES_LO} (local.get ${a}) (local.get ${b})) (i8x16.shuffle ${HALVES_HI} (local.get ${a}) (local.get ${b})))`;
-}
-
-/** i32x4 [Σ block 0, …, Σ block 3] from halves(s0, s1) and halves(s2, s3). */
-function quarters(t01: string, t23: string): string {
-  return `(i32x4.extadd_pairwise_i16x8_s (i16x8.add
-              (i8x16.shuffle ${QUARTERS_LO} (local.get ${t01}) (local.get ${t23}))
-              (i8x16.shuffle ${QUARTERS_HI} (local.get ${t01}) (local.get ${t23}))))`;
-}
-
-/**
- * The group loop of one row ($wa), storing y at $out. Blocks 0 and 1 are folded into $t01 before blocks 2 and 3
- * are computed, so few vectors are live at once (measured: a two-rows-per-pass variant that shared the activation
- * loads spilled registers in V8 and ran 1.5× slower).
- */
+/** The group loop of one row ($wa), storing y at $out. */
 function rowBody(relaxed: boolean): string {
   const X = INT4_X;
-  const blocks = [0, 1, 2, 3]
-    .map(
-      (k) => `
-        (local.set $v (v128.load offset=${16 * k} (local.get $wa)))
-        ${block(relaxed, `$s${k % 2}`, X.block * k)}${k % 2 === 1 ? `\n        (local.set $t${k === 1 ? "01" : "23"} ${halves("$s0", "$s1")})` : ""}`,
-    )
-    .join("");
   return `(local.set $m (i8x16.splat (i32.const 15)))
     (local.set $xp (local.get $x))
     (local.set $g (local.get $groups))
     (block $done
       (loop $groups_loop
-        (br_if $done (i32.eqz (local.get $g)))${blocks}
+        (br_if $done (i32.eqz (local.get $g)))
+        ${(relaxed ? [0, 1] : I).map((i) => `(local.set $v${i} (v128.load offset=${16 * i} (local.get $wa)))`).join("\n        ")}
         (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul
-          (f32x4.mul (f32x4.convert_i32x4_s (i32x4.sub ${quarters("$t01", "$t23")} (v128.load offset=${X.sums} (local.get $xp))))
+          (f32x4.mul (f32x4.convert_i32x4_s (i32x4.sub ${blockSums(relaxed)} (v128.load offset=${X.sums} (local.get $xp))))
                      (v128.load offset=64 (local.get $wa)))
           (v128.load offset=${X.scales} (local.get $xp)))))
         (local.set $wa (i32.add (local.get $wa) (i32.const 80)))
@@ -100,8 +99,8 @@ function rowBody(relaxed: boolean): string {
     (f32.store (local.get $out) (call $hsumF32 (local.get $acc)))`;
 }
 
-const LOCALS = `(local $xp i32) (local $g i32) (local $m v128) (local $v v128) (local $lo v128) (local $hi v128) (local $xl v128) (local $xh v128)
-    (local $acc v128) (local $s0 v128) (local $s1 v128) (local $t01 v128) (local $t23 v128)`;
+const LOCALS = `(local $xp i32) (local $g i32) (local $m v128) (local $v0 v128) (local $v1 v128) (local $v2 v128) (local $v3 v128)
+    (local $acc v128) (local $l01 v128) (local $l23 v128)`;
 
 function q4Funcs(relaxed: boolean): string {
   const sfx = relaxed ? "_r" : "";

@@ -14,7 +14,7 @@ import { denseRowsOutput } from "../js/dense-rows";
 import { checkMatmulF32, outputBuffer } from "../validate-inputs";
 import { DENSE_ENCODING, JOB_OP, JOB_SLOT } from "./abi";
 import type { WasmContext } from "./context";
-import { INT4_X } from "./dense-int4.wat";
+import { INT4_X, int4CodeOffset, int4XOffset } from "./dense-int4.wat";
 
 const f = Math.fround;
 
@@ -275,7 +275,8 @@ function runInt4(ctx: WasmContext, w: WasmPreparedDense, x: Float32Array, tokens
     for (let b = 0; b < blocks; b++) {
       const group = (b >> 2) * INT4_X.group;
       const src = t * inF + b * INT4_BLOCK;
-      x8.set(xq.codes.subarray(src, src + INT4_BLOCK), group + (b & 3) * INT4_X.block);
+      // each x beside the code it multiplies: block k's x_j at int4XOffset(k, j), four consecutive j at a time
+      for (let j = 0; j < INT4_BLOCK; j += 4) x8.set(xq.codes.subarray(src + j, src + j + 4), group + int4XOffset(b & 3, j));
       x32[(group + INT4_X.sums) / 4 + (b & 3)] = 8 * xq.sums[t * blocks + b]!;
       xf[(group + INT4_X.scales) / 4 + (b & 3)] = xq.scales[t * blocks + b]!;
     }
@@ -313,10 +314,9 @@ export function denseRows(ctx: WasmContext, pw: PreparedDense, start: number, co
       for (let b = 0; b < w.blocks; b++) {
         const at = r * w.rowStride + Math.floor(b / 4) * INT4_GROUP_BYTES;
         const scale = d[(at + 64) / 4 + (b % 4)]!;
-        const c = at + (b % 4) * 16;
         const o = r * inF + b * INT4_BLOCK;
         for (let j = 0; j < 16; j++) {
-          const byte = rows[c + j]!;
+          const byte = rows[at + int4CodeOffset(b % 4, j)]!;
           y[o + j] = f(((byte & 15) - 8) * scale);
           y[o + 16 + j] = f(((byte >> 4) - 8) * scale);
         }

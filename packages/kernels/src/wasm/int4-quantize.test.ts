@@ -9,6 +9,7 @@ import { quantizeDenseInt4 } from "../js/dense-int4";
 import { kernelExports } from "./abi";
 import type { WasmContext } from "./context";
 import { prepareDense } from "./dense-ops";
+import { int4CodeOffset } from "./dense-int4.wat";
 import { Heap } from "./heap";
 import { ThreadPool } from "./thread-pool";
 import { kernelsModule, type WasmSimd } from "./wasm-module";
@@ -35,7 +36,7 @@ interface PreparedInt4 {
 
 /**
  * The wasm-prepared weight [out, in] as the reference's plain codes [out, blocks·16] and d bits [out, blocks], read
- * through the 80-byte-group layout (dense-int4.wat.ts); checks the padded blocks are codes 0x88 and d = +0.
+ * through the 80-byte-group layout (dense-int4.wat.ts, int4CodeOffset); checks the padded blocks are codes 0x88 and d = +0.
  */
 function readPrepared(ctx: WasmContext, w: DenseWeight, out: number, inF: number): { codes: Uint8Array; dBits: Uint32Array } {
   const pw = prepareDense(ctx, w, out, inF, "int4") as unknown as PreparedInt4;
@@ -47,7 +48,7 @@ function readPrepared(ctx: WasmContext, w: DenseWeight, out: number, inF: number
   for (let r = 0; r < out; r++)
     for (let b = 0; b < pw.groups * 4; b++) {
       const group = r * pw.rowStride + (b >> 2) * 80;
-      const c = bytes.subarray(group + (b & 3) * 16, group + (b & 3) * 16 + 16);
+      const c = Uint8Array.from({ length: 16 }, (_, j) => bytes[group + int4CodeOffset(b & 3, j)]!);
       const d = words[(group + 64) / 4 + (b & 3)]!;
       if (b < blocks) {
         codes.set(c, (r * blocks + b) * 16);

@@ -1,7 +1,7 @@
 /**
  * The int4 dense format's weight quantizer (js/dense-int4.ts quantizeInt4Rows, bit for bit), included into both
  * modules by kernels.wat.ts (baseline SIMD only): `q4_quantize` writes f32 rows straight into dense-int4.wat.ts's
- * 80-byte-group layout, padded blocks included. prepareDense runs it at load (a job over rows, dense-ops.ts): a
+ * 80-byte-group layout (its four blocks' codes interleaved), padded blocks included. prepareDense runs it at load (a job over rows, dense-ops.ts): a
  * 128k-vocabulary LM head is 328 M weights, and the JS reference takes ~13 ns on each.
  *
  * A group of four 32-weight blocks at a time (the layout's unit: their four d are one v128 store), in two passes over
@@ -26,6 +26,8 @@
  *   (unsigned saturation would clamp below 0; q ≥ −8 anyway) and i8x16.min_u 15 clamps above (w near −m gives 8):
  *   the codes of weights 0…15 and of 16…31 as bytes. Byte j = code j | code (j + 16) << 4, by i16x8.shl 4 (each
  *   byte < 16, so no bit crosses into the next byte; V8's i8x16.shl adds a mask: x86 has no byte shift).
+ * - the four blocks' 16 bytes are then stored interleaved, four bytes at a time (dense-int4.wat.ts's layout): a
+ *   4 × 4 transpose of 32-bit words, eight shuffles a group.
  *
  * Measured (bench/int4-quantize.bench.ts and a kernel-only loop, 2-vCPU AMD EPYC, one thread): 0.4 ns/weight with
  * the rows in cache; 0.6 for the same arithmetic a block at a time (reductions across lanes and d, id in scalar
@@ -64,13 +66,23 @@ export function int4QuantizeWat(): string {
   const code = (k: number) => `(i32x4.sub (f32x4.add (f32x4.mul ${v(k)} (local.get $idv)) (local.get $magic)) (local.get $bias))`;
   const codeBytes = (k: number) =>
     `(i8x16.min_u (i8x16.narrow_i16x8_u (i16x8.narrow_i32x4_s ${code(k)} ${code(k + 1)}) (i16x8.narrow_i32x4_s ${code(k + 2)} ${code(k + 3)})) (local.get $fifteen))`;
-  // pass 2, block k: its codes, weights reloaded (from L1) against its id
+  // pass 2, block k: its codes (Q4_0's plain 16 bytes) into $c{k}, weights reloaded (from L1) against its id
   const codes = (k: number) => {
     const body = `${loads(k)}
               (local.set $idv (i8x16.shuffle ${lanes32([k, k, k, k])} (local.get $id) (local.get $id)))
-              (v128.store offset=${16 * k} (local.get $g) (v128.or ${codeBytes(0)} (i16x8.shl ${codeBytes(4)} (i32.const 4))))`;
-    return k === 0 ? body : `(if ${present(k)} (then ${body}) (else (v128.store offset=${16 * k} (local.get $g) (i8x16.splat (i32.const 0x88)))))`;
+              (local.set $c${k} (v128.or ${codeBytes(0)} (i16x8.shl ${codeBytes(4)} (i32.const 4))))`;
+    return k === 0 ? body : `(if ${present(k)} (then ${body}) (else (local.set $c${k} (i8x16.splat (i32.const 0x88)))))`;
   };
+  // the four blocks' plain bytes interleaved four at a time (dense-int4.wat.ts): code vector i, word k = block k's
+  // word i — a 4 × 4 transpose of 32-bit words (unpack low/high pairs, then 64-bit halves: one instruction each in V8)
+  const interleaved = `(local.set $ab (i8x16.shuffle ${lanes32([0, 4, 1, 5])} (local.get $c0) (local.get $c1)))
+            (local.set $cd (i8x16.shuffle ${lanes32([0, 4, 1, 5])} (local.get $c2) (local.get $c3)))
+            (v128.store offset=0 (local.get $g) (i8x16.shuffle ${lanes32([0, 1, 4, 5])} (local.get $ab) (local.get $cd)))
+            (v128.store offset=16 (local.get $g) (i8x16.shuffle ${lanes32([2, 3, 6, 7])} (local.get $ab) (local.get $cd)))
+            (local.set $ab (i8x16.shuffle ${lanes32([2, 6, 3, 7])} (local.get $c0) (local.get $c1)))
+            (local.set $cd (i8x16.shuffle ${lanes32([2, 6, 3, 7])} (local.get $c2) (local.get $c3)))
+            (v128.store offset=32 (local.get $g) (i8x16.shuffle ${lanes32([0, 1, 4, 5])} (local.get $ab) (local.get $cd)))
+            (v128.store offset=48 (local.get $g) (i8x16.shuffle ${lanes32([2, 3, 6, 7])} (local.get $ab) (local.get $cd)))`;
   // a tie of +m and −m in block k: m is the first weight with |w| = amax
   const tie = (k: number) => `(if (i32x4.extract_lane ${k} (local.get $tie))
               (then
@@ -82,7 +94,7 @@ export function int4QuantizeWat(): string {
                     (local.set $i (i32.add (local.get $i) (i32.const 4)))
                     (br $first${k})))
                 (local.set $mb (i32x4.replace_lane ${k} (local.get $mb) (local.get $w)))))`;
-  const sLocals = LANES.map((k) => `(local $s${k} v128) (local $u${k} v128)`).join(" ");
+  const sLocals = LANES.map((k) => `(local $s${k} v128) (local $u${k} v128) (local $c${k} v128)`).join(" ");
   return `
   ;; int4 weight quantizer (int4-quantize.wat.ts): src f32 [rows, blocks·32] → rows of dst, $rowStride bytes apart, in
   ;; the 80-byte-group layout (dense-int4.wat.ts), the last group's padded blocks as codes 8 and d = 0. Returns 0, or 1
@@ -121,6 +133,7 @@ export function int4QuantizeWat(): string {
             (v128.store offset=64 (local.get $g) (v128.and (f32x4.mul (local.get $mb) (v128.const f32x4 -0.125 -0.125 -0.125 -0.125)) (local.get $live)))
             (local.set $id (v128.and (f32x4.div (v128.const f32x4 -8 -8 -8 -8) (local.get $mb)) (local.get $live)))
             ${LANES.map(codes).join("\n            ")}
+            ${interleaved}
             (local.set $p (i32.add (local.get $p) (i32.const 512)))
             (local.set $g (i32.add (local.get $g) (i32.const 80)))
             (local.set $b (i32.add (local.get $b) (i32.const 4)))
