@@ -178,6 +178,13 @@ describe("onebit commands (built binary)", () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/64×256\s+1\s+wasm\s+1/);
     expect(r.stdout).toMatch(/decode tok\/s/);
+    expect(r.stdout).toMatch(/2 decode steps after it/);
+    const empty = await runCli(["bench", "--only", "model", "--threads", "1", "--model", model, "--prompt-tokens", "4", "--decode-tokens", "2", "--decode-context", "empty", "--json"]);
+    expect(empty.code).toBe(0);
+    expect(JSON.parse(empty.stdout)).toMatchObject({ decode_context: "empty", decode_tokens: 2, threads: 1 });
+    const bad = await runCli(["bench", "--only", "model", "--model", model, "--decode-context", "middle"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--decode-context/);
   });
 
   it("demo: trains the 1-bit model, trains (then caches) the fp baseline, generates and reports", async () => {

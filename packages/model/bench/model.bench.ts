@@ -81,7 +81,8 @@ if (llamaBench && modelPath) await compareWithEngines(llamaBench, modelPath);
  * The native engines on the same file, prompt length and thread counts, in this run: per thread count, `rounds`
  * rounds that alternate the engine's `llama-bench -r 1` with onebit's benchmark (a fresh Transformer each round, so
  * both start cold the same number of times), medians of the rounds and their ratio — a shared machine's load moves
- * both sides alike. Resident memory: the engine's peak from `/usr/bin/time -f %M` where that exists; onebit's RSS
+ * both sides alike. Decode is measured as llama-bench's text-generation test runs it: from an empty context (its
+ * prompt test is a separate run), so both sides attend over the same few positions. Resident memory: the engine's peak from `/usr/bin/time -f %M` where that exists; onebit's RSS
  * after its run. Load time: the engine's `llama-cli --no-warmup` "load time" line, onebit's open + place.
  */
 async function compareWithEngines(engines: string, file: string): Promise<void> {
@@ -107,7 +108,8 @@ async function compareWithEngines(engines: string, file: string): Promise<void> 
         const backend = await createBackend("wasm", { threads, simd });
         const model = new Transformer(spec, weights, { backend, lmHead });
         benchmarkModel(model, { promptTokens: 8, decodeTokens: 2, kvBits });
-        const b = benchmarkModel(model, { promptTokens, decodeTokens, kvBits });
+        // decode from an empty context, as llama-bench's -n test runs it (its -p test is the prompt alone)
+        const b = benchmarkModel(model, { promptTokens, decodeTokens, kvBits, decodeContext: "empty" });
         o.prefill.push(b.prefillTokensPerSecond);
         o.decode.push(b.decodeTokensPerSecond);
         o.rss = Math.max(o.rss, b.residentBytes);
@@ -121,6 +123,6 @@ async function compareWithEngines(engines: string, file: string): Promise<void> 
   const h = ["engine", "threads", "engine prefill tok/s", "onebit prefill", "onebit/engine", "engine decode tok/s", "onebit decode", "onebit/engine", "engine peak RSS MB", "onebit RSS MB"];
   const w = h.map((x, i) => Math.max(x.length, ...out.map((r) => r[i]!.length)));
   const l = (cells: string[]) => cells.map((c, i) => c.padStart(w[i]!)).join("  ");
-  console.log(`\n${file}: llama-bench -p ${promptTokens} -n ${decodeTokens} -r 1 alternated with onebit (${lmHead} LM head), medians of ${rounds} rounds:\n${l(h)}\n${w.map((x) => "-".repeat(x)).join("  ")}\n${out.map(l).join("\n")}`);
+  console.log(`\n${file}: llama-bench -p ${promptTokens} -n ${decodeTokens} -r 1 alternated with onebit (${lmHead} LM head; its ${decodeTokens} decode steps from an empty context, as llama-bench's), medians of ${rounds} rounds:\n${l(h)}\n${w.map((x) => "-".repeat(x)).join("  ")}\n${out.map(l).join("\n")}`);
   console.log("(onebit's RSS is the whole process's: the model was opened once for every configuration above)");
 }

@@ -20,6 +20,27 @@ describe("benchmarkModel", () => {
     }
   });
 
+  it("decodes from an empty context on request: a fresh cache from the prompt's first token, as llama-bench -n", () => {
+    const calls: Array<{ ids: number[]; cache: unknown }> = [];
+    const probe = Object.create(model) as Transformer;
+    probe.forward = (ids, cache) => {
+      calls.push({ ids: [...ids], cache });
+      return model.forward(ids, cache);
+    };
+    const r = benchmarkModel(probe, { promptTokens: 6, decodeTokens: 3, decodeContext: "empty" });
+    expect(r.decodeTokens).toBe(3);
+    expect(calls.map((c) => c.ids.length)).toEqual([6, 1, 1, 1]);
+    const [prefill, first, ...rest] = calls;
+    expect(first!.ids).toEqual([prefill!.ids[0]]);
+    expect(first!.cache).not.toBe(prefill!.cache);
+    for (const c of rest) expect(c.cache).toBe(first!.cache);
+    // the default continues the prompt's cache
+    calls.length = 0;
+    benchmarkModel(probe, { promptTokens: 6, decodeTokens: 2 });
+    expect(calls.every((c) => c.cache === calls[0]!.cache)).toBe(true);
+    expect(() => benchmarkModel(model, { decodeContext: "middle" as "empty" })).toThrow(/decodeContext: expected "after-prompt" or "empty", got "middle"/);
+  });
+
   it("refuses token counts that are not positive integers, naming the option", async () => {
     expect(() => benchmarkModel(model, { promptTokens: 0 })).toThrow(/promptTokens: expected a positive integer, got 0/);
     await expect(benchmarkModelAsync(model, { decodeTokens: 1.5 })).rejects.toThrow(/decodeTokens: expected a positive integer, got 1.5/);

@@ -30,6 +30,12 @@ interface BenchmarkOptions {
   decodeTokens?: number;
   kvBits?: KvBits;
   seed?: number;
+  /**
+   * Where the timed decode steps start: "after-prompt" (default) continues from the prompt, at positions
+   * promptTokens…; "empty" starts a fresh cache at position 0 (the prompt's first token), as llama-bench's
+   * text-generation test (`-n`) does, so its tokens/s compare like for like.
+   */
+  decodeContext?: "after-prompt" | "empty";
 }
 
 /** The run's settings, its random prompt (ids from 3, past the usual special tokens) and its cache. */
@@ -44,8 +50,14 @@ function setUp(model: Transformer, options: BenchmarkOptions) {
     s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
     return 3 + (s % (vocab - 3));
   });
-  const cache = model.newCache({ maxTokens: promptTokens + decodeTokens, bits: options.kvBits ?? 32 });
-  return { promptTokens, decodeTokens, prompt, cache };
+  const decodeContext = options.decodeContext ?? "after-prompt";
+  if (decodeContext !== "after-prompt" && decodeContext !== "empty")
+    throw new ModelInputError(`benchmarkModel decodeContext: expected "after-prompt" or "empty", got ${JSON.stringify(decodeContext)}`);
+  const bits = options.kvBits ?? 32;
+  const cache = model.newCache({ maxTokens: promptTokens + decodeTokens, bits });
+  // decoding from an empty context: its own cache, and the prompt's first token as the first input
+  const decode = decodeContext === "empty" ? { cache: model.newCache({ maxTokens: decodeTokens, bits }), first: prompt[0]! } : undefined;
+  return { promptTokens, decodeTokens, prompt, cache, decode };
 }
 
 function summarize(promptTokens: number, decodeTokens: number, prefillMs: number, times: number[]): ModelBenchmark {
@@ -65,14 +77,14 @@ function summarize(promptTokens: number, decodeTokens: number, prefillMs: number
 
 /** On a host backend (js, wasm, webgl): each step's logits come back at once. */
 export function benchmarkModel(model: Transformer, options: BenchmarkOptions = {}): ModelBenchmark {
-  const { promptTokens, decodeTokens, prompt, cache } = setUp(model, options);
+  const { promptTokens, decodeTokens, prompt, cache, decode } = setUp(model, options);
   const t0 = performance.now();
   let logits = model.forward(prompt, cache);
   const prefillMs = performance.now() - t0;
   const times: number[] = [];
   for (let i = 0; i < decodeTokens; i++) {
     const t = performance.now();
-    logits = model.forward([argmax(logits)], cache);
+    logits = decode ? model.forward([i === 0 ? decode.first : argmax(logits)], decode.cache) : model.forward([argmax(logits)], cache);
     times.push(performance.now() - t);
   }
   return summarize(promptTokens, decodeTokens, prefillMs, times);
@@ -83,14 +95,14 @@ export function benchmarkModel(model: Transformer, options: BenchmarkOptions = {
  * back of a step), so a step's time is what generation sees.
  */
 export async function benchmarkModelAsync(model: Transformer, options: BenchmarkOptions = {}): Promise<ModelBenchmark> {
-  const { promptTokens, decodeTokens, prompt, cache } = setUp(model, options);
+  const { promptTokens, decodeTokens, prompt, cache, decode } = setUp(model, options);
   const t0 = performance.now();
   let logits = await model.forwardAsync(prompt, cache);
   const prefillMs = performance.now() - t0;
   const times: number[] = [];
   for (let i = 0; i < decodeTokens; i++) {
     const t = performance.now();
-    logits = await model.forwardAsync([argmax(logits)], cache);
+    logits = decode ? await model.forwardAsync([i === 0 ? decode.first : argmax(logits)], decode.cache) : await model.forwardAsync([argmax(logits)], cache);
     times.push(performance.now() - t);
   }
   return summarize(promptTokens, decodeTokens, prefillMs, times);

@@ -49,6 +49,13 @@ export const benchCommand = defineCommand({
     model: { kind: "string", arg: "<model>", default: "b1.58-small", description: "model for the model benchmark: a preset (random weights), .gguf file, Hugging Face folder or onebit checkpoint folder" },
     promptTokens: { kind: "int", min: 1, arg: "<n>", default: 64, description: "prefill prompt length" },
     decodeTokens: { kind: "int", min: 1, arg: "<n>", default: 16, description: "decode steps" },
+    decodeContext: {
+      kind: "choice",
+      choices: ["after-prompt", "empty"],
+      default: "after-prompt",
+      arg: "<where>",
+      description: "where the decode steps start: after the prompt, or from an empty context (position 0, as llama-bench -n)",
+    },
     lmHead: { kind: "choice", choices: LM_HEAD_FORMATS, default: "int4", arg: "<format>", description: "LM head storage for the model benchmark (int4, int8 or f32; int4 is generate's default)" },
     only: { kind: "choice", choices: ["kernels", "model", "all"], default: "all", arg: "<which>", description: "which benchmarks to run" },
     json: {
@@ -111,7 +118,7 @@ export const benchCommand = defineCommand({
         const model = await buildTransformer(src, backend, options.lmHead, { releaseWeights: true });
         loadSeconds += (performance.now() - t0) / 1000;
         benchmarkModel(model, { promptTokens: 4, decodeTokens: 2 });
-        const r = benchmarkModel(model, { promptTokens: options.promptTokens, decodeTokens: options.decodeTokens });
+        const r = benchmarkModel(model, { promptTokens: options.promptTokens, decodeTokens: options.decodeTokens, decodeContext: options.decodeContext });
         const mem = runtimeReport(model).memory;
         // a decode step reads every projection once and the whole LM head
         const head = mem.lmHead;
@@ -126,6 +133,7 @@ export const benchCommand = defineCommand({
           weights_bytes_per_token: mem.attention + mem.ffn + head,
           prompt_tokens: r.promptTokens,
           decode_tokens: r.decodeTokens,
+          decode_context: options.decodeContext,
         };
         out(`${JSON.stringify(result)}\n`);
       } finally {
@@ -142,14 +150,14 @@ export const benchCommand = defineCommand({
         try {
           const model = await buildTransformer(src, backend, options.lmHead);
           benchmarkModel(model, { promptTokens: 4, decodeTokens: 2 });
-          const r = benchmarkModel(model, { promptTokens: options.promptTokens, decodeTokens: options.decodeTokens });
+          const r = benchmarkModel(model, { promptTokens: options.promptTokens, decodeTokens: options.decodeTokens, decodeContext: options.decodeContext });
           if (!base) base = r.decodeTokensPerSecond;
           rows.push([String(threads), r.prefillTokensPerSecond.toFixed(1), r.decodeMsMedian.toFixed(2), r.decodeTokensPerSecond.toFixed(1), `${(r.decodeTokensPerSecond / base).toFixed(2)}×`, (r.residentBytes / 2 ** 20).toFixed(0)]);
         } finally {
           backend.dispose();
         }
       }
-      out(`model: ${src.source} (${(parameterCounts(src.spec).total / 1e6).toFixed(1)}M parameters, ${src.spec.onebit.variant}, ${options.lmHead} LM head), prompt ${options.promptTokens}, ${options.decodeTokens} decode steps\n${table(["threads", "prefill tok/s", "decode ms/tok", "decode tok/s", "vs first", "RSS MB"], rows)}\n`);
+      out(`model: ${src.source} (${(parameterCounts(src.spec).total / 1e6).toFixed(1)}M parameters, ${src.spec.onebit.variant}, ${options.lmHead} LM head), prompt ${options.promptTokens}, ${options.decodeTokens} decode steps ${options.decodeContext === "empty" ? "from an empty context" : "after it"}\n${table(["threads", "prefill tok/s", "decode ms/tok", "decode tok/s", "vs first", "RSS MB"], rows)}\n`);
     }
   },
 });
