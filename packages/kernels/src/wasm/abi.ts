@@ -227,6 +227,7 @@ export const WASM_EXPORT = {
   EW_MUL: "ew_mul",
   EW_ADD: "ew_add",
   EW_RMS_NORM: "ew_rms_norm",
+  SUM_I8: "sum_i8",
 } as const satisfies Record<string, keyof KernelExports>;
 
 /** The ABI as one value: what runJob (job-driver.ts) takes, and what thread-pool.ts copies into the worker source. */
@@ -283,6 +284,8 @@ export interface KernelExports {
   ew_add(x: number, y: number, n4: number): void;
   /** RMSNorm of x [tokens, features] into y with gain [features]. */
   ew_rms_norm(x: number, y: number, gain: number, tokens: number, features: number, eps: number): void;
+  /** Σ of n int8 at p (n a multiple of 16), exact. */
+  sum_i8(p: number, n: number): number;
 }
 
 /** An instance's exports as KernelExports; throws if the module lacks one (kernels-wasm.generated.ts out of date). */

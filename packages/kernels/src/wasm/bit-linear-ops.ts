@@ -193,6 +193,14 @@ export function bitLinear(ctx: WasmContext, pw: PreparedWeight, x: QuantizedActi
   return y;
 }
 
+/** Codes [src, src + cols) at wasm address `at`, zero-padded to `bytes` (a multiple of 16); returns Σ codes, summed in wasm. */
+function placeInt8(ctx: WasmContext, codes: Int8Array, src: number, cols: number, at: number, bytes: number): number {
+  const dst = new Int8Array(ctx.heap.buffer, at, bytes);
+  dst.set(codes.subarray(src, src + cols));
+  dst.fill(0, cols);
+  return ctx.exports.sum_i8(at, bytes);
+}
+
 /**
  * One column group's integer dots [tokens, out]: Σ code·x (dense kernels, code = w + 1: the caller subtracts xsum)
  * or Σ w·x (sparse kernel: xsum = null). Views into scratch, valid until the next kernel call.
@@ -254,7 +262,7 @@ function runSub(
   const xsum = new Float64Array(tokens);
   for (let t = 0; t < tokens; t++)
     xsum[t] = relaxed
-      ? placeInOrder(x.codes, t * features + sub.start, cols, new Int8Array(buf, xPtr + t * xStride, xStride))
+      ? placeInt8(ctx, x.codes, t * features + sub.start, cols, xPtr + t * xStride, xStride)
       : t1
         ? placeInOrder(x.codes, t * features + sub.start, cols, new Int16Array(buf, xPtr + t * xStride, xStride / 2))
         : placeSplitI16(x.codes, t * features + sub.start, cols, new Int16Array(buf, xPtr + t * xStride, xStride / 2));

@@ -48,6 +48,26 @@ describe("wasm element-wise kernels against the js reference, bit for bit", () =
   });
 
   for (const simd of ["baseline", "relaxed"] as const) {
+    it(`${simd}: sum_i8 is the exact Σ of any int8 codes (BitLinear's Σx), extremes and 2B4T widths included`, () => {
+      const ctx = contexts[simd]!;
+      const codes = fc.oneof(fc.integer({ min: -128, max: 127 }), fc.constantFrom(-128, 127));
+      fc.assert(
+        fc.property(fc.integer({ min: 0, max: 440 }), fc.array(codes, { minLength: 1, maxLength: 64 }), (sixteens, pool) => {
+          const n = 16 * sixteens;
+          const at = ctx.heap.scratch(n + 16);
+          const x = new Int8Array(ctx.heap.buffer, at, n);
+          for (let i = 0; i < n; i++) x[i] = pool[(i * 7) % pool.length]!;
+          let want = 0;
+          for (let i = 0; i < n; i++) want += x[i]!;
+          expect(ctx.exports.sum_i8(at, n)).toBe(want);
+        }),
+        { numRuns: 200 },
+      );
+      const at = ctx.heap.scratch(6912);
+      new Int8Array(ctx.heap.buffer, at, 6912).fill(-128);
+      expect(ctx.exports.sum_i8(at, 6912)).toBe(-128 * 6912);
+    });
+
     it(`${simd}: SiLU and ReLU² (with active rows) over any float32`, () => {
       const ctx = contexts[simd]!;
       fc.assert(

@@ -6,6 +6,7 @@
  *   ew_relu2     x ← max(x, 0)², rows active where x > 0   js/elementwise.ts gateActivationImpl
  *   ew_mul       x ← x · y;   ew_add   x ← x + y           js/elementwise.ts
  *   ew_rms_norm  y ← x · rsqrt(mean(x²) + ε) · gain        js/rms-norm-quantize.ts rmsNormImpl
+ *   sum_i8       Σ of int8 codes (exact)
  * Float32 ops round to nearest in wasm and in JS (Math.fround of an exact float64 result), wasm has no implicit
  * fused multiply-add, and min/max/nearest are IEEE's, so the SIMD lanes reproduce the scalar reference exactly.
  * Vector loops take counts rounded up to 4: the caller's buffers are padded (their extra lanes are ignored).
@@ -91,6 +92,21 @@ export function elementwiseWat(): string {
 
   ;; x ← x · y and x ← x + y over n4 floats (elementwise.wat.ts)
 ${binaryWat("ew_mul", "f32x4.mul")}${binaryWat("ew_add", "f32x4.add")}
+
+  ;; Σ of the $n int8 at $p ($n a multiple of 16; |Σ| < 2³¹ for n < 2²⁴): bytes widened pairwise to i16, to i32
+  ;; (a BitLinear input's Σx, which the ternary epilogue subtracts: a JS loop over the codes cost ≈ 1.5 ms a decode token)
+  (func (export "sum_i8") (param $p i32) (param $n i32) (result i32)
+    (local $end i32) (local $acc v128)
+    (local.set $end (i32.add (local.get $p) (local.get $n)))
+    (block $done
+      (loop $l
+        (br_if $done (i32.ge_u (local.get $p) (local.get $end)))
+        (local.set $acc (i32x4.add (local.get $acc) (i32x4.extadd_pairwise_i16x8_s (i16x8.extadd_pairwise_i8x16_s (v128.load (local.get $p))))))
+        (local.set $p (i32.add (local.get $p) (i32.const 16)))
+        (br $l)))
+    (i32.add (i32.add (i32x4.extract_lane 0 (local.get $acc)) (i32x4.extract_lane 1 (local.get $acc)))
+             (i32.add (i32x4.extract_lane 2 (local.get $acc)) (i32x4.extract_lane 3 (local.get $acc))))
+  )
   ;; RMSNorm of x [tokens, features] f32 into y with gain [features]: Σx² in float64 one element after another (the
   ;; reference's order), rs = f32(1 / sqrt(f32(f32(Σx²/features) + ε))) in float64, then y = f32(f32(x·rs)·gain) four
   ;; lanes at a time and the features mod 4 one by one
