@@ -24,7 +24,7 @@ describe("benchmarkModel", () => {
     const calls: Array<{ ids: number[]; cache: unknown }> = [];
     const probe = Object.create(model) as Transformer;
     probe.forward = (ids, cache) => {
-      calls.push({ ids: [...ids], cache });
+      calls.push({ ids: Array.from(ids), cache });
       return model.forward(ids, cache);
     };
     const r = benchmarkModel(probe, { promptTokens: 6, decodeTokens: 3, decodeContext: "empty" });
