@@ -54,10 +54,12 @@ function setUp(model: Transformer, options: BenchmarkOptions) {
   if (decodeContext !== "after-prompt" && decodeContext !== "empty")
     throw new ModelInputError(`benchmarkModel decodeContext: expected "after-prompt" or "empty", got ${JSON.stringify(decodeContext)}`);
   const bits = options.kvBits ?? 32;
-  const cache = model.newCache({ maxTokens: promptTokens + decodeTokens, bits });
+  const empty = decodeContext === "empty";
+  const cache = model.newCache({ maxTokens: promptTokens + (empty ? 0 : decodeTokens), bits });
   // decoding from an empty context: its own cache, and the prompt's first token as the first input
-  const decode = decodeContext === "empty" ? { cache: model.newCache({ maxTokens: decodeTokens, bits }), first: prompt[0]! } : undefined;
-  return { promptTokens, decodeTokens, prompt, cache, decode };
+  const decodeCache = empty ? model.newCache({ maxTokens: decodeTokens, bits }) : cache;
+  const firstId = empty ? prompt[0]! : undefined;
+  return { promptTokens, decodeTokens, prompt, cache, decodeCache, firstId };
 }
 
 function summarize(promptTokens: number, decodeTokens: number, prefillMs: number, times: number[]): ModelBenchmark {
@@ -77,14 +79,14 @@ function summarize(promptTokens: number, decodeTokens: number, prefillMs: number
 
 /** On a host backend (js, wasm, webgl): each step's logits come back at once. */
 export function benchmarkModel(model: Transformer, options: BenchmarkOptions = {}): ModelBenchmark {
-  const { promptTokens, decodeTokens, prompt, cache, decode } = setUp(model, options);
+  const { promptTokens, decodeTokens, prompt, cache, decodeCache, firstId } = setUp(model, options);
   const t0 = performance.now();
   let logits = model.forward(prompt, cache);
   const prefillMs = performance.now() - t0;
   const times: number[] = [];
   for (let i = 0; i < decodeTokens; i++) {
     const t = performance.now();
-    logits = decode ? model.forward([i === 0 ? decode.first : argmax(logits)], decode.cache) : model.forward([argmax(logits)], cache);
+    logits = model.forward([i === 0 && firstId !== undefined ? firstId : argmax(logits)], decodeCache);
     times.push(performance.now() - t);
   }
   return summarize(promptTokens, decodeTokens, prefillMs, times);
@@ -95,14 +97,14 @@ export function benchmarkModel(model: Transformer, options: BenchmarkOptions = {
  * back of a step), so a step's time is what generation sees.
  */
 export async function benchmarkModelAsync(model: Transformer, options: BenchmarkOptions = {}): Promise<ModelBenchmark> {
-  const { promptTokens, decodeTokens, prompt, cache, decode } = setUp(model, options);
+  const { promptTokens, decodeTokens, prompt, cache, decodeCache, firstId } = setUp(model, options);
   const t0 = performance.now();
   let logits = await model.forwardAsync(prompt, cache);
   const prefillMs = performance.now() - t0;
   const times: number[] = [];
   for (let i = 0; i < decodeTokens; i++) {
     const t = performance.now();
-    logits = decode ? await model.forwardAsync([i === 0 ? decode.first : argmax(logits)], decode.cache) : await model.forwardAsync([argmax(logits)], cache);
+    logits = await model.forwardAsync([i === 0 && firstId !== undefined ? firstId : argmax(logits)], decodeCache);
     times.push(performance.now() - t);
   }
   return summarize(promptTokens, decodeTokens, prefillMs, times);
