@@ -246,6 +246,83 @@ export const CONFORMANCE_CASES: ConformanceCase[] = [
     },
   },
   {
+    name: "softmax: identical to the reference on CPU backends (−∞ entries, a dead row, wide ranges)",
+    async run(b, ref) {
+      if (b.residency === "device") return; // webgpu-cases.ts holds the device softmax to a tolerance
+      const r = rng(47);
+      for (const [rows, cols] of [[1, 1], [3, 7], [20, 129]] as const) {
+        const x = Float32Array.from({ length: rows * cols }, (_, i) => (i % 11 === 5 ? Number.NEGATIVE_INFINITY : (r() - 0.5) * 10 ** Math.floor(r() * 4)));
+        if (rows > 1) x.fill(Number.NEGATIVE_INFINITY, cols, 2 * cols);
+        const want = x.slice();
+        ref.softmax({ x: want, rows, cols });
+        const got = x.slice();
+        b.softmax({ x: got, rows, cols });
+        identical(`softmax ${rows}×${cols}`, got, want);
+      }
+    },
+  },
+  {
+    name: "rope: identical to the reference on CPU backends (both pairings, far positions, several tokens)",
+    async run(b, ref) {
+      if (b.residency === "device") return; // webgpu-cases.ts holds the device rope to a tolerance
+      const r = rng(59);
+      for (const [tokens, heads, headDim, style] of [[1, 20, 128, "half"], [3, 4, 6, "interleaved"], [5, 2, 64, "half"], [2, 3, 2, "interleaved"]] as const) {
+        const positions = Int32Array.from({ length: tokens }, (_, t) => (t === 0 ? 4095 : Math.floor(r() * 300)));
+        const x = Float32Array.from({ length: tokens * heads * headDim }, () => (r() - 0.5) * 8);
+        const want = x.slice();
+        ref.rope({ x: want, tokens, heads, headDim, positions, theta: 500000, style });
+        const got = x.slice();
+        b.rope({ x: got, tokens, heads, headDim, positions, theta: 500000, style });
+        identical(`rope ${tokens}×${heads}×${headDim} (${style})`, got, want);
+      }
+    },
+  },
+  {
+    name: "causalAttention: many query tokens at once, the composition of scores, softmax and values",
+    async run(b, ref) {
+      const r = rng(53);
+      // [tokens, start, heads, kvHeads, headDim]: a prompt from position 0, a chunk after a cached prefix, one decode token
+      for (const [tokens, start, heads, kvHeads, headDim] of [[5, 0, 4, 1, 16], [3, 6, 6, 3, 20], [1, 9, 8, 2, 37], [12, 4, 20, 5, 128]] as const) {
+        const where = `causalAttention ${tokens} tokens from position ${start}, ${heads}/${kvHeads} heads × ${headDim}`;
+        const capacity = (start + tokens + 2) * kvHeads * headDim;
+        const keysHost = Float32Array.from({ length: capacity }, () => r() - 0.5);
+        const valuesHost = Float32Array.from({ length: capacity }, () => r() - 0.5);
+        const q = Float32Array.from({ length: tokens * heads * headDim }, () => (r() - 0.5) * 4);
+        const scale = 1 / Math.sqrt(headDim);
+        const want = await read(ref, ref.causalAttention({ q, tokens, heads, keys: keysHost, values: valuesHost, kvHeads, headDim, start, scale }));
+        // the definition, spelled out with the one-query kernels
+        const width = heads * headDim;
+        for (let t = 0; t < tokens; t++) {
+          const p = await read(ref, ref.attentionScores({ q: q.subarray(t * width, (t + 1) * width), heads, keys: keysHost, kvHeads, headDim, positions: start + t + 1, scale }));
+          ref.softmax({ x: p, rows: heads, cols: start + t + 1 });
+          identical(`${where}: reference token ${t}`, want.subarray(t * width, (t + 1) * width), await read(ref, ref.attentionValues({ p, heads, values: valuesHost, kvHeads, headDim, positions: start + t + 1 })));
+        }
+        for (const inPlace of [false, true]) {
+          const keys = inPlace ? b.allocF32(capacity) : b.upload(keysHost);
+          const values = inPlace ? b.allocF32(capacity) : b.upload(valuesHost);
+          if (inPlace) {
+            b.copyInto({ src: b.upload(keysHost), dst: keys, dstOffset: 0 });
+            b.copyInto({ src: b.upload(valuesHost), dst: values, dstOffset: 0 });
+          }
+          const got = await read(b, b.causalAttention({ q: b.upload(q), tokens, heads, keys, values, kvHeads, headDim, start, scale }));
+          const tag = `${where}${inPlace ? " (store in place)" : ""}`;
+          if (gpu(b)) {
+            // a GPU softmax is within 1e-6 of each row's largest probability: outputs (values in ±0.5) within 1e-5
+            for (let i = 0; i < want.length; i++) if (!(Math.abs(got[i]! - want[i]!) <= 1e-5)) throw new Error(`${tag}: output ${i} is ${got[i]}, the js reference gives ${want[i]}`);
+          } else identical(tag, got, want, "output");
+          if (inPlace) {
+            b.freeF32(keys);
+            b.freeF32(values);
+          }
+        }
+      }
+      await throwsWith(
+        () => b.causalAttention({ q: b.upload(new Float32Array(2 * 4 * 8)), tokens: 2, heads: 4, keys: b.upload(new Float32Array(40)), values: b.upload(new Float32Array(48)), kvHeads: 2, headDim: 8, start: 1, scale: 1 }),
+        "causalAttention keys: has 40 values, fewer than (start + tokens)·kvHeads·headDim = 48",
+      );
+    },
+  },
+  {
     name: "allocF32 gives zeroed storage; freed storage is reused and cannot be freed twice",
     async run(b) {
       const a = b.allocF32(1000);

@@ -5,7 +5,7 @@ export { availableBackends, BACKENDS, type BackendEntry, type BackendOptions, cr
 export { BackendDefinitionError, type BackendDefinition, defineBackend, listKernels, type NativeKernel } from "./contract/define-backend";
 export { KERNEL_NAMES, KERNELS, type KernelArgs, type KernelDefinition, type KernelFn, type KernelInfo, type KernelMethods, type KernelResults, type KernelSource } from "./contract/kernel-table";
 export { type Activations, type DeviceTensor, hostArray, isDeviceTensor, type Residency, ResidencyError } from "./contract/tensors";
-export { attentionScoresImpl, attentionValuesImpl } from "./js/attention";
+export { attentionScoresImpl, attentionValuesImpl, causalAttentionImpl } from "./js/attention";
 export { bitLinearImpl, packedWeightAt } from "./js/bit-linear";
 export { dequantizeUnsignedImpl } from "./js/dequantize-unsigned";
 export { DENSE_FORMATS, denseBlockLen, denseChunkRows, denseInt8Impl, INT4_BLOCK, type Int8DenseWeight, quantizeDenseInt8, quantizeInt16Rows } from "./js/dense";

@@ -1,18 +1,18 @@
 /**
  * Causal grouped-query attention of new query tokens over a KV cache, on a kernels backend's attention ops
- * (scores → softmax → weighted values; the wasm backend reads an f32 cache in place). A low-bit or f16 cache is
- * decoded one layer at a time into a scratch [positions, kvHeads, headDim] buffer, never as a whole. On a device
- * backend everything — the decode, 4-bit queries, scores, softmax, values — stays on the device.
+ * (causalAttention: scores → softmax → weighted values for every query token in one kernel call; the wasm backend
+ * reads an f32 cache in place). A low-bit or f16 cache is decoded one layer at a time into a scratch [positions,
+ * kvHeads, headDim] buffer, never as a whole. On a device backend everything — the decode, 4-bit queries, scores, softmax, values — stays on the device.
  *   q: [tokens, heads, headDim] (post-RoPE) for positions start .. start+tokens−1
  *   out: [tokens, heads, headDim]
  */
-import { type Activations, attentionScoresImpl, attentionValuesImpl, type Backend, type DeviceTensor, hostArray, KERNELS, softmaxImpl } from "@onebit/kernels";
+import { type Activations, type Backend, causalAttentionImpl, type DeviceTensor, hostArray, KERNELS } from "@onebit/kernels";
 import { KvCacheError, type KvCache } from "./kv-cache";
 
 /** The kernels attention runs on: a backend's, or the js reference. */
 export type AttentionOps = Pick<
   Backend,
-  "attentionScores" | "attentionValues" | "softmax" | "dequantizeUnsigned" | "quantizeUnsignedInto" | "copyInto" | "allocF32" | "freeF32" | "residency"
+  "causalAttention" | "dequantizeUnsigned" | "quantizeUnsignedInto" | "copyInto" | "allocF32" | "freeF32" | "residency"
 >;
 
 export interface AttentionOptions {
@@ -27,10 +27,8 @@ export interface AttentionOptions {
 
 const REFERENCE_OPS: AttentionOps = {
   residency: "host",
-  attentionScores: ({ q, heads, keys, kvHeads, headDim, positions, scale, out }) => attentionScoresImpl(hostArray(q, "q"), heads, hostArray(keys, "keys"), kvHeads, headDim, positions, scale, out),
-  attentionValues: ({ p, heads, values, kvHeads, headDim, positions, out }) =>
-    attentionValuesImpl(hostArray(p, "p"), heads, hostArray(values, "values"), kvHeads, headDim, positions, out === undefined ? undefined : hostArray(out, "out")),
-  softmax: ({ x, rows, cols }) => softmaxImpl(hostArray(x, "scores"), rows, cols),
+  causalAttention: ({ q, tokens, heads, keys, values, kvHeads, headDim, start, scale, out }) =>
+    causalAttentionImpl(hostArray(q, "q"), tokens, heads, hostArray(keys, "keys"), hostArray(values, "values"), kvHeads, headDim, start, scale, out),
   dequantizeUnsigned: (a) => KERNELS.dequantizeUnsigned.reference(a, "js"),
   quantizeUnsignedInto: (a) => KERNELS.quantizeUnsignedInto.reference(a, "js"),
   copyInto: ({ src, dst, dstOffset, srcOffset = 0, length }) => {
@@ -51,7 +49,6 @@ export function attendCached(cache: KvCache, layer: number, q: Activations, toke
   const keys = cache.floats("k", layer, total, ops);
   const values = cache.floats("v", layer, total, ops);
   const scale = 1 / Math.sqrt(d);
-  const width = heads * d;
   if (options.queryBits !== undefined && options.queryBits !== 4) throw new KvCacheError(`attention queryBits: expected 4 or none, got ${options.queryBits}`);
   if (options.queryBits === 4) {
     const quantized = quantizeQueries(ops, q, tokens * heads, d);
@@ -59,35 +56,7 @@ export function attendCached(cache: KvCache, layer: number, q: Activations, toke
     ops.freeF32(quantized);
     return out;
   }
-  if (ops.residency === "device") {
-    // the queries and the output stay on the device: token t's query row is copied out, its output row copied in
-    if (tokens === 1) {
-      const scores = ops.attentionScores({ q, heads, keys, kvHeads, headDim: d, positions: total, scale });
-      ops.softmax({ x: scores, rows: heads, cols: total });
-      return ops.attentionValues({ p: scores, heads, values, kvHeads, headDim: d, positions: total });
-    }
-    const out = ops.allocF32(tokens * width);
-    const qt = ops.allocF32(width);
-    for (let t = 0; t < tokens; t++) {
-      ops.copyInto({ src: q, srcOffset: t * width, length: width, dst: qt, dstOffset: 0 });
-      const positions = start + t + 1; // causal: positions 0..start+t
-      const scores = ops.attentionScores({ q: qt, heads, keys, kvHeads, headDim: d, positions, scale });
-      ops.softmax({ x: scores, rows: heads, cols: positions });
-      ops.copyInto({ src: ops.attentionValues({ p: scores, heads, values, kvHeads, headDim: d, positions }), dst: out, dstOffset: t * width });
-    }
-    ops.freeF32(qt);
-    return out;
-  }
-  const qh = hostArray(q, "attention q");
-  const out = new Float32Array(tokens * width);
-  for (let t = 0; t < tokens; t++) {
-    const positions = start + t + 1; // causal: positions 0..start+t
-    const qt = qh.subarray(t * width, (t + 1) * width); // [heads, d]
-    const scores = hostArray(ops.attentionScores({ q: qt, heads, keys, kvHeads, headDim: d, positions, scale }), "scores"); // [heads, positions]
-    ops.softmax({ x: scores, rows: heads, cols: positions });
-    ops.attentionValues({ p: scores, heads, values, kvHeads, headDim: d, positions, out: out.subarray(t * width, (t + 1) * width) });
-  }
-  return out;
+  return ops.causalAttention({ q, tokens, heads, keys, values, kvHeads, headDim: d, start, scale });
 }
 
 /**

@@ -13,13 +13,14 @@ describe("onebit inspect --backends", () => {
     const wasm = reports.find((r) => r.name === "wasm")!;
     const kernel = (name: string) => wasm.kernels!.find((k) => k.kernel === name)!;
     expect(kernel("bitLinear")).toMatchObject({ source: "native", calls: { native: 1, reference: 0 } });
-    expect(kernel("softmax")).toMatchObject({ source: "reference", calls: { native: 0, reference: 1 } });
+    expect(kernel("softmax")).toMatchObject({ source: "native", calls: { native: 1, reference: 0 } });
+    expect(kernel("copyInto")).toMatchObject({ source: "reference", calls: { native: 0, reference: 1 } });
     expect(kernel("quantize").source).toBe("native, reference for some inputs");
     const webgpu = reports.find((r) => r.name === "webgpu")!;
     expect(webgpu.available).toBe(false);
     expect(webgpu.reason).toMatch(/navigator.gpu is absent/);
     const text = formatBackendReports(reports);
-    expect(text).toMatch(/wasm — .*\n(.*\n)*  softmax +reference +calls 1 /);
+    expect(text).toMatch(/wasm — .*\n(.*\n)*  copyInto +reference +calls 1 /);
     expect(text).toMatch(/webgpu — .*not available here/);
   });
 });

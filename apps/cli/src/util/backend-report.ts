@@ -1,7 +1,7 @@
 /**
  * `onebit inspect --backends`: every backend in the kernels' BACKENDS table — whether it runs here and, for those
  * that do, each kernel's source (native, reference, unsupported) and description, with the calls a small run made
- * (a BitLinear, a quantize and a softmax on each), so borrowing shows up as counted calls, not as a claim.
+ * (a BitLinear, a quantize, a softmax and a copy on each), so borrowing shows up as counted calls, not as a claim.
  */
 import type { Backend, KernelInfo } from "@onebit/kernels";
 
@@ -25,7 +25,10 @@ async function exercise(backend: Backend): Promise<void> {
   const x = backend.upload(Float32Array.from({ length: 64 }, (_, i) => Math.sin(i)));
   const y = backend.bitLinear({ weight, input: backend.quantize({ x, tokens: 1, features: 64, kind: "int8" }) });
   backend.softmax({ x: y, rows: 1, cols: 4 });
-  await backend.read(y);
+  const kept = backend.allocF32(4);
+  backend.copyInto({ src: y, dst: kept, dstOffset: 0 });
+  await backend.read(kept);
+  backend.freeF32(kept);
 }
 
 export async function backendReports(options: { threads?: number } = {}): Promise<BackendReport[]> {

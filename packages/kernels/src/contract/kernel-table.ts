@@ -13,7 +13,7 @@ import type { EpsMode } from "@onebit/quant";
 import type { DenseFormat, DenseWeight, DeviceQuantized, PackedLinearWeight, PreparedDense, PreparedWeight, Quantized, QuantizedActivations } from "../backend";
 import { KernelInputError } from "../backend";
 import { checkWeight } from "../validate-inputs";
-import { attentionScoresImpl, attentionValuesImpl } from "../js/attention";
+import { attentionScoresImpl, attentionValuesImpl, causalAttentionImpl } from "../js/attention";
 import { bitLinearImpl } from "../js/bit-linear";
 import { type JsPreparedDense, denseJs, denseRowsJs, prepareDenseJs } from "../js/dense-prepared";
 import { dequantizeUnsignedImpl } from "../js/dequantize-unsigned";
@@ -74,6 +74,13 @@ export interface KernelArgs {
   /** p [heads, positions] (softmaxed) → [heads, headDim] = Σ_j p[h, j]·values[j, ⌊h·kvHeads/heads⌋]. */
   attentionValues: { p: Activations; heads: number; values: Activations; kvHeads: number; headDim: number; positions: number; out?: Activations };
   /**
+   * Causal grouped-query attention of `tokens` queries q [tokens, heads, headDim] (post-RoPE) at positions start ..
+   * start + tokens − 1 over an f32 KV store [≥ start + tokens, kvHeads, headDim] that already holds their keys and
+   * values: token t attends to positions 0 .. start + t — attentionScores, softmax, attentionValues, exactly that
+   * composition (js/attention.ts causalAttentionImpl). out [tokens, heads, headDim]: the prompt's attention in one call.
+   */
+  causalAttention: { q: Activations; tokens: number; heads: number; keys: Activations; values: Activations; kvHeads: number; headDim: number; start: number; scale: number; out?: Float32Array };
+  /**
    * Unsigned b-bit (3, 4 or 8) min–max codes, a little-endian bit stream from `bitOffset` (@onebit/kv's low-bit KV
    * layout, contract/kv-codes.ts), back to float32 — groups f = firstGroup (default 0) onwards of scales, offsets
    * and out: out[(f + g)·groupSize + i] = float32(float32(code·scales[f + g]) + offsets[f + g]).
@@ -120,6 +127,7 @@ export interface KernelResults {
   softmax: void;
   attentionScores: Activations;
   attentionValues: Activations;
+  causalAttention: Activations;
   dequantizeUnsigned: void;
   quantizeUnsignedInto: void;
   encodeHalf: void;
@@ -229,6 +237,12 @@ export const KERNELS: { readonly [K in KernelName]: KernelDefinition<K> } = {
     summary: "GQA weighted sum p·V over an f32 KV store",
     reference: ({ p, heads, values, kvHeads, headDim, positions, out }) =>
       attentionValuesImpl(H(p, "attentionValues p"), heads, H(values, "attentionValues values"), kvHeads, headDim, positions, out === undefined ? undefined : H(out, "attentionValues out")),
+  },
+  causalAttention: {
+    name: "causalAttention",
+    summary: "causal GQA of many queries: scores, softmax, values",
+    reference: ({ q, tokens, heads, keys, values, kvHeads, headDim, start, scale, out }) =>
+      causalAttentionImpl(H(q, "causalAttention q"), tokens, heads, H(keys, "causalAttention keys"), H(values, "causalAttention values"), kvHeads, headDim, start, scale, out),
   },
   dequantizeUnsigned: {
     name: "dequantizeUnsigned",

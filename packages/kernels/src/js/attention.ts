@@ -1,12 +1,13 @@
 import { KernelInputError } from "../backend";
 import { outputBuffer } from "../validate-inputs";
+import { softmaxImpl } from "./softmax";
 
 const f = Math.fround;
 
 /**
  * Attention over an f32 key/value store laid out [positions, kvHeads, headDim] (a KV cache's layer), grouped-query:
- * query head h reads KV head ⌊h / (heads / kvHeads)⌋. Split in two ops so the softmax between them stays in JS
- * (wasm has no exp):
+ * query head h reads KV head ⌊h / (heads / kvHeads)⌋. Two ops with the softmax between them (causalAttentionImpl
+ * below composes the three over many query tokens):
  *   scores[h, j] = (q[h] · keys[j, kvh]) · scale        j < positions
  *   out[h]       = Σ_j p[h, j] · values[j, kvh]
  *
@@ -80,6 +81,47 @@ export function attentionValuesImpl(
       for (let j = 0; j < positions; j++) s = f(s + f(p[h * positions + j]! * values[(j * kvHeads + kvh) * headDim + i]!));
       y[ob + i] = s;
     }
+  }
+  return y;
+}
+
+export function checkCausalAttention(q: Float32Array, tokens: number, heads: number, keys: Float32Array, values: Float32Array, kvHeads: number, headDim: number, start: number): void {
+  for (const [k, v] of [["tokens", tokens], ["heads", heads], ["kvHeads", kvHeads], ["headDim", headDim]] as const)
+    if (!Number.isInteger(v) || v <= 0) throw new KernelInputError(`causalAttention ${k}: expected a positive integer, got ${v}`);
+  if (!Number.isInteger(start) || start < 0) throw new KernelInputError(`causalAttention start: expected an integer ≥ 0, got ${start}`);
+  if (heads % kvHeads !== 0) throw new KernelInputError(`causalAttention: heads ${heads} is not a multiple of kvHeads ${kvHeads}`);
+  if (q.length !== tokens * heads * headDim) throw new KernelInputError(`causalAttention q: has ${q.length} values, expected tokens·heads·headDim = ${tokens * heads * headDim}`);
+  const need = (start + tokens) * kvHeads * headDim;
+  for (const [name, store] of [["keys", keys], ["values", values]] as const)
+    if (store.length < need) throw new KernelInputError(`causalAttention ${name}: has ${store.length} values, fewer than (start + tokens)·kvHeads·headDim = ${need}`);
+}
+
+/**
+ * Causal attention of `tokens` queries q [tokens, heads, headDim] at positions start .. start + tokens − 1 over the
+ * store (the KV cache's layer, holding those tokens' own keys and values too): token t attends to positions
+ * 0 .. start + t — its scores (attentionScoresImpl), their softmax (softmaxImpl), its values (attentionValuesImpl).
+ * out [tokens, heads, headDim]. This composition is the definition a fused kernel reproduces bit for bit.
+ */
+export function causalAttentionImpl(
+  q: Float32Array,
+  tokens: number,
+  heads: number,
+  keys: Float32Array,
+  values: Float32Array,
+  kvHeads: number,
+  headDim: number,
+  start: number,
+  scale: number,
+  out?: Float32Array,
+): Float32Array {
+  checkCausalAttention(q, tokens, heads, keys, values, kvHeads, headDim, start);
+  const width = heads * headDim;
+  const y = outputBuffer(out, tokens * width);
+  for (let t = 0; t < tokens; t++) {
+    const positions = start + t + 1;
+    const scores = attentionScoresImpl(q.subarray(t * width, (t + 1) * width), heads, keys, kvHeads, headDim, positions, scale); // [heads, positions]
+    softmaxImpl(scores, heads, positions);
+    attentionValuesImpl(scores, heads, values, kvHeads, headDim, positions, y.subarray(t * width, (t + 1) * width));
   }
   return y;
 }

@@ -5,10 +5,7 @@ import { KernelInputError } from "../backend";
  * "half" (HF LLaMA/BitNet rotate_half): pairs (x[i], x[i + d/2]); "interleaved" (GPT-J/Meta): pairs (x[2i], x[2i+1]).
  */
 export function ropeImpl(x: Float32Array, tokens: number, heads: number, headDim: number, positions: Int32Array, theta: number, style: "half" | "interleaved"): void {
-  if (headDim % 2 !== 0) throw new KernelInputError(`rope headDim: must be even, got ${headDim}`);
-  if (x.length !== tokens * heads * headDim) throw new KernelInputError(`rope x: has ${x.length} elements, expected tokens·heads·headDim = ${tokens * heads * headDim}`);
-  if (positions.length !== tokens) throw new KernelInputError(`rope positions: has ${positions.length} entries, expected ${tokens}`);
-  if (style !== "half" && style !== "interleaved") throw new KernelInputError(`rope style: expected "half" or "interleaved", got ${JSON.stringify(style)}`);
+  checkRope(x, tokens, heads, headDim, positions, style);
   const half = headDim / 2;
   const { cos, sin } = rotations(positions, theta, headDim);
   // pairs (a, a + step): rotate_half pairs i with i + d/2, interleaved 2i with 2i + 1
@@ -29,13 +26,20 @@ export function ropeImpl(x: Float32Array, tokens: number, heads: number, headDim
   }
 }
 
+export function checkRope(x: Float32Array, tokens: number, heads: number, headDim: number, positions: Int32Array, style: "half" | "interleaved"): void {
+  if (headDim % 2 !== 0) throw new KernelInputError(`rope headDim: must be even, got ${headDim}`);
+  if (x.length !== tokens * heads * headDim) throw new KernelInputError(`rope x: has ${x.length} elements, expected tokens·heads·headDim = ${tokens * heads * headDim}`);
+  if (positions.length !== tokens) throw new KernelInputError(`rope positions: has ${positions.length} entries, expected ${tokens}`);
+  if (style !== "half" && style !== "interleaved") throw new KernelInputError(`rope style: expected "half" or "interleaved", got ${JSON.stringify(style)}`);
+}
+
 /**
  * cos and sin of pos·θ^(−2i/d) [tokens, d/2], kept for the last (positions, θ, d) asked: a decode step rotates q and k
  * of every layer at the same positions, so the 2·layers calls share one set of Math.cos/Math.sin.
  */
 let last: { positions: Int32Array; theta: number; headDim: number; cos: Float64Array; sin: Float64Array } | null = null;
 
-function rotations(positions: Int32Array, theta: number, headDim: number): { cos: Float64Array; sin: Float64Array } {
+export function rotations(positions: Int32Array, theta: number, headDim: number): { cos: Float64Array; sin: Float64Array } {
   if (last && last.theta === theta && last.headDim === headDim && last.positions.length === positions.length && last.positions.every((p, t) => p === positions[t])) return last;
   const half = headDim / 2;
   const cos = new Float64Array(positions.length * half);

@@ -33,6 +33,8 @@ export const JOB_OP = {
   INT4_QUANTIZE: 8,
   /** Ternary rows of a file's own layout (TQ2_0, I2_S) placed in the t2 pair layout (prepareWeight); t2_place. */
   TERNARY_PLACE: 9,
+  /** Causal attention of TOKENS queries, ROWS = tokens·heads items claimed in chunks; attn_causal (attention-causal.wat.ts). */
+  ATTENTION_CAUSAL: 10,
 } as const;
 
 export type JobOp = (typeof JOB_OP)[keyof typeof JOB_OP];
@@ -180,6 +182,28 @@ export const JOB_SLOT = {
     /** set to 1 by a thread that read a code 3 (the caller clears it first) */
     BAD: 15,
   },
+  /**
+   * JOB_OP.ATTENTION_CAUSAL, rows = tokens·heads: q [tokens, HEADS, HEAD_DIM] at positions START.., keys / values
+   * [≥ START + tokens, KV_HEADS, HEAD_DIM] f32 → out [tokens, HEADS, HEAD_DIM] f32.
+   */
+  ATTENTION_CAUSAL: {
+    Q_PTR: 8,
+    KEYS_PTR: 9,
+    VALUES_PTR: 10,
+    KV_HEADS: 12,
+    /** query heads per KV head */
+    GROUP: 13,
+    HEAD_DIM: 14,
+    HEADS: 15,
+    /** position of the first query token */
+    START: 16,
+    /** address of the f32 scale */
+    SCALE_PTR: 17,
+    OUT_PTR: 18,
+    /** thread i's score row at SCRATCH_PTR + i·SCRATCH_BYTES */
+    SCRATCH_PTR: 19,
+    SCRATCH_BYTES: 20,
+  },
 } as const;
 
 /** JOB_SLOT.INT4_QUANTIZE.ENCODING: the row encodings a thread decodes itself (ggml-decode.wat.ts). */
@@ -228,6 +252,10 @@ export const WASM_EXPORT = {
   EW_ADD: "ew_add",
   EW_RMS_NORM: "ew_rms_norm",
   SUM_I8: "sum_i8",
+  ATTN_CAUSAL: "attn_causal",
+  EW_ROPE: "ew_rope",
+  SOFTMAX_ROWS: "softmax_rows",
+  EXP_F64: "exp_f64",
 } as const satisfies Record<string, keyof KernelExports>;
 
 /** The ABI as one value: what runJob (job-driver.ts) takes, and what thread-pool.ts copies into the worker source. */
@@ -249,6 +277,14 @@ export interface KernelExports {
   matmul_f32(x: number, w: number, out: number, tokens: number, outF: number, inF: number, rowStart: number, rowEnd: number): void;
   attn_scores(q: number, keys: number, out: number, kvHeads: number, group: number, headDim: number, positions: number, h0: number, h1: number): void;
   attn_values(p: number, values: number, out: number, kvHeads: number, group: number, headDim: number, positions: number, h0: number, h1: number): void;
+  /** Causal attention items [r0, r1) (token ⌊r / heads⌋, head r mod heads); scratch: start + tokens floats. */
+  attn_causal(q: number, keys: number, values: number, out: number, kvHeads: number, group: number, headDim: number, heads: number, start: number, scalePtr: number, r0: number, r1: number, scratch: number): void;
+  /** RoPE in place on x [tokens, heads, headDim] from f64 cos/sin [tokens, headDim/2]; pairs (a, a + step), a = … + stride·i. */
+  ew_rope(x: number, tokens: number, heads: number, headDim: number, cos: number, sin: number, stride: number, step: number): void;
+  /** x [rows, cols] f32 softmaxed in place, js/softmax.ts's bits. */
+  softmax_rows(x: number, rows: number, cols: number): void;
+  /** Math.exp's bits (fdlibm), for tests. */
+  exp_f64(x: number): number;
   q8_dot(w: number, inF: number, scales: number, blocks: number, blockLen: number, x: number, rowStart: number, rowEnd: number, out: number): void;
   /** stats[r] (f64) = absmax of row r (kind 0) or Σ|x| in order (kind 1); x [rows, n] f32. */
   row_stats(x: number, n: number, rows: number, kind: number, stats: number): void;

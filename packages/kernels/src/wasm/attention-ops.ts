@@ -3,7 +3,8 @@
  * across threads (JOB_OP.ATTENTION_SCORES / ATTENTION_VALUES). A store from allocF32 (heap.ts KvArrays) lies in wasm
  * memory and is read in place; any other is copied per call.
  */
-import { checkAttention } from "../js/attention";
+import { checkAttention, checkCausalAttention } from "../js/attention";
+import { checkSoftmax } from "../js/softmax";
 import { outputBuffer } from "../validate-inputs";
 import { JOB_OP, JOB_SLOT } from "./abi";
 import type { WasmContext } from "./context";
@@ -77,4 +78,88 @@ export function attentionValues(ctx: WasmContext, p: Float32Array, heads: number
   const y = outputBuffer(outBuf, heads * headDim);
   y.set(runAttention(ctx, JOB_OP.ATTENTION_VALUES, p, heads, values, kvHeads, headDim, positions, headDim));
   return y;
+}
+
+/** Fewest multiply-adds (scores and values) for which causalAttention splits its items across threads. */
+const SPLIT_ATTENTION_MIN = 2 ** 18;
+
+/**
+ * Causal attention of `tokens` queries q [tokens, heads, headDim] at positions start.. over the KV store (read in place
+ * when it lives in this heap): one job of tokens·heads items, each scores → softmax → values in wasm
+ * (attention-causal.wat.ts); the reference's bits (js/attention.ts causalAttentionImpl).
+ */
+export function causalAttention(
+  ctx: WasmContext,
+  q: Float32Array,
+  tokens: number,
+  heads: number,
+  keys: Float32Array,
+  values: Float32Array,
+  kvHeads: number,
+  headDim: number,
+  start: number,
+  scale: number,
+  outBuf?: Float32Array,
+): Float32Array {
+  checkCausalAttention(q, tokens, heads, keys, values, kvHeads, headDim, start);
+  ctx.alive();
+  const y = outputBuffer(outBuf, tokens * heads * headDim);
+  const { heap, pool } = ctx;
+  const c = pool.control;
+  const positions = start + tokens;
+  const storeLen = positions * kvHeads * headDim;
+  const qBytes = (q.length * 4 + 15) & ~15;
+  const rowBytes = (positions * 4 + 15) & ~15;
+  const keysInPlace = heap.owns(keys);
+  const valuesInPlace = heap.owns(values);
+  const storeBytes = (storeLen * 4 + 15) & ~15;
+  // scratch: [q][out][scale][a score row per thread][keys copy][values copy] (copies only for stores not in this heap)
+  const outPtr = qBytes;
+  const scalePtr = outPtr + qBytes;
+  const rowsPtr = scalePtr + 16;
+  const keysPtr = rowsPtr + pool.threads * rowBytes;
+  const valuesPtr = keysPtr + (keysInPlace ? 0 : storeBytes);
+  const base = heap.scratch(valuesPtr + (valuesInPlace ? 0 : storeBytes));
+  const buf = heap.buffer;
+  new Float32Array(buf, base, q.length).set(q);
+  new Float32Array(buf, base + scalePtr, 1)[0] = scale;
+  if (!keysInPlace) new Float32Array(buf, base + keysPtr, storeLen).set(keys.subarray(0, storeLen));
+  if (!valuesInPlace) new Float32Array(buf, base + valuesPtr, storeLen).set(values.subarray(0, storeLen));
+  const a = JOB_SLOT.ATTENTION_CAUSAL;
+  c[JOB_SLOT.OP] = JOB_OP.ATTENTION_CAUSAL;
+  c[a.Q_PTR] = base;
+  c[a.KEYS_PTR] = keysInPlace ? keys.byteOffset : base + keysPtr;
+  c[a.VALUES_PTR] = valuesInPlace ? values.byteOffset : base + valuesPtr;
+  c[a.OUT_PTR] = base + outPtr;
+  c[JOB_SLOT.ROWS] = tokens * heads;
+  c[a.KV_HEADS] = kvHeads;
+  c[a.GROUP] = heads / kvHeads;
+  c[a.HEAD_DIM] = headDim;
+  c[a.HEADS] = heads;
+  c[a.START] = start;
+  c[a.SCALE_PTR] = base + scalePtr;
+  c[a.SCRATCH_PTR] = base + rowsPtr;
+  c[a.SCRATCH_BYTES] = rowBytes;
+  // a decode step over a short context runs on this thread alone: ≈ 10 % quicker than split at 6 positions (2B4T,
+  // 2 threads), while at 134 positions the split saves a quarter
+  const multiplyAdds = 2 * heads * headDim * (tokens * start + (tokens * (tokens + 1)) / 2);
+  pool.run(ctx.exports, multiplyAdds < SPLIT_ATTENTION_MIN ? 1 : pool.threads);
+  y.set(new Float32Array(heap.buffer, base + outPtr, y.length));
+  return y;
+}
+
+/** x [rows, cols] softmaxed in place in wasm (softmax.wat.ts), the reference's bits. */
+export function softmaxRows(ctx: WasmContext, x: Float32Array, rows: number, cols: number): void {
+  checkSoftmax(x, rows, cols);
+  ctx.alive();
+  const { heap, exports: ex } = ctx;
+  if (heap.owns(x)) {
+    ex.softmax_rows(x.byteOffset, rows, cols);
+    return;
+  }
+  const base = heap.scratch(x.length * 4);
+  const view = new Float32Array(heap.buffer, base, x.length);
+  view.set(x);
+  ex.softmax_rows(base, rows, cols);
+  x.set(view);
 }

@@ -7,6 +7,7 @@
  */
 import { KernelInputError } from "../backend";
 import { checkGateActivation, type GateActivation } from "../js/elementwise";
+import { checkRope, rotations } from "../js/rope";
 import type { WasmContext } from "./context";
 
 const pad4 = (n: number): number => (n + 3) & ~3;
@@ -20,14 +21,15 @@ export function gateActivation(ctx: WasmContext, x: Float32Array, tokens: number
   const n4 = pad4(n);
   const marking = activation === "relu2" && activeRows !== undefined;
   if (marking && features % 4 !== 0) throw new KernelInputError(`gateActivation: the wasm kernel marks active rows four features at a time; features ${features} is not a multiple of 4`);
-  // scratch: [x: f32 n4][active rows: features bytes]
-  const base = heap.scratch(n4 * 4 + (marking ? pad4(features) : 0));
+  // scratch: [x: f32 n4][active rows: features bytes, zero-padded to 16 for sum_i8]
+  const maskBytes = (features + 15) & ~15;
+  const base = heap.scratch(n4 * 4 + (marking ? maskBytes : 0));
   const maskPtr = base + n4 * 4;
   const buf = heap.buffer;
   new Float32Array(buf, base, n).set(x);
   if (activation === "silu") ex.ew_silu(base, n4);
   else {
-    if (marking) new Uint8Array(buf, maskPtr, features).fill(0);
+    if (marking) new Uint8Array(buf, maskPtr, maskBytes).fill(0);
     ex.ew_relu2(base, n4, features, marking ? maskPtr : 0);
   }
   x.set(new Float32Array(buf, base, n));
@@ -36,11 +38,9 @@ export function gateActivation(ctx: WasmContext, x: Float32Array, tokens: number
     activeRows.fill(1);
     return features;
   }
-  const marks = new Uint8Array(buf, maskPtr, features);
-  activeRows.set(marks);
-  let on = 0;
-  for (let i = 0; i < features; i++) on += marks[i]!;
-  return on;
+  activeRows.set(new Uint8Array(buf, maskPtr, features));
+  // the marks are 0 or 1: their count is their sum
+  return ex.sum_i8(maskPtr, maskBytes);
 }
 
 /** x ← x ⊙ y or x ← x + y in place. */
@@ -72,4 +72,24 @@ export function rmsNorm(ctx: WasmContext, x: Float32Array, tokens: number, featu
   new Float32Array(buf, base + n4 * 8, features).set(gain);
   ex.ew_rms_norm(base, base + n4 * 4, base + n4 * 8, tokens, features, eps);
   return new Float32Array(buf, base + n4 * 4, n).slice();
+}
+
+/** RoPE in place on x [tokens, heads, headDim] in wasm, from the reference's cos/sin table (js/rope.ts): its bits. */
+export function rope(ctx: WasmContext, x: Float32Array, tokens: number, heads: number, headDim: number, positions: Int32Array, theta: number, style: "half" | "interleaved"): void {
+  ctx.alive();
+  checkRope(x, tokens, heads, headDim, positions, style);
+  const { heap, exports: ex } = ctx;
+  const { cos, sin } = rotations(positions, theta, headDim);
+  const inPlace = heap.owns(x);
+  // scratch: [cos: f64 tokens·half][sin][x: f32, when not in place]
+  const tableBytes = cos.length * 8;
+  const base = heap.scratch(2 * tableBytes + (inPlace ? 0 : x.length * 4));
+  const buf = heap.buffer;
+  new Float64Array(buf, base, cos.length).set(cos);
+  new Float64Array(buf, base + tableBytes, sin.length).set(sin);
+  const xPtr = inPlace ? x.byteOffset : base + 2 * tableBytes;
+  if (!inPlace) new Float32Array(buf, xPtr, x.length).set(x);
+  const half = headDim / 2;
+  ex.ew_rope(xPtr, tokens, heads, headDim, base, base + tableBytes, style === "half" ? 1 : 2, style === "half" ? half : 1);
+  if (!inPlace) x.set(new Float32Array(buf, xPtr, x.length));
 }

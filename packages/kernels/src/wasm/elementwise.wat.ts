@@ -7,6 +7,7 @@
  *   ew_mul       x ← x · y;   ew_add   x ← x + y           js/elementwise.ts
  *   ew_rms_norm  y ← x · rsqrt(mean(x²) + ε) · gain        js/rms-norm-quantize.ts rmsNormImpl
  *   sum_i8       Σ of int8 codes (exact)
+ *   ew_rope      rotary embedding in float64 from the reference's cos/sin table   js/rope.ts ropeImpl
  * Float32 ops round to nearest in wasm and in JS (Math.fround of an exact float64 result), wasm has no implicit
  * fused multiply-add, and min/max/nearest are IEEE's, so the SIMD lanes reproduce the scalar reference exactly.
  * Vector loops take counts rounded up to 4: the caller's buffers are padded (their extra lanes are ignored).
@@ -88,6 +89,43 @@ export function elementwiseWat(): string {
             (if (i32.ge_u (local.get $i) (local.get $features)) (then (local.set $i (i32.const 0))))))
         (local.set $p (i32.add (local.get $p) (i32.const 16)))
         (br $l)))
+  )
+
+  ;; RoPE in place on x [tokens, heads, headDim] (js/rope.ts ropeImpl): cos and sin [tokens, half] f64 (the reference's
+  ;; table), pairs (a, a + step) at a = (t·heads + h)·headDim + stride·i; x1·c − x2·s and x2·c + x1·s in float64, each
+  ;; product rounded to float64 as in JS, stored as float32
+  (func (export "ew_rope") (param $x i32) (param $tokens i32) (param $heads i32) (param $headDim i32) (param $cos i32)
+        (param $sin i32) (param $stride i32) (param $step i32)
+    (local $t i32) (local $i i32) (local $h i32) (local $half i32) (local $a i32) (local $b i32) (local $c f64) (local $s f64)
+    (local $x1 f64) (local $x2 f64) (local $row i32) (local $tab i32) (local $headBytes i32)
+    (local.set $half (i32.shr_u (local.get $headDim) (i32.const 1)))
+    (local.set $headBytes (i32.shl (local.get $headDim) (i32.const 2)))
+    (local.set $step (i32.shl (local.get $step) (i32.const 2)))
+    (block $t_done (loop $tl
+      (br_if $t_done (i32.ge_u (local.get $t) (local.get $tokens)))
+      (local.set $row (i32.add (local.get $x) (i32.mul (i32.mul (local.get $t) (local.get $heads)) (local.get $headBytes))))
+      (local.set $i (i32.const 0))
+      (block $i_done (loop $il
+        (br_if $i_done (i32.ge_u (local.get $i) (local.get $half)))
+        (local.set $tab (i32.shl (i32.add (i32.mul (local.get $t) (local.get $half)) (local.get $i)) (i32.const 3)))
+        (local.set $c (f64.load (i32.add (local.get $cos) (local.get $tab))))
+        (local.set $s (f64.load (i32.add (local.get $sin) (local.get $tab))))
+        (local.set $a (i32.add (local.get $row) (i32.shl (i32.mul (local.get $stride) (local.get $i)) (i32.const 2))))
+        (local.set $h (i32.const 0))
+        (block $h_done (loop $hl
+          (br_if $h_done (i32.ge_u (local.get $h) (local.get $heads)))
+          (local.set $b (i32.add (local.get $a) (local.get $step)))
+          (local.set $x1 (f64.promote_f32 (f32.load (local.get $a))))
+          (local.set $x2 (f64.promote_f32 (f32.load (local.get $b))))
+          (f32.store (local.get $a) (f32.demote_f64 (f64.sub (f64.mul (local.get $x1) (local.get $c)) (f64.mul (local.get $x2) (local.get $s)))))
+          (f32.store (local.get $b) (f32.demote_f64 (f64.add (f64.mul (local.get $x2) (local.get $c)) (f64.mul (local.get $x1) (local.get $s)))))
+          (local.set $a (i32.add (local.get $a) (local.get $headBytes)))
+          (local.set $h (i32.add (local.get $h) (i32.const 1)))
+          (br $hl)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $il)))
+      (local.set $t (i32.add (local.get $t) (i32.const 1)))
+      (br $tl)))
   )
 
   ;; x ← x · y and x ← x + y over n4 floats (elementwise.wat.ts)

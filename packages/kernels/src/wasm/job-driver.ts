@@ -83,6 +83,13 @@ export function runJob(abi: JobAbi, ex: KernelExports, c: Int32Array, index: num
     const a = S.ATTENTION;
     const kernel = op === JOB_OP.ATTENTION_SCORES ? ex[X.ATTN_SCORES] : ex[X.ATTN_VALUES];
     kernel(c[a.IN_PTR]!, c[a.STORE_PTR]!, c[a.OUT_PTR]!, c[a.KV_HEADS]!, c[a.GROUP]!, c[a.HEAD_DIM]!, c[a.POSITIONS]!, r0, r1);
+  } else if (op === JOB_OP.ATTENTION_CAUSAL) {
+    const a = S.ATTENTION_CAUSAL;
+    // items claimed in chunks: a later token's items cost more (more positions), so equal ranges would not balance
+    const chunk = threads === 1 ? rows : Math.max(1, Math.ceil(rows / (threads * 8)));
+    const scratch = c[a.SCRATCH_PTR]! + index * c[a.SCRATCH_BYTES]!;
+    for (let ra = Atomics.add(c, S.NEXT_ROW, chunk); ra < rows; ra = Atomics.add(c, S.NEXT_ROW, chunk))
+      ex[X.ATTN_CAUSAL](c[a.Q_PTR]!, c[a.KEYS_PTR]!, c[a.VALUES_PTR]!, c[a.OUT_PTR]!, c[a.KV_HEADS]!, c[a.GROUP]!, c[a.HEAD_DIM]!, c[a.HEADS]!, c[a.START]!, c[a.SCALE_PTR]!, ra, Math.min(rows, ra + chunk), scratch);
   } else if (op === JOB_OP.W8A16_DENSE) {
     const a = S.W8A16_DENSE;
     ex[X.Q8_DOT](c[a.W_PTR]!, c[a.IN_FEATURES]!, c[a.SCALES_PTR]!, c[a.BLOCKS]!, c[a.BLOCK_LEN]!, c[a.X_PTR]!, r0, r1, c[a.OUT_PTR]!);

@@ -20,6 +20,8 @@ import { int4QuantizeWat } from "./int4-quantize.wat";
 import { ternaryPlaceWat } from "./ternary-place.wat";
 import { t2GemmLutWat } from "./t2-gemm-lut.wat";
 import { t1DotWat } from "./t1-dot.wat";
+import { attentionCausalWat } from "./attention-causal.wat";
+import { softmaxWat } from "./softmax.wat";
 /**
  * Relaxed-SIMD kernels (Chrome 114+, Node 22+, Node 20 with --experimental-wasm-relaxed-simd): the same 2-bit
  * codes, unpacked to one code per byte — byte b of a 16-byte block holds weights 16k + b at bits 2k, so
@@ -245,7 +247,7 @@ const RELAXED_FUNCS = `
 
 /** The module text; with `relaxed`, the relaxed-SIMD kernels are added (that module needs an engine with them). */
 export function kernelsWat(relaxed: boolean): string {
-  return KERNELS_WAT_BASE.replace(/\)\s*$/, `${denseInt4Wat(relaxed)}${int4QuantizeWat()}${ggmlDecodeWat()}${bitLinearEpilogueWat()}${elementwiseWat()}${ternaryPlaceWat()}${t1DotWat(relaxed)}${relaxed ? `${RELAXED_FUNCS}${t2GemmLutWat()}` : ""})\n`);
+  return KERNELS_WAT_BASE.replace(/\)\s*$/, `${denseInt4Wat(relaxed)}${int4QuantizeWat()}${ggmlDecodeWat()}${bitLinearEpilogueWat()}${elementwiseWat()}${softmaxWat()}${attentionCausalWat()}${ternaryPlaceWat()}${t1DotWat(relaxed)}${relaxed ? `${RELAXED_FUNCS}${t2GemmLutWat()}` : ""})\n`);
 }
 
 /**
@@ -462,7 +464,7 @@ const KERNELS_WAT_BASE = `
 
   ;; Attention scores (see js/attention.ts for the summation order): for heads [h0, h1) and positions j < n,
   ;; out[h*n + j] = q[h] . keys[j, floor(h/group)] (unscaled). keys: [n, kvHeads, d] f32, rowBytes = kvHeads*d*4.
-  (func (export "attn_scores") (param $q i32) (param $k i32) (param $out i32) (param $kvHeads i32) (param $group i32)
+  (func $attn_scores (export "attn_scores") (param $q i32) (param $k i32) (param $out i32) (param $kvHeads i32) (param $group i32)
         (param $d i32) (param $n i32) (param $h0 i32) (param $h1 i32)
     (local $h i32) (local $j i32) (local $i i32) (local $qp i32) (local $kp i32) (local $op i32)
     (local $d16 i32) (local $rowBytes i32)
@@ -498,7 +500,7 @@ const KERNELS_WAT_BASE = `
   )
 
   ;; Attention values: for heads [h0, h1), out[h, i] = sum over j<n (in order) of p[h*n + j] * values[j, floor(h/group), i].
-  (func (export "attn_values") (param $p i32) (param $vals i32) (param $out i32) (param $kvHeads i32) (param $group i32)
+  (func $attn_values (export "attn_values") (param $p i32) (param $vals i32) (param $out i32) (param $kvHeads i32) (param $group i32)
         (param $d i32) (param $n i32) (param $h0 i32) (param $h1 i32)
     (local $h i32) (local $j i32) (local $i i32) (local $pp i32) (local $vb i32) (local $vp i32) (local $op i32)
     (local $d16 i32) (local $rowBytes i32) (local $s f32) (local $w v128)

@@ -98,12 +98,15 @@ export class ThreadPool {
     return pool;
   }
 
-  /** Run the job written in the control block (its op and arguments) on every thread; returns when all are done. */
-  run(exports: KernelExports): void {
+  /**
+   * Run the job written in the control block (its op and arguments) on every thread, or on this thread alone
+   * (`threads` 1: a job too small to repay waking a worker); returns when all are done.
+   */
+  run(exports: KernelExports, threads = this.threads): void {
     const c = this.control;
-    c[JOB_SLOT.THREADS] = this.threads;
+    c[JOB_SLOT.THREADS] = threads;
     c[JOB_SLOT.NEXT_ROW] = 0;
-    if (this.threads === 1) {
+    if (threads === 1) {
       runJob(JOB_ABI, exports, c, 0);
       return;
     }

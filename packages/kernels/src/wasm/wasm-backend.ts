@@ -23,11 +23,11 @@ import { hostArray } from "../contract/tensors";
 import { checkNorm } from "../js/norm";
 import { hostQuantized } from "../validate-inputs";
 import { kernelExports, MAX_THREADS } from "./abi";
-import { attentionScores, attentionValues } from "./attention-ops";
+import { attentionScores, attentionValues, causalAttention, softmaxRows } from "./attention-ops";
 import { bitLinear, prepareWeight, type TernaryLayout } from "./bit-linear-ops";
 import type { WasmContext } from "./context";
 import { dense, denseRows, matmulF32, prepareDense } from "./dense-ops";
-import { binary, gateActivation, rmsNorm } from "./elementwise-ops";
+import { binary, gateActivation, rmsNorm, rope } from "./elementwise-ops";
 import { Heap, KvArrays } from "./heap";
 import { dequantizeUnsigned, quantizeRows } from "./quantize-ops";
 import { ThreadPool } from "./thread-pool";
@@ -141,6 +141,12 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
         run: ({ p, heads, values, kvHeads, headDim, positions, out }) =>
           attentionValues(ctx, H(p, "attentionValues p"), heads, H(values, "attentionValues values"), kvHeads, headDim, positions, out === undefined ? undefined : H(out, "attentionValues out")),
       },
+      causalAttention: {
+        description: "one job of tokens·heads items over an f32 KV store read in place, each scores → softmax (float64, fdlibm's exp) → values in wasm, items claimed across threads",
+        run: ({ q, tokens, heads, keys, values, kvHeads, headDim, start, scale, out }) =>
+          causalAttention(ctx, H(q, "causalAttention q"), tokens, heads, H(keys, "causalAttention keys"), H(values, "causalAttention values"), kvHeads, headDim, start, scale, out),
+      },
+      softmax: { description: "float64 softmax in wasm with fdlibm's exp (Math.exp's bits), softmax.wat.ts", run: ({ x, rows, cols }) => softmaxRows(ctx, H(x, "softmax x"), rows, cols) },
       dequantizeUnsigned: {
         description: "4-bit KV codes to f32 in SIMD (nibble shuffle), 3- and 8-bit through a 16-bit window",
         run: ({ codes, bitOffset, bits, groups, groupSize, scales, offsets, out, firstGroup }) =>
@@ -164,14 +170,16 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
             ? borrow(args)
             : gateActivation(ctx, H(args.x, "gateActivation x"), args.tokens, args.features, args.activation, args.activeRows),
       },
+      rope: {
+        description: "float64 rotations in wasm from the reference's cos/sin table (elementwise.wat.ts ew_rope)",
+        run: ({ x, tokens, heads, headDim, positions, theta, style }) => rope(ctx, H(x, "rope x"), tokens, heads, headDim, positions, theta, style),
+      },
       add: { description: "f32x4 add in place", run: ({ x, y }) => binary(ctx, "add", H(x, "add x"), H(y, "add y")) },
       multiply: { description: "f32x4 product in place", run: ({ x, y }) => binary(ctx, "multiply", H(x, "multiply x"), H(y, "multiply y")) },
     },
     // What remains borrowed is O(features) per token too: it runs the reference on the same arrays.
     borrowed: {
       rmsNormQuantize: "element-wise, O(features) per token",
-      rope: "element-wise, O(heads·headDim) per token",
-      softmax: "O(heads·positions) per token, needs exp (wasm has none)",
       copyInto: "a typed-array set into the wasm-placed KV store",
       quantizeUnsignedInto: "a KV write: O(kvHeads·headDim) per token, beside the codes in host memory",
       encodeHalf: "a KV write: O(kvHeads·headDim) per token",

@@ -296,6 +296,7 @@ export async function createWebglBackend(): Promise<Backend> {
       softmax: "per-position scores are small; a GPU pass would cost a readback",
       attentionScores: "reads the KV cache on the CPU: its O(context) work per token is small beside the projections",
       attentionValues: "reads the KV cache on the CPU (see attentionScores)",
+      causalAttention: "reads the KV cache on the CPU (see attentionScores)",
       dequantizeUnsigned: "low-bit KV decode on the CPU beside the attention kernels",
       add: "element-wise on host activations",
       multiply: "element-wise on host activations",

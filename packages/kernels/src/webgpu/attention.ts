@@ -9,7 +9,9 @@
  */
 import { KernelInputError } from "../backend";
 import type { Activations } from "../contract/tensors";
-import { checkAttention } from "../js/attention";
+import { checkAttention, checkCausalAttention } from "../js/attention";
+import { copyIntoWebgpu } from "./elementwise";
+import { softmaxWebgpu } from "./softmax";
 import { f32Bits, grid, type ShaderSource } from "./gpu-runtime";
 import { lengthOnly, type WebgpuContext } from "./webgpu-context";
 import { ownTensor, type WebgpuTensor } from "./webgpu-tensor";
@@ -103,4 +105,37 @@ export function attentionValuesWebgpu(
   p.done();
   values.done();
   return y;
+}
+
+/**
+ * Causal attention of many query tokens on the device: per token, its query row copied out, scores, softmax and
+ * values by the kernels above (one dispatch each, all in the command stream), its output row copied in. The same
+ * composition as the reference (js/attention.ts causalAttentionImpl), each step within its own tolerance.
+ */
+export function causalAttentionWebgpu(
+  ctx: WebgpuContext,
+  a: { q: Activations; tokens: number; heads: number; keys: Activations; values: Activations; kvHeads: number; headDim: number; start: number; scale: number },
+): WebgpuTensor {
+  ctx.runtime.alive("causalAttention");
+  checkCausalAttention(lengthOnly(a.q.length), a.tokens, a.heads, lengthOnly(a.keys.length), lengthOnly(a.values.length), a.kvHeads, a.headDim, a.start);
+  const { tokens, heads, keys, values, kvHeads, headDim, start, scale } = a;
+  const width = heads * headDim;
+  const step = (q: Activations, positions: number): WebgpuTensor => {
+    const scores = attentionScoresWebgpu(ctx, { q, heads, keys, kvHeads, headDim, positions, scale });
+    softmaxWebgpu(ctx, { x: scores, rows: heads, cols: positions });
+    const out = attentionValuesWebgpu(ctx, { p: scores, heads, values, kvHeads, headDim, positions });
+    ctx.tensors.free(scores);
+    return out;
+  };
+  if (tokens === 1) return step(a.q, start + 1);
+  const out = ctx.output(tokens * width, "causalAttention output");
+  const qt = ctx.output(width, "causalAttention query row");
+  for (let t = 0; t < tokens; t++) {
+    copyIntoWebgpu(ctx, { src: a.q, srcOffset: t * width, length: width, dst: qt, dstOffset: 0 });
+    const row = step(qt, start + t + 1); // causal: positions 0 .. start + t
+    copyIntoWebgpu(ctx, { src: row, dst: out, dstOffset: t * width });
+    ctx.tensors.free(row);
+  }
+  ctx.tensors.free(qt);
+  return out;
 }

@@ -13,7 +13,7 @@ import { KernelInputError, type DeviceQuantized } from "../backend";
 import { defineBackend } from "../contract/define-backend";
 import type { Backend } from "../contract/kernel-table";
 import type { Activations } from "../contract/tensors";
-import { attentionScoresWebgpu, attentionValuesWebgpu } from "./attention";
+import { attentionScoresWebgpu, attentionValuesWebgpu, causalAttentionWebgpu } from "./attention";
 import { bitLinearWebgpu, prepareWeightWebgpu } from "./bit-linear";
 import { denseRowsWebgpu, denseWebgpu, prepareDenseWebgpu } from "./dense";
 import { binaryWebgpu, copyIntoWebgpu, gateActivationWebgpu } from "./elementwise";
@@ -102,6 +102,7 @@ export async function createWebgpuBackend(options: WebgpuBackendOptions = {}): P
       multiply: { description: "WGSL element-wise", run: (a) => binaryWebgpu(ctx, "multiply", a) },
       gateActivation: { description: "WGSL element-wise ReLU² / SiLU (activeRows is host-only: filled with 1, count −1)", run: (a) => gateActivationWebgpu(ctx, a) },
       copyInto: { description: "a buffer-to-buffer copy in the command stream", run: (a) => copyIntoWebgpu(ctx, a) },
+      causalAttention: { description: "per query token: its row copied out, WGSL scores, softmax and values, its output row copied in (one command stream)", run: (a) => causalAttentionWebgpu(ctx, a) },
       quantizeUnsignedInto: {
         description: "WGSL: a thread per (token, head), correctly rounded scale, round-half-even codes packed by atomics into the device store (bit-exact)",
         run: (a) => quantizeUnsignedIntoWebgpu(ctx, a),
