@@ -445,6 +445,14 @@ export const CONFORMANCE_CASES: ConformanceCase[] = [
           for (let i = 0; i < want.length; i++)
             if (Math.abs(got[i]! - want[i]!) > 1e-5 * (1 + Math.abs(want[i]!))) throw new Error(`norm ${kind} ×${groups}: output ${i} is ${got[i]}, the js reference gives ${want[i]}`);
         } else identical(`norm ${kind} ×${groups}`, got, want);
+        if (b.residency === "host") {
+          // into a caller's buffer: that buffer, the same values
+          const out = new Float32Array(tokens * features).fill(Number.NaN);
+          const into = b.norm({ x, ...args, out });
+          if (into !== out) throw new Error(`norm ${kind} ×${groups} with out: returned a new array, not out`);
+          identical(`norm ${kind} ×${groups} into out`, out, want);
+          await throwsWith(() => b.norm({ x, ...args, out: new Float32Array(5) }), "norm out: has 5 elements, expected 144");
+        }
       }
       for (const op of ["add", "multiply"] as const) {
         const want = x.slice();

@@ -71,7 +71,8 @@ export class BitLinear {
   readonly sparsity: SparsityCounter = { inputs: 0, zeros: 0, unmeasured: 0 };
   /**
    * Called with every float input [tokens, in] before quantization (for activation histograms); unset by default.
-   * It reads host memory: a device backend refuses it rather than skip it.
+   * It reads host memory: a device backend refuses it rather than skip it. x may be a buffer the model reuses for
+   * the next layer's input (a workspace slot): copy what you keep.
    */
   inputTap?: (x: Float32Array, tokens: number) => void;
   private readonly prepared?: PreparedWeight;
@@ -133,9 +134,10 @@ export class BitLinear {
 
   /**
    * The integer matmul on activations already quantized as this projection prescribes — projections that read the
-   * same input with the same quantizer (q/k/v, gate/up) quantize it once (see `sharesInputQuant`).
+   * same input with the same quantizer (q/k/v, gate/up) quantize it once (see `sharesInputQuant`). `out` [tokens, out]
+   * (host backends) receives the result instead of a new array.
    */
-  forwardQuantized(q: Quantized, rowMask?: Uint8Array): Activations {
+  forwardQuantized(q: Quantized, rowMask?: Uint8Array, out?: Float32Array): Activations {
     if (!this.prepared) throw new LayerSpecError("bitLinear.forwardQuantized: this projection is full precision; call forward()");
     if (q.features !== this.spec.inFeatures) throw new LayerSpecError(`bitLinear input: has ${q.features} features, expected ${this.spec.inFeatures}`);
     const n = q.tokens * q.features;
@@ -150,7 +152,7 @@ export class BitLinear {
       this.sparsity.zeros += q.zeros;
       if (!q.sparse && q.zeros * 2 > n) q.sparse = true; // ReLU² outputs: let the kernel skip zeros
     }
-    return this.backend.bitLinear({ weight: this.prepared, input: q, rowMask });
+    return this.backend.bitLinear({ weight: this.prepared, input: q, rowMask, out: this.backend.residency === "host" ? out : undefined });
   }
 
   /** Whether `other` quantizes its input exactly as this projection does (then one quantized input serves both). */

@@ -9,6 +9,7 @@ import type { Activations, Backend, PackedLinearWeight } from "@onebit/kernels";
 import { BitLinear, type BitLinearSpec, quantizeShared } from "./bit-linear";
 import { LayerSpecError } from "./layer-spec-error";
 import { Norm, type NormSpec } from "./norm";
+import type { Workspace } from "./workspace";
 
 export type FfnActivation = "relu2" | "silu";
 
@@ -59,11 +60,16 @@ export class FeedForward {
     return this.down.forward(h, tokens); // [tokens, hidden]
   }
 
-  /** The gated unit alone: x [tokens, hidden] → act(gate(x)) ⊙ up(x) [tokens, intermediate]. */
-  gated(x: Activations, tokens: number): Activations {
+  /**
+   * The gated unit alone: x [tokens, hidden] → act(gate(x)) ⊙ up(x) [tokens, intermediate]. With a workspace (host
+   * backends) the gate and up outputs go to its "ffn.gate" and "ffn.up" slots: the result is the "ffn.up" buffer,
+   * valid until the workspace's next gated call.
+   */
+  gated(x: Activations, tokens: number, workspace?: Workspace): Activations {
     const m = this.spec.intermediate;
     const xq = quantizeShared([this.gate, this.up], x, tokens); // gate and up read the same input
-    const g = xq ? this.gate.forwardQuantized(xq) : this.gate.forward(x, tokens); // [tokens, intermediate]
+    const ws = workspace && this.backend.residency === "host" && xq ? workspace : undefined;
+    const g = xq ? this.gate.forwardQuantized(xq, undefined, ws?.f32("ffn.gate", tokens * m)) : this.gate.forward(x, tokens); // [tokens, intermediate]
     // ReLU² zeros whole channels: on a host backend the gate tells which up rows are worth computing (a device
     // backend keeps the gate on the device, so it computes every row)
     const mask = this.spec.activation === "relu2" && this.backend.residency === "host" ? new Uint8Array(m) : undefined;
@@ -72,7 +78,7 @@ export class FeedForward {
       this.skipped.rows += m - on;
       this.skipped.total += m;
     }
-    const u = xq ? this.up.forwardQuantized(xq, mask) : this.up.forward(x, tokens, mask); // rows with mask 0 are not computed
+    const u = xq ? this.up.forwardQuantized(xq, mask, ws?.f32("ffn.up", tokens * m)) : this.up.forward(x, tokens, mask); // rows with mask 0 are not computed
     this.backend.multiply({ x: u, y: g }); // u ← u ⊙ act(g)   [tokens, intermediate]
     return u;
   }

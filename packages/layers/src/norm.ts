@@ -37,9 +37,9 @@ export class Norm {
     if (gain.length !== spec.features) throw new LayerSpecError(`norm gain: has ${gain.length} values, expected ${spec.features}`);
   }
 
-  /** x [tokens, features] → a new normalised tensor. */
-  forward(x: Activations, tokens: number): Activations {
+  /** x [tokens, features] → a new normalised tensor, or `out` [tokens, features] (host backends) filled. */
+  forward(x: Activations, tokens: number, out?: Float32Array): Activations {
     const { kind, features, eps, groups = 1 } = this.spec;
-    return this.backend.norm({ x, tokens, features, gain: this.gain, eps, kind, groups });
+    return this.backend.norm({ x, tokens, features, gain: this.gain, eps, kind, groups, out: this.backend.residency === "host" ? out : undefined });
   }
 }

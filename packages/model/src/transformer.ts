@@ -8,7 +8,7 @@
  */
 import { type Activations, type Backend, DENSE_FORMATS, type DenseFormat, hostArray, type PackedLinearWeight, type PreparedDense, ResidencyError } from "@onebit/kernels";
 import { KvCache, type KvBits } from "@onebit/kv";
-import { type A48Stage, AttentionLayer, type BitLinear, type BitLinearSpec, FeedForward, forwardShared, linearQuantFor, Norm, type NormSpec, type Projection } from "@onebit/layers";
+import { type A48Stage, AttentionLayer, type BitLinear, type BitLinearSpec, FeedForward, forwardShared, linearQuantFor, Norm, type NormSpec, type Projection, Workspace } from "@onebit/layers";
 import { OnebitError } from "@onebit/quant";
 import { blockTensorName, type DecoderOps, decoderForward } from "./architectures/decoder-graph";
 import type { ModelSpec } from "./model-spec";
@@ -103,6 +103,11 @@ export class Transformer {
   readonly backend: Backend;
   /** Every norm by its gain tensor's canonical name (what the decoder graph asks for). */
   private readonly norms = new Map<string, Norm>();
+  /**
+   * Host backends: buffers for the temporaries of a forward pass (norm outputs, the FFN's gate and up), reused by
+   * every layer and every call instead of allocated per kernel call (layers' workspace.ts).
+   */
+  private readonly workspace = new Workspace();
 
   constructor(
     readonly spec: ModelSpec,
@@ -286,14 +291,15 @@ export class Transformer {
         const norm = this.norms.get(weight);
         if (!norm) throw new ModelInputError(`decoder graph: no norm "${weight}" in this model`);
         if ((norm.spec.groups ?? 1) !== groups) throw new ModelInputError(`decoder graph: norm "${weight}" has ${norm.spec.groups ?? 1} groups, the graph asks for ${groups}`);
-        return norm.forward(x, n);
+        // a norm's output is dead once the projections after it have read it: one slot serves every norm
+        return norm.forward(x, n, host ? this.workspace.f32("norm", n * norm.spec.features) : undefined);
       },
       project: (x, layer, projections) => forwardShared(projections.map((p) => this.linear(layer, p)), x, n),
       attend: (q, k, v, layer) => {
         const attention = this.blocks[layer]!.attention;
         return rows.kind === "sequence" ? attention.attendProjected(q, k, v, n, rows.cache, layer, rows.start) : attention.attendBatch(q, k, v, rows.caches, layer, rows.starts);
       },
-      gatedFfn: (x, layer) => this.blocks[layer]!.ffn.gated(x, n),
+      gatedFfn: (x, layer) => this.blocks[layer]!.ffn.gated(x, n, host ? this.workspace : undefined),
       residual: (x, branch, layer, sublayer) => {
         this.backend.add({ x, y: branch }); // x ← x + branch in place
         if (host) checkFinite(hostArray(x, "residual"), h, `layer ${layer} (${sublayer})`);

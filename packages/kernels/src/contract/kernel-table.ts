@@ -46,8 +46,11 @@ export interface KernelArgs {
   quantize: { x: Activations; tokens: number; features: number; kind: ActivationQuantizer; groups?: number; epsMode?: EpsMode; topKFraction?: number };
   /** Fused RMSNorm (optional gain) → per-token quantization (int8 / int4 / BitNet absmax). */
   rmsNormQuantize: { x: Float32Array; tokens: number; features: number; gain: Float32Array | null; eps: number; kind: "int8" | "int4" | "absmax8"; groups?: number };
-  /** RMSNorm or LayerNorm (no bias) with a gain, over `groups` equal groups of features; a new tensor. */
-  norm: { x: Activations; tokens: number; features: number; gain: Float32Array; eps: number; kind: NormKind; groups?: number };
+  /**
+   * RMSNorm or LayerNorm (no bias) with a gain, over `groups` equal groups of features; a new tensor, or `out` (host
+   * backends: a buffer [tokens, features] to reuse; a device backend ignores it).
+   */
+  norm: { x: Activations; tokens: number; features: number; gain: Float32Array; eps: number; kind: NormKind; groups?: number; out?: Float32Array };
   /**
    * Place a dense weight [out, in] in a storage format ("int8": W8A16, "int4": W4A8, quantized once; see js/dense.ts),
    * from a Float32Array or a row source read a chunk of rows at a time (no whole float32 copy).
@@ -193,7 +196,7 @@ export const KERNELS: { readonly [K in KernelName]: KernelDefinition<K> } = {
   norm: {
     name: "norm",
     summary: "RMSNorm / LayerNorm with gain, grouped",
-    reference: ({ x, tokens, features, gain, eps, kind, groups }) => normImpl(H(x, "norm x"), tokens, features, gain, eps, kind, groups),
+    reference: ({ x, tokens, features, gain, eps, kind, groups, out }) => normImpl(H(x, "norm x"), tokens, features, gain, eps, kind, groups, out),
   },
   prepareDense: {
     name: "prepareDense",

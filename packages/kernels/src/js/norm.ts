@@ -6,6 +6,7 @@
  *   x [tokens, features] → y [tokens, features]
  */
 import { KernelInputError } from "../backend";
+import { outputBuffer } from "../validate-inputs";
 import { rmsNormImpl } from "./rms-norm-quantize";
 
 export type NormKind = "rms" | "layer";
@@ -18,11 +19,11 @@ export function checkNorm(x: Float32Array, tokens: number, features: number, gai
   if (x.length !== tokens * features) throw new KernelInputError(`norm x: has ${x.length} values, expected tokens·features = ${tokens * features}`);
 }
 
-export function normImpl(x: Float32Array, tokens: number, features: number, gain: Float32Array, eps: number, kind: NormKind, groups = 1): Float32Array {
+export function normImpl(x: Float32Array, tokens: number, features: number, gain: Float32Array, eps: number, kind: NormKind, groups = 1, out?: Float32Array): Float32Array {
   checkNorm(x, tokens, features, gain, kind, groups);
-  if (kind === "rms" && groups === 1) return rmsNormImpl(x, tokens, features, gain, eps);
+  const y = outputBuffer(out, x.length, "norm out");
+  if (kind === "rms" && groups === 1) return rmsNormImpl(x, tokens, features, gain, eps, y);
   const d = features / groups;
-  const y = new Float32Array(x.length);
   for (let t = 0; t < tokens; t++)
     for (let g = 0; g < groups; g++) {
       const off = t * features + g * d;

@@ -8,6 +8,7 @@
 import { KernelInputError } from "../backend";
 import { checkGateActivation, type GateActivation } from "../js/elementwise";
 import { checkRope, rotations } from "../js/rope";
+import { outputBuffer } from "../validate-inputs";
 import type { WasmContext } from "./context";
 
 const pad4 = (n: number): number => (n + 3) & ~3;
@@ -60,7 +61,7 @@ export function binary(ctx: WasmContext, op: "add" | "multiply", x: Float32Array
 }
 
 /** RMSNorm over one group: x [tokens, features] → a new y; the caller has checked the arguments. */
-export function rmsNorm(ctx: WasmContext, x: Float32Array, tokens: number, features: number, gain: Float32Array, eps: number): Float32Array {
+export function rmsNorm(ctx: WasmContext, x: Float32Array, tokens: number, features: number, gain: Float32Array, eps: number, out?: Float32Array): Float32Array {
   ctx.alive();
   const { heap, exports: ex } = ctx;
   const n = x.length;
@@ -71,7 +72,10 @@ export function rmsNorm(ctx: WasmContext, x: Float32Array, tokens: number, featu
   new Float32Array(buf, base, n).set(x);
   new Float32Array(buf, base + n4 * 8, features).set(gain);
   ex.ew_rms_norm(base, base + n4 * 4, base + n4 * 8, tokens, features, eps);
-  return new Float32Array(buf, base + n4 * 4, n).slice();
+  const y = new Float32Array(buf, base + n4 * 4, n);
+  if (!out) return y.slice();
+  outputBuffer(out, n, "norm out").set(y);
+  return out;
 }
 
 /** RoPE in place on x [tokens, heads, headDim] in wasm, from the reference's cos/sin table (js/rope.ts): its bits. */

@@ -159,7 +159,7 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
           if (args.kind !== "rms" || (args.groups ?? 1) !== 1) return borrow(args);
           const x = H(args.x, "norm x");
           checkNorm(x, args.tokens, args.features, args.gain, args.kind, 1);
-          return rmsNorm(ctx, x, args.tokens, args.features, args.gain, args.eps);
+          return rmsNorm(ctx, x, args.tokens, args.features, args.gain, args.eps, args.out);
         },
       },
       gateActivation: {

@@ -1,0 +1,64 @@
+import { createBackend } from "@onebit/kernels";
+import { describe, expect, it } from "vitest";
+import { linearQuantFor, type Projection } from "./bitlinear-variant";
+import { FeedForward } from "./feed-forward";
+import { LayerSpecError } from "./layer-spec-error";
+import { rng } from "./testing/float-reference";
+import { Workspace } from "./workspace";
+
+describe("Workspace", () => {
+  it("hands a slot's buffer out again, grown to the largest length and cut to each request", () => {
+    const ws = new Workspace();
+    const a = ws.f32("x", 8);
+    a.fill(3);
+    const b = ws.f32("x", 8);
+    expect(b).toBe(a); // the same buffer, contents as left
+    expect(b[0]).toBe(3);
+    const big = ws.f32("x", 20);
+    expect(big.length).toBe(20);
+    const small = ws.f32("x", 5);
+    expect(small.length).toBe(5);
+    expect(small.buffer).toBe(big.buffer); // a view of the grown buffer, no new allocation
+    expect(ws.f32("y", 4).buffer).not.toBe(big.buffer); // slots are separate
+    expect(ws.bytes).toBe(20 * 4 + 4 * 4);
+    ws.clear();
+    expect(ws.bytes).toBe(0);
+  });
+
+  it("does not keep a buffer larger than maxBytes, and names a bad request", () => {
+    const ws = new Workspace(64);
+    const a = ws.f32("x", 32);
+    expect(ws.f32("x", 32)).not.toBe(a);
+    expect(ws.bytes).toBe(0);
+    expect(() => ws.f32("x", -1)).toThrow(LayerSpecError);
+    expect(() => ws.f32("x", 1.5)).toThrow("workspace x: expected a length ≥ 0, got 1.5");
+    expect(() => new Workspace(-1)).toThrow(LayerSpecError);
+  });
+
+  it("a feed-forward block gives the same values with a workspace as without, its result in the up slot", async () => {
+    const backend = await createBackend("wasm", { threads: 1 });
+    const hidden = 64;
+    const intermediate = 128;
+    const r = rng(9);
+    const spec = (p: Projection, inF: number, out: number) => ({ inFeatures: inF, outFeatures: out, quant: linearQuantFor("b1.58", p), groups: 1, groupAxis: "out" as const, epsMode: "clamp" as const });
+    const weights = {
+      gate: Float32Array.from({ length: intermediate * hidden }, r),
+      up: Float32Array.from({ length: intermediate * hidden }, r),
+      down: Float32Array.from({ length: hidden * intermediate }, r),
+    };
+    const ffn = new FeedForward(
+      { hidden, intermediate, activation: "relu2", gate: spec("gate", hidden, intermediate), up: spec("up", hidden, intermediate), down: spec("down", intermediate, hidden), subNorm: null },
+      weights,
+      backend,
+    );
+    const ws = new Workspace();
+    for (const tokens of [3, 1, 3]) {
+      const x = Float32Array.from({ length: tokens * hidden }, (_, i) => Math.sin(i * 0.37 + tokens));
+      const want = ffn.gated(x, tokens) as Float32Array;
+      const got = ffn.gated(x, tokens, ws) as Float32Array;
+      expect(Array.from(got)).toEqual(Array.from(want));
+      expect(got.buffer).toBe(ws.f32("ffn.up", tokens * intermediate).buffer);
+    }
+    backend.dispose();
+  });
+});
