@@ -323,6 +323,76 @@ export const CONFORMANCE_CASES: ConformanceCase[] = [
     },
   },
   {
+    name: "element-wise kernels and outputs on the backend's own storage (allocF32 views): the reference's bits, neighbours untouched",
+    async run(b, ref) {
+      if (b.residency !== "host") return; // a device backend's allocF32 is a device tensor; its cases cover it
+      const r = rng(61);
+      // views into one allocF32 block with a sentinel float on each side: the kernels must write exactly their range
+      const own = (values: Float32Array) => {
+        const block = b.allocF32(values.length + 2) as Float32Array;
+        block[0] = 12345;
+        block[values.length + 1] = -54321;
+        const view = block.subarray(1, values.length + 1);
+        view.set(values);
+        return { block, view, intact: () => block[0] === 12345 && block[values.length + 1] === -54321 };
+      };
+      for (const [tokens, features] of [[1, 64], [3, 22], [2, 7]] as const) {
+        const n = tokens * features;
+        const where = `${tokens}×${features} in allocF32 storage`;
+        const x = Float32Array.from({ length: n }, () => (r() - 0.5) * 6);
+        const y = Float32Array.from({ length: n }, () => (r() - 0.5) * 6);
+        const gain = Float32Array.from({ length: features }, () => 0.5 + r());
+        for (const op of ["add", "multiply"] as const) {
+          const want = x.slice();
+          ref[op]({ x: want, y });
+          for (const yOwned of [false, true]) {
+            const xs = own(x);
+            const ys = own(y);
+            b[op]({ x: xs.view, y: yOwned ? ys.view : y });
+            identical(`${op} ${where}${yOwned ? ", y too" : ""}`, xs.view, want);
+            if (!xs.intact() || !ys.intact()) throw new Error(`${op} ${where}: wrote outside its range`);
+            b.freeF32(xs.block);
+            b.freeF32(ys.block);
+          }
+        }
+        const normWant = await read(ref, ref.norm({ x, tokens, features, gain, eps: 1e-5, kind: "rms" }));
+        const xs = own(x);
+        const outs = own(new Float32Array(n));
+        const got = b.norm({ x: xs.view, tokens, features, gain, eps: 1e-5, kind: "rms", out: outs.view });
+        if (got !== outs.view) throw new Error(`norm ${where}: did not return its out buffer`);
+        identical(`norm ${where}`, outs.view, normWant);
+        identical(`norm ${where}: x unchanged`, xs.view, x);
+        if (!xs.intact() || !outs.intact()) throw new Error(`norm ${where}: wrote outside its range`);
+        const qWant = ref.quantize({ x, tokens, features, kind: "int8" });
+        const qGot = b.quantize({ x: xs.view, tokens, features, kind: "int8" });
+        if (!("codes" in qGot) || !("codes" in qWant)) throw new Error("quantize: host codes expected");
+        identical(`quantize ${where}: codes`, qGot.codes, qWant.codes);
+        identical(`quantize ${where}: scales`, qGot.scales, qWant.scales);
+        for (const activation of ["relu2", "silu"] as const) {
+          const want = x.slice();
+          ref.gateActivation({ x: want, tokens, features, activation });
+          const gs = own(x);
+          b.gateActivation({ x: gs.view, tokens, features, activation });
+          identical(`gateActivation ${activation} ${where}`, gs.view, want);
+          if (!gs.intact()) throw new Error(`gateActivation ${activation} ${where}: wrote outside its range`);
+          b.freeF32(gs.block);
+        }
+        b.freeF32(xs.block);
+        b.freeF32(outs.block);
+      }
+      // a BitLinear output into allocF32 storage
+      const w = ternaryWeight(37, 64, 3);
+      const acts = activations(2, 64, 5);
+      const want = await read(ref, ref.bitLinear({ weight: ref.prepareWeight({ weight: w }), input: acts }));
+      const outs = own(new Float32Array(2 * 37));
+      const got = b.bitLinear({ weight: b.prepareWeight({ weight: w }), input: acts, out: outs.view });
+      if (got !== outs.view) throw new Error("bitLinear into allocF32 storage: did not return its out buffer");
+      identical("bitLinear into allocF32 storage", outs.view, want);
+      if (!outs.intact()) throw new Error("bitLinear into allocF32 storage: wrote outside its range");
+      b.freeF32(outs.block);
+    },
+  },
+  {
     name: "allocF32 gives zeroed storage; freed storage is reused and cannot be freed twice",
     async run(b) {
       const a = b.allocF32(1000);

@@ -185,8 +185,11 @@ export function quantizeShared(linears: readonly BitLinear[], x: Activations, to
   return first.quantizeInput(x, tokens);
 }
 
-/** Several projections of the same input [tokens, in] (q, k, v), its quantization shared where possible. */
-export function forwardShared(linears: readonly BitLinear[], x: Activations, tokens: number): Activations[] {
+/**
+ * Several projections of the same input [tokens, in] (q, k, v), its quantization shared where possible; `outs[i]`
+ * (host backends) receives projection i's output when the quantization is shared.
+ */
+export function forwardShared(linears: readonly BitLinear[], x: Activations, tokens: number, outs?: readonly (Float32Array | undefined)[]): Activations[] {
   const q = quantizeShared(linears, x, tokens);
-  return linears.map((l) => (q ? l.forwardQuantized(q) : l.forward(x, tokens)));
+  return linears.map((l, i) => (q ? l.forwardQuantized(q, undefined, outs?.[i]) : l.forward(x, tokens)));
 }

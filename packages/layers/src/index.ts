@@ -6,4 +6,4 @@ export { Norm, validateNormSpec, type NormKind, type NormSpec } from "./norm";
 export { FeedForward, type FeedForwardSpec, type FeedForwardWeights, type FfnActivation } from "./feed-forward";
 export { AttentionLayer, type AttentionSpec, type AttentionWeights } from "./attention-layer";
 export { LayerSpecError } from "./layer-spec-error";
-export { Workspace } from "./workspace";
+export { Workspace, type WorkspaceOptions } from "./workspace";

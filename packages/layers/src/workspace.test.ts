@@ -25,14 +25,27 @@ describe("Workspace", () => {
     expect(ws.bytes).toBe(0);
   });
 
+  it("places its buffers with alloc and gives them back with free when a slot grows or is cleared", () => {
+    const live = new Set<Float32Array>();
+    const ws = new Workspace({ alloc: (n) => { const a = new Float32Array(n); live.add(a); return a; }, free: (a) => { expect(live.delete(a)).toBe(true); } });
+    ws.f32("a", 4);
+    ws.f32("a", 2);
+    expect(live.size).toBe(1);
+    ws.f32("a", 8); // grows: the old buffer is freed
+    ws.f32("b", 3);
+    expect(live.size).toBe(2);
+    ws.clear();
+    expect(live.size).toBe(0);
+  });
+
   it("does not keep a buffer larger than maxBytes, and names a bad request", () => {
-    const ws = new Workspace(64);
+    const ws = new Workspace({ maxBytes: 64 });
     const a = ws.f32("x", 32);
     expect(ws.f32("x", 32)).not.toBe(a);
     expect(ws.bytes).toBe(0);
     expect(() => ws.f32("x", -1)).toThrow(LayerSpecError);
     expect(() => ws.f32("x", 1.5)).toThrow("workspace x: expected a length ≥ 0, got 1.5");
-    expect(() => new Workspace(-1)).toThrow(LayerSpecError);
+    expect(() => new Workspace({ maxBytes: -1 })).toThrow(LayerSpecError);
   });
 
   it("a feed-forward block gives the same values with a workspace as without, its result in the up slot", async () => {

@@ -8,15 +8,31 @@
  * `f32(slot, length)` returns `length` floats of the slot's buffer (its contents are whatever the last user left),
  * valid until the same slot is asked for again. A slot grows to the largest length asked, up to `maxBytes`; a larger
  * request gets a fresh array that is not kept, so one long prompt does not pin its activations' memory for the rest
- * of a session.
+ * of a session. `alloc` / `free` place the buffers: a backend's `allocF32` / `freeF32` puts them in its own memory
+ * (the wasm backend's kernels then read and write them in place, no copies across the JS/wasm boundary).
  */
 import { LayerSpecError } from "./layer-spec-error";
 
+export interface WorkspaceOptions {
+  /** The most bytes one slot keeps (default 16 MiB). */
+  maxBytes?: number;
+  /** Where a slot's buffer comes from (default: a new Float32Array). */
+  alloc?: (length: number) => Float32Array;
+  /** Gives a slot's buffer back when the slot grows or is cleared. */
+  free?: (buffer: Float32Array) => void;
+}
+
 export class Workspace {
   private readonly slots = new Map<string, Float32Array>();
+  readonly maxBytes: number;
+  private readonly alloc: (length: number) => Float32Array;
+  private readonly free: (buffer: Float32Array) => void;
 
-  constructor(readonly maxBytes = 16 * 2 ** 20) {
-    if (!(maxBytes >= 0)) throw new LayerSpecError(`workspace maxBytes: expected a number ≥ 0, got ${maxBytes}`);
+  constructor(options: WorkspaceOptions = {}) {
+    this.maxBytes = options.maxBytes ?? 16 * 2 ** 20;
+    if (!(this.maxBytes >= 0)) throw new LayerSpecError(`workspace maxBytes: expected a number ≥ 0, got ${options.maxBytes}`);
+    this.alloc = options.alloc ?? ((length) => new Float32Array(length));
+    this.free = options.free ?? (() => {});
   }
 
   /** `length` floats of `slot`'s buffer (not zeroed), until `slot` is asked for again. */
@@ -25,7 +41,8 @@ export class Workspace {
     if (length * 4 > this.maxBytes) return new Float32Array(length);
     let buf = this.slots.get(slot);
     if (!buf || buf.length < length) {
-      buf = new Float32Array(length);
+      if (buf) this.free(buf);
+      buf = this.alloc(length);
       this.slots.set(slot, buf);
     }
     return buf.length === length ? buf : buf.subarray(0, length);
@@ -38,8 +55,9 @@ export class Workspace {
     return n;
   }
 
-  /** Drop every buffer (they are collected once no one holds them). */
+  /** Give every buffer back (`free`; plain arrays are collected once no one holds them). */
   clear(): void {
+    for (const b of this.slots.values()) this.free(b);
     this.slots.clear();
   }
 }

@@ -104,10 +104,11 @@ export class Transformer {
   /** Every norm by its gain tensor's canonical name (what the decoder graph asks for). */
   private readonly norms = new Map<string, Norm>();
   /**
-   * Host backends: buffers for the temporaries of a forward pass (norm outputs, the FFN's gate and up), reused by
-   * every layer and every call instead of allocated per kernel call (layers' workspace.ts).
+   * Host backends: buffers for the temporaries of a forward pass (the residual stream, norm outputs, projection
+   * outputs, the FFN's gate and up), reused by every layer and every call instead of allocated per kernel call, in
+   * the backend's own memory (allocF32: the wasm kernels read and write them in place; layers' workspace.ts).
    */
-  private readonly workspace = new Workspace();
+  private readonly workspace: Workspace;
 
   constructor(
     readonly spec: ModelSpec,
@@ -115,6 +116,8 @@ export class Transformer {
     readonly options: TransformerOptions,
   ) {
     this.backend = options.backend;
+    const backend = this.backend;
+    this.workspace = new Workspace({ alloc: (n) => hostArray(backend.allocF32(n), "workspace"), free: (a) => backend.freeF32(a) });
     const get = (name: string): Float32Array | PackedLinearWeight | QuantizedTable => {
       const w = weights.get(name);
       if (!w) throw new ModelInputError(`model weights: tensor "${name}" is missing`);
@@ -286,7 +289,8 @@ export class Transformer {
     const h = this.spec.hidden_size;
     const host = this.backend.residency === "host";
     return {
-      embed: () => this.embedTokens(rows.ids, rows.kind === "sequence" ? "forward ids" : "forwardBatch ids"), // [rows, hidden]
+      // the residual stream, added to in place by every sublayer, dead once the final norm has read it
+      embed: () => this.embedTokens(rows.ids, rows.kind === "sequence" ? "forward ids" : "forwardBatch ids", host ? this.workspace.f32("residual", n * h) : undefined), // [rows, hidden]
       norm: (x, weight, groups) => {
         const norm = this.norms.get(weight);
         if (!norm) throw new ModelInputError(`decoder graph: no norm "${weight}" in this model`);
@@ -294,7 +298,11 @@ export class Transformer {
         // a norm's output is dead once the projections after it have read it: one slot serves every norm
         return norm.forward(x, n, host ? this.workspace.f32("norm", n * norm.spec.features) : undefined);
       },
-      project: (x, layer, projections) => forwardShared(projections.map((p) => this.linear(layer, p)), x, n),
+      project: (x, layer, projections) => {
+        const linears = projections.map((p) => this.linear(layer, p));
+        // each projection's output is dead before the same projection of the next layer runs
+        return forwardShared(linears, x, n, host ? linears.map((l, i) => this.workspace.f32(`proj.${projections[i]}`, n * l.spec.outFeatures)) : undefined);
+      },
       attend: (q, k, v, layer) => {
         const attention = this.blocks[layer]!.attention;
         return rows.kind === "sequence" ? attention.attendProjected(q, k, v, n, rows.cache, layer, rows.start) : attention.attendBatch(q, k, v, rows.caches, layer, rows.starts);
@@ -334,7 +342,7 @@ export class Transformer {
    * just those rows), or, tied, from the LM head's storage with the denseRows kernel (on a device backend the rows
    * are gathered there).
    */
-  private embedTokens(ids: ArrayLike<number>, what: string): Activations {
+  private embedTokens(ids: ArrayLike<number>, what: string, out?: Float32Array): Activations {
     const { hidden_size: h, vocab_size: vocab } = this.spec;
     for (let t = 0; t < ids.length; t++) {
       const id = ids[t]!;
@@ -352,7 +360,7 @@ export class Transformer {
       }
       return x;
     }
-    const x = new Float32Array(ids.length * h);
+    const x = out ?? new Float32Array(ids.length * h);
     for (let t = 0; t < ids.length; t++) {
       const id = ids[t]!;
       const row = x.subarray(t * h, (t + 1) * h);

@@ -254,6 +254,7 @@ export const WASM_EXPORT = {
   SUM_I8: "sum_i8",
   ATTN_CAUSAL: "attn_causal",
   EW_ROPE: "ew_rope",
+  MEM_COPY: "mem_copy",
   SOFTMAX_ROWS: "softmax_rows",
   EXP_F64: "exp_f64",
 } as const satisfies Record<string, keyof KernelExports>;
@@ -281,6 +282,8 @@ export interface KernelExports {
   attn_causal(q: number, keys: number, values: number, out: number, kvHeads: number, group: number, headDim: number, heads: number, start: number, scalePtr: number, r0: number, r1: number, scratch: number): void;
   /** RoPE in place on x [tokens, heads, headDim] from f64 cos/sin [tokens, headDim/2]; pairs (a, a + step), a = … + stride·i. */
   ew_rope(x: number, tokens: number, heads: number, headDim: number, cos: number, sin: number, stride: number, step: number): void;
+  /** n bytes from src to dst (memory.copy). */
+  mem_copy(dst: number, src: number, n: number): void;
   /** x [rows, cols] f32 softmaxed in place, js/softmax.ts's bits. */
   softmax_rows(x: number, rows: number, cols: number): void;
   /** Math.exp's bits (fdlibm), for tests. */

@@ -179,7 +179,9 @@ export function bitLinear(ctx: WasmContext, pw: PreparedWeight, x: QuantizedActi
   w.subs.forEach((sub, g) => {
     const raw = runSub(ctx, sub, x, options.rowMask, epilogue);
     if (raw.y) {
-      y.set(raw.y);
+      // an out buffer in wasm memory (a model's workspace) gets a native memmove, not a typed-array copy
+      if (ctx.heap.owns(y)) ctx.exports.mem_copy(y.byteOffset, raw.y.byteOffset, raw.y.byteLength);
+      else y.set(raw.y);
       return;
     }
     const xg = x.groups === 1 ? 0 : g;

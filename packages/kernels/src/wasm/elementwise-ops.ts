@@ -22,18 +22,21 @@ export function gateActivation(ctx: WasmContext, x: Float32Array, tokens: number
   const n4 = pad4(n);
   const marking = activation === "relu2" && activeRows !== undefined;
   if (marking && features % 4 !== 0) throw new KernelInputError(`gateActivation: the wasm kernel marks active rows four features at a time; features ${features} is not a multiple of 4`);
-  // scratch: [x: f32 n4][active rows: features bytes, zero-padded to 16 for sum_i8]
+  // scratch: [x: f32 n4, unless x lives in wasm memory with n a multiple of 4: then in place][active rows: features
+  // bytes, zero-padded to 16 for sum_i8]
   const maskBytes = (features + 15) & ~15;
-  const base = heap.scratch(n4 * 4 + (marking ? maskBytes : 0));
-  const maskPtr = base + n4 * 4;
+  const inPlace = heap.owns(x) && n % 4 === 0;
+  const scratch = heap.scratch((inPlace ? 0 : n4 * 4) + (marking ? maskBytes : 0));
+  const base = inPlace ? x.byteOffset : scratch;
+  const maskPtr = inPlace ? scratch : scratch + n4 * 4;
   const buf = heap.buffer;
-  new Float32Array(buf, base, n).set(x);
+  if (!inPlace) new Float32Array(buf, base, n).set(x);
   if (activation === "silu") ex.ew_silu(base, n4);
   else {
     if (marking) new Uint8Array(buf, maskPtr, maskBytes).fill(0);
     ex.ew_relu2(base, n4, features, marking ? maskPtr : 0);
   }
-  x.set(new Float32Array(buf, base, n));
+  if (!inPlace) x.set(new Float32Array(buf, base, n));
   if (!activeRows) return -1;
   if (activation === "silu") {
     activeRows.fill(1);
@@ -50,13 +53,27 @@ export function binary(ctx: WasmContext, op: "add" | "multiply", x: Float32Array
   if (x.length !== y.length) throw new KernelInputError(`${op}: x has ${x.length} values, y has ${y.length}`);
   const { heap, exports: ex } = ctx;
   const n = x.length;
+  const kernel = op === "add" ? ex.ew_add : ex.ew_mul;
+  if (heap.owns(x)) {
+    // x lives in wasm memory (a workspace or KV buffer): in place, y read in place too when it lives there; the
+    // kernel takes whole f32x4 steps, so the last n mod 4 (past which x's neighbours may lie) are done here
+    const n4 = n & ~3;
+    let yPtr = y.byteOffset;
+    if (!heap.owns(y)) {
+      yPtr = heap.scratch(n4 * 4);
+      new Float32Array(heap.buffer, yPtr, n4).set(y.subarray(0, n4));
+    }
+    kernel(x.byteOffset, yPtr, n4);
+    const f = Math.fround;
+    for (let i = n4; i < n; i++) x[i] = op === "add" ? f(x[i]! + y[i]!) : f(x[i]! * y[i]!);
+    return;
+  }
   const n4 = pad4(n);
   const base = heap.scratch(n4 * 8);
   const buf = heap.buffer;
   new Float32Array(buf, base, n).set(x);
   new Float32Array(buf, base + n4 * 4, n).set(y);
-  if (op === "add") ex.ew_add(base, base + n4 * 4, n4);
-  else ex.ew_mul(base, base + n4 * 4, n4);
+  kernel(base, base + n4 * 4, n4);
   x.set(new Float32Array(buf, base, n));
 }
 
@@ -65,16 +82,24 @@ export function rmsNorm(ctx: WasmContext, x: Float32Array, tokens: number, featu
   ctx.alive();
   const { heap, exports: ex } = ctx;
   const n = x.length;
-  const n4 = pad4(n);
-  // scratch: [x: f32 n4][y: f32 n4][gain: f32 features]
-  const base = heap.scratch(n4 * 8 + features * 4);
+  if (out) outputBuffer(out, n, "norm out");
+  // x read and out written in place when they live in wasm memory (the kernel touches exactly n floats of each)
+  const xInPlace = heap.owns(x);
+  const outInPlace = out !== undefined && heap.owns(out);
+  // scratch: [gain: f32 features][x, unless in place][y, unless in place]
+  const gainBytes = (features * 4 + 15) & ~15;
+  const xBytes = xInPlace ? 0 : (n * 4 + 15) & ~15;
+  const base = heap.scratch(gainBytes + xBytes + (outInPlace ? 0 : n * 4));
   const buf = heap.buffer;
-  new Float32Array(buf, base, n).set(x);
-  new Float32Array(buf, base + n4 * 8, features).set(gain);
-  ex.ew_rms_norm(base, base + n4 * 4, base + n4 * 8, tokens, features, eps);
-  const y = new Float32Array(buf, base + n4 * 4, n);
+  new Float32Array(buf, base, features).set(gain);
+  const xPtr = xInPlace ? x.byteOffset : base + gainBytes;
+  if (!xInPlace) new Float32Array(buf, xPtr, n).set(x);
+  const yPtr = outInPlace ? out.byteOffset : base + gainBytes + xBytes;
+  ex.ew_rms_norm(xPtr, yPtr, base, tokens, features, eps);
+  if (outInPlace) return out;
+  const y = new Float32Array(buf, yPtr, n);
   if (!out) return y.slice();
-  outputBuffer(out, n, "norm out").set(y);
+  out.set(y);
   return out;
 }
 

@@ -128,6 +128,10 @@ export function elementwiseWat(): string {
       (br $tl)))
   )
 
+  ;; n bytes from src to dst (memory.copy: a native memmove; a typed-array copy within shared memory is ≈ 3× slower)
+  (func (export "mem_copy") (param $dst i32) (param $src i32) (param $n i32)
+    (memory.copy (local.get $dst) (local.get $src) (local.get $n)))
+
   ;; x ← x · y and x ← x + y over n4 floats (elementwise.wat.ts)
 ${binaryWat("ew_mul", "f32x4.mul")}${binaryWat("ew_add", "f32x4.add")}
 

@@ -18,16 +18,18 @@ export function quantizeRows(ctx: WasmContext, x: Float32Array, tokens: number, 
   const { heap, exports: ex } = ctx;
   checkQuantizeRows(x, tokens, features, kind);
   const n = tokens * features;
-  // scratch: [x: f32 n][stats: f64 tokens][multipliers: f32 tokens][codes: int8 n]
-  const xBytes = (n * 4 + 15) & ~15;
+  // scratch: [x: f32 n, unless x lives in wasm memory: read in place][stats: f64 tokens][multipliers: f32 tokens][codes: int8 n]
+  const inPlace = heap.owns(x);
+  const xBytes = inPlace ? 0 : (n * 4 + 15) & ~15;
   const statsBytes = (tokens * 8 + 15) & ~15;
   const sBytes = (tokens * 4 + 15) & ~15;
   const base = heap.scratch(xBytes + statsBytes + sBytes + n + 16);
   const statsPtr = base + xBytes;
   const sPtr = statsPtr + statsBytes;
   const codesPtr = sPtr + sBytes;
-  new Float32Array(heap.buffer, base, n).set(x);
-  ex.row_stats(base, features, tokens, kind === "int4" ? 1 : 0, statsPtr);
+  const xPtr = inPlace ? x.byteOffset : base;
+  if (!inPlace) new Float32Array(heap.buffer, base, n).set(x);
+  ex.row_stats(xPtr, features, tokens, kind === "int4" ? 1 : 0, statsPtr);
   const stats = new Float64Array(heap.buffer, statsPtr, tokens);
   const mult = new Float32Array(heap.buffer, sPtr, tokens);
   const scales = new Float32Array(tokens);
@@ -45,7 +47,7 @@ export function quantizeRows(ctx: WasmContext, x: Float32Array, tokens: number, 
     mult[t] = sv;
     scales[t] = epsMode === "add" ? f(stat / q) : f(1 / sv);
   }
-  const zeros = ex.row_codes(base, features, tokens, sPtr, kind === "int8" ? -128 : -8, kind === "int8" ? 127 : 7, codesPtr);
+  const zeros = ex.row_codes(xPtr, features, tokens, sPtr, kind === "int8" ? -128 : -8, kind === "int8" ? 127 : 7, codesPtr);
   const codes = new Int8Array(heap.buffer, codesPtr, n).slice();
   return { tokens, features, codes, scales, groups: 1, bits: kind === "int4" ? 4 : 8, zeros };
 }
