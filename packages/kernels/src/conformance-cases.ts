@@ -69,6 +69,19 @@ async function throwsWith(fn: () => unknown, pattern: string | RegExp): Promise<
   throw new Error(`expected an error matching ${pattern}, but nothing was thrown`);
 }
 
+/**
+ * A KV store for the attention cases: uploaded, or (inPlace) in the backend's own storage from allocF32, written with
+ * copyInto as a KV cache is.
+ */
+function kvStore(b: Backend, keysHost: Float32Array, valuesHost: Float32Array, capacity: number, inPlace: boolean): { keys: Activations; values: Activations } {
+  if (!inPlace) return { keys: b.upload(keysHost), values: b.upload(valuesHost) };
+  const keys = b.allocF32(capacity);
+  const values = b.allocF32(capacity);
+  b.copyInto({ src: b.upload(keysHost), dst: keys, dstOffset: 0 });
+  b.copyInto({ src: b.upload(valuesHost), dst: values, dstOffset: 0 });
+  return { keys, values };
+}
+
 /** Host values of an activation result. */
 const read = (b: Backend, x: Activations) => b.read(x);
 
@@ -225,13 +238,7 @@ export const CONFORMANCE_CASES: ConformanceCase[] = [
         ref.softmax({ x: p, rows: heads, cols: positions });
         const outWant = await read(ref, ref.attentionValues({ p, heads, values: valuesHost, kvHeads, headDim, positions }));
         for (const inPlace of [false, true]) {
-          // in place: the store lives in the backend's own storage (allocF32), written with copyInto as a KV cache is
-          const keys = inPlace ? b.allocF32(capacity) : b.upload(keysHost);
-          const values = inPlace ? b.allocF32(capacity) : b.upload(valuesHost);
-          if (inPlace) {
-            b.copyInto({ src: b.upload(keysHost), dst: keys, dstOffset: 0 });
-            b.copyInto({ src: b.upload(valuesHost), dst: values, dstOffset: 0 });
-          }
+          const { keys, values } = kvStore(b, keysHost, valuesHost, capacity, inPlace);
           const tag = `${where}${inPlace ? " (store in place)" : ""}`;
           const got = await read(b, b.attentionScores({ q: b.upload(q), heads, keys, kvHeads, headDim, positions, scale }));
           identical(tag, got, want, "score");
@@ -298,12 +305,7 @@ export const CONFORMANCE_CASES: ConformanceCase[] = [
           identical(`${where}: reference token ${t}`, want.subarray(t * width, (t + 1) * width), await read(ref, ref.attentionValues({ p, heads, values: valuesHost, kvHeads, headDim, positions: start + t + 1 })));
         }
         for (const inPlace of [false, true]) {
-          const keys = inPlace ? b.allocF32(capacity) : b.upload(keysHost);
-          const values = inPlace ? b.allocF32(capacity) : b.upload(valuesHost);
-          if (inPlace) {
-            b.copyInto({ src: b.upload(keysHost), dst: keys, dstOffset: 0 });
-            b.copyInto({ src: b.upload(valuesHost), dst: values, dstOffset: 0 });
-          }
+          const { keys, values } = kvStore(b, keysHost, valuesHost, capacity, inPlace);
           const got = await read(b, b.causalAttention({ q: b.upload(q), tokens, heads, keys, values, kvHeads, headDim, start, scale }));
           const tag = `${where}${inPlace ? " (store in place)" : ""}`;
           if (gpu(b)) {
