@@ -308,6 +308,24 @@ export const CONFORMANCE_CASES: ConformanceCase[] = [
           const { keys, values } = kvStore(b, keysHost, valuesHost, capacity, inPlace);
           const got = await read(b, b.causalAttention({ q: b.upload(q), tokens, heads, keys, values, kvHeads, headDim, start, scale }));
           const tag = `${where}${inPlace ? " (store in place)" : ""}`;
+          if (inPlace && b.residency === "host") {
+            // q and the output in the backend's own storage too, a sentinel after each
+            const qBlock = b.allocF32(q.length + 1) as Float32Array;
+            const outBlock = b.allocF32(want.length + 1) as Float32Array;
+            qBlock.set(q);
+            qBlock[q.length] = 777;
+            outBlock[want.length] = -777;
+            const out = outBlock.subarray(0, want.length);
+            const into = b.causalAttention({ q: qBlock.subarray(0, q.length), tokens, heads, keys, values, kvHeads, headDim, start, scale, out });
+            if (into !== out) throw new Error(`${tag}: did not return its out buffer`);
+            if (gpu(b)) {
+              for (let i = 0; i < want.length; i++) if (!(Math.abs(out[i]! - want[i]!) <= 1e-5)) throw new Error(`${tag} (q and out in place): output ${i} is ${out[i]}, the js reference gives ${want[i]}`);
+            } else identical(`${tag} (q and out in place)`, out, want, "output");
+            if (qBlock[q.length] !== 777 || outBlock[want.length] !== -777) throw new Error(`${tag} (q and out in place): wrote outside its range`);
+            identical(`${tag} (q and out in place): q unchanged`, qBlock.subarray(0, q.length), q);
+            b.freeF32(qBlock);
+            b.freeF32(outBlock);
+          }
           if (gpu(b)) {
             // a GPU softmax is within 1e-6 of each row's largest probability: outputs (values in ±0.5) within 1e-5
             for (let i = 0; i < want.length; i++) if (!(Math.abs(got[i]! - want[i]!) <= 1e-5)) throw new Error(`${tag}: output ${i} is ${got[i]}, the js reference gives ${want[i]}`);

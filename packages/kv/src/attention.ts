@@ -23,6 +23,8 @@ export interface AttentionOptions {
   queryBits?: 4;
   /** The backend whose attention (and low-bit decode) kernels to run (default: the js reference). */
   backend?: AttentionOps;
+  /** Host backends: the output [tokens, heads·headDim] goes here (not q) instead of into a new array. */
+  out?: Float32Array;
 }
 
 const REFERENCE_OPS: AttentionOps = {
@@ -52,11 +54,11 @@ export function attendCached(cache: KvCache, layer: number, q: Activations, toke
   if (options.queryBits !== undefined && options.queryBits !== 4) throw new KvCacheError(`attention queryBits: expected 4 or none, got ${options.queryBits}`);
   if (options.queryBits === 4) {
     const quantized = quantizeQueries(ops, q, tokens * heads, d);
-    const out = attendCached(cache, layer, quantized, tokens, heads, start, { backend: options.backend });
+    const out = attendCached(cache, layer, quantized, tokens, heads, start, { backend: options.backend, out: options.out });
     ops.freeF32(quantized);
     return out;
   }
-  return ops.causalAttention({ q, tokens, heads, keys, values, kvHeads, headDim: d, start, scale });
+  return ops.causalAttention({ q, tokens, heads, keys, values, kvHeads, headDim: d, start, scale, out: ops.residency === "host" ? options.out : undefined });
 }
 
 /**

@@ -62,15 +62,15 @@ export class AttentionLayer {
   /**
    * q [tokens, heads·d], k/v [tokens, kvHeads·d] already projected → RoPE → the cache → causal attention →
    * attention [tokens, heads·d] (before the sub-norm and o, which `output` applies; the decoder graph calls the
-   * projections, this, the sub-norm and o as separate steps).
+   * projections, this, the sub-norm and o as separate steps). `out` (host backends) receives the attention.
    */
-  attendProjected(q: Activations, k: Activations, v: Activations, tokens: number, cache: KvCache, layer: number, start: number): Activations {
+  attendProjected(q: Activations, k: Activations, v: Activations, tokens: number, cache: KvCache, layer: number, start: number, out?: Float32Array): Activations {
     const { heads, kvHeads, headDim, ropeTheta: theta, ropeStyle: style } = this.spec;
     const positions = Int32Array.from({ length: tokens }, (_, t) => start + t);
     this.backend.rope({ x: q, tokens, heads, headDim, positions, theta, style });
     this.backend.rope({ x: k, tokens, heads: kvHeads, headDim, positions, theta, style });
     cache.write(layer, start, tokens, k, v); // post-RoPE, as a4.8 quantizes it
-    return attendCached(cache, layer, q, tokens, heads, start, { queryBits: this.spec.queryBits, backend: this.backend });
+    return attendCached(cache, layer, q, tokens, heads, start, { queryBits: this.spec.queryBits, backend: this.backend, out });
   }
 
   /**

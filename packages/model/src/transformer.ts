@@ -305,7 +305,9 @@ export class Transformer {
       },
       attend: (q, k, v, layer) => {
         const attention = this.blocks[layer]!.attention;
-        return rows.kind === "sequence" ? attention.attendProjected(q, k, v, n, rows.cache, layer, rows.start) : attention.attendBatch(q, k, v, rows.caches, layer, rows.starts);
+        // the attention output is dead once the sub-norm (or o) has read it
+        const out = host ? this.workspace.f32("attn.out", n * attention.spec.heads * attention.spec.headDim) : undefined;
+        return rows.kind === "sequence" ? attention.attendProjected(q, k, v, n, rows.cache, layer, rows.start, out) : attention.attendBatch(q, k, v, rows.caches, layer, rows.starts);
       },
       gatedFfn: (x, layer) => this.blocks[layer]!.ffn.gated(x, n, host ? this.workspace : undefined),
       residual: (x, branch, layer, sublayer) => {

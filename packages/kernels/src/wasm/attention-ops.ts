@@ -113,24 +113,27 @@ export function causalAttention(
   const keysInPlace = heap.owns(keys);
   const valuesInPlace = heap.owns(values);
   const storeBytes = (storeLen * 4 + 15) & ~15;
-  // scratch: [q][out][scale][a score row per thread][keys copy][values copy] (copies only for stores not in this heap)
-  const outPtr = qBytes;
-  const scalePtr = outPtr + qBytes;
+  // q read and the output written in place when they live in wasm memory (a model's workspace), unless they overlap
+  const qInPlace = heap.owns(q);
+  const outInPlace = heap.owns(y) && !(qInPlace && y.byteOffset < q.byteOffset + q.byteLength && q.byteOffset < y.byteOffset + y.byteLength);
+  // scratch: [q][out][scale][a score row per thread][keys copy][values copy] (q, out and the stores only when not in place)
+  const outPtr = qInPlace ? 0 : qBytes;
+  const scalePtr = outPtr + (outInPlace ? 0 : qBytes);
   const rowsPtr = scalePtr + 16;
   const keysPtr = rowsPtr + pool.threads * rowBytes;
   const valuesPtr = keysPtr + (keysInPlace ? 0 : storeBytes);
   const base = heap.scratch(valuesPtr + (valuesInPlace ? 0 : storeBytes));
   const buf = heap.buffer;
-  new Float32Array(buf, base, q.length).set(q);
+  if (!qInPlace) new Float32Array(buf, base, q.length).set(q);
   new Float32Array(buf, base + scalePtr, 1)[0] = scale;
   if (!keysInPlace) new Float32Array(buf, base + keysPtr, storeLen).set(keys.subarray(0, storeLen));
   if (!valuesInPlace) new Float32Array(buf, base + valuesPtr, storeLen).set(values.subarray(0, storeLen));
   const a = JOB_SLOT.ATTENTION_CAUSAL;
   c[JOB_SLOT.OP] = JOB_OP.ATTENTION_CAUSAL;
-  c[a.Q_PTR] = base;
+  c[a.Q_PTR] = qInPlace ? q.byteOffset : base;
   c[a.KEYS_PTR] = keysInPlace ? keys.byteOffset : base + keysPtr;
   c[a.VALUES_PTR] = valuesInPlace ? values.byteOffset : base + valuesPtr;
-  c[a.OUT_PTR] = base + outPtr;
+  c[a.OUT_PTR] = outInPlace ? y.byteOffset : base + outPtr;
   c[JOB_SLOT.ROWS] = tokens * heads;
   c[a.KV_HEADS] = kvHeads;
   c[a.GROUP] = heads / kvHeads;
@@ -144,7 +147,7 @@ export function causalAttention(
   // 2 threads), while at 134 positions the split saves a quarter
   const multiplyAdds = 2 * heads * headDim * (tokens * start + (tokens * (tokens + 1)) / 2);
   pool.run(ctx.exports, multiplyAdds < SPLIT_ATTENTION_MIN ? 1 : pool.threads);
-  y.set(new Float32Array(heap.buffer, base + outPtr, y.length));
+  if (!outInPlace) y.set(new Float32Array(heap.buffer, base + outPtr, y.length));
   return y;
 }
 
