@@ -2,7 +2,8 @@
  * Causal grouped-query attention of new query tokens over a KV cache, on a kernels backend's attention ops
  * (causalAttention: scores → softmax → weighted values for every query token in one kernel call; the wasm backend
  * reads an f32 cache in place). A low-bit or f16 cache is decoded one layer at a time into a scratch [positions,
- * kvHeads, headDim] buffer, never as a whole. On a device backend everything — the decode, 4-bit queries, scores, softmax, values — stays on the device.
+ * kvHeads, headDim] buffer, never as a whole. On a device backend everything — the decode, 4-bit queries, scores,
+ * softmax, values — stays on the device.
  *   q: [tokens, heads, headDim] (post-RoPE) for positions start .. start+tokens−1
  *   out: [tokens, heads, headDim]
  */
@@ -12,7 +13,7 @@ import { KvCacheError, type KvCache } from "./kv-cache";
 /** The kernels attention runs on: a backend's, or the js reference. */
 export type AttentionOps = Pick<
   Backend,
-  "causalAttention" | "dequantizeUnsigned" | "quantizeUnsignedInto" | "copyInto" | "allocF32" | "freeF32" | "residency"
+  "causalAttention" | "dequantizeUnsigned" | "quantizeUnsignedInto" | "allocF32" | "freeF32" | "residency"
 >;
 
 export interface AttentionOptions {
@@ -33,10 +34,6 @@ const REFERENCE_OPS: AttentionOps = {
     causalAttentionImpl(hostArray(q, "q"), tokens, heads, hostArray(keys, "keys"), hostArray(values, "values"), kvHeads, headDim, start, scale, out),
   dequantizeUnsigned: (a) => KERNELS.dequantizeUnsigned.reference(a, "js"),
   quantizeUnsignedInto: (a) => KERNELS.quantizeUnsignedInto.reference(a, "js"),
-  copyInto: ({ src, dst, dstOffset, srcOffset = 0, length }) => {
-    const s = hostArray(src, "src");
-    hostArray(dst, "dst").set(s.subarray(srcOffset, srcOffset + (length ?? s.length - srcOffset)), dstOffset);
-  },
   allocF32: (length) => new Float32Array(length),
   freeF32: () => {},
 };

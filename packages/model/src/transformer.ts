@@ -305,9 +305,10 @@ export class Transformer {
       },
       attend: (q, k, v, layer) => {
         const attention = this.blocks[layer]!.attention;
+        if (rows.kind === "batch") return attention.attendBatch(q, k, v, rows.caches, layer, rows.starts);
         // the attention output is dead once the sub-norm (or o) has read it
         const out = host ? this.workspace.f32("attn.out", n * attention.spec.heads * attention.spec.headDim) : undefined;
-        return rows.kind === "sequence" ? attention.attendProjected(q, k, v, n, rows.cache, layer, rows.start, out) : attention.attendBatch(q, k, v, rows.caches, layer, rows.starts);
+        return attention.attendProjected(q, k, v, n, rows.cache, layer, rows.start, out);
       },
       gatedFfn: (x, layer) => this.blocks[layer]!.ffn.gated(x, n, host ? this.workspace : undefined),
       residual: (x, branch, layer, sublayer) => {
