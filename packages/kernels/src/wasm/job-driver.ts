@@ -38,11 +38,16 @@ export function runJob(abi: JobAbi, ex: KernelExports, c: Int32Array, index: num
     const dot4 = t1 ? (relaxed ? ex[X.T1_DOT_4_RELAXED] : ex[X.T1_DOT_4]) : relaxed ? ex[X.T2_DOT_4_RELAXED] : ex[X.T2_DOT_4];
     const epilogueScales = c[a.EPI_SCALES_PTR]!;
     if (tokens === 1) {
-      // Decode: rows claimed in chunks of 1/8 of a thread's share from a shared counter, so a thread on a slower
-      // core (a busy or hyperthreaded vCPU) takes fewer and none waits long for another (chunks start on multiples
-      // of 4: the pair kernel needs even rows); one thread takes all rows at once
-      const chunk = threads === 1 ? rows : Math.max(16, Math.ceil(rows / (threads * 8) / 4) * 4);
-      for (let ra = Atomics.add(c, S.NEXT_ROW, chunk); ra < rows; ra = Atomics.add(c, S.NEXT_ROW, chunk)) {
+      // Decode: rows claimed from a shared counter in shrinking chunks (guided self-scheduling: 1/(2·threads) of the
+      // rows left, at least 16, a multiple of 4 as the pair kernel needs even rows), so a thread on a slower core
+      // (a busy or hyperthreaded vCPU) or one that joins late takes fewer, and the last chunks, which decide how long
+      // the others wait at the end, are small; one thread takes all rows at once
+      const split = threads * 2;
+      for (;;) {
+        const ra = Atomics.load(c, S.NEXT_ROW);
+        if (ra >= rows) break;
+        const chunk = threads === 1 ? rows : Math.max(16, Math.ceil((rows - ra) / split / 4) * 4);
+        if (Atomics.compareExchange(c, S.NEXT_ROW, ra, ra + chunk) !== ra) continue;
         const rb = Math.min(rows, ra + chunk);
         dot1(w, rowStride, blocks, ra, rb, mask, x, out);
         if (epilogueScales !== 0) ex[X.T2_EPILOGUE](out, outStride, 1, ra, rb, c[a.EPI_TOK_PTR]!, epilogueScales, mask);
@@ -96,10 +101,15 @@ export function runJob(abi: JobAbi, ex: KernelExports, c: Int32Array, index: num
   } else if (op === JOB_OP.W4A8_DENSE) {
     const a = S.W4A8_DENSE;
     const dot = c[a.RELAXED] === 1 ? ex[X.Q4_DOT_RELAXED] : ex[X.Q4_DOT];
-    // rows claimed in chunks, as the ternary decode above
-    const chunk = threads === 1 ? rows : Math.max(16, Math.ceil(rows / (threads * 8) / 4) * 4);
-    for (let ra = Atomics.add(c, S.NEXT_ROW, chunk); ra < rows; ra = Atomics.add(c, S.NEXT_ROW, chunk))
+    // rows claimed in shrinking chunks, as the ternary decode above
+    const split = threads * 2;
+    for (;;) {
+      const ra = Atomics.load(c, S.NEXT_ROW);
+      if (ra >= rows) break;
+      const chunk = threads === 1 ? rows : Math.max(16, Math.ceil((rows - ra) / split / 4) * 4);
+      if (Atomics.compareExchange(c, S.NEXT_ROW, ra, ra + chunk) !== ra) continue;
       dot(c[a.W_PTR]!, c[a.ROW_STRIDE]!, c[a.GROUPS]!, c[a.X_PTR]!, ra, Math.min(rows, ra + chunk), c[a.OUT_PTR]!);
+    }
   } else if (op === JOB_OP.TERNARY_PLACE) {
     const a = S.TERNARY_PLACE;
     if (ex[X.T2_PLACE](c[a.SRC_PTR]!, c[a.SRC_ROW]!, c[a.FORMAT]!, r0, r1, c[a.GROUPS]!, c[a.DST_PTR]!, c[a.ROW_STRIDE]!) !== 0) c[a.BAD] = 1;
