@@ -5,7 +5,7 @@ import { CONTROL_SLOTS, JOB_ABI, JOB_OP, JOB_SLOT, type KernelExports, MAX_THREA
 import { runJob } from "./job-driver";
 import { kernelsModule, relaxedSimdAvailable } from "./wasm-module";
 
-const HEADER = ["GENERATION", "OP", "THREADS", "FINISHED", "SHUTDOWN", "MAIN_WAITING", "ROWS"] as const;
+const HEADER = ["JOB_STATE", "OP", "THREADS", "FINISHED", "SHUTDOWN", "MAIN_WAITING", "ROWS"] as const;
 const ARG_GROUPS = ["TERNARY_DENSE", "TERNARY_SPARSE", "MATMUL_F32", "ATTENTION", "W8A16_DENSE", "W4A8_DENSE", "INT4_QUANTIZE"] as const;
 
 describe("wasm job ABI", () => {

@@ -44,13 +44,17 @@ export type JobOp = (typeof JOB_OP)[keyof typeof JOB_OP];
  * the op: one group per op below; slot 11, ROWS, is common to all), 32.. one sleep flag per worker.
  */
 export const JOB_SLOT = {
-  /** Bumped (Atomics.add) to start a job; idle workers wait on it. */
-  GENERATION: 0,
+  /**
+   * The job word (thread-pool.ts): generation << 8 | JOB_CLOSED | the number of workers that joined. The main thread
+   * stores a new generation (open, none joined) to start a job, and idle workers wait on it; a worker joins by
+   * compare-exchange, which fails once the main thread has closed the job.
+   */
+  JOB_STATE: 0,
   /** The JOB_OP of the current job. */
   OP: 1,
   /** Threads taking part, main thread included (each runs rows range `index` of THREADS). */
   THREADS: 2,
-  /** Workers that finished the current job (the main thread is not counted); the last one notifies. */
+  /** Workers that finished the current job (the main thread is not counted); a finishing worker notifies a parked main thread. */
   FINISHED: 3,
   /** 1: workers leave their loop (dispose). */
   SHUTDOWN: 4,
@@ -213,6 +217,9 @@ export const DENSE_ENCODING = { F32: 0, F16: 1, Q6_K: 2 } as const;
 export const MAX_THREADS = 64;
 /** Int32 slots in the control block: the hand-off, the arguments and MAX_THREADS sleep flags. */
 export const CONTROL_SLOTS = 128;
+
+/** JOB_SLOT.JOB_STATE: set when the main thread has closed the job (no worker may join it any more). */
+export const JOB_CLOSED = 128;
 
 /** The kernels.wat.ts exports the JS side calls, by name (the wat `(export "…")` strings). */
 export const WASM_EXPORT = {

@@ -10,16 +10,22 @@
  */
 import type { JobAbi, KernelExports } from "./abi";
 
-export function runJob(abi: JobAbi, ex: KernelExports, c: Int32Array, index: number): void {
+/**
+ * Runs this thread's share of the job; returns whether the job's rows are all claimed from the shared counter
+ * (JOB_SLOT.NEXT_ROW) rather than split by thread index — then a worker that has not joined by the time the calling
+ * thread finds no rows left has nothing to do, and the main thread need not wait for it (thread-pool.ts).
+ */
+export function runJob(abi: JobAbi, ex: KernelExports, c: Int32Array, index: number): boolean {
   const { JOB_OP, JOB_SLOT: S, WASM_EXPORT: X } = abi;
   const op = c[S.OP]!;
   const threads = c[S.THREADS]!;
   const rows = c[S.ROWS]!;
+  const claimed = op === JOB_OP.W4A8_DENSE || op === JOB_OP.ATTENTION_CAUSAL || (op === JOB_OP.TERNARY_DENSE && c[S.TERNARY_DENSE.TOKENS] === 1);
   // rows split in equal contiguous ranges, rounded to multiples of 4 so neighbours don't share cache lines
   const per = Math.ceil(rows / threads / 4) * 4;
   const r0 = Math.min(rows, index * per);
   const r1 = Math.min(rows, r0 + per);
-  if (r0 >= r1) return;
+  if (r0 >= r1) return claimed;
   if (op === JOB_OP.TERNARY_DENSE) {
     const a = S.TERNARY_DENSE;
     const w = c[a.W_PTR]!;
@@ -52,7 +58,7 @@ export function runJob(abi: JobAbi, ex: KernelExports, c: Int32Array, index: num
         dot1(w, rowStride, blocks, ra, rb, mask, x, out);
         if (epilogueScales !== 0) ex[X.T2_EPILOGUE](out, outStride, 1, ra, rb, c[a.EPI_TOK_PTR]!, epilogueScales, mask);
       }
-      return;
+      return claimed;
     }
     // Prefill by table lookup (t2-gemm-lut.wat.ts; LUT_PTR is set for relaxed t2 weights only): tiles of up to 32
     // tokens while 20 remain, then one of up to 16 if 12 remain, on this thread's rows when it has at least 128 —
@@ -126,4 +132,5 @@ export function runJob(abi: JobAbi, ex: KernelExports, c: Int32Array, index: num
     // 128 bytes of f32 per block in, `stride` bytes per row out
     if (ex[X.Q4_QUANTIZE](src, r1 - r0, blocks, c[a.DST_PTR]! + r0 * stride, stride) !== 0) c[a.NON_FINITE] = 1;
   }
+  return claimed;
 }
