@@ -3,12 +3,15 @@
  * quantize_row_q4_0_ref / quantize_row_q8_0_ref, ggml_vec_dot_q4_0_q8_0), with a float32 epilogue whose summation
  * order is fixed so that every backend gives the same bits.
  *
- * Weight [out, in], in % 32 = 0, per row and block b of 32 columns (Q4_0): m = the block's value of largest |w|
- * (the first if tied), d = fround(m / −8), q = clamp(roundHalfEven(fround(w · fround(1/d))), −8, 7); stored as
- * offset codes q + 8 ∈ [0, 15], two per byte — byte j of a block holds weight j (low nibble) and weight j + 16 (high
- * nibble), Q4_0's order — plus d as float32: 16 + 4 bytes per 32 weights = 5 bits/weight exactly. The extreme
- * value maps to code −8 exactly; |w − q·d| ≤ |d|/2 = γ_w/16 except a value near −m, clamped at 7, off by ≤ |d|.
- * (A block whose |m| < 2⁻¹²⁰ is stored as zeros: 1/d would overflow float32.)
+ * Weight [out, in], in % 32 = 0, per row and block b of 32 columns (Q4_0 with a bfloat16 scale): m = the block's
+ * value of largest |w| (the first if tied), d = bf16(m / −8) (m / −8 is exact in float32; bf16 rounds it to 8
+ * significant bits, to nearest, ties to even: a relative error ≤ 2⁻⁹), q = clamp(roundHalfEven(fround(w ·
+ * fround(1/d))), −8, 7); stored as offset codes q + 8 ∈ [0, 15], two per byte — byte j of a block holds weight j (low
+ * nibble) and weight j + 16 (high nibble), Q4_0's order — plus d as bfloat16: 16 + 2 bytes per 32 weights = 4.5
+ * bits/weight, as Q4_0's float16 d (bfloat16 because it widens to float32 by a shift: ggml's float16 needs several
+ * instructions in wasm). The extreme value maps to code −8 (|m·fround(1/d)| = 8·(1 ± 2⁻⁸) at most); |w − q·d| ≤ |d|/2
+ * ≈ γ_w/16 except a value near −m, clamped at 7, off by ≤ |d|. (A block whose |m| < 2⁻¹²⁰ is stored as zeros: 1/d
+ * would overflow float32.)
  *
  * Activations x [tokens, in], per token and block of 32 (as Q8_0, not per token: a per-token int8 scale would
  * lose an outlier block's neighbours, and it costs one extra multiply per block): γ = max|x|, s = fround(127/γ),
@@ -31,6 +34,16 @@ const f = Math.fround;
 /** Below this block absmax, 1/d = −8/m overflows float32: the block is stored as zeros. */
 const MIN_INT4_ABSMAX = 2 ** -120;
 
+const bf16Bits = new Float32Array(1);
+const bf16Word = new Uint32Array(bf16Bits.buffer);
+/** A finite float32 rounded to bfloat16 (its top 16 bits; to nearest, ties to even), as a float32. */
+export function bf16Round(x: number): number {
+  bf16Bits[0] = x;
+  const b = bf16Word[0]!;
+  bf16Word[0] = (b + 0x7fff + ((b >>> 16) & 1)) & 0xffff0000;
+  return bf16Bits[0]!;
+}
+
 /** The int4 format's quantized weight (the wasm backend lays it out in its own order, dense-ops.ts). */
 export interface Int4DenseWeight {
   outFeatures: number;
@@ -39,7 +52,7 @@ export interface Int4DenseWeight {
   blocks: number;
   /** [out, blocks, 16] bytes: code q + 8 of weight j in the low nibble of byte j, of weight j + 16 in the high nibble */
   codes: Uint8Array;
-  /** [out, blocks] float32 d (signed: the extreme value is code −8) */
+  /** [out, blocks] d, bfloat16 values as float32 (signed: the extreme value is code −8) */
   scales: Float32Array;
 }
 
@@ -78,7 +91,7 @@ export function quantizeInt4Rows(rows: Float32Array, count: number, inFeatures: 
           m = v;
         }
       }
-      const d = amax < MIN_INT4_ABSMAX ? 0 : f(m / -8);
+      const d = amax < MIN_INT4_ABSMAX ? 0 : bf16Round(f(m / -8));
       const id = d === 0 ? 0 : f(1 / d);
       scales[sink.scaleAt(r, b)] = d;
       const c = sink.codeAt(r, b);

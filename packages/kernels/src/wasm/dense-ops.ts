@@ -18,8 +18,8 @@ import { INT4_X, int4CodeOffset, int4XOffset } from "./dense-int4.wat";
 
 const f = Math.fround;
 
-/** int4 layout (dense-int4.wat.ts): bytes per 128-column group of a weight row. */
-const INT4_GROUP_BYTES = 80;
+/** int4 layout (dense-int4.wat.ts): bytes per 128-column group of a weight row (64 of codes, 4 bf16 d). */
+const INT4_GROUP_BYTES = 72;
 
 interface WasmPreparedDense extends PreparedDense {
   /** f32 weights [out, in], int8 codes [out, in], or int4 rows [out, rowStride bytes] */
@@ -28,7 +28,7 @@ interface WasmPreparedDense extends PreparedDense {
   scalesPtr: number;
   blocks: number;
   blockLen: number;
-  /** int4: 128-column groups per row, bytes per row (groups·80) */
+  /** int4: 128-column groups per row, bytes per row (groups·72) */
   groups: number;
   rowStride: number;
 }
@@ -108,7 +108,7 @@ export function prepareDense(ctx: WasmContext, w: DenseWeight, outFeatures: numb
 
 /**
  * int4: each chunk of f32 rows [n, in] quantized in wasm memory by q4_quantize (int4-quantize.wat.ts, bit for bit
- * js/dense-int4.ts; rows split across threads) straight into its rows of the 80-byte groups, padded blocks included.
+ * js/dense-int4.ts; rows split across threads) straight into its rows of the 72-byte groups, padded blocks included.
  * A row source reads its chunk into the scratch the kernel reads; an array's chunk is copied there. On a non-finite
  * value the JS reference re-reads the chunk to throw its error (which names the element).
  */
@@ -309,11 +309,15 @@ export function denseRows(ctx: WasmContext, pw: PreparedDense, start: number, co
       for (let i = 0; i < inF; i++) y[r * inF + i] = f(codes[r * inF + i]! * scales[r * w.blocks + Math.floor(i / w.blockLen)]!);
   } else {
     const rows = new Uint8Array(buf, w.ptr + start * w.rowStride, count * w.rowStride);
-    const d = new Float32Array(buf, w.ptr + start * w.rowStride, (count * w.rowStride) / 4);
+    // d: bf16 at 64 + 2k of its group, widened to float32 by its bits
+    const halves = new Uint16Array(buf, w.ptr + start * w.rowStride, (count * w.rowStride) / 2);
+    const bits = new Uint32Array(1);
+    const widened = new Float32Array(bits.buffer);
     for (let r = 0; r < count; r++)
       for (let b = 0; b < w.blocks; b++) {
         const at = r * w.rowStride + Math.floor(b / 4) * INT4_GROUP_BYTES;
-        const scale = d[(at + 64) / 4 + (b % 4)]!;
+        bits[0] = halves[(at + 64) / 2 + (b % 4)]! << 16;
+        const scale = widened[0]!;
         const o = r * inF + b * INT4_BLOCK;
         for (let j = 0; j < 16; j++) {
           const byte = rows[at + int4CodeOffset(b % 4, j)]!;

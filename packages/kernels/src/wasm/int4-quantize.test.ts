@@ -36,20 +36,21 @@ interface PreparedInt4 {
 
 /**
  * The wasm-prepared weight [out, in] as the reference's plain codes [out, blocks·16] and d bits [out, blocks], read
- * through the 80-byte-group layout (dense-int4.wat.ts, int4CodeOffset); checks the padded blocks are codes 0x88 and d = +0.
+ * through the 72-byte-group layout (dense-int4.wat.ts, int4CodeOffset; d as bf16, the top half of its float32 bits);
+ * checks the padded blocks are codes 0x88 and d = +0.
  */
 function readPrepared(ctx: WasmContext, w: DenseWeight, out: number, inF: number): { codes: Uint8Array; dBits: Uint32Array } {
   const pw = prepareDense(ctx, w, out, inF, "int4") as unknown as PreparedInt4;
   const blocks = inF / INT4_BLOCK;
   const bytes = new Uint8Array(ctx.heap.buffer, pw.ptr, out * pw.rowStride);
-  const words = new Uint32Array(ctx.heap.buffer, pw.ptr, (out * pw.rowStride) / 4);
+  const halves = new Uint16Array(ctx.heap.buffer, pw.ptr, (out * pw.rowStride) / 2);
   const codes = new Uint8Array(out * blocks * 16);
   const dBits = new Uint32Array(out * blocks);
   for (let r = 0; r < out; r++)
     for (let b = 0; b < pw.groups * 4; b++) {
-      const group = r * pw.rowStride + (b >> 2) * 80;
+      const group = r * pw.rowStride + (b >> 2) * 72;
       const c = Uint8Array.from({ length: 16 }, (_, j) => bytes[group + int4CodeOffset(b & 3, j)]!);
-      const d = words[(group + 64) / 4 + (b & 3)]!;
+      const d = (halves[(group + 64) / 2 + (b & 3)]! << 16) >>> 0;
       if (b < blocks) {
         codes.set(c, (r * blocks + b) * 16);
         dBits[r * blocks + b] = d;

@@ -1,10 +1,10 @@
 /**
  * The int4 dense format's weight quantizer (js/dense-int4.ts quantizeInt4Rows, bit for bit), included into both
  * modules by kernels.wat.ts (baseline SIMD only): `q4_quantize` writes f32 rows straight into dense-int4.wat.ts's
- * 80-byte-group layout (its four blocks' codes interleaved), padded blocks included. prepareDense runs it at load (a job over rows, dense-ops.ts): a
+ * 72-byte-group layout (its four blocks' codes interleaved), padded blocks included. prepareDense runs it at load (a job over rows, dense-ops.ts): a
  * 128k-vocabulary LM head is 328 M weights, and the JS reference takes ~13 ns on each.
  *
- * A group of four 32-weight blocks at a time (the layout's unit: their four d are one v128 store), in two passes over
+ * A group of four 32-weight blocks at a time (the layout's unit: their four d are one 8-byte store), in two passes over
  * its 512 bytes of f32 (the second reads them from L1 again: 32 live vectors would not fit the registers):
  * - pass 1, per block (eight f32x4 v₀…v₇, weights 4j…4j + 3 in v_j): i32x4.max_s and i32x4.max_u of the weights'
  *   bits, one instruction each (f32x4.max costs several in V8 for its NaN rules). As signed ints the non-negative
@@ -16,9 +16,11 @@
  *   and NaN have bits above every finite value: amax ≥ 0x7F800000 returns 1 (the JS reference then names the
  *   element). m, the first weight of largest |w|, is ±amax by whichever of neg, pos is larger; where they tie (+m
  *   and −m both in the block: rare) a scalar scan finds the first.
- * - d = m · −0.125 = m / −8 exactly (|m| ≥ 2⁻¹²⁰, so d is a normal float32), id = −8 / m, which is fround(1/d) since
- *   1/d = −8/m exactly (the reference divides in float64 and rounds to float32; 53 ≥ 2·24 + 2 bits makes that the
- *   same as f32 division's one rounding). amax < 2⁻¹²⁰ (bits 0x03800000): d = id = 0, so every code is 8.
+ * - d = m · −0.125 = m / −8 exactly (|m| ≥ 2⁻¹²⁰, so d is a normal float32), rounded to bfloat16 on its bits: + 0x7fff
+ *   + bit 16, low half cleared (to nearest, ties to even; no carry reaches the sign, |d| ≤ 2¹²⁵); id = f32x4.div(1, d),
+ *   which is fround(1/d) (the reference divides in float64 and rounds to float32; 53 ≥ 2·24 + 2 bits makes that the
+ *   same as f32 division's one rounding). amax < 2⁻¹²⁰ (bits 0x03800000): d = id = 0, so every code is 8. The four d
+ *   are stored as their top halves (bf16), 8 bytes at 64.
  * - pass 2, per block: code = clamp(roundHalfEven(fround(w·id)), −8, 7) + 8. w·id (f32x4.mul; |w·id| ≤ 8·(1 + 2⁻²⁴))
  *   plus 1.5·2²³ rounds to an integer, ties to even (the float32 ulp there is 1, and 1.5·2²³ is even), and leaves
  *   it in the low bits: bits − 0x4B400000 + 8 = q + 8 as an i32 — two instructions, where f32x4.nearest +
@@ -97,14 +99,14 @@ export function int4QuantizeWat(): string {
   const sLocals = LANES.map((k) => `(local $s${k} v128) (local $u${k} v128) (local $c${k} v128)`).join(" ");
   return `
   ;; int4 weight quantizer (int4-quantize.wat.ts): src f32 [rows, blocks·32] → rows of dst, $rowStride bytes apart, in
-  ;; the 80-byte-group layout (dense-int4.wat.ts), the last group's padded blocks as codes 8 and d = 0. Returns 0, or 1
+  ;; the 72-byte-group layout (dense-int4.wat.ts), the last group's padded blocks as codes 8 and d = 0. Returns 0, or 1
   ;; at the first group holding a non-finite value (the groups before it are written, the rest are not).
   (func (export "q4_quantize") (param $src i32) (param $rows i32) (param $blocks i32) (param $dst i32) (param $rowStride i32)
         (result i32)
     (local $r i32) (local $b i32) (local $p i32) (local $g i32) (local $i i32) (local $w i32)
     (local $v0 v128) (local $v1 v128) (local $v2 v128) (local $v3 v128) (local $v4 v128) (local $v5 v128) (local $v6 v128) (local $v7 v128)
     ${sLocals} (local $ab v128) (local $cd v128)
-    (local $pos v128) (local $neg v128) (local $amax v128) (local $live v128) (local $tie v128) (local $mb v128) (local $id v128) (local $idv v128)
+    (local $pos v128) (local $neg v128) (local $amax v128) (local $live v128) (local $tie v128) (local $mb v128) (local $d v128) (local $id v128) (local $idv v128)
     (local $magic v128) (local $bias v128) (local $fifteen v128)
     (local.set $magic (f32x4.splat (f32.const 12582912)))
     (local.set $bias (i32x4.splat (i32.const ${0x4b400000 - 8})))
@@ -130,12 +132,19 @@ export function int4QuantizeWat(): string {
             (local.set $tie (v128.and (i32x4.eq (local.get $pos) (local.get $neg)) (local.get $live)))
             (if (v128.any_true (local.get $tie)) (then
               ${LANES.map(tie).join("\n              ")}))
-            (v128.store offset=64 (local.get $g) (v128.and (f32x4.mul (local.get $mb) (v128.const f32x4 -0.125 -0.125 -0.125 -0.125)) (local.get $live)))
-            (local.set $id (v128.and (f32x4.div (v128.const f32x4 -8 -8 -8 -8) (local.get $mb)) (local.get $live)))
+            ;; d = bf16(m · −0.125): to nearest, ties to even, on the bits (+ 0x7fff + bit 16, then the low half cleared)
+            (local.set $d (f32x4.mul (local.get $mb) (v128.const f32x4 -0.125 -0.125 -0.125 -0.125)))
+            (local.set $d (v128.and
+              (i32x4.add (i32x4.add (local.get $d) (v128.const i32x4 0x7fff 0x7fff 0x7fff 0x7fff))
+                         (v128.and (i32x4.shr_u (local.get $d) (i32.const 16)) (v128.const i32x4 1 1 1 1)))
+              (v128.and (local.get $live) (v128.const i32x4 0xffff0000 0xffff0000 0xffff0000 0xffff0000))))
+            ;; the four d's top halves, the bf16, at 64
+            (v128.store64_lane offset=64 0 (local.get $g) (i8x16.shuffle 2 3 6 7 10 11 14 15 2 3 6 7 10 11 14 15 (local.get $d) (local.get $d)))
+            (local.set $id (v128.and (f32x4.div (v128.const f32x4 1 1 1 1) (local.get $d)) (local.get $live)))
             ${LANES.map(codes).join("\n            ")}
             ${interleaved}
             (local.set $p (i32.add (local.get $p) (i32.const 512)))
-            (local.set $g (i32.add (local.get $g) (i32.const 80)))
+            (local.set $g (i32.add (local.get $g) (i32.const 72)))
             (local.set $b (i32.add (local.get $b) (i32.const 4)))
             (br $groups_loop)))
         (local.set $r (i32.add (local.get $r) (i32.const 1)))
