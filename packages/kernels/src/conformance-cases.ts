@@ -400,6 +400,37 @@ export const CONFORMANCE_CASES: ConformanceCase[] = [
         b.freeF32(xs.block);
         b.freeF32(outs.block);
       }
+      // quantize into allocF32 storage (codes as bytes between sentinels, the layout a model's workspace gives) and
+      // into a host array; then bitLinear reading the stored codes — in place on wasm (64-column rows: its layout)
+      for (const [tokens, features, out] of [[1, 128, 37], [3, 64, 20], [2, 100, 9]] as const) {
+        const n = tokens * features;
+        const where = `quantize ${tokens}×${features} into allocF32 storage`;
+        const x = Float32Array.from({ length: n }, () => (r() - 0.5) * 6);
+        const qWant = ref.quantize({ x, tokens, features, kind: "int8" }) as QuantizedActivations;
+        const words = Math.ceil(n / 4);
+        const block = b.allocF32(words + 2) as Float32Array;
+        block[0] = 12345;
+        block[words + 1] = -54321;
+        const codes = new Int8Array(block.buffer, block.byteOffset + 4, n);
+        const xs = own(x);
+        const q = b.quantize({ x: xs.view, tokens, features, kind: "int8", out: codes });
+        if (!("codes" in q) || q.codes !== codes) throw new Error(`${where}: did not return its out buffer as codes`);
+        identical(`${where}: codes`, codes, qWant.codes, "code");
+        identical(`${where}: scales`, q.scales, qWant.scales, "scale");
+        if (q.zeros !== qWant.zeros) throw new Error(`${where}: zeros ${q.zeros}, the reference counts ${qWant.zeros}`);
+        if (block[0] !== 12345 || block[words + 1] !== -54321) throw new Error(`${where}: wrote outside its range`);
+        const hostOut = new Int8Array(n);
+        const qHost = b.quantize({ x, tokens, features, kind: "int8", out: hostOut });
+        if (!("codes" in qHost) || qHost.codes !== hostOut) throw new Error(`quantize ${tokens}×${features} into a host array: did not return it as codes`);
+        identical(`quantize ${tokens}×${features} into a host array`, hostOut, qWant.codes, "code");
+        const w = ternaryWeight(out, features, 7 + features);
+        const want = await read(ref, ref.bitLinear({ weight: ref.prepareWeight({ weight: w }), input: qWant }));
+        identical(`bitLinear on codes in allocF32 storage (${tokens}×${features} → ${out})`, await read(b, b.bitLinear({ weight: b.prepareWeight({ weight: w }), input: q })), want);
+        identical(`${where}: codes unchanged by bitLinear`, codes, qWant.codes, "code");
+        b.freeF32(block);
+        b.freeF32(xs.block);
+      }
+      await throwsWith(() => b.quantize({ x: new Float32Array(8), tokens: 2, features: 4, kind: "int8", out: new Int8Array(7) }), "quantize out: has 7 elements, expected tokens·features = 8");
       // a BitLinear output into allocF32 storage
       const w = ternaryWeight(37, 64, 3);
       const acts = activations(2, 64, 5);

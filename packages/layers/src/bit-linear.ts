@@ -103,11 +103,16 @@ export class BitLinear {
     }
   }
 
-  /** Quantize x [tokens, in] as this projection's variant prescribes (the backend's quantize kernel, zeros counted). */
-  quantizeInput(x: Activations, tokens: number): Quantized {
+  /**
+   * Quantize x [tokens, in] as this projection's variant prescribes (the backend's quantize kernel, zeros counted).
+   * `codesOut` [tokens, in] (host backends) receives the codes: a buffer in the backend's memory (a workspace slot)
+   * lets its bitLinear read them in place.
+   */
+  quantizeInput(x: Activations, tokens: number, codesOut?: Int8Array): Quantized {
     const { inFeatures, groups, groupAxis, epsMode, quant } = this.spec;
     if (quant.activation === "none") throw new LayerSpecError("bitLinear.quantizeInput: this projection is full precision");
-    return this.backend.quantize({ x, tokens, features: inFeatures, kind: quant.activation, groups: groupAxis === "in" ? groups : 1, epsMode, topKFraction: quant.topKFraction ?? 0.5 });
+    const out = this.backend.residency === "host" ? codesOut : undefined;
+    return this.backend.quantize({ x, tokens, features: inFeatures, kind: quant.activation, groups: groupAxis === "in" ? groups : 1, epsMode, topKFraction: quant.topKFraction ?? 0.5, out });
   }
 
   /** x [tokens, in] → [tokens, out]; rows with rowMask 0 are not computed and are 0. */
@@ -177,19 +182,26 @@ export class BitLinear {
  * The input [tokens, in] of several projections quantized once, when they all quantize it alike (q/k/v, gate/up;
  * each projection's inputTap sees it); null when they do not — then each runs `forward` on its own.
  */
-export function quantizeShared(linears: readonly BitLinear[], x: Activations, tokens: number): Quantized | null {
+export function quantizeShared(linears: readonly BitLinear[], x: Activations, tokens: number, codesOut?: (length: number) => Int8Array): Quantized | null {
   const first = linears[0]!;
   if (!linears.every((l) => first.sharesInputQuant(l))) return null;
   if (x.length !== tokens * first.spec.inFeatures) throw new LayerSpecError(`bitLinear input: has ${x.length} values, expected tokens·in = ${tokens}·${first.spec.inFeatures}`);
   for (const l of linears) l.tap(x, tokens);
-  return first.quantizeInput(x, tokens);
+  return first.quantizeInput(x, tokens, codesOut?.(x.length));
 }
 
 /**
  * Several projections of the same input [tokens, in] (q, k, v), its quantization shared where possible; `outs[i]`
- * (host backends) receives projection i's output when the quantization is shared.
+ * (host backends) receives projection i's output when the quantization is shared, and `codesOut(length)`, when
+ * given, the buffer for the shared codes (see quantizeInput).
  */
-export function forwardShared(linears: readonly BitLinear[], x: Activations, tokens: number, outs?: readonly (Float32Array | undefined)[]): Activations[] {
-  const q = quantizeShared(linears, x, tokens);
+export function forwardShared(
+  linears: readonly BitLinear[],
+  x: Activations,
+  tokens: number,
+  outs?: readonly (Float32Array | undefined)[],
+  codesOut?: (length: number) => Int8Array,
+): Activations[] {
+  const q = quantizeShared(linears, x, tokens, codesOut);
   return linears.map((l, i) => (q ? l.forwardQuantized(q, undefined, outs?.[i]) : l.forward(x, tokens)));
 }

@@ -67,7 +67,8 @@ export class FeedForward {
    */
   gated(x: Activations, tokens: number, workspace?: Workspace): Activations {
     const m = this.spec.intermediate;
-    const xq = quantizeShared([this.gate, this.up], x, tokens); // gate and up read the same input
+    const codes = workspace && this.backend.residency === "host" ? (length: number) => workspace.i8("codes", length) : undefined;
+    const xq = quantizeShared([this.gate, this.up], x, tokens, codes); // gate and up read the same input
     const ws = workspace && this.backend.residency === "host" && xq ? workspace : undefined;
     const g = xq ? this.gate.forwardQuantized(xq, undefined, ws?.f32("ffn.gate", tokens * m)) : this.gate.forward(x, tokens); // [tokens, intermediate]
     // ReLU² zeros whole channels: on a host backend the gate tells which up rows are worth computing (a device

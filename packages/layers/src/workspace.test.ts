@@ -48,6 +48,24 @@ describe("Workspace", () => {
     expect(() => new Workspace({ maxBytes: -1 })).toThrow(LayerSpecError);
   });
 
+  it("i8 hands out bytes of a float slot placed by alloc, the same view again until it must grow", () => {
+    const lengths: number[] = [];
+    const ws = new Workspace({ alloc: (n) => (lengths.push(n), new Float32Array(n)) });
+    const a = ws.i8("codes", 10);
+    expect(a).toBeInstanceOf(Int8Array);
+    expect(a.length).toBe(10);
+    expect(lengths).toEqual([3]); // ⌈10/4⌉ floats
+    a.fill(-7);
+    const b = ws.i8("codes", 9);
+    expect(b.buffer).toBe(a.buffer);
+    expect(b.byteOffset).toBe(a.byteOffset);
+    expect(Array.from(b)).toEqual(new Array(9).fill(-7));
+    const c = ws.i8("codes", 40);
+    expect(c.length).toBe(40);
+    expect(lengths).toEqual([3, 10]);
+    expect(() => ws.i8("codes", -1)).toThrow(LayerSpecError);
+  });
+
   it("a feed-forward block gives the same values with a workspace as without, its result in the up slot", async () => {
     const backend = await createBackend("wasm", { threads: 1 });
     const hidden = 64;

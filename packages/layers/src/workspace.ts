@@ -24,6 +24,8 @@ export interface WorkspaceOptions {
 
 export class Workspace {
   private readonly slots = new Map<string, Float32Array>();
+  /** The int8 views of the slots i8 hands out (kept: a view of wasm memory costs a microsecond to make). */
+  private readonly bytes8 = new Map<string, Int8Array>();
   readonly maxBytes: number;
   private readonly alloc: (length: number) => Float32Array;
   private readonly free: (buffer: Float32Array) => void;
@@ -48,6 +50,21 @@ export class Workspace {
     return buf.length === length ? buf : buf.subarray(0, length);
   }
 
+  /**
+   * `length` int8 values in `slot` (a float slot of ⌈length/4⌉, viewed as bytes: placed by `alloc` like every slot),
+   * until `slot` is asked for again.
+   */
+  i8(slot: string, length: number): Int8Array {
+    if (!Number.isInteger(length) || length < 0) throw new LayerSpecError(`workspace ${slot}: expected a length ≥ 0, got ${length}`);
+    const f = this.f32(slot, Math.ceil(length / 4));
+    let view = this.bytes8.get(slot);
+    if (!view || view.buffer !== f.buffer || view.byteOffset !== f.byteOffset || view.length < length) {
+      view = new Int8Array(f.buffer, f.byteOffset, f.length * 4);
+      this.bytes8.set(slot, view);
+    }
+    return view.length === length ? view : view.subarray(0, length);
+  }
+
   /** Bytes held by every slot. */
   get bytes(): number {
     let n = 0;
@@ -59,5 +76,6 @@ export class Workspace {
   clear(): void {
     for (const b of this.slots.values()) this.free(b);
     this.slots.clear();
+    this.bytes8.clear();
   }
 }

@@ -301,7 +301,9 @@ export class Transformer {
       project: (x, layer, projections) => {
         const linears = projections.map((p) => this.linear(layer, p));
         // each projection's output is dead before the same projection of the next layer runs
-        return forwardShared(linears, x, n, host ? linears.map((l, i) => this.workspace.f32(`proj.${projections[i]}`, n * l.spec.outFeatures)) : undefined);
+        // the codes too: dead once the projections have read them (the wasm backend's bitLinear reads them in place)
+        const outs = host ? linears.map((l, i) => this.workspace.f32(`proj.${projections[i]}`, n * l.spec.outFeatures)) : undefined;
+        return forwardShared(linears, x, n, outs, host ? (length) => this.workspace.i8("codes", length) : undefined);
       },
       attend: (q, k, v, layer) => {
         const attention = this.blocks[layer]!.attention;

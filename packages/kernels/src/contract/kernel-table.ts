@@ -42,8 +42,12 @@ export interface KernelArgs {
     /** Reuse an output buffer [tokens, out] (host backends). */
     out?: Float32Array;
   };
-  /** Per-token (and per feature group) activation quantization, bit for bit @onebit/quant, zeros counted. */
-  quantize: { x: Activations; tokens: number; features: number; kind: ActivationQuantizer; groups?: number; epsMode?: EpsMode; topKFraction?: number };
+  /**
+   * Per-token (and per feature group) activation quantization, bit for bit @onebit/quant, zeros counted. `out`
+   * [tokens, features] (host backends) receives the codes, and is the result's `codes`: a view of the backend's own
+   * memory (a model's workspace, from allocF32) lets its bitLinear read them in place.
+   */
+  quantize: { x: Activations; tokens: number; features: number; kind: ActivationQuantizer; groups?: number; epsMode?: EpsMode; topKFraction?: number; out?: Int8Array };
   /** Fused RMSNorm (optional gain) → per-token quantization (int8 / int4 / BitNet absmax). */
   rmsNormQuantize: { x: Float32Array; tokens: number; features: number; gain: Float32Array | null; eps: number; kind: "int8" | "int4" | "absmax8"; groups?: number };
   /**
@@ -186,7 +190,7 @@ export const KERNELS: { readonly [K in KernelName]: KernelDefinition<K> } = {
   quantize: {
     name: "quantize",
     summary: "per-token int8 / int4 / absmax8 / fp4 / Top-K activation quantization",
-    reference: ({ x, tokens, features, kind, groups, epsMode, topKFraction }) => quantizeActivationsImpl(H(x, "quantize x"), tokens, features, kind, { groups, epsMode, topKFraction }),
+    reference: ({ x, tokens, features, kind, groups, epsMode, topKFraction, out }) => quantizeActivationsImpl(H(x, "quantize x"), tokens, features, kind, { groups, epsMode, topKFraction, out }),
   },
   rmsNormQuantize: {
     name: "rmsNormQuantize",

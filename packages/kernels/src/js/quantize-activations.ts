@@ -17,6 +17,8 @@ export interface QuantizeOptions {
   epsMode?: EpsMode;
   /** Fraction of each token's features Top-K keeps ("int8-topk"; a4.8 uses 0.5). */
   topKFraction?: number;
+  /** Where the codes go [tokens, features] (the result's `codes` is then this array). */
+  out?: Int8Array;
 }
 
 export function quantizeActivationsImpl(x: Float32Array, tokens: number, features: number, kind: ActivationQuantizer, options: QuantizeOptions = {}): QuantizedActivations {
@@ -42,5 +44,20 @@ export function quantizeActivationsImpl(x: Float32Array, tokens: number, feature
   let zeros = 0;
   for (let i = 0; i < q.codes.length; i++) if (q.codes[i] === 0) zeros++;
   const bits = kind === "int4" || kind === "fp4" ? 4 : 8;
-  return { tokens, features, codes: q.codes, scales: q.scales, groups, bits, zeros, sparse: kind === "int8-topk" || zeros * 2 > q.codes.length };
+  const codes = quantizeOutput(options.out, q.codes);
+  return { tokens, features, codes, scales: q.scales, groups, bits, zeros, sparse: kind === "int8-topk" || zeros * 2 > q.codes.length };
+}
+
+/** The codes in the caller's `out` when it gave one (checked: an Int8Array of exactly their length), else as they are. */
+export function quantizeOutput(out: Int8Array | undefined, codes: Int8Array): Int8Array {
+  if (out === undefined) return codes;
+  checkQuantizeOut(out, codes.length);
+  out.set(codes);
+  return out;
+}
+
+/** Throws unless `out` is an Int8Array of `length` codes. */
+export function checkQuantizeOut(out: Int8Array, length: number): void {
+  if (!(out instanceof Int8Array)) throw new KernelInputError(`quantize out: expected an Int8Array, got ${Object.prototype.toString.call(out)}`);
+  if (out.length !== length) throw new KernelInputError(`quantize out: has ${out.length} elements, expected tokens·features = ${length}`);
 }

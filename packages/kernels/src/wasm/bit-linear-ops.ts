@@ -223,10 +223,13 @@ function runSub(
   // activations: baseline = i16, t2: each 16-chunk split even/odd (128 bytes per block), t1: in order (160 per
   // 80-column block); relaxed = int8 in order (64 or 80)
   const xStride = sub.blocks * (t1 ? (relaxed ? 80 : 160) : relaxed ? 64 : 128);
-  // scratch layout: [mask: out bytes][x: tokens·xStride][dots: i32 tokens·out][sparse idx/val: 2·cols i32]
+  // scratch layout: [mask: out bytes][x: tokens·xStride, unless read in place][dots: i32 tokens·out][sparse idx/val: 2·cols i32]
   // [epilogue: 16 bytes per token, 16-aligned][t2_gemm_lut: one region per thread, 64-aligned]
   const maskBytes = rowMask ? (out + 15) & ~15 : 0;
-  const xBytes = tokens * xStride;
+  // int8 codes already in wasm memory (quantize into a model's workspace) in the kernel's own layout — one column
+  // group, rows of whole 64-column blocks — are read in place
+  const xInPlace = relaxed && !t1 && heap.owns(x.codes) && sub.start === 0 && cols === features && xStride === features;
+  const xBytes = xInPlace ? 0 : tokens * xStride;
   const tokOffset = (maskBytes + xBytes + tokens * out * 4 + 8 * cols + 64 + 15) & ~15;
   // the LUT GEMM's scratch: for a thread's rows as runJob splits them (job-driver.ts takes it on ranges of ≥ LUT_MIN_ROWS)
   const threadRows = Math.ceil(out / pool.threads / 4) * 4;
@@ -235,8 +238,8 @@ function runSub(
   const lutOffset = tokOffset + tokens * 16;
   const base = heap.scratch(lutOffset + (lut ? 64 + pool.threads * lutBytes : 0));
   const maskPtr = rowMask ? base : 0;
-  const xPtr = base + maskBytes;
-  const outPtr = xPtr + xBytes;
+  const xPtr = xInPlace ? x.codes.byteOffset : base + maskBytes;
+  const outPtr = base + maskBytes + xBytes;
   const buf = heap.buffer;
   if (rowMask) new Uint8Array(buf, maskPtr, out).set(rowMask);
   // the sparse kernel wins only below 25 % non-zeros; a known zero count spares the gather when it cannot
@@ -263,7 +266,9 @@ function runSub(
   }
   const xsum = new Float64Array(tokens);
   for (let t = 0; t < tokens; t++)
-    xsum[t] = relaxed
+    xsum[t] = xInPlace
+      ? ctx.exports.sum_i8(xPtr + t * xStride, xStride)
+      : relaxed
       ? placeInt8(ctx, x.codes, t * features + sub.start, cols, xPtr + t * xStride, xStride)
       : t1
         ? placeInOrder(x.codes, t * features + sub.start, cols, new Int16Array(buf, xPtr + t * xStride, xStride / 2))

@@ -6,6 +6,7 @@ import { type EpsMode, guard, SQRT7 } from "@onebit/quant";
 import type { QuantizedActivations } from "../backend";
 import { KernelInputError } from "../backend";
 import { checkDequantizeUnsigned } from "../js/dequantize-unsigned";
+import { checkQuantizeOut } from "../js/quantize-activations";
 import { checkQuantizeRows, type RowQuantKind } from "../js/quantize-rows";
 import type { WasmContext } from "./context";
 
@@ -13,20 +14,23 @@ import type { WasmContext } from "./context";
  * quantizeInt8 / quantizeInt4 per token of x [tokens, features] f32 → int8 codes [tokens, features] and a scale per
  * token, bit for bit @onebit/quant: statistics (row_stats) and codes (row_codes) in SIMD, the scale arithmetic in JS.
  */
-export function quantizeRows(ctx: WasmContext, x: Float32Array, tokens: number, features: number, kind: RowQuantKind, epsMode?: EpsMode): QuantizedActivations {
+export function quantizeRows(ctx: WasmContext, x: Float32Array, tokens: number, features: number, kind: RowQuantKind, epsMode?: EpsMode, out?: Int8Array): QuantizedActivations {
   ctx.alive();
   const { heap, exports: ex } = ctx;
   checkQuantizeRows(x, tokens, features, kind);
   const n = tokens * features;
-  // scratch: [x: f32 n, unless x lives in wasm memory: read in place][stats: f64 tokens][multipliers: f32 tokens][codes: int8 n]
+  if (out !== undefined) checkQuantizeOut(out, n);
+  // codes written in place when `out` lives in wasm memory (a model's workspace: bitLinear then reads them there)
+  const codesInPlace = out !== undefined && heap.owns(out);
+  // scratch: [x: f32 n, unless x lives in wasm memory: read in place][stats: f64 tokens][multipliers: f32 tokens][codes: int8 n, unless in place]
   const inPlace = heap.owns(x);
   const xBytes = inPlace ? 0 : (n * 4 + 15) & ~15;
   const statsBytes = (tokens * 8 + 15) & ~15;
   const sBytes = (tokens * 4 + 15) & ~15;
-  const base = heap.scratch(xBytes + statsBytes + sBytes + n + 16);
+  const base = heap.scratch(xBytes + statsBytes + sBytes + (codesInPlace ? 0 : n) + 16);
   const statsPtr = base + xBytes;
   const sPtr = statsPtr + statsBytes;
-  const codesPtr = sPtr + sBytes;
+  const codesPtr = codesInPlace ? out.byteOffset : sPtr + sBytes;
   const xPtr = inPlace ? x.byteOffset : base;
   if (!inPlace) new Float32Array(heap.buffer, base, n).set(x);
   ex.row_stats(xPtr, features, tokens, kind === "int4" ? 1 : 0, statsPtr);
@@ -48,7 +52,13 @@ export function quantizeRows(ctx: WasmContext, x: Float32Array, tokens: number, 
     scales[t] = epsMode === "add" ? f(stat / q) : f(1 / sv);
   }
   const zeros = ex.row_codes(xPtr, features, tokens, sPtr, kind === "int8" ? -128 : -8, kind === "int8" ? 127 : 7, codesPtr);
-  const codes = new Int8Array(heap.buffer, codesPtr, n).slice();
+  const written = new Int8Array(heap.buffer, codesPtr, n);
+  let codes: Int8Array;
+  if (codesInPlace) codes = out as Int8Array;
+  else if (out !== undefined) {
+    out.set(written);
+    codes = out;
+  } else codes = written.slice();
   return { tokens, features, codes, scales, groups: 1, bits: kind === "int4" ? 4 : 8, zeros };
 }
 

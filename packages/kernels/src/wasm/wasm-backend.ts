@@ -117,7 +117,7 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
         description: "int8 / int4 per token in SIMD (absmax, f32x4.nearest, saturating narrows, zeros by bitmask); absmax8, fp4, Top-K and grouped inputs on the reference",
         partial: true,
         run: (args, borrow) =>
-          (args.kind === "int8" || args.kind === "int4") && (args.groups ?? 1) === 1 ? quantizeRows(ctx, H(args.x, "quantize x"), args.tokens, args.features, args.kind, args.epsMode) : borrow(args),
+          (args.kind === "int8" || args.kind === "int4") && (args.groups ?? 1) === 1 ? quantizeRows(ctx, H(args.x, "quantize x"), args.tokens, args.features, args.kind, args.epsMode, args.out) : borrow(args),
       },
       matmulF32: {
         description: "SIMD f32x4, rows split across threads",
