@@ -212,7 +212,7 @@ export const CONFORMANCE_CASES: ConformanceCase[] = [
     async run(b, ref) {
       const r = rng(31);
       // [heads, kvHeads, headDim, positions]: GQA groups of 1, 2 and 4; head dims with and without a tail past 16
-      for (const [heads, kvHeads, headDim, positions] of [[4, 1, 16, 5], [6, 3, 20, 9], [8, 2, 37, 1], [20, 5, 128, 40]] as const) {
+      for (const [heads, kvHeads, headDim, positions] of [[4, 1, 16, 5], [6, 3, 20, 9], [8, 2, 37, 1], [20, 5, 128, 40], [2, 1, 48, 6]] as const) {
         const where = `attention ${heads}/${kvHeads} heads × ${headDim} over ${positions} positions`;
         const capacity = (positions + 3) * kvHeads * headDim; // a cache with room to spare
         const keysHost = Float32Array.from({ length: capacity }, () => r() - 0.5);

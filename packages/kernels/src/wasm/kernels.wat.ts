@@ -467,10 +467,46 @@ const KERNELS_WAT_BASE = `
   (func $attn_scores (export "attn_scores") (param $q i32) (param $k i32) (param $out i32) (param $kvHeads i32) (param $group i32)
         (param $d i32) (param $n i32) (param $h0 i32) (param $h1 i32)
     (local $h i32) (local $j i32) (local $i i32) (local $qp i32) (local $kp i32) (local $op i32)
-    (local $d16 i32) (local $rowBytes i32)
+    (local $d16 i32) (local $rowBytes i32) (local $kq i32) (local $ks i32)
     (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
+    (local $b0 v128) (local $b1 v128) (local $b2 v128) (local $b3 v128)
+    (local $q0 v128) (local $q1 v128) (local $q2 v128) (local $q3 v128)
     ${headLoopStart({ input: "$q", inputPtr: "$qp", inputStride: "$d", store: "$k", storePtr: "$kp", outStride: "$n" })}
         (local.set $j (i32.const 0))
+        ;; two positions at a time (j, j + 1): each loads q once and keeps its own four accumulators — two independent
+        ;; chains of adds where one position alone waits on each add's latency; each position's sums are the
+        ;; single-position order (16 lanes, then (a0 + a1) + (a2 + a3), then the lanes, then the tail), so the same bits
+        (block $pair_done
+          (loop $pl
+            (br_if $pair_done (i32.ge_u (i32.add (local.get $j) (i32.const 1)) (local.get $n)))
+            ${[0, 1, 2, 3].map((a) => `(local.set $a${a} (v128.const f32x4 0 0 0 0)) (local.set $b${a} (v128.const f32x4 0 0 0 0))`).join("\n            ")}
+            (local.set $i (i32.const 0))
+            (block $pi_done
+              (loop $pil
+                (br_if $pi_done (i32.ge_u (local.get $i) (local.get $d16)))
+                (local.set $kq (i32.add (local.get $kp) (i32.shl (local.get $i) (i32.const 2))))
+                (local.set $ks (i32.add (local.get $kq) (local.get $rowBytes)))
+                ${[0, 1, 2, 3]
+                  .map(
+                    (a) => `(local.set $q${a} (v128.load offset=${16 * a} (i32.add (local.get $qp) (i32.shl (local.get $i) (i32.const 2)))))
+                (local.set $a${a} (f32x4.add (local.get $a${a}) (f32x4.mul (local.get $q${a}) (v128.load offset=${16 * a} (local.get $kq)))))
+                (local.set $b${a} (f32x4.add (local.get $b${a}) (f32x4.mul (local.get $q${a}) (v128.load offset=${16 * a} (local.get $ks)))))`,
+                  )
+                  .join("\n                ")}
+                (local.set $i (i32.add (local.get $i) (i32.const 16)))
+                (br $pil)))
+            (f32.store (i32.add (local.get $op) (i32.shl (local.get $j) (i32.const 2)))
+              (call $dotTail
+                (call $hsumF32 (f32x4.add (f32x4.add (local.get $a0) (local.get $a1)) (f32x4.add (local.get $a2) (local.get $a3))))
+                (local.get $qp) (local.get $kp) (local.get $i) (local.get $d)))
+            (f32.store offset=4 (i32.add (local.get $op) (i32.shl (local.get $j) (i32.const 2)))
+              (call $dotTail
+                (call $hsumF32 (f32x4.add (f32x4.add (local.get $b0) (local.get $b1)) (f32x4.add (local.get $b2) (local.get $b3))))
+                (local.get $qp) (i32.add (local.get $kp) (local.get $rowBytes)) (local.get $i) (local.get $d)))
+            (local.set $kp (i32.add (local.get $kp) (i32.shl (local.get $rowBytes) (i32.const 1))))
+            (local.set $j (i32.add (local.get $j) (i32.const 2)))
+            (br $pl)))
+        ;; the last position when n is odd
         (block $j_done
           (loop $jl
             (br_if $j_done (i32.ge_u (local.get $j) (local.get $n)))
@@ -505,8 +541,28 @@ const KERNELS_WAT_BASE = `
     (local $h i32) (local $j i32) (local $i i32) (local $pp i32) (local $vb i32) (local $vp i32) (local $op i32)
     (local $d16 i32) (local $rowBytes i32) (local $s f32) (local $w v128)
     (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
+    (local $a4 v128) (local $a5 v128) (local $a6 v128) (local $a7 v128)
     ${headLoopStart({ input: "$p", inputPtr: "$pp", inputStride: "$n", store: "$vals", storePtr: "$vb", outStride: "$d" })}
         (local.set $i (i32.const 0))
+        ;; 32 dimensions at a time: eight accumulators, so each position's adds are not waiting on the last one's
+        ;; latency (every dimension still sums its positions in order, one f32 add each: the same bits)
+        (block $i32_done
+          (loop $i32l
+            (br_if $i32_done (i32.gt_u (i32.add (local.get $i) (i32.const 32)) (local.get $d16)))
+            ${[0, 1, 2, 3, 4, 5, 6, 7].map((a) => `(local.set $a${a} (v128.const f32x4 0 0 0 0))`).join(" ")}
+            (local.set $vp (i32.add (local.get $vb) (i32.shl (local.get $i) (i32.const 2))))
+            (local.set $j (i32.const 0))
+            (block $j32_done
+              (loop $j32l
+                (br_if $j32_done (i32.ge_u (local.get $j) (local.get $n)))
+                (local.set $w (f32x4.splat (f32.load (i32.add (local.get $pp) (i32.shl (local.get $j) (i32.const 2))))))
+                ${[0, 1, 2, 3, 4, 5, 6, 7].map((a) => `(local.set $a${a} (f32x4.add (local.get $a${a}) (f32x4.mul (local.get $w) (v128.load offset=${16 * a} (local.get $vp)))))`).join("\n                ")}
+                (local.set $vp (i32.add (local.get $vp) (local.get $rowBytes)))
+                (local.set $j (i32.add (local.get $j) (i32.const 1)))
+                (br $j32l)))
+            ${[0, 1, 2, 3, 4, 5, 6, 7].map((a) => `(v128.store offset=${16 * a} (i32.add (local.get $op) (i32.shl (local.get $i) (i32.const 2))) (local.get $a${a}))`).join("\n            ")}
+            (local.set $i (i32.add (local.get $i) (i32.const 32)))
+            (br $i32l)))
         (block $i_done
           (loop $il
             (br_if $i_done (i32.ge_u (local.get $i) (local.get $d16)))
