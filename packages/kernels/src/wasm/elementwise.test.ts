@@ -36,6 +36,8 @@ const value = fc.oneof(
   fc.constantFrom(0, -0, 1e-45, -1e-45, 1e-38, -87, 88, -87.5, 88.5, 3.4e38, -3.4e38, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY),
 );
 const shape = fc.record({ tokens: fc.integer({ min: 1, max: 3 }), features: fc.integer({ min: 1, max: 37 }) });
+/** As `shape`, half the time with features a multiple of 16 (ew_relu2 marks sixteen at a time then). */
+const gateShape = fc.record({ tokens: fc.integer({ min: 1, max: 3 }), features: fc.oneof(fc.integer({ min: 1, max: 37 }), fc.integer({ min: 1, max: 8 }).map((k) => 16 * k)) });
 
 describe("wasm element-wise kernels against the js reference, bit for bit", () => {
   const contexts: Record<string, WasmContext & { dispose(): void }> = {};
@@ -71,7 +73,7 @@ describe("wasm element-wise kernels against the js reference, bit for bit", () =
     it(`${simd}: SiLU and ReLU² (with active rows) over any float32`, () => {
       const ctx = contexts[simd]!;
       fc.assert(
-        fc.property(shape, fc.array(value, { minLength: 111, maxLength: 111 }), ({ tokens, features }, pool) => {
+        fc.property(gateShape, fc.array(value, { minLength: 111, maxLength: 111 }), ({ tokens, features }, pool) => {
           const x = Float32Array.from({ length: tokens * features }, (_, i) => pool[i % pool.length]!);
           for (const activation of ["silu", "relu2"] as const) {
             const want = x.slice();

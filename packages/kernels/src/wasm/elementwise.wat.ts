@@ -70,7 +70,29 @@ export function elementwiseWat(): string {
   ;; squares to 0 but its row is still active)
   (func (export "ew_relu2") (param $p i32) (param $n4 i32) (param $features i32) (param $mask i32)
     (local $end i32) (local $i i32) (local $x v128) (local $r v128) (local $m v128)
+    (local $r0 v128) (local $r1 v128) (local $r2 v128) (local $r3 v128)
     (local.set $end (i32.add (local.get $p) (i32.shl (local.get $n4) (i32.const 2))))
+    ;; marking with features a multiple of 16: sixteen at a time, their (r > 0) narrowed i32 → i16 → i8 into one
+    ;; vector of 0/1 bytes OR-ed into the mask (the general loop below marks four at a time, a scalar OR each)
+    (if (i32.and (i32.ne (local.get $mask) (i32.const 0)) (i32.eqz (i32.and (local.get $features) (i32.const 15))))
+      (then
+        (block $done16
+          (loop $l16
+            (br_if $done16 (i32.ge_u (local.get $p) (local.get $end)))
+            ${[0, 1, 2, 3].map((k) => `(local.set $r${k} (f32x4.max (v128.load offset=${16 * k} (local.get $p)) (v128.const i32x4 0 0 0 0)))
+            (v128.store offset=${16 * k} (local.get $p) (f32x4.mul (local.get $r${k}) (local.get $r${k})))`).join("\n            ")}
+            (local.set $m (v128.and
+              (i8x16.narrow_i16x8_s
+                (i16x8.narrow_i32x4_s (f32x4.gt (local.get $r0) (v128.const i32x4 0 0 0 0)) (f32x4.gt (local.get $r1) (v128.const i32x4 0 0 0 0)))
+                (i16x8.narrow_i32x4_s (f32x4.gt (local.get $r2) (v128.const i32x4 0 0 0 0)) (f32x4.gt (local.get $r3) (v128.const i32x4 0 0 0 0))))
+              (i8x16.splat (i32.const 1))))
+            (v128.store (i32.add (local.get $mask) (local.get $i))
+              (v128.or (v128.load (i32.add (local.get $mask) (local.get $i))) (local.get $m)))
+            (local.set $i (i32.add (local.get $i) (i32.const 16)))
+            (if (i32.ge_u (local.get $i) (local.get $features)) (then (local.set $i (i32.const 0))))
+            (local.set $p (i32.add (local.get $p) (i32.const 64)))
+            (br $l16)))
+        (return)))
     (block $done
       (loop $l
         (br_if $done (i32.ge_u (local.get $p) (local.get $end)))
