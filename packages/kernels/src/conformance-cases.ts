@@ -444,6 +444,41 @@ export const CONFORMANCE_CASES: ConformanceCase[] = [
     },
   },
   {
+    name: "prompt-sized element-wise kernels (split across threads on wasm): RMSNorm, SiLU, ReLU² and quantize, the reference's bits",
+    async run(b, ref) {
+      const r = rng(67);
+      // ≥ 2¹⁶ floats: the wasm backend splits rows across its threads; 7 rows split unevenly (4 + 3)
+      for (const [tokens, features] of [[20, 4096], [7, 12000]] as const) {
+        const n = tokens * features;
+        const where = `${tokens}×${features}`;
+        const x = Float32Array.from({ length: n }, () => (r() - 0.5) * 8);
+        const gain = Float32Array.from({ length: features }, () => 0.5 + r());
+        const want = await read(ref, ref.norm({ x, tokens, features, gain, eps: 1e-5, kind: "rms" }));
+        const got = await read(b, b.norm({ x: b.upload(x), tokens, features, gain, eps: 1e-5, kind: "rms" }));
+        if (gpu(b)) {
+          for (let i = 0; i < n; i++) if (!(Math.abs(got[i]! - want[i]!) <= 1e-5 * (1 + Math.abs(want[i]!)))) throw new Error(`norm ${where}: value ${i} is ${got[i]}, the reference gives ${want[i]}`);
+        } else identical(`norm ${where}`, got, want);
+        for (const activation of ["silu", "relu2"] as const) {
+          const wantAct = x.slice();
+          ref.gateActivation({ x: wantAct, tokens, features, activation });
+          const dx = b.upload(x.slice());
+          b.gateActivation({ x: dx, tokens, features, activation });
+          const gotAct = await read(b, dx);
+          if (gpu(b)) {
+            for (let i = 0; i < n; i++) if (!(Math.abs(gotAct[i]! - wantAct[i]!) <= 1e-6 * (1 + Math.abs(wantAct[i]!)))) throw new Error(`gateActivation ${activation} ${where}: value ${i} is ${gotAct[i]}, the reference gives ${wantAct[i]}`);
+          } else identical(`gateActivation ${activation} ${where}`, gotAct, wantAct);
+        }
+        for (const kind of ["int8", "int4"] as const) {
+          const qWant = ref.quantize({ x, tokens, features, kind }) as QuantizedActivations;
+          const qGot = await quantizedOnHost(b, b.quantize({ x: b.upload(x), tokens, features, kind }));
+          identical(`quantize ${kind} ${where}`, qGot.codes, qWant.codes, "code");
+          identical(`quantize ${kind} ${where}`, qGot.scales, qWant.scales, "scale");
+          if (qGot.zeros !== qWant.zeros) throw new Error(`quantize ${kind} ${where}: ${qGot.zeros} zero codes counted, the reference counts ${qWant.zeros}`);
+        }
+      }
+    },
+  },
+  {
     name: "allocF32 gives zeroed storage; freed storage is reused and cannot be freed twice",
     async run(b) {
       const a = b.allocF32(1000);

@@ -6,7 +6,7 @@ import { runJob } from "./job-driver";
 import { kernelsModule, relaxedSimdAvailable } from "./wasm-module";
 
 const HEADER = ["JOB_STATE", "OP", "THREADS", "FINISHED", "SHUTDOWN", "MAIN_WAITING", "ROWS"] as const;
-const ARG_GROUPS = ["TERNARY_DENSE", "TERNARY_SPARSE", "MATMUL_F32", "ATTENTION", "W8A16_DENSE", "W4A8_DENSE", "INT4_QUANTIZE"] as const;
+const ARG_GROUPS = ["TERNARY_DENSE", "TERNARY_SPARSE", "MATMUL_F32", "ATTENTION", "W8A16_DENSE", "W4A8_DENSE", "INT4_QUANTIZE", "ATTENTION_CAUSAL", "ELEMENTWISE_ROWS"] as const;
 
 describe("wasm job ABI", () => {
   it("gives each op's arguments distinct slots between the hand-off slots and the sleep flags", () => {

@@ -35,6 +35,8 @@ export const JOB_OP = {
   TERNARY_PLACE: 9,
   /** Causal attention of TOKENS queries, ROWS = tokens·heads items claimed in chunks; attn_causal (attention-causal.wat.ts). */
   ATTENTION_CAUSAL: 10,
+  /** An element-wise kernel over ROWS rows of FEATURES floats, rows split across threads (a prompt's; elementwise-ops.ts). */
+  ELEMENTWISE_ROWS: 11,
 } as const;
 
 export type JobOp = (typeof JOB_OP)[keyof typeof JOB_OP];
@@ -163,7 +165,7 @@ export const JOB_SLOT = {
     /** 32-column blocks per row */
     BLOCKS: 9,
     DST_PTR: 10,
-    /** bytes of one dst row: ⌈BLOCKS/4⌉·80 */
+    /** bytes of one dst row: ⌈BLOCKS/4⌉·72 */
     ROW_STRIDE: 12,
     /** set to 1 by a thread whose rows hold a non-finite value (the caller clears it first) */
     NON_FINITE: 13,
@@ -208,7 +210,31 @@ export const JOB_SLOT = {
     SCRATCH_PTR: 19,
     SCRATCH_BYTES: 20,
   },
+  /** JOB_OP.ELEMENTWISE_ROWS: KIND (ELEMENTWISE_KIND) over x [rows, FEATURES] f32 (FEATURES a multiple of 4). */
+  ELEMENTWISE_ROWS: {
+    KIND: 8,
+    X_PTR: 9,
+    /** rms_norm: its output [rows, FEATURES] (may be X_PTR) */
+    Y_PTR: 10,
+    FEATURES: 12,
+    /** rms_norm: gain f32 [FEATURES] */
+    GAIN_PTR: 13,
+    /** rms_norm: ε as float64, its low and high 32 bits */
+    EPS_LO: 14,
+    EPS_HI: 15,
+    /** row_stats: its f64 per row (kind in STAT_KIND); row_codes: the f32 multiplier per row, the codes at Y_PTR */
+    STATS_PTR: 16,
+    STAT_KIND: 17,
+    /** row_codes: the codes' clamp bounds */
+    LO: 18,
+    HI: 19,
+    /** row_codes: zero codes, summed over the threads (Atomics.add; the caller clears it) */
+    ZEROS: 20,
+  },
 } as const;
+
+/** JOB_SLOT.ELEMENTWISE_ROWS.KIND: ew_silu, ew_relu2 (no row marking), ew_rms_norm, row_stats, row_codes. */
+export const ELEMENTWISE_KIND = { SILU: 0, RELU2: 1, RMS_NORM: 2, ROW_STATS: 3, ROW_CODES: 4 } as const;
 
 /** JOB_SLOT.INT4_QUANTIZE.ENCODING: the row encodings a thread decodes itself (ggml-decode.wat.ts). */
 export const DENSE_ENCODING = { F32: 0, F16: 1, Q6_K: 2 } as const;
@@ -267,7 +293,7 @@ export const WASM_EXPORT = {
 } as const satisfies Record<string, keyof KernelExports>;
 
 /** The ABI as one value: what runJob (job-driver.ts) takes, and what thread-pool.ts copies into the worker source. */
-export const JOB_ABI = { JOB_OP, JOB_SLOT, WASM_EXPORT, DENSE_ENCODING } as const;
+export const JOB_ABI = { JOB_OP, JOB_SLOT, WASM_EXPORT, DENSE_ENCODING, ELEMENTWISE_KIND } as const;
 export type JobAbi = typeof JOB_ABI;
 
 /** Exports only the relaxed-SIMD module has. */

@@ -1,17 +1,69 @@
 /**
  * The element-wise ops of a decoder block on the wasm backend (elementwise.wat.ts): SiLU / ReLU², the gated product,
- * the residual add and RMSNorm. Each is one stream over at most tokens·features floats, so it runs on this thread:
- * the operands are copied into scratch (padded to a multiple of 4 floats for the f32x4 loops), the kernel runs, and
- * the result is copied back. The bits are the reference's (js/elementwise.ts, js/expf.ts, js/rms-norm-quantize.ts),
- * which the conformance suite checks.
+ * the residual add and RMSNorm. Each is one stream over tokens·features floats: operands that live in wasm memory are
+ * read and written in place, others are copied into scratch (padded to a multiple of 4 floats for the f32x4 loops)
+ * and back. A decode token's stream is a few µs, so it runs on this thread; a prompt's SiLU / ReLU² (no row marking)
+ * and RMSNorm — megabytes — run as a job of rows split across the threads (JOB_OP.ELEMENTWISE_ROWS). The bits are the
+ * reference's (js/elementwise.ts, js/expf.ts, js/rms-norm-quantize.ts), which the conformance suite checks.
  */
 import { KernelInputError } from "../backend";
 import { checkGateActivation, type GateActivation } from "../js/elementwise";
 import { checkRope, rotations } from "../js/rope";
 import { outputBuffer } from "../validate-inputs";
+import { ELEMENTWISE_KIND, JOB_OP, JOB_SLOT } from "./abi";
 import type { WasmContext } from "./context";
 
 const pad4 = (n: number): number => (n + 3) & ~3;
+
+/**
+ * The fewest floats for which an element-wise kernel is split across threads: a job costs tens of µs to hand off,
+ * a 2560-wide decode token's kernel a few (a 128-token prompt's SiLU over 6912 features, 885 k floats, ≈ 3 ms).
+ */
+const SPLIT_ELEMENTWISE_MIN = 1 << 16;
+
+/** Whether a stream of `rows` × `features` floats is worth a job across the pool's threads. */
+export function splitRows(ctx: WasmContext, rows: number, features: number): boolean {
+  return ctx.pool.threads > 1 && rows >= 2 * ctx.pool.threads && features % 4 === 0 && rows * features >= SPLIT_ELEMENTWISE_MIN;
+}
+
+/**
+ * ELEMENTWISE_ROWS job: `kind` over rows [0, rows) of `features` floats at x (RMSNorm: into y, with gain and ε;
+ * row_stats / row_codes: `quant`). Returns the job's ZEROS slot (row_codes' zero count).
+ */
+export function runRows(
+  ctx: WasmContext,
+  kind: number,
+  x: number,
+  rows: number,
+  features: number,
+  norm?: { y: number; gain: number; eps: number },
+  quant?: { stats: number; statKind?: number; codes?: number; lo?: number; hi?: number },
+): number {
+  const c = ctx.pool.control;
+  const a = JOB_SLOT.ELEMENTWISE_ROWS;
+  c[JOB_SLOT.OP] = JOB_OP.ELEMENTWISE_ROWS;
+  c[JOB_SLOT.ROWS] = rows;
+  c[a.KIND] = kind;
+  c[a.X_PTR] = x;
+  c[a.FEATURES] = features;
+  c[a.ZEROS] = 0;
+  if (quant) {
+    c[a.STATS_PTR] = quant.stats;
+    c[a.STAT_KIND] = quant.statKind ?? 0;
+    c[a.Y_PTR] = quant.codes ?? 0;
+    c[a.LO] = quant.lo ?? 0;
+    c[a.HI] = quant.hi ?? 0;
+  }
+  if (norm) {
+    c[a.Y_PTR] = norm.y;
+    c[a.GAIN_PTR] = norm.gain;
+    const eps = new Int32Array(Float64Array.of(norm.eps).buffer);
+    c[a.EPS_LO] = eps[0]!;
+    c[a.EPS_HI] = eps[1]!;
+  }
+  ctx.pool.run(ctx.exports);
+  return c[a.ZEROS]!;
+}
 
 /** x ← act(x) in place; ReLU² marks activeRows (features a multiple of 4: the caller borrows the reference otherwise). */
 export function gateActivation(ctx: WasmContext, x: Float32Array, tokens: number, features: number, activation: GateActivation, activeRows?: Uint8Array): number {
@@ -31,7 +83,8 @@ export function gateActivation(ctx: WasmContext, x: Float32Array, tokens: number
   const maskPtr = inPlace ? scratch : scratch + n4 * 4;
   const buf = heap.buffer;
   if (!inPlace) new Float32Array(buf, base, n).set(x);
-  if (activation === "silu") ex.ew_silu(base, n4);
+  if (!marking && n === n4 && splitRows(ctx, tokens, features)) runRows(ctx, activation === "silu" ? ELEMENTWISE_KIND.SILU : ELEMENTWISE_KIND.RELU2, base, tokens, features);
+  else if (activation === "silu") ex.ew_silu(base, n4);
   else {
     if (marking) new Uint8Array(buf, maskPtr, maskBytes).fill(0);
     ex.ew_relu2(base, n4, features, marking ? maskPtr : 0);
@@ -95,7 +148,8 @@ export function rmsNorm(ctx: WasmContext, x: Float32Array, tokens: number, featu
   const xPtr = xInPlace ? x.byteOffset : base + gainBytes;
   if (!xInPlace) new Float32Array(buf, xPtr, n).set(x);
   const yPtr = outInPlace ? out.byteOffset : base + gainBytes + xBytes;
-  ex.ew_rms_norm(xPtr, yPtr, base, tokens, features, eps);
+  if (splitRows(ctx, tokens, features)) runRows(ctx, ELEMENTWISE_KIND.RMS_NORM, xPtr, tokens, features, { y: yPtr, gain: base, eps });
+  else ex.ew_rms_norm(xPtr, yPtr, base, tokens, features, eps);
   if (outInPlace) return out;
   const y = new Float32Array(buf, yPtr, n);
   if (!out) return y.slice();

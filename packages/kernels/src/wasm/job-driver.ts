@@ -116,6 +116,21 @@ export function runJob(abi: JobAbi, ex: KernelExports, c: Int32Array, index: num
       if (Atomics.compareExchange(c, S.NEXT_ROW, ra, ra + chunk) !== ra) continue;
       dot(c[a.W_PTR]!, c[a.ROW_STRIDE]!, c[a.GROUPS]!, c[a.X_PTR]!, ra, Math.min(rows, ra + chunk), c[a.OUT_PTR]!);
     }
+  } else if (op === JOB_OP.ELEMENTWISE_ROWS) {
+    const a = S.ELEMENTWISE_ROWS;
+    const features = c[a.FEATURES]!;
+    const kind = c[a.KIND]!;
+    const at = r0 * features * 4;
+    if (kind === abi.ELEMENTWISE_KIND.RMS_NORM) {
+      const bits = new Int32Array(2);
+      bits[0] = c[a.EPS_LO]!;
+      bits[1] = c[a.EPS_HI]!;
+      ex[X.EW_RMS_NORM](c[a.X_PTR]! + at, c[a.Y_PTR]! + at, c[a.GAIN_PTR]!, r1 - r0, features, new Float64Array(bits.buffer)[0]!);
+    } else if (kind === abi.ELEMENTWISE_KIND.ROW_STATS) ex[X.ROW_STATS](c[a.X_PTR]! + at, features, r1 - r0, c[a.STAT_KIND]!, c[a.STATS_PTR]! + r0 * 8);
+    else if (kind === abi.ELEMENTWISE_KIND.ROW_CODES)
+      Atomics.add(c, a.ZEROS, ex[X.ROW_CODES](c[a.X_PTR]! + at, features, r1 - r0, c[a.STATS_PTR]! + r0 * 4, c[a.LO]!, c[a.HI]!, c[a.Y_PTR]! + r0 * features));
+    else if (kind === abi.ELEMENTWISE_KIND.SILU) ex[X.EW_SILU](c[a.X_PTR]! + at, (r1 - r0) * features);
+    else ex[X.EW_RELU2](c[a.X_PTR]! + at, (r1 - r0) * features, features, 0);
   } else if (op === JOB_OP.TERNARY_PLACE) {
     const a = S.TERNARY_PLACE;
     if (ex[X.T2_PLACE](c[a.SRC_PTR]!, c[a.SRC_ROW]!, c[a.FORMAT]!, r0, r1, c[a.GROUPS]!, c[a.DST_PTR]!, c[a.ROW_STRIDE]!) !== 0) c[a.BAD] = 1;

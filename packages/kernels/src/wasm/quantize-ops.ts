@@ -8,7 +8,9 @@ import { KernelInputError } from "../backend";
 import { checkDequantizeUnsigned } from "../js/dequantize-unsigned";
 import { checkQuantizeOut } from "../js/quantize-activations";
 import { checkQuantizeRows, type RowQuantKind } from "../js/quantize-rows";
+import { ELEMENTWISE_KIND } from "./abi";
 import type { WasmContext } from "./context";
+import { runRows, splitRows } from "./elementwise-ops";
 
 /**
  * quantizeInt8 / quantizeInt4 per token of x [tokens, features] f32 → int8 codes [tokens, features] and a scale per
@@ -33,7 +35,10 @@ export function quantizeRows(ctx: WasmContext, x: Float32Array, tokens: number, 
   const codesPtr = codesInPlace ? out.byteOffset : sPtr + sBytes;
   const xPtr = inPlace ? x.byteOffset : base;
   if (!inPlace) new Float32Array(heap.buffer, base, n).set(x);
-  ex.row_stats(xPtr, features, tokens, kind === "int4" ? 1 : 0, statsPtr);
+  // a prompt's rows split across the threads (elementwise-ops.ts), a decode token's on this thread
+  const split = splitRows(ctx, tokens, features);
+  if (split) runRows(ctx, ELEMENTWISE_KIND.ROW_STATS, xPtr, tokens, features, undefined, { stats: statsPtr, statKind: kind === "int4" ? 1 : 0 });
+  else ex.row_stats(xPtr, features, tokens, kind === "int4" ? 1 : 0, statsPtr);
   const stats = new Float64Array(heap.buffer, statsPtr, tokens);
   const mult = new Float32Array(heap.buffer, sPtr, tokens);
   const scales = new Float32Array(tokens);
@@ -51,7 +56,10 @@ export function quantizeRows(ctx: WasmContext, x: Float32Array, tokens: number, 
     mult[t] = sv;
     scales[t] = epsMode === "add" ? f(stat / q) : f(1 / sv);
   }
-  const zeros = ex.row_codes(xPtr, features, tokens, sPtr, kind === "int8" ? -128 : -8, kind === "int8" ? 127 : 7, codesPtr);
+  const [lo, hi] = kind === "int8" ? [-128, 127] : [-8, 7];
+  const zeros = split
+    ? runRows(ctx, ELEMENTWISE_KIND.ROW_CODES, xPtr, tokens, features, undefined, { stats: sPtr, codes: codesPtr, lo, hi })
+    : ex.row_codes(xPtr, features, tokens, sPtr, lo, hi, codesPtr);
   const written = new Int8Array(heap.buffer, codesPtr, n);
   let codes: Int8Array;
   if (codesInPlace) codes = out as Int8Array;
