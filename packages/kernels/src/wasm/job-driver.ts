@@ -21,11 +21,46 @@ export function runJob(abi: JobAbi, ex: KernelExports, c: Int32Array, index: num
   const threads = c[S.THREADS]!;
   const rows = c[S.ROWS]!;
   const claimed = op === JOB_OP.W4A8_DENSE || op === JOB_OP.ATTENTION_CAUSAL || (op === JOB_OP.TERNARY_DENSE && c[S.TERNARY_DENSE.TOKENS] === 1);
+  if (claimed) {
+    // Rows claimed from a shared counter in shrinking chunks (guided self-scheduling: 1/(2·threads) of the rows left,
+    // at least `least`, a multiple of `step`), so a thread on a slower core (a busy or hyperthreaded vCPU) or one that
+    // joins late takes fewer, and the last chunks, which decide how long the others wait at the end, are small; one
+    // thread takes all rows at once. GEMV rows go in multiples of 4 (the pair kernels need even rows); attention items
+    // (token ⌊r / heads⌋, head r mod heads) singly: a later token's items cost more (more positions).
+    const attention = op === JOB_OP.ATTENTION_CAUSAL;
+    const step = attention ? 1 : 4;
+    const least = attention ? 1 : 16;
+    for (;;) {
+      const ra = Atomics.load(c, S.NEXT_ROW);
+      if (ra >= rows) break;
+      const chunk = threads === 1 ? rows : Math.max(least, Math.ceil((rows - ra) / (2 * threads) / step) * step);
+      if (Atomics.compareExchange(c, S.NEXT_ROW, ra, ra + chunk) !== ra) continue;
+      const rb = Math.min(rows, ra + chunk);
+      if (op === JOB_OP.TERNARY_DENSE) {
+        // one token: t2 or (LAYOUT 1) t1 rows, relaxed or baseline; the threads' epilogue when EPI_SCALES_PTR is set
+        const a = S.TERNARY_DENSE;
+        const relaxed = c[a.RELAXED] === 1;
+        const dot1 = c[a.LAYOUT] === 1 ? (relaxed ? ex[X.T1_DOT_1_RELAXED] : ex[X.T1_DOT_1]) : relaxed ? ex[X.T2_DOT_1_RELAXED] : ex[X.T2_DOT_1];
+        dot1(c[a.W_PTR]!, c[a.ROW_STRIDE]!, c[a.BLOCKS]!, ra, rb, c[a.MASK_PTR]!, c[a.X_PTR]!, c[a.OUT_PTR]!);
+        const scales = c[a.EPI_SCALES_PTR]!;
+        if (scales !== 0) ex[X.T2_EPILOGUE](c[a.OUT_PTR]!, c[a.OUT_STRIDE]!, 1, ra, rb, c[a.EPI_TOK_PTR]!, scales, c[a.MASK_PTR]!);
+      } else if (op === JOB_OP.W4A8_DENSE) {
+        const a = S.W4A8_DENSE;
+        const dot = c[a.RELAXED] === 1 ? ex[X.Q4_DOT_RELAXED] : ex[X.Q4_DOT];
+        dot(c[a.W_PTR]!, c[a.ROW_STRIDE]!, c[a.GROUPS]!, c[a.X_PTR]!, ra, rb, c[a.OUT_PTR]!);
+      } else {
+        const a = S.ATTENTION_CAUSAL;
+        const scratch = c[a.SCRATCH_PTR]! + index * c[a.SCRATCH_BYTES]!;
+        ex[X.ATTN_CAUSAL](c[a.Q_PTR]!, c[a.KEYS_PTR]!, c[a.VALUES_PTR]!, c[a.OUT_PTR]!, c[a.KV_HEADS]!, c[a.GROUP]!, c[a.HEAD_DIM]!, c[a.HEADS]!, c[a.START]!, c[a.SCALE_PTR]!, ra, rb, scratch);
+      }
+    }
+    return true;
+  }
   // rows split in equal contiguous ranges, rounded to multiples of 4 so neighbours don't share cache lines
   const per = Math.ceil(rows / threads / 4) * 4;
   const r0 = Math.min(rows, index * per);
   const r1 = Math.min(rows, r0 + per);
-  if (r0 >= r1) return claimed;
+  if (r0 >= r1) return false;
   if (op === JOB_OP.TERNARY_DENSE) {
     const a = S.TERNARY_DENSE;
     const w = c[a.W_PTR]!;
@@ -43,23 +78,6 @@ export function runJob(abi: JobAbi, ex: KernelExports, c: Int32Array, index: num
     const dot1 = t1 ? (relaxed ? ex[X.T1_DOT_1_RELAXED] : ex[X.T1_DOT_1]) : relaxed ? ex[X.T2_DOT_1_RELAXED] : ex[X.T2_DOT_1];
     const dot4 = t1 ? (relaxed ? ex[X.T1_DOT_4_RELAXED] : ex[X.T1_DOT_4]) : relaxed ? ex[X.T2_DOT_4_RELAXED] : ex[X.T2_DOT_4];
     const epilogueScales = c[a.EPI_SCALES_PTR]!;
-    if (tokens === 1) {
-      // Decode: rows claimed from a shared counter in shrinking chunks (guided self-scheduling: 1/(2·threads) of the
-      // rows left, at least 16, a multiple of 4 as the pair kernel needs even rows), so a thread on a slower core
-      // (a busy or hyperthreaded vCPU) or one that joins late takes fewer, and the last chunks, which decide how long
-      // the others wait at the end, are small; one thread takes all rows at once
-      const split = threads * 2;
-      for (;;) {
-        const ra = Atomics.load(c, S.NEXT_ROW);
-        if (ra >= rows) break;
-        const chunk = threads === 1 ? rows : Math.max(16, Math.ceil((rows - ra) / split / 4) * 4);
-        if (Atomics.compareExchange(c, S.NEXT_ROW, ra, ra + chunk) !== ra) continue;
-        const rb = Math.min(rows, ra + chunk);
-        dot1(w, rowStride, blocks, ra, rb, mask, x, out);
-        if (epilogueScales !== 0) ex[X.T2_EPILOGUE](out, outStride, 1, ra, rb, c[a.EPI_TOK_PTR]!, epilogueScales, mask);
-      }
-      return claimed;
-    }
     // Prefill by table lookup (t2-gemm-lut.wat.ts; LUT_PTR is set for relaxed t2 weights only): tiles of up to 32
     // tokens while 20 remain, then one of up to 16 if 12 remain, on this thread's rows when it has at least 128 —
     // with fewer tokens or rows building the tables costs more than it saves (measured: bench/t2-gemm-lut.bench.ts)
@@ -94,28 +112,9 @@ export function runJob(abi: JobAbi, ex: KernelExports, c: Int32Array, index: num
     const a = S.ATTENTION;
     const kernel = op === JOB_OP.ATTENTION_SCORES ? ex[X.ATTN_SCORES] : ex[X.ATTN_VALUES];
     kernel(c[a.IN_PTR]!, c[a.STORE_PTR]!, c[a.OUT_PTR]!, c[a.KV_HEADS]!, c[a.GROUP]!, c[a.HEAD_DIM]!, c[a.POSITIONS]!, r0, r1);
-  } else if (op === JOB_OP.ATTENTION_CAUSAL) {
-    const a = S.ATTENTION_CAUSAL;
-    // items claimed in chunks: a later token's items cost more (more positions), so equal ranges would not balance
-    const chunk = threads === 1 ? rows : Math.max(1, Math.ceil(rows / (threads * 8)));
-    const scratch = c[a.SCRATCH_PTR]! + index * c[a.SCRATCH_BYTES]!;
-    for (let ra = Atomics.add(c, S.NEXT_ROW, chunk); ra < rows; ra = Atomics.add(c, S.NEXT_ROW, chunk))
-      ex[X.ATTN_CAUSAL](c[a.Q_PTR]!, c[a.KEYS_PTR]!, c[a.VALUES_PTR]!, c[a.OUT_PTR]!, c[a.KV_HEADS]!, c[a.GROUP]!, c[a.HEAD_DIM]!, c[a.HEADS]!, c[a.START]!, c[a.SCALE_PTR]!, ra, Math.min(rows, ra + chunk), scratch);
   } else if (op === JOB_OP.W8A16_DENSE) {
     const a = S.W8A16_DENSE;
     ex[X.Q8_DOT](c[a.W_PTR]!, c[a.IN_FEATURES]!, c[a.SCALES_PTR]!, c[a.BLOCKS]!, c[a.BLOCK_LEN]!, c[a.X_PTR]!, r0, r1, c[a.OUT_PTR]!);
-  } else if (op === JOB_OP.W4A8_DENSE) {
-    const a = S.W4A8_DENSE;
-    const dot = c[a.RELAXED] === 1 ? ex[X.Q4_DOT_RELAXED] : ex[X.Q4_DOT];
-    // rows claimed in shrinking chunks, as the ternary decode above
-    const split = threads * 2;
-    for (;;) {
-      const ra = Atomics.load(c, S.NEXT_ROW);
-      if (ra >= rows) break;
-      const chunk = threads === 1 ? rows : Math.max(16, Math.ceil((rows - ra) / split / 4) * 4);
-      if (Atomics.compareExchange(c, S.NEXT_ROW, ra, ra + chunk) !== ra) continue;
-      dot(c[a.W_PTR]!, c[a.ROW_STRIDE]!, c[a.GROUPS]!, c[a.X_PTR]!, ra, Math.min(rows, ra + chunk), c[a.OUT_PTR]!);
-    }
   } else if (op === JOB_OP.ELEMENTWISE_ROWS) {
     const a = S.ELEMENTWISE_ROWS;
     const features = c[a.FEATURES]!;
@@ -147,5 +146,5 @@ export function runJob(abi: JobAbi, ex: KernelExports, c: Int32Array, index: num
     // 128 bytes of f32 per block in, `stride` bytes per row out
     if (ex[X.Q4_QUANTIZE](src, r1 - r0, blocks, c[a.DST_PTR]! + r0 * stride, stride) !== 0) c[a.NON_FINITE] = 1;
   }
-  return claimed;
+  return false;
 }
