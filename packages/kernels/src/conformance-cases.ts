@@ -430,6 +430,18 @@ export const CONFORMANCE_CASES: ConformanceCase[] = [
         b.freeF32(block);
         b.freeF32(xs.block);
       }
+      // codes into storage that overlaps x (over its second row: written in order, row 0's codes would land on row 1's
+      // floats before they are read): the codes must still be the reference's
+      {
+        const x = Float32Array.from({ length: 3 * 64 }, () => (r() - 0.5) * 6);
+        const want = ref.quantize({ x, tokens: 3, features: 64, kind: "int8" }) as QuantizedActivations;
+        const xs = own(x);
+        const overlapping = new Int8Array(xs.view.buffer, xs.view.byteOffset + 64 * 4, x.length);
+        const q = b.quantize({ x: xs.view, tokens: 3, features: 64, kind: "int8", out: overlapping });
+        if (!("codes" in q) || q.codes !== overlapping) throw new Error("quantize into storage overlapping x: did not return its out buffer as codes");
+        identical("quantize into storage overlapping x", overlapping, want.codes, "code");
+        b.freeF32(xs.block);
+      }
       await throwsWith(() => b.quantize({ x: new Float32Array(8), tokens: 2, features: 4, kind: "int8", out: new Int8Array(7) }), "quantize out: has 7 elements, expected tokens·features = 8");
       // a BitLinear output into allocF32 storage
       const w = ternaryWeight(37, 64, 3);

@@ -49,7 +49,7 @@ export function quantizeActivationsImpl(x: Float32Array, tokens: number, feature
 }
 
 /** The codes in the caller's `out` when it gave one (checked: an Int8Array of exactly their length), else as they are. */
-export function quantizeOutput(out: Int8Array | undefined, codes: Int8Array): Int8Array {
+function quantizeOutput(out: Int8Array | undefined, codes: Int8Array): Int8Array {
   if (out === undefined) return codes;
   checkQuantizeOut(out, codes.length);
   out.set(codes);

@@ -6,9 +6,9 @@
  *   [64 bytes: four code vectors][8 bytes: 4 × bf16 d, block k's at 64 + 2k]
  * — so a row is one sequential stream, codes and scales together (groups are 8-byte aligned; wasm loads need no
  * alignment, and a 4.5-bit format reads 10 % fewer bytes than the 5 bits of float32 scales: the 2B4T head streams
- * from memory, so its time follows its bytes). The four d widen to float32 by `v128.load16x4_u` and a shift by 16. The four blocks are interleaved four bytes at a
- * time: byte 4k + j of code vector i (at 16i) holds block k's codes of weights 4i + j (low nibble) and 16 + 4i + j
- * (high nibble), codes q + 8. That is block k's plain byte c (ggml's Q4_0 order, js/dense-int4.ts) at
+ * from memory, so its time follows its bytes). The four d widen to float32 by `v128.load16x4_u` and a shift by 16.
+ * The four blocks are interleaved four bytes at a time: byte 4k + j of code vector i (at 16i) holds block k's codes
+ * of weights 4i + j (low nibble) and 16 + 4i + j (high nibble), codes q + 8. That is block k's plain byte c (ggml's Q4_0 order, js/dense-int4.ts) at
  * 16·(c >> 2) + 4k + (c & 3): the plain 4 × 16 bytes transposed as a 4 × 4 matrix of 32-bit words. So every i16
  * lane of a vector's products belongs to one block (lanes 2k, 2k + 1 to block k), and a group's eight products sum
  * lane-wise, with no shuffles, into one i16x8 whose pairs are the four block sums.

@@ -22,10 +22,12 @@ export function quantizeRows(ctx: WasmContext, x: Float32Array, tokens: number, 
   checkQuantizeRows(x, tokens, features, kind);
   const n = tokens * features;
   if (out !== undefined) checkQuantizeOut(out, n);
-  // codes written in place when `out` lives in wasm memory (a model's workspace: bitLinear then reads them there)
-  const codesInPlace = out !== undefined && heap.owns(out);
   // scratch: [x: f32 n, unless x lives in wasm memory: read in place][stats: f64 tokens][multipliers: f32 tokens][codes: int8 n, unless in place]
   const inPlace = heap.owns(x);
+  // codes written in place when `out` lives in wasm memory (a model's workspace: bitLinear then reads them there),
+  // unless it overlaps x (a later row's x would be overwritten before it is read)
+  const codesInPlace =
+    out !== undefined && heap.owns(out) && !(inPlace && out.byteOffset < x.byteOffset + x.byteLength && x.byteOffset < out.byteOffset + out.byteLength);
   const xBytes = inPlace ? 0 : (n * 4 + 15) & ~15;
   const statsBytes = (tokens * 8 + 15) & ~15;
   const sBytes = (tokens * 4 + 15) & ~15;
@@ -60,13 +62,12 @@ export function quantizeRows(ctx: WasmContext, x: Float32Array, tokens: number, 
   const zeros = split
     ? runRows(ctx, ELEMENTWISE_KIND.ROW_CODES, xPtr, tokens, features, undefined, { stats: sPtr, codes: codesPtr, lo, hi })
     : ex.row_codes(xPtr, features, tokens, sPtr, lo, hi, codesPtr);
-  const written = new Int8Array(heap.buffer, codesPtr, n);
   let codes: Int8Array;
-  if (codesInPlace) codes = out as Int8Array;
-  else if (out !== undefined) {
-    out.set(written);
+  if (out === undefined) codes = new Int8Array(heap.buffer, codesPtr, n).slice();
+  else {
+    if (!codesInPlace) out.set(new Int8Array(heap.buffer, codesPtr, n));
     codes = out;
-  } else codes = written.slice();
+  }
   return { tokens, features, codes, scales, groups: 1, bits: kind === "int4" ? 4 : 8, zeros };
 }
 
