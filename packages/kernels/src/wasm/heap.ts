@@ -14,6 +14,12 @@ const PAGE = 65536;
  */
 export class Heap {
   private top = 1024; // keep address 0 free: 0 means "no mask"
+  /**
+   * Every byte at or past this address has never been handed out, so it is still zero (memory.grow adds zeroed
+   * pages, and nothing else writes the heap). A zeroed allocation clears only what lies below it: a 4096-token
+   * 2B4T KV cache (629 MB) was cleared page by page, ≈ 2 s of page faults, before its first token.
+   */
+  private clean = 1024;
   private readonly live = new Map<number, number>();
   /** free blocks, sorted by address, never adjacent (coalesced) */
   private readonly blocks: Array<{ ptr: number; size: number }> = [];
@@ -23,8 +29,19 @@ export class Heap {
   private readonly buffers = new WeakSet<ArrayBufferLike>();
   constructor(readonly memory: WebAssembly.Memory) {}
 
-  alloc(bytes: number): number {
+  /** A block of at least `bytes` (16-byte aligned); `zero`: its bytes are 0, else whatever its last owner left. */
+  alloc(bytes: number, options: { zero?: boolean } = {}): number {
     const size = Math.max(16, (bytes + 15) & ~15);
+    const ptr = this.place(size);
+    this.live.set(ptr, size);
+    const dirty = Math.min(ptr + size, this.clean) - ptr;
+    if (options.zero && dirty > 0) new Uint8Array(this.memory.buffer, ptr, dirty).fill(0);
+    this.clean = Math.max(this.clean, ptr + size);
+    return ptr;
+  }
+
+  /** First fit from the free list, else the top (the memory grown to hold it). */
+  private place(size: number): number {
     for (let i = 0; i < this.blocks.length; i++) {
       const b = this.blocks[i]!;
       if (b.size < size) continue;
@@ -34,13 +51,11 @@ export class Heap {
         b.ptr += size;
         b.size -= size;
       }
-      this.live.set(ptr, size);
       return ptr;
     }
     const ptr = this.top;
     this.ensure(ptr + size);
     this.top = ptr + size;
-    this.live.set(ptr, size);
     return ptr;
   }
 
@@ -127,9 +142,8 @@ export class KvArrays {
 
   alloc(length: number): Float32Array {
     if (!Number.isInteger(length) || length < 0) throw new KernelInputError(`allocF32 length: expected a non-negative integer, got ${length}`);
-    const ptr = this.heap.alloc(length * 4);
+    const ptr = this.heap.alloc(length * 4, { zero: true });
     const view = new Float32Array(this.heap.buffer, ptr, length);
-    view.fill(0);
     this.allocated.set(view, ptr);
     this.collected.register(view, ptr, view);
     return view;
