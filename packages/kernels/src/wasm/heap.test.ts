@@ -38,7 +38,7 @@ describe("wasm heap", () => {
 
   it("every zeroed block reads as zeros, whatever came before (random alloc/write/release sequences)", () => {
     const op = fc.oneof(
-      fc.record({ kind: fc.constant("alloc" as const), bytes: fc.integer({ min: 1, max: 70_000 }), zero: fc.boolean() }),
+      fc.record({ kind: fc.constant("alloc" as const), bytes: fc.integer({ min: 1, max: 70_000 }), zero: fc.boolean(), prefault: fc.constantFrom(0, 100, 1 << 20) }),
       fc.record({ kind: fc.constant("release" as const), which: fc.nat() }),
     );
     fc.assert(
@@ -52,7 +52,7 @@ describe("wasm heap", () => {
             heap.release(blk!.ptr);
             continue;
           }
-          const ptr = heap.alloc(o.bytes, { zero: o.zero });
+          const ptr = heap.alloc(o.bytes, { zero: o.zero, prefault: o.prefault });
           if (o.zero && firstNonZero(heap, ptr, o.bytes) !== -1) return false;
           // live blocks never overlap
           for (const l of live) if (ptr < l.ptr + l.bytes && l.ptr < ptr + o.bytes) return false;
@@ -64,6 +64,19 @@ describe("wasm heap", () => {
       }),
       { numRuns: 200 },
     );
+  });
+
+  it("prefault writes the first bytes of a fresh zeroed block (zeros) and never past the block", () => {
+    const heap = new Heap(memory());
+    const ptr = heap.alloc(3000, { zero: true, prefault: 1 << 20 });
+    const next = heap.alloc(64);
+    new Uint8Array(heap.buffer, next, 64).fill(9);
+    heap.release(ptr);
+    // re-zeroing the first block (dirty now) must leave its neighbour alone
+    const again = heap.alloc(3000, { zero: true, prefault: 1 << 20 });
+    expect(again).toBe(ptr);
+    expect(firstNonZero(heap, again, 3000)).toBe(-1);
+    expect(new Uint8Array(heap.buffer, next, 64).every((b) => b === 9)).toBe(true);
   });
 
   it("allocF32 hands out zeroed arrays, reused blocks included", () => {

@@ -29,13 +29,19 @@ export class Heap {
   private readonly buffers = new WeakSet<ArrayBufferLike>();
   constructor(readonly memory: WebAssembly.Memory) {}
 
-  /** A block of at least `bytes` (16-byte aligned); `zero`: its bytes are 0, else whatever its last owner left. */
-  alloc(bytes: number, options: { zero?: boolean } = {}): number {
+  /**
+   * A block of at least `bytes` (16-byte aligned); `zero`: its bytes are 0, else whatever its last owner left.
+   * `prefault`: with `zero`, also write the first that many bytes of it now (zeros over zeros), so their pages are
+   * mapped before the caller's timed work touches them (a page's first touch costs ≈ 11 µs on a 2-vCPU VM).
+   */
+  alloc(bytes: number, options: { zero?: boolean; prefault?: number } = {}): number {
     const size = Math.max(16, (bytes + 15) & ~15);
     const ptr = this.place(size);
     this.live.set(ptr, size);
-    const dirty = Math.min(ptr + size, this.clean) - ptr;
-    if (options.zero && dirty > 0) new Uint8Array(this.memory.buffer, ptr, dirty).fill(0);
+    if (options.zero) {
+      const end = Math.max(Math.min(ptr + size, this.clean), Math.min(ptr + size, ptr + (options.prefault ?? 0)));
+      if (end > ptr) new Uint8Array(this.memory.buffer, ptr, end - ptr).fill(0);
+    }
     this.clean = Math.max(this.clean, ptr + size);
     return ptr;
   }
@@ -123,6 +129,15 @@ export class Heap {
 }
 
 /**
+ * Bytes at the start of each allocF32 array whose pages are mapped at once; the rest map on first write. A KV
+ * cache's arrays (one per layer for K and one for V) then serve their first positions without page faults — 409
+ * positions of the 2B4T shape (5 KV heads × 128 × f32 = 2560 bytes each) — while a 4096-token cache (629 MB) is
+ * ready in ≈ 0.2 s instead of 1.7–2.7 s of clearing. (Measured: leaving every page to its first write cost a
+ * 2-thread 2B4T decode step ≈ 1 ms of page faults in its KV writes.)
+ */
+export const KV_PREFAULT_BYTES = 1 << 20;
+
+/**
  * The backend's allocF32 / freeF32: zeroed f32 arrays placed in the heap, so the attention kernels read a KV store
  * in place instead of copying it per call. A block is returned by free() or when its view is garbage-collected
  * (not after dispose: the memory goes as a whole then).
@@ -142,7 +157,7 @@ export class KvArrays {
 
   alloc(length: number): Float32Array {
     if (!Number.isInteger(length) || length < 0) throw new KernelInputError(`allocF32 length: expected a non-negative integer, got ${length}`);
-    const ptr = this.heap.alloc(length * 4, { zero: true });
+    const ptr = this.heap.alloc(length * 4, { zero: true, prefault: KV_PREFAULT_BYTES });
     const view = new Float32Array(this.heap.buffer, ptr, length);
     this.allocated.set(view, ptr);
     this.collected.register(view, ptr, view);
