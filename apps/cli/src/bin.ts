@@ -1,26 +1,54 @@
 #!/usr/bin/env node
+import { spawn } from "node:child_process";
 import { setFlagsFromString } from "node:v8";
-import { main } from "./program";
+import { hugePagesEnv, runtimeGlibcVersion } from "./launch/huge-pages";
 
-// Node 20's V8 has relaxed SIMD (the wasm kernels' 16-products-per-instruction path) behind a flag; Node 22+ has
-// it on. Turning it on before any kernel module is compiled lets `simd: "auto"` pick the faster kernels, whose
-// integer results are identical to the baseline ones (the conformance suite checks both).
-setFlagsFromString("--experimental-wasm-relaxed-simd");
+const relaunchEnv = hugePagesEnv(process.env, process.platform, runtimeGlibcVersion(), process.argv.slice(2));
+if (relaunchEnv) relaunch(relaunchEnv);
+else void run();
 
-// `onebit inspect m | head`: a closed pipe ends the command quietly, as Unix tools do
-process.stdout.on("error", (err: NodeJS.ErrnoException) => {
-  if (err.code === "EPIPE") process.exit(0);
-  throw err;
-});
+/** Start this CLI again with `env` (launch/huge-pages.ts), pass it the signals meant for it, and exit as it exits. */
+function relaunch(env: NodeJS.ProcessEnv): void {
+  const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, ...process.argv.slice(2)], { stdio: "inherit", env });
+  // Ctrl-C reaches the whole foreground process group, the child included: this process only waits for it. A
+  // SIGTERM or SIGHUP sent to this process alone (a service manager, a closed terminal) is passed on.
+  process.on("SIGINT", () => {});
+  for (const signal of ["SIGTERM", "SIGHUP"] as const) process.on(signal, () => child.kill(signal));
+  child.on("error", (err) => {
+    process.stderr.write(`onebit: error: cannot start ${process.execPath}: ${err.message}\n`);
+    process.exit(1);
+  });
+  child.on("exit", (code, signal) => {
+    if (signal) {
+      process.removeAllListeners(signal);
+      process.kill(process.pid, signal);
+    }
+    process.exit(code ?? 1);
+  });
+}
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-    // worker threads (wasm kernels) are released by each command; exit promptly even if a handle lingers
-    setTimeout(() => process.exit(code), 50).unref();
-  },
-  (err) => {
-    process.stderr.write(`onebit: error: ${String(err)}\n`);
-    process.exitCode = 1;
-  },
-);
+async function run(): Promise<void> {
+  // Node 20's V8 has relaxed SIMD (the wasm kernels' 16-products-per-instruction path) behind a flag; Node 22+ has
+  // it on. Turning it on before any kernel module is compiled lets `simd: "auto"` pick the faster kernels, whose
+  // integer results are identical to the baseline ones (the conformance suite checks both).
+  setFlagsFromString("--experimental-wasm-relaxed-simd");
+
+  // `onebit inspect m | head`: a closed pipe ends the command quietly, as Unix tools do
+  process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+    if (err.code === "EPIPE") process.exit(0);
+    throw err;
+  });
+
+  const { main } = await import("./program");
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+      // worker threads (wasm kernels) are released by each command; exit promptly even if a handle lingers
+      setTimeout(() => process.exit(code), 50).unref();
+    },
+    (err) => {
+      process.stderr.write(`onebit: error: ${String(err)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}
