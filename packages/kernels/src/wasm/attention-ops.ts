@@ -80,8 +80,14 @@ export function attentionValues(ctx: WasmContext, p: Float32Array, heads: number
   return y;
 }
 
-/** Fewest multiply-adds (scores and values) for which causalAttention splits its items across threads. */
-const SPLIT_ATTENTION_MIN = 2 ** 18;
+/**
+ * Fewest multiply-adds (scores and values) for which causalAttention splits its items across threads: a 2B4T decode
+ * token (20 heads × 128) at position 31 or later. Measured on a 2-vCPU AMD EPYC (Zen 5) VM, one token's time on one
+ * thread over its time split across two (400 alternated calls each): 0.87 at position 16, 0.96–0.98 at 24–28, 1.04
+ * at 32, 1.06–1.51 at 36–64. (It was 2¹⁸, position 50, set on a Zen 3 VM where position 6 favoured one thread and
+ * 134 the split.)
+ */
+const SPLIT_ATTENTION_MIN = 5 * 2 ** 15;
 
 /**
  * Causal attention of `tokens` queries q [tokens, heads, headDim] at positions start.. over the KV store (read in place
@@ -143,8 +149,7 @@ export function causalAttention(
   c[a.SCALE_PTR] = base + scalePtr;
   c[a.SCRATCH_PTR] = base + rowsPtr;
   c[a.SCRATCH_BYTES] = rowBytes;
-  // a decode step over a short context runs on this thread alone: ≈ 10 % quicker than split at 6 positions (2B4T,
-  // 2 threads), while at 134 positions the split saves a quarter
+  // a decode step over a short context runs on this thread alone (see SPLIT_ATTENTION_MIN)
   const multiplyAdds = 2 * heads * headDim * (tokens * start + (tokens * (tokens + 1)) / 2);
   pool.run(ctx.exports, multiplyAdds < SPLIT_ATTENTION_MIN ? 1 : pool.threads);
   if (!outInPlace) y.set(new Float32Array(heap.buffer, base + outPtr, y.length));
