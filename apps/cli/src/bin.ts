@@ -1,31 +1,11 @@
 #!/usr/bin/env node
-import { spawn } from "node:child_process";
 import { setFlagsFromString } from "node:v8";
 import { hugePagesEnv, runtimeGlibcVersion } from "./launch/huge-pages";
+import { relaunch } from "./launch/relaunch";
 
 const relaunchEnv = hugePagesEnv(process.env, process.platform, runtimeGlibcVersion(), process.argv.slice(2));
 if (relaunchEnv) relaunch(relaunchEnv);
 else void run();
-
-/** Start this CLI again with `env` (launch/huge-pages.ts), pass it the signals meant for it, and exit as it exits. */
-function relaunch(env: NodeJS.ProcessEnv): void {
-  const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, ...process.argv.slice(2)], { stdio: "inherit", env });
-  // Ctrl-C reaches the whole foreground process group, the child included: this process only waits for it. A
-  // SIGTERM or SIGHUP sent to this process alone (a service manager, a closed terminal) is passed on.
-  process.on("SIGINT", () => {});
-  for (const signal of ["SIGTERM", "SIGHUP"] as const) process.on(signal, () => child.kill(signal));
-  child.on("error", (err) => {
-    process.stderr.write(`onebit: error: cannot start ${process.execPath}: ${err.message}\n`);
-    process.exit(1);
-  });
-  child.on("exit", (code, signal) => {
-    if (signal) {
-      process.removeAllListeners(signal);
-      process.kill(process.pid, signal);
-    }
-    process.exit(code ?? 1);
-  });
-}
 
 async function run(): Promise<void> {
   // Node 20's V8 has relaxed SIMD (the wasm kernels' 16-products-per-instruction path) behind a flag; Node 22+ has
