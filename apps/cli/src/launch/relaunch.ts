@@ -10,8 +10,10 @@
  * the second).
  */
 import { spawn } from "node:child_process";
+import { isatty } from "node:tty";
 
-export function relaunch(env: NodeJS.ProcessEnv, options: { stdinIsTerminal: boolean } = { stdinIsTerminal: Boolean(process.stdin.isTTY) }): void {
+// (isatty, not process.stdin.isTTY: touching process.stdin would open a stream on the terminal the child reads)
+export function relaunch(env: NodeJS.ProcessEnv, options: { stdinIsTerminal: boolean } = { stdinIsTerminal: isatty(0) }): void {
   const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, ...process.argv.slice(2)], { stdio: "inherit", env });
   const forwarded: NodeJS.Signals[] = options.stdinIsTerminal ? ["SIGTERM", "SIGHUP"] : ["SIGINT", "SIGTERM", "SIGHUP"];
   for (const signal of forwarded) process.on(signal, () => child.kill(signal));
