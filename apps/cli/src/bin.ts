@@ -3,7 +3,7 @@ import { setFlagsFromString } from "node:v8";
 import { hugePagesEnv, runtimeGlibcVersion } from "./launch/huge-pages";
 import { relaunch } from "./launch/relaunch";
 
-const relaunchEnv = hugePagesEnv(process.env, process.platform, runtimeGlibcVersion(), process.argv.slice(2));
+const relaunchEnv = hugePagesEnv(process.env, process.platform, runtimeGlibcVersion, process.argv.slice(2));
 if (relaunchEnv) relaunch(relaunchEnv);
 else void run();
 

@@ -39,7 +39,7 @@ export class Heap {
     const ptr = this.place(size);
     this.live.set(ptr, size);
     if (options.zero) {
-      const end = Math.max(Math.min(ptr + size, this.clean), Math.min(ptr + size, ptr + (options.prefault ?? 0)));
+      const end = Math.min(ptr + size, Math.max(this.clean, ptr + (options.prefault ?? 0)));
       if (end > ptr) new Uint8Array(this.memory.buffer, ptr, end - ptr).fill(0);
     }
     this.clean = Math.max(this.clean, ptr + size);
