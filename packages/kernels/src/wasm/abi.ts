@@ -62,12 +62,19 @@ export const JOB_SLOT = {
   SHUTDOWN: 4,
   /** 1 while the main thread is parked in Atomics.wait for FINISHED. */
   MAIN_WAITING: 5,
-  /** The next unclaimed row of a job whose threads claim rows in chunks (Atomics.add; the pool resets it to 0). */
+  /** The next unclaimed item of an attention job, whose threads claim items in chunks (the pool resets it to 0). */
   NEXT_ROW: 6,
+  /** Rows in one unit of REGIONS (a multiple of 4, so that units stay within 16 bits; thread-pool.ts writes it). */
+  REGION_UNIT: 7,
   /** Rows of the output split across threads, every op: output features, or query heads for attention. */
   ROWS: 11,
   /** SLEEP_FLAGS + i = 1 while worker i is parked in Atomics.wait (so the main thread notifies only then). */
   SLEEP_FLAGS: 32,
+  /**
+   * REGIONS + i: the unclaimed units of thread i's region of a GEMV job's rows, front << 16 | back (units of
+   * REGION_UNIT rows). Its owner claims from the front, other threads from the back (job-driver.ts).
+   */
+  REGIONS: 96,
 
   /** JOB_OP.TERNARY_DENSE: w [rows/2 pairs, blocks·32] t2 (layout.ts), x [tokens, X_STRIDE bytes] → out i32 [tokens, OUT_STRIDE]. */
   TERNARY_DENSE: {
@@ -241,8 +248,10 @@ export const DENSE_ENCODING = { F32: 0, F16: 1, Q6_K: 2 } as const;
 
 /** Most threads a pool may have (the backend checks it): their sleep flags must fit in the control block. */
 export const MAX_THREADS = 64;
-/** Int32 slots in the control block: the hand-off, the arguments and MAX_THREADS sleep flags. */
-export const CONTROL_SLOTS = 128;
+/** Int32 slots in the control block: the hand-off, the arguments, MAX_THREADS sleep flags and MAX_THREADS regions. */
+export const CONTROL_SLOTS = 160;
+/** Most units a region word holds in each of its 16-bit halves (JOB_SLOT.REGIONS). */
+export const REGION_UNITS_MAX = 0xffff;
 
 /** JOB_SLOT.JOB_STATE: set when the main thread has closed the job (no worker may join it any more). */
 export const JOB_CLOSED = 128;

@@ -13,7 +13,7 @@
  *
  * Joining: the job word (JOB_SLOT.JOB_STATE) is generation << 8 | JOB_CLOSED | workers joined. A worker that sees a
  * new generation joins by compare-exchange, runs its share and counts itself finished. A job whose rows are all
- * claimed from a shared counter (runJob returns true: the decode GEMVs, causal attention) is closed by the main
+ * claimed at run time (runJob returns true: the decode GEMVs, causal attention) is closed by the main
  * thread once it finds no rows left, and the main thread then waits only for the workers that joined before: a
  * worker the OS has not scheduled yet (or one still waking from Atomics.wait) would otherwise hold up a job it has no
  * rows of — measured on a 2-vCPU VM, 2.8 of every 2B4T decode step's ≈ 210 jobs waited > 0.3 ms for a worker that
@@ -21,7 +21,7 @@
  * Node's main thread and any Web Worker may block; a browser's main thread may not, so there threads must be 1
  * or the model must run in a Worker.
  */
-import { CONTROL_SLOTS, DENSE_ENCODING, ELEMENTWISE_KIND, JOB_ABI, JOB_CLOSED, JOB_OP, JOB_SLOT, type KernelExports, WASM_EXPORT } from "./abi";
+import { CONTROL_SLOTS, DENSE_ENCODING, ELEMENTWISE_KIND, JOB_ABI, JOB_CLOSED, JOB_OP, JOB_SLOT, type KernelExports, REGION_UNITS_MAX, WASM_EXPORT } from "./abi";
 import { runJob } from "./job-driver";
 
 /** How long an idle worker polls for the next job before parking. */
@@ -78,6 +78,20 @@ function start(data, ready) {
 ${env === "node" ? `const { workerData } = require("node:worker_threads"); start(workerData, () => {});` : `self.onmessage = (e) => start(e.data, () => self.postMessage("ready"));`}
 `;
 
+/**
+ * Give each thread its contiguous region of the job's rows (JOB_SLOT.REGIONS, claimed by job-driver.ts), in units
+ * of REGION_UNIT rows: a multiple of 4 (the pair kernels start on even rows), as small as lets the count of units
+ * fit a region word's 16-bit halves.
+ */
+export function splitRegions(c: Int32Array, threads: number): void {
+  const rows = c[JOB_SLOT.ROWS]!;
+  const unit = 4 * Math.max(1, Math.ceil(rows / (4 * REGION_UNITS_MAX)));
+  const units = Math.ceil(rows / unit);
+  const per = Math.ceil(units / threads);
+  c[JOB_SLOT.REGION_UNIT] = unit;
+  for (let i = 0; i < threads; i++) c[JOB_SLOT.REGIONS + i] = (Math.min(units, i * per) << 16) | Math.min(units, (i + 1) * per);
+}
+
 interface WorkerHandle {
   terminate(): unknown;
 }
@@ -126,6 +140,7 @@ export class ThreadPool {
     const c = this.control;
     c[JOB_SLOT.THREADS] = threads;
     c[JOB_SLOT.NEXT_ROW] = 0;
+    splitRegions(c, threads);
     if (threads === 1) {
       runJob(JOB_ABI, exports, c, 0);
       return;
