@@ -35,6 +35,11 @@
  * (Measured, bench-style loop over a 2B4T head, 128256 × 2560, one thread, alternated with the plain block order —
  * whose four block vectors needed two rounds of shuffles to fold: 0.92× the time with the head streamed from DRAM,
  * 0.84× with 256 rows in L2; with the mask as a parameter, 0.95× again.)
+ * Two rows per call, each activation vector loaded once for both, was tried on this layout (2026-12, Zen 5): about
+ * as fast with 2048 rows in cache (1.04× the time), and 2.3× slower with the head streamed from DRAM (`bench:dense`,
+ * 1 thread: 21 against 9 ms). Two row streams 1440 bytes apart, advancing together through the same pages, defeat
+ * the hardware prefetcher; the t2 weights avoid this by storing row pairs interleaved (layout.ts). A pair kernel
+ * here would need that layout too.
  */
 
 /** One token's activations, per 128-column group (bytes): code vector i's low-nibble x at 32i, its high-nibble x at 32i + 16, the four blocks' 8·Σcodes (i32) at `sums`, their scales (f32) at `scales`. */
