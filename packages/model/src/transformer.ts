@@ -70,10 +70,22 @@ export class NonFiniteError extends OnebitError {
  * sublayer: the residual carries every earlier value forward, so nothing inside the sublayer needs checking, and
  * the sum `acc` stays finite only when every element is (NaN and ±Infinity propagate through x − x = NaN).
  */
-function checkFinite(x: Float32Array, hidden: number, where: string): void {
-  let acc = 0;
-  for (let i = 0; i < x.length; i++) acc += x[i]! - x[i]!;
-  if (acc === 0) return;
+function checkFinite(x: Float32Array, hidden: number, where: string | (() => string)): void {
+  // x − x is 0 for every finite x and NaN otherwise; four sums, so the adds do not wait on each other
+  let a0 = 0;
+  let a1 = 0;
+  let a2 = 0;
+  let a3 = 0;
+  const n4 = x.length & ~3;
+  for (let i = 0; i < n4; i += 4) {
+    a0 += x[i]! - x[i]!;
+    a1 += x[i + 1]! - x[i + 1]!;
+    a2 += x[i + 2]! - x[i + 2]!;
+    a3 += x[i + 3]! - x[i + 3]!;
+  }
+  for (let i = n4; i < x.length; i++) a0 += x[i]! - x[i]!;
+  if (a0 + a1 + a2 + a3 === 0) return;
+  if (typeof where === "function") where = where();
   for (let i = 0; i < x.length; i++) {
     const v = x[i]!;
     if (!Number.isFinite(v)) throw new NonFiniteError(`${where} produced ${Number.isNaN(v) ? "NaN" : v} at token ${Math.floor(i / hidden)}`);
@@ -315,7 +327,7 @@ export class Transformer {
       gatedFfn: (x, layer) => this.blocks[layer]!.ffn.gated(x, n, host ? this.workspace : undefined),
       residual: (x, branch, layer, sublayer) => {
         this.backend.add({ x, y: branch }); // x ← x + branch in place
-        if (host) checkFinite(hostArray(x, "residual"), h, `layer ${layer} (${sublayer})`);
+        if (host) checkFinite(hostArray(x, "residual"), h, () => `layer ${layer} (${sublayer})`);
         return x;
       },
       logits: (x) => {

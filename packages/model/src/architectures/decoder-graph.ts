@@ -64,9 +64,14 @@ export interface DecoderOps<T> {
   logits(x: T): T;
 }
 
+/** Block tensor names built so far, by kind and layer (a decode step asks for ≈ 120). */
+const blockNames = new Map<TensorKindId, string[]>();
+
 /** The canonical name of a block tensor. */
 export function blockTensorName(id: TensorKindId, layer: number): string {
-  return tensorName(tensorKind(id), "hf", layer);
+  let names = blockNames.get(id);
+  if (!names) blockNames.set(id, (names = []));
+  return (names[layer] ??= tensorName(tensorKind(id), "hf", layer));
 }
 
 /** Run the decoder of `spec` on an executor's operations: embed → blocks → final norm → LM head. */
