@@ -70,8 +70,13 @@ const blockNames = new Map<TensorKindId, string[]>();
 /** The canonical name of a block tensor. */
 export function blockTensorName(id: TensorKindId, layer: number): string {
   let names = blockNames.get(id);
-  if (!names) blockNames.set(id, (names = []));
-  return (names[layer] ??= tensorName(tensorKind(id), "hf", layer));
+  if (!names) {
+    names = [];
+    blockNames.set(id, names);
+  }
+  const name = names[layer] ?? tensorName(tensorKind(id), "hf", layer);
+  names[layer] = name;
+  return name;
 }
 
 /** Run the decoder of `spec` on an executor's operations: embed → blocks → final norm → LM head. */
