@@ -467,7 +467,7 @@ const KERNELS_WAT_BASE = `
   (func $attn_scores (export "attn_scores") (param $q i32) (param $k i32) (param $out i32) (param $kvHeads i32) (param $group i32)
         (param $d i32) (param $n i32) (param $h0 i32) (param $h1 i32)
     (local $h i32) (local $j i32) (local $i i32) (local $qp i32) (local $kp i32) (local $op i32)
-    (local $d16 i32) (local $rowBytes i32) (local $kq i32) (local $ks i32)
+    (local $d16 i32) (local $rowBytes i32) (local $kq i32) (local $ks i32) (local $sa f32) (local $sb f32)
     (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
     (local $b0 v128) (local $b1 v128) (local $b2 v128) (local $b3 v128)
     (local $q0 v128) (local $q1 v128) (local $q2 v128) (local $q3 v128)
@@ -495,14 +495,20 @@ const KERNELS_WAT_BASE = `
                   .join("\n                ")}
                 (local.set $i (i32.add (local.get $i) (i32.const 16)))
                 (br $pil)))
-            (f32.store (i32.add (local.get $op) (i32.shl (local.get $j) (i32.const 2)))
-              (call $dotTail
-                (call $hsumF32 (f32x4.add (f32x4.add (local.get $a0) (local.get $a1)) (f32x4.add (local.get $a2) (local.get $a3))))
-                (local.get $qp) (local.get $kp) (local.get $i) (local.get $d)))
-            (f32.store offset=4 (i32.add (local.get $op) (i32.shl (local.get $j) (i32.const 2)))
-              (call $dotTail
-                (call $hsumF32 (f32x4.add (f32x4.add (local.get $b0) (local.get $b1)) (f32x4.add (local.get $b2) (local.get $b3))))
-                (local.get $qp) (i32.add (local.get $kp) (local.get $rowBytes)) (local.get $i) (local.get $d)))
+            ;; the lanes summed here, (l0 + l1) + (l2 + l3) as $hsumF32 does (V8 does not inline wasm calls: two calls a
+            ;; position had cost a fifth of this loop); the d mod 16 tail only when there is one
+            (local.set $a0 (f32x4.add (f32x4.add (local.get $a0) (local.get $a1)) (f32x4.add (local.get $a2) (local.get $a3))))
+            (local.set $b0 (f32x4.add (f32x4.add (local.get $b0) (local.get $b1)) (f32x4.add (local.get $b2) (local.get $b3))))
+            (local.set $sa (f32.add (f32.add (f32x4.extract_lane 0 (local.get $a0)) (f32x4.extract_lane 1 (local.get $a0)))
+                                    (f32.add (f32x4.extract_lane 2 (local.get $a0)) (f32x4.extract_lane 3 (local.get $a0)))))
+            (local.set $sb (f32.add (f32.add (f32x4.extract_lane 0 (local.get $b0)) (f32x4.extract_lane 1 (local.get $b0)))
+                                    (f32.add (f32x4.extract_lane 2 (local.get $b0)) (f32x4.extract_lane 3 (local.get $b0)))))
+            (if (i32.lt_u (local.get $d16) (local.get $d))
+              (then
+                (local.set $sa (call $dotTail (local.get $sa) (local.get $qp) (local.get $kp) (local.get $i) (local.get $d)))
+                (local.set $sb (call $dotTail (local.get $sb) (local.get $qp) (i32.add (local.get $kp) (local.get $rowBytes)) (local.get $i) (local.get $d)))))
+            (f32.store (i32.add (local.get $op) (i32.shl (local.get $j) (i32.const 2))) (local.get $sa))
+            (f32.store offset=4 (i32.add (local.get $op) (i32.shl (local.get $j) (i32.const 2))) (local.get $sb))
             (local.set $kp (i32.add (local.get $kp) (i32.shl (local.get $rowBytes) (i32.const 1))))
             (local.set $j (i32.add (local.get $j) (i32.const 2)))
             (br $pl)))
