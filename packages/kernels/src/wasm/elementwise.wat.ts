@@ -37,6 +37,9 @@ function binaryWat(name: string, op: string): string {
   )`;
 }
 
+/** The four rows ew_rms_norm sums at once. */
+const ROWS4 = [0, 1, 2, 3] as const;
+
 export function elementwiseWat(): string {
   const poly = EXPF_P.slice(1)
     .map((c) => `\n        (local.set $y (f32x4.add (f32x4.mul (local.get $y) (local.get $r)) ${f32x4Const(c)}))`)
@@ -175,37 +178,28 @@ ${binaryWat("ew_mul", "f32x4.mul")}${binaryWat("ew_add", "f32x4.add")}
   ;; another (the reference's order), then $rms_norm_row. (Measured on a Zen 5 VM, 128 × 2560 on one thread: 241 µs a
   ;; call with one row's sum at a time, 130 with four; 128 × 6912: 684 → 349 µs.)
   (func (export "ew_rms_norm") (param $x i32) (param $y i32) (param $gain i32) (param $tokens i32) (param $features i32) (param $eps f64)
-    (local $t i32) (local $i i32) (local $p i32) (local $rowBytes i32) (local $v f64)
-    (local $s0 f64) (local $s1 f64) (local $s2 f64) (local $s3 f64)
+    (local $t i32) (local $i i32) (local $p i32) (local $p0 i32) (local $p1 i32) (local $p2 i32) (local $p3 i32)
+    (local $rowBytes i32) (local $v f64) (local $s0 f64) (local $s1 f64) (local $s2 f64) (local $s3 f64)
     (local.set $rowBytes (i32.shl (local.get $features) (i32.const 2)))
     ;; four rows at a time: their four sums are independent chains, each still in the reference's order, so the adds
     ;; overlap instead of waiting on one another (a row's sum alone is bound by the add's latency)
     (block $quads_done
       (loop $quads
         (br_if $quads_done (i32.gt_u (i32.add (local.get $t) (i32.const 4)) (local.get $tokens)))
-        (local.set $p (i32.add (local.get $x) (i32.mul (local.get $t) (local.get $rowBytes))))
-        (local.set $s0 (f64.const 0))
-        (local.set $s1 (f64.const 0))
-        (local.set $s2 (f64.const 0))
-        (local.set $s3 (f64.const 0))
+        (local.set $p0 (i32.add (local.get $x) (i32.mul (local.get $t) (local.get $rowBytes))))
+        ${ROWS4.slice(1).map((k) => `(local.set $p${k} (i32.add (local.get $p${k - 1}) (local.get $rowBytes)))`).join(" ")}
+        ${ROWS4.map((k) => `(local.set $s${k} (f64.const 0))`).join(" ")}
         (local.set $i (i32.const 0))
         (block $ss_done
           (loop $ss_loop
             (br_if $ss_done (i32.ge_u (local.get $i) (local.get $rowBytes)))
-            (local.set $v (f64.promote_f32 (f32.load (i32.add (local.get $p) (local.get $i)))))
-            (local.set $s0 (f64.add (local.get $s0) (f64.mul (local.get $v) (local.get $v))))
-            (local.set $v (f64.promote_f32 (f32.load (i32.add (i32.add (local.get $p) (local.get $rowBytes)) (local.get $i)))))
-            (local.set $s1 (f64.add (local.get $s1) (f64.mul (local.get $v) (local.get $v))))
-            (local.set $v (f64.promote_f32 (f32.load (i32.add (i32.add (local.get $p) (i32.shl (local.get $rowBytes) (i32.const 1))) (local.get $i)))))
-            (local.set $s2 (f64.add (local.get $s2) (f64.mul (local.get $v) (local.get $v))))
-            (local.set $v (f64.promote_f32 (f32.load (i32.add (i32.add (local.get $p) (i32.mul (local.get $rowBytes) (i32.const 3))) (local.get $i)))))
-            (local.set $s3 (f64.add (local.get $s3) (f64.mul (local.get $v) (local.get $v))))
+            ${ROWS4.map(
+              (k) => `(local.set $v (f64.promote_f32 (f32.load (i32.add (local.get $p${k}) (local.get $i)))))
+            (local.set $s${k} (f64.add (local.get $s${k}) (f64.mul (local.get $v) (local.get $v))))`,
+            ).join("\n            ")}
             (local.set $i (i32.add (local.get $i) (i32.const 4)))
             (br $ss_loop)))
-        (call $rms_norm_row (local.get $x) (local.get $y) (local.get $gain) (local.get $t) (local.get $features) (local.get $eps) (local.get $s0))
-        (call $rms_norm_row (local.get $x) (local.get $y) (local.get $gain) (i32.add (local.get $t) (i32.const 1)) (local.get $features) (local.get $eps) (local.get $s1))
-        (call $rms_norm_row (local.get $x) (local.get $y) (local.get $gain) (i32.add (local.get $t) (i32.const 2)) (local.get $features) (local.get $eps) (local.get $s2))
-        (call $rms_norm_row (local.get $x) (local.get $y) (local.get $gain) (i32.add (local.get $t) (i32.const 3)) (local.get $features) (local.get $eps) (local.get $s3))
+        ${ROWS4.map((k) => `(call $rms_norm_row (local.get $x) (local.get $y) (local.get $gain) (i32.add (local.get $t) (i32.const ${k})) (local.get $features) (local.get $eps) (local.get $s${k}))`).join("\n        ")}
         (local.set $t (i32.add (local.get $t) (i32.const 4)))
         (br $quads)))
     ;; the rest (a decode step's one row) one at a time
