@@ -565,8 +565,17 @@ export const CONFORMANCE_CASES: ConformanceCase[] = [
             for (const c of want.codes) if (c === 0) zeros++;
             if (got.zeros !== zeros || want.zeros !== zeros) throw new Error(`${where}: zeros counted ${got.zeros} (reference ${want.zeros}), the codes have ${zeros}`);
           }
-      if (b.residency === "host")
+      if (b.residency === "host") {
         await throwsWith(() => b.quantize({ x: Float32Array.of(1, 2, Number.NaN, 4), tokens: 2, features: 2, kind: "int8" }), /element 2 is NaN; expected a finite number/);
+        // non-finite values inside the SIMD kernels' 16-wide steps (wasm keeps |x| maxima as integer bits there)
+        for (const [at, v] of [[17, Number.NaN], [33, Number.POSITIVE_INFINITY], [62, Number.NEGATIVE_INFINITY]] as const)
+          for (const kind of ["int8", "int4"] as const) {
+            const x = Float32Array.from({ length: 80 }, (_, i) => Math.sin(i));
+            x[at] = v;
+            if (at === 17) x[60] = Number.POSITIVE_INFINITY; // NaN and ∞ in one row: the first named
+            await throwsWith(() => b.quantize({ x, tokens: 2, features: 40, kind }), new RegExp(`element ${at} is ${v}; expected a finite number`));
+          }
+      }
     },
   },
   {
@@ -621,6 +630,22 @@ export const CONFORMANCE_CASES: ConformanceCase[] = [
           identical(`norm ${kind} ×${groups} into out`, out, want);
           await throwsWith(() => b.norm({ x, ...args, out: new Float32Array(5) }), "norm out: has 5 elements, expected 144");
         }
+      }
+      // Rows whose Σx²/n sits on a float32 rounding boundary, where a sum in another order than the reference's
+      // (wasm's eight-lane float64 sum for one row) must give way to the reference's order:
+      // - 20 pairs 1 ± 2⁻¹²: Σx² = 40 + 5·2⁻²¹ exactly in any order, Σx²/n = 1 + 2⁻²⁴, a tie (to even: 1);
+      // - 2²⁶, 2¹⁴ and fourteen 0.5: in order Σx² = 2⁵² + 2²⁸ (each 0.25 lost to rounding), Σx²/16 = 2⁴⁸ + 2²⁴, a
+      //   tie (to 2⁴⁸), while eight lanes keep some quarters (2⁵² + 2²⁸ + 3), which would round up to 2⁴⁸ + 2²⁵.
+      const tie = Float32Array.from({ length: 40 }, (_, i) => 1 + (i % 2 ? -1 : 1) * 2 ** -12);
+      const order = Float32Array.from({ length: 16 }, (_, i) => (i === 0 ? 2 ** 26 : i === 1 ? 2 ** 14 : 0.5));
+      for (const row of [tie, order]) {
+        const args = { tokens: 1, features: row.length, gain: new Float32Array(row.length).fill(1), eps: 0, kind: "rms" as const, groups: 1 };
+        const want = await read(ref, ref.norm({ x: row, ...args }));
+        const got = await read(b, b.norm({ x: b.upload(row), ...args }));
+        if (gpu(b)) {
+          for (let i = 0; i < want.length; i++)
+            if (Math.abs(got[i]! - want[i]!) > 1e-5 * (1 + Math.abs(want[i]!))) throw new Error(`norm of a boundary row: output ${i} is ${got[i]}, the js reference gives ${want[i]}`);
+        } else identical(`norm of a row of ${row.length} on a float32 boundary`, got, want);
       }
       for (const op of ["add", "multiply"] as const) {
         const want = x.slice();

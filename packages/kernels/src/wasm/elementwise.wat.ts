@@ -207,18 +207,61 @@ ${binaryWat("ew_mul", "f32x4.mul")}${binaryWat("ew_add", "f32x4.add")}
       (loop $tokens_loop
         (br_if $tokens_done (i32.ge_u (local.get $t) (local.get $tokens)))
         (local.set $p (i32.add (local.get $x) (i32.mul (local.get $t) (local.get $rowBytes))))
-        (local.set $s0 (f64.const 0))
-        (local.set $i (i32.const 0))
-        (block $ss_done
-          (loop $ss_loop
-            (br_if $ss_done (i32.ge_u (local.get $i) (local.get $rowBytes)))
-            (local.set $v (f64.promote_f32 (f32.load (i32.add (local.get $p) (local.get $i)))))
-            (local.set $s0 (f64.add (local.get $s0) (f64.mul (local.get $v) (local.get $v))))
-            (local.set $i (i32.add (local.get $i) (i32.const 4)))
-            (br $ss_loop)))
-        (call $rms_norm_row (local.get $x) (local.get $y) (local.get $gain) (local.get $t) (local.get $features) (local.get $eps) (local.get $s0))
+        (call $rms_norm_row (local.get $x) (local.get $y) (local.get $gain) (local.get $t) (local.get $features) (local.get $eps)
+          (call $sum_sq_row (local.get $p) (local.get $features)))
         (local.set $t (i32.add (local.get $t) (i32.const 1)))
         (br $tokens_loop)))
+  )
+
+  ;; One row's Σx² for ew_rms_norm, as good as the reference's for what follows. The reference adds the squares one
+  ;; after another in float64, a chain bound by the add's latency (≈ 3 µs for 2560 values on a Zen 5 VM); what is used
+  ;; of the sum is f32(Σx² / n) (rms_norm_row). Here the squares (exact in float64: 24-bit mantissas) go into eight
+  ;; independent float64 sums, giving s. Any two orders of adding n non-negative terms differ by at most
+  ;; 2(n − 1)·2⁻⁵³ of the total (the recursive-summation bound, for each), so the reference's sum lies within
+  ;; E = 4n·2⁻⁵³·s of s; f64 division by n and rounding to float32 are both monotonic, so when (s − E)/n and
+  ;; (s + E)/n round to the same float32 every sum in between does too, the reference's included, and s is returned.
+  ;; Otherwise (the interval straddles a float32 rounding boundary: about n·2⁻²⁷ of rows, or s is not finite) the sum
+  ;; is taken in the reference's order. Either way rms_norm_row computes the reference's bits.
+  (func $sum_sq_row (param $p i32) (param $n i32) (result f64)
+    (local $i i32) (local $end i32) (local $n8 i32) (local $a v128) (local $b v128)
+    (local $s0 v128) (local $s1 v128) (local $s2 v128) (local $s3 v128) (local $s f64) (local $e f64) (local $v f64) (local $nf f64)
+    (local.set $end (i32.shl (local.get $n) (i32.const 2)))
+    (local.set $n8 (i32.shl (i32.and (local.get $n) (i32.const -8)) (i32.const 2)))
+    (block $d8 (loop $l8
+      (br_if $d8 (i32.ge_u (local.get $i) (local.get $n8)))
+      (local.set $a (v128.load offset=0 (i32.add (local.get $p) (local.get $i))))
+      (local.set $b (v128.load offset=16 (i32.add (local.get $p) (local.get $i))))
+      (local.set $s0 (f64x2.add (local.get $s0) (f64x2.mul (f64x2.promote_low_f32x4 (local.get $a)) (f64x2.promote_low_f32x4 (local.get $a)))))
+      (local.set $a (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $a) (local.get $a)))
+      (local.set $s1 (f64x2.add (local.get $s1) (f64x2.mul (f64x2.promote_low_f32x4 (local.get $a)) (f64x2.promote_low_f32x4 (local.get $a)))))
+      (local.set $s2 (f64x2.add (local.get $s2) (f64x2.mul (f64x2.promote_low_f32x4 (local.get $b)) (f64x2.promote_low_f32x4 (local.get $b)))))
+      (local.set $b (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $b) (local.get $b)))
+      (local.set $s3 (f64x2.add (local.get $s3) (f64x2.mul (f64x2.promote_low_f32x4 (local.get $b)) (f64x2.promote_low_f32x4 (local.get $b)))))
+      (local.set $i (i32.add (local.get $i) (i32.const 32)))
+      (br $l8)))
+    (local.set $s0 (f64x2.add (f64x2.add (local.get $s0) (local.get $s1)) (f64x2.add (local.get $s2) (local.get $s3))))
+    (local.set $s (f64.add (f64x2.extract_lane 0 (local.get $s0)) (f64x2.extract_lane 1 (local.get $s0))))
+    (block $d1 (loop $l1
+      (br_if $d1 (i32.ge_u (local.get $i) (local.get $end)))
+      (local.set $v (f64.promote_f32 (f32.load (i32.add (local.get $p) (local.get $i)))))
+      (local.set $s (f64.add (local.get $s) (f64.mul (local.get $v) (local.get $v))))
+      (local.set $i (i32.add (local.get $i) (i32.const 4)))
+      (br $l1)))
+    (local.set $nf (f64.convert_i32_u (local.get $n)))
+    (local.set $e (f64.mul (local.get $s) (f64.mul (local.get $nf) (f64.const 0x1p-51))))
+    (if (f32.eq (f32.demote_f64 (f64.div (f64.sub (local.get $s) (local.get $e)) (local.get $nf)))
+                (f32.demote_f64 (f64.div (f64.add (local.get $s) (local.get $e)) (local.get $nf))))
+      (then (return (local.get $s))))
+    ;; the reference's order
+    (local.set $s (f64.const 0))
+    (local.set $i (i32.const 0))
+    (block $d (loop $l
+      (br_if $d (i32.ge_u (local.get $i) (local.get $end)))
+      (local.set $v (f64.promote_f32 (f32.load (i32.add (local.get $p) (local.get $i)))))
+      (local.set $s (f64.add (local.get $s) (f64.mul (local.get $v) (local.get $v))))
+      (local.set $i (i32.add (local.get $i) (i32.const 4)))
+      (br $l)))
+    (local.get $s)
   )
 
   ;; row t of ew_rms_norm given its Σx² (float64, the reference's order): rs = f32(1 / sqrt(f32(f32(Σx²/features) +

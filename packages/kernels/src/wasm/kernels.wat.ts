@@ -678,7 +678,9 @@ const KERNELS_WAT_BASE = `
   ;; Per-row statistics of x [rows, n] f32 into stats (f64 per row): absmax (kind 0; order-free), or the sum of |x|
   ;; added in order in f64 (kind 1: the absmean numerator, exactly as @onebit/quant sums it). NaN/Inf propagate.
   (func (export "row_stats") (param $x i32) (param $n i32) (param $rows i32) (param $kind i32) (param $stats i32)
-    (local $r i32) (local $i i32) (local $p i32) (local $n4 i32) (local $m v128) (local $s f64) (local $mx f32)
+    (local $r i32) (local $i i32) (local $p i32) (local $n4 i32) (local $m v128) (local $s f64)
+    (local $m1 v128) (local $m2 v128) (local $m3 v128) (local $mask v128) (local $bits i32) (local $k i32)
+    (local.set $mask (v128.const i32x4 0x7fffffff 0x7fffffff 0x7fffffff 0x7fffffff))
     (local.set $n4 (i32.and (local.get $n) (i32.const -4)))
     (local.set $r (i32.const 0))
     (block $r_done
@@ -687,21 +689,38 @@ const KERNELS_WAT_BASE = `
         (local.set $p (i32.add (local.get $x) (i32.shl (i32.mul (local.get $r) (local.get $n)) (i32.const 2))))
         (if (i32.eqz (local.get $kind))
           (then
-            (local.set $m (v128.const f32x4 0 0 0 0))
+            ;; |x| as integers: a non-negative float's bits order as it does, and Inf / NaN above every finite value, so
+            ;; i32 max (one instruction) gives the absmax's bits, or a non-finite value the caller then rejects; f32x4.max
+            ;; is several on x64 (NaN and ±0 exact). Four independent maxima, 16 values a step.
+            (local.set $m (v128.const i32x4 0 0 0 0))
+            (local.set $m1 (v128.const i32x4 0 0 0 0))
+            (local.set $m2 (v128.const i32x4 0 0 0 0))
+            (local.set $m3 (v128.const i32x4 0 0 0 0))
             (local.set $i (i32.const 0))
+            (block $d16 (loop $l16
+              (br_if $d16 (i32.gt_u (i32.add (local.get $i) (i32.const 16)) (local.get $n)))
+              (local.set $m (i32x4.max_s (local.get $m) (v128.and (v128.load offset=0 (i32.add (local.get $p) (i32.shl (local.get $i) (i32.const 2)))) (local.get $mask))))
+              (local.set $m1 (i32x4.max_s (local.get $m1) (v128.and (v128.load offset=16 (i32.add (local.get $p) (i32.shl (local.get $i) (i32.const 2)))) (local.get $mask))))
+              (local.set $m2 (i32x4.max_s (local.get $m2) (v128.and (v128.load offset=32 (i32.add (local.get $p) (i32.shl (local.get $i) (i32.const 2)))) (local.get $mask))))
+              (local.set $m3 (i32x4.max_s (local.get $m3) (v128.and (v128.load offset=48 (i32.add (local.get $p) (i32.shl (local.get $i) (i32.const 2)))) (local.get $mask))))
+              (local.set $i (i32.add (local.get $i) (i32.const 16)))
+              (br $l16)))
             (block $d (loop $l
               (br_if $d (i32.ge_u (local.get $i) (local.get $n4)))
-              (local.set $m (f32x4.max (local.get $m) (f32x4.abs (v128.load (i32.add (local.get $p) (i32.shl (local.get $i) (i32.const 2)))))))
+              (local.set $m (i32x4.max_s (local.get $m) (v128.and (v128.load offset=0 (i32.add (local.get $p) (i32.shl (local.get $i) (i32.const 2)))) (local.get $mask))))
               (local.set $i (i32.add (local.get $i) (i32.const 4)))
               (br $l)))
-            (local.set $mx (f32.max (f32.max (f32x4.extract_lane 0 (local.get $m)) (f32x4.extract_lane 1 (local.get $m)))
-                                    (f32.max (f32x4.extract_lane 2 (local.get $m)) (f32x4.extract_lane 3 (local.get $m)))))
+            (local.set $m (i32x4.max_s (i32x4.max_s (local.get $m) (local.get $m1)) (i32x4.max_s (local.get $m2) (local.get $m3))))
+            (local.set $m (i32x4.max_s (local.get $m) (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $m) (local.get $m))))
+            (local.set $m (i32x4.max_s (local.get $m) (i8x16.shuffle 4 5 6 7 0 1 2 3 12 13 14 15 8 9 10 11 (local.get $m) (local.get $m))))
+            (local.set $bits (i32x4.extract_lane 0 (local.get $m)))
             (block $d2 (loop $l2
               (br_if $d2 (i32.ge_u (local.get $i) (local.get $n)))
-              (local.set $mx (f32.max (local.get $mx) (f32.abs (f32.load (i32.add (local.get $p) (i32.shl (local.get $i) (i32.const 2)))))))
+              (local.set $k (i32.and (i32.load (i32.add (local.get $p) (i32.shl (local.get $i) (i32.const 2)))) (i32.const 0x7fffffff)))
+              (local.set $bits (select (local.get $k) (local.get $bits) (i32.gt_s (local.get $k) (local.get $bits))))
               (local.set $i (i32.add (local.get $i) (i32.const 1)))
               (br $l2)))
-            (f64.store (i32.add (local.get $stats) (i32.shl (local.get $r) (i32.const 3))) (f64.promote_f32 (local.get $mx))))
+            (f64.store (i32.add (local.get $stats) (i32.shl (local.get $r) (i32.const 3))) (f64.promote_f32 (f32.reinterpret_i32 (local.get $bits)))))
           (else
             (local.set $s (f64.const 0))
             (local.set $i (i32.const 0))
@@ -716,14 +735,19 @@ const KERNELS_WAT_BASE = `
   )
 
   ;; codes[r, i] = clamp(nearest(f32(x[r, i] * s[r])), lo, hi) as int8 (nearest = round half to even); returns the
-  ;; number of zero codes. s: f32 per row.
+  ;; number of zero codes. s: f32 per row; x finite (the caller has checked its statistic).
+  ;; In SIMD the product is clamped first (the same codes: nearest is monotonic and lo, hi are integers), then
+  ;; rounded by adding 1.5·2²³, whose float32 sum rounds half to even at the units place, and read back as the sum's
+  ;; bits less 1.5·2²³'s: two instructions, where nearest + trunc_sat are ≈ 9 on x64 (V8 guards trunc_sat's NaN and
+  ;; overflow lanes), and pmin/pmax one each, where min/max (NaN- and ±0-exact) are several.
   (func (export "row_codes") (param $x i32) (param $n i32) (param $rows i32) (param $s i32) (param $lo i32) (param $hi i32)
         (param $codes i32) (result i32)
     (local $r i32) (local $i i32) (local $p i32) (local $c i32) (local $n16 i32) (local $zeros i32)
-    (local $sv v128) (local $lov v128) (local $hiv v128) (local $q v128) (local $sc f32) (local $k i32)
+    (local $sv v128) (local $lov v128) (local $hiv v128) (local $magic v128) (local $q v128) (local $sc f32) (local $k i32)
     (local.set $n16 (i32.and (local.get $n) (i32.const -16)))
-    (local.set $lov (i8x16.splat (local.get $lo)))
-    (local.set $hiv (i8x16.splat (local.get $hi)))
+    (local.set $lov (f32x4.splat (f32.convert_i32_s (local.get $lo))))
+    (local.set $hiv (f32x4.splat (f32.convert_i32_s (local.get $hi))))
+    (local.set $magic (v128.const f32x4 12582912 12582912 12582912 12582912))
     (local.set $r (i32.const 0))
     (block $r_done
       (loop $rl
@@ -736,14 +760,13 @@ const KERNELS_WAT_BASE = `
         (block $d (loop $l
           (br_if $d (i32.ge_u (local.get $i) (local.get $n16)))
           (local.set $q
-            (i8x16.min_s (local.get $hiv) (i8x16.max_s (local.get $lov)
-              (i8x16.narrow_i16x8_s
-                (i16x8.narrow_i32x4_s
-                  (i32x4.trunc_sat_f32x4_s (f32x4.nearest (f32x4.mul (v128.load offset=0 (local.get $p)) (local.get $sv))))
-                  (i32x4.trunc_sat_f32x4_s (f32x4.nearest (f32x4.mul (v128.load offset=16 (local.get $p)) (local.get $sv)))))
-                (i16x8.narrow_i32x4_s
-                  (i32x4.trunc_sat_f32x4_s (f32x4.nearest (f32x4.mul (v128.load offset=32 (local.get $p)) (local.get $sv))))
-                  (i32x4.trunc_sat_f32x4_s (f32x4.nearest (f32x4.mul (v128.load offset=48 (local.get $p)) (local.get $sv)))))))))
+            (i8x16.narrow_i16x8_s
+              (i16x8.narrow_i32x4_s
+                (i32x4.sub (f32x4.add (f32x4.pmin (f32x4.pmax (f32x4.mul (v128.load offset=0 (local.get $p)) (local.get $sv)) (local.get $lov)) (local.get $hiv)) (local.get $magic)) (local.get $magic))
+                (i32x4.sub (f32x4.add (f32x4.pmin (f32x4.pmax (f32x4.mul (v128.load offset=16 (local.get $p)) (local.get $sv)) (local.get $lov)) (local.get $hiv)) (local.get $magic)) (local.get $magic)))
+              (i16x8.narrow_i32x4_s
+                (i32x4.sub (f32x4.add (f32x4.pmin (f32x4.pmax (f32x4.mul (v128.load offset=32 (local.get $p)) (local.get $sv)) (local.get $lov)) (local.get $hiv)) (local.get $magic)) (local.get $magic))
+                (i32x4.sub (f32x4.add (f32x4.pmin (f32x4.pmax (f32x4.mul (v128.load offset=48 (local.get $p)) (local.get $sv)) (local.get $lov)) (local.get $hiv)) (local.get $magic)) (local.get $magic)))))
           (v128.store (local.get $c) (local.get $q))
           (local.set $zeros (i32.add (local.get $zeros) (i32.popcnt (i8x16.bitmask (i8x16.eq (local.get $q) (v128.const i32x4 0 0 0 0))))))
           (local.set $p (i32.add (local.get $p) (i32.const 64)))
