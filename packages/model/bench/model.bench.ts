@@ -4,7 +4,8 @@
  * f32 and an int8 (W8A16) LM head, in one process (the first row is the baseline of the ratio column).
  * Options (env): BENCH_PRESET (default bitnet-b1.58-2B-4T; any preset name), BENCH_PROMPT (128), BENCH_DECODE (32),
  * BENCH_THREADS (comma list, default "1,2"), BENCH_LM_HEAD (comma list of f32 | int8, default "f32,int8"),
- * BENCH_KV_BITS (32), BENCH_SIMD (auto | baseline | relaxed; auto = relaxed).
+ * BENCH_KV_BITS (32), BENCH_SIMD (auto | baseline | relaxed; auto = relaxed), BENCH_WARMUP (untimed decode steps before
+ * each timed run, default 64; 0 keeps only the 8-token prompt and 2 steps that page the weights in).
  * BENCH_MODEL=<file or folder>: benchmark that model (a .gguf, Hugging Face or onebit folder) instead of a preset.
  * LLAMA_BENCH=<path to llama-bench> (llama.cpp's or bitnet.cpp's, built beside the project, never vendored; needs
  * BENCH_MODEL to be a .gguf; several as `label=path,label=path`): also run that engine on the same file, prompt and
@@ -25,6 +26,14 @@ const decodeTokens = Number(process.env.BENCH_DECODE ?? 32);
 const threadCounts = (process.env.BENCH_THREADS ?? "1,2").split(",").map(Number);
 const kvBits = Number(process.env.BENCH_KV_BITS ?? 32) as KvBits;
 const lmHeads = (process.env.BENCH_LM_HEAD ?? "f32,int8").split(",") as DenseFormat[];
+// untimed decode steps before each timed run: V8 optimises a step's JavaScript (the model's ops, the pool's job
+// loop on every thread) over the first ≈ 40 steps — measured on the 2B4T file, 2 threads: 33–35 ms a step for the
+// first 40, then 28 — and llama-bench runs a warm-up too. BENCH_WARMUP=0 times a cold start.
+const warmupSteps = Number(process.env.BENCH_WARMUP ?? 64);
+const warmUp = (model: Transformer) => {
+  const steps = Math.min(warmupSteps, model.spec.max_position_embeddings - 8);
+  benchmarkModel(model, { promptTokens: 8, decodeTokens: Math.max(2, steps), kvBits }); // also pages weights in
+};
 
 // relaxed SIMD kernels (on by default from Node 22; a flag on Node 20). BENCH_SIMD=baseline compares.
 setFlagsFromString("--experimental-wasm-relaxed-simd");
@@ -48,7 +57,7 @@ for (const threads of threadCounts)
   for (const lmHead of lmHeads) {
     const backend = await createBackend("wasm", { threads, simd });
     const model = new Transformer(spec, weights, { backend, lmHead });
-    benchmarkModel(model, { promptTokens: 8, decodeTokens: 2, kvBits }); // warm-up: pages weights in, compiles
+    warmUp(model);
     const r = benchmarkModel(model, { promptTokens, decodeTokens, kvBits });
     const mem = runtimeReport(model).memory;
     if (!baseline) baseline = r.decodeTokensPerSecond;
@@ -79,8 +88,9 @@ if (llamaBench && modelPath) await compareWithEngines(llamaBench, modelPath);
 
 /**
  * The native engines on the same file, prompt length and thread counts, in this run: per thread count, `rounds`
- * rounds that alternate the engine's `llama-bench -r 1` with onebit's benchmark (a fresh Transformer each round, so
- * both start cold the same number of times), medians of the rounds and their ratio — a shared machine's load moves
+ * rounds that alternate the engine's `llama-bench -r 1` with onebit's benchmark (a fresh backend and Transformer each
+ * round, warmed up by BENCH_WARMUP untimed steps as llama-bench warms up before it measures), medians of the rounds and
+ * their ratio — a shared machine's load moves
  * both sides alike. Decode is measured as llama-bench's text-generation test runs it: from an empty context (its
  * prompt test is a separate run), so both sides attend over the same few positions. Resident memory: the engine's peak from `/usr/bin/time -f %M` where that exists; onebit's RSS
  * after its run. Load time: the engine's `llama-cli --no-warmup` "load time" line, onebit's open + place.
@@ -107,7 +117,7 @@ async function compareWithEngines(engines: string, file: string): Promise<void> 
         if (kb) e.rss = Math.max(e.rss, Number(kb[1]) * 1024);
         const backend = await createBackend("wasm", { threads, simd });
         const model = new Transformer(spec, weights, { backend, lmHead });
-        benchmarkModel(model, { promptTokens: 8, decodeTokens: 2, kvBits });
+        warmUp(model);
         // decode from an empty context, as llama-bench's -n test runs it (its -p test is the prompt alone)
         const b = benchmarkModel(model, { promptTokens, decodeTokens, kvBits, decodeContext: "empty" });
         o.prefill.push(b.prefillTokensPerSecond);

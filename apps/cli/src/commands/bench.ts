@@ -1,4 +1,5 @@
 import type { PackedLinearWeight, QuantizedActivations } from "@onebit/kernels";
+import type { Transformer } from "@onebit/model";
 import { buildTransformer, LM_HEAD_FORMATS, type LoadedModel, loadModelSource, openBackend } from "../util/load-model";
 import { checkArrayLength, checkContext, checkMemory, kernelBenchBytes, parseIntList, parseShape } from "../util/usage-limits";
 import { CliError } from "../util/cli-error";
@@ -57,6 +58,13 @@ export const benchCommand = defineCommand({
       description: "where the decode steps start: after the prompt, or from an empty context (position 0, as llama-bench -n)",
     },
     lmHead: { kind: "choice", choices: LM_HEAD_FORMATS, default: "int4", arg: "<format>", description: "LM head storage for the model benchmark (int4, int8 or f32; int4 is generate's default)" },
+    warmupSteps: {
+      kind: "int",
+      min: 0,
+      arg: "<n>",
+      default: 64,
+      description: "untimed decode steps (after a 4-token prompt) before the model benchmark is timed: V8 optimises a step's JavaScript over the first ≈ 40 steps, and llama-bench warms up too (0: none)",
+    },
     only: { kind: "choice", choices: ["kernels", "model", "all"], default: "all", arg: "<which>", description: "which benchmarks to run" },
     json: {
       kind: "boolean",
@@ -72,6 +80,12 @@ export const benchCommand = defineCommand({
     let src: LoadedModel | undefined;
     if (json && (only !== "model" || threadCounts.length !== 1)) throw new CliError("--json: give --only model and a single --threads count", 2);
     let loadSeconds = 0;
+    // the warm-up run: its own cache, within the model's context
+    const warmUp = async (model: Transformer) => {
+      const { benchmarkModel } = await import("@onebit/model");
+      const steps = Math.min(options.warmupSteps, model.spec.max_position_embeddings - 4);
+      if (steps > 0) benchmarkModel(model, { promptTokens: 4, decodeTokens: steps });
+    };
     if (only !== "kernels") {
       // the model is opened first so its context is known before the kernel table prints
       await import("@onebit/model"); // load_s times the file, not the module import
@@ -117,7 +131,7 @@ export const benchCommand = defineCommand({
         const t0 = performance.now();
         const model = await buildTransformer(src, backend, options.lmHead, { releaseWeights: true });
         loadSeconds += (performance.now() - t0) / 1000;
-        benchmarkModel(model, { promptTokens: 4, decodeTokens: 2 });
+        await warmUp(model);
         const r = benchmarkModel(model, { promptTokens: options.promptTokens, decodeTokens: options.decodeTokens, decodeContext: options.decodeContext });
         const mem = runtimeReport(model).memory;
         // a decode step reads every projection once and the whole LM head
@@ -149,7 +163,7 @@ export const benchCommand = defineCommand({
         const backend = await openBackend("wasm", threads);
         try {
           const model = await buildTransformer(src, backend, options.lmHead);
-          benchmarkModel(model, { promptTokens: 4, decodeTokens: 2 });
+          await warmUp(model);
           const r = benchmarkModel(model, { promptTokens: options.promptTokens, decodeTokens: options.decodeTokens, decodeContext: options.decodeContext });
           if (!base) base = r.decodeTokensPerSecond;
           rows.push([String(threads), r.prefillTokensPerSecond.toFixed(1), r.decodeMsMedian.toFixed(2), r.decodeTokensPerSecond.toFixed(1), `${(r.decodeTokensPerSecond / base).toFixed(2)}×`, (r.residentBytes / 2 ** 20).toFixed(0)]);
