@@ -41,6 +41,41 @@ describe("benchmarkModel", () => {
     expect(() => benchmarkModel(model, { decodeContext: "middle" as "empty" })).toThrow(/decodeContext: expected "after-prompt" or "empty", got "middle"/);
   });
 
+  it("returns its caches to the backend's memory when it finishes, sync and awaited", async () => {
+    const wasm = await createBackend("wasm", { threads: 1 });
+    try {
+      const m = new Transformer(spec, initWeights(spec, 5, 0.2), { backend: wasm });
+      // the model's own workspace is placed on its first runs and kept: place it before counting
+      benchmarkModel(m, { promptTokens: 6, decodeTokens: 3 });
+      const live = new Set<unknown>();
+      const { allocF32, freeF32 } = wasm;
+      wasm.allocF32 = (n) => {
+        const a = allocF32(n);
+        live.add(a);
+        return a;
+      };
+      wasm.freeF32 = (a) => {
+        live.delete(a);
+        freeF32(a);
+      };
+      for (const decodeContext of ["after-prompt", "empty"] as const) {
+        benchmarkModel(m, { promptTokens: 6, decodeTokens: 3, decodeContext });
+        expect(live.size).toBe(0);
+        await benchmarkModelAsync(m, { promptTokens: 6, decodeTokens: 3, decodeContext });
+        expect(live.size).toBe(0);
+      }
+      // a failing run too
+      const failing = Object.create(m) as Transformer;
+      failing.forward = () => {
+        throw new Error("boom");
+      };
+      expect(() => benchmarkModel(failing, { promptTokens: 2, decodeTokens: 1 })).toThrow("boom");
+      expect(live.size).toBe(0);
+    } finally {
+      wasm.dispose();
+    }
+  });
+
   it("refuses token counts that are not positive integers, naming the option", async () => {
     expect(() => benchmarkModel(model, { promptTokens: 0 })).toThrow(/promptTokens: expected a positive integer, got 0/);
     await expect(benchmarkModelAsync(model, { decodeTokens: 1.5 })).rejects.toThrow(/decodeTokens: expected a positive integer, got 1.5/);
