@@ -43,7 +43,9 @@ export async function* generate(model: Transformer, prompt: number[], options: G
   const s: GenerationStats = Object.assign(stats ?? ({} as GenerationStats), { promptTokens: prompt.length, generatedTokens: 0, prefillMs: 0, decodeMs: 0, stopReason: "max-tokens" });
   const seen = [...prompt];
   let t0 = performance.now();
-  let logits = await model.forwardAsync(prompt, cache);
+  // one logits buffer for the whole run: each step's logits are sampled before the next step overwrites them
+  const out = new Float32Array(model.spec.vocab_size);
+  let logits = await model.forwardAsync(prompt, cache, { out });
   s.prefillMs = performance.now() - t0;
   for (let index = 0; index < maxTokens; index++) {
     if (options.signal?.aborted) {
@@ -68,7 +70,7 @@ export async function* generate(model: Transformer, prompt: number[], options: G
       return;
     }
     t0 = performance.now();
-    logits = await model.forwardAsync([id], cache);
+    logits = await model.forwardAsync([id], cache, { out });
     s.decodeMs += performance.now() - t0;
   }
 }

@@ -3,7 +3,7 @@ export * from "./model-spec";
 export { preset, presetByName, bitnet2B4TSpec, bitnetify, PRESET_NAMES, type PresetSize } from "./presets";
 export { tensorList, projectionShape, projectionName, parameterCounts, initWeights, initStd, numel, type InitOptions, type TensorInfo } from "./tensor-names";
 export { ModelInputError } from "./model-input-error";
-export { NonFiniteError, Transformer, bitLinearSpecFor, type ModelWeights, type TransformerOptions } from "./transformer";
+export { type ForwardOptions, NonFiniteError, Transformer, bitLinearSpecFor, type ModelWeights, type TransformerOptions } from "./transformer";
 export { generate, type GenerateOptions, type GeneratedToken, type GenerationStats } from "./generate";
 export { BatchScheduler, SchedulerRejectedError, type FinishReason, type RejectReason, type ScheduledRequest, type ScheduledResult, type SchedulerMetrics, type SchedulerOptions } from "./serving/batch-scheduler";
 export { StopText } from "./serving/stop-text";

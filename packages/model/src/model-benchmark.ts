@@ -92,12 +92,14 @@ export function benchmarkModel(model: Transformer, options: BenchmarkOptions = {
   const { promptTokens, decodeTokens, prompt, cache, decodeCache, firstId } = setUp(model, options);
   try {
     const t0 = performance.now();
-    let logits = model.forward(prompt, cache);
+    // one logits buffer, as a decode loop uses it (generate): each step's are read before the next overwrites them
+    const out = new Float32Array(model.spec.vocab_size);
+    let logits = model.forward(prompt, cache, { out });
     const prefillMs = performance.now() - t0;
     const times: number[] = [];
     for (let i = 0; i < decodeTokens; i++) {
       const t = performance.now();
-      logits = model.forward([i === 0 && firstId !== undefined ? firstId : argmax(logits)], decodeCache);
+      logits = model.forward([i === 0 && firstId !== undefined ? firstId : argmax(logits)], decodeCache, { out });
       times.push(performance.now() - t);
     }
     return summarize(promptTokens, decodeTokens, prefillMs, times);
@@ -114,12 +116,13 @@ export async function benchmarkModelAsync(model: Transformer, options: Benchmark
   const { promptTokens, decodeTokens, prompt, cache, decodeCache, firstId } = setUp(model, options);
   try {
     const t0 = performance.now();
-    let logits = await model.forwardAsync(prompt, cache);
+    const out = new Float32Array(model.spec.vocab_size);
+    let logits = await model.forwardAsync(prompt, cache, { out });
     const prefillMs = performance.now() - t0;
     const times: number[] = [];
     for (let i = 0; i < decodeTokens; i++) {
       const t = performance.now();
-      logits = await model.forwardAsync([i === 0 && firstId !== undefined ? firstId : argmax(logits)], decodeCache);
+      logits = await model.forwardAsync([i === 0 && firstId !== undefined ? firstId : argmax(logits)], decodeCache, { out });
       times.push(performance.now() - t);
     }
     return summarize(promptTokens, decodeTokens, prefillMs, times);

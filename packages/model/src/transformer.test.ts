@@ -26,6 +26,33 @@ describe("Transformer", () => {
     });
   }
 
+  it("writes the logits into `out` when given (the same values, that array returned), and names a wrong one", async () => {
+    const spec = microSpec("b1.58");
+    const weights = initWeights(spec, 11, 0.2);
+    const wasm = await createBackend("wasm", { threads: 2 });
+    backends.push(wasm);
+    const v = spec.vocab_size;
+    for (const backend of [createJsBackend(), wasm]) {
+      const m = new Transformer(spec, weights, { backend });
+      const [c1, c2] = [m.newCache(), m.newCache()];
+      const prompt = [1, 5, 9, 13];
+      const all = new Float32Array(prompt.length * v).fill(Number.NaN);
+      expect(m.forward(prompt, c1, { allLogits: true, out: all })).toBe(all);
+      expect([...all]).toEqual([...m.forward(prompt, c2, { allLogits: true })]);
+      const out = new Float32Array(v).fill(Number.NaN);
+      for (const id of [30, 31]) {
+        const want = m.forward([id], c2);
+        expect(m.forward([id], c1, { out })).toBe(out);
+        expect([...out]).toEqual([...want]);
+      }
+      expect(await m.forwardAsync([32], c1, { out })).toBe(out);
+      expect([...out]).toEqual([...(await m.forwardAsync([32], c2))]);
+      expect(() => m.forward([33], c1, { out: new Float32Array(v + 1) })).toThrow(`forward out: expected a Float32Array of vocab = ${v} logits, found ${v + 1}`);
+      expect(() => m.forward([33, 34], c1, { allLogits: true, out })).toThrow(`forward out: expected a Float32Array of tokens·vocab = ${2 * v} logits, found ${v}`);
+      expect(c1.length).toBe(7); // the refused calls ran nothing
+    }
+  });
+
   it("decoding token by token equals one prefill (the KV cache is consistent)", () => {
     const spec = microSpec("b1.58");
     const m = new Transformer(spec, initWeights(spec, 3, 0.2), { backend: createJsBackend() });

@@ -99,6 +99,14 @@ interface Block {
   ffn: FeedForward;
 }
 
+/** Options of `forward` / `forwardAsync`. */
+export interface ForwardOptions {
+  /** Logits for every token [tokens, vocab], not only the last token's [vocab]. */
+  allLogits?: boolean;
+  /** Where to write the logits (length vocab, or tokens·vocab with allLogits); returned. */
+  out?: Float32Array;
+}
+
 /** How one run places its rows: one sequence (`cache`, from `start`) or one row per sequence (`caches`). */
 type Rows = { kind: "sequence"; ids: ArrayLike<number>; cache: KvCache; start: number } | { kind: "batch"; ids: readonly number[]; caches: readonly KvCache[]; starts: number[] };
 
@@ -247,17 +255,25 @@ export class Transformer {
   /**
    * Run `ids` at the cache's next positions; returns logits [tokens, vocab] (allLogits) or the last token's [vocab].
    * Host backends (js, wasm, webgl); a device backend reads its logits back with `forwardAsync`.
+   * `out`: the logits are written there and it is returned, rather than a new array each call — a decode loop that
+   * reads them before its next step saves a 0.5 MB allocation a token (128256 logits), ≈ 0.2 ms of fresh pages.
    */
-  forward(ids: ArrayLike<number>, cache: KvCache, options: { allLogits?: boolean } = {}): Float32Array {
+  forward(ids: ArrayLike<number>, cache: KvCache, options: ForwardOptions = {}): Float32Array {
     if (this.backend.residency !== "host") throw new ResidencyError(`Transformer.forward returns host logits at once; the ${this.backend.name} backend keeps them on the device: await forwardAsync()`);
     return hostArray(this.runSequence(ids, cache, options), "logits");
   }
 
   /** `forward` on any backend: the logits are read back once, awaited (a device backend's only read of the step). */
-  async forwardAsync(ids: ArrayLike<number>, cache: KvCache, options: { allLogits?: boolean } = {}): Promise<Float32Array> {
+  async forwardAsync(ids: ArrayLike<number>, cache: KvCache, options: ForwardOptions = {}): Promise<Float32Array> {
     const logits = await this.backend.read(this.runSequence(ids, cache, options));
     // a device backend keeps the residual stream to itself: check the logits it hands back instead
-    if (this.backend.residency === "device") checkFinite(logits, this.spec.vocab_size, `the ${this.backend.name} backend (checked on the logits; a host backend names the layer)`);
+    if (this.backend.residency === "device") {
+      checkFinite(logits, this.spec.vocab_size, `the ${this.backend.name} backend (checked on the logits; a host backend names the layer)`);
+      if (options.out) {
+        options.out.set(logits);
+        return options.out;
+      }
+    }
     return logits;
   }
 
@@ -282,12 +298,17 @@ export class Transformer {
     return hostArray(logits, "logits");
   }
 
-  private runSequence(ids: ArrayLike<number>, cache: KvCache, options: { allLogits?: boolean }): Activations {
+  private runSequence(ids: ArrayLike<number>, cache: KvCache, options: ForwardOptions): Activations {
     const tokens = ids.length;
     if (tokens === 0) throw new ModelInputError("forward ids: expected at least one token");
+    if (options.out !== undefined) {
+      const want = (options.allLogits ? tokens : 1) * this.spec.vocab_size;
+      if (!(options.out instanceof Float32Array) || options.out.length !== want)
+        throw new ModelInputError(`forward out: expected a Float32Array of ${options.allLogits ? "tokens·vocab" : "vocab"} = ${want} logits, found ${options.out instanceof Float32Array ? `${options.out.length}` : typeof options.out}`);
+    }
     cache.reserve(tokens);
     const start = cache.length;
-    const logits = decoderForward(this.spec, this.ops({ kind: "sequence", ids, cache, start }, options.allLogits ?? false));
+    const logits = decoderForward(this.spec, this.ops({ kind: "sequence", ids, cache, start }, options.allLogits ?? false, options.out));
     cache.length = start + tokens;
     return logits;
   }
@@ -296,7 +317,7 @@ export class Transformer {
    * This executor's side of the decoder graph (architectures/decoder-graph.ts): every operation on the kernels of
    * `this.backend`, activations [rows, features] passed from kernel to kernel (they may stay on a device).
    */
-  private ops(rows: Rows, allLogits: boolean): DecoderOps<Activations> {
+  private ops(rows: Rows, allLogits: boolean, logitsOut?: Float32Array): DecoderOps<Activations> {
     const n = rows.ids.length;
     const h = this.spec.hidden_size;
     const host = this.backend.residency === "host";
@@ -334,7 +355,8 @@ export class Transformer {
         // only the last token's logits unless asked: the LM head is the largest matmul of a prompt
         const last = rows.kind === "sequence" && !allLogits && n > 1;
         const input = last ? (host ? hostArray(x, "final norm").subarray((n - 1) * h) : this.sliceRow(x, n - 1)) : x;
-        return this.backend.dense({ weight: this.lmHeadPrepared, x: input, tokens: last ? 1 : n }); // [rows, vocab]
+        // (a device backend's logits stay on it: forwardAsync copies them into `out` once read)
+        return this.backend.dense({ weight: this.lmHeadPrepared, x: input, tokens: last ? 1 : n, out: host ? logitsOut : undefined }); // [rows, vocab]
       },
     };
   }
