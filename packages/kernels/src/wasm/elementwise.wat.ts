@@ -40,6 +40,14 @@ function binaryWat(name: string, op: string): string {
 /** The four rows ew_rms_norm sums at once. */
 const ROWS4 = [0, 1, 2, 3] as const;
 
+/** $s += x[i]² for the float32 bytes [$i, $end) at $p, in order, in float64 ($sum_sq_row's tail and its fallback). */
+const addSquaresInOrder = (label: string) => `(block $${label}_done (loop $${label}
+      (br_if $${label}_done (i32.ge_u (local.get $i) (local.get $end)))
+      (local.set $v (f64.promote_f32 (f32.load (i32.add (local.get $p) (local.get $i)))))
+      (local.set $s (f64.add (local.get $s) (f64.mul (local.get $v) (local.get $v))))
+      (local.set $i (i32.add (local.get $i) (i32.const 4)))
+      (br $${label})))`;
+
 export function elementwiseWat(): string {
   const poly = EXPF_P.slice(1)
     .map((c) => `\n        (local.set $y (f32x4.add (f32x4.mul (local.get $y) (local.get $r)) ${f32x4Const(c)}))`)
@@ -241,12 +249,7 @@ ${binaryWat("ew_mul", "f32x4.mul")}${binaryWat("ew_add", "f32x4.add")}
       (br $l8)))
     (local.set $s0 (f64x2.add (f64x2.add (local.get $s0) (local.get $s1)) (f64x2.add (local.get $s2) (local.get $s3))))
     (local.set $s (f64.add (f64x2.extract_lane 0 (local.get $s0)) (f64x2.extract_lane 1 (local.get $s0))))
-    (block $d1 (loop $l1
-      (br_if $d1 (i32.ge_u (local.get $i) (local.get $end)))
-      (local.set $v (f64.promote_f32 (f32.load (i32.add (local.get $p) (local.get $i)))))
-      (local.set $s (f64.add (local.get $s) (f64.mul (local.get $v) (local.get $v))))
-      (local.set $i (i32.add (local.get $i) (i32.const 4)))
-      (br $l1)))
+    ${addSquaresInOrder("tail")}
     (local.set $nf (f64.convert_i32_u (local.get $n)))
     (local.set $e (f64.mul (local.get $s) (f64.mul (local.get $nf) (f64.const 0x1p-51))))
     (if (f32.eq (f32.demote_f64 (f64.div (f64.sub (local.get $s) (local.get $e)) (local.get $nf)))
@@ -255,12 +258,7 @@ ${binaryWat("ew_mul", "f32x4.mul")}${binaryWat("ew_add", "f32x4.add")}
     ;; the reference's order
     (local.set $s (f64.const 0))
     (local.set $i (i32.const 0))
-    (block $d (loop $l
-      (br_if $d (i32.ge_u (local.get $i) (local.get $end)))
-      (local.set $v (f64.promote_f32 (f32.load (i32.add (local.get $p) (local.get $i)))))
-      (local.set $s (f64.add (local.get $s) (f64.mul (local.get $v) (local.get $v))))
-      (local.set $i (i32.add (local.get $i) (i32.const 4)))
-      (br $l)))
+    ${addSquaresInOrder("ordered")}
     (local.get $s)
   )
 
