@@ -443,16 +443,25 @@ export const CONFORMANCE_CASES: ConformanceCase[] = [
         b.freeF32(xs.block);
       }
       await throwsWith(() => b.quantize({ x: new Float32Array(8), tokens: 2, features: 4, kind: "int8", out: new Int8Array(7) }), "quantize out: has 7 elements, expected tokens·features = 8");
-      // a BitLinear output into allocF32 storage
-      const w = ternaryWeight(37, 64, 3);
-      const acts = activations(2, 64, 5);
-      const want = await read(ref, ref.bitLinear({ weight: ref.prepareWeight({ weight: w }), input: acts }));
-      const outs = own(new Float32Array(2 * 37));
-      const got = b.bitLinear({ weight: b.prepareWeight({ weight: w }), input: acts, out: outs.view });
-      if (got !== outs.view) throw new Error("bitLinear into allocF32 storage: did not return its out buffer");
-      identical("bitLinear into allocF32 storage", outs.view, want);
-      if (!outs.intact()) throw new Error("bitLinear into allocF32 storage: wrote outside its range");
-      b.freeF32(outs.block);
+      // a BitLinear output into allocF32 storage (wasm writes the dots there and finishes y in place): the dense
+      // kernels, a row mask, the sparse kernel (its dots finished in JS), the prefill table lookup (≥ 12 tokens, ≥ 128
+      // rows a thread), column groups (summed in float64, so through scratch)
+      const cases: Array<[string, PackedLinearWeight, QuantizedActivations, Uint8Array | undefined]> = [
+        ["2 tokens", ternaryWeight(37, 64, 3), activations(2, 64, 5), undefined],
+        ["1 token, a row mask", ternaryWeight(38, 64, 4), activations(1, 64, 6), Uint8Array.from({ length: 38 }, (_, i) => (i % 3 === 1 ? 0 : 1))],
+        ["1 sparse token", ternaryWeight(40, 256, 5), activations(1, 256, 7, { zeroFraction: 0.9 }), undefined],
+        ["16 tokens × 300 rows", ternaryWeight(300, 128, 6), activations(16, 128, 8), Uint8Array.from({ length: 300 }, (_, i) => (i % 7 === 3 ? 0 : 1))],
+        ["2 column groups", ternaryWeight(24, 128, 7, "in", 2), activations(2, 128, 9, { groups: 2 }), undefined],
+      ];
+      for (const [label, w, acts, rowMask] of cases) {
+        const want = await read(ref, ref.bitLinear({ weight: ref.prepareWeight({ weight: w }), input: acts, rowMask }));
+        const outs = own(new Float32Array(acts.tokens * w.outFeatures).fill(Number.NaN));
+        const got = b.bitLinear({ weight: b.prepareWeight({ weight: w }), input: acts, rowMask, out: outs.view });
+        if (got !== outs.view) throw new Error(`bitLinear into allocF32 storage (${label}): did not return its out buffer`);
+        identical(`bitLinear into allocF32 storage (${label})`, outs.view, want);
+        if (!outs.intact()) throw new Error(`bitLinear into allocF32 storage (${label}): wrote outside its range`);
+        b.freeF32(outs.block);
+      }
     },
   },
   {

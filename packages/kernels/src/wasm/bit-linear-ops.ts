@@ -176,12 +176,13 @@ export function bitLinear(ctx: WasmContext, pw: PreparedWeight, x: QuantizedActi
   const acc = w.subs.length > 1 ? new Float64Array(tokens * out) : null;
   // one column group (the usual case): the threads finish the output themselves (bit-linear-epilogue.wat.ts)
   const epilogue = w.subs.length === 1;
+  // and an out buffer in wasm memory (a model's workspace) is where the kernels write, the epilogue in place: no copy
+  // of the output afterwards (a 128-token prompt's 6912-wide output is 3.5 MB)
+  const direct = epilogue && ctx.heap.owns(y) ? y.byteOffset : 0;
   w.subs.forEach((sub, g) => {
-    const raw = runSub(ctx, sub, x, options.rowMask, epilogue);
+    const raw = runSub(ctx, sub, x, options.rowMask, epilogue, direct);
     if (raw.y) {
-      // an out buffer in wasm memory (a model's workspace) gets a native memmove, not a typed-array copy
-      if (ctx.heap.owns(y)) ctx.exports.mem_copy(y.byteOffset, raw.y.byteOffset, raw.y.byteLength);
-      else y.set(raw.y);
+      if (direct === 0) y.set(raw.y);
       return;
     }
     const xg = x.groups === 1 ? 0 : g;
@@ -213,6 +214,7 @@ function runSub(
   x: QuantizedActivations,
   rowMask: Uint8Array | undefined,
   epilogue: boolean,
+  direct: number,
 ): { dots: Int32Array; xsum: Float64Array | null; y: Float32Array | null } {
   const { heap, pool, relaxed } = ctx;
   const c = pool.control;
@@ -239,14 +241,17 @@ function runSub(
   const base = heap.scratch(lutOffset + (lut ? 64 + pool.threads * lutBytes : 0));
   const maskPtr = rowMask ? base : 0;
   const xPtr = xInPlace ? x.codes.byteOffset : base + maskBytes;
-  const outPtr = base + maskBytes + xBytes;
+  // the dots (and, with the epilogue, y over them) in the caller's out when it lives in wasm memory, else in scratch
+  // (the sparse kernel's dots too: storeSub then turns them into y in place, each element read before it is written)
+  const dotsScratch = base + maskBytes + xBytes;
+  const outPtr = direct !== 0 ? direct : dotsScratch;
   const buf = heap.buffer;
   if (rowMask) new Uint8Array(buf, maskPtr, out).set(rowMask);
   // the sparse kernel wins only below 25 % non-zeros; a known zero count spares the gather when it cannot
   const tooDense = x.zeros !== undefined && cols === features && (features - x.zeros) * 4 >= cols;
   // (t1 has no sparse kernel: sparse activations take the dense t1 kernel below, the same integers)
   if (x.sparse === true && tokens === 1 && !tooDense && !t1) {
-    const idxPtr = outPtr + tokens * out * 4;
+    const idxPtr = dotsScratch + tokens * out * 4; // (in scratch even when the dots go to the caller's out)
     const nnz = gatherNonZeros(x.codes, sub.start, cols, new Int32Array(buf, idxPtr, cols), new Int32Array(buf, idxPtr + 4 * cols, cols));
     if (nnz * 4 < cols) {
       // sparse enough that scalar work on the non-zeros beats the dense SIMD sweep
