@@ -3,10 +3,12 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { KernelInputError } from "../backend";
 import { addImpl, gateActivationImpl, multiplyImpl } from "../js/elementwise";
+import { quantizeRowsImpl } from "../js/quantize-rows";
 import { rmsNormImpl } from "../js/rms-norm-quantize";
 import { kernelExports } from "./abi";
 import type { WasmContext } from "./context";
 import { binary, gateActivation, rmsNorm } from "./elementwise-ops";
+import { quantizeRows } from "./quantize-ops";
 import { Heap } from "./heap";
 import { ThreadPool } from "./thread-pool";
 import { kernelsModule, type WasmSimd } from "./wasm-module";
@@ -112,6 +114,43 @@ describe("wasm element-wise kernels against the js reference, bit for bit", () =
         }),
         { numRuns: 300 },
       );
+    });
+  }
+
+  for (const simd of ["baseline", "relaxed"] as WasmSimd[]) {
+    it(`${simd}: the activation quantizer (integer-bit absmax, clamp-then-round codes) gives the reference's codes and scales, and rejects what it rejects`, () => {
+      const ctx = contexts[simd]!;
+      // any float32 (infinities included, NaN too), widths across the 16-wide steps and their tails
+      const anyValue = fc.oneof({ arbitrary: value, weight: 30 }, { arbitrary: fc.constant(Number.NaN), weight: 1 });
+      let finite = 0;
+      const quantShape = fc.record({ tokens: fc.integer({ min: 1, max: 3 }), features: fc.oneof(fc.integer({ min: 1, max: 70 }), fc.integer({ min: 1, max: 6 }).map((k) => 16 * k)) });
+      fc.assert(
+        fc.property(quantShape, fc.array(anyValue, { minLength: 97, maxLength: 97 }), fc.constantFrom("int8", "int4"), fc.double({ min: 1e-3, max: 1e3, noNaN: true }), ({ tokens, features }, pool, kind, spread) => {
+          const n = tokens * features;
+          // mostly moderate values (every code in play), a pool value every fifth element (edges, huge, non-finite)
+          const x = Float32Array.from({ length: n }, (_, i) => (i % 5 === 2 ? pool[i % pool.length]! : Math.fround(Math.sin(i * 12.9898 + spread) * spread)));
+          let want: ReturnType<typeof quantizeRowsImpl> | Error;
+          try {
+            want = quantizeRowsImpl(x, tokens, features, kind);
+          } catch (e) {
+            want = e as Error;
+          }
+          if (want instanceof Error) {
+            // the same element named (the message's prefix is each layer's own: quantizeInt8 input / quantizeRows x)
+            const clause = /element \d+ is \S+; expected a finite number/.exec(want.message)?.[0];
+            expect(clause).toBeDefined();
+            expect(() => quantizeRows(ctx, x, tokens, features, kind)).toThrow(clause!);
+            return;
+          }
+          finite++;
+          const got = quantizeRows(ctx, x, tokens, features, kind);
+          expect(Array.from(got.codes)).toEqual(Array.from(want.codes));
+          sameBits(got.scales, want.scales, `quantize ${kind} ${tokens}×${features} scales`);
+          expect(got.zeros).toBe(Array.from(want.codes).filter((c) => c === 0).length);
+        }),
+        { numRuns: 400 },
+      );
+      expect(finite).toBeGreaterThan(100); // most runs compare codes, not errors
     });
   }
 
