@@ -350,7 +350,7 @@ function widthFunc(nt: number): string {
                 (br $t4)))
             ;; the tile's last tokens (fewer than four) of these rows
             ${range(4)
-              .map((i) => `(local.set $tg (local.get $t)) ` + storeRowTokens(`(i32.add (local.get $r) (i32.const ${i}))`, `(i32.add (local.get $a32) (i32.const ${i * nt * 4}))`, `$tail${i}`))
+              .map((i) => `(local.set $tg (local.get $t)) ${storeRowTokens(`(i32.add (local.get $r) (i32.const ${i}))`, `(i32.add (local.get $a32) (i32.const ${i * nt * 4}))`, `$tail${i}`)}`)
               .join("\n            ")})
           (else
             ${range(4)
