@@ -462,6 +462,20 @@ export const CONFORMANCE_CASES: ConformanceCase[] = [
         if (!outs.intact()) throw new Error(`bitLinear into allocF32 storage (${label}): wrote outside its range`);
         b.freeF32(outs.block);
       }
+      // an out buffer over the codes it reads (wasm reads codes in storage in place, row chunk after row chunk): the
+      // reference's output still, not one computed from codes that earlier rows' outputs overwrote
+      {
+        const w = ternaryWeight(37, 64, 10);
+        const acts = activations(2, 64, 11);
+        const want = await read(ref, ref.bitLinear({ weight: ref.prepareWeight({ weight: w }), input: acts }));
+        const block = b.allocF32(2 * 37) as Float32Array;
+        const codes = new Int8Array(block.buffer, block.byteOffset, acts.codes.length);
+        codes.set(acts.codes);
+        const got = b.bitLinear({ weight: b.prepareWeight({ weight: w }), input: { ...acts, codes }, out: block });
+        if (got !== block) throw new Error("bitLinear into storage over its codes: did not return its out buffer");
+        identical("bitLinear into storage over its codes", block, want);
+        b.freeF32(block);
+      }
     },
   },
   {

@@ -90,10 +90,10 @@ function summarize(promptTokens: number, decodeTokens: number, prefillMs: number
 /** On a host backend (js, wasm, webgl): each step's logits come back at once. */
 export function benchmarkModel(model: Transformer, options: BenchmarkOptions = {}): ModelBenchmark {
   const { promptTokens, decodeTokens, prompt, cache, decodeCache, firstId } = setUp(model, options);
+  // one logits buffer, as a decode loop uses it (generate): each step's are read before the next overwrites them
+  const out = new Float32Array(model.spec.vocab_size);
   try {
     const t0 = performance.now();
-    // one logits buffer, as a decode loop uses it (generate): each step's are read before the next overwrites them
-    const out = new Float32Array(model.spec.vocab_size);
     let logits = model.forward(prompt, cache, { out });
     const prefillMs = performance.now() - t0;
     const times: number[] = [];
@@ -114,9 +114,9 @@ export function benchmarkModel(model: Transformer, options: BenchmarkOptions = {
  */
 export async function benchmarkModelAsync(model: Transformer, options: BenchmarkOptions = {}): Promise<ModelBenchmark> {
   const { promptTokens, decodeTokens, prompt, cache, decodeCache, firstId } = setUp(model, options);
+  const out = new Float32Array(model.spec.vocab_size);
   try {
     const t0 = performance.now();
-    const out = new Float32Array(model.spec.vocab_size);
     let logits = await model.forwardAsync(prompt, cache, { out });
     const prefillMs = performance.now() - t0;
     const times: number[] = [];

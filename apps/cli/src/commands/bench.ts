@@ -81,8 +81,7 @@ export const benchCommand = defineCommand({
     if (json && (only !== "model" || threadCounts.length !== 1)) throw new CliError("--json: give --only model and a single --threads count", 2);
     let loadSeconds = 0;
     // the warm-up run: its own cache, within the model's context
-    const warmUp = async (model: Transformer) => {
-      const { benchmarkModel } = await import("@onebit/model");
+    const warmUp = (model: Transformer, benchmarkModel: typeof import("@onebit/model").benchmarkModel) => {
       const steps = Math.min(options.warmupSteps, model.spec.max_position_embeddings - 4);
       if (steps > 0) benchmarkModel(model, { promptTokens: 4, decodeTokens: steps });
     };
@@ -131,7 +130,7 @@ export const benchCommand = defineCommand({
         const t0 = performance.now();
         const model = await buildTransformer(src, backend, options.lmHead, { releaseWeights: true });
         loadSeconds += (performance.now() - t0) / 1000;
-        await warmUp(model);
+        warmUp(model, benchmarkModel);
         const r = benchmarkModel(model, { promptTokens: options.promptTokens, decodeTokens: options.decodeTokens, decodeContext: options.decodeContext });
         const mem = runtimeReport(model).memory;
         // a decode step reads every projection once and the whole LM head
@@ -163,7 +162,7 @@ export const benchCommand = defineCommand({
         const backend = await openBackend("wasm", threads);
         try {
           const model = await buildTransformer(src, backend, options.lmHead);
-          await warmUp(model);
+          warmUp(model, benchmarkModel);
           const r = benchmarkModel(model, { promptTokens: options.promptTokens, decodeTokens: options.decodeTokens, decodeContext: options.decodeContext });
           if (!base) base = r.decodeTokensPerSecond;
           rows.push([String(threads), r.prefillTokensPerSecond.toFixed(1), r.decodeMsMedian.toFixed(2), r.decodeTokensPerSecond.toFixed(1), `${(r.decodeTokensPerSecond / base).toFixed(2)}×`, (r.residentBytes / 2 ** 20).toFixed(0)]);

@@ -177,8 +177,10 @@ export function bitLinear(ctx: WasmContext, pw: PreparedWeight, x: QuantizedActi
   // one column group (the usual case): the threads finish the output themselves (bit-linear-epilogue.wat.ts)
   const epilogue = w.subs.length === 1;
   // and an out buffer in wasm memory (a model's workspace) is where the kernels write, the epilogue in place: no copy
-  // of the output afterwards (a 128-token prompt's 6912-wide output is 3.5 MB)
-  const direct = epilogue && ctx.heap.owns(y) ? y.byteOffset : 0;
+  // of the output afterwards (a 128-token prompt's 6912-wide output is 3.5 MB) — unless it overlaps the codes, which
+  // the kernels may read in place while other rows' outputs are written
+  const overlaps = y.buffer === x.codes.buffer && y.byteOffset < x.codes.byteOffset + x.codes.byteLength && x.codes.byteOffset < y.byteOffset + y.byteLength;
+  const direct = epilogue && ctx.heap.owns(y) && !overlaps ? y.byteOffset : 0;
   w.subs.forEach((sub, g) => {
     const raw = runSub(ctx, sub, x, options.rowMask, epilogue, direct);
     if (raw.y) {

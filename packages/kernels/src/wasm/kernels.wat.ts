@@ -270,6 +270,12 @@ function headLoopStart(o: { input: string; inputPtr: string; inputStride: string
 const HEAD_LOOP_END = `(local.set $h (i32.add (local.get $h) (i32.const 1)))
         (br $hl)))`;
 
+/** row_stats: |x| of four floats at $p + 4·$i + off as their bits (sign cleared; $mask holds 0x7fffffff). */
+const absBits = (off: number) => `(v128.and (v128.load offset=${off} (i32.add (local.get $p) (i32.shl (local.get $i) (i32.const 2)))) (local.get $mask))`;
+/** row_codes: four codes as i32 — x · s clamped to [lo, hi], rounded half to even by the 1.5·2²³ addition. */
+const clampRound = (off: number) =>
+  `(i32x4.sub (f32x4.add (f32x4.pmin (f32x4.pmax (f32x4.mul (v128.load offset=${off} (local.get $p)) (local.get $sv)) (local.get $lov)) (local.get $hiv)) (local.get $magic)) (local.get $magic))`;
+
 const KERNELS_WAT_BASE = `
 (module
   (import "env" "memory" (memory 1 65536 shared))
@@ -699,15 +705,15 @@ const KERNELS_WAT_BASE = `
             (local.set $i (i32.const 0))
             (block $d16 (loop $l16
               (br_if $d16 (i32.gt_u (i32.add (local.get $i) (i32.const 16)) (local.get $n)))
-              (local.set $m (i32x4.max_s (local.get $m) (v128.and (v128.load offset=0 (i32.add (local.get $p) (i32.shl (local.get $i) (i32.const 2)))) (local.get $mask))))
-              (local.set $m1 (i32x4.max_s (local.get $m1) (v128.and (v128.load offset=16 (i32.add (local.get $p) (i32.shl (local.get $i) (i32.const 2)))) (local.get $mask))))
-              (local.set $m2 (i32x4.max_s (local.get $m2) (v128.and (v128.load offset=32 (i32.add (local.get $p) (i32.shl (local.get $i) (i32.const 2)))) (local.get $mask))))
-              (local.set $m3 (i32x4.max_s (local.get $m3) (v128.and (v128.load offset=48 (i32.add (local.get $p) (i32.shl (local.get $i) (i32.const 2)))) (local.get $mask))))
+              (local.set $m (i32x4.max_s (local.get $m) ${absBits(0)}))
+              (local.set $m1 (i32x4.max_s (local.get $m1) ${absBits(16)}))
+              (local.set $m2 (i32x4.max_s (local.get $m2) ${absBits(32)}))
+              (local.set $m3 (i32x4.max_s (local.get $m3) ${absBits(48)}))
               (local.set $i (i32.add (local.get $i) (i32.const 16)))
               (br $l16)))
             (block $d (loop $l
               (br_if $d (i32.ge_u (local.get $i) (local.get $n4)))
-              (local.set $m (i32x4.max_s (local.get $m) (v128.and (v128.load offset=0 (i32.add (local.get $p) (i32.shl (local.get $i) (i32.const 2)))) (local.get $mask))))
+              (local.set $m (i32x4.max_s (local.get $m) ${absBits(0)}))
               (local.set $i (i32.add (local.get $i) (i32.const 4)))
               (br $l)))
             (local.set $m (i32x4.max_s (i32x4.max_s (local.get $m) (local.get $m1)) (i32x4.max_s (local.get $m2) (local.get $m3))))
@@ -762,11 +768,11 @@ const KERNELS_WAT_BASE = `
           (local.set $q
             (i8x16.narrow_i16x8_s
               (i16x8.narrow_i32x4_s
-                (i32x4.sub (f32x4.add (f32x4.pmin (f32x4.pmax (f32x4.mul (v128.load offset=0 (local.get $p)) (local.get $sv)) (local.get $lov)) (local.get $hiv)) (local.get $magic)) (local.get $magic))
-                (i32x4.sub (f32x4.add (f32x4.pmin (f32x4.pmax (f32x4.mul (v128.load offset=16 (local.get $p)) (local.get $sv)) (local.get $lov)) (local.get $hiv)) (local.get $magic)) (local.get $magic)))
+                ${clampRound(0)}
+                ${clampRound(16)})
               (i16x8.narrow_i32x4_s
-                (i32x4.sub (f32x4.add (f32x4.pmin (f32x4.pmax (f32x4.mul (v128.load offset=32 (local.get $p)) (local.get $sv)) (local.get $lov)) (local.get $hiv)) (local.get $magic)) (local.get $magic))
-                (i32x4.sub (f32x4.add (f32x4.pmin (f32x4.pmax (f32x4.mul (v128.load offset=48 (local.get $p)) (local.get $sv)) (local.get $lov)) (local.get $hiv)) (local.get $magic)) (local.get $magic)))))
+                ${clampRound(32)}
+                ${clampRound(48)})))
           (v128.store (local.get $c) (local.get $q))
           (local.set $zeros (i32.add (local.get $zeros) (i32.popcnt (i8x16.bitmask (i8x16.eq (local.get $q) (v128.const i32x4 0 0 0 0))))))
           (local.set $p (i32.add (local.get $p) (i32.const 64)))
