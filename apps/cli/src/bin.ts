@@ -1,11 +1,19 @@
 #!/usr/bin/env node
 import { setFlagsFromString } from "node:v8";
 import { hugePagesEnv, runtimeGlibcVersion } from "./launch/huge-pages";
-import { relaunch } from "./launch/relaunch";
+import { RELAUNCHED_ENV, relaunch } from "./launch/relaunch";
+import { youngGenerationArgs } from "./launch/young-generation";
 
-const relaunchEnv = hugePagesEnv(process.env, process.platform, runtimeGlibcVersion, process.argv.slice(2));
-if (relaunchEnv) relaunch(relaunchEnv);
-else void run();
+// a model command starts once more where this process lacks what it wants: huge pages for the file's bytes (read
+// by glibc at start) and a small V8 young generation (read when V8 builds its heap); the child has both
+const args = process.argv.slice(2);
+const nodeArgs = youngGenerationArgs(process.env, process.execArgv, args);
+const hugePages = hugePagesEnv(process.env, process.platform, runtimeGlibcVersion, args);
+if ((nodeArgs || hugePages) && process.env[RELAUNCHED_ENV] !== "1") relaunch(hugePages ?? process.env, { nodeArgs });
+else {
+  delete process.env[RELAUNCHED_ENV]; // not for the processes this one starts
+  void run();
+}
 
 async function run(): Promise<void> {
   // Node 20's V8 has relaxed SIMD (the wasm kernels' 16-products-per-instruction path) behind a flag; Node 22+ has

@@ -3,9 +3,11 @@
  * RSS, V8 heap and ArrayBuffers after opening the file, after placing it on the wasm backend (loaded copies
  * released, a GC), and after a 128-token prompt and 8 decode steps (another GC). Compare the last RSS with the
  * native engine's peak (`/usr/bin/time -f %M llama-bench -m <file> …`). Options (env): BENCH_LM_HEAD (int4),
- * BENCH_THREADS (2). Run with `node --expose-gc` for the GCs (the script below does).
+ * BENCH_THREADS (2). Run with `node --expose-gc` for the GCs (the script below does). The package script runs it with
+ * `--max-semi-space-size=1`, as the CLI runs a model (apps/cli/src/launch/young-generation.ts); the V8 new space is
+ * printed beside the heap.
  */
-import { setFlagsFromString } from "node:v8";
+import { getHeapSpaceStatistics, setFlagsFromString } from "node:v8";
 import { createBackend, type DenseFormat } from "@onebit/kernels";
 import { openModel, Transformer } from "../src/index";
 
@@ -19,7 +21,8 @@ const gc = (globalThis as { gc?: () => void }).gc ?? (await import("node:vm")).r
 const mib = (b: number) => Math.round(b / 2 ** 20);
 const report = (stage: string) => {
   const m = process.memoryUsage();
-  console.log(`${stage.padEnd(28)} RSS ${mib(m.rss)} MiB · V8 heap ${mib(m.heapUsed)} MiB · ArrayBuffers ${mib(m.arrayBuffers)} MiB`);
+  const newSpace = getHeapSpaceStatistics().find((s) => s.space_name === "new_space")?.physical_space_size ?? 0;
+  console.log(`${stage.padEnd(28)} RSS ${mib(m.rss)} MiB · V8 heap ${mib(m.heapUsed)} MiB (new space ${mib(newSpace)} MiB resident) · ArrayBuffers ${mib(m.arrayBuffers)} MiB`);
 };
 report("start");
 const backend = await createBackend("wasm", { threads, simd: "relaxed" });

@@ -1,7 +1,8 @@
 /**
  * `pnpm bench:model` — the BitNet b1.58 2B4T shape with random ternary weights on the wasm backend: prefill
  * tokens/s for a 128-token prompt, decode tokens/s (median step), resident memory, at 1 and 2 threads and with an
- * f32 and an int8 (W8A16) LM head, in one process (the first row is the baseline of the ratio column).
+ * f32 and an int8 (W8A16) LM head, in one process (the first row is the baseline of the ratio column). The package
+ * script runs it with `--max-semi-space-size=1`, as the CLI runs a model (apps/cli/src/launch/young-generation.ts).
  * Options (env): BENCH_PRESET (default bitnet-b1.58-2B-4T; any preset name), BENCH_PROMPT (128), BENCH_DECODE (32),
  * BENCH_THREADS (comma list, default "1,2"), BENCH_LM_HEAD (comma list of f32 | int8, default "f32,int8"),
  * BENCH_KV_BITS (32), BENCH_SIMD (auto | baseline | relaxed; auto = relaxed), BENCH_WARMUP (untimed decode steps before

@@ -42,6 +42,8 @@ describe("the CLI started again with the tunable", () => {
     const base = { ...process.env };
     delete base.GLIBC_TUNABLES;
     delete base.ONEBIT_HUGE_PAGES;
+    delete base.NODE_OPTIONS;
+    delete base.ONEBIT_RELAUNCHED;
     return spawnSync(process.execPath, ["--conditions=source", "--import", "tsx", "--import", `data:text/javascript,${encodeURIComponent(probe)}`, "src/bin.ts", ...args], {
       cwd: cliDir,
       encoding: "utf8",
@@ -62,8 +64,8 @@ describe("the CLI started again with the tunable", () => {
     expect(bad.stderr).toMatch(/no\/such\/model\.gguf/);
   });
 
-  it("runs in one process when turned off", () => {
-    const r = cli(["inspect", "--help"], { ONEBIT_HUGE_PAGES: "0" });
+  it("runs in one process when turned off (and the young generation's size is the user's own: young-generation.ts)", () => {
+    const r = cli(["inspect", "--help"], { ONEBIT_HUGE_PAGES: "0", NODE_OPTIONS: "--max-semi-space-size=16" });
     expect(r.status).toBe(0);
     expect([...r.stderr.matchAll(/^TUNABLES (.*)$/gm)].map((m) => m[1])).toEqual(["-"]);
   });
