@@ -1,8 +1,6 @@
-import { spawnSync } from "node:child_process";
-import { dirname, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { HUGE_PAGES_TUNABLE, hugePagesEnv, runtimeGlibcVersion } from "./huge-pages";
+import { runCliWithProbe } from "./run-cli-with-probe";
 
 describe("hugePagesEnv", () => {
   it("adds the tunable on Linux with glibc ≥ 2.35, after any the user set", () => {
@@ -35,22 +33,9 @@ describe("hugePagesEnv", () => {
 });
 
 describe("the CLI started again with the tunable", () => {
-  const cliDir = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
   // each process the CLI runs in reports its tunables (an --import the child inherits with the rest of execArgv)
   const probe = `process.stderr.write("TUNABLES " + (process.env.GLIBC_TUNABLES ?? "-") + "\\n");`;
-  const cli = (args: string[], env: NodeJS.ProcessEnv) => {
-    const base = { ...process.env };
-    delete base.GLIBC_TUNABLES;
-    delete base.ONEBIT_HUGE_PAGES;
-    delete base.NODE_OPTIONS;
-    delete base.ONEBIT_RELAUNCHED;
-    return spawnSync(process.execPath, ["--conditions=source", "--import", "tsx", "--import", `data:text/javascript,${encodeURIComponent(probe)}`, "src/bin.ts", ...args], {
-      cwd: cliDir,
-      encoding: "utf8",
-      timeout: 60_000,
-      env: { ...base, ...env },
-    });
-  };
+  const cli = (args: string[], env: NodeJS.ProcessEnv) => runCliWithProbe(probe, args, env);
   const linuxGlibc = process.platform === "linux" && hugePagesEnv({}, "linux", runtimeGlibcVersion, ["inspect"]) !== undefined;
 
   it.runIf(linuxGlibc)("runs the command in a child that has it; output and exit status come through", () => {

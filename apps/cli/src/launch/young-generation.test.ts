@@ -1,8 +1,6 @@
-import { spawnSync } from "node:child_process";
-import { dirname, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { YOUNG_GENERATION_FLAG, youngGenerationArgs } from "./young-generation";
+import { runCliWithProbe } from "./run-cli-with-probe";
 
 describe("youngGenerationArgs", () => {
   it("asks for the flag for a model command that does not have it", () => {
@@ -21,24 +19,13 @@ describe("youngGenerationArgs", () => {
 });
 
 describe("the CLI started again with a small young generation", () => {
-  const cliDir = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
   // each process the CLI runs in fills its new space with short-lived garbage, then reports the new space's size
   const probe = `import v8 from "node:v8";
 let keep = [];
 for (let i = 0; i < 1e6; i++) { keep.push({ i, a: [i] }); if (keep.length > 40000) keep = []; }
 const ns = v8.getHeapSpaceStatistics().find((s) => s.space_name === "new_space");
 process.stderr.write("NEW_SPACE " + ns.physical_space_size + "\\n");`;
-  const cli = (args: string[], env: NodeJS.ProcessEnv) => {
-    const base = { ...process.env };
-    delete base.NODE_OPTIONS;
-    delete base.ONEBIT_RELAUNCHED;
-    return spawnSync(process.execPath, ["--conditions=source", "--import", "tsx", "--import", `data:text/javascript,${encodeURIComponent(probe)}`, "src/bin.ts", ...args], {
-      cwd: cliDir,
-      encoding: "utf8",
-      timeout: 60_000,
-      env: { ...base, ONEBIT_HUGE_PAGES: "0", ...env },
-    });
-  };
+  const cli = (args: string[], env: NodeJS.ProcessEnv) => runCliWithProbe(probe, args, { ONEBIT_HUGE_PAGES: "0", ...env });
   const sizes = (stderr: string) => [...stderr.matchAll(/^NEW_SPACE (\d+)$/gm)].map((m) => Number(m[1]));
 
   it("runs a model command in a child whose new space stays at 2 MiB (V8 grew the parent's past it)", () => {
