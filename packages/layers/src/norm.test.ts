@@ -36,6 +36,16 @@ describe("Norm", () => {
     const b = hostArray(norm.forward(scaled, tokens), "b");
     expect([...b.subarray(features / 2, features)]).toEqual([...a.subarray(features / 2, features)]);
   });
+  it("keeps its gain in the host backend's own memory (allocF32), a copy of the one it was given", () => {
+    const given = gain.slice();
+    let allocated: Float32Array | undefined;
+    const counting = { ...backend, allocF32: (n: number) => (allocated = new Float32Array(n)) } as typeof backend;
+    const norm = new Norm({ kind: "rms", features, eps: 1e-6 }, given, counting);
+    expect(norm.gain).toBe(allocated);
+    expect([...norm.gain]).toEqual([...gain]);
+    given.fill(0); // the caller's array is not read again
+    close(norm.forward(x, tokens), float64Norm(x, tokens, features, gain, 1e-6, "rms", 1));
+  });
   it("refuses a bad spec or gain, naming the field", () => {
     expect(() => new Norm({ kind: "rms", features: 10, eps: 1e-6, groups: 3 }, new Float32Array(10), backend)).toThrow("norm.groups: expected a positive integer dividing features 10, got 3");
     expect(() => new Norm({ kind: "rms", features: 10, eps: 1e-6 }, new Float32Array(9), backend)).toThrow(new LayerSpecError("norm gain: has 9 values, expected 10"));

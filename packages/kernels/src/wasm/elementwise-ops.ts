@@ -136,20 +136,23 @@ export function rmsNorm(ctx: WasmContext, x: Float32Array, tokens: number, featu
   const { heap, exports: ex } = ctx;
   const n = x.length;
   if (out) outputBuffer(out, n, "norm out");
-  // x read and out written in place when they live in wasm memory (the kernel touches exactly n floats of each)
+  // x and the gain read and out written in place when they live in wasm memory (the kernel touches exactly n floats
+  // of x and out, features of the gain; a model's norms keep their gains there: layers' norm.ts)
   const xInPlace = heap.owns(x);
   const outInPlace = out !== undefined && heap.owns(out);
-  // scratch: [gain: f32 features][x, unless in place][y, unless in place]
-  const gainBytes = (features * 4 + 15) & ~15;
+  const gainInPlace = heap.owns(gain);
+  // scratch: [gain: f32 features, unless in place][x, unless in place][y, unless in place]
+  const gainBytes = gainInPlace ? 0 : (features * 4 + 15) & ~15;
   const xBytes = xInPlace ? 0 : (n * 4 + 15) & ~15;
   const base = heap.scratch(gainBytes + xBytes + (outInPlace ? 0 : n * 4));
   const buf = heap.buffer;
-  new Float32Array(buf, base, features).set(gain);
+  if (!gainInPlace) new Float32Array(buf, base, features).set(gain);
+  const gainPtr = gainInPlace ? gain.byteOffset : base;
   const xPtr = xInPlace ? x.byteOffset : base + gainBytes;
   if (!xInPlace) new Float32Array(buf, xPtr, n).set(x);
   const yPtr = outInPlace ? out.byteOffset : base + gainBytes + xBytes;
-  if (splitRows(ctx, tokens, features)) runRows(ctx, ELEMENTWISE_KIND.RMS_NORM, xPtr, tokens, features, { y: yPtr, gain: base, eps });
-  else ex.ew_rms_norm(xPtr, yPtr, base, tokens, features, eps);
+  if (splitRows(ctx, tokens, features)) runRows(ctx, ELEMENTWISE_KIND.RMS_NORM, xPtr, tokens, features, { y: yPtr, gain: gainPtr, eps });
+  else ex.ew_rms_norm(xPtr, yPtr, gainPtr, tokens, features, eps);
   if (outInPlace) return out;
   const y = new Float32Array(buf, yPtr, n);
   if (!out) return y.slice();

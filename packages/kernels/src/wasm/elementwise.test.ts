@@ -110,7 +110,17 @@ describe("wasm element-wise kernels against the js reference, bit for bit", () =
             binary(ctx, op, got, y);
             sameBits(got, want, op);
           }
-          sameBits(rmsNorm(ctx, x, tokens, features, gain, eps), rmsNormImpl(x, tokens, features, gain, eps), `rmsNorm ${tokens}×${features}`);
+          const want = rmsNormImpl(x, tokens, features, gain, eps);
+          sameBits(rmsNorm(ctx, x, tokens, features, gain, eps), want, `rmsNorm ${tokens}×${features}`);
+          // x, the gain and out in wasm memory, read and written in place (a model's workspace and norms)
+          const ptrs = [n, features, n].map((len) => ctx.heap.alloc(len * 4));
+          const [xw, gw, ow] = ptrs.map((p, i) => new Float32Array(ctx.heap.buffer, p, [n, features, n][i]!));
+          xw!.set(x);
+          gw!.set(gain);
+          ow!.fill(Number.NaN);
+          expect(rmsNorm(ctx, xw!, tokens, features, gw!, eps, ow!)).toBe(ow);
+          sameBits(ow!, want, `rmsNorm in place ${tokens}×${features}`);
+          for (const p of ptrs) ctx.heap.release(p);
         }),
         { numRuns: 300 },
       );
