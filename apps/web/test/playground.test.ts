@@ -113,6 +113,8 @@ describe.skipIf(skipBrowserTests("web playground end-to-end"))("the onebit playg
     await w.page.click("[data-testid=open-shipped]");
     expect(await waitLoaded(w), (await runErrors(w)).join("\n")).toMatch(/^loaded in/);
     expect(await text(w, "model-info")).toMatch(/b1\.58/);
+    // read from a URL: its weights go into the backend, not kept in the tab as well (switching backends reads them again)
+    expect(await text(w, "model-info")).toMatch(/the weights live in the backend alone/);
     expect(await text(w, "backend-in-use")).toMatch(/^wasm · 2 threads · (relaxed|baseline) SIMD · LM head int4$/);
     const g = await generate(w, 24);
     expect(g.generated).toBeGreaterThan(1);

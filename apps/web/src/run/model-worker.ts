@@ -34,7 +34,15 @@ declare const self: DedicatedWorkerGlobalScope;
 interface Loaded {
   info: ModelInfo;
   spec: ModelSpec;
-  weights: ModelWeights;
+  /**
+   * The weights as read, or undefined once a backend holds them: a model read from files, a URL or the random
+   * shape is not kept twice (its weights go into the backend's memory, the copies read are released, as the CLI
+   * does), so the tab holds about the backend's copy alone — for the 2B4T that halves it. `reread` reads them
+   * again when they are needed: another backend, or the Look-inside statistics.
+   */
+  weights: ModelWeights | undefined;
+  /** Read the weights again from where they came from; undefined: they are kept (a model trained in this page). */
+  reread?: (progress: (done: number, total: number) => void) => Promise<ModelWeights>;
   tokenizer?: Tokenizer;
 }
 
@@ -59,18 +67,38 @@ function dropBackend(): void {
   backend = undefined;
 }
 
-/** A fresh backend and Transformer for the loaded weights (the previous backend is disposed first: its memory goes). */
-async function build(choice: BackendChoice): Promise<void> {
+/** The loaded model's weights: the ones read, or read again (a released model) with progress under `id`. */
+async function weightsOf(l: Loaded, id: number | undefined): Promise<ModelWeights> {
+  if (l.weights) return l.weights;
+  return l.reread!((done, total) => {
+    if (id !== undefined) post({ type: "progress", id, phase: "reading the weights again", done, total });
+  });
+}
+
+/**
+ * A fresh backend and Transformer for the loaded weights (the previous backend is disposed first: its memory goes).
+ * A model that can be read again gives its weights up to the backend (Transformer `releaseWeights`).
+ */
+async function build(choice: BackendChoice, id?: number): Promise<void> {
   dropBackend();
   backendChoice = choice;
+  const l = loaded!;
+  const weights = await weightsOf(l, id);
+  const release = l.reread !== undefined;
   const b = choice.name === "wasm" ? await createBackend("wasm", { threads: choice.threads, simd: choice.simd }) : await createBackend(choice.name);
   try {
-    model = new Transformer(loaded!.spec, loaded!.weights, { backend: b, lmHead: choice.lmHead });
+    model = new Transformer(l.spec, weights, { backend: b, lmHead: choice.lmHead, releaseWeights: release });
   } catch (e) {
     b.dispose();
     throw e;
+  } finally {
+    // (released tensors are gone from the map even when placing failed part way)
+    if (release) l.weights = undefined;
   }
   backend = b;
+  // a page started with --js-flags=--expose-gc (bench/memory-bench.ts) collects the released copies now; elsewhere
+  // there is no gc and the browser collects them when it will
+  (globalThis as { gc?: () => void }).gc?.();
 }
 
 function runtime(): RuntimeSummary {
@@ -111,20 +139,28 @@ async function load(m: Extract<ToWorker, { type: "load" }>): Promise<void> {
     checkFits(specTensorTable(spec, name));
     post({ type: "progress", id: m.id, phase: "making random ternary weights", done: 0, total: 1 });
     // in a wasm backend, speed does not depend on the values: random codes measure what a real 2B4T would run at
-    next = { spec, weights: randomPackedWeights(spec, 1), info: describe(name, "random", "onebit", spec, undefined, ["random weights: for speed and memory only; there is no tokenizer, so it cannot read text"], t0) };
+    next = {
+      spec,
+      weights: randomPackedWeights(spec, 1),
+      reread: async () => randomPackedWeights(spec, 1),
+      info: describe(name, "random", "onebit", spec, undefined, ["random weights: for speed and memory only; there is no tokenizer, so it cannot read text"], t0),
+    };
   } else if (s.kind === "weights") {
     checkFits(specTensorTable(s.spec, s.name));
     const tokenizer = s.tokenizer === undefined ? undefined : tokenizerFromJson(s.tokenizer, `${s.name}/tokenizer.json`);
     next = { spec: s.spec, weights: s.weights, tokenizer, info: describe(s.name, "trained in this page", "onebit", s.spec, tokenizer, [], t0) };
   } else {
     post({ type: "progress", id: m.id, phase: "reading headers", done: 0, total: 1 });
-    const files = s.kind === "files" ? await filesFromPicked(s.name, s.files) : await filesFromUrl(s.url, s.list);
-    const opened = await openModelFiles(files, {
+    const read = async () => (s.kind === "files" ? filesFromPicked(s.name, s.files) : filesFromUrl(s.url, s.list));
+    const opened = await openModelFiles(await read(), {
       beforeTensors: checkFits,
       onProgress: (done, total) => post({ type: "progress", id: m.id, phase: "reading tensors", done, total }),
     });
-    next = { spec: opened.spec, weights: opened.weights, tokenizer: opened.tokenizer, info: describe(opened.path, opened.format, opened.architecture.id, opened.spec, opened.tokenizer, opened.notes, t0) };
+    // (picked files are read from disk again; a URL is fetched again, from the browser's cache when it has it)
+    const reread = async (progress: (done: number, total: number) => void) => (await openModelFiles(await read(), { onProgress: progress })).weights;
+    next = { spec: opened.spec, weights: opened.weights, reread, tokenizer: opened.tokenizer, info: describe(opened.path, opened.format, opened.architecture.id, opened.spec, opened.tokenizer, opened.notes, t0) };
   }
+  if (next.reread) next.info.notes.push("the weights live in the backend alone: another backend or Look inside reads them again");
   // the new model is read: only now does the old one go
   dropBackend();
   loaded = next;
@@ -132,7 +168,7 @@ async function load(m: Extract<ToWorker, { type: "load" }>): Promise<void> {
   post({ type: "progress", id: m.id, phase: `preparing the ${m.backend.name} backend`, done: 1, total: 1 });
   let backendError: string | undefined;
   try {
-    await build(m.backend);
+    await build(m.backend, m.id);
   } catch (e) {
     backendError = `backend "${m.backend.name}": ${(e as Error).message}`;
   }
@@ -184,10 +220,14 @@ async function run(m: Extract<ToWorker, { type: "generate" }>): Promise<void> {
   });
 }
 
-function inspect(m: Extract<ToWorker, { type: "inspect" }>): void {
+async function inspect(m: Extract<ToWorker, { type: "inspect" }>): Promise<void> {
   const transformer = requireModel();
   const spec = loaded!.spec;
-  weightStats ??= Array.from({ length: spec.num_hidden_layers }, (_, l) => projectionStats(loaded!.weights, l));
+  if (!weightStats) {
+    // a released model's weights are read once more for the statistics, then dropped again
+    const weights = await weightsOf(loaded!, m.id);
+    weightStats = Array.from({ length: spec.num_hidden_layers }, (_, l) => projectionStats(weights, l));
+  }
   const share = (c: { inputs: number; zeros: number }) => (c.inputs > 0 ? c.zeros / c.inputs : undefined);
   const layers: LayerInspection[] = transformer.blocks.map((b, layer) => {
     const a = b.attention;
@@ -214,7 +254,7 @@ async function handle(m: Exclude<ToWorker, { type: "stop" }>): Promise<void> {
     case "backend":
       if (!loaded) throw new Error("no model is open: the backend is chosen when one is");
       try {
-        await build(m.backend);
+        await build(m.backend, m.id);
       } catch (e) {
         throw new Error(`backend "${m.backend.name}": ${(e as Error).message}`);
       }

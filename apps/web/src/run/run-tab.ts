@@ -262,7 +262,17 @@ export class RunTab {
     this.messages.clear();
     this.backendInUse.textContent = "switching…";
     try {
-      const r = await this.client.request<"backend-ready">({ type: "backend", backend: this.choice() });
+      // a model whose weights went into the old backend is read again (files, URL, random shape): show it
+      const status = this.status.textContent;
+      const r = await this.client.request<"backend-ready">({ type: "backend", backend: this.choice() }, (m: FromWorker) => {
+        if (m.type !== "progress") return;
+        this.progress.max = m.total;
+        this.progress.value = m.done;
+        this.status.textContent = `${m.phase}${m.total > 1 ? ` ${m.done}/${m.total}` : ""}`;
+      });
+      this.status.textContent = status;
+      this.progress.max = 1;
+      this.progress.value = 1;
       this.backendInUse.textContent = describeBackend(r.backend);
       this.onModelChanged?.();
     } catch (e) {
