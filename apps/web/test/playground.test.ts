@@ -234,12 +234,22 @@ describe.skipIf(skipBrowserTests("web playground end-to-end"))("the onebit playg
     await w.page.setInputFiles("[data-testid=model-files]", zipPath);
     expect(await waitLoaded(w), (await runErrors(w)).join("\n")).toMatch(/^loaded in/);
     expect(await text(w, "model-info")).toMatch(/onebit-b1\.58-micro-brown[\s\S]*format\s+onebit[\s\S]*2 layers · hidden 64/);
-    expect((await generate(w, 4)).generated).toBeGreaterThan(0);
+    const onWasm = await generate(w, 4);
+    expect(onWasm.generated).toBeGreaterThan(0);
+    // a picked file's weights went into the backend; another backend reads the file again, and greedy decoding on
+    // the js reference gives the same text (the wasm kernels equal it bit for bit)
+    expect(await text(w, "model-info")).toMatch(/the weights live in the backend alone/);
+    await w.page.selectOption("[name=backend]", "js");
+    await w.page.click("[data-testid=apply-backend]");
+    await w.page.waitForFunction(() => /^js/.test(document.querySelector("[data-testid=backend-in-use]")?.textContent ?? ""), undefined, { timeout: 60_000 });
+    expect(await runErrors(w)).toEqual([]);
+    expect(await generate(w, 4)).toMatchObject({ generated: onWasm.generated, output: onWasm.output });
     // "Run it" hands the trained weights to the Run tab directly
     await w.page.click("[data-testid=tab-train]");
     await w.page.click("[data-testid=run-trained-fp]");
     expect(await waitLoaded(w), (await runErrors(w)).join("\n")).toMatch(/^loaded in/);
     expect(await text(w, "model-info")).toMatch(/fp baseline \(trained here\)[\s\S]*variant\s+fp/);
+    expect(await text(w, "model-info")).not.toMatch(/the weights live in the backend alone/); // (kept: nothing to read again)
     expect(w.errors, w.log.join("\n")).toEqual([]);
   }, 240_000);
 
