@@ -20,7 +20,8 @@ export function runJob(abi: JobAbi, ex: KernelExports, c: Int32Array, index: num
   const op = c[S.OP]!;
   const threads = c[S.THREADS]!;
   const rows = c[S.ROWS]!;
-  const claimed = op === JOB_OP.W4A8_DENSE || op === JOB_OP.ATTENTION_CAUSAL || (op === JOB_OP.TERNARY_DENSE && c[S.TERNARY_DENSE.TOKENS] === 1);
+  const claimed =
+    op === JOB_OP.W4A8_DENSE || op === JOB_OP.ATTENTION_CAUSAL || op === JOB_OP.ELEMENTWISE_ROWS || (op === JOB_OP.TERNARY_DENSE && c[S.TERNARY_DENSE.TOKENS] === 1);
   if (claimed) {
     const attention = op === JOB_OP.ATTENTION_CAUSAL;
     if (attention) {
@@ -37,6 +38,18 @@ export function runJob(abi: JobAbi, ex: KernelExports, c: Int32Array, index: num
         ex[X.ATTN_CAUSAL](c[a.Q_PTR]!, c[a.KEYS_PTR]!, c[a.VALUES_PTR]!, c[a.OUT_PTR]!, c[a.KV_HEADS]!, c[a.GROUP]!, c[a.HEAD_DIM]!, c[a.HEADS]!, c[a.START]!, c[a.SCALE_PTR]!, ra, Math.min(rows, ra + chunk), scratch);
       }
       return true;
+    }
+    // (a prompt's element-wise rows — RMSNorm, the quantizer's statistics and codes, SiLU / ReLU² — are claimed too:
+    // each job is tens of µs, and a worker that starts late, or that the VM slows, would hold the main thread up)
+    const ew = S.ELEMENTWISE_ROWS;
+    const features = c[ew.FEATURES]!;
+    const kind = c[ew.KIND]!;
+    let eps = 0;
+    if (op === JOB_OP.ELEMENTWISE_ROWS && kind === abi.ELEMENTWISE_KIND.RMS_NORM) {
+      const bits = new Int32Array(2);
+      bits[0] = c[ew.EPS_LO]!;
+      bits[1] = c[ew.EPS_HI]!;
+      eps = new Float64Array(bits.buffer)[0]!;
     }
     // GEMV rows: each thread owns a contiguous region (JOB_SLOT.REGIONS, set by the pool) and claims it from the
     // front in halves of what is left, so its weight rows stream from memory in one sequential run; a thread done
@@ -66,6 +79,14 @@ export function runJob(abi: JobAbi, ex: KernelExports, c: Int32Array, index: num
           dot1(c[a.W_PTR]!, c[a.ROW_STRIDE]!, c[a.BLOCKS]!, ra, rb, c[a.MASK_PTR]!, c[a.X_PTR]!, c[a.OUT_PTR]!);
           const scales = c[a.EPI_SCALES_PTR]!;
           if (scales !== 0) ex[X.T2_EPILOGUE](c[a.OUT_PTR]!, c[a.OUT_STRIDE]!, 1, ra, rb, c[a.EPI_TOK_PTR]!, scales, c[a.MASK_PTR]!);
+        } else if (op === JOB_OP.ELEMENTWISE_ROWS) {
+          const at = ra * features * 4;
+          if (kind === abi.ELEMENTWISE_KIND.RMS_NORM) ex[X.EW_RMS_NORM](c[ew.X_PTR]! + at, c[ew.Y_PTR]! + at, c[ew.GAIN_PTR]!, rb - ra, features, eps);
+          else if (kind === abi.ELEMENTWISE_KIND.ROW_STATS) ex[X.ROW_STATS](c[ew.X_PTR]! + at, features, rb - ra, c[ew.STAT_KIND]!, c[ew.STATS_PTR]! + ra * 8);
+          else if (kind === abi.ELEMENTWISE_KIND.ROW_CODES)
+            Atomics.add(c, ew.ZEROS, ex[X.ROW_CODES](c[ew.X_PTR]! + at, features, rb - ra, c[ew.STATS_PTR]! + ra * 4, c[ew.LO]!, c[ew.HI]!, c[ew.Y_PTR]! + ra * features));
+          else if (kind === abi.ELEMENTWISE_KIND.SILU) ex[X.EW_SILU](c[ew.X_PTR]! + at, (rb - ra) * features);
+          else ex[X.EW_RELU2](c[ew.X_PTR]! + at, (rb - ra) * features, features, 0);
         } else {
           const a = S.W4A8_DENSE;
           const dot = c[a.RELAXED] === 1 ? ex[X.Q4_DOT_RELAXED] : ex[X.Q4_DOT];
@@ -134,21 +155,6 @@ export function runJob(abi: JobAbi, ex: KernelExports, c: Int32Array, index: num
   } else if (op === JOB_OP.W8A16_DENSE) {
     const a = S.W8A16_DENSE;
     ex[X.Q8_DOT](c[a.W_PTR]!, c[a.IN_FEATURES]!, c[a.SCALES_PTR]!, c[a.BLOCKS]!, c[a.BLOCK_LEN]!, c[a.X_PTR]!, r0, r1, c[a.OUT_PTR]!);
-  } else if (op === JOB_OP.ELEMENTWISE_ROWS) {
-    const a = S.ELEMENTWISE_ROWS;
-    const features = c[a.FEATURES]!;
-    const kind = c[a.KIND]!;
-    const at = r0 * features * 4;
-    if (kind === abi.ELEMENTWISE_KIND.RMS_NORM) {
-      const bits = new Int32Array(2);
-      bits[0] = c[a.EPS_LO]!;
-      bits[1] = c[a.EPS_HI]!;
-      ex[X.EW_RMS_NORM](c[a.X_PTR]! + at, c[a.Y_PTR]! + at, c[a.GAIN_PTR]!, r1 - r0, features, new Float64Array(bits.buffer)[0]!);
-    } else if (kind === abi.ELEMENTWISE_KIND.ROW_STATS) ex[X.ROW_STATS](c[a.X_PTR]! + at, features, r1 - r0, c[a.STAT_KIND]!, c[a.STATS_PTR]! + r0 * 8);
-    else if (kind === abi.ELEMENTWISE_KIND.ROW_CODES)
-      Atomics.add(c, a.ZEROS, ex[X.ROW_CODES](c[a.X_PTR]! + at, features, r1 - r0, c[a.STATS_PTR]! + r0 * 4, c[a.LO]!, c[a.HI]!, c[a.Y_PTR]! + r0 * features));
-    else if (kind === abi.ELEMENTWISE_KIND.SILU) ex[X.EW_SILU](c[a.X_PTR]! + at, (r1 - r0) * features);
-    else ex[X.EW_RELU2](c[a.X_PTR]! + at, (r1 - r0) * features, features, 0);
   } else if (op === JOB_OP.TERNARY_PLACE) {
     const a = S.TERNARY_PLACE;
     if (ex[X.T2_PLACE](c[a.SRC_PTR]!, c[a.SRC_ROW]!, c[a.FORMAT]!, r0, r1, c[a.GROUPS]!, c[a.DST_PTR]!, c[a.ROW_STRIDE]!) !== 0) c[a.BAD] = 1;
