@@ -13,11 +13,11 @@
  *
  * Joining: the job word (JOB_SLOT.JOB_STATE) is generation << 8 | JOB_CLOSED | workers joined. A worker that sees a
  * new generation joins by compare-exchange, runs its share and counts itself finished. A job whose rows are all
- * claimed at run time (runJob returns true: the decode GEMVs, the int4 head, causal attention, a prompt's element-wise rows) is closed by the main
- * thread once it finds no rows left, and the main thread then waits only for the workers that joined before: a
- * worker the OS has not scheduled yet (or one still waking from Atomics.wait) would otherwise hold up a job it has no
- * rows of — measured on a 2-vCPU VM, 2.8 of every 2B4T decode step's ≈ 210 jobs waited > 0.3 ms for a worker that
- * had not started. A job split by thread index is never closed: the main thread waits for every worker.
+ * claimed at run time (runJob returns true: the decode GEMVs, the int4 head, causal attention, a prompt's
+ * element-wise rows) is closed by the main thread once it finds no rows left, and the main thread then waits only
+ * for the workers that joined before: a worker the OS has not scheduled yet (or one still waking from
+ * Atomics.wait) would otherwise hold up a job it has no rows of — measured on a 2-vCPU VM, 2.8 of every 2B4T decode
+ * step's ≈ 210 jobs waited > 0.3 ms for a worker that had not started. A job split by thread index is never closed: the main thread waits for every worker.
  * Node's main thread and any Web Worker may block; a browser's main thread may not, so there threads must be 1
  * or the model must run in a Worker.
  */
