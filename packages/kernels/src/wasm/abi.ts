@@ -299,6 +299,7 @@ export const WASM_EXPORT = {
   MEM_COPY: "mem_copy",
   SOFTMAX_ROWS: "softmax_rows",
   EXP_F64: "exp_f64",
+  EXP_F64X2: "exp_f64x2",
 } as const satisfies Record<string, keyof KernelExports>;
 
 /** The ABI as one value: what runJob (job-driver.ts) takes, and what thread-pool.ts copies into the worker source. */
@@ -330,6 +331,8 @@ export interface KernelExports {
   softmax_rows(x: number, rows: number, cols: number): void;
   /** Math.exp's bits (fdlibm), for tests. */
   exp_f64(x: number): number;
+  /** Math.exp's bits of a and b into out[0], out[1] (f64) through the softmax's two-lane path, for tests. */
+  exp_f64x2(a: number, b: number, out: number): void;
   q8_dot(w: number, inF: number, scales: number, blocks: number, blockLen: number, x: number, rowStart: number, rowEnd: number, out: number): void;
   /** stats[r] (f64) = absmax of row r (kind 0) or Σ|x| in order (kind 1); x [rows, n] f32. */
   row_stats(x: number, n: number, rows: number, kind: number, stats: number): void;

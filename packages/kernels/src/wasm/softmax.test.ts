@@ -52,6 +52,28 @@ describe("wasm softmax: Math.exp's bits (fdlibm) and the reference row softmax",
     );
   });
 
+  it("exp_f64x2 (the softmax's two-lane exp) returns Math.exp's bits in each lane: every region, edges, random pairs", () => {
+    const at = one.heap.alloc(16);
+    const out = () => new Float64Array(one.heap.buffer, at, 2);
+    const pair = (a: number, b: number) => {
+      one.exports.exp_f64x2(a, b, at);
+      const [ea, eb] = out();
+      if (!Object.is(ea, Math.exp(a)) || !Object.is(eb, Math.exp(b))) throw new Error(`exp_f64x2(${a}, ${b}) = ${ea}, ${eb}; Math.exp gives ${Math.exp(a)}, ${Math.exp(b)}`);
+    };
+    // k = 0 (|x| ≤ 0.5·ln2), k = ±1 (to 1.5·ln2), the general reduction, |x| < 2⁻²⁸, the 704 edge of the pair path,
+    // and what it hands to the scalar path (x = 1, k ≤ −1021, overflow, ±∞, NaN) beside an ordinary lane
+    const edges = [0, -0, 2 ** -29, -(2 ** -28), 2 ** -28, 0.3465735902799726, 0.34657359027997264, -0.3466, 1.0397207708399179, -1.03972077083991, -1.0398, 0.5, -0.5, 1, -1, 703.99, -703.99, 704, -704, -708.5, -745.14, 709.8, Infinity, -Infinity, NaN];
+    for (const a of edges) for (const b of [-3.7, a]) pair(a, b);
+    fc.assert(
+      fc.property(fc.double({ min: -750, max: 750, noNaN: true }), fc.oneof(fc.double({ min: -2, max: 2, noNaN: true }), fc.double({ min: -720, max: 0, noNaN: true }), fc.double()), (a, b) => {
+        pair(a, b);
+        pair(b, a);
+      }),
+      { numRuns: 20000 },
+    );
+    one.heap.release(at);
+  });
+
   it("softmax_rows gives softmaxImpl's bits, −∞ entries and all −∞ rows included", () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 40 }), fc.infiniteStream(score), (rows, cols, values) => {
