@@ -151,6 +151,9 @@ export const CONFORMANCE_CASES: ConformanceCase[] = [
       await same(b, ref, w, activations(51, 1000, 28));
       const r = rng(29);
       await same(b, ref, w, activations(13, 1000, 30), Uint8Array.from({ length: 301 }, () => (r() < 0.6 ? 1 : 0)));
+      // 70 tokens: on 2 threads split by tokens (35 each: a tile of 32 and 3 single tokens, every row), masked too
+      await same(b, ref, w, activations(70, 1000, 34));
+      await same(b, ref, w, activations(70, 1000, 35), Uint8Array.from({ length: 301 }, () => (r() < 0.5 ? 1 : 0)));
       // per-column-group scales: two sub-weights of 4 blocks each
       await same(b, ref, ternaryWeight(300, 512, 31, "in", 2), activations(20, 512, 32, { groups: 2 }));
       // every weight −1 against −128 and +1 against −128 (|Σ| per i16 chunk = 48·512 = 24576), 20 tokens

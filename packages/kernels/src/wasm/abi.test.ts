@@ -127,5 +127,16 @@ describe("wasm job ABI", () => {
       runJob(JOB_ABI, ex, c, 1);
       expect(log.filter((call) => call[0] === WASM_EXPORT.T2_GEMM_LUT).map((call) => call[9]), `${tokens} tokens, ${rows} rows`).toEqual(tiles);
     }
+    // SPLIT_TOKENS: thread 1 of 2 takes tokens [35, 70) over every row — a tile of 32 from token 35, the last 3 tokens
+    // through t2_dot_1r per 32-row chunk — and finishes its tokens' rows (the epilogue from token 35)
+    Object.assign(c, { [JOB_SLOT.ROWS]: 300, [d.TOKENS]: 70, [d.SPLIT_TOKENS]: 1, [d.EPI_SCALES_PTR]: 20000, [d.EPI_TOK_PTR]: 30000 });
+    log.length = 0;
+    runJob(JOB_ABI, ex, c, 1);
+    expect(log[0]).toEqual([WASM_EXPORT.T2_GEMM_LUT, 1024, 32, 2, 0, 300, 0, 4096 + 35 * 128, 128, 32, 8192 + 35 * 1200, 300, 66536]);
+    expect(log[1]).toEqual([WASM_EXPORT.T2_DOT_1_RELAXED, 1024, 32, 2, 0, 32, 0, 4096 + 67 * 128, 8192 + 67 * 1200]);
+    expect(log.length).toBe(1 + 10 * 3 + 1); // rows [0, 300): ten chunks of ≤ 32 rows, three tokens each
+    expect(log.at(-1)).toEqual([WASM_EXPORT.T2_EPILOGUE, 8192 + 35 * 1200, 300, 35, 0, 300, 30000 + 35 * 16, 20000, 0]);
+    runJob(JOB_ABI, ex, c, 0);
+    expect(log[32]).toEqual([WASM_EXPORT.T2_GEMM_LUT, 1024, 32, 2, 0, 300, 0, 4096, 128, 32, 8192, 300, 65536]);
   });
 });

@@ -107,6 +107,8 @@ export const JOB_SLOT = {
     LUT_PTR: 22,
     /** bytes of one thread's LUT scratch */
     LUT_BYTES: 23,
+    /** 1: each thread takes a run of the tokens over every row (a prompt through t2_gemm_lut), not a run of the rows */
+    SPLIT_TOKENS: 24,
   },
   /** JOB_OP.TERNARY_SPARSE (one token): out[r] = Σ_j w[r, idx[j]]·val[j]. */
   TERNARY_SPARSE: {

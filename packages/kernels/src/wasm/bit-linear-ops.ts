@@ -25,7 +25,24 @@ import { LUT_MIN_ROWS, LUT_MIN_TOKENS, lutScratchBytes } from "./t2-gemm-lut.wat
  * Whether relaxed-SIMD t2 prefill may take the table-lookup GEMM (t2-gemm-lut.wat.ts; off: t2_dot_4r alone), read
  * at every call. A switch for benchmarks that compare the two in one process (bench/t2-gemm-lut.bench.ts).
  */
-export const ternaryGemmLut = { enabled: true };
+export const ternaryGemmLut = { enabled: true, splitTokens: true };
+
+/**
+ * What a run of n tokens costs the LUT GEMM per row, in token lanes: job-driver.ts's tiles (32 lanes while 20
+ * tokens remain, then 16 if 12 remain; a 16-lane tile runs at ≈ 0.85 the speed a lane), then t2_dot_4r for the last
+ * few (≈ 1.6 lanes a token). Split by tokens, no two threads build the same tables, so a tie goes to that split.
+ * Measured on 2 threads (2B4T shapes, Zen 5): by tokens 1.02–1.24× faster at 64 and 128 tokens, 0.76–0.88× at 40.
+ */
+function lutTokenCost(n: number): number {
+  let lanes = 0;
+  for (let left = n; left >= LUT_MIN_TOKENS; ) {
+    const tile = Math.min(left >= 20 ? 32 : 16, left);
+    lanes += tile > 16 ? 32 : 16 / 0.85;
+    left -= tile;
+    if (left < LUT_MIN_TOKENS) return lanes + left * 1.6;
+  }
+  return n * 1.6;
+}
 
 /** How ternary weights sit in wasm memory: onebit-t2 (2 bits, rows in pairs) or onebit-t1 (1.6 bits, t1-dot.wat.ts). */
 export type TernaryLayout = "t1" | "t2";
@@ -236,8 +253,13 @@ function runSub(
   const xBytes = xInPlace ? 0 : tokens * xStride;
   const tokOffset = (maskBytes + xBytes + tokens * out * 4 + 8 * cols + 64 + 15) & ~15;
   // the LUT GEMM's scratch: for a thread's rows as runJob splits them (job-driver.ts takes it on ranges of ≥ LUT_MIN_ROWS)
-  const threadRows = Math.ceil(out / pool.threads / 4) * 4;
-  const lut = ternaryGemmLut.enabled && relaxed && !t1 && tokens >= LUT_MIN_TOKENS && threadRows >= LUT_MIN_ROWS;
+  // On several threads a prompt goes to the LUT GEMM split by tokens (each thread every row of its run of tokens:
+  // job-driver.ts SPLIT_TOKENS) when its runs tile no worse than the whole prompt does, else by rows
+  const lutKernel = ternaryGemmLut.enabled && relaxed && !t1 && tokens >= LUT_MIN_TOKENS;
+  const byTokens =
+    lutKernel && ternaryGemmLut.splitTokens && pool.threads > 1 && out >= LUT_MIN_ROWS && pool.threads * lutTokenCost(Math.ceil(tokens / pool.threads)) <= lutTokenCost(tokens);
+  const threadRows = byTokens ? out : Math.ceil(out / pool.threads / 4) * 4;
+  const lut = lutKernel && threadRows >= LUT_MIN_ROWS;
   const lutBytes = lut ? (lutScratchBytes(threadRows) + 63) & ~63 : 0;
   const lutOffset = tokOffset + tokens * 16;
   const base = heap.scratch(lutOffset + (lut ? 64 + pool.threads * lutBytes : 0));
@@ -297,6 +319,7 @@ function runSub(
   c[a.EPI_SCALES_PTR] = 0;
   c[a.LUT_PTR] = lut ? (base + lutOffset + 63) & ~63 : 0;
   c[a.LUT_BYTES] = lutBytes;
+  c[a.SPLIT_TOKENS] = byTokens ? 1 : 0;
   if (epilogue) {
     // per token [f64 Σx][f64 xScale] for t2_epilogue, which writes f32 y over the dots
     const tok = new Float64Array(buf, base + tokOffset, 2 * tokens);

@@ -100,7 +100,6 @@ export function runJob(abi: JobAbi, ex: KernelExports, c: Int32Array, index: num
   const per = Math.ceil(rows / threads / 4) * 4;
   const r0 = Math.min(rows, index * per);
   const r1 = Math.min(rows, r0 + per);
-  if (r0 >= r1) return false;
   if (op === JOB_OP.TERNARY_DENSE) {
     const a = S.TERNARY_DENSE;
     const w = c[a.W_PTR]!;
@@ -118,31 +117,43 @@ export function runJob(abi: JobAbi, ex: KernelExports, c: Int32Array, index: num
     const dot1 = t1 ? (relaxed ? ex[X.T1_DOT_1_RELAXED] : ex[X.T1_DOT_1]) : relaxed ? ex[X.T2_DOT_1_RELAXED] : ex[X.T2_DOT_1];
     const dot4 = t1 ? (relaxed ? ex[X.T1_DOT_4_RELAXED] : ex[X.T1_DOT_4]) : relaxed ? ex[X.T2_DOT_4_RELAXED] : ex[X.T2_DOT_4];
     const epilogueScales = c[a.EPI_SCALES_PTR]!;
+    // This thread's rows [ra, rb) and tokens [ta, tb): a run of the rows for every token, or (SPLIT_TOKENS, a prompt
+    // through the LUT GEMM) a run of the tokens for every row — then no two threads build the same tables, and
+    // none writes another's cache lines of the output
+    const byTokens = c[a.SPLIT_TOKENS] === 1;
+    const ra = byTokens ? 0 : r0;
+    const rb = byTokens ? rows : r1;
+    const ta = byTokens ? Math.floor((index * tokens) / threads) : 0;
+    const tb = byTokens ? Math.floor(((index + 1) * tokens) / threads) : tokens;
+    if (ra >= rb || ta >= tb) return false;
     // Prefill by table lookup (t2-gemm-lut.wat.ts; LUT_PTR is set for relaxed t2 weights only): tiles of up to 32
     // tokens while 20 remain, then one of up to 16 if 12 remain, on this thread's rows when it has at least 128 —
     // with fewer tokens or rows building the tables costs more than it saves (measured: bench/t2-gemm-lut.bench.ts)
-    let t0 = 0;
+    let t0 = ta;
     const lut = c[a.LUT_PTR]!;
-    if (lut !== 0 && r1 - r0 >= 128) {
+    if (lut !== 0 && rb - ra >= 128) {
       // (128 and 12: LUT_MIN_ROWS and LUT_MIN_TOKENS)
       const scratch = lut + index * c[a.LUT_BYTES]!;
-      for (let left = tokens; left >= 12; left = tokens - t0) {
+      for (let left = tb - t0; left >= 12; left = tb - t0) {
         const n = Math.min(left >= 20 ? 32 : 16, left);
-        ex[X.T2_GEMM_LUT](w, rowStride, blocks, r0, r1, mask, x + t0 * xStride, xStride, n, out + t0 * outStride * 4, outStride, scratch);
+        ex[X.T2_GEMM_LUT](w, rowStride, blocks, ra, rb, mask, x + t0 * xStride, xStride, n, out + t0 * outStride * 4, outStride, scratch);
         t0 += n;
       }
     }
     // The rest: tile rows so a chunk of weights stays in cache while every 4-token tile reuses it.
     const rowChunk = 32;
-    for (let ra = r0; ra < r1 && t0 < tokens; ra += rowChunk) {
-      const rb = Math.min(r1, ra + rowChunk);
+    for (let rc = ra; rc < rb && t0 < tb; rc += rowChunk) {
+      const rd = Math.min(rb, rc + rowChunk);
       let t = t0;
-      for (; t + 4 <= tokens; t += 4) dot4(w, rowStride, blocks, ra, rb, mask, x + t * xStride, xStride, out + t * outStride * 4, outStride);
-      for (; t < tokens; t++) dot1(w, rowStride, blocks, ra, rb, mask, x + t * xStride, out + t * outStride * 4);
+      for (; t + 4 <= tb; t += 4) dot4(w, rowStride, blocks, rc, rd, mask, x + t * xStride, xStride, out + t * outStride * 4, outStride);
+      for (; t < tb; t++) dot1(w, rowStride, blocks, rc, rd, mask, x + t * xStride, out + t * outStride * 4);
       // (row chunks and thread ranges start on even rows, as the pair kernel needs)
     }
-    if (epilogueScales !== 0) ex[X.T2_EPILOGUE](out, outStride, tokens, r0, r1, c[a.EPI_TOK_PTR]!, epilogueScales, mask);
-  } else if (op === JOB_OP.TERNARY_SPARSE) {
+    if (epilogueScales !== 0) ex[X.T2_EPILOGUE](out + ta * outStride * 4, outStride, tb - ta, ra, rb, c[a.EPI_TOK_PTR]! + ta * 16, epilogueScales, mask);
+    return false;
+  }
+  if (r0 >= r1) return false;
+  if (op === JOB_OP.TERNARY_SPARSE) {
     const a = S.TERNARY_SPARSE;
     ex[X.T2_DOT_SPARSE](c[a.W_PTR]!, c[a.ROW_STRIDE]!, r0, r1, c[a.MASK_PTR]!, c[a.IDX_PTR]!, c[a.VAL_PTR]!, c[a.NNZ]!, c[a.OUT_PTR]!);
   } else if (op === JOB_OP.MATMUL_F32) {
