@@ -11,7 +11,7 @@ import type { Backend } from "./backend";
 import type { ConformanceCase } from "./conformance-cases";
 import { identical, rng } from "./conformance-helpers";
 import type { HalfCodes, KvCodes } from "./contract/kv-codes";
-import type { Activations, DeviceTensor } from "./contract/tensors";
+import { type Activations, type DeviceTensor, hostArray } from "./contract/tensors";
 
 
 
@@ -170,6 +170,18 @@ export const KV_CODE_CASES: ConformanceCase[] = [
         identical(`decodeHalf from ${srcOffset}, ${length} halves`, got.subarray(0, length), want);
         if (got[length] !== 0) throw new Error(`decodeHalf from ${srcOffset}: wrote past length`);
         b.freeF32(out);
+      }
+      // a host backend's own memory as the store (a KV cache it placed: wasm reads it in place), into a plain array
+      if (b.residency === "host") {
+        const words = hostArray(b.allocF32(all.length / 2), "placed halves");
+        const placed = new Uint16Array(words.buffer, words.byteOffset, all.length);
+        placed.set(all);
+        const want = new Float32Array(65537);
+        ref.decodeHalf({ src: all, srcOffset: 1, length: 65536, out: want });
+        const out = new Float32Array(65537);
+        b.decodeHalf({ src: placed, srcOffset: 1, length: 65536, out });
+        identical("decodeHalf from a store in the backend's memory", out, want);
+        b.freeF32(words);
       }
     },
   },

@@ -188,6 +188,13 @@ describe("attention on a backend, cache stores placed by the backend", () => {
         const want = H(attendCached(ref, 1, q, 3, 6, 6));
         const got = H(attendCached(placed, 1, q, 3, 6, 6, { backend: wasm }));
         expect([...got]).toEqual([...want]);
+        if (bits === 16) {
+          // the f16 store sits in wasm memory and the backend's own decodeHalf (f16_decode) reads it
+          const decodes = () => wasm.kernels().find((k) => k.kernel === "decodeHalf")!.calls.native;
+          const before = decodes();
+          expect([...H(placed.floats("k", 1, 9, wasm))]).toEqual([...H(ref.floats("k", 1, 9))]);
+          expect(decodes()).toBe(before + 1);
+        }
         const want4 = H(attendCached(ref, 1, q, 3, 6, 6, { queryBits: 4 })); // a4.8's 4-bit queries
         expect([...H(attendCached(placed, 1, q, 3, 6, 6, { backend: wasm, queryBits: 4 }))]).toEqual([...want4]);
         placed.dispose();

@@ -10,7 +10,8 @@
  * exact.
  *
  * Layout per layer: [maxTokens, kvHeads, headDim]. Stores can be placed by a kernels backend (`storage`): the wasm
- * backend puts f32 stores in its memory so its attention kernels read them in place; a device backend (webgpu)
+ * backend puts f32 stores in its memory so its attention kernels read them in place, and f16 stores so its
+ * decodeHalf reads them in place (a long context decodes every position of a layer at every step); a device backend (webgpu)
  * keeps every store on the device — f32 written by copyInto, f16 and low-bit ones written and decoded by its
  * kernels (encodeHalf / decodeHalf, quantizeUnsignedInto / dequantizeUnsigned) with nothing read back to the host.
  * `dispose()` returns them.
@@ -37,8 +38,9 @@ const REFERENCE_CODE_OPS: KvCodeOps = {
 
 /**
  * Where stores live: a kernels Backend satisfies this. A host backend's f32 storage is a Float32Array (the wasm
- * backend's sits in its memory, read in place by its attention kernels; f16 and low-bit stores stay plain host
- * arrays); a device backend's stores all stay on the device, written and decoded with its kernels.
+ * backend's sits in its memory, read in place by its attention kernels; f16 stores are placed there too and decoded
+ * by the backend's decodeHalf; low-bit stores stay plain host arrays); a device backend's stores all stay on the
+ * device, written and decoded with its kernels.
  */
 export type KvStorage = Pick<Backend, "allocF32" | "freeF32" | "copyInto" | "residency" | "name" | keyof KvCodeOps> & Partial<Pick<Backend, "kernels">>;
 
@@ -90,7 +92,7 @@ class Store {
   private readonly rowBits: number;
   /** Exact bytes of the packed data (a device buffer is rounded up to whole words). */
   readonly packedBytes: number;
-  /** Writes and decodes f16 / low-bit data: the device backend's kernels, or the js reference on the host. */
+  /** Writes and decodes f16 / low-bit data: the device backend's kernels, or on the host the js reference (f16 decode: a placing backend's). */
   private readonly ops: KvCodeOps;
   /** What `storage` allocated (returned by dispose). */
   readonly placed: Activations[] = [];
@@ -105,7 +107,8 @@ class Store {
   ) {
     const perToken = heads * headDim;
     const device = storage?.residency === "device";
-    this.ops = device ? storage! : REFERENCE_CODE_OPS;
+    // (a host backend's f16 decode is its own: wasm's f16_decode reads a store it placed in place)
+    this.ops = device ? storage! : storage ? { ...REFERENCE_CODE_OPS, decodeHalf: (a) => storage.decodeHalf(a) } : REFERENCE_CODE_OPS;
     const alloc = (length: number): Activations => {
       const a = storage!.allocF32(length);
       this.placed.push(a);
@@ -117,7 +120,13 @@ class Store {
       this.packedBytes = maxTokens * perToken * 4;
     } else if (bits === 16) {
       this.packedBytes = maxTokens * perToken * 2;
-      this.f16 = device ? (alloc(Math.ceil((maxTokens * perToken) / 2)) as DeviceTensor) : new Uint16Array(maxTokens * perToken);
+      const halves = maxTokens * perToken;
+      if (device) this.f16 = alloc(Math.ceil(halves / 2)) as DeviceTensor;
+      else if (storage) {
+        // placed by a host backend too (two halves a float), where its decodeHalf reads it in place
+        const words = hostArray(alloc(Math.ceil(halves / 2)), "KV f16 store");
+        this.f16 = new Uint16Array(words.buffer, words.byteOffset, halves);
+      } else this.f16 = new Uint16Array(halves);
     } else {
       // position 0 may take 4 bits per value even in a 3-bit cache
       this.rowBits = perToken * bits;

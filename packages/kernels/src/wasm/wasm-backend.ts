@@ -28,6 +28,7 @@ import { bitLinear, prepareWeight, type TernaryLayout } from "./bit-linear-ops";
 import type { WasmContext } from "./context";
 import { dense, denseRows, matmulF32, prepareDense } from "./dense-ops";
 import { binary, gateActivation, rmsNorm, rope } from "./elementwise-ops";
+import { decodeHalf } from "./half-ops";
 import { Heap, KvArrays } from "./heap";
 import { dequantizeUnsigned, quantizeRows } from "./quantize-ops";
 import { ThreadPool } from "./thread-pool";
@@ -174,6 +175,10 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
         description: "float64 rotations in wasm from the reference's cos/sin table (elementwise.wat.ts ew_rope)",
         run: ({ x, tokens, heads, headDim, positions, theta, style }) => rope(ctx, H(x, "rope x"), tokens, heads, headDim, positions, theta, style),
       },
+      decodeHalf: {
+        description: "f16_decode, eight halves a step, a store in wasm memory read in place",
+        run: ({ src, srcOffset, length, out }) => decodeHalf(ctx, hostCodes(src, "decodeHalf src", "Uint16Array"), srcOffset ?? 0, length, H(out, "decodeHalf out")),
+      },
       add: { description: "f32x4 add in place", run: ({ x, y }) => binary(ctx, "add", H(x, "add x"), H(y, "add y")) },
       multiply: { description: "f32x4 product in place", run: ({ x, y }) => binary(ctx, "multiply", H(x, "multiply x"), H(y, "multiply y")) },
     },
@@ -183,7 +188,6 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
       copyInto: "a typed-array set into the wasm-placed KV store",
       quantizeUnsignedInto: "a KV write: O(kvHeads·headDim) per token, beside the codes in host memory",
       encodeHalf: "a KV write: O(kvHeads·headDim) per token",
-      decodeHalf: "a table lookup per value into the wasm-placed scratch",
     },
     allocF32,
     freeF32: (a) => kv.free(H(a, "freeF32")),
