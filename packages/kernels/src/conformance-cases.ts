@@ -167,6 +167,45 @@ export const CONFORMANCE_CASES: ConformanceCase[] = [
     },
   },
   {
+    // wasm joins t2 weights of one input into one weight (q, k, v: one GEMM); other backends place them apart
+    name: "prepareWeights: each part as prepareWeight places it, and a joined weight gives the parts' outputs side by side",
+    async run(b, ref) {
+      const groups: Array<[string, PackedLinearWeight[]]> = [
+        ["q, k, v", [ternaryWeight(256, 320, 41), ternaryWeight(64, 320, 42, "out", 2), ternaryWeight(64, 320, 43)]],
+        ["an odd last part", [ternaryWeight(130, 256, 44), ternaryWeight(7, 256, 45)]],
+        ["an odd first part (apart on wasm)", [ternaryWeight(9, 128, 46), ternaryWeight(8, 128, 47)]],
+        ["column groups (apart on wasm)", [ternaryWeight(64, 256, 48, "in", 2), ternaryWeight(64, 256, 49, "in", 2)]],
+        ["binary", [binaryWeight(64, 128, 50), binaryWeight(66, 128, 51)]],
+        ["one weight", [ternaryWeight(200, 192, 52)]],
+      ];
+      for (const [what, weights] of groups) {
+        const { parts, joined } = b.prepareWeights({ weights });
+        if (parts.length !== weights.length) throw new Error(`prepareWeights (${what}): ${parts.length} parts for ${weights.length} weights`);
+        const inF = weights[0]!.inFeatures;
+        const rows = weights.reduce((n, w) => n + w.outFeatures, 0);
+        // 1 token (a decode GEMV), 20 and 70 (a prompt: the table-lookup GEMM on wasm, by rows and by tokens)
+        for (const tokens of what === "q, k, v" ? [1, 20, 70] : [1, 20]) {
+          const x = activations(tokens, inF, 53 + tokens, weights[0]!.scaleAxis === "in" ? { groups: 2 } : {});
+          const wants = await Promise.all(weights.map((w) => ref.read(ref.bitLinear({ weight: ref.prepareWeight({ weight: w }), input: x }))));
+          for (let i = 0; i < parts.length; i++)
+            identical(`prepareWeights (${what}) part ${i}, ${tokens} tokens`, await b.read(b.bitLinear({ weight: parts[i]!, input: x })), wants[i]!);
+          if (!joined) continue;
+          if (joined.outFeatures !== rows || joined.inFeatures !== inF) throw new Error(`prepareWeights (${what}): joined weight ${joined.outFeatures}×${joined.inFeatures}, expected ${rows}×${inF}`);
+          const y = await b.read(b.bitLinear({ weight: joined, input: x }));
+          let col = 0;
+          weights.forEach((w, i) => {
+            const part = new Float32Array(tokens * w.outFeatures);
+            for (let t = 0; t < tokens; t++) part.set(y.subarray(t * rows + col, t * rows + col + w.outFeatures), t * w.outFeatures);
+            identical(`prepareWeights (${what}) joined, part ${i}'s columns, ${tokens} tokens`, part, wants[i]!);
+            col += w.outFeatures;
+          });
+        }
+      }
+      await throwsWith(() => b.prepareWeights({ weights: [] }), "expected at least one weight");
+      await throwsWith(() => b.prepareWeights({ weights: [ternaryWeight(8, 128, 54), ternaryWeight(8, 256, 55)] }), "weights[1]: a ternary weight of 256 inputs");
+    },
+  },
+  {
     name: "80-column block edges (onebit-t1 pads rows to 80) and extreme codes over many blocks (i16 sums at their bound)",
     async run(b, ref) {
       for (const [out, inF, tokens] of [[3, 79, 1], [5, 80, 4], [6, 81, 6], [9, 159, 1], [4, 161, 5], [7, 961, 1], [5, 961, 4]] as const)

@@ -40,4 +40,48 @@ export const ENCODED_CASES: ConformanceCase[] = [
       }
     },
   },
+  {
+    name: "prepareWeights from TQ2_0 / I2_S bytes: the parts and a joined weight identical to the reference on the t2 data; a bad part fails the group",
+    async run(b, ref) {
+      const r = rng(73);
+      const inF = 512;
+      const ws = [ternary(64, inF, r), ternary(16, inF, r), ternary(17, inF, r)];
+      const encoded = ws.map((w, i): PackedLinearWeight => {
+        const format = i === 1 ? "TQ2_0" : "I2_S";
+        return { ...w, encoded: { format, bytes: format === "TQ2_0" ? t2ToTq2(w.data, w.outFeatures, inF, 0x3c00) : t2ToI2s(w.data, w.outFeatures, inF, w.scales[0]!) } };
+      });
+      const tokens = 3;
+      const x: QuantizedActivations = { tokens, features: inF, codes: Int8Array.from({ length: tokens * inF }, () => Math.floor(r() * 256) - 128), scales: Float32Array.from({ length: tokens }, () => 0.01 + r() * 0.05), groups: 1, bits: 8 };
+      const wants = await Promise.all(ws.map((w) => ref.read(ref.bitLinear({ weight: ref.prepareWeight({ weight: w }), input: x }))));
+      const { parts, joined } = b.prepareWeights({ weights: encoded });
+      for (let i = 0; i < parts.length; i++) identical(`prepareWeights part ${i} from ${encoded[i]!.encoded!.format}`, await b.read(b.bitLinear({ weight: parts[i]!, input: x })), wants[i]!);
+      if (joined) {
+        const y = await b.read(b.bitLinear({ weight: joined, input: x }));
+        const rows = joined.outFeatures;
+        let col = 0;
+        ws.forEach((w, i) => {
+          const part = new Float32Array(tokens * w.outFeatures);
+          for (let t = 0; t < tokens; t++) part.set(y.subarray(t * rows + col, t * rows + col + w.outFeatures), t * w.outFeatures);
+          identical(`prepareWeights joined from TQ2_0 / I2_S, part ${i}'s columns`, part, wants[i]!);
+          col += w.outFeatures;
+        });
+      }
+      // a code 3 (no ternary code) in the last part's bytes: the whole group fails, as its prepareWeight would
+      const bad = encoded[2]!.encoded!.bytes.slice();
+      bad[5] = 0xff;
+      let failed = false;
+      try {
+        b.prepareWeights({ weights: [encoded[0]!, { ...encoded[2]!, encoded: { format: "I2_S", bytes: bad } }] });
+      } catch {
+        failed = true;
+      }
+      let alone = false;
+      try {
+        b.prepareWeight({ weight: { ...encoded[2]!, encoded: { format: "I2_S", bytes: bad } } });
+      } catch {
+        alone = true;
+      }
+      if (failed !== alone) throw new Error(`prepareWeights with a bad part ${failed ? "threw" : "did not throw"}, prepareWeight of that part alone ${alone ? "threw" : "did not"}`);
+    },
+  },
 ];

@@ -4,7 +4,7 @@
  */
 import { type Activations, type Backend, hostArray, type PackedLinearWeight } from "@onebit/kernels";
 import { attendCached, type KvCache } from "@onebit/kv";
-import { BitLinear, type BitLinearSpec, forwardShared } from "./bit-linear";
+import { BitLinear, type BitLinearSpec, forwardShared, projectionsOfOneInput } from "./bit-linear";
 import { LayerSpecError } from "./layer-spec-error";
 import { Norm, type NormSpec } from "./norm";
 
@@ -45,9 +45,8 @@ export class AttentionLayer {
     private readonly backend: Backend,
   ) {
     if (spec.heads % spec.kvHeads !== 0) throw new LayerSpecError(`attention.kvHeads: ${spec.kvHeads} must divide heads ${spec.heads}`);
-    this.q = new BitLinear(spec.q, weights.q, backend);
-    this.k = new BitLinear(spec.k, weights.k, backend);
-    this.v = new BitLinear(spec.v, weights.v, backend);
+    // placed together: on wasm one weight over their rows, one bitLinear for the three (projectionsOfOneInput)
+    [this.q, this.k, this.v] = projectionsOfOneInput([spec.q, spec.k, spec.v], [weights.q, weights.k, weights.v], backend) as [BitLinear, BitLinear, BitLinear];
     this.o = new BitLinear(spec.o, weights.o, backend);
     if (spec.subNorm && !weights.subNorm) throw new LayerSpecError("attn_sub_norm: the spec has a sub-norm but no weight was given");
     this.subNorm = spec.subNorm ? new Norm(spec.subNorm, weights.subNorm!, backend) : null;

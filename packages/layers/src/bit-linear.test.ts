@@ -4,7 +4,7 @@
  */
 import { dequantize, quantizeAbsmaxBitnet, quantizeBinary, quantizeFp4, quantizeInt4, quantizeInt8, quantizeTernary, quantizeTopKInt8 } from "@onebit/quant";
 import { describe, expect, it } from "vitest";
-import { BitLinear, type BitLinearSpec } from "./bit-linear";
+import { BitLinear, type BitLinearSpec, forwardShared, projectionsOfOneInput } from "./bit-linear";
 import { linearQuantFor, type Projection, type Variant } from "./bitlinear-variant";
 import { LayerSpecError } from "./layer-spec-error";
 import { backend, close, floatMatmul, rng } from "./testing/float-reference";
@@ -61,5 +61,41 @@ describe("BitLinear", () => {
     );
     expect(() => layer.forward(new Float32Array(7), 1)).toThrow("bitLinear input: has 7 values, expected tokens·in = 1·8");
     expect(() => layer.forward(new Float32Array(7), 1)).toThrow(LayerSpecError);
+  });
+});
+
+describe("projectionsOfOneInput", () => {
+  const spec = (out: number, inF = 192): BitLinearSpec => ({ inFeatures: inF, outFeatures: out, quant: linearQuantFor("b1.58", "q"), groups: 1, groupAxis: "out", epsMode: "clamp" });
+  const latent = (n: number, seed: number) => Float32Array.from({ length: n }, rng(seed));
+
+  it("on wasm: one weight over q, k and v, forwardShared's outputs those of each projection run apart on js, bit for bit", async () => {
+    const { createBackend } = await import("@onebit/kernels");
+    const wasm = await createBackend("wasm", { threads: 2, simd: "baseline" });
+    const js = await createBackend("js");
+    try {
+      const specs = [spec(128), spec(32), spec(32)];
+      const weights = specs.map((s, i) => latent(s.outFeatures * s.inFeatures, 10 + i));
+      const joined = projectionsOfOneInput(specs, weights, wasm);
+      const apart = specs.map((s, i) => new BitLinear(s, weights[i]!, js));
+      expect(joined[0]!.joined).toBeDefined();
+      expect(joined.every((l) => l.joined === joined[0]!.joined)).toBe(true);
+      const bitLinears = () => wasm.kernels().find((k) => k.kernel === "bitLinear")!.calls.native;
+      for (const tokens of [1, 20]) {
+        const x = latent(tokens * 192, 20 + tokens);
+        const before = bitLinears();
+        const got = forwardShared(joined, x, tokens);
+        expect(bitLinears()).toBe(before + 1);
+        const want = forwardShared(apart, x, tokens);
+        for (let i = 0; i < 3; i++) expect([...(got[i] as Float32Array)]).toEqual([...(want[i] as Float32Array)]);
+      }
+      // every projection counted the input's codes, as a projection run apart does
+      expect(joined.map((l) => l.sparsity.inputs)).toEqual(apart.map((l) => l.sparsity.inputs));
+      // projections that quantize their input differently are placed apart
+      const mixed = projectionsOfOneInput([spec(32), { ...spec(32), epsMode: "add" }], [latent(32 * 192, 30), latent(32 * 192, 31)], wasm);
+      expect(mixed.some((l) => l.joined)).toBe(false);
+    } finally {
+      wasm.dispose();
+      js.dispose();
+    }
   });
 });

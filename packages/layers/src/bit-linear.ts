@@ -8,7 +8,7 @@
  * shard would own — "out" for column-parallel projections (q, k, v, gate, up), "in" for row-parallel ones
  * (o, down, whose activations are then quantized per token AND per group).
  */
-import { type Activations, type Backend, type PackedLinearWeight, type PreparedWeight, type Quantized, ResidencyError } from "@onebit/kernels";
+import { type Activations, type Backend, hostArray, type PackedLinearWeight, type PreparedWeight, type Quantized, ResidencyError } from "@onebit/kernels";
 import { type EpsMode, type Granularity, packBinaryB1, packTernaryT2, quantizeBinary, quantizeTernary } from "@onebit/quant";
 import type { LinearQuant } from "./bitlinear-variant";
 import { LayerSpecError } from "./layer-spec-error";
@@ -82,10 +82,17 @@ export class BitLinear {
    * `weight` is either the latent float weight [out, in] (quantized and packed here) or an already packed
    * weight (a loaded checkpoint) — see `quantizeBitLinearWeight`.
    */
+  /** Set by `projectionsOfOneInput` when the backend placed this projection with others as one weight. */
+  joined?: JoinedProjections;
+
+  /**
+   * `prepared`: the packed weight as the backend already placed it (`projectionsOfOneInput`), instead of placing it here.
+   */
   constructor(
     readonly spec: BitLinearSpec,
     weight: Float32Array | PackedLinearWeight,
     private readonly backend: Backend,
+    prepared?: PreparedWeight,
   ) {
     validateBitLinearSpec(spec);
     const packed = weight instanceof Float32Array ? quantizeBitLinearWeight(spec, weight) : weight;
@@ -93,12 +100,8 @@ export class BitLinear {
       this.floatWeight = packed;
       this.weightBytes = packed.byteLength;
     } else {
-      const wantKind = spec.quant.weight;
-      if (packed.kind !== wantKind || packed.outFeatures !== spec.outFeatures || packed.inFeatures !== spec.inFeatures)
-        throw new LayerSpecError(
-          `bitLinear weight: got a packed ${packed.kind} ${packed.outFeatures}×${packed.inFeatures} weight, expected ${wantKind} ${spec.outFeatures}×${spec.inFeatures}`,
-        );
-      this.prepared = this.backend.prepareWeight({ weight: packed });
+      checkPackedWeight(spec, packed);
+      this.prepared = prepared ?? this.backend.prepareWeight({ weight: packed });
       this.weightBytes = this.prepared.bytes;
     }
   }
@@ -144,6 +147,12 @@ export class BitLinear {
    */
   forwardQuantized(q: Quantized, rowMask?: Uint8Array, out?: Float32Array): Activations {
     if (!this.prepared) throw new LayerSpecError("bitLinear.forwardQuantized: this projection is full precision; call forward()");
+    this.countInput(q);
+    return this.backend.bitLinear({ weight: this.prepared, input: q, rowMask, out: this.backend.residency === "host" ? out : undefined });
+  }
+
+  /** Count q's zero codes into `sparsity` (and mark a mostly-zero input sparse for the kernel). */
+  countInput(q: Quantized): void {
     if (q.features !== this.spec.inFeatures) throw new LayerSpecError(`bitLinear input: has ${q.features} features, expected ${this.spec.inFeatures}`);
     const n = q.tokens * q.features;
     if (q.zeros === undefined && "codes" in q) {
@@ -157,17 +166,11 @@ export class BitLinear {
       this.sparsity.zeros += q.zeros;
       if (!q.sparse && q.zeros * 2 > n) q.sparse = true; // ReLU² outputs: let the kernel skip zeros
     }
-    return this.backend.bitLinear({ weight: this.prepared, input: q, rowMask, out: this.backend.residency === "host" ? out : undefined });
   }
 
   /** Whether `other` quantizes its input exactly as this projection does (then one quantized input serves both). */
   sharesInputQuant(other: BitLinear): boolean {
-    const a = this.spec;
-    const b = other.spec;
-    if (!this.prepared || !other.prepared || a.inFeatures !== b.inFeatures || a.epsMode !== b.epsMode) return false;
-    if (a.quant.activation !== b.quant.activation || (a.quant.topKFraction ?? 0.5) !== (b.quant.topKFraction ?? 0.5)) return false;
-    const groups = (s: BitLinearSpec) => (s.groupAxis === "in" ? s.groups : 1);
-    return groups(a) === groups(b);
+    return !!this.prepared && !!other.prepared && specsShareInputQuant(this.spec, other.spec);
   }
 
   /** Hand x to inputTap (host memory only: a device backend refuses rather than skip the tap). */
@@ -176,6 +179,81 @@ export class BitLinear {
     if (!(x instanceof Float32Array)) throw new ResidencyError("bitLinear.inputTap reads activations on the host; run the model on a host backend (js, wasm, webgl) to tap them");
     this.inputTap(x, tokens);
   }
+}
+
+/** A packed weight that fits the spec: its kind and shape. */
+function checkPackedWeight(spec: BitLinearSpec, packed: PackedLinearWeight): void {
+  const wantKind = spec.quant.weight;
+  if (packed.kind !== wantKind || packed.outFeatures !== spec.outFeatures || packed.inFeatures !== spec.inFeatures)
+    throw new LayerSpecError(`bitLinear weight: got a packed ${packed.kind} ${packed.outFeatures}×${packed.inFeatures} weight, expected ${wantKind} ${spec.outFeatures}×${spec.inFeatures}`);
+}
+
+/** Whether two quantized projections quantize their input alike (the same codes serve both). */
+function specsShareInputQuant(a: BitLinearSpec, b: BitLinearSpec): boolean {
+  if (a.quant.weight === "none" || b.quant.weight === "none" || a.inFeatures !== b.inFeatures || a.epsMode !== b.epsMode) return false;
+  if (a.quant.activation !== b.quant.activation || (a.quant.topKFraction ?? 0.5) !== (b.quant.topKFraction ?? 0.5)) return false;
+  const groups = (s: BitLinearSpec) => (s.groupAxis === "in" ? s.groups : 1);
+  return groups(a) === groups(b);
+}
+
+/**
+ * Projections that the backend placed as one weight over all their rows (prepareWeights): one bitLinear gives
+ * their outputs side by side, [tokens, Σ out], which `forward` splits into each one's [tokens, out].
+ */
+export class JoinedProjections {
+  constructor(
+    readonly linears: readonly BitLinear[],
+    readonly weight: PreparedWeight,
+    private readonly backend: Backend,
+  ) {}
+
+  /**
+   * q (quantized as every projection here prescribes) through all of them at once; `outs[i]` (host backends)
+   * receives projection i's [tokens, out], `joinedOut(length)` the joined output (a workspace slot) — one token's
+   * outputs are views of it, a prompt's are copied out row by row.
+   */
+  forward(q: Quantized, outs?: readonly (Float32Array | undefined)[], joinedOut?: (length: number) => Float32Array): Activations[] {
+    for (const l of this.linears) l.countInput(q);
+    const rows = this.weight.outFeatures;
+    const host = this.backend.residency === "host";
+    const y = hostArray(this.backend.bitLinear({ weight: this.weight, input: q, out: host ? joinedOut?.(q.tokens * rows) : undefined }), "joined projections");
+    const tokens = q.tokens;
+    let col = 0;
+    return this.linears.map((l, i) => {
+      const width = l.spec.outFeatures;
+      const from = col;
+      col += width;
+      if (tokens === 1) return y.subarray(from, from + width);
+      const out = outs?.[i] ?? new Float32Array(tokens * width);
+      for (let t = 0; t < tokens; t++) out.set(y.subarray(t * rows + from, t * rows + from + width), t * width);
+      return out;
+    });
+  }
+}
+
+/**
+ * Projections of one input (an attention block's q, k and v) built together: where they quantize the input alike,
+ * the backend places their weights at once (prepareWeights), and where it gives one weight over all their rows
+ * (wasm), `forwardShared` runs them as one bitLinear — for a prompt, one set of the table-lookup GEMM's tables
+ * instead of three; for a token, one job.
+ */
+export function projectionsOfOneInput(specs: readonly BitLinearSpec[], weights: readonly (Float32Array | PackedLinearWeight)[], backend: Backend): BitLinear[] {
+  for (const [i, s] of specs.entries()) validateBitLinearSpec(s, `projection ${i}`);
+  const packed = specs.map((s, i) => {
+    const w = weights[i]!;
+    return w instanceof Float32Array ? quantizeBitLinearWeight(s, w) : w;
+  });
+  const together = specs.length > 1 && packed.every((p) => !(p instanceof Float32Array)) && specs.every((s) => specsShareInputQuant(specs[0]!, s));
+  if (!together) return specs.map((s, i) => new BitLinear(s, packed[i]!, backend));
+  const ws = packed as PackedLinearWeight[];
+  for (const [i, s] of specs.entries()) checkPackedWeight(s, ws[i]!);
+  const { parts, joined } = backend.prepareWeights({ weights: ws });
+  const linears = specs.map((s, i) => new BitLinear(s, ws[i]!, backend, parts[i]));
+  if (joined) {
+    const group = new JoinedProjections(linears, joined, backend);
+    for (const l of linears) l.joined = group;
+  }
+  return linears;
 }
 
 /**
@@ -201,7 +279,11 @@ export function forwardShared(
   tokens: number,
   outs?: readonly (Float32Array | undefined)[],
   codesOut?: (length: number) => Int8Array,
+  joinedOut?: (length: number) => Float32Array,
 ): Activations[] {
   const q = quantizeShared(linears, x, tokens, codesOut);
+  // placed as one weight (projectionsOfOneInput): one bitLinear for them all
+  const group = linears[0]?.joined;
+  if (q && group && group.linears.length === linears.length && group.linears.every((l, i) => l === linears[i])) return group.forward(q, outs, joinedOut);
   return linears.map((l, i) => (q ? l.forwardQuantized(q, undefined, outs?.[i]) : l.forward(x, tokens)));
 }

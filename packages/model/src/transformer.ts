@@ -336,7 +336,15 @@ export class Transformer {
         // each projection's output is dead before the same projection of the next layer runs
         // the codes too: dead once the projections have read them (the wasm backend's bitLinear reads them in place)
         const outs = host ? linears.map((l, i) => this.workspace.f32(`proj.${projections[i]}`, n * l.spec.outFeatures)) : undefined;
-        return forwardShared(linears, x, n, outs, host ? (length) => this.workspace.i8("codes", length) : undefined);
+        return forwardShared(
+          linears,
+          x,
+          n,
+          outs,
+          host ? (length) => this.workspace.i8("codes", length) : undefined,
+          // projections placed as one weight (q, k, v on wasm) write their joined output here first
+          host ? (length) => this.workspace.f32("proj.joined", length) : undefined,
+        );
       },
       attend: (q, k, v, layer) => {
         const attention = this.blocks[layer]!.attention;

@@ -49,6 +49,7 @@ export interface BackendDefinition {
 /** Kernels whose prepared data only their partner reads: both native or both borrowed. */
 const PAIRS: readonly [KernelName, KernelName][] = [
   ["prepareWeight", "bitLinear"],
+  ["prepareWeights", "bitLinear"],
   ["prepareDense", "dense"],
 ];
 

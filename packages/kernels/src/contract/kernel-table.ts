@@ -33,6 +33,13 @@ import { type Activations, hostArray, type Residency } from "./tensors";
 export interface KernelArgs {
   /** Place a packed BitLinear weight where the backend reads it (once, at load). */
   prepareWeight: { weight: PackedLinearWeight };
+  /**
+   * Several packed weights that read one input (an attention block's q, k and v) placed at once: `parts[i]` is
+   * weights[i] prepared as prepareWeight prepares it, and `joined` a prepared weight of all their rows in order —
+   * bitLinear on it gives the parts' outputs side by side, [tokens, Σ outFeatures], in one call — or null where the
+   * backend places them apart (then each part runs on its own).
+   */
+  prepareWeights: { weights: readonly PackedLinearWeight[] };
   /** out[t, o] = Σ_g (Σ_{i ∈ g} w[o, i]·x[t, i]) · wScale[g(o, i)] · xScale[t, g] — integer dot, float epilogue. */
   bitLinear: {
     weight: PreparedWeight;
@@ -122,6 +129,7 @@ export interface KernelArgs {
 /** What each kernel returns. */
 export interface KernelResults {
   prepareWeight: PreparedWeight;
+  prepareWeights: { parts: PreparedWeight[]; joined: PreparedWeight | null };
   bitLinear: Activations;
   quantize: Quantized;
   rmsNormQuantize: QuantizedActivations;
@@ -167,6 +175,16 @@ export interface ReferencePreparedWeight extends PreparedWeight {
 
 const H = hostArray;
 
+/** prepareWeights' input: at least one weight, all of one kind and one input width (they read the same input). */
+export function checkWeightGroup(weights: readonly PackedLinearWeight[]): void {
+  if (weights.length === 0) throw new KernelInputError("prepareWeights: expected at least one weight, got none");
+  const first = weights[0]!;
+  weights.forEach((w, i) => {
+    if (w.kind !== first.kind || w.inFeatures !== first.inFeatures)
+      throw new KernelInputError(`prepareWeights weights[${i}]: a ${w.kind} weight of ${w.inFeatures} inputs beside weights[0], a ${first.kind} weight of ${first.inFeatures}; they must read the same input`);
+  });
+}
+
 /** The table. Order is the order `listKernels` prints. */
 export const KERNELS: { readonly [K in KernelName]: KernelDefinition<K> } = {
   prepareWeight: {
@@ -175,6 +193,14 @@ export const KERNELS: { readonly [K in KernelName]: KernelDefinition<K> } = {
     reference({ weight }, backend): ReferencePreparedWeight {
       checkWeight(weight);
       return { backend, kind: weight.kind, outFeatures: weight.outFeatures, inFeatures: weight.inFeatures, bytes: weight.data.length + weight.scales.length * 4, packed: weight };
+    },
+  },
+  prepareWeights: {
+    name: "prepareWeights",
+    summary: "place packed weights of one input together, with one weight of all their rows (or none)",
+    reference: ({ weights }, backend) => {
+      checkWeightGroup(weights);
+      return { parts: weights.map((weight) => KERNELS.prepareWeight.reference({ weight }, backend)), joined: null };
     },
   },
   bitLinear: {

@@ -15,6 +15,7 @@
 import { packTernaryT2, t1RowBytes, t2RowBytes, unpackBinaryB1 } from "@onebit/quant";
 import type { BitLinearOptions, PackedLinearWeight, PreparedWeight, QuantizedActivations, TernaryEncoding } from "../backend";
 import { KernelInputError } from "../backend";
+import { checkWeightGroup } from "../contract/kernel-table";
 import { checkActivations, checkMask, checkWeight, outputBuffer } from "../validate-inputs";
 import { JOB_OP, JOB_SLOT } from "./abi";
 import type { WasmContext } from "./context";
@@ -71,11 +72,14 @@ interface WasmPreparedWeight extends PreparedWeight {
   layout: TernaryLayout;
 }
 
-/** Copy a packed weight [out, in] into wasm memory: one sub-weight per column group (one if not grouped by "in"). */
-export function prepareWeight(ctx: WasmContext, w: PackedLinearWeight, layout: TernaryLayout = "t2"): PreparedWeight {
+/**
+ * Copy a packed weight [out, in] into wasm memory: one sub-weight per column group (one if not grouped by "in").
+ * `at`: where its t2 rows go (prepareWeights' region; one column group only), instead of a block of their own.
+ */
+export function prepareWeight(ctx: WasmContext, w: PackedLinearWeight, layout: TernaryLayout = "t2", at?: number): PreparedWeight {
   const { heap } = ctx;
   // a file's own TQ2_0/I2_S bytes go straight into the pair layout, on the threads (ternary-place.wat.ts)
-  if (w.encoded && layout === "t2" && w.kind === "ternary" && w.scaleAxis === "tensor") return placeEncoded(ctx, w, w.encoded);
+  if (w.encoded && layout === "t2" && w.kind === "ternary" && w.scaleAxis === "tensor") return placeEncoded(ctx, w, w.encoded, at);
   checkWeight(w);
   const out = w.outFeatures;
   // ternary codes straight from the packed bytes; binary re-expressed as ternary ±1 codes
@@ -107,7 +111,7 @@ export function prepareWeight(ctx: WasmContext, w: PackedLinearWeight, layout: T
       heap.u8.set(placed, ptr);
     } else {
       const length = Math.ceil(out / 2) * 2 * rowStride;
-      ptr = heap.alloc(length);
+      ptr = at ?? heap.alloc(length);
       const dst = new Uint8Array(heap.buffer, ptr, length);
       dst.fill(0); // a freed block may be reused: the odd last row's partner must read as zero codes
       interleaveRowPairs(s.data, out, rowStride, dst);
@@ -131,7 +135,7 @@ function placeScales(ctx: WasmContext, rowScales: Float32Array): number {
 const PLACE_CHUNK_BYTES = 4 << 20;
 
 /** prepareWeight from `encoded` (TQ2_0 or I2_S), never reading `w.data`: rows copied to scratch a chunk at a time and placed by the threads. */
-function placeEncoded(ctx: WasmContext, w: PackedLinearWeight, enc: TernaryEncoding): PreparedWeight {
+function placeEncoded(ctx: WasmContext, w: PackedLinearWeight, enc: TernaryEncoding, at?: number): PreparedWeight {
   const { heap, pool } = ctx;
   const out = w.outFeatures;
   const cols = w.inFeatures;
@@ -145,7 +149,7 @@ function placeEncoded(ctx: WasmContext, w: PackedLinearWeight, enc: TernaryEncod
   if (enc.bytes.length !== expected) throw new KernelInputError(`prepareWeight encoded ${enc.format} [${out}, ${cols}]: has ${enc.bytes.length} bytes, expected ${expected}`);
   const rowStride = t2RowBytes(cols);
   const length = Math.ceil(out / 2) * 2 * rowStride;
-  const ptr = heap.alloc(length);
+  const ptr = at ?? heap.alloc(length);
   // an odd last row's partner must read as zero codes (a freed block may be reused): zero that last pair only
   if (out & 1) new Uint8Array(heap.buffer, ptr + length - 2 * rowStride, 2 * rowStride).fill(0);
   const a = JOB_SLOT.TERNARY_PLACE;
@@ -166,7 +170,7 @@ function placeEncoded(ctx: WasmContext, w: PackedLinearWeight, enc: TernaryEncod
     c[JOB_SLOT.ROWS] = n;
     pool.run(ctx.exports);
     if (c[a.BAD] !== 0) {
-      heap.release(ptr);
+      if (at === undefined) heap.release(ptr);
       void w.data; // the definition's own error (a loader's names the file and tensor)
       throw new KernelInputError(`prepareWeight encoded ${enc.format}: rows [${r0}, ${r0 + n}) hold a code 3 (no ternary code) that the weight's data does not`);
     }
@@ -175,6 +179,46 @@ function placeEncoded(ctx: WasmContext, w: PackedLinearWeight, enc: TernaryEncod
   const sub: SubWeight = { layout: "t2", ptr, rowStride, blocks: rowStride / 16, out, start: 0, end: cols, rowScales, scalesPtr: placeScales(ctx, rowScales) };
   const prepared: WasmPreparedWeight = { backend: "wasm", kind: "ternary", outFeatures: out, inFeatures: cols, bytes: (out + (out & 1)) * rowStride + 4, subs: [sub], columnGroups: 1, layout: "t2" };
   return prepared;
+}
+
+/**
+ * prepareWeights: the weights' t2 rows in one block, one after another (every part but the last of an even row
+ * count, so each starts on a pair), each part a view of its rows, and `joined` a view of them all with every row's
+ * own scale — one bitLinear over the q, k and v of an attention block instead of three (one set of lookup tables
+ * for a prompt, one job for a token). Apart (joined null) where a part would not be one t2 column group: the t1
+ * layout, scales per column group, or an odd row count before the last.
+ */
+export function prepareWeights(ctx: WasmContext, weights: readonly PackedLinearWeight[], layout: TernaryLayout = "t2"): { parts: PreparedWeight[]; joined: PreparedWeight | null } {
+  checkWeightGroup(weights);
+  const oneGroup = (w: PackedLinearWeight) => w.scaleAxis !== "in" || w.scales.length === 1;
+  const joinable = layout === "t2" && weights.length > 1 && weights.every((w, i) => oneGroup(w) && (i === weights.length - 1 || w.outFeatures % 2 === 0));
+  if (!joinable) return { parts: weights.map((w) => prepareWeight(ctx, w, layout)), joined: null };
+  const cols = weights[0]!.inFeatures;
+  const rowStride = t2RowBytes(cols);
+  const rows = weights.reduce((n, w) => n + w.outFeatures, 0);
+  const region = ctx.heap.alloc(Math.ceil(rows / 2) * 2 * rowStride);
+  const parts: WasmPreparedWeight[] = [];
+  try {
+    let row = 0;
+    for (const w of weights) {
+      parts.push(prepareWeight(ctx, w, "t2", region + row * rowStride) as WasmPreparedWeight);
+      row += w.outFeatures;
+    }
+  } catch (e) {
+    ctx.heap.release(region);
+    for (const p of parts) ctx.heap.release(p.subs[0]!.scalesPtr);
+    throw e;
+  }
+  const rowScales = new Float32Array(rows);
+  let row = 0;
+  for (const p of parts) {
+    rowScales.set(p.subs[0]!.rowScales, row);
+    row += p.outFeatures;
+  }
+  const sub: SubWeight = { layout: "t2", ptr: region, rowStride, blocks: rowStride / 16, out: rows, start: 0, end: cols, rowScales, scalesPtr: placeScales(ctx, rowScales) };
+  // (its rows' bytes are the parts': what it adds is its scales)
+  const joined: WasmPreparedWeight = { backend: "wasm", kind: weights[0]!.kind, outFeatures: rows, inFeatures: cols, bytes: rows * 4, subs: [sub], columnGroups: 1, layout: "t2" };
+  return { parts, joined };
 }
 
 /** y [tokens, out] = Σ_groups (W·x)·wScale·xScale for quantized activations x [tokens, in]; masked rows 0. */

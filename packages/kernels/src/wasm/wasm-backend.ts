@@ -24,7 +24,7 @@ import { checkNorm } from "../js/norm";
 import { hostQuantized } from "../validate-inputs";
 import { kernelExports, MAX_THREADS } from "./abi";
 import { attentionScores, attentionValues, causalAttention, softmaxRows } from "./attention-ops";
-import { bitLinear, prepareWeight, type TernaryLayout } from "./bit-linear-ops";
+import { bitLinear, prepareWeight, prepareWeights, type TernaryLayout } from "./bit-linear-ops";
 import type { WasmContext } from "./context";
 import { dense, denseRows, matmulF32, prepareDense } from "./dense-ops";
 import { binary, gateActivation, rmsNorm, rope } from "./elementwise-ops";
@@ -106,6 +106,10 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
       prepareWeight: {
         description: layout === "t1" ? "packed t2 transcoded once into onebit-t1 (1.6 bits/weight) in wasm memory" : "packed t2 copied into wasm memory once, rows interleaved in pairs",
         run: ({ weight }) => prepareWeight(ctx, weight, layout),
+      },
+      prepareWeights: {
+        description: "t2 weights of one input in one block of wasm memory, with a weight over all their rows (one GEMM for q, k and v)",
+        run: ({ weights }) => prepareWeights(ctx, weights, layout),
       },
       bitLinear: {
         description:
