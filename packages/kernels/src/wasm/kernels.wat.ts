@@ -564,6 +564,19 @@ const KERNELS_WAT_BASE = `
             ${[0, 1, 2, 3, 4, 5, 6, 7].map((a) => `(local.set $a${a} (v128.const f32x4 0 0 0 0))`).join(" ")}
             (local.set $vp (i32.add (local.get $vb) (i32.shl (local.get $i) (i32.const 2))))
             (local.set $j (i32.const 0))
+            ;; two positions an iteration (each accumulator still adds position j, then j + 1): half the loop's own
+            ;; work (the counter, the branch, V8's stack check at the back edge) per multiply-add
+            (block $j32p_done
+              (loop $j32p
+                (br_if $j32p_done (i32.ge_u (i32.add (local.get $j) (i32.const 1)) (local.get $n)))
+                (local.set $w (f32x4.splat (f32.load (i32.add (local.get $pp) (i32.shl (local.get $j) (i32.const 2))))))
+                ${[0, 1, 2, 3, 4, 5, 6, 7].map((a) => `(local.set $a${a} (f32x4.add (local.get $a${a}) (f32x4.mul (local.get $w) (v128.load offset=${16 * a} (local.get $vp)))))`).join("\n                ")}
+                (local.set $vp (i32.add (local.get $vp) (local.get $rowBytes)))
+                (local.set $w (f32x4.splat (f32.load offset=4 (i32.add (local.get $pp) (i32.shl (local.get $j) (i32.const 2))))))
+                ${[0, 1, 2, 3, 4, 5, 6, 7].map((a) => `(local.set $a${a} (f32x4.add (local.get $a${a}) (f32x4.mul (local.get $w) (v128.load offset=${16 * a} (local.get $vp)))))`).join("\n                ")}
+                (local.set $vp (i32.add (local.get $vp) (local.get $rowBytes)))
+                (local.set $j (i32.add (local.get $j) (i32.const 2)))
+                (br $j32p)))
             (block $j32_done
               (loop $j32l
                 (br_if $j32_done (i32.ge_u (local.get $j) (local.get $n)))
