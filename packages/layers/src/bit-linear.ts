@@ -76,17 +76,14 @@ export class BitLinear {
    */
   inputTap?: (x: Float32Array, tokens: number) => void;
   private readonly prepared?: PreparedWeight;
+  /** Set by `projectionsOfOneInput` when the backend placed this projection with others as one weight. */
+  joined?: JoinedProjections;
   private readonly floatWeight?: Float32Array;
 
   /**
    * `weight` is either the latent float weight [out, in] (quantized and packed here) or an already packed
-   * weight (a loaded checkpoint) — see `quantizeBitLinearWeight`.
-   */
-  /** Set by `projectionsOfOneInput` when the backend placed this projection with others as one weight. */
-  joined?: JoinedProjections;
-
-  /**
-   * `prepared`: the packed weight as the backend already placed it (`projectionsOfOneInput`), instead of placing it here.
+   * weight (a loaded checkpoint) — see `quantizeBitLinearWeight`. `prepared`: that packed weight as the backend
+   * already placed it (`projectionsOfOneInput`), instead of placing it here.
    */
   constructor(
     readonly spec: BitLinearSpec,

@@ -185,6 +185,12 @@ export function checkWeightGroup(weights: readonly PackedLinearWeight[]): void {
   });
 }
 
+/** prepareWeights where a backend joins nothing: each weight placed on its own by `prepare`. */
+export function prepareApart(weights: readonly PackedLinearWeight[], prepare: (weight: PackedLinearWeight) => PreparedWeight): { parts: PreparedWeight[]; joined: null } {
+  checkWeightGroup(weights);
+  return { parts: weights.map(prepare), joined: null };
+}
+
 /** The table. Order is the order `listKernels` prints. */
 export const KERNELS: { readonly [K in KernelName]: KernelDefinition<K> } = {
   prepareWeight: {
@@ -198,10 +204,7 @@ export const KERNELS: { readonly [K in KernelName]: KernelDefinition<K> } = {
   prepareWeights: {
     name: "prepareWeights",
     summary: "place packed weights of one input together, with one weight of all their rows (or none)",
-    reference: ({ weights }, backend) => {
-      checkWeightGroup(weights);
-      return { parts: weights.map((weight) => KERNELS.prepareWeight.reference({ weight }, backend)), joined: null };
-    },
+    reference: ({ weights }, backend) => prepareApart(weights, (weight) => KERNELS.prepareWeight.reference({ weight }, backend)),
   },
   bitLinear: {
     name: "bitLinear",

@@ -15,7 +15,7 @@
 import { packTernaryT2, t1RowBytes, t2RowBytes, unpackBinaryB1 } from "@onebit/quant";
 import type { BitLinearOptions, PackedLinearWeight, PreparedWeight, QuantizedActivations, TernaryEncoding } from "../backend";
 import { KernelInputError } from "../backend";
-import { checkWeightGroup } from "../contract/kernel-table";
+import { checkWeightGroup, prepareApart } from "../contract/kernel-table";
 import { checkActivations, checkMask, checkWeight, outputBuffer } from "../validate-inputs";
 import { JOB_OP, JOB_SLOT } from "./abi";
 import type { WasmContext } from "./context";
@@ -79,7 +79,8 @@ interface WasmPreparedWeight extends PreparedWeight {
 export function prepareWeight(ctx: WasmContext, w: PackedLinearWeight, layout: TernaryLayout = "t2", at?: number): PreparedWeight {
   const { heap } = ctx;
   // a file's own TQ2_0/I2_S bytes go straight into the pair layout, on the threads (ternary-place.wat.ts)
-  if (w.encoded && layout === "t2" && w.kind === "ternary" && w.scaleAxis === "tensor") return placeEncoded(ctx, w, w.encoded, at);
+  const enc = encodedSource(w, layout);
+  if (enc) return placeEncoded(ctx, w, enc, at);
   checkWeight(w);
   const out = w.outFeatures;
   // ternary codes straight from the packed bytes; binary re-expressed as ternary ±1 codes
@@ -134,9 +135,13 @@ function placeScales(ctx: WasmContext, rowScales: Float32Array): number {
 /** Source bytes per t2_place chunk: a few MiB of scratch, an even number of rows (whole pairs). */
 const PLACE_CHUNK_BYTES = 4 << 20;
 
-/** prepareWeight from `encoded` (TQ2_0 or I2_S), never reading `w.data`: rows copied to scratch a chunk at a time and placed by the threads. */
-function placeEncoded(ctx: WasmContext, w: PackedLinearWeight, enc: TernaryEncoding, at?: number): PreparedWeight {
-  const { heap, pool } = ctx;
+/** The file bytes prepareWeight places itself (a ternary weight with one tensor scale, on the t2 layout), if any. */
+function encodedSource(w: PackedLinearWeight, layout: TernaryLayout): TernaryEncoding | undefined {
+  return w.encoded && layout === "t2" && w.kind === "ternary" && w.scaleAxis === "tensor" ? w.encoded : undefined;
+}
+
+/** The encoded bytes' format, shape and length against the weight's; returns the bytes of one source row. */
+function checkEncoded(w: PackedLinearWeight, enc: TernaryEncoding): number {
   const out = w.outFeatures;
   const cols = w.inFeatures;
   const tq2 = enc.format === "TQ2_0";
@@ -147,6 +152,16 @@ function placeEncoded(ctx: WasmContext, w: PackedLinearWeight, enc: TernaryEncod
   const srcRow = tq2 ? (cols / 256) * 66 : cols / 4;
   const expected = out * srcRow + (tq2 ? 0 : 32);
   if (enc.bytes.length !== expected) throw new KernelInputError(`prepareWeight encoded ${enc.format} [${out}, ${cols}]: has ${enc.bytes.length} bytes, expected ${expected}`);
+  return srcRow;
+}
+
+/** prepareWeight from `encoded` (TQ2_0 or I2_S), never reading `w.data`: rows copied to scratch a chunk at a time and placed by the threads. */
+function placeEncoded(ctx: WasmContext, w: PackedLinearWeight, enc: TernaryEncoding, at?: number): PreparedWeight {
+  const { heap, pool } = ctx;
+  const out = w.outFeatures;
+  const cols = w.inFeatures;
+  const tq2 = enc.format === "TQ2_0";
+  const srcRow = checkEncoded(w, enc);
   const rowStride = t2RowBytes(cols);
   const length = Math.ceil(out / 2) * 2 * rowStride;
   const ptr = at ?? heap.alloc(length);
@@ -192,7 +207,13 @@ export function prepareWeights(ctx: WasmContext, weights: readonly PackedLinearW
   checkWeightGroup(weights);
   const oneGroup = (w: PackedLinearWeight) => w.scaleAxis !== "in" || w.scales.length === 1;
   const joinable = layout === "t2" && weights.length > 1 && weights.every((w, i) => oneGroup(w) && (i === weights.length - 1 || w.outFeatures % 2 === 0));
-  if (!joinable) return { parts: weights.map((w) => prepareWeight(ctx, w, layout)), joined: null };
+  if (!joinable) return prepareApart(weights, (w) => prepareWeight(ctx, w, layout));
+  // every part's sizes checked against its bytes before the block is allocated
+  for (const w of weights) {
+    const enc = encodedSource(w, "t2");
+    if (enc) checkEncoded(w, enc);
+    else checkWeight(w);
+  }
   const cols = weights[0]!.inFeatures;
   const rowStride = t2RowBytes(cols);
   const rows = weights.reduce((n, w) => n + w.outFeatures, 0);

@@ -1,6 +1,16 @@
 import { describe, expect, it } from "vitest";
 import { createBackend } from "../backends";
 import { activations, ternaryWeight } from "../conformance-cases";
+import type { Backend } from "../contract/kernel-table";
+import { hostArray } from "../contract/tensors";
+
+/** The wasm memory's size now (a fresh view's buffer: the memory as it is after any growth). */
+function wasmBytes(b: Backend): number {
+  const a = b.allocF32(4);
+  const bytes = hostArray(a, "probe").buffer.byteLength;
+  b.freeF32(a);
+  return bytes;
+}
 
 describe("wasm prepareWeights", () => {
   it("joins t2 weights of one input into one weight over their rows, in one block of wasm memory", async () => {
@@ -24,6 +34,14 @@ describe("wasm prepareWeights", () => {
       expect(b.prepareWeights({ weights: [ternaryWeight(9, 128, 5), ternaryWeight(8, 128, 6)] }).joined).toBeNull();
       expect(b.prepareWeights({ weights: [ternaryWeight(8, 256, 7, "in", 2), ternaryWeight(8, 256, 8, "in", 2)] }).joined).toBeNull();
       expect(b.prepareWeights({ weights: [ternaryWeight(8, 128, 9)] }).joined).toBeNull();
+      // a part whose shape its bytes do not fill fails, naming them, before the group's block is allocated (a
+      // million rows would have grown the memory by 32 MB); nor are the encoded bytes trusted
+      const grown = () => wasmBytes(b);
+      const size = grown();
+      expect(() => b.prepareWeights({ weights: [ternaryWeight(8, 128, 10), { ...ternaryWeight(8, 128, 11), outFeatures: 1e6 }] })).toThrow(/has 256 bytes, expected 32000000/);
+      const short = { ...ternaryWeight(8, 128, 12), outFeatures: 1e6, encoded: { format: "I2_S" as const, bytes: new Uint8Array(64) } };
+      expect(() => b.prepareWeights({ weights: [ternaryWeight(8, 128, 13), short] })).toThrow(/has 64 bytes, expected 32000032/);
+      expect(grown()).toBe(size);
     } finally {
       b.dispose();
     }

@@ -20,7 +20,7 @@ import type { BitLinearOptions, PackedLinearWeight, PreparedWeight, QuantizedAct
 import { KernelInputError } from "../backend";
 import { columnSegments } from "../column-segments";
 import { defineBackend } from "../contract/define-backend";
-import { type Backend, checkWeightGroup } from "../contract/kernel-table";
+import { type Backend, prepareApart } from "../contract/kernel-table";
 import { hostArray } from "../contract/tensors";
 import { type JsPreparedDense, prepareDenseJs } from "../js/dense-prepared";
 import { checkActivations, checkMask, checkMatmulF32, checkWeight, hostQuantized, outputBuffer } from "../validate-inputs";
@@ -263,10 +263,7 @@ export async function createWebglBackend(): Promise<Backend> {
       prepareWeight: { description: "gpu.js WebGL2: packed t2 uploaded as a texture (2 bytes per texel)", run: ({ weight }) => prepareWeight(weight) },
       prepareWeights: {
         description: "each weight in its own texture (no joined weight)",
-        run: ({ weights }) => {
-          checkWeightGroup(weights);
-          return { parts: weights.map((w) => prepareWeight(w)), joined: null };
-        },
+        run: ({ weights }) => prepareApart(weights, (w) => prepareWeight(w)),
       },
       bitLinear: {
         description: "gpu.js WebGL2: exact float32 integer dots per column segment, read back per call",

@@ -11,7 +11,7 @@
  */
 import { KernelInputError, type DeviceQuantized } from "../backend";
 import { defineBackend } from "../contract/define-backend";
-import { type Backend, checkWeightGroup } from "../contract/kernel-table";
+import { type Backend, prepareApart } from "../contract/kernel-table";
 import type { Activations } from "../contract/tensors";
 import { attentionScoresWebgpu, attentionValuesWebgpu, causalAttentionWebgpu } from "./attention";
 import { bitLinearWebgpu, prepareWeightWebgpu } from "./bit-linear";
@@ -80,10 +80,7 @@ export async function createWebgpuBackend(options: WebgpuBackendOptions = {}): P
       prepareWeight: { description: "onebit-t2 words in a storage buffer (binary weights as t2 codes {0, 2})", run: ({ weight }) => prepareWeightWebgpu(ctx, weight) },
       prepareWeights: {
         description: "each weight in its own storage buffer (no joined weight: each projection is its own dispatch)",
-        run: ({ weights }) => {
-          checkWeightGroup(weights);
-          return { parts: weights.map((w) => prepareWeightWebgpu(ctx, w)), joined: null };
-        },
+        run: ({ weights }) => prepareApart(weights, (w) => prepareWeightWebgpu(ctx, w)),
       },
       bitLinear: {
         description: `WGSL: ${ctx.dot4 ? "dot4I8Packed" : "byte-wise"} i32 dot products, ${ctx.cpuAdapter ? "a thread per row" : "threads side by side along a row"}, 4 tokens at a time, float64 epilogue in software doubles (bit-exact)`,
