@@ -49,10 +49,9 @@ describe("wasm job ABI", () => {
     const abi = JSON.parse(JSON.stringify(JOB_ABI)) as typeof JOB_ABI;
     const runners = [runJob, ...transformed].map(isolated);
     const calls = (run: RunJob, c: Int32Array, index: number) => {
-      const log: unknown[][] = [];
-      const ex = new Proxy({}, { get: (_, name) => (...args: number[]) => log.push([name, ...args]) }) as KernelExports;
-      run(run === runJob ? JOB_ABI : abi, ex, c, index);
-      return log;
+      const t = lutThread(c, index, "own");
+      run(run === runJob ? JOB_ABI : abi, t.ex, c, index);
+      return t.log;
     };
     const c = new Int32Array(CONTROL_SLOTS);
     c[JOB_SLOT.THREADS] = 2;
@@ -80,7 +79,7 @@ describe("wasm job ABI", () => {
     // the table-lookup prefill branch (relaxed t2, ≥ 12 tokens, ≥ 128 rows a thread)
     c[JOB_SLOT.OP] = JOB_OP.TERNARY_DENSE;
     c[JOB_SLOT.ROWS] = 300;
-    const lutArgs = { RELAXED: 1, TOKENS: 51, OUT_STRIDE: 300, LUT_PTR: 65536, LUT_BYTES: 1000 };
+    const lutArgs = { RELAXED: 1, TOKENS: 51, OUT_STRIDE: 300, LUT_PTR: 65536, LUT_BYTES: 1000, LUT_UNITS_PTR: 90000, LUT_UNITS_CAP: 5 };
     for (const [k, v] of Object.entries(lutArgs)) c[JOB_SLOT.TERNARY_DENSE[k as keyof typeof lutArgs]] = v;
     for (const index of [0, 1]) {
       const expected = calls(runJob, c, index);
@@ -105,38 +104,117 @@ describe("wasm job ABI", () => {
     c[JOB_SLOT.OP] = JOB_OP.TERNARY_DENSE;
     c[JOB_SLOT.THREADS] = 2;
     c[JOB_SLOT.ROWS] = 300; // thread 1: rows [152, 300)
-    const args = { W_PTR: 1024, ROW_STRIDE: 32, BLOCKS: 2, MASK_PTR: 0, X_PTR: 4096, X_STRIDE: 128, TOKENS: 56, OUT_PTR: 8192, OUT_STRIDE: 300, RELAXED: 1, LUT_PTR: 65536, LUT_BYTES: 1000 };
+    const args = { W_PTR: 1024, ROW_STRIDE: 32, BLOCKS: 2, MASK_PTR: 0, X_PTR: 4096, X_STRIDE: 128, TOKENS: 56, OUT_PTR: 8192, OUT_STRIDE: 300, RELAXED: 1, LUT_PTR: 65536, LUT_BYTES: 1000, LUT_UNITS_PTR: 90000, LUT_UNITS_CAP: 6 };
     for (const [k, v] of Object.entries(args)) c[d[k as keyof typeof d]] = v;
-    const log: unknown[][] = [];
-    const ex = new Proxy({}, { get: (_, name) => (...a: number[]) => log.push([name, ...a]) }) as KernelExports;
+    // only this thread's own units (the others' are closed): the unit protocol as one thread sees it, unlogged
+    let { ex, log } = lutThread(c, 1, "own");
     runJob(JOB_ABI, ex, c, 1);
-    const lut = (t: number, n: number) => [WASM_EXPORT.T2_GEMM_LUT, 1024, 32, 2, 152, 300, 0, 4096 + t * 128, 128, n, 8192 + t * 1200, 300, 66536];
-    // 56 tokens: 32, then 24 (≥ 20 left): a tile of 24
-    expect(log).toEqual([lut(0, 32), lut(32, 24)]);
+    const { START, FLUSH } = JOB_ABI.LUT_GEMM;
+    const lut = (t: number, n: number, flags: number, c0 = 0, c1 = 2) => [WASM_EXPORT.T2_GEMM_LUT, 1024, 32, c0, c1, 152, 300, 0, 4096 + t * 128, 128, n, 8192 + t * 1200, 300, 66536, flags];
+    // 56 tokens: 32, then 24 (≥ 20 left): a tile of 24; each one chunk (2 blocks), then its sums written out
+    expect(log).toEqual([lut(0, 32, START), lut(0, 32, FLUSH, 0, 0), lut(32, 24, START), lut(32, 24, FLUSH, 0, 0)]);
     // 51: 32, then 19 left: 16, and 3 single tokens per 32-row chunk
     c[d.TOKENS] = 51;
-    log.length = 0;
+    ({ ex, log } = lutThread(c, 1, "own"));
     runJob(JOB_ABI, ex, c, 1);
-    expect(log.slice(0, 3)).toEqual([lut(0, 32), lut(32, 16), [WASM_EXPORT.T2_DOT_1_RELAXED, 1024, 32, 2, 152, 184, 0, 4096 + 48 * 128, 8192 + 48 * 1200]]);
-    expect(log.length).toBe(2 + 5 * 3); // rows [152, 300): five chunks of ≤ 32 rows
+    expect(log.slice(0, 5)).toEqual([lut(0, 32, START), lut(0, 32, FLUSH, 0, 0), lut(32, 16, START), lut(32, 16, FLUSH, 0, 0), [WASM_EXPORT.T2_DOT_1_RELAXED, 1024, 32, 2, 152, 184, 0, 4096 + 48 * 128, 8192 + 48 * 1200]]);
+    expect(log.length).toBe(4 + 5 * 3); // rows [152, 300): five chunks of ≤ 32 rows
     // 12..19 tokens: one tile of up to 16, 20..32 one of up to 32; fewer than 12, or fewer than 128 rows on the thread: no LUT
     for (const [tokens, rows, tiles] of [[13, 300, [13]], [19, 300, [16]], [21, 300, [21]], [11, 300, []], [40, 250, []]] as const) {
       c[d.TOKENS] = tokens;
       c[JOB_SLOT.ROWS] = rows;
-      log.length = 0;
+      ({ ex, log } = lutThread(c, 1, "own"));
       runJob(JOB_ABI, ex, c, 1);
-      expect(log.filter((call) => call[0] === WASM_EXPORT.T2_GEMM_LUT).map((call) => call[9]), `${tokens} tokens, ${rows} rows`).toEqual(tiles);
+      expect(log.filter((call) => call[0] === WASM_EXPORT.T2_GEMM_LUT && call[14] === START).map((call) => call[10]), `${tokens} tokens, ${rows} rows`).toEqual(tiles);
     }
-    // SPLIT_TOKENS: thread 1 of 2 takes tokens [35, 70) over every row — a tile of 32 from token 35, the last 3 tokens
-    // through t2_dot_1r per 32-row chunk — and finishes its tokens' rows (the epilogue from token 35)
+    // SPLIT_TOKENS: thread 1 of 2 takes tokens [35, 70) over every row — a tile of 32 from token 35, finished by
+    // the epilogue once its sums are out, then the last 3 tokens through t2_dot_1r per 32-row chunk and their epilogue
     Object.assign(c, { [JOB_SLOT.ROWS]: 300, [d.TOKENS]: 70, [d.SPLIT_TOKENS]: 1, [d.EPI_SCALES_PTR]: 20000, [d.EPI_TOK_PTR]: 30000 });
-    log.length = 0;
+    ({ ex, log } = lutThread(c, 1, "own"));
     runJob(JOB_ABI, ex, c, 1);
-    expect(log[0]).toEqual([WASM_EXPORT.T2_GEMM_LUT, 1024, 32, 2, 0, 300, 0, 4096 + 35 * 128, 128, 32, 8192 + 35 * 1200, 300, 66536]);
-    expect(log[1]).toEqual([WASM_EXPORT.T2_DOT_1_RELAXED, 1024, 32, 2, 0, 32, 0, 4096 + 67 * 128, 8192 + 67 * 1200]);
-    expect(log.length).toBe(1 + 10 * 3 + 1); // rows [0, 300): ten chunks of ≤ 32 rows, three tokens each
-    expect(log.at(-1)).toEqual([WASM_EXPORT.T2_EPILOGUE, 8192 + 35 * 1200, 300, 35, 0, 300, 30000 + 35 * 16, 20000, 0]);
+    const tile35 = (flags: number, c0: number, c1: number) => [WASM_EXPORT.T2_GEMM_LUT, 1024, 32, c0, c1, 0, 300, 0, 4096 + 35 * 128, 128, 32, 8192 + 35 * 1200, 300, 66536, flags];
+    expect(log.slice(0, 4)).toEqual([tile35(START, 0, 2), tile35(FLUSH, 0, 0), [WASM_EXPORT.T2_EPILOGUE, 8192 + 35 * 1200, 300, 32, 0, 300, 30000 + 35 * 16, 20000, 0], [WASM_EXPORT.T2_DOT_1_RELAXED, 1024, 32, 2, 0, 32, 0, 4096 + 67 * 128, 8192 + 67 * 1200]]);
+    expect(log.length).toBe(3 + 10 * 3 + 1); // rows [0, 300): ten chunks of ≤ 32 rows, three tokens each
+    expect(log.at(-1)).toEqual([WASM_EXPORT.T2_EPILOGUE, 8192 + 67 * 1200, 300, 3, 0, 300, 30000 + 67 * 16, 20000, 0]);
+    ({ ex, log } = lutThread(c, 0, "own"));
     runJob(JOB_ABI, ex, c, 0);
-    expect(log[32]).toEqual([WASM_EXPORT.T2_GEMM_LUT, 1024, 32, 2, 0, 300, 0, 4096, 128, 32, 8192, 300, 65536]);
+    expect(log[0]).toEqual([WASM_EXPORT.T2_GEMM_LUT, 1024, 32, 0, 2, 0, 300, 0, 4096, 128, 32, 8192, 300, 65536, START]);
+  });
+
+  it("has a thread with no work of its own left sum the others' chunks from the back, their last unit first", () => {
+    const c = new Int32Array(CONTROL_SLOTS);
+    const d = JOB_SLOT.TERNARY_DENSE;
+    const { START, FLUSH } = JOB_ABI.LUT_GEMM;
+    // 2 threads split by tokens, 64 each (two tiles of 32), 7 blocks: chunks [0, 3), [3, 6), [6, 7)
+    Object.assign(c, { [JOB_SLOT.OP]: JOB_OP.TERNARY_DENSE, [JOB_SLOT.THREADS]: 2, [JOB_SLOT.ROWS]: 256 });
+    const args = { W_PTR: 1024, ROW_STRIDE: 112, BLOCKS: 7, MASK_PTR: 0, X_PTR: 4096, X_STRIDE: 448, TOKENS: 128, OUT_PTR: 1 << 20, OUT_STRIDE: 256, RELAXED: 1, LUT_PTR: 65536, LUT_BYTES: 1000, LUT_UNITS_PTR: 90000, LUT_UNITS_CAP: 11, SPLIT_TOKENS: 1, EPI_SCALES_PTR: 20000, EPI_TOK_PTR: 30000 };
+    for (const [k, v] of Object.entries(args)) c[d[k as keyof typeof d]] = v;
+    const units = lutUnits();
+    // thread 1 has summed the first chunk of its first tile (token 64) and is busy with the second
+    const u = (thread: number, tile: number) => 90000 + (thread * 11 + tile) * 16;
+    units.join(u(1, 0));
+    expect(units.claim(u(1, 0), 3, 1)).toBe(0);
+    // thread 0 does its own two tiles, then thread 1's second tile whole, last chunk first, then what is left of its
+    // first — its part stored (the first), the rows left to thread 1, which is not done with its own part yet
+    const { ex, log } = lutThread(c, 0, "all", units);
+    runJob(JOB_ABI, ex, c, 0);
+    const call = (t: number, c0: number, c1: number, flags: number) => [WASM_EXPORT.T2_GEMM_LUT, 1024, 112, c0, c1, 0, 256, 0, 4096 + t * 448, 448, 32, (1 << 20) + t * 1024, 256, 65536, flags];
+    const epilogue = (t: number) => [WASM_EXPORT.T2_EPILOGUE, (1 << 20) + t * 1024, 256, 32, 0, 256, 30000 + t * 16, 20000, 0];
+    const tile = (t: number, order: number[]) => [
+      ...order.map((ch, i) => call(t, 3 * ch, Math.min(7, 3 * ch + 3), i === 0 ? START : 0)),
+      call(t, 0, 0, FLUSH),
+      epilogue(t),
+    ];
+    expect(log).toEqual([...tile(0, [0, 1, 2]), ...tile(32, [0, 1, 2]), ...tile(96, [2, 1, 0]), call(64, 6, 7, START), call(64, 3, 6, 0), call(64, 0, 0, FLUSH)]);
+    // thread 1, back from its chunk: its part is the second (added), and it is the last member (it finishes the rows)
+    expect([units.lock(u(1, 0)), units.finish(u(1, 0))]).toEqual([1, 1]);
   });
 });
+
+/** A sequential model of lut-work.wat.ts's unit state, keyed by address. */
+function lutUnits() {
+  const state = new Map<number, { front: number; back: number; joined: number; finished: number; closed: boolean; parts: number }>();
+  const at = (u: number) => state.get(u) ?? state.set(u, { front: 0, back: 0, joined: 0, finished: 0, closed: false, parts: 0 }).get(u)!;
+  return {
+    join: (u: number) => {
+      const s = at(u);
+      if (s.closed) return 0;
+      s.joined++;
+      return 1;
+    },
+    claim: (u: number, chunks: number, front: number) => {
+      const s = at(u);
+      if (s.front + s.back >= chunks) return -1;
+      return front ? s.front++ : chunks - 1 - s.back++;
+    },
+    finish: (u: number) => {
+      const s = at(u);
+      s.finished++;
+      s.closed = s.finished === s.joined;
+      return s.closed ? 1 : 0;
+    },
+    lock: (u: number) => at(u).parts,
+    unlock: (u: number) => {
+      at(u).parts++;
+    },
+  };
+}
+
+/**
+ * Kernel exports for runJob on thread `index` that log every kernel call but the unit protocol's, which `units`
+ * answers ("own": units of other threads are closed to this one).
+ */
+function lutThread(c: Int32Array, index: number, joins: "own" | "all", units = lutUnits()) {
+  const d = JOB_SLOT.TERNARY_DENSE;
+  const owner = (u: number) => Math.floor((u - c[d.LUT_UNITS_PTR]!) / JOB_ABI.LUT_GEMM.UNIT_BYTES / c[d.LUT_UNITS_CAP]!);
+  const protocol: Record<string, (...a: number[]) => unknown> = {
+    [WASM_EXPORT.LUT_JOIN]: (u) => (joins === "own" && owner(u!) !== index ? 0 : units.join(u!)),
+    [WASM_EXPORT.LUT_CLAIM]: (u, chunks, front) => units.claim(u!, chunks!, front!),
+    [WASM_EXPORT.LUT_FINISH]: (u) => units.finish(u!),
+    [WASM_EXPORT.LUT_LOCK]: (u) => units.lock(u!),
+    [WASM_EXPORT.LUT_UNLOCK]: (u) => units.unlock(u!),
+  };
+  const log: unknown[][] = [];
+  const ex = new Proxy({}, { get: (_, name) => protocol[name as string] ?? ((...a: number[]) => log.push([name, ...a])) }) as KernelExports;
+  return { ex, log };
+}

@@ -12,6 +12,8 @@
  *
  * Plain objects (not TS enums) so that they survive JSON.stringify; a read is a property load.
  */
+import { LUT_UNIT_BYTES } from "./lut-work.wat";
+import { LUT_ADD, LUT_CHUNK, LUT_FLUSH, LUT_MIN_ROWS, LUT_MIN_TOKENS, LUT_START, LUT_TILE } from "./t2-gemm-lut.wat";
 
 /** What the job in the control block is (JOB_SLOT.OP). */
 export const JOB_OP = {
@@ -109,6 +111,15 @@ export const JOB_SLOT = {
     LUT_BYTES: 23,
     /** 1: each thread takes a run of the tokens over every row (a prompt through t2_gemm_lut), not a run of the rows */
     SPLIT_TOKENS: 24,
+    /**
+     * with LUT_PTR: the units' state (lut-work.wat.ts, LUT_UNIT_BYTES each, zeroed): thread i's unit k at
+     * LUT_UNITS_PTR + (i·LUT_UNITS_CAP + k)·LUT_UNIT_BYTES
+     */
+    LUT_UNITS_PTR: 25,
+    /** units a thread may own: at least its LUT tiles */
+    LUT_UNITS_CAP: 26,
+    /** 1 (tests only): thread 0 leaves its own LUT units to the other threads, so every unit is shared or taken whole */
+    LUT_SKIP_OWN: 27,
   },
   /** JOB_OP.TERNARY_SPARSE (one token): out[r] = Σ_j w[r, idx[j]]·val[j]. */
   TERNARY_SPARSE: {
@@ -290,6 +301,12 @@ export const WASM_EXPORT = {
   T1_DOT_4_RELAXED: "t1_dot_4r",
   /** relaxed-SIMD module only */
   T2_GEMM_LUT: "t2_gemm_lut",
+  /** relaxed-SIMD module only (lut-work.wat.ts) */
+  LUT_JOIN: "lut_join",
+  LUT_CLAIM: "lut_claim",
+  LUT_FINISH: "lut_finish",
+  LUT_LOCK: "lut_lock",
+  LUT_UNLOCK: "lut_unlock",
   EW_SILU: "ew_silu",
   EW_RELU2: "ew_relu2",
   EW_MUL: "ew_mul",
@@ -305,11 +322,23 @@ export const WASM_EXPORT = {
 } as const satisfies Record<string, keyof KernelExports>;
 
 /** The ABI as one value: what runJob (job-driver.ts) takes, and what thread-pool.ts copies into the worker source. */
-export const JOB_ABI = { JOB_OP, JOB_SLOT, WASM_EXPORT, DENSE_ENCODING, ELEMENTWISE_KIND } as const;
+/** The table-lookup GEMM's constants that runJob needs (t2-gemm-lut.wat.ts, lut-work.wat.ts). */
+export const LUT_GEMM = {
+  TILE: LUT_TILE,
+  CHUNK: LUT_CHUNK,
+  MIN_TOKENS: LUT_MIN_TOKENS,
+  MIN_ROWS: LUT_MIN_ROWS,
+  START: LUT_START,
+  FLUSH: LUT_FLUSH,
+  ADD: LUT_ADD,
+  UNIT_BYTES: LUT_UNIT_BYTES,
+} as const;
+
+export const JOB_ABI = { JOB_OP, JOB_SLOT, WASM_EXPORT, DENSE_ENCODING, ELEMENTWISE_KIND, LUT_GEMM } as const;
 export type JobAbi = typeof JOB_ABI;
 
 /** Exports only the relaxed-SIMD module has. */
-export const RELAXED_ONLY_EXPORTS: ReadonlyArray<keyof KernelExports> = [WASM_EXPORT.T2_DOT_1_RELAXED, WASM_EXPORT.T2_DOT_4_RELAXED, WASM_EXPORT.Q4_DOT_RELAXED, WASM_EXPORT.T1_DOT_1_RELAXED, WASM_EXPORT.T1_DOT_4_RELAXED, WASM_EXPORT.T2_GEMM_LUT];
+export const RELAXED_ONLY_EXPORTS: ReadonlyArray<keyof KernelExports> = [WASM_EXPORT.T2_DOT_1_RELAXED, WASM_EXPORT.T2_DOT_4_RELAXED, WASM_EXPORT.Q4_DOT_RELAXED, WASM_EXPORT.T1_DOT_1_RELAXED, WASM_EXPORT.T1_DOT_4_RELAXED, WASM_EXPORT.T2_GEMM_LUT, WASM_EXPORT.LUT_JOIN, WASM_EXPORT.LUT_CLAIM, WASM_EXPORT.LUT_FINISH, WASM_EXPORT.LUT_LOCK, WASM_EXPORT.LUT_UNLOCK];
 
 /** The exports' signatures (kernels.wat.ts documents each); all arguments are i32, pointers are byte addresses. */
 export interface KernelExports {
@@ -360,8 +389,18 @@ export interface KernelExports {
   t1_dot_4(w: number, rowStride: number, blocks: number, rowStart: number, rowEnd: number, mask: number, x: number, xStride: number, out: number, outStride: number): void;
   t1_dot_1r(w: number, rowStride: number, blocks: number, rowStart: number, rowEnd: number, mask: number, x: number, out: number): void;
   t1_dot_4r(w: number, rowStride: number, blocks: number, rowStart: number, rowEnd: number, mask: number, x: number, xStride: number, out: number, outStride: number): void;
-  /** Ternary dots of a tile of 1..32 tokens by table lookup (t2-gemm-lut.wat.ts), t2 pair layout, int8 activations: out [tokens, outStride] i32 = Σ code·x; s: lutScratchBytes(rowEnd − rowStart) of scratch. */
-  t2_gemm_lut(w: number, rowStride: number, blocks: number, rowStart: number, rowEnd: number, mask: number, x: number, xStride: number, tokens: number, out: number, outStride: number, s: number): void;
+  /**
+   * Ternary dots of a tile of 1..32 tokens by table lookup (t2-gemm-lut.wat.ts), t2 pair layout, int8 activations:
+   * Σ code·x over blocks [cStart, cEnd) summed into the scratch s (lutScratchBytes(rowEnd − rowStart) bytes); flags
+   * LUT_START clears it first, LUT_FLUSH then writes out [tokens, outStride] i32 (LUT_ADD: adds to it).
+   */
+  t2_gemm_lut(w: number, rowStride: number, cStart: number, cEnd: number, rowStart: number, rowEnd: number, mask: number, x: number, xStride: number, tokens: number, out: number, outStride: number, s: number, flags: number): void;
+  /** A LUT GEMM unit's state at u (lut-work.wat.ts): join (1, or 0 when closed); claim a chunk from the front or back (−1: none left); finish (1: the last member); the output lock (returns the parts added before). */
+  lut_join(u: number): number;
+  lut_claim(u: number, chunks: number, front: number): number;
+  lut_finish(u: number): number;
+  lut_lock(u: number): number;
+  lut_unlock(u: number): void;
   /** Element-wise, on the caller's thread (elementwise.wat.ts); n4 = a count rounded up to 4 (buffers padded). x ← SiLU(x). */
   ew_silu(p: number, n4: number): void;
   /** x ← max(x, 0)²; with mask ≠ 0 (features a multiple of 4) mask[i] |= (x > 0) per feature. */

@@ -20,13 +20,16 @@ import { checkActivations, checkMask, checkWeight, outputBuffer } from "../valid
 import { JOB_OP, JOB_SLOT } from "./abi";
 import type { WasmContext } from "./context";
 import { gatherNonZeros, interleaveRowPairs, placeInOrder, placeSplitI16, t2ToT1Rows, ternaryAt } from "./layout";
+import { LUT_UNIT_BYTES } from "./lut-work.wat";
 import { LUT_MIN_ROWS, LUT_MIN_TOKENS, lutScratchBytes } from "./t2-gemm-lut.wat";
 
 /**
  * Whether relaxed-SIMD t2 prefill may take the table-lookup GEMM (t2-gemm-lut.wat.ts; off: t2_dot_4r alone), read
  * at every call. A switch for benchmarks that compare the two in one process (bench/t2-gemm-lut.bench.ts).
+ * `skipOwn` (tests): thread 0 leaves its own units to the others (job-driver.ts LUT_SKIP_OWN), so that the threads
+ * share every unit's chunks or take units whole, as they do when one runs slower.
  */
-export const ternaryGemmLut = { enabled: true, splitTokens: true };
+export const ternaryGemmLut = { enabled: true, splitTokens: true, skipOwn: false };
 
 /**
  * What a run of n tokens costs the LUT GEMM per row, in token lanes: job-driver.ts's tiles (32 lanes while 20
@@ -327,7 +330,10 @@ function runSub(
   const lut = lutKernel && threadRows >= LUT_MIN_ROWS;
   const lutBytes = lut ? (lutScratchBytes(threadRows) + 63) & ~63 : 0;
   const lutOffset = tokOffset + tokens * 16;
-  const base = heap.scratch(lutOffset + (lut ? 64 + pool.threads * lutBytes : 0));
+  // the LUT GEMM's units (lut-work.wat.ts): each of a thread's tiles is at least LUT_MIN_TOKENS tokens
+  const unitsCap = Math.floor(tokens / LUT_MIN_TOKENS) + 1;
+  const unitsBytes = lut ? pool.threads * unitsCap * LUT_UNIT_BYTES : 0;
+  const base = heap.scratch(lutOffset + (lut ? 64 + pool.threads * lutBytes + unitsBytes : 0));
   const maskPtr = rowMask ? base : 0;
   const xPtr = xInPlace ? x.codes.byteOffset : base + maskBytes;
   // the dots (and, with the epilogue, y over them) in the caller's out when it lives in wasm memory, else in scratch
@@ -384,6 +390,10 @@ function runSub(
   c[a.EPI_SCALES_PTR] = 0;
   c[a.LUT_PTR] = lut ? (base + lutOffset + 63) & ~63 : 0;
   c[a.LUT_BYTES] = lutBytes;
+  c[a.LUT_UNITS_PTR] = lut ? c[a.LUT_PTR]! + pool.threads * lutBytes : 0;
+  c[a.LUT_UNITS_CAP] = unitsCap;
+  c[a.LUT_SKIP_OWN] = ternaryGemmLut.skipOwn ? 1 : 0;
+  if (lut) new Int32Array(buf, c[a.LUT_UNITS_PTR]!, unitsBytes / 4).fill(0);
   c[a.SPLIT_TOKENS] = byTokens ? 1 : 0;
   if (epilogue) {
     // per token [f64 Σx][f64 xScale] for t2_epilogue, which writes f32 y over the dots

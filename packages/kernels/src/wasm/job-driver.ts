@@ -125,31 +125,74 @@ export function runJob(abi: JobAbi, ex: KernelExports, c: Int32Array, index: num
     const rb = byTokens ? rows : r1;
     const ta = byTokens ? Math.floor((index * tokens) / threads) : 0;
     const tb = byTokens ? Math.floor(((index + 1) * tokens) / threads) : tokens;
-    if (ra >= rb || ta >= tb) return false;
-    // Prefill by table lookup (t2-gemm-lut.wat.ts; LUT_PTR is set for relaxed t2 weights only): tiles of up to 32
-    // tokens while 20 remain, then one of up to 16 if 12 remain, on this thread's rows when it has at least 128 —
-    // with fewer tokens or rows building the tables costs more than it saves (measured: bench/t2-gemm-lut.bench.ts)
+    // Prefill by table lookup (t2-gemm-lut.wat.ts; LUT_PTR is set for relaxed t2 weights only): a thread's tokens in
+    // tiles of up to 32 while 20 remain, then one of up to 16 if 12 remain, when it has at least 128 rows — with
+    // fewer tokens or rows building the tables costs more than it saves (measured: bench/t2-gemm-lut.bench.ts).
+    // Each tile over the thread's rows is a unit whose chunks of inputs any thread may sum (lut-work.wat.ts): this
+    // thread claims its own units' chunks from the front, then the others' from the back, their last unit first.
     let t0 = ta;
     const lut = c[a.LUT_PTR]!;
-    if (lut !== 0 && rb - ra >= 128) {
-      // (128 and 12: LUT_MIN_ROWS and LUT_MIN_TOKENS)
+    if (lut !== 0) {
+      const L = abi.LUT_GEMM;
       const scratch = lut + index * c[a.LUT_BYTES]!;
-      for (let left = tb - t0; left >= 12; left = tb - t0) {
-        const n = Math.min(left >= 20 ? 32 : 16, left);
-        ex[X.T2_GEMM_LUT](w, rowStride, blocks, ra, rb, mask, x + t0 * xStride, xStride, n, out + t0 * outStride * 4, outStride, scratch);
-        t0 += n;
+      const units = c[a.LUT_UNITS_PTR]!;
+      const cap = c[a.LUT_UNITS_CAP]!;
+      const chunks = Math.ceil(blocks / L.CHUNK);
+      const starts: number[] = [];
+      // (LUT_SKIP_OWN, tests only: thread 0 leaves its own units to the others, so every unit is shared or taken whole)
+      const skipOwn = threads > 1 && index === 0 && c[a.LUT_SKIP_OWN] === 1;
+      for (let k = 0; k < threads; k++) {
+        const j = (index + k) % threads;
+        const jr0 = byTokens ? 0 : Math.min(rows, j * per);
+        const jr1 = byTokens ? rows : Math.min(rows, jr0 + per);
+        const jt1 = byTokens ? Math.floor(((j + 1) * tokens) / threads) : tokens;
+        if (jr1 - jr0 < L.MIN_ROWS) continue;
+        // thread j's tiles: starts[i] .. starts[i + 1]
+        starts.length = 0;
+        let s0 = byTokens ? Math.floor((j * tokens) / threads) : 0;
+        for (let left = jt1 - s0; left >= L.MIN_TOKENS; left = jt1 - s0) {
+          starts.push(s0);
+          s0 += Math.min(left >= 20 ? L.TILE : 16, left);
+        }
+        starts.push(s0);
+        if (j === index) t0 = s0;
+        const own = j === index ? 1 : 0;
+        const n = own && skipOwn ? 0 : starts.length - 1;
+        for (let q = 0; q < n; q++) {
+          const tile = own ? q : n - 1 - q;
+          const u = units + (j * cap + tile) * L.UNIT_BYTES;
+          if (ex[X.LUT_JOIN](u) === 0) continue;
+          const tA = starts[tile]!;
+          const nt = starts[tile + 1]! - tA;
+          const xt = x + tA * xStride;
+          const ot = out + tA * outStride * 4;
+          let flags: number = L.START;
+          for (let ch = ex[X.LUT_CLAIM](u, chunks, own); ch >= 0; ch = ex[X.LUT_CLAIM](u, chunks, own)) {
+            ex[X.T2_GEMM_LUT](w, rowStride, ch * L.CHUNK, Math.min(blocks, (ch + 1) * L.CHUNK), jr0, jr1, mask, xt, xStride, nt, ot, outStride, scratch, flags);
+            flags = 0;
+          }
+          if (flags === 0) {
+            // this thread's part of the unit's sums into the output: the first part stored, the others added
+            const parts = ex[X.LUT_LOCK](u);
+            ex[X.T2_GEMM_LUT](w, rowStride, 0, 0, jr0, jr1, mask, xt, xStride, nt, ot, outStride, scratch, parts === 0 ? L.FLUSH : L.FLUSH | L.ADD);
+            ex[X.LUT_UNLOCK](u);
+          }
+          // the last thread done with the unit finishes its rows
+          if (ex[X.LUT_FINISH](u) === 1 && epilogueScales !== 0) ex[X.T2_EPILOGUE](ot, outStride, nt, jr0, jr1, c[a.EPI_TOK_PTR]! + tA * 16, epilogueScales, mask);
+        }
       }
     }
-    // The rest: tile rows so a chunk of weights stays in cache while every 4-token tile reuses it.
+    if (ra >= rb || t0 >= tb) return false;
+    // This thread's other tokens: tile rows so a chunk of weights stays in cache while every 4-token tile reuses it.
     const rowChunk = 32;
-    for (let rc = ra; rc < rb && t0 < tb; rc += rowChunk) {
+    for (let rc = ra; rc < rb; rc += rowChunk) {
       const rd = Math.min(rb, rc + rowChunk);
       let t = t0;
       for (; t + 4 <= tb; t += 4) dot4(w, rowStride, blocks, rc, rd, mask, x + t * xStride, xStride, out + t * outStride * 4, outStride);
       for (; t < tb; t++) dot1(w, rowStride, blocks, rc, rd, mask, x + t * xStride, out + t * outStride * 4);
       // (row chunks and thread ranges start on even rows, as the pair kernel needs)
     }
-    if (epilogueScales !== 0) ex[X.T2_EPILOGUE](out + ta * outStride * 4, outStride, tb - ta, ra, rb, c[a.EPI_TOK_PTR]! + ta * 16, epilogueScales, mask);
+    if (epilogueScales !== 0) ex[X.T2_EPILOGUE](out + t0 * outStride * 4, outStride, tb - t0, ra, rb, c[a.EPI_TOK_PTR]! + t0 * 16, epilogueScales, mask);
     return false;
   }
   if (r0 >= r1) return false;

@@ -20,7 +20,9 @@
  * every w = −1 against x = −128.) Σ code·x = Σ w·x + Σx: the per-token Σx over the blocks read (the activations'
  * zero padding included) is added when the dots are stored.
  *
- * One call (one thread, one token tile), chunk by chunk:
+ * A call (one thread, one token tile) reads the blocks [cStart, cEnd) and sums them into the scratch, over as many
+ * calls as its caller likes (lut-work.wat.ts: the threads share a tile's blocks): LUT_START clears the sums (Σx and
+ * acc32) first, LUT_FLUSH writes them out after. Chunk by chunk:
  *   1. per block of the chunk, the activations transposed to xT[i][t] (i16, tokens in lanes; 8×8 transposes by
  *      i16/i32/i64 interleaves, tokens past the tile's count read as zeros) and summed into Σx[t] (i16 per block:
  *      |Σ| ≤ 64·128); then its 16 groups' tables, each by a walk over the 81 codes in a reflected base-3 Gray code:
@@ -30,7 +32,8 @@
  *      row sweep keeps in L1/L2. A chunk's first pass stores acc16[r] (nothing to add to) and its last adds
  *      acc16[r] + its entries, widened, into acc32[r] (acc16 is neither stored back nor cleared). A separate sweep
  *      widening every row after the chunk cost ≈ 1 ms of a 19 ms 6912×2560 × 128-token GEMM (Zen 5, one thread).
- * Then out[t·outStride + r] = acc32[r][t] + Σx[t] for the tile's tokens and the selected rows: four selected rows
+ * LUT_FLUSH: out[t·outStride + r] = acc32[r][t] + Σx[t] (or, LUT_ADD, out += that: the part of another thread
+ * that summed other blocks) for the tile's tokens and the selected rows: four selected rows
  * four tokens at a time through a 4×4 transpose (one store per token), the rest one value at a time. A scalar loop
  * over every value had cost ≈ 0.5 ms of a 19 ms 6912×2560 × 128-token GEMM on one thread.
  *
@@ -54,6 +57,13 @@
  * 48·171·NT·2 bytes, then 128·NT·2 of slack][acc16: rows·NT i16][acc32: rows·NT i32]. Two widths are compiled,
  * NT = 32 and 16 (a tile of at most 16 tokens takes the narrow one: half the table and sums work).
  */
+
+import { lutWorkWat } from "./lut-work.wat";
+
+/** t2_gemm_lut flags: clear the scratch's sums first; then write them to out; add them to out rather than store. */
+export const LUT_START = 1;
+export const LUT_FLUSH = 2;
+export const LUT_ADD = 4;
 
 /** Most tokens of one call's tile. */
 export const LUT_TILE = 32;
@@ -190,13 +200,16 @@ function widthFunc(nt: number): string {
   };
   const selected = (off: number) => `(i32.load8_u offset=${off} (i32.add (local.get $mask) (local.get $r)))`;
   // row `row` (acc32 at `acc`): out[t·outStride + row] = acc32[t] + Σx[t] for t = $tg .. tokens − 1 ($tg advances)
-  const storeRowTokens = (row: string, acc: string, label: string) => `(block ${label}_done
+  const storeRowTokens = (add: boolean, row: string, acc: string, label: string) => {
+    const value = `(i32.add (i32.load (i32.add ${acc} (i32.shl (local.get $tg) (i32.const 2)))) (i32.load (i32.add (local.get $s) (i32.shl (local.get $tg) (i32.const 2)))))`;
+    return `(block ${label}_done
               (loop ${label}
                 (br_if ${label}_done (i32.ge_u (local.get $tg) (local.get $tokens)))
-                (i32.store (i32.add (local.get $out) (i32.shl (i32.add (i32.mul (local.get $tg) (local.get $outStride)) ${row}) (i32.const 2)))
-                  (i32.add (i32.load (i32.add ${acc} (i32.shl (local.get $tg) (i32.const 2)))) (i32.load (i32.add (local.get $s) (i32.shl (local.get $tg) (i32.const 2))))))
+                (local.set $op (i32.add (local.get $out) (i32.shl (i32.add (i32.mul (local.get $tg) (local.get $outStride)) ${row}) (i32.const 2))))
+                (i32.store (local.get $op) ${add ? `(i32.add (i32.load (local.get $op)) ${value})` : value})
                 (local.set $tg (i32.add (local.get $tg) (i32.const 1)))
                 (br ${label})))`;
+  };
   const second = "(i32.lt_u (i32.add (local.get $r) (i32.const 1)) (local.get $rowEnd))";
   // a pass over the rows in pairs (row 2p at $wp, 2p + 1 at $wp + 16); `masked`: the mask is read
   const rowsLoop = (pass: Pass, masked: boolean) => `(loop $rows${rowBody(pass, masked ? selected(0) : "(i32.const 1)", 0, 0)}${rowBody(pass, masked ? `(i32.and ${second} ${selected(1)})` : second, 16, nt * 2)}
@@ -211,11 +224,75 @@ function widthFunc(nt: number): string {
       (v128.store (local.get $z) (v128.const i32x4 0 0 0 0))
       (local.set $z (i32.add (local.get $z) (i32.const 16)))
       (br_if $zero (i32.lt_u (local.get $z) (local.get $end))))`;
+  // the output: out[t·outStride + r] = acc32[r][t] + Σx[t] (LUT_FLUSH), or out += that (with LUT_ADD: another
+  // thread's part of the same sums is already there)
+  const flush = (add: boolean) => {
+    const sfx = add ? "_add" : "";
+    const keep = add ? "(i32x4.add (v128.load (local.get $op)) " : "";
+    const keepEnd = add ? ")" : "";
+    return `
+    ;; out[t·outStride + r] = acc32[r][t] + Σx[t] for the tile's tokens and the selected rows: four rows that are all
+    ;; selected go four tokens at a time (their 4×4 block of sums transposed by two rounds of interleaves, so each
+    ;; token's four rows are one store), the rest one value at a time
+    (local.set $r (local.get $rowStart))
+    (block $quads_done${sfx}
+      (loop $quads${sfx}
+        (br_if $quads_done${sfx} (i32.gt_u (i32.add (local.get $r) (i32.const 4)) (local.get $rowEnd)))
+        (if (i32.or (i32.eqz (local.get $mask))
+              (i32.and (i32.and (i32.ne ${selected(0)} (i32.const 0)) (i32.ne ${selected(1)} (i32.const 0)))
+                       (i32.and (i32.ne ${selected(2)} (i32.const 0)) (i32.ne ${selected(3)} (i32.const 0)))))
+          (then
+            (local.set $t (i32.const 0))
+            (block $t4_done${sfx}
+              (loop $t4${sfx}
+                (br_if $t4_done${sfx} (i32.gt_u (i32.add (local.get $t) (i32.const 4)) (local.get $tokens)))
+                (local.set $e (v128.load (i32.add (local.get $s) (i32.shl (local.get $t) (i32.const 2)))))
+                ${range(4)
+                  .map((i) => `(local.set $q${i} (i32x4.add (local.get $e) (v128.load offset=${i * nt * 4} (i32.add (local.get $a32) (i32.shl (local.get $t) (i32.const 2))))))`)
+                  .join("\n                ")}
+                ;; rows 0, 1 and 2, 3 interleaved by token, then tokens' halves paired: m_j = token t + j's four rows
+                (local.set $r0 (i8x16.shuffle ${interleave(4, false)} (local.get $q0) (local.get $q1)))
+                (local.set $r1 (i8x16.shuffle ${interleave(4, false)} (local.get $q2) (local.get $q3)))
+                (local.set $r2 (i8x16.shuffle ${interleave(4, true)} (local.get $q0) (local.get $q1)))
+                (local.set $r3 (i8x16.shuffle ${interleave(4, true)} (local.get $q2) (local.get $q3)))
+                (local.set $op (i32.add (local.get $out) (i32.shl (i32.add (i32.mul (local.get $t) (local.get $outStride)) (local.get $r)) (i32.const 2))))
+                (v128.store (local.get $op) ${keep}(i8x16.shuffle ${interleave(8, false)} (local.get $r0) (local.get $r1))${keepEnd})
+                (local.set $op (i32.add (local.get $op) (i32.shl (local.get $outStride) (i32.const 2))))
+                (v128.store (local.get $op) ${keep}(i8x16.shuffle ${interleave(8, true)} (local.get $r0) (local.get $r1))${keepEnd})
+                (local.set $op (i32.add (local.get $op) (i32.shl (local.get $outStride) (i32.const 2))))
+                (v128.store (local.get $op) ${keep}(i8x16.shuffle ${interleave(8, false)} (local.get $r2) (local.get $r3))${keepEnd})
+                (local.set $op (i32.add (local.get $op) (i32.shl (local.get $outStride) (i32.const 2))))
+                (v128.store (local.get $op) ${keep}(i8x16.shuffle ${interleave(8, true)} (local.get $r2) (local.get $r3))${keepEnd})
+                (local.set $t (i32.add (local.get $t) (i32.const 4)))
+                (br $t4${sfx})))
+            ;; the tile's last tokens (fewer than four) of these rows
+            ${range(4)
+              .map((i) => `(local.set $tg (local.get $t)) ${storeRowTokens(add, `(i32.add (local.get $r) (i32.const ${i}))`, `(i32.add (local.get $a32) (i32.const ${i * nt * 4}))`, `$tail${i}${sfx}`)}`)
+              .join("\n            ")})
+          (else
+            ${range(4)
+              .map(
+                (i) => `(if (i32.or (i32.eqz (local.get $mask)) ${selected(i)}) (then (local.set $tg (i32.const 0)) ${storeRowTokens(add, `(i32.add (local.get $r) (i32.const ${i}))`, `(i32.add (local.get $a32) (i32.const ${i * nt * 4}))`, `$row${i}${sfx}`)}))`,
+              )
+              .join("\n            ")}))
+        (local.set $a32 (i32.add (local.get $a32) (i32.const ${4 * nt * 4})))
+        (local.set $r (i32.add (local.get $r) (i32.const 4)))
+        (br $quads${sfx})))
+    ;; the last rows (fewer than four)
+    (block $rows_done${sfx}
+      (loop $rest${sfx}
+        (br_if $rows_done${sfx} (i32.ge_u (local.get $r) (local.get $rowEnd)))
+        (if (i32.or (i32.eqz (local.get $mask)) ${selected(0)})
+          (then (local.set $tg (i32.const 0)) ${storeRowTokens(add, "(local.get $r)", "(local.get $a32)", `$last${sfx}`)}))
+        (local.set $a32 (i32.add (local.get $a32) (i32.const ${nt * 4})))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $rest${sfx})))`;
+  };
   return `
   ;; t2_gemm_lut for tiles of up to ${nt} tokens (t2-gemm-lut.wat.ts).
-  (func $lut_${nt} (param $w i32) (param $rowStride i32) (param $blocks i32)
+  (func $lut_${nt} (param $w i32) (param $rowStride i32) (param $cStart i32) (param $cEnd i32)
         (param $rowStart i32) (param $rowEnd i32) (param $mask i32) (param $x i32) (param $xStride i32) (param $tokens i32)
-        (param $out i32) (param $outStride i32) (param $s i32)
+        (param $out i32) (param $outStride i32) (param $s i32) (param $flags i32)
     (local $c0 i32) (local $nb i32) (local $k i32) (local $b0 i32) (local $z i32) (local $end i32) (local $t i32) (local $tg i32)
     (local $dp i32) (local $q i32) (local $g i32) (local $tp i32) (local $xg i32) (local $vi i32) (local $pairStride i32)
     (local $r i32) (local $wp i32) (local $tb i32) (local $ap i32) (local $aq i32) (local $a32 i32) (local $op i32)
@@ -229,12 +306,16 @@ function widthFunc(nt: number): string {
       .map((t) => `(local $q${t} v128) (local $r${t} v128) (local $m${t} v128)`)
       .join(" ")}
     (local.set $pairStride (i32.shl (local.get $rowStride) (i32.const 1)))
-    ;; Σx and the zero row (padding tokens read it), then acc32 = 0 (each chunk's first pass sets acc16)
-    ${zero("(local.get $s)", `(i32.add (local.get $s) (i32.const ${XT}))`)}
     (local.set $a32 (i32.add (i32.add (local.get $s) (i32.const ${ACC16})) (i32.mul (i32.sub (local.get $rowEnd) (local.get $rowStart)) (i32.const ${nt * 2}))))
-    ${zero("(local.get $a32)", `(i32.add (local.get $a32) (i32.mul (i32.sub (local.get $rowEnd) (local.get $rowStart)) (i32.const ${nt * 4})))`)}
+    ;; LUT_START: Σx and the zero row (padding tokens read it), then acc32 = 0 (each chunk's first pass sets acc16)
+    (if (i32.and (local.get $flags) (i32.const ${LUT_START}))
+      (then
+    ${zero("(local.get $s)", `(i32.add (local.get $s) (i32.const ${XT}))`)}
+    ${zero("(local.get $a32)", `(i32.add (local.get $a32) (i32.mul (i32.sub (local.get $rowEnd) (local.get $rowStart)) (i32.const ${nt * 4})))`)}))
+    (local.set $c0 (local.get $cStart))
+    (if (i32.lt_u (local.get $c0) (local.get $cEnd)) (then
     (loop $chunk
-      (local.set $nb (i32.sub (local.get $blocks) (local.get $c0)))
+      (local.set $nb (i32.sub (local.get $cEnd) (local.get $c0)))
       (if (i32.gt_u (local.get $nb) (i32.const ${LUT_CHUNK})) (then (local.set $nb (i32.const ${LUT_CHUNK}))))
       ;; 1. the chunk's tables, block by block
       (local.set $k (i32.const 0))
@@ -313,81 +394,29 @@ function widthFunc(nt: number): string {
         (local.set $k (i32.add (local.get $k) (i32.const 1)))
         (br_if $blk (i32.lt_u (local.get $k) (local.get $nb))))
       (local.set $c0 (i32.add (local.get $c0) (local.get $nb)))
-      (br_if $chunk (i32.lt_u (local.get $c0) (local.get $blocks))))
-    ;; out[t·outStride + r] = acc32[r][t] + Σx[t] for the tile's tokens and the selected rows: four rows that are all
-    ;; selected go four tokens at a time (their 4×4 block of sums transposed by two rounds of interleaves, so each
-    ;; token's four rows are one store), the rest one value at a time
-    (local.set $r (local.get $rowStart))
-    (block $quads_done
-      (loop $quads
-        (br_if $quads_done (i32.gt_u (i32.add (local.get $r) (i32.const 4)) (local.get $rowEnd)))
-        (if (i32.or (i32.eqz (local.get $mask))
-              (i32.and (i32.and (i32.ne ${selected(0)} (i32.const 0)) (i32.ne ${selected(1)} (i32.const 0)))
-                       (i32.and (i32.ne ${selected(2)} (i32.const 0)) (i32.ne ${selected(3)} (i32.const 0)))))
-          (then
-            (local.set $t (i32.const 0))
-            (block $t4_done
-              (loop $t4
-                (br_if $t4_done (i32.gt_u (i32.add (local.get $t) (i32.const 4)) (local.get $tokens)))
-                (local.set $e (v128.load (i32.add (local.get $s) (i32.shl (local.get $t) (i32.const 2)))))
-                ${range(4)
-                  .map((i) => `(local.set $q${i} (i32x4.add (local.get $e) (v128.load offset=${i * nt * 4} (i32.add (local.get $a32) (i32.shl (local.get $t) (i32.const 2))))))`)
-                  .join("\n                ")}
-                ;; rows 0, 1 and 2, 3 interleaved by token, then tokens' halves paired: m_j = token t + j's four rows
-                (local.set $r0 (i8x16.shuffle ${interleave(4, false)} (local.get $q0) (local.get $q1)))
-                (local.set $r1 (i8x16.shuffle ${interleave(4, false)} (local.get $q2) (local.get $q3)))
-                (local.set $r2 (i8x16.shuffle ${interleave(4, true)} (local.get $q0) (local.get $q1)))
-                (local.set $r3 (i8x16.shuffle ${interleave(4, true)} (local.get $q2) (local.get $q3)))
-                (local.set $op (i32.add (local.get $out) (i32.shl (i32.add (i32.mul (local.get $t) (local.get $outStride)) (local.get $r)) (i32.const 2))))
-                (v128.store (local.get $op) (i8x16.shuffle ${interleave(8, false)} (local.get $r0) (local.get $r1)))
-                (local.set $op (i32.add (local.get $op) (i32.shl (local.get $outStride) (i32.const 2))))
-                (v128.store (local.get $op) (i8x16.shuffle ${interleave(8, true)} (local.get $r0) (local.get $r1)))
-                (local.set $op (i32.add (local.get $op) (i32.shl (local.get $outStride) (i32.const 2))))
-                (v128.store (local.get $op) (i8x16.shuffle ${interleave(8, false)} (local.get $r2) (local.get $r3)))
-                (local.set $op (i32.add (local.get $op) (i32.shl (local.get $outStride) (i32.const 2))))
-                (v128.store (local.get $op) (i8x16.shuffle ${interleave(8, true)} (local.get $r2) (local.get $r3)))
-                (local.set $t (i32.add (local.get $t) (i32.const 4)))
-                (br $t4)))
-            ;; the tile's last tokens (fewer than four) of these rows
-            ${range(4)
-              .map((i) => `(local.set $tg (local.get $t)) ${storeRowTokens(`(i32.add (local.get $r) (i32.const ${i}))`, `(i32.add (local.get $a32) (i32.const ${i * nt * 4}))`, `$tail${i}`)}`)
-              .join("\n            ")})
-          (else
-            ${range(4)
-              .map(
-                (i) => `(if (i32.or (i32.eqz (local.get $mask)) ${selected(i)}) (then (local.set $tg (i32.const 0)) ${storeRowTokens(`(i32.add (local.get $r) (i32.const ${i}))`, `(i32.add (local.get $a32) (i32.const ${i * nt * 4}))`, `$row${i}`)}))`,
-              )
-              .join("\n            ")}))
-        (local.set $a32 (i32.add (local.get $a32) (i32.const ${4 * nt * 4})))
-        (local.set $r (i32.add (local.get $r) (i32.const 4)))
-        (br $quads)))
-    ;; the last rows (fewer than four)
-    (block $rows_done
-      (loop $rest
-        (br_if $rows_done (i32.ge_u (local.get $r) (local.get $rowEnd)))
-        (if (i32.or (i32.eqz (local.get $mask)) ${selected(0)})
-          (then (local.set $tg (i32.const 0)) ${storeRowTokens("(local.get $r)", "(local.get $a32)", "$last")}))
-        (local.set $a32 (i32.add (local.get $a32) (i32.const ${nt * 4})))
-        (local.set $r (i32.add (local.get $r) (i32.const 1)))
-        (br $rest)))
+      (br_if $chunk (i32.lt_u (local.get $c0) (local.get $cEnd))))))
+    (if (i32.and (local.get $flags) (i32.const ${LUT_FLUSH})) (then
+      (if (i32.and (local.get $flags) (i32.const ${LUT_ADD}))
+        (then ${flush(true)})
+        (else ${flush(false)}))))
   )
 `;
 }
 
 /** The LUT GEMM for the relaxed module's text (plain SIMD, serving the relaxed path's int8 activations). */
 export function t2GemmLutWat(): string {
+  const args = "(local.get $w) (local.get $rowStride) (local.get $cStart) (local.get $cEnd) (local.get $rowStart) (local.get $rowEnd) (local.get $mask) (local.get $x) (local.get $xStride) (local.get $tokens) (local.get $out) (local.get $outStride) (local.get $s) (local.get $flags)";
   return `${WIDTHS.map(widthFunc).join("")}
-  ;; Σ code·x for a tile of 1..${LUT_TILE} tokens (xStride bytes apart, int8, blocks·64 each, 16-byte aligned) and rows
-  ;; [rowStart, rowEnd) (rowStart even, rowEnd > rowStart) of a t2 weight in the pair layout: out [tokens, outStride]
-  ;; i32; s: lutScratchBytes(rowEnd − rowStart) bytes of scratch, 16-byte aligned.
-  (func (export "t2_gemm_lut") (param $w i32) (param $rowStride i32) (param $blocks i32)
+  ;; Σ code·x for a tile of 1..${LUT_TILE} tokens (xStride bytes apart, int8, 16-byte aligned; blocks [cStart, cEnd) of 64
+  ;; inputs read) and rows [rowStart, rowEnd) (rowStart even, rowEnd > rowStart) of a t2 weight in the pair layout,
+  ;; summed in the scratch s (lutScratchBytes(rowEnd − rowStart) bytes, 16-byte aligned) over calls: flags LUT_START
+  ;; clears the sums first, LUT_FLUSH then stores them to out [tokens, outStride] i32 (LUT_ADD: adds them to out).
+  (func (export "t2_gemm_lut") (param $w i32) (param $rowStride i32) (param $cStart i32) (param $cEnd i32)
         (param $rowStart i32) (param $rowEnd i32) (param $mask i32) (param $x i32) (param $xStride i32) (param $tokens i32)
-        (param $out i32) (param $outStride i32) (param $s i32)
+        (param $out i32) (param $outStride i32) (param $s i32) (param $flags i32)
     (if (i32.le_u (local.get $tokens) (i32.const 16))
-      (then (call $lut_16 (local.get $w) (local.get $rowStride) (local.get $blocks) (local.get $rowStart) (local.get $rowEnd) (local.get $mask)
-        (local.get $x) (local.get $xStride) (local.get $tokens) (local.get $out) (local.get $outStride) (local.get $s)))
-      (else (call $lut_32 (local.get $w) (local.get $rowStride) (local.get $blocks) (local.get $rowStart) (local.get $rowEnd) (local.get $mask)
-        (local.get $x) (local.get $xStride) (local.get $tokens) (local.get $out) (local.get $outStride) (local.get $s))))
+      (then (call $lut_16 ${args}))
+      (else (call $lut_32 ${args})))
   )
-`;
+${lutWorkWat()}`;
 }

@@ -1,0 +1,81 @@
+import { setFlagsFromString } from "node:v8";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { QuantizedActivations } from "../backend";
+import { createBackend } from "../backends";
+import { rng } from "../conformance-helpers";
+import { activations, ternaryWeight } from "../conformance-cases";
+import type { Backend } from "../contract/kernel-table";
+import { createJsBackend } from "../js/js-backend";
+import { kernelExports } from "./abi";
+import { ternaryGemmLut } from "./bit-linear-ops";
+import { LUT_UNIT_BYTES } from "./lut-work.wat";
+import { kernelsModule, relaxedSimdAvailable } from "./wasm-module";
+
+// relaxed SIMD is behind a flag on Node 20 (on by default from Node 22); the LUT GEMM is in the relaxed module
+setFlagsFromString("--experimental-wasm-relaxed-simd");
+
+describe.runIf(relaxedSimdAvailable())("the LUT GEMM's units shared between threads (lut-work.wat.ts)", () => {
+  it("joins until closed, claims chunks from both ends until drained, closes with its last member, counts the parts", () => {
+    const memory = new WebAssembly.Memory({ initial: 1, maximum: 16, shared: true });
+    const ex = kernelExports(new WebAssembly.Instance(kernelsModule("relaxed"), { env: { memory } }), true);
+    const u = 64;
+    const state = new Int32Array(memory.buffer, u, LUT_UNIT_BYTES / 4);
+    expect([ex.lut_join(u), ex.lut_join(u)]).toEqual([1, 1]);
+    // 5 chunks: the owner takes 0, 1; another thread 4, 3; then the owner 2, and both find none left
+    expect([ex.lut_claim(u, 5, 1), ex.lut_claim(u, 5, 0), ex.lut_claim(u, 5, 1), ex.lut_claim(u, 5, 0), ex.lut_claim(u, 5, 1)]).toEqual([0, 4, 1, 3, 2]);
+    expect([ex.lut_claim(u, 5, 1), ex.lut_claim(u, 5, 0)]).toEqual([-1, -1]);
+    expect(state[0]).toBe((3 << 16) | 2);
+    // the first part is stored (0 parts before), the second added
+    expect(ex.lut_lock(u)).toBe(0);
+    ex.lut_unlock(u);
+    expect(ex.lut_lock(u)).toBe(1);
+    ex.lut_unlock(u);
+    expect(state[2]).toBe(0);
+    // two members: the first to finish is not the last; the second closes the unit, and no thread joins it after
+    expect([ex.lut_finish(u), ex.lut_finish(u)]).toEqual([0, 1]);
+    expect(ex.lut_join(u)).toBe(0);
+    expect(state[1]).toBe((1 << 16) | (2 << 8) | 2);
+  });
+
+  const ref = createJsBackend();
+  const backends: Backend[] = [];
+  beforeAll(async () => {
+    for (const threads of [2, 3]) backends.push(await createBackend("wasm", { threads, simd: "relaxed" }));
+  });
+  afterAll(() => {
+    ternaryGemmLut.skipOwn = false;
+    for (const b of backends) b.dispose();
+  });
+
+  it("gives the reference's outputs bit for bit when the threads share every unit (thread 0 leaving its own to the others)", async () => {
+    const r = rng(7);
+    const cases: Array<[string, number, number, QuantizedActivations, Uint8Array?]> = [
+      // split by tokens: tiles of 32 and the last few tokens through t2_dot_4r; 10 blocks: chunks of 3 and a last of 1
+      ["by tokens", 300, 640, activations(96, 640, 1)],
+      ["by tokens, masked", 300, 640, activations(70, 640, 2), Uint8Array.from({ length: 300 }, () => (r() < 0.5 ? 1 : 0))],
+      // split by rows (few tokens: each thread builds every tile's tables over its rows)
+      ["by rows", 512, 1000, activations(40, 1000, 3)],
+      ["by rows, a 16-token tile", 520, 320, activations(14, 320, 4)],
+      // column groups: the i32 dots left for JavaScript (no epilogue in the threads)
+      ["column groups", 300, 512, activations(64, 512, 5, { groups: 2 })],
+    ];
+    const wants = cases.map(([what, out, inF, x, rowMask]) => {
+      const w = ternaryWeight(out, inF, out + inF, what === "column groups" ? "in" : "tensor", what === "column groups" ? 2 : 1);
+      return { w, want: ref.bitLinear({ weight: ref.prepareWeight({ weight: w }), input: x, rowMask }) as Float32Array };
+    });
+    for (const b of backends)
+      for (const skipOwn of [false, true]) {
+        ternaryGemmLut.skipOwn = skipOwn;
+        for (const [i, [what, , , x, rowMask]] of cases.entries()) {
+          const { w, want } = wants[i]!;
+          const weight = b.prepareWeight({ weight: w });
+          // several times: which thread takes which chunk varies from run to run
+          for (let run = 0; run < 3; run++) {
+            const got = (await b.read(b.bitLinear({ weight, input: x, rowMask }))) as Float32Array;
+            for (let i = 0; i < want.length; i++)
+              if (!Object.is(got[i], want[i])) throw new Error(`${what}, ${b.name} (skipOwn ${skipOwn}), run ${run}: output ${i} is ${got[i]}, the reference gives ${want[i]}`);
+          }
+        }
+      }
+  });
+});
