@@ -109,9 +109,9 @@ describe("wasm job ABI", () => {
     // only this thread's own units (the others' are closed): the unit protocol as one thread sees it, unlogged
     let { ex, log } = lutThread(c, 1, "own");
     runJob(JOB_ABI, ex, c, 1);
-    const { START, FLUSH } = JOB_ABI.LUT_GEMM;
-    const lut = (t: number, n: number, flags: number, c0 = 0, c1 = 2) => [WASM_EXPORT.T2_GEMM_LUT, 1024, 32, c0, c1, 152, 300, 0, 4096 + t * 128, 128, n, 8192 + t * 1200, 300, 66536, flags];
-    // 56 tokens: 32, then 24 (≥ 20 left): a tile of 24; each one chunk (2 blocks), then its sums written out
+    const { START, FLUSH, EPILOGUE } = JOB_ABI.LUT_GEMM;
+    const lut = (t: number, n: number, flags: number, c0 = 0, c1 = 2) => [WASM_EXPORT.T2_GEMM_LUT, 1024, 32, c0, c1, 152, 300, 0, 4096 + t * 128, 128, n, 8192 + t * 1200, 300, 66536, flags, 0, 0];
+    // 56 tokens: 32, then 24 (≥ 20 left): a tile of 24; each its 2 blocks in one claim, then its sums written out
     expect(log).toEqual([lut(0, 32, START), lut(0, 32, FLUSH, 0, 0), lut(32, 24, START), lut(32, 24, FLUSH, 0, 0)]);
     // 51: 32, then 19 left: 16, and 3 single tokens per 32-row chunk
     c[d.TOKENS] = 51;
@@ -127,25 +127,26 @@ describe("wasm job ABI", () => {
       runJob(JOB_ABI, ex, c, 1);
       expect(log.filter((call) => call[0] === WASM_EXPORT.T2_GEMM_LUT && call[14] === START).map((call) => call[10]), `${tokens} tokens, ${rows} rows`).toEqual(tiles);
     }
-    // SPLIT_TOKENS: thread 1 of 2 takes tokens [35, 70) over every row — a tile of 32 from token 35, finished by
-    // the epilogue once its sums are out, then the last 3 tokens through t2_dot_1r per 32-row chunk and their epilogue
+    // SPLIT_TOKENS: thread 1 of 2 takes tokens [35, 70) over every row — a tile of 32 from token 35, its float output
+    // written from its sums (the only thread in it), then the last 3 tokens through t2_dot_1r per 32-row chunk and
+    // their epilogue
     Object.assign(c, { [JOB_SLOT.ROWS]: 300, [d.TOKENS]: 70, [d.SPLIT_TOKENS]: 1, [d.EPI_SCALES_PTR]: 20000, [d.EPI_TOK_PTR]: 30000 });
     ({ ex, log } = lutThread(c, 1, "own"));
     runJob(JOB_ABI, ex, c, 1);
-    const tile35 = (flags: number, c0: number, c1: number) => [WASM_EXPORT.T2_GEMM_LUT, 1024, 32, c0, c1, 0, 300, 0, 4096 + 35 * 128, 128, 32, 8192 + 35 * 1200, 300, 66536, flags];
-    expect(log.slice(0, 4)).toEqual([tile35(START, 0, 2), tile35(FLUSH, 0, 0), [WASM_EXPORT.T2_EPILOGUE, 8192 + 35 * 1200, 300, 32, 0, 300, 30000 + 35 * 16, 20000, 0], [WASM_EXPORT.T2_DOT_1_RELAXED, 1024, 32, 2, 0, 32, 0, 4096 + 67 * 128, 8192 + 67 * 1200]]);
-    expect(log.length).toBe(3 + 10 * 3 + 1); // rows [0, 300): ten chunks of ≤ 32 rows, three tokens each
+    const tile35 = (flags: number, c0: number, c1: number, tok = 0, scales = 0) => [WASM_EXPORT.T2_GEMM_LUT, 1024, 32, c0, c1, 0, 300, 0, 4096 + 35 * 128, 128, 32, 8192 + 35 * 1200, 300, 66536, flags, tok, scales];
+    expect(log.slice(0, 3)).toEqual([tile35(START, 0, 2), tile35(FLUSH | EPILOGUE, 0, 0, 30000 + 35 * 16, 20000), [WASM_EXPORT.T2_DOT_1_RELAXED, 1024, 32, 2, 0, 32, 0, 4096 + 67 * 128, 8192 + 67 * 1200]]);
+    expect(log.length).toBe(2 + 10 * 3 + 1); // rows [0, 300): ten chunks of ≤ 32 rows, three tokens each
     expect(log.at(-1)).toEqual([WASM_EXPORT.T2_EPILOGUE, 8192 + 67 * 1200, 300, 3, 0, 300, 30000 + 67 * 16, 20000, 0]);
     ({ ex, log } = lutThread(c, 0, "own"));
     runJob(JOB_ABI, ex, c, 0);
-    expect(log[0]).toEqual([WASM_EXPORT.T2_GEMM_LUT, 1024, 32, 0, 2, 0, 300, 0, 4096, 128, 32, 8192, 300, 65536, START]);
+    expect(log[0]).toEqual([WASM_EXPORT.T2_GEMM_LUT, 1024, 32, 0, 2, 0, 300, 0, 4096, 128, 32, 8192, 300, 65536, START, 0, 0]);
   });
 
   it("has a thread with no work of its own left sum the others' chunks from the back, their last unit first", () => {
     const c = new Int32Array(CONTROL_SLOTS);
     const d = JOB_SLOT.TERNARY_DENSE;
-    const { START, FLUSH } = JOB_ABI.LUT_GEMM;
-    // 2 threads split by tokens, 64 each (two tiles of 32), 7 blocks: chunks [0, 3), [3, 6), [6, 7)
+    const { START, FLUSH, EPILOGUE } = JOB_ABI.LUT_GEMM;
+    // 2 threads split by tokens, 64 each (two tiles of 32), 7 blocks: claims of up to 3
     Object.assign(c, { [JOB_SLOT.OP]: JOB_OP.TERNARY_DENSE, [JOB_SLOT.THREADS]: 2, [JOB_SLOT.ROWS]: 256 });
     const args = { W_PTR: 1024, ROW_STRIDE: 112, BLOCKS: 7, MASK_PTR: 0, X_PTR: 4096, X_STRIDE: 448, TOKENS: 128, OUT_PTR: 1 << 20, OUT_STRIDE: 256, RELAXED: 1, LUT_PTR: 65536, LUT_BYTES: 1000, LUT_UNITS_PTR: 90000, LUT_UNITS_CAP: 11, SPLIT_TOKENS: 1, EPI_SCALES_PTR: 20000, EPI_TOK_PTR: 30000 };
     for (const [k, v] of Object.entries(args)) c[d[k as keyof typeof d]] = v;
@@ -153,19 +154,25 @@ describe("wasm job ABI", () => {
     // thread 1 has summed the first chunk of its first tile (token 64) and is busy with the second
     const u = (thread: number, tile: number) => 90000 + (thread * 11 + tile) * 16;
     units.join(u(1, 0));
-    expect(units.claim(u(1, 0), 3, 1)).toBe(0);
+    expect(units.claim(u(1, 0), 7, 1)).toBe(3 << 16);
     // thread 0 does its own two tiles, then thread 1's second tile whole, last chunk first, then what is left of its
     // first — its part stored (the first), the rows left to thread 1, which is not done with its own part yet
     const { ex, log } = lutThread(c, 0, "all", units);
     runJob(JOB_ABI, ex, c, 0);
-    const call = (t: number, c0: number, c1: number, flags: number) => [WASM_EXPORT.T2_GEMM_LUT, 1024, 112, c0, c1, 0, 256, 0, 4096 + t * 448, 448, 32, (1 << 20) + t * 1024, 256, 65536, flags];
-    const epilogue = (t: number) => [WASM_EXPORT.T2_EPILOGUE, (1 << 20) + t * 1024, 256, 32, 0, 256, 30000 + t * 16, 20000, 0];
-    const tile = (t: number, order: number[]) => [
-      ...order.map((ch, i) => call(t, 3 * ch, Math.min(7, 3 * ch + 3), i === 0 ? START : 0)),
-      call(t, 0, 0, FLUSH),
-      epilogue(t),
-    ];
-    expect(log).toEqual([...tile(0, [0, 1, 2]), ...tile(32, [0, 1, 2]), ...tile(96, [2, 1, 0]), call(64, 6, 7, START), call(64, 3, 6, 0), call(64, 0, 0, FLUSH)]);
+    const call = (t: number, c0: number, c1: number, flags: number, tok = 0, scales = 0) => [WASM_EXPORT.T2_GEMM_LUT, 1024, 112, c0, c1, 0, 256, 0, 4096 + t * 448, 448, 32, (1 << 20) + t * 1024, 256, 65536, flags, tok, scales];
+    // (a unit no other thread joined: its float output written from the sums at once)
+    const alone = (t: number) => call(t, 0, 0, FLUSH | EPILOGUE, 30000 + t * 16, 20000);
+    const tile = (t: number, claims: number[][]) => claims.map(([c0, c1], i) => call(t, c0!, c1!, i === 0 ? START : 0));
+    expect(log).toEqual([
+      ...tile(0, [[0, 3], [3, 6], [6, 7]]),
+      alone(0),
+      ...tile(32, [[0, 3], [3, 6], [6, 7]]),
+      alone(32),
+      ...tile(96, [[4, 7], [1, 4], [0, 1]]),
+      alone(96),
+      ...tile(64, [[4, 7], [3, 4]]),
+      call(64, 0, 0, FLUSH),
+    ]);
     // thread 1, back from its chunk: its part is the second (added), and it is the last member (it finishes the rows)
     expect([units.lock(u(1, 0)), units.finish(u(1, 0))]).toEqual([1, 1]);
   });
@@ -182,16 +189,28 @@ function lutUnits() {
       s.joined++;
       return 1;
     },
-    claim: (u: number, chunks: number, front: number) => {
+    claim: (u: number, blocks: number, front: number) => {
       const s = at(u);
-      if (s.front + s.back >= chunks) return -1;
-      return front ? s.front++ : chunks - 1 - s.back++;
+      const left = blocks - s.front - s.back;
+      if (left <= 0) return -1;
+      const n = Math.min(3, left);
+      const first = front ? s.front : blocks - s.back - n;
+      if (front) s.front += n;
+      else s.back += n;
+      return (n << 16) | first;
     },
     finish: (u: number) => {
       const s = at(u);
       s.finished++;
       s.closed = s.finished === s.joined;
       return s.closed ? 1 : 0;
+    },
+    closeAlone: (u: number) => {
+      const s = at(u);
+      if (s.joined !== 1 || s.finished !== 0 || s.closed) return 0;
+      s.finished = 1;
+      s.closed = true;
+      return 1;
     },
     lock: (u: number) => at(u).parts,
     unlock: (u: number) => {
@@ -209,8 +228,9 @@ function lutThread(c: Int32Array, index: number, joins: "own" | "all", units = l
   const owner = (u: number) => Math.floor((u - c[d.LUT_UNITS_PTR]!) / JOB_ABI.LUT_GEMM.UNIT_BYTES / c[d.LUT_UNITS_CAP]!);
   const protocol: Record<string, (...a: number[]) => unknown> = {
     [WASM_EXPORT.LUT_JOIN]: (u) => (joins === "own" && owner(u!) !== index ? 0 : units.join(u!)),
-    [WASM_EXPORT.LUT_CLAIM]: (u, chunks, front) => units.claim(u!, chunks!, front!),
+    [WASM_EXPORT.LUT_CLAIM]: (u, blocks, front) => units.claim(u!, blocks!, front!),
     [WASM_EXPORT.LUT_FINISH]: (u) => units.finish(u!),
+    [WASM_EXPORT.LUT_CLOSE_ALONE]: (u) => units.closeAlone(u!),
     [WASM_EXPORT.LUT_LOCK]: (u) => units.lock(u!),
     [WASM_EXPORT.LUT_UNLOCK]: (u) => units.unlock(u!),
   };

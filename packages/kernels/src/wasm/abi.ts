@@ -13,7 +13,7 @@
  * Plain objects (not TS enums) so that they survive JSON.stringify; a read is a property load.
  */
 import { LUT_UNIT_BYTES } from "./lut-work.wat";
-import { LUT_ADD, LUT_CHUNK, LUT_FLUSH, LUT_MIN_ROWS, LUT_MIN_TOKENS, LUT_START, LUT_TILE } from "./t2-gemm-lut.wat";
+import { LUT_ADD, LUT_EPILOGUE, LUT_FLUSH, LUT_MIN_ROWS, LUT_MIN_TOKENS, LUT_START, LUT_TILE } from "./t2-gemm-lut.wat";
 
 /** What the job in the control block is (JOB_SLOT.OP). */
 export const JOB_OP = {
@@ -305,6 +305,7 @@ export const WASM_EXPORT = {
   LUT_JOIN: "lut_join",
   LUT_CLAIM: "lut_claim",
   LUT_FINISH: "lut_finish",
+  LUT_CLOSE_ALONE: "lut_close_alone",
   LUT_LOCK: "lut_lock",
   LUT_UNLOCK: "lut_unlock",
   EW_SILU: "ew_silu",
@@ -325,12 +326,12 @@ export const WASM_EXPORT = {
 /** The table-lookup GEMM's constants that runJob needs (t2-gemm-lut.wat.ts, lut-work.wat.ts). */
 export const LUT_GEMM = {
   TILE: LUT_TILE,
-  CHUNK: LUT_CHUNK,
   MIN_TOKENS: LUT_MIN_TOKENS,
   MIN_ROWS: LUT_MIN_ROWS,
   START: LUT_START,
   FLUSH: LUT_FLUSH,
   ADD: LUT_ADD,
+  EPILOGUE: LUT_EPILOGUE,
   UNIT_BYTES: LUT_UNIT_BYTES,
 } as const;
 
@@ -338,7 +339,7 @@ export const JOB_ABI = { JOB_OP, JOB_SLOT, WASM_EXPORT, DENSE_ENCODING, ELEMENTW
 export type JobAbi = typeof JOB_ABI;
 
 /** Exports only the relaxed-SIMD module has. */
-export const RELAXED_ONLY_EXPORTS: ReadonlyArray<keyof KernelExports> = [WASM_EXPORT.T2_DOT_1_RELAXED, WASM_EXPORT.T2_DOT_4_RELAXED, WASM_EXPORT.Q4_DOT_RELAXED, WASM_EXPORT.T1_DOT_1_RELAXED, WASM_EXPORT.T1_DOT_4_RELAXED, WASM_EXPORT.T2_GEMM_LUT, WASM_EXPORT.LUT_JOIN, WASM_EXPORT.LUT_CLAIM, WASM_EXPORT.LUT_FINISH, WASM_EXPORT.LUT_LOCK, WASM_EXPORT.LUT_UNLOCK];
+export const RELAXED_ONLY_EXPORTS: ReadonlyArray<keyof KernelExports> = [WASM_EXPORT.T2_DOT_1_RELAXED, WASM_EXPORT.T2_DOT_4_RELAXED, WASM_EXPORT.Q4_DOT_RELAXED, WASM_EXPORT.T1_DOT_1_RELAXED, WASM_EXPORT.T1_DOT_4_RELAXED, WASM_EXPORT.T2_GEMM_LUT, WASM_EXPORT.LUT_JOIN, WASM_EXPORT.LUT_CLAIM, WASM_EXPORT.LUT_FINISH, WASM_EXPORT.LUT_CLOSE_ALONE, WASM_EXPORT.LUT_LOCK, WASM_EXPORT.LUT_UNLOCK];
 
 /** The exports' signatures (kernels.wat.ts documents each); all arguments are i32, pointers are byte addresses. */
 export interface KernelExports {
@@ -392,13 +393,19 @@ export interface KernelExports {
   /**
    * Ternary dots of a tile of 1..32 tokens by table lookup (t2-gemm-lut.wat.ts), t2 pair layout, int8 activations:
    * Σ code·x over blocks [cStart, cEnd) summed into the scratch s (lutScratchBytes(rowEnd − rowStart) bytes); flags
-   * LUT_START clears it first, LUT_FLUSH then writes out [tokens, outStride] i32 (LUT_ADD: adds to it).
+   * LUT_START clears it first, LUT_FLUSH then writes out [tokens, outStride] i32 (LUT_ADD: adds to it; LUT_EPILOGUE:
+   * the float output, as t2_epilogue makes it from tok and scales, when this thread summed every block).
    */
-  t2_gemm_lut(w: number, rowStride: number, cStart: number, cEnd: number, rowStart: number, rowEnd: number, mask: number, x: number, xStride: number, tokens: number, out: number, outStride: number, s: number, flags: number): void;
-  /** A LUT GEMM unit's state at u (lut-work.wat.ts): join (1, or 0 when closed); claim a chunk from the front or back (−1: none left); finish (1: the last member); the output lock (returns the parts added before). */
+  t2_gemm_lut(w: number, rowStride: number, cStart: number, cEnd: number, rowStart: number, rowEnd: number, mask: number, x: number, xStride: number, tokens: number, out: number, outStride: number, s: number, flags: number, tok: number, scales: number): void;
+  /**
+   * A LUT GEMM unit's state at u (lut-work.wat.ts): join (1, or 0 when closed); claim blocks from the front or back
+   * (count << 16 | first block; −1: none left); finish (1: the last member); close if the only member (1); the
+   * output lock (returns the parts added before).
+   */
   lut_join(u: number): number;
-  lut_claim(u: number, chunks: number, front: number): number;
+  lut_claim(u: number, blocks: number, front: number): number;
   lut_finish(u: number): number;
+  lut_close_alone(u: number): number;
   lut_lock(u: number): number;
   lut_unlock(u: number): void;
   /** Element-wise, on the caller's thread (elementwise.wat.ts); n4 = a count rounded up to 4 (buffers padded). x ← SiLU(x). */

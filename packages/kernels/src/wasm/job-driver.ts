@@ -137,7 +137,6 @@ export function runJob(abi: JobAbi, ex: KernelExports, c: Int32Array, index: num
       const scratch = lut + index * c[a.LUT_BYTES]!;
       const units = c[a.LUT_UNITS_PTR]!;
       const cap = c[a.LUT_UNITS_CAP]!;
-      const chunks = Math.ceil(blocks / L.CHUNK);
       const starts: number[] = [];
       // (LUT_SKIP_OWN, tests only: thread 0 leaves its own units to the others, so every unit is shared or taken whole)
       const skipOwn = threads > 1 && index === 0 && c[a.LUT_SKIP_OWN] === 1;
@@ -167,18 +166,25 @@ export function runJob(abi: JobAbi, ex: KernelExports, c: Int32Array, index: num
           const xt = x + tA * xStride;
           const ot = out + tA * outStride * 4;
           let flags: number = L.START;
-          for (let ch = ex[X.LUT_CLAIM](u, chunks, own); ch >= 0; ch = ex[X.LUT_CLAIM](u, chunks, own)) {
-            ex[X.T2_GEMM_LUT](w, rowStride, ch * L.CHUNK, Math.min(blocks, (ch + 1) * L.CHUNK), jr0, jr1, mask, xt, xStride, nt, ot, outStride, scratch, flags);
+          for (let cl = ex[X.LUT_CLAIM](u, blocks, own); cl >= 0; cl = ex[X.LUT_CLAIM](u, blocks, own)) {
+            const b0 = cl & 0xffff;
+            ex[X.T2_GEMM_LUT](w, rowStride, b0, b0 + (cl >>> 16), jr0, jr1, mask, xt, xStride, nt, ot, outStride, scratch, flags, 0, 0);
             flags = 0;
           }
+          const tok = c[a.EPI_TOK_PTR]! + tA * 16;
           if (flags === 0) {
-            // this thread's part of the unit's sums into the output: the first part stored, the others added
+            // alone in the unit (no other thread took a block of it): its float output straight from this thread's sums
+            if (epilogueScales !== 0 && ex[X.LUT_CLOSE_ALONE](u) === 1) {
+              ex[X.T2_GEMM_LUT](w, rowStride, 0, 0, jr0, jr1, mask, xt, xStride, nt, ot, outStride, scratch, L.FLUSH | L.EPILOGUE, tok, epilogueScales);
+              continue;
+            }
+            // else this thread's part of the unit's sums into the output: the first part stored, the others added
             const parts = ex[X.LUT_LOCK](u);
-            ex[X.T2_GEMM_LUT](w, rowStride, 0, 0, jr0, jr1, mask, xt, xStride, nt, ot, outStride, scratch, parts === 0 ? L.FLUSH : L.FLUSH | L.ADD);
+            ex[X.T2_GEMM_LUT](w, rowStride, 0, 0, jr0, jr1, mask, xt, xStride, nt, ot, outStride, scratch, parts === 0 ? L.FLUSH : L.FLUSH | L.ADD, 0, 0);
             ex[X.LUT_UNLOCK](u);
           }
           // the last thread done with the unit finishes its rows
-          if (ex[X.LUT_FINISH](u) === 1 && epilogueScales !== 0) ex[X.T2_EPILOGUE](ot, outStride, nt, jr0, jr1, c[a.EPI_TOK_PTR]! + tA * 16, epilogueScales, mask);
+          if (ex[X.LUT_FINISH](u) === 1 && epilogueScales !== 0) ex[X.T2_EPILOGUE](ot, outStride, nt, jr0, jr1, tok, epilogueScales, mask);
         }
       }
     }

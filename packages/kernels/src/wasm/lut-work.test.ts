@@ -15,16 +15,20 @@ import { kernelsModule, relaxedSimdAvailable } from "./wasm-module";
 setFlagsFromString("--experimental-wasm-relaxed-simd");
 
 describe.runIf(relaxedSimdAvailable())("the LUT GEMM's units shared between threads (lut-work.wat.ts)", () => {
-  it("joins until closed, claims chunks from both ends until drained, closes with its last member, counts the parts", () => {
+  it("joins until closed, claims blocks from both ends until drained, closes with its last member, counts the parts, closes a unit its only member drained", () => {
     const memory = new WebAssembly.Memory({ initial: 1, maximum: 16, shared: true });
     const ex = kernelExports(new WebAssembly.Instance(kernelsModule("relaxed"), { env: { memory } }), true);
     const u = 64;
     const state = new Int32Array(memory.buffer, u, LUT_UNIT_BYTES / 4);
     expect([ex.lut_join(u), ex.lut_join(u)]).toEqual([1, 1]);
-    // 5 chunks: the owner takes 0, 1; another thread 4, 3; then the owner 2, and both find none left
-    expect([ex.lut_claim(u, 5, 1), ex.lut_claim(u, 5, 0), ex.lut_claim(u, 5, 1), ex.lut_claim(u, 5, 0), ex.lut_claim(u, 5, 1)]).toEqual([0, 4, 1, 3, 2]);
-    expect([ex.lut_claim(u, 5, 1), ex.lut_claim(u, 5, 0)]).toEqual([-1, -1]);
-    expect(state[0]).toBe((3 << 16) | 2);
+    // 8 blocks, three at a time: the owner takes [0, 3), another thread [5, 8), the owner what is left, [3, 5), and
+    // both then find none
+    const claim = (front: number) => {
+      const c = ex.lut_claim(u, 8, front);
+      return c < 0 ? c : [c & 0xffff, (c & 0xffff) + (c >>> 16)];
+    };
+    expect([claim(1), claim(0), claim(1), claim(0), claim(1)]).toEqual([[0, 3], [5, 8], [3, 5], -1, -1]);
+    expect(state[0]).toBe((5 << 16) | 3);
     // the first part is stored (0 parts before), the second added
     expect(ex.lut_lock(u)).toBe(0);
     ex.lut_unlock(u);
@@ -35,6 +39,11 @@ describe.runIf(relaxedSimdAvailable())("the LUT GEMM's units shared between thre
     expect([ex.lut_finish(u), ex.lut_finish(u)]).toEqual([0, 1]);
     expect(ex.lut_join(u)).toBe(0);
     expect(state[1]).toBe((1 << 16) | (2 << 8) | 2);
+    // a unit with one member, none done: closed by that member at once; with two, not
+    const w = 192;
+    expect([ex.lut_join(w), ex.lut_close_alone(w), ex.lut_join(w)]).toEqual([1, 1, 0]);
+    const z = 256;
+    expect([ex.lut_join(z), ex.lut_join(z), ex.lut_close_alone(z), ex.lut_finish(z), ex.lut_close_alone(z)]).toEqual([1, 1, 0, 0, 0]);
   });
 
   const ref = createJsBackend();

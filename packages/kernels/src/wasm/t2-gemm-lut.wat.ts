@@ -60,10 +60,14 @@
 
 import { lutWorkWat } from "./lut-work.wat";
 
-/** t2_gemm_lut flags: clear the scratch's sums first; then write them to out; add them to out rather than store. */
+/**
+ * t2_gemm_lut flags: clear the scratch's sums first; then write them to out; add them to out rather than store; or
+ * write the layer's float output (the call's thread summed every block).
+ */
 export const LUT_START = 1;
 export const LUT_FLUSH = 2;
 export const LUT_ADD = 4;
+export const LUT_EPILOGUE = 8;
 
 /** Most tokens of one call's tile. */
 export const LUT_TILE = 32;
@@ -199,14 +203,23 @@ function widthFunc(nt: number): string {
                     .join("")}))`;
   };
   const selected = (off: number) => `(i32.load8_u offset=${off} (i32.add (local.get $mask) (local.get $r)))`;
-  // row `row` (acc32 at `acc`): out[t·outStride + row] = acc32[t] + Σx[t] for t = $tg .. tokens − 1 ($tg advances)
-  const storeRowTokens = (add: boolean, row: string, acc: string, label: string) => {
-    const value = `(i32.add (i32.load (i32.add ${acc} (i32.shl (local.get $tg) (i32.const 2)))) (i32.load (i32.add (local.get $s) (i32.shl (local.get $tg) (i32.const 2)))))`;
+  // row `row` (acc32 at `acc`) for t = $tg .. tokens − 1 ($tg advances): out[t·outStride + row] = acc32[t] + Σx[t]
+  // ("store"), out += that ("add"), the float output ("epilogue", scale at `scale`), or +0 ("zero": a masked row)
+  type FlushMode = "store" | "add" | "epilogue";
+  const storeRowTokens = (mode: FlushMode | "zero", row: string, acc: string, label: string, scale = "") => {
+    const sum = `(i32.add (i32.load (i32.add ${acc} (i32.shl (local.get $tg) (i32.const 2)))) (i32.load (i32.add (local.get $s) (i32.shl (local.get $tg) (i32.const 2)))))`;
+    const xs = "(f64.load offset=8 (i32.add (local.get $tok) (i32.shl (local.get $tg) (i32.const 4))))";
+    const value = {
+      store: sum,
+      add: `(i32.add (i32.load (local.get $op)) ${sum})`,
+      epilogue: `(f32.demote_f64 (f64.mul (f64.mul (f64.convert_i32_s (i32.load (i32.add ${acc} (i32.shl (local.get $tg) (i32.const 2))))) ${scale}) ${xs}))`,
+      zero: "(f32.const 0)",
+    }[mode];
     return `(block ${label}_done
               (loop ${label}
                 (br_if ${label}_done (i32.ge_u (local.get $tg) (local.get $tokens)))
                 (local.set $op (i32.add (local.get $out) (i32.shl (i32.add (i32.mul (local.get $tg) (local.get $outStride)) ${row}) (i32.const 2))))
-                (i32.store (local.get $op) ${add ? `(i32.add (i32.load (local.get $op)) ${value})` : value})
+                (${mode === "epilogue" || mode === "zero" ? "f32" : "i32"}.store (local.get $op) ${value})
                 (local.set $tg (i32.add (local.get $tg) (i32.const 1)))
                 (br ${label})))`;
   };
@@ -224,16 +237,33 @@ function widthFunc(nt: number): string {
       (v128.store (local.get $z) (v128.const i32x4 0 0 0 0))
       (local.set $z (i32.add (local.get $z) (i32.const 16)))
       (br_if $zero (i32.lt_u (local.get $z) (local.get $end))))`;
-  // the output: out[t·outStride + r] = acc32[r][t] + Σx[t] (LUT_FLUSH), or out += that (with LUT_ADD: another
-  // thread's part of the same sums is already there)
-  const flush = (add: boolean) => {
-    const sfx = add ? "_add" : "";
-    const keep = add ? "(i32x4.add (v128.load (local.get $op)) " : "";
-    const keepEnd = add ? ")" : "";
+  // The output (LUT_FLUSH): out[t·outStride + r] = acc32[r][t] + Σx[t] ("store"), or out += that (LUT_ADD: another
+  // thread's part of the same sums is there), or (LUT_EPILOGUE: this call's thread summed every block, so
+  // acc32 = Σ code·x − Σx = Σ w·x) the layer's float output as t2_epilogue computes it from the dots,
+  // fround((dot − Σx) · wScale[r] · xScale[t]) in float64, masked rows +0 — one pass over the output instead of two.
+  const flush = (mode: FlushMode) => {
+    const sfx = `_${mode}`;
+    const epi = mode === "epilogue";
+    const scale = (i: number) => `(f64.promote_f32 (f32.load (i32.add (local.get $scales) (i32.shl (i32.add (local.get $r) (i32.const ${i})) (i32.const 2)))))`;
+    // four rows' sums of one token (i32x4 $m) → f32x4: rows 0, 1 and 2, 3 in f64x2 lanes, as t2_epilogue
+    const epi4 = (m: string, t: number) => {
+      const xs = `(f64x2.splat (f64.load offset=${t * 16 + 8} (i32.add (local.get $tok) (i32.shl (local.get $t) (i32.const 4)))))`;
+      const half = (d: string, w: string) => `(f32x4.demote_f64x2_zero (f64x2.mul (f64x2.mul (f64x2.convert_low_i32x4_s ${d}) (f64x2.promote_low_f32x4 ${w})) ${xs}))`;
+      const hi = (v: string) => `(i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 ${v} ${v})`;
+      return `(i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 ${half(m, "(local.get $w4)")} ${half(hi(m), hi("(local.get $w4)"))})`;
+    };
+    const put = (m: string, t: number) => {
+      if (mode === "store") return m;
+      if (mode === "add") return `(i32x4.add (v128.load (local.get $op)) ${m})`;
+      return epi4(m, t);
+    };
+    const rowCall = (i: number, label: string, from: string) =>
+      `(local.set $tg ${from}) ${storeRowTokens(mode, `(i32.add (local.get $r) (i32.const ${i}))`, `(i32.add (local.get $a32) (i32.const ${i * nt * 4}))`, `${label}${i}${sfx}`, scale(i))}`;
+    const zeroRow = (i: number) =>
+      `(local.set $tg (i32.const 0)) ${storeRowTokens("zero", `(i32.add (local.get $r) (i32.const ${i}))`, "", `$zero${i}${sfx}`)}`;
     return `
-    ;; out[t·outStride + r] = acc32[r][t] + Σx[t] for the tile's tokens and the selected rows: four rows that are all
-    ;; selected go four tokens at a time (their 4×4 block of sums transposed by two rounds of interleaves, so each
-    ;; token's four rows are one store), the rest one value at a time
+    ;; four rows that are all selected go four tokens at a time (their 4×4 block of sums transposed by two rounds of
+    ;; interleaves, so each token's four rows are one store), the rest one value at a time
     (local.set $r (local.get $rowStart))
     (block $quads_done${sfx}
       (loop $quads${sfx}
@@ -242,38 +272,40 @@ function widthFunc(nt: number): string {
               (i32.and (i32.and (i32.ne ${selected(0)} (i32.const 0)) (i32.ne ${selected(1)} (i32.const 0)))
                        (i32.and (i32.ne ${selected(2)} (i32.const 0)) (i32.ne ${selected(3)} (i32.const 0)))))
           (then
-            (local.set $t (i32.const 0))
+            (local.set $t (i32.const 0))${epi ? `
+            (local.set $w4 (v128.load (i32.add (local.get $scales) (i32.shl (local.get $r) (i32.const 2)))))` : ""}
             (block $t4_done${sfx}
               (loop $t4${sfx}
                 (br_if $t4_done${sfx} (i32.gt_u (i32.add (local.get $t) (i32.const 4)) (local.get $tokens)))
-                (local.set $e (v128.load (i32.add (local.get $s) (i32.shl (local.get $t) (i32.const 2)))))
+                ${epi ? "" : "(local.set $e (v128.load (i32.add (local.get $s) (i32.shl (local.get $t) (i32.const 2)))))"}
                 ${range(4)
-                  .map((i) => `(local.set $q${i} (i32x4.add (local.get $e) (v128.load offset=${i * nt * 4} (i32.add (local.get $a32) (i32.shl (local.get $t) (i32.const 2))))))`)
+                  .map((i) => {
+                    const acc = `(v128.load offset=${i * nt * 4} (i32.add (local.get $a32) (i32.shl (local.get $t) (i32.const 2))))`;
+                    return `(local.set $q${i} ${epi ? acc : `(i32x4.add (local.get $e) ${acc})`})`;
+                  })
                   .join("\n                ")}
-                ;; rows 0, 1 and 2, 3 interleaved by token, then tokens' halves paired: m_j = token t + j's four rows
+                ;; rows 0, 1 and 2, 3 interleaved by token, then tokens' halves paired: token t + j's four rows
                 (local.set $r0 (i8x16.shuffle ${interleave(4, false)} (local.get $q0) (local.get $q1)))
                 (local.set $r1 (i8x16.shuffle ${interleave(4, false)} (local.get $q2) (local.get $q3)))
                 (local.set $r2 (i8x16.shuffle ${interleave(4, true)} (local.get $q0) (local.get $q1)))
                 (local.set $r3 (i8x16.shuffle ${interleave(4, true)} (local.get $q2) (local.get $q3)))
                 (local.set $op (i32.add (local.get $out) (i32.shl (i32.add (i32.mul (local.get $t) (local.get $outStride)) (local.get $r)) (i32.const 2))))
-                (v128.store (local.get $op) ${keep}(i8x16.shuffle ${interleave(8, false)} (local.get $r0) (local.get $r1))${keepEnd})
+                (v128.store (local.get $op) ${put(`(i8x16.shuffle ${interleave(8, false)} (local.get $r0) (local.get $r1))`, 0)})
                 (local.set $op (i32.add (local.get $op) (i32.shl (local.get $outStride) (i32.const 2))))
-                (v128.store (local.get $op) ${keep}(i8x16.shuffle ${interleave(8, true)} (local.get $r0) (local.get $r1))${keepEnd})
+                (v128.store (local.get $op) ${put(`(i8x16.shuffle ${interleave(8, true)} (local.get $r0) (local.get $r1))`, 1)})
                 (local.set $op (i32.add (local.get $op) (i32.shl (local.get $outStride) (i32.const 2))))
-                (v128.store (local.get $op) ${keep}(i8x16.shuffle ${interleave(8, false)} (local.get $r2) (local.get $r3))${keepEnd})
+                (v128.store (local.get $op) ${put(`(i8x16.shuffle ${interleave(8, false)} (local.get $r2) (local.get $r3))`, 2)})
                 (local.set $op (i32.add (local.get $op) (i32.shl (local.get $outStride) (i32.const 2))))
-                (v128.store (local.get $op) ${keep}(i8x16.shuffle ${interleave(8, true)} (local.get $r2) (local.get $r3))${keepEnd})
+                (v128.store (local.get $op) ${put(`(i8x16.shuffle ${interleave(8, true)} (local.get $r2) (local.get $r3))`, 3)})
                 (local.set $t (i32.add (local.get $t) (i32.const 4)))
                 (br $t4${sfx})))
             ;; the tile's last tokens (fewer than four) of these rows
             ${range(4)
-              .map((i) => `(local.set $tg (local.get $t)) ${storeRowTokens(add, `(i32.add (local.get $r) (i32.const ${i}))`, `(i32.add (local.get $a32) (i32.const ${i * nt * 4}))`, `$tail${i}${sfx}`)}`)
+              .map((i) => rowCall(i, "$tail", "(local.get $t)"))
               .join("\n            ")})
           (else
             ${range(4)
-              .map(
-                (i) => `(if (i32.or (i32.eqz (local.get $mask)) ${selected(i)}) (then (local.set $tg (i32.const 0)) ${storeRowTokens(add, `(i32.add (local.get $r) (i32.const ${i}))`, `(i32.add (local.get $a32) (i32.const ${i * nt * 4}))`, `$row${i}${sfx}`)}))`,
-              )
+              .map((i) => `(if (i32.or (i32.eqz (local.get $mask)) ${selected(i)}) (then ${rowCall(i, "$row", "(i32.const 0)")})${epi ? ` (else ${zeroRow(i)})` : ""})`)
               .join("\n            ")}))
         (local.set $a32 (i32.add (local.get $a32) (i32.const ${4 * nt * 4})))
         (local.set $r (i32.add (local.get $r) (i32.const 4)))
@@ -283,7 +315,7 @@ function widthFunc(nt: number): string {
       (loop $rest${sfx}
         (br_if $rows_done${sfx} (i32.ge_u (local.get $r) (local.get $rowEnd)))
         (if (i32.or (i32.eqz (local.get $mask)) ${selected(0)})
-          (then (local.set $tg (i32.const 0)) ${storeRowTokens(add, "(local.get $r)", "(local.get $a32)", `$last${sfx}`)}))
+          (then ${rowCall(0, "$last", "(i32.const 0)")})${epi ? ` (else ${zeroRow(0)})` : ""})
         (local.set $a32 (i32.add (local.get $a32) (i32.const ${nt * 4})))
         (local.set $r (i32.add (local.get $r) (i32.const 1)))
         (br $rest${sfx})))`;
@@ -292,7 +324,7 @@ function widthFunc(nt: number): string {
   ;; t2_gemm_lut for tiles of up to ${nt} tokens (t2-gemm-lut.wat.ts).
   (func $lut_${nt} (param $w i32) (param $rowStride i32) (param $cStart i32) (param $cEnd i32)
         (param $rowStart i32) (param $rowEnd i32) (param $mask i32) (param $x i32) (param $xStride i32) (param $tokens i32)
-        (param $out i32) (param $outStride i32) (param $s i32) (param $flags i32)
+        (param $out i32) (param $outStride i32) (param $s i32) (param $flags i32) (param $tok i32) (param $scales i32)
     (local $c0 i32) (local $nb i32) (local $k i32) (local $b0 i32) (local $z i32) (local $end i32) (local $t i32) (local $tg i32)
     (local $dp i32) (local $q i32) (local $g i32) (local $tp i32) (local $xg i32) (local $vi i32) (local $pairStride i32)
     (local $r i32) (local $wp i32) (local $tb i32) (local $ap i32) (local $aq i32) (local $a32 i32) (local $op i32)
@@ -301,7 +333,7 @@ function widthFunc(nt: number): string {
       .join(" ")} ${range(8)
       .map((t) => `(local $xp${t} i32)`)
       .join(" ")}
-    (local $x0 v128) (local $x1 v128) (local $x2 v128) (local $x3 v128) (local $e v128) (local $sx v128)
+    (local $x0 v128) (local $x1 v128) (local $x2 v128) (local $x3 v128) (local $e v128) (local $sx v128) (local $w4 v128)
     ${range(8)
       .map((t) => `(local $q${t} v128) (local $r${t} v128) (local $m${t} v128)`)
       .join(" ")}
@@ -397,26 +429,30 @@ function widthFunc(nt: number): string {
       (br_if $chunk (i32.lt_u (local.get $c0) (local.get $cEnd))))))
     (if (i32.and (local.get $flags) (i32.const ${LUT_FLUSH})) (then
       (if (i32.and (local.get $flags) (i32.const ${LUT_ADD}))
-        (then ${flush(true)})
-        (else ${flush(false)}))))
+        (then ${flush("add")})
+        (else (if (i32.and (local.get $flags) (i32.const ${LUT_EPILOGUE}))
+          (then ${flush("epilogue")})
+          (else ${flush("store")}))))))
   )
 `;
 }
 
 /** The LUT GEMM for the relaxed module's text (plain SIMD, serving the relaxed path's int8 activations). */
 export function t2GemmLutWat(): string {
-  const args = "(local.get $w) (local.get $rowStride) (local.get $cStart) (local.get $cEnd) (local.get $rowStart) (local.get $rowEnd) (local.get $mask) (local.get $x) (local.get $xStride) (local.get $tokens) (local.get $out) (local.get $outStride) (local.get $s) (local.get $flags)";
+  const args = "(local.get $w) (local.get $rowStride) (local.get $cStart) (local.get $cEnd) (local.get $rowStart) (local.get $rowEnd) (local.get $mask) (local.get $x) (local.get $xStride) (local.get $tokens) (local.get $out) (local.get $outStride) (local.get $s) (local.get $flags) (local.get $tok) (local.get $scales)";
   return `${WIDTHS.map(widthFunc).join("")}
   ;; Σ code·x for a tile of 1..${LUT_TILE} tokens (xStride bytes apart, int8, 16-byte aligned; blocks [cStart, cEnd) of 64
   ;; inputs read) and rows [rowStart, rowEnd) (rowStart even, rowEnd > rowStart) of a t2 weight in the pair layout,
   ;; summed in the scratch s (lutScratchBytes(rowEnd − rowStart) bytes, 16-byte aligned) over calls: flags LUT_START
-  ;; clears the sums first, LUT_FLUSH then stores them to out [tokens, outStride] i32 (LUT_ADD: adds them to out).
+  ;; clears the sums first, LUT_FLUSH then stores them to out [tokens, outStride] i32 (LUT_ADD: adds them to out;
+  ;; LUT_EPILOGUE, a call's thread having summed every block: f32 y, with tok [f64 Σx][f64 xScale] per token and
+  ;; scales f32 [rows] as t2_epilogue takes them).
   (func (export "t2_gemm_lut") (param $w i32) (param $rowStride i32) (param $cStart i32) (param $cEnd i32)
         (param $rowStart i32) (param $rowEnd i32) (param $mask i32) (param $x i32) (param $xStride i32) (param $tokens i32)
-        (param $out i32) (param $outStride i32) (param $s i32) (param $flags i32)
+        (param $out i32) (param $outStride i32) (param $s i32) (param $flags i32) (param $tok i32) (param $scales i32)
     (if (i32.le_u (local.get $tokens) (i32.const 16))
       (then (call $lut_16 ${args}))
       (else (call $lut_32 ${args})))
   )
-${lutWorkWat()}`;
+${lutWorkWat(LUT_CHUNK)}`;
 }
