@@ -31,6 +31,28 @@ describe("FeedForward", () => {
     expect(ffn.skipped).toEqual({ rows: zeroInAllTokens, total: inter });
     expect(zeroInAllTokens).toBeGreaterThan(0);
   });
+  it("ReLU²GLU: the up projection takes the row mask only where it skips at least a sixteenth of the rows", () => {
+    const masks: Array<Uint8Array | undefined> = [];
+    const spy = new Proxy(backend, {
+      get: (target, key, receiver) =>
+        key === "bitLinear"
+          ? (args: { rowMask?: Uint8Array }) => {
+              masks.push(args.rowMask);
+              return target.bitLinear(args as Parameters<typeof target.bitLinear>[0]);
+            }
+          : Reflect.get(target, key, receiver),
+    });
+    const spec = (p: Projection, inF: number, out: number) => ({ inFeatures: inF, outFeatures: out, quant: linearQuantFor("b1.58", p), groups: 1, groupAxis: "out" as const, epsMode: "clamp" as const });
+    const w = () => Float32Array.from({ length: inter * hidden }, r);
+    const ffn = new FeedForward({ hidden, intermediate: inter, activation: "relu2", gate: spec("gate", hidden, inter), up: spec("up", hidden, inter), down: spec("down", inter, hidden), subNorm: null }, { gate: w(), up: w(), down: w() }, spy);
+    // bitLinear calls per forward: gate, up, down — the up call's mask is the second
+    for (const [n, masked] of [[2, true], [64, false]] as const) {
+      masks.length = 0;
+      ffn.forward(Float32Array.from({ length: n * hidden }, r), n);
+      expect(masks[1] !== undefined, `${n} tokens`).toBe(masked);
+    }
+    expect(ffn.skipped.total).toBe(2 * inter);
+  });
   it("SwiGLU: silu(gate) ⊙ up", () => {
     const { ffn, weights } = make("silu", "fp");
     const x = Float32Array.from({ length: tokens * hidden }, r);
