@@ -6,7 +6,8 @@
  * Options (env): BENCH_PRESET (default bitnet-b1.58-2B-4T; any preset name), BENCH_PROMPT (128), BENCH_DECODE (32),
  * BENCH_THREADS (comma list, default "1,2"), BENCH_LM_HEAD (comma list of f32 | int8, default "f32,int8"),
  * BENCH_KV_BITS (32), BENCH_SIMD (auto | baseline | relaxed; auto = relaxed), BENCH_WARMUP (untimed decode steps before
- * each timed run, default 64; 0 keeps only the 8-token prompt and 2 steps that page the weights in).
+ * each timed run, default 64, then one untimed prompt of BENCH_PROMPT tokens, as llama-bench warms up; 0 keeps only
+ * the 8-token prompt and 2 steps that page the weights in).
  * BENCH_MODEL=<file or folder>: benchmark that model (a .gguf, Hugging Face or onebit folder) instead of a preset.
  * LLAMA_BENCH=<path to llama-bench> (llama.cpp's or bitnet.cpp's, built beside the project, never vendored; needs
  * BENCH_MODEL to be a .gguf; several as `label=path,label=path`): also run that engine on the same file, prompt and
@@ -31,9 +32,13 @@ const lmHeads = (process.env.BENCH_LM_HEAD ?? "f32,int8").split(",") as DenseFor
 // loop on every thread) over the first ≈ 40 steps — measured on the 2B4T file, 2 threads: 33–35 ms a step for the
 // first 40, then 28 — and llama-bench runs a warm-up too. BENCH_WARMUP=0 times a cold start.
 const warmupSteps = Number(process.env.BENCH_WARMUP ?? 64);
+// llama-bench also runs the test's prompt once, untimed, before it measures: so does the warm-up here when steps are
+// asked for (measured on the 2B4T file, 2 threads: the first 128-token prompt of a fresh backend took 1455–1585 ms —
+// its workspace and scratch paged in, its worker's job loop still cold — and the next ones 1395–1466 ms)
 const warmUp = (model: Transformer) => {
   const steps = Math.min(warmupSteps, model.spec.max_position_embeddings - 8);
   benchmarkModel(model, { promptTokens: 8, decodeTokens: Math.max(2, steps), kvBits }); // also pages weights in
+  if (warmupSteps > 0 && promptTokens > 8) benchmarkModel(model, { promptTokens, decodeTokens: 1, kvBits });
 };
 
 // relaxed SIMD kernels (on by default from Node 22; a flag on Node 20). BENCH_SIMD=baseline compares.

@@ -63,7 +63,7 @@ export const benchCommand = defineCommand({
       min: 0,
       arg: "<n>",
       default: 64,
-      description: "untimed decode steps (after a 4-token prompt) before the model benchmark is timed: V8 optimises a step's JavaScript over the first ≈ 40 steps, and llama-bench warms up too (0: none)",
+      description: "untimed decode steps (after a 4-token prompt), then one untimed prompt of --prompt-tokens, before the model benchmark is timed: V8 optimises a step's JavaScript over the first ≈ 40 steps, and llama-bench warms up the same way (0: none)",
     },
     only: { kind: "choice", choices: ["kernels", "model", "all"], default: "all", arg: "<which>", description: "which benchmarks to run" },
     json: {
@@ -80,10 +80,13 @@ export const benchCommand = defineCommand({
     let src: LoadedModel | undefined;
     if (json && (only !== "model" || threadCounts.length !== 1)) throw new CliError("--json: give --only model and a single --threads count", 2);
     let loadSeconds = 0;
-    // the warm-up run: its own cache, within the model's context
+    // the warm-up run: its own cache, within the model's context; then the timed prompt's length once, untimed, as
+    // llama-bench warms up (a fresh backend's first long prompt pages in its workspace and scratch: ≈ 5 % slower)
     const warmUp = (model: Transformer, benchmarkModel: typeof import("@onebit/model").benchmarkModel) => {
       const steps = Math.min(options.warmupSteps, model.spec.max_position_embeddings - 4);
-      if (steps > 0) benchmarkModel(model, { promptTokens: 4, decodeTokens: steps });
+      if (steps <= 0) return;
+      benchmarkModel(model, { promptTokens: 4, decodeTokens: steps });
+      if (options.promptTokens > 4) benchmarkModel(model, { promptTokens: options.promptTokens, decodeTokens: 1 });
     };
     if (only !== "kernels") {
       // the model is opened first so its context is known before the kernel table prints
