@@ -115,18 +115,21 @@ export function causalAttention(
   const positions = start + tokens;
   const storeLen = positions * kvHeads * headDim;
   const qBytes = (q.length * 4 + 15) & ~15;
-  const rowBytes = (positions * 4 + 15) & ~15;
+  // each thread's score row on cache lines of its own: a line two threads write in turn moves between their cores at
+  // every write (the scores, their scaling and the softmax's passes each write a row)
+  const rowBytes = (positions * 4 + 63) & ~63;
   const keysInPlace = heap.owns(keys);
   const valuesInPlace = heap.owns(values);
   const storeBytes = (storeLen * 4 + 15) & ~15;
   // q read and the output written in place when they live in wasm memory (a model's workspace), unless they overlap
   const qInPlace = heap.owns(q);
   const outInPlace = heap.owns(y) && !(qInPlace && y.byteOffset < q.byteOffset + q.byteLength && q.byteOffset < y.byteOffset + y.byteLength);
-  // scratch: [q][out][scale][a score row per thread][keys copy][values copy] (q, out and the stores only when not in place)
+  // scratch: [q][out][scale][a score row per thread, 64-byte aligned][keys copy][values copy] (q, out and the stores
+  // only when not in place)
   const outPtr = qInPlace ? 0 : qBytes;
   const scalePtr = outPtr + (outInPlace ? 0 : qBytes);
   const rowsPtr = scalePtr + 16;
-  const keysPtr = rowsPtr + pool.threads * rowBytes;
+  const keysPtr = rowsPtr + 64 + pool.threads * rowBytes;
   const valuesPtr = keysPtr + (keysInPlace ? 0 : storeBytes);
   const base = heap.scratch(valuesPtr + (valuesInPlace ? 0 : storeBytes));
   const buf = heap.buffer;
@@ -147,7 +150,7 @@ export function causalAttention(
   c[a.HEADS] = heads;
   c[a.START] = start;
   c[a.SCALE_PTR] = base + scalePtr;
-  c[a.SCRATCH_PTR] = base + rowsPtr;
+  c[a.SCRATCH_PTR] = (base + rowsPtr + 63) & ~63;
   c[a.SCRATCH_BYTES] = rowBytes;
   // a decode step over a short context runs on this thread alone (see SPLIT_ATTENTION_MIN)
   const multiplyAdds = 2 * heads * headDim * (tokens * start + (tokens * (tokens + 1)) / 2);
