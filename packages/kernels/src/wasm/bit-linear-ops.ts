@@ -323,7 +323,8 @@ function runSub(
   // the LUT GEMM's scratch: for a thread's rows as runJob splits them (job-driver.ts takes it on ranges of ≥ LUT_MIN_ROWS)
   // On several threads a prompt goes to the LUT GEMM split by tokens (each thread every row of its run of tokens:
   // job-driver.ts SPLIT_TOKENS) when its runs tile no worse than the whole prompt does, else by rows
-  const lutKernel = ternaryGemmLut.enabled && relaxed && !t1 && tokens >= LUT_MIN_TOKENS;
+  // (a unit's claims count blocks in 16-bit halves, lut-work.wat.ts: up to 4 194 240 inputs)
+  const lutKernel = ternaryGemmLut.enabled && relaxed && !t1 && tokens >= LUT_MIN_TOKENS && sub.blocks <= 0xffff;
   const byTokens =
     lutKernel && ternaryGemmLut.splitTokens && pool.threads > 1 && out >= LUT_MIN_ROWS && pool.threads * lutTokenCost(Math.ceil(tokens / pool.threads)) <= lutTokenCost(tokens);
   const threadRows = byTokens ? out : Math.ceil(out / pool.threads / 4) * 4;
