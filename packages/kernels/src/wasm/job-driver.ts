@@ -165,6 +165,7 @@ export function runJob(abi: JobAbi, ex: KernelExports, c: Int32Array, index: num
           const nt = starts[tile + 1]! - tA;
           const xt = x + tA * xStride;
           const ot = out + tA * outStride * 4;
+          // (flags: LUT_START for this thread's first claim of the unit, 0 once it has summed one)
           let flags: number = L.START;
           for (let cl = ex[X.LUT_CLAIM](u, blocks, own); cl >= 0; cl = ex[X.LUT_CLAIM](u, blocks, own)) {
             const b0 = cl & 0xffff;

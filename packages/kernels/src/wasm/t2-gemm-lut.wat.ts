@@ -74,8 +74,8 @@ export const LUT_TILE = 32;
 /** Blocks summed in i16 per row before widening (bound above). */
 export const LUT_CHUNK = 3;
 /**
- * The fewest tokens, and rows per thread, for which the dispatch takes this kernel (job-driver.ts repeats them: it
- * cannot import): measured break-evens against t2_dot_4r are about 10 tokens and 100 rows (bench/t2-gemm-lut.bench.ts).
+ * The fewest tokens, and rows per thread, for which the dispatch takes this kernel (job-driver.ts reads them from the
+ * ABI's LUT_GEMM): measured break-evens against t2_dot_4r are about 10 tokens and 100 rows (bench/t2-gemm-lut.bench.ts).
  */
 export const LUT_MIN_TOKENS = 12;
 export const LUT_MIN_ROWS = 128;
