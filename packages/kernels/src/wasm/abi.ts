@@ -35,7 +35,7 @@ export const JOB_OP = {
   INT4_QUANTIZE: 8,
   /** Ternary rows of a file's own layout (TQ2_0, I2_S) placed in the t2 pair layout (prepareWeight); t2_place. */
   TERNARY_PLACE: 9,
-  /** Causal attention of TOKENS queries, ROWS = tokens·heads items claimed in chunks; attn_causal (attention-causal.wat.ts). */
+  /** Causal attention of TOKENS queries, ROWS = tokens·heads / SPAN items claimed in chunks; attn_causal (attention-causal.wat.ts). */
   ATTENTION_CAUSAL: 10,
   /** An element-wise kernel over ROWS rows of FEATURES floats, rows split across threads (a prompt's; elementwise-ops.ts). */
   ELEMENTWISE_ROWS: 11,
@@ -209,7 +209,7 @@ export const JOB_SLOT = {
     BAD: 15,
   },
   /**
-   * JOB_OP.ATTENTION_CAUSAL, rows = tokens·heads: q [tokens, HEADS, HEAD_DIM] at positions START.., keys / values
+   * JOB_OP.ATTENTION_CAUSAL, rows = tokens·heads / SPAN: q [tokens, HEADS, HEAD_DIM] at positions START.., keys / values
    * [≥ START + tokens, KV_HEADS, HEAD_DIM] f32 → out [tokens, HEADS, HEAD_DIM] f32.
    */
   ATTENTION_CAUSAL: {
@@ -226,9 +226,11 @@ export const JOB_SLOT = {
     /** address of the f32 scale */
     SCALE_PTR: 17,
     OUT_PTR: 18,
-    /** thread i's score row at SCRATCH_PTR + i·SCRATCH_BYTES */
+    /** thread i's score rows (SPAN of them) at SCRATCH_PTR + i·SCRATCH_BYTES */
     SCRATCH_PTR: 19,
     SCRATCH_BYTES: 20,
+    /** query heads per item: 2 where GROUP is even (they share their value loads), else 1 */
+    SPAN: 21,
   },
   /** JOB_OP.ELEMENTWISE_ROWS: KIND (ELEMENTWISE_KIND) over x [rows, FEATURES] f32 (FEATURES a multiple of 4). */
   ELEMENTWISE_ROWS: {
@@ -354,7 +356,7 @@ export interface KernelExports {
   attn_scores(q: number, keys: number, out: number, kvHeads: number, group: number, headDim: number, positions: number, h0: number, h1: number): void;
   attn_values(p: number, values: number, out: number, kvHeads: number, group: number, headDim: number, positions: number, h0: number, h1: number): void;
   /** Causal attention items [r0, r1) (token ⌊r / heads⌋, head r mod heads); scratch: start + tokens floats. */
-  attn_causal(q: number, keys: number, values: number, out: number, kvHeads: number, group: number, headDim: number, heads: number, start: number, scalePtr: number, r0: number, r1: number, scratch: number): void;
+  attn_causal(q: number, keys: number, values: number, out: number, kvHeads: number, group: number, headDim: number, heads: number, start: number, scalePtr: number, r0: number, r1: number, scratch: number, span: number): void;
   /** RoPE in place on x [tokens, heads, headDim] from f64 cos/sin [tokens, headDim/2]; pairs (a, a + step), a = … + stride·i. */
   ew_rope(x: number, tokens: number, heads: number, headDim: number, cos: number, sin: number, stride: number, step: number): void;
   /** n bytes from src to dst (memory.copy). */

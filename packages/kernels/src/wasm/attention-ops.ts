@@ -115,9 +115,13 @@ export function causalAttention(
   const positions = start + tokens;
   const storeLen = positions * kvHeads * headDim;
   const qBytes = (q.length * 4 + 15) & ~15;
-  // each thread's score row on cache lines of its own: a line two threads write in turn moves between their cores at
-  // every write (the scores, their scaling and the softmax's passes each write a row)
-  const rowBytes = (positions * 4 + 63) & ~63;
+  // an item is a token and a span of query heads that read one KV head: two where the group is even, so the pair
+  // shares its value loads (attention-causal.wat.ts)
+  const group = heads / kvHeads;
+  const span = group % 2 === 0 ? 2 : 1;
+  // each thread's score rows on cache lines of their own: a line two threads write in turn moves between their cores
+  // at every write (the scores, their scaling and the softmax's passes each write a row)
+  const rowBytes = (span * positions * 4 + 63) & ~63;
   const keysInPlace = heap.owns(keys);
   const valuesInPlace = heap.owns(values);
   const storeBytes = (storeLen * 4 + 15) & ~15;
@@ -143,15 +147,16 @@ export function causalAttention(
   c[a.KEYS_PTR] = keysInPlace ? keys.byteOffset : base + keysPtr;
   c[a.VALUES_PTR] = valuesInPlace ? values.byteOffset : base + valuesPtr;
   c[a.OUT_PTR] = outInPlace ? y.byteOffset : base + outPtr;
-  c[JOB_SLOT.ROWS] = tokens * heads;
+  c[JOB_SLOT.ROWS] = (tokens * heads) / span;
   c[a.KV_HEADS] = kvHeads;
-  c[a.GROUP] = heads / kvHeads;
+  c[a.GROUP] = group;
   c[a.HEAD_DIM] = headDim;
   c[a.HEADS] = heads;
   c[a.START] = start;
   c[a.SCALE_PTR] = base + scalePtr;
   c[a.SCRATCH_PTR] = (base + rowsPtr + 63) & ~63;
   c[a.SCRATCH_BYTES] = rowBytes;
+  c[a.SPAN] = span;
   // a decode step over a short context runs on this thread alone (see SPLIT_ATTENTION_MIN)
   const multiplyAdds = 2 * heads * headDim * (tokens * start + (tokens * (tokens + 1)) / 2);
   pool.run(ctx.exports, multiplyAdds < SPLIT_ATTENTION_MIN ? 1 : pool.threads);

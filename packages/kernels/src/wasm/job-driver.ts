@@ -25,9 +25,10 @@ export function runJob(abi: JobAbi, ex: KernelExports, c: Int32Array, index: num
   if (claimed) {
     const attention = op === JOB_OP.ATTENTION_CAUSAL;
     if (attention) {
-      // Items (token ⌊r / heads⌋, head r mod heads) claimed singly from a shared counter in shrinking chunks (guided
-      // self-scheduling: 1/(2·threads) of the items left): a later token's items cost more (more positions), and the
-      // last chunks, which decide how long the others wait at the end, are small; one thread takes all at once.
+      // Items (a token and a span of its heads: attention-causal.wat.ts) claimed from a shared counter in shrinking
+      // chunks (guided self-scheduling: 1/(2·threads) of the items left): a later token's items cost more (more
+      // positions), and the last chunks, which decide how long the others wait at the end, are small; one thread
+      // takes all at once.
       for (;;) {
         const ra = Atomics.load(c, S.NEXT_ROW);
         if (ra >= rows) break;
@@ -35,7 +36,7 @@ export function runJob(abi: JobAbi, ex: KernelExports, c: Int32Array, index: num
         if (Atomics.compareExchange(c, S.NEXT_ROW, ra, ra + chunk) !== ra) continue;
         const a = S.ATTENTION_CAUSAL;
         const scratch = c[a.SCRATCH_PTR]! + index * c[a.SCRATCH_BYTES]!;
-        ex[X.ATTN_CAUSAL](c[a.Q_PTR]!, c[a.KEYS_PTR]!, c[a.VALUES_PTR]!, c[a.OUT_PTR]!, c[a.KV_HEADS]!, c[a.GROUP]!, c[a.HEAD_DIM]!, c[a.HEADS]!, c[a.START]!, c[a.SCALE_PTR]!, ra, Math.min(rows, ra + chunk), scratch);
+        ex[X.ATTN_CAUSAL](c[a.Q_PTR]!, c[a.KEYS_PTR]!, c[a.VALUES_PTR]!, c[a.OUT_PTR]!, c[a.KV_HEADS]!, c[a.GROUP]!, c[a.HEAD_DIM]!, c[a.HEADS]!, c[a.START]!, c[a.SCALE_PTR]!, ra, Math.min(rows, ra + chunk), scratch, c[a.SPAN]!);
       }
       return true;
     }

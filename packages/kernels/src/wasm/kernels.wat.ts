@@ -490,16 +490,20 @@ const KERNELS_WAT_BASE = `
             (block $pi_done
               (loop $pil
                 (br_if $pi_done (i32.ge_u (local.get $i) (local.get $d16)))
+                ;; 8 dimensions a step: a0, a1 (b0, b1) take them, then the accumulators change roles (a0, a1 ← a2, a3;
+                ;; a2, a3 ← the new sums), so after two steps each a_k has taken i = 16n + 4k + lane as before. A step of
+                ;; 16 had TurboFan hoist its 12 loads above the arithmetic: with 8 accumulators, spills every iteration
                 (local.set $kq (i32.add (local.get $kp) (i32.shl (local.get $i) (i32.const 2))))
                 (local.set $ks (i32.add (local.get $kq) (local.get $rowBytes)))
-                ${[0, 1, 2, 3]
-                  .map(
-                    (a) => `(local.set $q${a} (v128.load offset=${16 * a} (i32.add (local.get $qp) (i32.shl (local.get $i) (i32.const 2)))))
-                (local.set $a${a} (f32x4.add (local.get $a${a}) (f32x4.mul (local.get $q${a}) (v128.load offset=${16 * a} (local.get $kq)))))
-                (local.set $b${a} (f32x4.add (local.get $b${a}) (f32x4.mul (local.get $q${a}) (v128.load offset=${16 * a} (local.get $ks)))))`,
-                  )
-                  .join("\n                ")}
-                (local.set $i (i32.add (local.get $i) (i32.const 16)))
+                (local.set $q0 (v128.load (i32.add (local.get $qp) (i32.shl (local.get $i) (i32.const 2)))))
+                (local.set $q1 (v128.load offset=16 (i32.add (local.get $qp) (i32.shl (local.get $i) (i32.const 2)))))
+                (local.set $q2 (f32x4.add (local.get $a0) (f32x4.mul (local.get $q0) (v128.load (local.get $kq)))))
+                (local.set $q3 (f32x4.add (local.get $a1) (f32x4.mul (local.get $q1) (v128.load offset=16 (local.get $kq)))))
+                (local.set $a0 (local.get $a2)) (local.set $a1 (local.get $a3)) (local.set $a2 (local.get $q2)) (local.set $a3 (local.get $q3))
+                (local.set $q2 (f32x4.add (local.get $b0) (f32x4.mul (local.get $q0) (v128.load (local.get $ks)))))
+                (local.set $q3 (f32x4.add (local.get $b1) (f32x4.mul (local.get $q1) (v128.load offset=16 (local.get $ks)))))
+                (local.set $b0 (local.get $b2)) (local.set $b1 (local.get $b3)) (local.set $b2 (local.get $q2)) (local.set $b3 (local.get $q3))
+                (local.set $i (i32.add (local.get $i) (i32.const 8)))
                 (br $pil)))
             ;; the lanes summed here, (l0 + l1) + (l2 + l3) as $hsumF32 does (V8 does not inline wasm calls: two calls a
             ;; position had cost a fifth of this loop); the d mod 16 tail only when there is one
