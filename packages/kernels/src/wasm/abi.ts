@@ -39,6 +39,8 @@ export const JOB_OP = {
   ATTENTION_CAUSAL: 10,
   /** An element-wise kernel over ROWS rows of FEATURES floats, rows split across threads (a prompt's; elementwise-ops.ts). */
   ELEMENTWISE_ROWS: 11,
+  /** t2 pair-layout rows → the tri5 layout for a prompt's table-lookup GEMM (ROWS even; tri5-layout.wat.ts); t2_to_tri5. */
+  TERNARY_TRI5: 12,
 } as const;
 
 export type JobOp = (typeof JOB_OP)[keyof typeof JOB_OP];
@@ -120,6 +122,14 @@ export const JOB_SLOT = {
     LUT_UNITS_CAP: 26,
     /** 1 (tests only): thread 0 leaves its own LUT units to the other threads, so every unit is shared or taken whole */
     LUT_SKIP_OWN: 27,
+    /**
+     * 0, or (with LUT_PTR) the weight's rows in the tri5 layout (tri5-layout.wat.ts, made by a TERNARY_TRI5 job first):
+     * the LUT tiles read it (tri5_gemm_lut, W5_BLOCKS blocks of 80 inputs, W5_ROW_STRIDE bytes a row), the other tokens
+     * the t2 rows; X_STRIDE covers both (zero-padded)
+     */
+    W5_PTR: 28,
+    W5_ROW_STRIDE: 29,
+    W5_BLOCKS: 30,
   },
   /** JOB_OP.TERNARY_SPARSE (one token): out[r] = Σ_j w[r, idx[j]]·val[j]. */
   TERNARY_SPARSE: {
@@ -207,6 +217,15 @@ export const JOB_SLOT = {
     ROW_STRIDE: 14,
     /** set to 1 by a thread that read a code 3 (the caller clears it first) */
     BAD: 15,
+  },
+  /** JOB_OP.TERNARY_TRI5: rows [0, ROWS) (even) of the t2 weight at SRC_PTR → tri5 at DST_PTR; t2_to_tri5's arguments. */
+  TERNARY_TRI5: {
+    SRC_PTR: 8,
+    SRC_ROW_STRIDE: 9,
+    SRC_BLOCKS: 10,
+    DST_PTR: 12,
+    DST_ROW_STRIDE: 13,
+    DST_BLOCKS: 14,
   },
   /**
    * JOB_OP.ATTENTION_CAUSAL, rows = tokens·heads / SPAN: q [tokens, HEADS, HEAD_DIM] at positions START.., keys / values
@@ -303,6 +322,10 @@ export const WASM_EXPORT = {
   T1_DOT_4_RELAXED: "t1_dot_4r",
   /** relaxed-SIMD module only */
   T2_GEMM_LUT: "t2_gemm_lut",
+  /** relaxed-SIMD module only */
+  TRI5_GEMM_LUT: "tri5_gemm_lut",
+  /** relaxed-SIMD module only */
+  T2_TO_TRI5: "t2_to_tri5",
   /** relaxed-SIMD module only (lut-work.wat.ts) */
   LUT_JOIN: "lut_join",
   LUT_CLAIM: "lut_claim",
@@ -341,7 +364,7 @@ export const JOB_ABI = { JOB_OP, JOB_SLOT, WASM_EXPORT, DENSE_ENCODING, ELEMENTW
 export type JobAbi = typeof JOB_ABI;
 
 /** Exports only the relaxed-SIMD module has. */
-export const RELAXED_ONLY_EXPORTS: ReadonlyArray<keyof KernelExports> = [WASM_EXPORT.T2_DOT_1_RELAXED, WASM_EXPORT.T2_DOT_4_RELAXED, WASM_EXPORT.Q4_DOT_RELAXED, WASM_EXPORT.T1_DOT_1_RELAXED, WASM_EXPORT.T1_DOT_4_RELAXED, WASM_EXPORT.T2_GEMM_LUT, WASM_EXPORT.LUT_JOIN, WASM_EXPORT.LUT_CLAIM, WASM_EXPORT.LUT_FINISH, WASM_EXPORT.LUT_CLOSE_ALONE, WASM_EXPORT.LUT_LOCK, WASM_EXPORT.LUT_UNLOCK];
+export const RELAXED_ONLY_EXPORTS: ReadonlyArray<keyof KernelExports> = [WASM_EXPORT.T2_DOT_1_RELAXED, WASM_EXPORT.T2_DOT_4_RELAXED, WASM_EXPORT.Q4_DOT_RELAXED, WASM_EXPORT.T1_DOT_1_RELAXED, WASM_EXPORT.T1_DOT_4_RELAXED, WASM_EXPORT.T2_GEMM_LUT, WASM_EXPORT.TRI5_GEMM_LUT, WASM_EXPORT.T2_TO_TRI5, WASM_EXPORT.LUT_JOIN, WASM_EXPORT.LUT_CLAIM, WASM_EXPORT.LUT_FINISH, WASM_EXPORT.LUT_CLOSE_ALONE, WASM_EXPORT.LUT_LOCK, WASM_EXPORT.LUT_UNLOCK];
 
 /** The exports' signatures (kernels.wat.ts documents each); all arguments are i32, pointers are byte addresses. */
 export interface KernelExports {
@@ -399,6 +422,10 @@ export interface KernelExports {
    * the float output, as t2_epilogue makes it from tok and scales, when this thread summed every block).
    */
   t2_gemm_lut(w: number, rowStride: number, cStart: number, cEnd: number, rowStart: number, rowEnd: number, mask: number, x: number, xStride: number, tokens: number, out: number, outStride: number, s: number, flags: number, tok: number, scales: number): void;
+  /** t2_gemm_lut over a weight in the tri5 layout (blocks of 80 inputs; tri5-layout.wat.ts). */
+  tri5_gemm_lut(w: number, rowStride: number, cStart: number, cEnd: number, rowStart: number, rowEnd: number, mask: number, x: number, xStride: number, tokens: number, out: number, outStride: number, s: number, flags: number, tok: number, scales: number): void;
+  /** Rows [rowStart, rowEnd) (even) of a t2 pair-layout weight → the tri5 layout at dst (tri5-layout.wat.ts). */
+  t2_to_tri5(src: number, srcRowStride: number, srcBlocks: number, dst: number, dstRowStride: number, blocks5: number, rowStart: number, rowEnd: number): void;
   /**
    * A LUT GEMM unit's state at u (lut-work.wat.ts): join (1, or 0 when closed); claim blocks from the front or back
    * (count << 16 | first block; −1: none left); finish (1: the last member); close if the only member (1); the

@@ -27,9 +27,23 @@ import { LUT_MIN_ROWS, LUT_MIN_TOKENS, lutScratchBytes } from "./t2-gemm-lut.wat
  * Whether relaxed-SIMD t2 prefill may take the table-lookup GEMM (t2-gemm-lut.wat.ts; off: t2_dot_4r alone), read
  * at every call. A switch for benchmarks that compare the two in one process (bench/t2-gemm-lut.bench.ts).
  * `skipOwn` (tests): thread 0 leaves its own units to the others (job-driver.ts LUT_SKIP_OWN), so that the threads
- * share every unit's chunks or take units whole, as they do when one runs slower.
+ * share every unit's chunks or take units whole, as they do when one runs slower. `tri5`: whether the tiles read the
+ * weight transcoded into the tri5 layout for the call (tri5-layout.wat.ts) or its t2 rows — "auto" where a thread's
+ * share pays for it (TRI5_MIN_TOKENS, TRI5_MIN_WORK), "on" / "off" for tests and benchmarks.
  */
-export const ternaryGemmLut = { enabled: true, splitTokens: true, skipOwn: false };
+export const ternaryGemmLut = { enabled: true, splitTokens: true, skipOwn: false, tri5: "auto" as "auto" | "on" | "off" };
+
+/** Inputs of one tri5 block (tri5-layout.wat.ts). */
+const TRI5_BLOCK = 80;
+/**
+ * When the LUT tiles read tri5 rather than t2: a thread's tokens, or its rows × tokens, at least these. Below, the
+ * per-call transcoding and the 243-entry tables cost more than the 5/4 work a lookup does. Measured (2B4T shapes,
+ * Zen 5, alternated in one process, t2 time / tri5 time): 128 tokens 1.035–1.086 on 1 and 2 threads for every
+ * projection; 6912 rows × 32 tokens 1.076 (1 thread); 2560 × 64 0.994 (1 thread), 1.039 (2 threads, 64 each); below:
+ * 6912 × 16 0.966, 2560 × 32 0.967, and on 2 threads (split by tokens) 6912 × 32 0.978, 2560 × 64 0.96.
+ */
+const TRI5_MIN_TOKENS = 64;
+const TRI5_MIN_WORK = 200_000;
 
 /**
  * What a run of n tokens costs the LUT GEMM per row, in token lanes: job-driver.ts's tiles (32 lanes while 20
@@ -309,11 +323,27 @@ function runSub(
   const out = sub.out;
   const cols = sub.end - sub.start;
   const t1 = sub.layout === "t1";
+  // the LUT GEMM (relaxed t2, ≥ LUT_MIN_TOKENS tokens): on several threads a prompt goes to it split by tokens (each
+  // thread every row of its run of tokens: job-driver.ts SPLIT_TOKENS) when its runs tile no worse than the whole
+  // prompt does, else by rows (a unit's claims count blocks in 16-bit halves, lut-work.wat.ts: up to 4 194 240 inputs)
+  const lutKernel = ternaryGemmLut.enabled && relaxed && !t1 && tokens >= LUT_MIN_TOKENS && sub.blocks <= 0xffff;
+  const byTokens =
+    lutKernel && ternaryGemmLut.splitTokens && pool.threads > 1 && out >= LUT_MIN_ROWS && pool.threads * lutTokenCost(Math.ceil(tokens / pool.threads)) <= lutTokenCost(tokens);
+  const threadRows = byTokens ? out : Math.ceil(out / pool.threads / 4) * 4;
+  const lut = lutKernel && threadRows >= LUT_MIN_ROWS;
+  // its tiles read the rows transcoded into the tri5 layout (blocks of 80 inputs, rows in pairs) in scratch, where
+  // a thread's share is large enough to pay for the transcoding and the tables' 3× entries (see TRI5_MIN_WORK)
+  const threadTokens = byTokens ? Math.ceil(tokens / pool.threads) : tokens;
+  const tri5 =
+    lut && (ternaryGemmLut.tri5 === "on" || (ternaryGemmLut.tri5 === "auto" && (threadTokens >= TRI5_MIN_TOKENS || threadRows * threadTokens >= TRI5_MIN_WORK)));
+  const blocks5 = tri5 ? Math.ceil(cols / TRI5_BLOCK) : 0;
+  const tri5Bytes = blocks5 * 16 * ((out + 1) & ~1);
   // activations: baseline = i16, t2: each 16-chunk split even/odd (128 bytes per block), t1: in order (160 per
-  // 80-column block); relaxed = int8 in order (64 or 80)
-  const xStride = sub.blocks * (t1 ? (relaxed ? 80 : 160) : relaxed ? 64 : 128);
+  // 80-column block); relaxed = int8 in order (64 or 80; zero-padded to whole blocks of both t2 and tri5 when the
+  // LUT tiles read tri5 and the other tokens t2)
+  const xStride = Math.max(sub.blocks * (t1 ? (relaxed ? 80 : 160) : relaxed ? 64 : 128), blocks5 * TRI5_BLOCK);
   // scratch layout: [mask: out bytes][x: tokens·xStride, unless read in place][dots: i32 tokens·out][sparse idx/val: 2·cols i32]
-  // [epilogue: 16 bytes per token, 16-aligned][t2_gemm_lut: one region per thread, 64-aligned]
+  // [epilogue: 16 bytes per token, 16-aligned][t2_gemm_lut: one region per thread, 64-aligned][units][tri5 rows, 64-aligned]
   const maskBytes = rowMask ? (out + 15) & ~15 : 0;
   // int8 codes already in wasm memory (quantize into a model's workspace) in the kernel's own layout — one column
   // group, rows of whole 64-column blocks — are read in place
@@ -321,20 +351,13 @@ function runSub(
   const xBytes = xInPlace ? 0 : tokens * xStride;
   const tokOffset = (maskBytes + xBytes + tokens * out * 4 + 8 * cols + 64 + 15) & ~15;
   // the LUT GEMM's scratch: for a thread's rows as runJob splits them (job-driver.ts takes it on ranges of ≥ LUT_MIN_ROWS)
-  // On several threads a prompt goes to the LUT GEMM split by tokens (each thread every row of its run of tokens:
-  // job-driver.ts SPLIT_TOKENS) when its runs tile no worse than the whole prompt does, else by rows
-  // (a unit's claims count blocks in 16-bit halves, lut-work.wat.ts: up to 4 194 240 inputs)
-  const lutKernel = ternaryGemmLut.enabled && relaxed && !t1 && tokens >= LUT_MIN_TOKENS && sub.blocks <= 0xffff;
-  const byTokens =
-    lutKernel && ternaryGemmLut.splitTokens && pool.threads > 1 && out >= LUT_MIN_ROWS && pool.threads * lutTokenCost(Math.ceil(tokens / pool.threads)) <= lutTokenCost(tokens);
-  const threadRows = byTokens ? out : Math.ceil(out / pool.threads / 4) * 4;
-  const lut = lutKernel && threadRows >= LUT_MIN_ROWS;
   const lutBytes = lut ? (lutScratchBytes(threadRows) + 63) & ~63 : 0;
   const lutOffset = tokOffset + tokens * 16;
   // the LUT GEMM's units (lut-work.wat.ts): each of a thread's tiles is at least LUT_MIN_TOKENS tokens
   const unitsCap = Math.floor(tokens / LUT_MIN_TOKENS) + 1;
   const unitsBytes = lut ? pool.threads * unitsCap * LUT_UNIT_BYTES : 0;
-  const base = heap.scratch(lutOffset + (lut ? 64 + pool.threads * lutBytes + unitsBytes : 0));
+  const tri5Offset = lutOffset + (lut ? 64 + pool.threads * lutBytes + unitsBytes : 0);
+  const base = heap.scratch(tri5Offset + (tri5Bytes > 0 ? 64 + tri5Bytes : 0));
   const maskPtr = rowMask ? base : 0;
   const xPtr = xInPlace ? x.codes.byteOffset : base + maskBytes;
   // the dots (and, with the epilogue, y over them) in the caller's out when it lives in wasm memory, else in scratch
@@ -374,6 +397,20 @@ function runSub(
       : t1
         ? placeInOrder(x.codes, t * features + sub.start, cols, new Int16Array(buf, xPtr + t * xStride, xStride / 2))
         : placeSplitI16(x.codes, t * features + sub.start, cols, new Int16Array(buf, xPtr + t * xStride, xStride / 2));
+  const tri5Ptr = tri5Bytes > 0 ? (base + tri5Offset + 63) & ~63 : 0;
+  if (tri5Ptr !== 0) {
+    // the weight's rows into the tri5 layout first, split across the threads: any thread's tiles may read any row
+    const t5 = JOB_SLOT.TERNARY_TRI5;
+    c[JOB_SLOT.OP] = JOB_OP.TERNARY_TRI5;
+    c[t5.SRC_PTR] = sub.ptr;
+    c[t5.SRC_ROW_STRIDE] = sub.rowStride;
+    c[t5.SRC_BLOCKS] = sub.blocks;
+    c[t5.DST_PTR] = tri5Ptr;
+    c[t5.DST_ROW_STRIDE] = blocks5 * 16;
+    c[t5.DST_BLOCKS] = blocks5;
+    c[JOB_SLOT.ROWS] = (out + 1) & ~1;
+    pool.run(ctx.exports);
+  }
   const a = JOB_SLOT.TERNARY_DENSE;
   c[JOB_SLOT.OP] = JOB_OP.TERNARY_DENSE;
   c[a.W_PTR] = sub.ptr;
@@ -396,6 +433,9 @@ function runSub(
   c[a.LUT_SKIP_OWN] = ternaryGemmLut.skipOwn ? 1 : 0;
   if (lut) new Int32Array(buf, c[a.LUT_UNITS_PTR]!, unitsBytes / 4).fill(0);
   c[a.SPLIT_TOKENS] = byTokens ? 1 : 0;
+  c[a.W5_PTR] = tri5Ptr;
+  c[a.W5_ROW_STRIDE] = blocks5 * 16;
+  c[a.W5_BLOCKS] = blocks5;
   if (epilogue) {
     // per token [f64 Σx][f64 xScale] for t2_epilogue, which writes f32 y over the dots
     const tok = new Float64Array(buf, base + tokOffset, 2 * tokens);

@@ -135,6 +135,12 @@ export function runJob(abi: JobAbi, ex: KernelExports, c: Int32Array, index: num
     const lut = c[a.LUT_PTR]!;
     if (lut !== 0) {
       const L = abi.LUT_GEMM;
+      // the tiles read the tri5 rows where the caller made them (W5_PTR, tri5-layout.wat.ts), else the t2 rows
+      const w5 = c[a.W5_PTR]!;
+      const gemm = w5 !== 0 ? ex[X.TRI5_GEMM_LUT] : ex[X.T2_GEMM_LUT];
+      const lw = w5 !== 0 ? w5 : w;
+      const lStride = w5 !== 0 ? c[a.W5_ROW_STRIDE]! : rowStride;
+      const lBlocks = w5 !== 0 ? c[a.W5_BLOCKS]! : blocks;
       const scratch = lut + index * c[a.LUT_BYTES]!;
       const units = c[a.LUT_UNITS_PTR]!;
       const cap = c[a.LUT_UNITS_CAP]!;
@@ -168,21 +174,21 @@ export function runJob(abi: JobAbi, ex: KernelExports, c: Int32Array, index: num
           const ot = out + tA * outStride * 4;
           // (flags: LUT_START for this thread's first claim of the unit, 0 once it has summed one)
           let flags: number = L.START;
-          for (let cl = ex[X.LUT_CLAIM](u, blocks, own); cl >= 0; cl = ex[X.LUT_CLAIM](u, blocks, own)) {
+          for (let cl = ex[X.LUT_CLAIM](u, lBlocks, own); cl >= 0; cl = ex[X.LUT_CLAIM](u, lBlocks, own)) {
             const b0 = cl & 0xffff;
-            ex[X.T2_GEMM_LUT](w, rowStride, b0, b0 + (cl >>> 16), jr0, jr1, mask, xt, xStride, nt, ot, outStride, scratch, flags, 0, 0);
+            gemm(lw, lStride, b0, b0 + (cl >>> 16), jr0, jr1, mask, xt, xStride, nt, ot, outStride, scratch, flags, 0, 0);
             flags = 0;
           }
           const tok = c[a.EPI_TOK_PTR]! + tA * 16;
           if (flags === 0) {
             // alone in the unit (no other thread took a block of it): its float output straight from this thread's sums
             if (epilogueScales !== 0 && ex[X.LUT_CLOSE_ALONE](u) === 1) {
-              ex[X.T2_GEMM_LUT](w, rowStride, 0, 0, jr0, jr1, mask, xt, xStride, nt, ot, outStride, scratch, L.FLUSH | L.EPILOGUE, tok, epilogueScales);
+              gemm(lw, lStride, 0, 0, jr0, jr1, mask, xt, xStride, nt, ot, outStride, scratch, L.FLUSH | L.EPILOGUE, tok, epilogueScales);
               continue;
             }
             // else this thread's part of the unit's sums into the output: the first part stored, the others added
             const parts = ex[X.LUT_LOCK](u);
-            ex[X.T2_GEMM_LUT](w, rowStride, 0, 0, jr0, jr1, mask, xt, xStride, nt, ot, outStride, scratch, parts === 0 ? L.FLUSH : L.FLUSH | L.ADD, 0, 0);
+            gemm(lw, lStride, 0, 0, jr0, jr1, mask, xt, xStride, nt, ot, outStride, scratch, parts === 0 ? L.FLUSH : L.FLUSH | L.ADD, 0, 0);
             ex[X.LUT_UNLOCK](u);
           }
           // the last thread done with the unit finishes its rows
@@ -217,6 +223,9 @@ export function runJob(abi: JobAbi, ex: KernelExports, c: Int32Array, index: num
   } else if (op === JOB_OP.W8A16_DENSE) {
     const a = S.W8A16_DENSE;
     ex[X.Q8_DOT](c[a.W_PTR]!, c[a.IN_FEATURES]!, c[a.SCALES_PTR]!, c[a.BLOCKS]!, c[a.BLOCK_LEN]!, c[a.X_PTR]!, r0, r1, c[a.OUT_PTR]!);
+  } else if (op === JOB_OP.TERNARY_TRI5) {
+    const a = S.TERNARY_TRI5;
+    ex[X.T2_TO_TRI5](c[a.SRC_PTR]!, c[a.SRC_ROW_STRIDE]!, c[a.SRC_BLOCKS]!, c[a.DST_PTR]!, c[a.DST_ROW_STRIDE]!, c[a.DST_BLOCKS]!, r0, r1);
   } else if (op === JOB_OP.TERNARY_PLACE) {
     const a = S.TERNARY_PLACE;
     if (ex[X.T2_PLACE](c[a.SRC_PTR]!, c[a.SRC_ROW]!, c[a.FORMAT]!, r0, r1, c[a.GROUPS]!, c[a.DST_PTR]!, c[a.ROW_STRIDE]!) !== 0) c[a.BAD] = 1;

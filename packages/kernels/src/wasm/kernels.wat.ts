@@ -19,6 +19,7 @@ import { ggmlDecodeWat } from "./ggml-decode.wat";
 import { int4QuantizeWat } from "./int4-quantize.wat";
 import { ternaryPlaceWat } from "./ternary-place.wat";
 import { t2GemmLutWat } from "./t2-gemm-lut.wat";
+import { tri5LayoutWat } from "./tri5-layout.wat";
 import { t1DotWat } from "./t1-dot.wat";
 import { attentionCausalWat } from "./attention-causal.wat";
 import { softmaxWat } from "./softmax.wat";
@@ -247,7 +248,7 @@ const RELAXED_FUNCS = `
 
 /** The module text; with `relaxed`, the relaxed-SIMD kernels are added (that module needs an engine with them). */
 export function kernelsWat(relaxed: boolean): string {
-  return KERNELS_WAT_BASE.replace(/\)\s*$/, `${denseInt4Wat(relaxed)}${int4QuantizeWat()}${ggmlDecodeWat()}${bitLinearEpilogueWat()}${elementwiseWat()}${softmaxWat()}${attentionCausalWat()}${ternaryPlaceWat()}${t1DotWat(relaxed)}${relaxed ? `${RELAXED_FUNCS}${t2GemmLutWat()}` : ""})\n`);
+  return KERNELS_WAT_BASE.replace(/\)\s*$/, `${denseInt4Wat(relaxed)}${int4QuantizeWat()}${ggmlDecodeWat()}${bitLinearEpilogueWat()}${elementwiseWat()}${softmaxWat()}${attentionCausalWat()}${ternaryPlaceWat()}${t1DotWat(relaxed)}${relaxed ? `${RELAXED_FUNCS}${t2GemmLutWat()}${tri5LayoutWat()}` : ""})\n`);
 }
 
 /**

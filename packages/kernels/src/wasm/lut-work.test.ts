@@ -53,10 +53,11 @@ describe.runIf(relaxedSimdAvailable())("the LUT GEMM's units shared between thre
   });
   afterAll(() => {
     ternaryGemmLut.skipOwn = false;
+    ternaryGemmLut.tri5 = "auto";
     for (const b of backends) b.dispose();
   });
 
-  it("gives the reference's outputs bit for bit when the threads share every unit (thread 0 leaving its own to the others)", async () => {
+  it("gives the reference's outputs bit for bit when the threads share every unit (thread 0 leaving its own to the others), over t2 and tri5 rows", async () => {
     const r = rng(7);
     const cases: Array<[string, number, number, QuantizedActivations, Uint8Array?]> = [
       // split by tokens: tiles of 32 and the last few tokens through t2_dot_4r; 10 blocks: chunks of 3 and a last of 1
@@ -72,9 +73,11 @@ describe.runIf(relaxedSimdAvailable())("the LUT GEMM's units shared between thre
       const w = ternaryWeight(out, inF, out + inF, what === "column groups" ? "in" : "tensor", what === "column groups" ? 2 : 1);
       return { w, want: ref.bitLinear({ weight: ref.prepareWeight({ weight: w }), input: x, rowMask }) as Float32Array };
     });
+    // the tiles over t2 rows and over tri5 rows (tri5-layout.wat.ts), each forced
     for (const b of backends)
-      for (const skipOwn of [false, true]) {
+      for (const [skipOwn, tri5] of [[false, "off"], [true, "off"], [false, "on"], [true, "on"]] as const) {
         ternaryGemmLut.skipOwn = skipOwn;
+        ternaryGemmLut.tri5 = tri5;
         for (const [i, [what, , , x, rowMask]] of cases.entries()) {
           const { w, want } = wants[i]!;
           const weight = b.prepareWeight({ weight: w });
@@ -82,7 +85,7 @@ describe.runIf(relaxedSimdAvailable())("the LUT GEMM's units shared between thre
           for (let run = 0; run < 3; run++) {
             const got = (await b.read(b.bitLinear({ weight, input: x, rowMask }))) as Float32Array;
             for (let i = 0; i < want.length; i++)
-              if (!Object.is(got[i], want[i])) throw new Error(`${what}, ${b.name} (skipOwn ${skipOwn}), run ${run}: output ${i} is ${got[i]}, the reference gives ${want[i]}`);
+              if (!Object.is(got[i], want[i])) throw new Error(`${what}, ${b.name} (skipOwn ${skipOwn}, tri5 ${tri5}), run ${run}: output ${i} is ${got[i]}, the reference gives ${want[i]}`);
           }
         }
       }

@@ -53,9 +53,16 @@
  * about one table load and one i16x8.add a cycle (TurboFan's code for a row and pass: 8 byte loads, 8 shifts, 8 adds,
  * 32 table loads and 32 i16 adds, the sums' 4 loads and 4 stores, no spills).
  *
- * Scratch (per thread, lutScratchBytes; 16-byte aligned): [Σx: 32 i32][128 zero bytes][xT: 64·32 i16][tables:
- * 48·171·NT·2 bytes, then 128·NT·2 of slack][acc16: rows·NT i16][acc32: rows·NT i32]. Two widths are compiled,
- * NT = 32 and 16 (a tile of at most 16 tokens takes the narrow one: half the table and sums work).
+ * Scratch (per thread, lutScratchBytes; 16-byte aligned): [Σx: 32 i32][128 zero bytes][xT: 80·32 i16][tables:
+ * 48·171·NT·2 bytes (tri5: 48·243·NT·2), then 128·NT·2 of slack][acc16: rows·NT i16][acc32: rows·NT i32]. Two widths
+ * are compiled, NT = 32 and 16 (a tile of at most 16 tokens takes the narrow one: half the table and sums work).
+ *
+ * `tri5_gemm_lut` is the same kernel over a weight in the tri5 layout (tri5-layout.wat.ts), which bit-linear-ops.ts
+ * makes from the t2 rows for a prompt's GEMM: a byte holds five weights as the base-3 index Σ code_i·3^i of inputs
+ * 80m + 16i + j, so a group is five inputs, its table 3⁵ = 243 entries (a Gray walk over five fields), a block 80
+ * inputs (xT 80 rows) — and each lookup does 5/4 the work of a t2 one for the same instructions. Bounds: |entry| ≤
+ * 5·128 = 640, a 3-block chunk 48·640 = 30720 < 2¹⁵. The cost per weight byte barely moves with the larger tables
+ * (the same kernel reading random bytes over 243 entries against t2's 81: within 3 %, Zen 5).
  */
 
 import { lutWorkWat } from "./lut-work.wat";
@@ -81,22 +88,26 @@ export const LUT_MIN_TOKENS = 12;
 export const LUT_MIN_ROWS = 128;
 /** Groups (weight bytes) per pass over the rows. */
 const LUT_PASS = 8;
-/** Table entries per group: bytes 0..0xAA. */
-const ENTRIES = 171;
+/**
+ * Weights per group (one weight byte): 4 in t2, whose byte is the table index (entries for bytes 0..0xAA: 171), or 5
+ * in the tri5 layout (tri5-layout.wat.ts), whose byte is the base-3 index Σ code_i·3^i (243 entries).
+ */
+type Trits = 4 | 5;
+const TRITS: readonly Trits[] = [4, 5];
+const entries = (trits: Trits) => (trits === 4 ? 171 : 243);
 /** The compiled tile widths (tokens in i16 lanes: multiples of 8). */
 const WIDTHS = [16, 32] as const;
 
 const ZEROS = 128;
 const XT = 256;
-const xtBytes = (nt: number) => 64 * nt * 2;
-const groupBytes = (nt: number) => ENTRIES * nt * 2;
-/** Start of the tables; after them, slack for an entry index up to 255 (a byte with a field 3), then the sums. */
-const TABLE = XT + xtBytes(LUT_TILE);
-const tableEnd = (nt: number) => TABLE + LUT_CHUNK * 16 * groupBytes(nt) + 128 * nt * 2;
+const groupBytes = (nt: number, trits: Trits) => entries(trits) * nt * 2;
+/** Start of the tables (after xT, sized for a tri5 block's 80 inputs); after them, slack for an entry index up to 255 (a t2 byte with a field 3), then the sums. */
+const TABLE = XT + 80 * LUT_TILE * 2;
+const tableEnd = (nt: number, trits: Trits) => TABLE + LUT_CHUNK * 16 * groupBytes(nt, trits) + 128 * nt * 2;
 
-/** Per-thread scratch `t2_gemm_lut` needs for `rows` rows (rowEnd − rowStart). */
+/** Per-thread scratch `t2_gemm_lut` or `tri5_gemm_lut` needs for `rows` rows (rowEnd − rowStart). */
 export function lutScratchBytes(rows: number): number {
-  return Math.max(...WIDTHS.map((nt) => tableEnd(nt) + rows * nt * 6));
+  return Math.max(...WIDTHS.flatMap((nt) => TRITS.map((trits) => tableEnd(nt, trits) + rows * nt * 6)));
 }
 
 /** The 81 code tuples (field 0 first) in a reflected base-3 Gray code: consecutive tuples differ in one field by ±1. */
@@ -108,6 +119,8 @@ function gray3(n: number): number[][] {
   return out;
 }
 const byteOf = (c: number[]) => c[0]! | (c[1]! << 2) | (c[2]! << 4) | (c[3]! << 6);
+/** tri5's byte for five codes: Σ code_i·3^i. */
+const base3Of = (c: number[]) => c.reduce((sum, d, i) => sum + d * 3 ** i, 0);
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
 /** i8x16.shuffle lanes interleaving the low or high halves of two vectors in units of `size` bytes (x86 punpckl*, punpckh*). */
@@ -118,22 +131,25 @@ function interleave(size: 2 | 4 | 8, high: boolean): string {
   return lanes.join(" ");
 }
 
-/** $lut_NT: the kernel for one width (the export picks one by the tile's token count). */
-function widthFunc(nt: number): string {
+/** $lut_NT (t2) or $lut5_NT (tri5): the kernel for one width (the export picks one by the tile's token count). */
+function widthFunc(nt: number, trits: Trits): string {
   const V = nt / 8; // i16x8 vectors per table entry
-  const GB = groupBytes(nt);
-  const ACC16 = tableEnd(nt);
+  const GB = groupBytes(nt, trits);
+  const ACC16 = tableEnd(nt, trits);
   const shift = Math.log2(nt * 2);
-  const seq = gray3(4);
+  const seq = gray3(trits);
+  const indexOf = trits === 4 ? byteOf : base3Of;
+  const name = trits === 4 ? `$lut_${nt}` : `$lut5_${nt}`;
+  const xs = range(trits).map((j) => `(local.get $x${j})`);
   // one group's table for 8 tokens: $x0..$x3 its four inputs, $tp its table (+16·v)
   const walk = [
-    `(local.set $e (i16x8.sub (v128.const i32x4 0 0 0 0) (i16x8.add (i16x8.add (local.get $x0) (local.get $x1)) (i16x8.add (local.get $x2) (local.get $x3)))))`,
-    `(v128.store offset=${byteOf(seq[0]!) * nt * 2} (local.get $tp) (local.get $e))`,
+    `(local.set $e (i16x8.sub (v128.const i32x4 0 0 0 0) ${xs.slice(1).reduce((acc, x) => `(i16x8.add ${acc} ${x})`, xs[0]!)}))`,
+    `(v128.store offset=${indexOf(seq[0]!) * nt * 2} (local.get $tp) (local.get $e))`,
     ...seq.slice(1).flatMap((c, s) => {
       const j = c.findIndex((d, i) => d !== seq[s]![i]);
       return [
         `(local.set $e (i16x8.${c[j]! > seq[s]![j]! ? "add" : "sub"} (local.get $e) (local.get $x${j})))`,
-        `(v128.store offset=${byteOf(c) * nt * 2} (local.get $tp) (local.get $e))`,
+        `(v128.store offset=${indexOf(c) * nt * 2} (local.get $tp) (local.get $e))`,
       ];
     }),
   ].join("\n            ");
@@ -321,8 +337,8 @@ function widthFunc(nt: number): string {
         (br $rest${sfx})))`;
   };
   return `
-  ;; t2_gemm_lut for tiles of up to ${nt} tokens (t2-gemm-lut.wat.ts).
-  (func $lut_${nt} (param $w i32) (param $rowStride i32) (param $cStart i32) (param $cEnd i32)
+  ;; ${trits === 4 ? "t2_gemm_lut" : "tri5_gemm_lut"} for tiles of up to ${nt} tokens (t2-gemm-lut.wat.ts).
+  (func ${name} (param $w i32) (param $rowStride i32) (param $cStart i32) (param $cEnd i32)
         (param $rowStart i32) (param $rowEnd i32) (param $mask i32) (param $x i32) (param $xStride i32) (param $tokens i32)
         (param $out i32) (param $outStride i32) (param $s i32) (param $flags i32) (param $tok i32) (param $scales i32)
     (local $c0 i32) (local $nb i32) (local $k i32) (local $b0 i32) (local $z i32) (local $end i32) (local $t i32) (local $tg i32)
@@ -333,7 +349,7 @@ function widthFunc(nt: number): string {
       .join(" ")} ${range(8)
       .map((t) => `(local $xp${t} i32)`)
       .join(" ")}
-    (local $x0 v128) (local $x1 v128) (local $x2 v128) (local $x3 v128) (local $e v128) (local $sx v128) (local $w4 v128)
+    (local $x0 v128) (local $x1 v128) (local $x2 v128) (local $x3 v128) (local $x4 v128) (local $e v128) (local $sx v128) (local $w4 v128)
     ${range(8)
       .map((t) => `(local $q${t} v128) (local $r${t} v128) (local $m${t} v128)`)
       .join(" ")}
@@ -353,14 +369,14 @@ function widthFunc(nt: number): string {
       (local.set $k (i32.const 0))
       (local.set $tp (i32.add (local.get $s) (i32.const ${TABLE})))
       (loop $tables
-        ;; xT[i][t] = x[t][64·(c0 + k) + i] as i16, 8 tokens × 16 inputs at a time; Σx[t] += the block's inputs
+        ;; xT[i][t] = x[t][${16 * trits}·(c0 + k) + i] as i16, 8 tokens × 16 inputs at a time; Σx[t] += the block's inputs
         (local.set $tg (i32.const 0))
         (loop $tokenGroup
           ;; (a token past the tile's count reads the 64 zero bytes at ZEROS)
           ${range(8)
             .map(
               (t) => `(local.set $xp${t} (select
-            (i32.add (i32.add (local.get $x) (i32.mul (i32.add (local.get $tg) (i32.const ${t})) (local.get $xStride))) (i32.shl (i32.add (local.get $c0) (local.get $k)) (i32.const 6)))
+            (i32.add (i32.add (local.get $x) (i32.mul (i32.add (local.get $tg) (i32.const ${t})) (local.get $xStride))) (i32.mul (i32.add (local.get $c0) (local.get $k)) (i32.const ${16 * trits})))
             (i32.add (local.get $s) (i32.const ${ZEROS}))
             (i32.lt_u (i32.add (local.get $tg) (i32.const ${t})) (local.get $tokens))))`,
             )
@@ -378,22 +394,21 @@ function widthFunc(nt: number): string {
               .join(" ")}
             (local.set $dp (i32.add (local.get $dp) (i32.const ${16 * nt * 2})))
             (local.set $q (i32.add (local.get $q) (i32.const 1)))
-            (br_if $inputs (i32.lt_u (local.get $q) (i32.const 4))))
+            (br_if $inputs (i32.lt_u (local.get $q) (i32.const ${trits}))))
           (local.set $z (i32.add (local.get $s) (i32.shl (local.get $tg) (i32.const 2))))
           (v128.store offset=0 (local.get $z) (i32x4.add (v128.load offset=0 (local.get $z)) (i32x4.extend_low_i16x8_s (local.get $sx))))
           (v128.store offset=16 (local.get $z) (i32x4.add (v128.load offset=16 (local.get $z)) (i32x4.extend_high_i16x8_s (local.get $sx))))
           (local.set $tg (i32.add (local.get $tg) (i32.const 8)))
           (br_if $tokenGroup (i32.lt_u (local.get $tg) (i32.const ${nt}))))
-        ;; group g reads inputs 16j + g of the block (xT rows ${nt * 2} bytes apart)
+        ;; group g reads inputs 16j + g of the block, j < ${trits} (xT rows ${nt * 2} bytes apart)
         (local.set $g (i32.const 0))
         (loop $group
           (local.set $xg (i32.add (i32.add (local.get $s) (i32.const ${XT})) (i32.mul (local.get $g) (i32.const ${nt * 2}))))
           (local.set $vi (i32.const 0))
           (loop $vec
-            (local.set $x0 (v128.load offset=0 (local.get $xg)))
-            (local.set $x1 (v128.load offset=${16 * nt * 2} (local.get $xg)))
-            (local.set $x2 (v128.load offset=${32 * nt * 2} (local.get $xg)))
-            (local.set $x3 (v128.load offset=${48 * nt * 2} (local.get $xg)))
+            ${range(trits)
+              .map((j) => `(local.set $x${j} (v128.load offset=${16 * j * nt * 2} (local.get $xg)))`)
+              .join("\n            ")}
             ${walk}
             (local.set $xg (i32.add (local.get $xg) (i32.const 16)))
             (local.set $tp (i32.add (local.get $tp) (i32.const 16)))
@@ -437,22 +452,24 @@ function widthFunc(nt: number): string {
 `;
 }
 
-/** The LUT GEMM for the relaxed module's text (plain SIMD, serving the relaxed path's int8 activations). */
+/** The LUT GEMMs for the relaxed module's text (plain SIMD, serving the relaxed path's int8 activations). */
 export function t2GemmLutWat(): string {
-  const args = "(local.get $w) (local.get $rowStride) (local.get $cStart) (local.get $cEnd) (local.get $rowStart) (local.get $rowEnd) (local.get $mask) (local.get $x) (local.get $xStride) (local.get $tokens) (local.get $out) (local.get $outStride) (local.get $s) (local.get $flags) (local.get $tok) (local.get $scales)";
-  return `${WIDTHS.map(widthFunc).join("")}
+  const params = ["$w", "$rowStride", "$cStart", "$cEnd", "$rowStart", "$rowEnd", "$mask", "$x", "$xStride", "$tokens", "$out", "$outStride", "$s", "$flags", "$tok", "$scales"];
+  const args = params.map((p) => `(local.get ${p})`).join(" ");
+  const signature = params.map((p) => `(param ${p} i32)`).join(" ");
+  const dispatch = (name: string, fn: string) => `
+  (func (export "${name}") ${signature}
+    (if (i32.le_u (local.get $tokens) (i32.const 16))
+      (then (call ${fn}_16 ${args}))
+      (else (call ${fn}_32 ${args})))
+  )`;
+  return `${TRITS.flatMap((trits) => WIDTHS.map((nt) => widthFunc(nt, trits))).join("")}
   ;; Σ code·x for a tile of 1..${LUT_TILE} tokens (xStride bytes apart, int8, 16-byte aligned; blocks [cStart, cEnd) of 64
   ;; inputs read) and rows [rowStart, rowEnd) (rowStart even, rowEnd > rowStart) of a t2 weight in the pair layout,
   ;; summed in the scratch s (lutScratchBytes(rowEnd − rowStart) bytes, 16-byte aligned) over calls: flags LUT_START
   ;; clears the sums first, LUT_FLUSH then stores them to out [tokens, outStride] i32 (LUT_ADD: adds them to out;
   ;; LUT_EPILOGUE, a call's thread having summed every block: f32 y, with tok [f64 Σx][f64 xScale] per token and
-  ;; scales f32 [rows] as t2_epilogue takes them).
-  (func (export "t2_gemm_lut") (param $w i32) (param $rowStride i32) (param $cStart i32) (param $cEnd i32)
-        (param $rowStart i32) (param $rowEnd i32) (param $mask i32) (param $x i32) (param $xStride i32) (param $tokens i32)
-        (param $out i32) (param $outStride i32) (param $s i32) (param $flags i32) (param $tok i32) (param $scales i32)
-    (if (i32.le_u (local.get $tokens) (i32.const 16))
-      (then (call $lut_16 ${args}))
-      (else (call $lut_32 ${args})))
-  )
+  ;; scales f32 [rows] as t2_epilogue takes them).${dispatch("t2_gemm_lut", "$lut")}
+  ;; The same over a weight in the tri5 layout (tri5-layout.wat.ts: blocks of 80 inputs, 5 codes a byte).${dispatch("tri5_gemm_lut", "$lut5")}
 ${lutWorkWat(LUT_CHUNK)}`;
 }
