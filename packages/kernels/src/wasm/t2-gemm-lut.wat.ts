@@ -26,7 +26,9 @@
  *   1. per block of the chunk, the activations transposed to xT[i][t] (i16, tokens in lanes; 8×8 transposes by
  *      i16/i32/i64 interleaves, tokens past the tile's count read as zeros) and summed into Σx[t] (i16 per block:
  *      |Σ| ≤ 64·128); then its 16 groups' tables, each by a walk over the 81 codes in a reflected base-3 Gray code:
- *      consecutive codes differ in one field by ±1, so each entry is the previous one ± x_j, one add and one store;
+ *      consecutive codes differ in one field by ±1, so each entry is the previous one ± x_j, one add and one store —
+ *      two of a group's 8-token vectors walked in step, as a walk is a chain of dependent adds (one at a time, a
+ *      tri5 table's 243-step chains were ≈ 10 % of a 2560-row GEMM; two at a time its fixed costs fell 15–20 %);
  *   2. passes of LUT_PASS = 8 groups: every selected row (in pairs, as the layout stores them) adds its 8 entries
  *      into its i16 sums acc16[r] (in scratch); the pass's 8 tables (8·81 entries of NT·2 bytes) are what the
  *      row sweep keeps in L1/L2. A chunk's first pass stores acc16[r] (nothing to add to) and its last adds
@@ -142,14 +144,24 @@ function widthFunc(nt: number, trits: Trits): string {
   const name = trits === 4 ? `$lut_${nt}` : `$lut5_${nt}`;
   const xs = range(trits).map((j) => `(local.get $x${j})`);
   // one group's table for 8 tokens: $x0..$x3 its four inputs, $tp its table (+16·v)
+  // two groups' token vectors at once ($x·, $e: tokens 8v..8v+7; $y·, $f: the next 8, 16 bytes further in each entry):
+  // each walk is a chain of dependent adds, and two chains in step keep twice the adds in flight
+  const ys = range(trits).map((j) => `(local.get $y${j})`);
+  const first = (e: string, v: string[], off: number) => [
+    `(local.set ${e} (i16x8.sub (v128.const i32x4 0 0 0 0) ${v.slice(1).reduce((acc, x) => `(i16x8.add ${acc} ${x})`, v[0]!)}))`,
+    `(v128.store offset=${indexOf(seq[0]!) * nt * 2 + off} (local.get $tp) (local.get ${e}))`,
+  ];
   const walk = [
-    `(local.set $e (i16x8.sub (v128.const i32x4 0 0 0 0) ${xs.slice(1).reduce((acc, x) => `(i16x8.add ${acc} ${x})`, xs[0]!)}))`,
-    `(v128.store offset=${indexOf(seq[0]!) * nt * 2} (local.get $tp) (local.get $e))`,
+    ...first("$e", xs, 0),
+    ...first("$f", ys, 16),
     ...seq.slice(1).flatMap((c, s) => {
       const j = c.findIndex((d, i) => d !== seq[s]![i]);
+      const op = c[j]! > seq[s]![j]! ? "add" : "sub";
       return [
-        `(local.set $e (i16x8.${c[j]! > seq[s]![j]! ? "add" : "sub"} (local.get $e) (local.get $x${j})))`,
+        `(local.set $e (i16x8.${op} (local.get $e) (local.get $x${j})))`,
         `(v128.store offset=${indexOf(c) * nt * 2} (local.get $tp) (local.get $e))`,
+        `(local.set $f (i16x8.${op} (local.get $f) (local.get $y${j})))`,
+        `(v128.store offset=${indexOf(c) * nt * 2 + 16} (local.get $tp) (local.get $f))`,
       ];
     }),
   ].join("\n            ");
@@ -349,7 +361,8 @@ function widthFunc(nt: number, trits: Trits): string {
       .join(" ")} ${range(8)
       .map((t) => `(local $xp${t} i32)`)
       .join(" ")}
-    (local $x0 v128) (local $x1 v128) (local $x2 v128) (local $x3 v128) (local $x4 v128) (local $e v128) (local $sx v128) (local $w4 v128)
+    (local $x0 v128) (local $x1 v128) (local $x2 v128) (local $x3 v128) (local $x4 v128) (local $e v128)
+    (local $y0 v128) (local $y1 v128) (local $y2 v128) (local $y3 v128) (local $y4 v128) (local $f v128) (local $sx v128) (local $w4 v128)
     ${range(8)
       .map((t) => `(local $q${t} v128) (local $r${t} v128) (local $m${t} v128)`)
       .join(" ")}
@@ -407,12 +420,12 @@ function widthFunc(nt: number, trits: Trits): string {
           (local.set $vi (i32.const 0))
           (loop $vec
             ${range(trits)
-              .map((j) => `(local.set $x${j} (v128.load offset=${16 * j * nt * 2} (local.get $xg)))`)
+              .map((j) => `(local.set $x${j} (v128.load offset=${16 * j * nt * 2} (local.get $xg))) (local.set $y${j} (v128.load offset=${16 * j * nt * 2 + 16} (local.get $xg)))`)
               .join("\n            ")}
             ${walk}
-            (local.set $xg (i32.add (local.get $xg) (i32.const 16)))
-            (local.set $tp (i32.add (local.get $tp) (i32.const 16)))
-            (local.set $vi (i32.add (local.get $vi) (i32.const 1)))
+            (local.set $xg (i32.add (local.get $xg) (i32.const 32)))
+            (local.set $tp (i32.add (local.get $tp) (i32.const 32)))
+            (local.set $vi (i32.add (local.get $vi) (i32.const 2)))
             (br_if $vec (i32.lt_u (local.get $vi) (i32.const ${V}))))
           (local.set $tp (i32.add (local.get $tp) (i32.const ${GB - nt * 2})))
           (local.set $g (i32.add (local.get $g) (i32.const 1)))
