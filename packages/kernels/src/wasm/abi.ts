@@ -378,7 +378,7 @@ export interface KernelExports {
   matmul_f32(x: number, w: number, out: number, tokens: number, outF: number, inF: number, rowStart: number, rowEnd: number): void;
   attn_scores(q: number, keys: number, out: number, kvHeads: number, group: number, headDim: number, positions: number, h0: number, h1: number): void;
   attn_values(p: number, values: number, out: number, kvHeads: number, group: number, headDim: number, positions: number, h0: number, h1: number): void;
-  /** Causal attention items [r0, r1) (token ⌊r / heads⌋, head r mod heads); scratch: start + tokens floats. */
+  /** Causal attention items [r0, r1) (token ⌊r / (heads / span)⌋ and `span` of its heads, 1 or 2); scratch: span·(start + tokens) floats. */
   attn_causal(q: number, keys: number, values: number, out: number, kvHeads: number, group: number, headDim: number, heads: number, start: number, scalePtr: number, r0: number, r1: number, scratch: number, span: number): void;
   /** RoPE in place on x [tokens, heads, headDim] from f64 cos/sin [tokens, headDim/2]; pairs (a, a + step), a = … + stride·i. */
   ew_rope(x: number, tokens: number, heads: number, headDim: number, cos: number, sin: number, stride: number, step: number): void;
