@@ -21,7 +21,11 @@ export function runJob(abi: JobAbi, ex: KernelExports, c: Int32Array, index: num
   const threads = c[S.THREADS]!;
   const rows = c[S.ROWS]!;
   const claimed =
-    op === JOB_OP.W4A8_DENSE || op === JOB_OP.ATTENTION_CAUSAL || op === JOB_OP.ELEMENTWISE_ROWS || (op === JOB_OP.TERNARY_DENSE && c[S.TERNARY_DENSE.TOKENS] === 1);
+    op === JOB_OP.W4A8_DENSE ||
+    op === JOB_OP.ATTENTION_CAUSAL ||
+    op === JOB_OP.ELEMENTWISE_ROWS ||
+    op === JOB_OP.TERNARY_TRI5 ||
+    (op === JOB_OP.TERNARY_DENSE && c[S.TERNARY_DENSE.TOKENS] === 1);
   if (claimed) {
     const attention = op === JOB_OP.ATTENTION_CAUSAL;
     if (attention) {
@@ -40,8 +44,9 @@ export function runJob(abi: JobAbi, ex: KernelExports, c: Int32Array, index: num
       }
       return true;
     }
-    // (a prompt's element-wise rows — RMSNorm, the quantizer's statistics and codes, SiLU / ReLU² — are claimed too:
-    // each job is tens of µs, and a worker that starts late, or that the VM slows, would hold the main thread up)
+    // (a prompt's element-wise rows — RMSNorm, the quantizer's statistics and codes, SiLU / ReLU² — and the rows of a
+    // weight transcoded to tri5 are claimed too: each job is tens of µs, and a worker that starts late, or that the VM
+    // slows, would hold the main thread up)
     const ew = S.ELEMENTWISE_ROWS;
     const features = c[ew.FEATURES]!;
     const kind = c[ew.KIND]!;
@@ -80,6 +85,10 @@ export function runJob(abi: JobAbi, ex: KernelExports, c: Int32Array, index: num
           dot1(c[a.W_PTR]!, c[a.ROW_STRIDE]!, c[a.BLOCKS]!, ra, rb, c[a.MASK_PTR]!, c[a.X_PTR]!, c[a.OUT_PTR]!);
           const scales = c[a.EPI_SCALES_PTR]!;
           if (scales !== 0) ex[X.T2_EPILOGUE](c[a.OUT_PTR]!, c[a.OUT_STRIDE]!, 1, ra, rb, c[a.EPI_TOK_PTR]!, scales, c[a.MASK_PTR]!);
+        } else if (op === JOB_OP.TERNARY_TRI5) {
+          // a prompt's weight into the tri5 layout (regions are whole multiples of 4 rows: pairs stay whole)
+          const a = S.TERNARY_TRI5;
+          ex[X.T2_TO_TRI5](c[a.SRC_PTR]!, c[a.SRC_ROW_STRIDE]!, c[a.SRC_BLOCKS]!, c[a.DST_PTR]!, c[a.DST_ROW_STRIDE]!, c[a.DST_BLOCKS]!, ra, rb);
         } else if (op === JOB_OP.ELEMENTWISE_ROWS) {
           const at = ra * features * 4;
           if (kind === abi.ELEMENTWISE_KIND.RMS_NORM) ex[X.EW_RMS_NORM](c[ew.X_PTR]! + at, c[ew.Y_PTR]! + at, c[ew.GAIN_PTR]!, rb - ra, features, eps);
@@ -223,9 +232,6 @@ export function runJob(abi: JobAbi, ex: KernelExports, c: Int32Array, index: num
   } else if (op === JOB_OP.W8A16_DENSE) {
     const a = S.W8A16_DENSE;
     ex[X.Q8_DOT](c[a.W_PTR]!, c[a.IN_FEATURES]!, c[a.SCALES_PTR]!, c[a.BLOCKS]!, c[a.BLOCK_LEN]!, c[a.X_PTR]!, r0, r1, c[a.OUT_PTR]!);
-  } else if (op === JOB_OP.TERNARY_TRI5) {
-    const a = S.TERNARY_TRI5;
-    ex[X.T2_TO_TRI5](c[a.SRC_PTR]!, c[a.SRC_ROW_STRIDE]!, c[a.SRC_BLOCKS]!, c[a.DST_PTR]!, c[a.DST_ROW_STRIDE]!, c[a.DST_BLOCKS]!, r0, r1);
   } else if (op === JOB_OP.TERNARY_PLACE) {
     const a = S.TERNARY_PLACE;
     if (ex[X.T2_PLACE](c[a.SRC_PTR]!, c[a.SRC_ROW]!, c[a.FORMAT]!, r0, r1, c[a.GROUPS]!, c[a.DST_PTR]!, c[a.ROW_STRIDE]!) !== 0) c[a.BAD] = 1;
