@@ -2,14 +2,14 @@
  * How the threads share a prompt's table-lookup GEMM (t2-gemm-lut.wat.ts) so that none waits for a slower one.
  *
  * The GEMM's work is cut into units — a tile of tokens over a run of rows — and each unit's inputs into chunks of
- * LUT_CHUNK blocks (the most the kernel sums in i16). Every unit has an owner
- * (job-driver.ts: the thread whose run of tokens, or of rows, it is in). A thread claims its own units' chunks from
- * the front, one at a time, and when it has none left it claims other threads' chunks from the back, last unit first. A ternary dot's integer sum splits exactly over its inputs, so a
- * thread sums the chunks it claimed into its own scratch and adds its part to the output (LUT_ADD) once it has no
- * more of that unit; the last thread to finish a unit then finishes its rows (t2_epilogue). A thread that finds itself
- * a unit's only member when it has drained it (most units: the others are busy with their own) closes the unit and
- * writes the float output straight from its sums (LUT_EPILOGUE). The unit's work is what
- * it was, wherever it runs: each chunk's tables are built once, by whichever thread claimed it.
+ * LUT_CHUNK blocks (the most the kernel sums in i16). Every unit has an owner (job-driver.ts: the thread whose run of
+ * tokens, or of rows, it is in). A thread claims its own units' chunks from the front, one at a time, and when it has
+ * none left it claims other threads' chunks from the back, last unit first. A ternary dot's integer sum splits
+ * exactly over its inputs, so a thread sums the chunks it claimed into its own scratch and adds its part to the output
+ * (LUT_ADD) once it has no more of that unit; the last thread to finish a unit then finishes its rows (t2_epilogue).
+ * A thread that finds itself a unit's only member when it has drained it (most units: the others are busy with their
+ * own) closes the unit and writes the float output straight from its sums (LUT_EPILOGUE). The unit's work is what it
+ * was, wherever it runs: each chunk's tables are built once, by whichever thread claimed it.
  *
  * Why: on the 2-vCPU VMs we measure on, one vCPU runs 30–40 % slower than the other for seconds at a time (another
  * guest on its core). Split evenly, each of a 2B4T prompt's GEMMs waited for the slower thread: 8–16 % of the

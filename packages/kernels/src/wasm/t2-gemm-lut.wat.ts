@@ -143,9 +143,9 @@ function widthFunc(nt: number, trits: Trits): string {
   const indexOf = trits === 4 ? byteOf : base3Of;
   const name = trits === 4 ? `$lut_${nt}` : `$lut5_${nt}`;
   const xs = range(trits).map((j) => `(local.get $x${j})`);
-  // one group's table for 8 tokens: $x0..$x3 its four inputs, $tp its table (+16·v)
-  // two groups' token vectors at once ($x·, $e: tokens 8v..8v+7; $y·, $f: the next 8, 16 bytes further in each entry):
-  // each walk is a chain of dependent adds, and two chains in step keep twice the adds in flight
+  // one group's table for 16 tokens: $x0.. its inputs for tokens 8v..8v+7 (sum $e), $y0.. for the next 8 ($f, 16 bytes
+  // further in each entry), $tp its table (+16·v). Each walk is a chain of dependent adds; two in step keep twice the
+  // adds in flight
   const ys = range(trits).map((j) => `(local.get $y${j})`);
   const first = (e: string, v: string[], off: number) => [
     `(local.set ${e} (i16x8.sub (v128.const i32x4 0 0 0 0) ${v.slice(1).reduce((acc, x) => `(i16x8.add ${acc} ${x})`, v[0]!)}))`,
@@ -385,7 +385,7 @@ function widthFunc(nt: number, trits: Trits): string {
         ;; xT[i][t] = x[t][${16 * trits}·(c0 + k) + i] as i16, 8 tokens × 16 inputs at a time; Σx[t] += the block's inputs
         (local.set $tg (i32.const 0))
         (loop $tokenGroup
-          ;; (a token past the tile's count reads the 64 zero bytes at ZEROS)
+          ;; (a token past the tile's count reads the 128 zero bytes at ZEROS: a block's 64 or 80)
           ${range(8)
             .map(
               (t) => `(local.set $xp${t} (select

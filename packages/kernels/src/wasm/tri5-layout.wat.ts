@@ -45,33 +45,32 @@ function blockFromGroup(b: number): string {
 }
 
 export function tri5LayoutWat(): string {
-  // code vector s (inputs 16s..16s+15) of the t2 row at $sp, or code 1 past its $srcBlocks blocks
-  const codes = (s: string) => `(if (result v128) (i32.lt_u ${s} (local.get $limit))
-            (then (v128.and (i8x16.shr_u (v128.load (i32.add (local.get $sp) (i32.shl (i32.shr_u ${s} (i32.const 2)) (i32.const 5))))
-              (i32.shl (i32.and ${s} (i32.const 3)) (i32.const 1))) (v128.const i8x16 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3)))
-            (else (v128.const i8x16 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1)))`;
-  // Horner from the most significant trit: idx = 3·idx + code_i, i = 4 .. 0 (bytes hold at most 242: no wrap)
-  const horner = [4, 3, 2, 1, 0]
-    .map((i) => {
-      const c = codes(`(i32.add (local.get $s5) (i32.const ${i}))`);
-      return i === 4
-        ? `(local.set $idx ${c})`
-        : `(local.set $idx (i8x16.add (i8x16.add (local.get $idx) (i8x16.add (local.get $idx) (local.get $idx))) ${c}))`;
-    })
-    .join("\n          ");
+  // t2 block k + j of the row at $sp — or, in the row's last group, past its $srcBlocks blocks, every field code 1
+  const block = (j: number, last: boolean) => {
+    const load = `(v128.load offset=${32 * j} (local.get $sp))`;
+    return `(local.set $v${j} ${last ? `(if (result v128) (i32.lt_u (i32.add (local.get $k) (i32.const ${j})) (local.get $srcBlocks)) (then ${load}) (else ${bytes(Array(16).fill(0x55))}))` : load})`;
+  };
+  // tri5 block m + b — in the last group only where the row has it (the pair layout: a store past the row would land in
+  // the next pair's)
+  const store = (b: number, last: boolean) => {
+    const st = `(v128.store offset=${32 * b} (local.get $dp) ${blockFromGroup(b)})`;
+    return b === 0 || !last ? st : `(if (i32.lt_u (i32.add (local.get $m) (i32.const ${b})) (local.get $blocks5)) (then ${st}))`;
+  };
+  // one group: five t2 blocks in, four tri5 blocks out; then on to the next
+  const group = (last: boolean) => `${[0, 1, 2, 3, 4].map((j) => block(j, last)).join("\n            ")}
+            ${[0, 1, 2, 3].map((b) => store(b, last)).join("\n            ")}
+            (local.set $sp (i32.add (local.get $sp) (i32.const 160)))
+            (local.set $dp (i32.add (local.get $dp) (i32.const 128)))
+            (local.set $k (i32.add (local.get $k) (i32.const 5)))
+            (local.set $m (i32.add (local.get $m) (i32.const 4)))`;
   return `
   ;; rows [rowStart, rowEnd) (even) of a t2 weight in the pair layout (srcRowStride bytes a row, srcBlocks blocks of
   ;; 64 inputs) into the tri5 layout at dst (dstRowStride = 16*blocks5 bytes a row) (tri5-layout.wat.ts): four tri5
-  ;; blocks (five t2 blocks, 320 inputs) at a time, then block by block
+  ;; blocks (five t2 blocks, 320 inputs) at a time, the groups that the row holds whole without a check
   (func (export "t2_to_tri5") (param $src i32) (param $srcRowStride i32) (param $srcBlocks i32) (param $dst i32)
         (param $dstRowStride i32) (param $blocks5 i32) (param $rowStart i32) (param $rowEnd i32)
-    (local $r i32) (local $m i32) (local $s5 i32) (local $limit i32) (local $sp i32) (local $dp i32) (local $idx v128)
-    (local $groups i32) (local $v0 v128) (local $v1 v128) (local $v2 v128) (local $v3 v128) (local $v4 v128)
-    (local.set $limit (i32.shl (local.get $srcBlocks) (i32.const 2)))
-    ;; whole groups: four tri5 blocks whose five t2 blocks all exist
-    (local.set $groups (i32.div_u (local.get $srcBlocks) (i32.const 5)))
-    (if (i32.gt_u (local.get $groups) (i32.shr_u (local.get $blocks5) (i32.const 2)))
-      (then (local.set $groups (i32.shr_u (local.get $blocks5) (i32.const 2)))))
+    (local $r i32) (local $m i32) (local $k i32) (local $sp i32) (local $dp i32)
+    (local $v0 v128) (local $v1 v128) (local $v2 v128) (local $v3 v128) (local $v4 v128)
     (local.set $r (local.get $rowStart))
     (block $rows_done
       (loop $rows
@@ -81,28 +80,18 @@ export function tri5LayoutWat(): string {
         (local.set $dp (i32.add (i32.add (local.get $dst) (i32.mul (i32.shr_u (local.get $r) (i32.const 1)) (i32.shl (local.get $dstRowStride) (i32.const 1))))
           (i32.shl (i32.and (local.get $r) (i32.const 1)) (i32.const 4))))
         (local.set $m (i32.const 0))
-        (block $groups_done
-          (loop $group
-            (br_if $groups_done (i32.ge_u (local.get $m) (local.get $groups)))
-            ${[0, 1, 2, 3, 4].map((k) => `(local.set $v${k} (v128.load offset=${32 * k} (local.get $sp)))`).join(" ")}
-            ${[0, 1, 2, 3].map((b) => `(v128.store offset=${32 * b} (local.get $dp) ${blockFromGroup(b)})`).join("\n            ")}
-            (local.set $sp (i32.add (local.get $sp) (i32.const 160)))
-            (local.set $dp (i32.add (local.get $dp) (i32.const 128)))
-            (local.set $m (i32.add (local.get $m) (i32.const 1)))
-            (br $group)))
-        ;; the rest block by block, the row's own start again ($sp back by the groups read)
-        (local.set $sp (i32.sub (local.get $sp) (i32.mul (local.get $groups) (i32.const 160))))
-        (local.set $m (i32.shl (local.get $groups) (i32.const 2)))
-        (local.set $s5 (i32.mul (local.get $m) (i32.const 5)))
-        (block $blocks_done
-          (loop $blocks
-            (br_if $blocks_done (i32.ge_u (local.get $m) (local.get $blocks5)))
-          ${horner}
-            (v128.store (local.get $dp) (local.get $idx))
-            (local.set $dp (i32.add (local.get $dp) (i32.const 32)))
-            (local.set $s5 (i32.add (local.get $s5) (i32.const 5)))
-            (local.set $m (i32.add (local.get $m) (i32.const 1)))
-            (br $blocks)))
+        (local.set $k (i32.const 0))
+        (block $whole_done
+          (loop $whole
+            (br_if $whole_done (i32.or (i32.gt_u (i32.add (local.get $k) (i32.const 5)) (local.get $srcBlocks))
+              (i32.gt_u (i32.add (local.get $m) (i32.const 4)) (local.get $blocks5))))
+            ${group(false)}
+            (br $whole)))
+        (block $rest_done
+          (loop $rest
+            (br_if $rest_done (i32.ge_u (local.get $m) (local.get $blocks5)))
+            ${group(true)}
+            (br $rest)))
         (local.set $r (i32.add (local.get $r) (i32.const 1)))
         (br $rows)))
   )
