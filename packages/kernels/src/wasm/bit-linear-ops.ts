@@ -22,6 +22,7 @@ import type { WasmContext } from "./context";
 import { gatherNonZeros, interleaveRowPairs, placeInOrder, placeSplitI16, t2ToT1Rows, ternaryAt } from "./layout";
 import { LUT_UNIT_BYTES } from "./lut-work.wat";
 import { LUT_MIN_ROWS, LUT_MIN_TOKENS, lutScratchBytes } from "./t2-gemm-lut.wat";
+import { TRI5_BLOCK } from "./tri5-layout.wat";
 
 /**
  * Whether relaxed-SIMD t2 prefill may take the table-lookup GEMM (t2-gemm-lut.wat.ts; off: t2_dot_4r alone), read
@@ -33,8 +34,6 @@ import { LUT_MIN_ROWS, LUT_MIN_TOKENS, lutScratchBytes } from "./t2-gemm-lut.wat
  */
 export const ternaryGemmLut = { enabled: true, splitTokens: true, skipOwn: false, tri5: "auto" as "auto" | "on" | "off" };
 
-/** Inputs of one tri5 block (tri5-layout.wat.ts). */
-const TRI5_BLOCK = 80;
 /**
  * When the LUT tiles read tri5 rather than t2: a thread's tokens, or its rows × tokens, at least these. Below, the
  * per-call transcoding and the 243-entry tables cost more than the 5/4 work a lookup does. Measured (2B4T shapes,

@@ -68,6 +68,7 @@
  */
 
 import { lutWorkWat } from "./lut-work.wat";
+import { TRI5_BLOCK } from "./tri5-layout.wat";
 
 /**
  * t2_gemm_lut flags: clear the scratch's sums first; then write them to out; add them to out rather than store; or
@@ -104,7 +105,7 @@ const ZEROS = 128;
 const XT = 256;
 const groupBytes = (nt: number, trits: Trits) => entries(trits) * nt * 2;
 /** Start of the tables (after xT, sized for a tri5 block's 80 inputs); after them, slack for an entry index up to 255 (a t2 byte with a field 3), then the sums. */
-const TABLE = XT + 80 * LUT_TILE * 2;
+const TABLE = XT + TRI5_BLOCK * LUT_TILE * 2;
 const tableEnd = (nt: number, trits: Trits) => TABLE + LUT_CHUNK * 16 * groupBytes(nt, trits) + 128 * nt * 2;
 
 /** Per-thread scratch `t2_gemm_lut` or `tri5_gemm_lut` needs for `rows` rows (rowEnd − rowStart). */

@@ -14,6 +14,9 @@
  * A t2 block k's 16 bytes hold, in field j (bits 2j), the codes of inputs 64k + 16j .. 64k + 16j + 15 in byte order:
  * so the 16 codes of inputs 16s .. 16s + 15 are field s & 3 of block s >> 2, one shift and one and per vector.
  */
+/** Weights (inputs) of one tri5 block: 16 bytes of five. */
+export const TRI5_BLOCK = 80;
+
 /** i8x16 lanes as a v128 constant. */
 const bytes = (values: number[]) => `(v128.const i8x16 ${values.join(" ")})`;
 
