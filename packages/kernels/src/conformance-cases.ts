@@ -58,6 +58,17 @@ async function same(backend: Backend, ref: Backend, w: PackedLinearWeight, x: Qu
     if (!Object.is(got[i], want[i])) throw new Error(`${where}: output ${i} (token ${Math.floor(i / w.outFeatures)}, row ${i % w.outFeatures}) is ${got[i]}, the js reference gives ${want[i]}`);
 }
 
+/** `same` with both weights placed for sparse inputs (prepareWeight sparseInputs: wasm relaxed stores column panels). */
+async function sameSparseInputs(backend: Backend, ref: Backend, w: PackedLinearWeight, x: QuantizedActivations, rowMask?: Uint8Array): Promise<void> {
+  const want = await ref.read(ref.bitLinear({ weight: ref.prepareWeight({ weight: w, sparseInputs: true }), input: x, rowMask }));
+  const got = await backend.read(backend.bitLinear({ weight: backend.prepareWeight({ weight: w, sparseInputs: true }), input: x, rowMask }));
+  const zeros = x.codes.reduce((n, v) => n + (v === 0 ? 1 : 0), 0);
+  const where = `${w.kind} ${w.outFeatures}×${w.inFeatures} placed for sparse inputs × ${x.tokens} tokens (${zeros} of ${x.codes.length} codes 0)${rowMask ? " with a row mask" : ""}`;
+  if (got.length !== want.length) throw new Error(`${where}: ${got.length} outputs, expected ${want.length}`);
+  for (let i = 0; i < want.length; i++)
+    if (!Object.is(got[i], want[i])) throw new Error(`${where}: output ${i} (token ${Math.floor(i / w.outFeatures)}, row ${i % w.outFeatures}) is ${got[i]}, the js reference gives ${want[i]}`);
+}
+
 async function throwsWith(fn: () => unknown, pattern: string | RegExp): Promise<void> {
   try {
     await fn();
@@ -163,6 +174,51 @@ export const CONFORMANCE_CASES: ConformanceCase[] = [
         const x = activations(20, inF, 33);
         x.codes.fill(xv);
         await same(b, ref, weight, x);
+      }
+    },
+  },
+  {
+    // wasm relaxed stores these as column panels (64 rows each; column-panels.wat.ts): one token through col_gemv over
+    // its non-zero inputs, more tokens through the t2 rows transposed back (t2_dot_4r, the table-lookup GEMM, tri5)
+    name: "weights placed for sparse inputs (a ReLU²GLU down projection): densities, i16 bounds, masks, prompts",
+    async run(b, ref) {
+      const w = ternaryWeight(128, 192, 41);
+      for (const [zeros, seed] of [[0.5, 42], [0.9, 43], [0, 44], [1, 45], [0.99, 46]] as const) await sameSparseInputs(b, ref, w, activations(1, 192, seed, { zeroFraction: zeros }));
+      // the sparse flag set with 85 % zeros (elsewhere the scalar sparse kernel), and a row mask
+      await sameSparseInputs(b, ref, w, activations(1, 192, 47, { zeroFraction: 0.85 }));
+      const r = rng(48);
+      await sameSparseInputs(b, ref, w, activations(1, 192, 49, { zeroFraction: 0.5 }), Uint8Array.from({ length: 128 }, () => (r() < 0.5 ? 1 : 0)));
+      // 200 inputs (a padded last block), 320 rows (5 panels: an odd count for 2 threads), an odd number of non-zeros
+      const x = activations(1, 200, 50, { zeroFraction: 0.4 });
+      x.codes[x.codes.findIndex((v) => v !== 0)] = 0;
+      await sameSparseInputs(b, ref, ternaryWeight(320, 200, 51), x);
+      // rows not a multiple of 64 stay rows; binary weights; per-row-group scales
+      await sameSparseInputs(b, ref, ternaryWeight(100, 192, 52), activations(1, 192, 53, { zeroFraction: 0.5 }));
+      await sameSparseInputs(b, ref, binaryWeight(64, 300, 54), activations(1, 300, 55, { zeroFraction: 0.5 }));
+      await sameSparseInputs(b, ref, ternaryWeight(128, 256, 56, "out", 4), activations(1, 256, 57, { zeroFraction: 0.6 }));
+      // the i16 sums at their bound: 640 inputs all non-zero (5 chunks of 64 pairs), every code 2 against −128 (a lane
+      // reaches −32768) and every code 0 against 127
+      for (const [wv, xv] of [[1, -128], [-1, 127], [1, 127]] as const) {
+        const weight: PackedLinearWeight = { kind: "ternary", outFeatures: 64, inFeatures: 640, data: packTernaryT2(new Int8Array(64 * 640).fill(wv), 64, 640), scales: Float32Array.of(0.5), scaleAxis: "tensor" };
+        const big = activations(1, 640, 58);
+        big.codes.fill(xv);
+        await sameSparseInputs(b, ref, weight, big);
+      }
+      // prompts: 3 tokens (t2_dot_4r), 20, 70 and 128 tokens over 256 rows (the table-lookup GEMM over the t2 rows
+      // transposed back; at 70 on one thread tri5 tiles from those rows and 6 tokens left for t2_dot_4r; at 128 on one
+      // or two threads every token in tri5 tiles, made from the panels directly), masked too
+      // (1000 inputs: 16 blocks, panels_to_tri5's chunk of 15 and a last of 1)
+      const wide = ternaryWeight(256, 640, 59);
+      await sameSparseInputs(b, ref, w, activations(3, 192, 60, { zeroFraction: 0.5 }));
+      await sameSparseInputs(b, ref, wide, activations(20, 640, 61, { zeroFraction: 0.5 }));
+      await sameSparseInputs(b, ref, wide, activations(70, 640, 62, { zeroFraction: 0.5 }), Uint8Array.from({ length: 256 }, () => (r() < 0.7 ? 1 : 0)));
+      await sameSparseInputs(b, ref, ternaryWeight(256, 1000, 67), activations(128, 1000, 66, { zeroFraction: 0.5 }));
+      // the same prepared weight for a token, a prompt, then a token again (the prompt's t2 rows live in scratch only)
+      const pw = b.prepareWeight({ weight: wide, sparseInputs: true });
+      const pr = ref.prepareWeight({ weight: wide, sparseInputs: true });
+      for (const [tokens, seed] of [[1, 63], [16, 64], [1, 65]] as const) {
+        const xs = activations(tokens, 640, seed, { zeroFraction: 0.5 });
+        identical(`a weight placed for sparse inputs, reused (${tokens} tokens)`, await b.read(b.bitLinear({ weight: pw, input: xs })), await ref.read(ref.bitLinear({ weight: pr, input: xs })));
       }
     },
   },

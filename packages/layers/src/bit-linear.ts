@@ -83,13 +83,15 @@ export class BitLinear {
   /**
    * `weight` is either the latent float weight [out, in] (quantized and packed here) or an already packed
    * weight (a loaded checkpoint) — see `quantizeBitLinearWeight`. `prepared`: that packed weight as the backend
-   * already placed it (`projectionsOfOneInput`), instead of placing it here.
+   * already placed it (`projectionsOfOneInput`), instead of placing it here. `placement.sparseInputs`: most inputs
+   * will be zero (ReLU²GLU's down projection), which the backend may place the weight to skip (prepareWeight).
    */
   constructor(
     readonly spec: BitLinearSpec,
     weight: Float32Array | PackedLinearWeight,
     private readonly backend: Backend,
     prepared?: PreparedWeight,
+    placement: { sparseInputs?: boolean } = {},
   ) {
     validateBitLinearSpec(spec);
     const packed = weight instanceof Float32Array ? quantizeBitLinearWeight(spec, weight) : weight;
@@ -98,7 +100,7 @@ export class BitLinear {
       this.weightBytes = packed.byteLength;
     } else {
       checkPackedWeight(spec, packed);
-      this.prepared = prepared ?? this.backend.prepareWeight({ weight: packed });
+      this.prepared = prepared ?? this.backend.prepareWeight({ weight: packed, sparseInputs: placement.sparseInputs === true });
       this.weightBytes = this.prepared.bytes;
     }
   }

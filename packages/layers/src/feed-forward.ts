@@ -48,7 +48,8 @@ export class FeedForward {
       throw new LayerSpecError(`feedForward.activation: expected "relu2" or "silu", got ${JSON.stringify(spec.activation)}`);
     this.gate = new BitLinear(spec.gate, weights.gate, backend);
     this.up = new BitLinear(spec.up, weights.up, backend);
-    this.down = new BitLinear(spec.down, weights.down, backend);
+    // relu(gate)² is zero wherever the gate is not positive, and so is down_proj's input (the sub-norm keeps zeros)
+    this.down = new BitLinear(spec.down, weights.down, backend, undefined, { sparseInputs: spec.activation === "relu2" });
     if (spec.subNorm && !weights.subNorm) throw new LayerSpecError("ffn_sub_norm: the spec has a sub-norm but no weight was given");
     this.subNorm = spec.subNorm ? new Norm(spec.subNorm, weights.subNorm!, backend) : null;
   }

@@ -31,8 +31,12 @@ import { type Activations, hostArray, type Residency } from "./tensors";
 
 /** Named arguments of each kernel. */
 export interface KernelArgs {
-  /** Place a packed BitLinear weight where the backend reads it (once, at load). */
-  prepareWeight: { weight: PackedLinearWeight };
+  /**
+   * Place a packed BitLinear weight where the backend reads it (once, at load). `sparseInputs`: most of the inputs
+   * it will see in decode are zero (a ReLU²GLU down projection), so a backend may store it to skip them (wasm: column
+   * panels); the results are the same.
+   */
+  prepareWeight: { weight: PackedLinearWeight; sparseInputs?: boolean };
   /**
    * Several packed weights that read one input (an attention block's q, k and v) placed at once: `parts[i]` is
    * weights[i] prepared as prepareWeight prepares it, and `joined` a prepared weight of all their rows in order —

@@ -14,6 +14,7 @@
  */
 import { LUT_UNIT_BYTES } from "./lut-work.wat";
 import { LUT_ADD, LUT_EPILOGUE, LUT_FLUSH, LUT_MIN_ROWS, LUT_MIN_TOKENS, LUT_START, LUT_TILE } from "./t2-gemm-lut.wat";
+import { PANEL_ROWS, PANEL_SCRATCH_BYTES } from "./column-panels.wat";
 
 /** What the job in the control block is (JOB_SLOT.OP). */
 export const JOB_OP = {
@@ -41,6 +42,11 @@ export const JOB_OP = {
   ELEMENTWISE_ROWS: 11,
   /** t2 pair-layout rows → the tri5 layout for a prompt's table-lookup GEMM (ROWS even; tri5-layout.wat.ts); t2_to_tri5. */
   TERNARY_TRI5: 12,
+  /**
+   * A weight's t2 pair-layout rows ↔ its column panels (column-panels.wat.ts), ROWS = panels of 64 rows, claimed:
+   * placing a weight read by columns (prepareWeight), and its t2 rows back for a prompt; panels_transpose.
+   */
+  TERNARY_PANELS: 13,
 } as const;
 
 export type JobOp = (typeof JOB_OP)[keyof typeof JOB_OP];
@@ -101,7 +107,11 @@ export const JOB_SLOT = {
     OUT_STRIDE: 17,
     /** 1: the relaxed-SIMD kernels (int8 activations) */
     RELAXED: 18,
-    /** 0: onebit-t2 rows in pairs (t2_dot_*); 1: onebit-t1 rows (t1_dot_*, t1-dot.wat.ts: BLOCKS of 80 weights, X_STRIDE BLOCKS·80 relaxed, BLOCKS·160 baseline with i16 in order) */
+    /**
+     * 0: onebit-t2 rows in pairs (t2_dot_*); 1: onebit-t1 rows (t1_dot_*, t1-dot.wat.ts: BLOCKS of 80 weights, X_STRIDE
+     * BLOCKS·80 relaxed, BLOCKS·160 baseline with i16 in order); 2 (one token, relaxed): column panels at W_PTR
+     * (column-panels.wat.ts), ROWS = panels, read by col_gemv over the entries at PAIRS_PTR
+     */
     LAYOUT: 19,
     /** 0: leave the i32 dots; else f32 wScale [rows]: each thread finishes its rows in place as f32 y (t2_epilogue) */
     EPI_SCALES_PTR: 20,
@@ -130,6 +140,8 @@ export const JOB_SLOT = {
     W5_PTR: 28,
     W5_ROW_STRIDE: 29,
     W5_BLOCKS: 30,
+    /** LAYOUT 2: col_pairs' list of the token's non-zero activations (column-panels.wat.ts) */
+    PAIRS_PTR: 31,
   },
   /** JOB_OP.TERNARY_SPARSE (one token): out[r] = Σ_j w[r, idx[j]]·val[j]. */
   TERNARY_SPARSE: {
@@ -227,6 +239,20 @@ export const JOB_SLOT = {
     DST_ROW_STRIDE: 13,
     DST_BLOCKS: 14,
   },
+  /** JOB_OP.TERNARY_PANELS: panels [0, ROWS) of the weight of BLOCKS 64-input blocks; panels_transpose's arguments. */
+  TERNARY_PANELS: {
+    /** the t2 pair-layout rows (rowStride BLOCKS·16) */
+    T2_PTR: 8,
+    /** the column panels (BLOCKS·1024 bytes a panel) */
+    PANELS_PTR: 9,
+    BLOCKS: 10,
+    /** PANELS_DIRECTION: t2 rows → panels, panels → t2 rows, or panels → tri5 rows (at T2_PTR; panels_to_tri5) */
+    DIRECTION: 12,
+    /** PANEL_SCRATCH_BYTES per thread: thread i's at SCRATCH_PTR + i·PANEL_SCRATCH_BYTES */
+    SCRATCH_PTR: 13,
+    /** DIRECTION TO_TRI5: tri5 blocks of 80 inputs per row */
+    BLOCKS5: 14,
+  },
   /**
    * JOB_OP.ATTENTION_CAUSAL, rows = tokens·heads / SPAN: q [tokens, HEADS, HEAD_DIM] at positions START.., keys / values
    * [≥ START + tokens, KV_HEADS, HEAD_DIM] f32 → out [tokens, HEADS, HEAD_DIM] f32.
@@ -287,6 +313,9 @@ export const CONTROL_SLOTS = 160;
 /** Most units a region word holds in each of its 16-bit halves (JOB_SLOT.REGIONS). */
 export const REGION_UNITS_MAX = 0xffff;
 
+/** JOB_SLOT.TERNARY_PANELS.DIRECTION. */
+export const PANELS_DIRECTION = { TO_T2: 0, TO_PANELS: 1, TO_TRI5: 2 } as const;
+
 /** JOB_SLOT.JOB_STATE: set when the main thread has closed the job (no worker may join it any more). */
 export const JOB_CLOSED = 128;
 
@@ -326,6 +355,11 @@ export const WASM_EXPORT = {
   TRI5_GEMM_LUT: "tri5_gemm_lut",
   /** relaxed-SIMD module only */
   T2_TO_TRI5: "t2_to_tri5",
+  /** relaxed-SIMD module only (column-panels.wat.ts) */
+  PANELS_TRANSPOSE: "panels_transpose",
+  PANELS_TO_TRI5: "panels_to_tri5",
+  COL_PAIRS: "col_pairs",
+  COL_GEMV: "col_gemv",
   /** relaxed-SIMD module only (lut-work.wat.ts) */
   LUT_JOIN: "lut_join",
   LUT_CLAIM: "lut_claim",
@@ -360,11 +394,14 @@ export const LUT_GEMM = {
   UNIT_BYTES: LUT_UNIT_BYTES,
 } as const;
 
-export const JOB_ABI = { JOB_OP, JOB_SLOT, WASM_EXPORT, DENSE_ENCODING, ELEMENTWISE_KIND, LUT_GEMM } as const;
+/** The column panels' constants that runJob needs (column-panels.wat.ts). */
+export const COLUMN_PANELS = { ROWS: PANEL_ROWS, SCRATCH_BYTES: PANEL_SCRATCH_BYTES, ...PANELS_DIRECTION } as const;
+
+export const JOB_ABI = { JOB_OP, JOB_SLOT, WASM_EXPORT, DENSE_ENCODING, ELEMENTWISE_KIND, LUT_GEMM, COLUMN_PANELS } as const;
 export type JobAbi = typeof JOB_ABI;
 
 /** Exports only the relaxed-SIMD module has. */
-export const RELAXED_ONLY_EXPORTS: ReadonlyArray<keyof KernelExports> = [WASM_EXPORT.T2_DOT_1_RELAXED, WASM_EXPORT.T2_DOT_4_RELAXED, WASM_EXPORT.Q4_DOT_RELAXED, WASM_EXPORT.T1_DOT_1_RELAXED, WASM_EXPORT.T1_DOT_4_RELAXED, WASM_EXPORT.T2_GEMM_LUT, WASM_EXPORT.TRI5_GEMM_LUT, WASM_EXPORT.T2_TO_TRI5, WASM_EXPORT.LUT_JOIN, WASM_EXPORT.LUT_CLAIM, WASM_EXPORT.LUT_FINISH, WASM_EXPORT.LUT_CLOSE_ALONE, WASM_EXPORT.LUT_LOCK, WASM_EXPORT.LUT_UNLOCK];
+export const RELAXED_ONLY_EXPORTS: ReadonlyArray<keyof KernelExports> = [WASM_EXPORT.T2_DOT_1_RELAXED, WASM_EXPORT.T2_DOT_4_RELAXED, WASM_EXPORT.Q4_DOT_RELAXED, WASM_EXPORT.T1_DOT_1_RELAXED, WASM_EXPORT.T1_DOT_4_RELAXED, WASM_EXPORT.T2_GEMM_LUT, WASM_EXPORT.TRI5_GEMM_LUT, WASM_EXPORT.T2_TO_TRI5, WASM_EXPORT.PANELS_TRANSPOSE, WASM_EXPORT.PANELS_TO_TRI5, WASM_EXPORT.COL_PAIRS, WASM_EXPORT.COL_GEMV, WASM_EXPORT.LUT_JOIN, WASM_EXPORT.LUT_CLAIM, WASM_EXPORT.LUT_FINISH, WASM_EXPORT.LUT_CLOSE_ALONE, WASM_EXPORT.LUT_LOCK, WASM_EXPORT.LUT_UNLOCK];
 
 /** The exports' signatures (kernels.wat.ts documents each); all arguments are i32, pointers are byte addresses. */
 export interface KernelExports {
@@ -426,6 +463,14 @@ export interface KernelExports {
   tri5_gemm_lut(w: number, rowStride: number, cStart: number, cEnd: number, rowStart: number, rowEnd: number, mask: number, x: number, xStride: number, tokens: number, out: number, outStride: number, s: number, flags: number, tok: number, scales: number): void;
   /** Rows [rowStart, rowEnd) (even) of a t2 pair-layout weight → the tri5 layout at dst (tri5-layout.wat.ts). */
   t2_to_tri5(src: number, srcRowStride: number, srcBlocks: number, dst: number, dstRowStride: number, blocks5: number, rowStart: number, rowEnd: number): void;
+  /** Panels [p0, p1) of a weight of `blocks` 64-input blocks: t2 rows ↔ column panels (toPanels 1: to panels); s: 1 KiB scratch (column-panels.wat.ts). */
+  panels_transpose(t2: number, panels: number, blocks: number, p0: number, p1: number, toPanels: number, s: number): void;
+  /** Panels [p0, p1) → those rows in the tri5 layout at dst (blocks5 blocks a row); s: PANEL_SCRATCH_BYTES. */
+  panels_to_tri5(panels: number, blocks: number, dst: number, blocks5: number, p0: number, p1: number, s: number): void;
+  /** The list of int8 x [n]'s non-zeros, two to an entry, at pairs (count first); returns the count. */
+  col_pairs(x: number, n: number, pairs: number): number;
+  /** out[r] = Σ code·x (i32) for the rows of panels [p0, p1), over col_pairs' entries. */
+  col_gemv(panels: number, blocks: number, p0: number, p1: number, pairs: number, out: number): void;
   /**
    * A LUT GEMM unit's state at u (lut-work.wat.ts): join (1, or 0 when closed); claim blocks from the front or back
    * (count << 16 | first block; −1: none left); finish (1: the last member); close if the only member (1); the

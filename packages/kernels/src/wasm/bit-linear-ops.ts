@@ -17,12 +17,13 @@ import type { BitLinearOptions, PackedLinearWeight, PreparedWeight, QuantizedAct
 import { KernelInputError } from "../backend";
 import { checkWeightGroup, prepareApart } from "../contract/kernel-table";
 import { checkActivations, checkMask, checkWeight, outputBuffer } from "../validate-inputs";
-import { JOB_OP, JOB_SLOT } from "./abi";
+import { JOB_OP, JOB_SLOT, PANELS_DIRECTION } from "./abi";
 import type { WasmContext } from "./context";
 import { gatherNonZeros, interleaveRowPairs, placeInOrder, placeSplitI16, t2ToT1Rows, ternaryAt } from "./layout";
 import { LUT_UNIT_BYTES } from "./lut-work.wat";
-import { LUT_MIN_ROWS, LUT_MIN_TOKENS, lutScratchBytes } from "./t2-gemm-lut.wat";
+import { LUT_MIN_ROWS, LUT_MIN_TOKENS, LUT_TILE, lutScratchBytes } from "./t2-gemm-lut.wat";
 import { TRI5_BLOCK } from "./tri5-layout.wat";
+import { PANEL_ROWS, PANEL_SCRATCH_BYTES } from "./column-panels.wat";
 
 /**
  * Whether relaxed-SIMD t2 prefill may take the table-lookup GEMM (t2-gemm-lut.wat.ts; off: t2_dot_4r alone), read
@@ -80,6 +81,12 @@ interface SubWeight {
   rowScales: Float32Array;
   /** the same scales in wasm memory, f32 [out], for the threads' epilogue (bit-linear-epilogue.wat.ts) */
   scalesPtr: number;
+  /**
+   * The t2 codes stored as column panels at `ptr` (column-panels.wat.ts; relaxed SIMD, one column group, rows a
+   * multiple of 64): one token's GEMV reads only the columns of its non-zero activations; more tokens get the t2 rows
+   * back in scratch (`rowStride`, `blocks` describe them).
+   */
+  panels?: boolean;
 }
 
 interface WasmPreparedWeight extends PreparedWeight {
@@ -91,8 +98,47 @@ interface WasmPreparedWeight extends PreparedWeight {
 /**
  * Copy a packed weight [out, in] into wasm memory: one sub-weight per column group (one if not grouped by "in").
  * `at`: where its t2 rows go (prepareWeights' region; one column group only), instead of a block of their own.
+ * `sparseInputs` (most inputs zero at decode, a ReLU²GLU down projection): stored as column panels where the panel
+ * kernels apply (see `panelsApply`).
  */
-export function prepareWeight(ctx: WasmContext, w: PackedLinearWeight, layout: TernaryLayout = "t2", at?: number): PreparedWeight {
+export function prepareWeight(ctx: WasmContext, w: PackedLinearWeight, layout: TernaryLayout = "t2", at?: number, sparseInputs = false): PreparedWeight {
+  const prepared = prepareRows(ctx, w, layout, at) as WasmPreparedWeight;
+  if (sparseInputs && at === undefined && panelsApply(ctx, prepared)) toPanels(ctx, prepared.subs[0]!);
+  return prepared;
+}
+
+/**
+ * Whether a weight whose inputs are mostly zero at decode is stored as column panels (column-panels.wat.ts): the
+ * relaxed-SIMD kernels, the t2 layout, one column group, rows a multiple of PANEL_ROWS. (One token with half its
+ * inputs zero: 0.73× the t2 GEMV's time, 2560×6912, one thread; a tenth: 0.49×. With every input non-zero 1.17×, and
+ * a prompt first gets the t2 rows back, ≈ 0.6 ms for 2560×6912 on one thread: hence only where the caller says.)
+ */
+function panelsApply(ctx: WasmContext, w: WasmPreparedWeight): boolean {
+  return ctx.relaxed && w.layout === "t2" && w.subs.length === 1 && w.outFeatures % PANEL_ROWS === 0;
+}
+
+/** A placed sub-weight's t2 rows re-stored as column panels (TERNARY_PANELS job), in a block of their own. */
+function toPanels(ctx: WasmContext, sub: SubWeight): void {
+  const { heap, pool } = ctx;
+  const bytes = sub.out * sub.rowStride;
+  const panels = heap.alloc(bytes);
+  const c = pool.control;
+  const p = JOB_SLOT.TERNARY_PANELS;
+  c[JOB_SLOT.OP] = JOB_OP.TERNARY_PANELS;
+  c[p.T2_PTR] = sub.ptr;
+  c[p.PANELS_PTR] = panels;
+  c[p.BLOCKS] = sub.blocks;
+  c[p.DIRECTION] = PANELS_DIRECTION.TO_PANELS;
+  c[p.SCRATCH_PTR] = heap.scratch(pool.threads * PANEL_SCRATCH_BYTES);
+  c[JOB_SLOT.ROWS] = sub.out / PANEL_ROWS;
+  pool.run(ctx.exports);
+  heap.release(sub.ptr);
+  sub.ptr = panels;
+  sub.panels = true;
+}
+
+/** prepareWeight's placement of the t2 (or t1) rows. */
+function prepareRows(ctx: WasmContext, w: PackedLinearWeight, layout: TernaryLayout, at: number | undefined): PreparedWeight {
   const { heap } = ctx;
   // a file's own TQ2_0/I2_S bytes go straight into the pair layout, on the threads (ternary-place.wat.ts)
   const enc = encodedSource(w, layout);
@@ -322,6 +368,11 @@ function runSub(
   const out = sub.out;
   const cols = sub.end - sub.start;
   const t1 = sub.layout === "t1";
+  // column panels (column-panels.wat.ts): one token through col_gemv; more tokens read the t2 rows, transposed back
+  // into scratch first (rowsBytes) — or, where the LUT tiles over tri5 rows take every token, the tri5 rows straight
+  // from the panels (below)
+  const panels = sub.panels === true;
+  const panelGemv = panels && tokens === 1;
   // the LUT GEMM (relaxed t2, ≥ LUT_MIN_TOKENS tokens): on several threads a prompt goes to it split by tokens (each
   // thread every row of its run of tokens: job-driver.ts SPLIT_TOKENS) when its runs tile no worse than the whole
   // prompt does, else by rows (a unit's claims count blocks in 16-bit halves, lut-work.wat.ts: up to 4 194 240 inputs)
@@ -336,6 +387,8 @@ function runSub(
   const tri5 =
     lut && (ternaryGemmLut.tri5 === "on" || (ternaryGemmLut.tri5 === "auto" && (threadTokens >= TRI5_MIN_TOKENS || threadRows * threadTokens >= TRI5_MIN_WORK)));
   const blocks5 = tri5 ? Math.ceil(cols / TRI5_BLOCK) : 0;
+  const panelsToTri5 = panels && tri5 && lutTilesTakeAll(tokens, out, pool.threads, byTokens);
+  const rowsBytes = panels && !panelGemv && !panelsToTri5 ? out * sub.rowStride : 0;
   const tri5Bytes = blocks5 * 16 * ((out + 1) & ~1);
   // activations: baseline = i16, t2: each 16-chunk split even/odd (128 bytes per block), t1: in order (160 per
   // 80-column block); relaxed = int8 in order (64 or 80; zero-padded to whole blocks of both t2 and tri5 when the
@@ -356,7 +409,9 @@ function runSub(
   const unitsCap = Math.floor(tokens / LUT_MIN_TOKENS) + 1;
   const unitsBytes = lut ? pool.threads * unitsCap * LUT_UNIT_BYTES : 0;
   const tri5Offset = lutOffset + (lut ? 64 + pool.threads * lutBytes + unitsBytes : 0);
-  const base = heap.scratch(tri5Offset + (tri5Bytes > 0 ? 64 + tri5Bytes : 0));
+  // [t2 rows of a panel weight, 64-aligned][the transposes' scratch]
+  const rowsOffset = tri5Offset + (tri5Bytes > 0 ? 64 + tri5Bytes : 0);
+  const base = heap.scratch(rowsOffset + (panels && !panelGemv ? 64 + rowsBytes + pool.threads * PANEL_SCRATCH_BYTES : 0));
   const maskPtr = rowMask ? base : 0;
   const xPtr = xInPlace ? x.codes.byteOffset : base + maskBytes;
   // the dots (and, with the epilogue, y over them) in the caller's out when it lives in wasm memory, else in scratch
@@ -367,8 +422,9 @@ function runSub(
   if (rowMask) new Uint8Array(buf, maskPtr, out).set(rowMask);
   // the sparse kernel wins only below 25 % non-zeros; a known zero count spares the gather when it cannot
   const tooDense = x.zeros !== undefined && cols === features && (features - x.zeros) * 4 >= cols;
-  // (t1 has no sparse kernel: sparse activations take the dense t1 kernel below, the same integers)
-  if (x.sparse === true && tokens === 1 && !tooDense && !t1) {
+  // (t1 has no sparse kernel: sparse activations take the dense t1 kernel below, the same integers; column panels
+  // skip the zeros themselves)
+  if (x.sparse === true && tokens === 1 && !tooDense && !t1 && !panels) {
     const idxPtr = dotsScratch + tokens * out * 4; // (in scratch even when the dots go to the caller's out)
     const nnz = gatherNonZeros(x.codes, sub.start, cols, new Int32Array(buf, idxPtr, cols), new Int32Array(buf, idxPtr + 4 * cols, cols));
     if (nnz * 4 < cols) {
@@ -396,12 +452,27 @@ function runSub(
       : t1
         ? placeInOrder(x.codes, t * features + sub.start, cols, new Int16Array(buf, xPtr + t * xStride, xStride / 2))
         : placeSplitI16(x.codes, t * features + sub.start, cols, new Int16Array(buf, xPtr + t * xStride, xStride / 2));
+  // the weight's t2 rows: where they live, or (a panel weight, several tokens) transposed back into scratch, on the
+  // threads (none where the panels go straight to tri5: no kernel reads t2 rows then; W_PTR 0)
+  const wPtr = rowsBytes > 0 ? (base + rowsOffset + 63) & ~63 : panels ? 0 : sub.ptr;
   const tri5Ptr = tri5Bytes > 0 ? (base + tri5Offset + 63) & ~63 : 0;
-  if (tri5Ptr !== 0) {
+  if (panels && !panelGemv) {
+    const p = JOB_SLOT.TERNARY_PANELS;
+    c[JOB_SLOT.OP] = JOB_OP.TERNARY_PANELS;
+    c[p.T2_PTR] = panelsToTri5 ? tri5Ptr : wPtr;
+    c[p.PANELS_PTR] = sub.ptr;
+    c[p.BLOCKS] = sub.blocks;
+    c[p.DIRECTION] = panelsToTri5 ? PANELS_DIRECTION.TO_TRI5 : PANELS_DIRECTION.TO_T2;
+    c[p.BLOCKS5] = blocks5;
+    c[p.SCRATCH_PTR] = (base + rowsOffset + 64 + rowsBytes + 63) & ~63;
+    c[JOB_SLOT.ROWS] = out / PANEL_ROWS;
+    pool.run(ctx.exports);
+  }
+  if (tri5Ptr !== 0 && !panelsToTri5) {
     // the weight's rows into the tri5 layout first, split across the threads: any thread's tiles may read any row
     const t5 = JOB_SLOT.TERNARY_TRI5;
     c[JOB_SLOT.OP] = JOB_OP.TERNARY_TRI5;
-    c[t5.SRC_PTR] = sub.ptr;
+    c[t5.SRC_PTR] = wPtr;
     c[t5.SRC_ROW_STRIDE] = sub.rowStride;
     c[t5.SRC_BLOCKS] = sub.blocks;
     c[t5.DST_PTR] = tri5Ptr;
@@ -412,10 +483,10 @@ function runSub(
   }
   const a = JOB_SLOT.TERNARY_DENSE;
   c[JOB_SLOT.OP] = JOB_OP.TERNARY_DENSE;
-  c[a.W_PTR] = sub.ptr;
+  c[a.W_PTR] = panelGemv ? sub.ptr : wPtr;
   c[a.ROW_STRIDE] = sub.rowStride;
   c[a.BLOCKS] = sub.blocks;
-  c[JOB_SLOT.ROWS] = out;
+  c[JOB_SLOT.ROWS] = panelGemv ? out / PANEL_ROWS : out;
   c[a.MASK_PTR] = maskPtr;
   c[a.X_PTR] = xPtr;
   c[a.X_STRIDE] = xStride;
@@ -423,7 +494,11 @@ function runSub(
   c[a.OUT_PTR] = outPtr;
   c[a.OUT_STRIDE] = out;
   c[a.RELAXED] = relaxed ? 1 : 0;
-  c[a.LAYOUT] = t1 ? 1 : 0;
+  c[a.LAYOUT] = panelGemv ? 2 : t1 ? 1 : 0;
+  // one token over column panels: the list of its non-zero activations (in the sparse kernel's idx/val scratch:
+  // 16 + 12·⌈nnz/2⌉ ≤ 8·cols bytes)
+  c[a.PAIRS_PTR] = panelGemv ? dotsScratch + tokens * out * 4 : 0;
+  if (panelGemv) ctx.exports.col_pairs(xPtr, xStride, c[a.PAIRS_PTR]!);
   c[a.EPI_SCALES_PTR] = 0;
   c[a.LUT_PTR] = lut ? (base + lutOffset + 63) & ~63 : 0;
   c[a.LUT_BYTES] = lutBytes;
@@ -448,6 +523,29 @@ function runSub(
   pool.run(ctx.exports);
   if (epilogue) return { dots: new Int32Array(buf, outPtr, tokens * out), xsum, y: new Float32Array(buf, outPtr, tokens * out) };
   return { dots: new Int32Array(buf, outPtr, tokens * out), xsum, y: null };
+}
+
+/**
+ * Whether job-driver.ts's LUT tiles take every token of every thread (none left for t2_dot_4r / t2_dot_1r, which read
+ * t2 rows): its tiling — tiles of LUT_TILE tokens while 20 remain, then of 16 while LUT_MIN_TOKENS remain — on each
+ * thread's run of tokens (split by tokens) or on all of them, and no thread with rows too few for the LUT.
+ */
+function lutTilesTakeAll(tokens: number, out: number, threads: number, byTokens: boolean): boolean {
+  const rest = (n: number) => {
+    let left = n;
+    while (left >= LUT_MIN_TOKENS) left -= Math.min(left >= 20 ? LUT_TILE : 16, left);
+    return left;
+  };
+  if (byTokens) {
+    for (let j = 0; j < threads; j++) if (rest(Math.floor(((j + 1) * tokens) / threads) - Math.floor((j * tokens) / threads)) > 0) return false;
+    return true;
+  }
+  const per = Math.ceil(out / threads / 4) * 4;
+  for (let j = 0; j < threads; j++) {
+    const rows = Math.min(out, (j + 1) * per) - Math.min(out, j * per);
+    if (rows > 0 && rows < LUT_MIN_ROWS) return false;
+  }
+  return rest(tokens) === 0;
 }
 
 /** y[t, o] = (dot − Σx)·wScale[o]·xScale[t] (float64, rounded once into y); masked rows 0. The reference's expression. */

@@ -25,6 +25,7 @@ export function runJob(abi: JobAbi, ex: KernelExports, c: Int32Array, index: num
     op === JOB_OP.ATTENTION_CAUSAL ||
     op === JOB_OP.ELEMENTWISE_ROWS ||
     op === JOB_OP.TERNARY_TRI5 ||
+    op === JOB_OP.TERNARY_PANELS ||
     (op === JOB_OP.TERNARY_DENSE && c[S.TERNARY_DENSE.TOKENS] === 1);
   if (claimed) {
     const attention = op === JOB_OP.ATTENTION_CAUSAL;
@@ -64,7 +65,9 @@ export function runJob(abi: JobAbi, ex: KernelExports, c: Int32Array, index: num
     // counter had each thread jump to a new place in the weights at every chunk: measured on a 2-vCPU Zen 5 VM, a
     // 2560×2560 GEMV streamed from DRAM took 86 µs a call on 2 threads against 74 with one run per thread.)
     const unit = c[S.REGION_UNIT]!;
-    const least = Math.max(1, Math.ceil(16 / unit));
+    // (column panels: a unit is 4 panels of 64 rows, already more than the 16 rows a claim takes at least)
+    const panels = op === JOB_OP.TERNARY_PANELS || (op === JOB_OP.TERNARY_DENSE && c[S.TERNARY_DENSE.LAYOUT] === 2);
+    const least = panels ? 1 : Math.max(1, Math.ceil(16 / unit));
     for (let k = 0; k < threads; k++) {
       const slot = S.REGIONS + ((index + k) % threads);
       for (;;) {
@@ -80,11 +83,25 @@ export function runJob(abi: JobAbi, ex: KernelExports, c: Int32Array, index: num
         if (op === JOB_OP.TERNARY_DENSE) {
           // one token: t2 or (LAYOUT 1) t1 rows, relaxed or baseline; the threads' epilogue when EPI_SCALES_PTR is set
           const a = S.TERNARY_DENSE;
+          const scales = c[a.EPI_SCALES_PTR]!;
+          if (c[a.LAYOUT] === 2) {
+            // column panels [ra, rb) (64 rows each) over the token's non-zero activations (column-panels.wat.ts)
+            ex[X.COL_GEMV](c[a.W_PTR]!, c[a.BLOCKS]!, ra, rb, c[a.PAIRS_PTR]!, c[a.OUT_PTR]!);
+            const P = abi.COLUMN_PANELS.ROWS;
+            if (scales !== 0) ex[X.T2_EPILOGUE](c[a.OUT_PTR]!, c[a.OUT_STRIDE]!, 1, ra * P, rb * P, c[a.EPI_TOK_PTR]!, scales, c[a.MASK_PTR]!);
+            continue;
+          }
           const relaxed = c[a.RELAXED] === 1;
           const dot1 = c[a.LAYOUT] === 1 ? (relaxed ? ex[X.T1_DOT_1_RELAXED] : ex[X.T1_DOT_1]) : relaxed ? ex[X.T2_DOT_1_RELAXED] : ex[X.T2_DOT_1];
           dot1(c[a.W_PTR]!, c[a.ROW_STRIDE]!, c[a.BLOCKS]!, ra, rb, c[a.MASK_PTR]!, c[a.X_PTR]!, c[a.OUT_PTR]!);
-          const scales = c[a.EPI_SCALES_PTR]!;
           if (scales !== 0) ex[X.T2_EPILOGUE](c[a.OUT_PTR]!, c[a.OUT_STRIDE]!, 1, ra, rb, c[a.EPI_TOK_PTR]!, scales, c[a.MASK_PTR]!);
+        } else if (op === JOB_OP.TERNARY_PANELS) {
+          // a weight's t2 rows ↔ its column panels [ra, rb) (column-panels.wat.ts)
+          const a = S.TERNARY_PANELS;
+          const P = abi.COLUMN_PANELS;
+          const scratch = c[a.SCRATCH_PTR]! + index * P.SCRATCH_BYTES;
+          if (c[a.DIRECTION] === P.TO_TRI5) ex[X.PANELS_TO_TRI5](c[a.PANELS_PTR]!, c[a.BLOCKS]!, c[a.T2_PTR]!, c[a.BLOCKS5]!, ra, rb, scratch);
+          else ex[X.PANELS_TRANSPOSE](c[a.T2_PTR]!, c[a.PANELS_PTR]!, c[a.BLOCKS]!, ra, rb, c[a.DIRECTION] === P.TO_PANELS ? 1 : 0, scratch);
         } else if (op === JOB_OP.TERNARY_TRI5) {
           // a prompt's weight into the tri5 layout (regions are whole multiples of 4 rows: pairs stay whole)
           const a = S.TERNARY_TRI5;

@@ -20,6 +20,7 @@ import { int4QuantizeWat } from "./int4-quantize.wat";
 import { ternaryPlaceWat } from "./ternary-place.wat";
 import { t2GemmLutWat } from "./t2-gemm-lut.wat";
 import { tri5LayoutWat } from "./tri5-layout.wat";
+import { columnPanelsWat } from "./column-panels.wat";
 import { t1DotWat } from "./t1-dot.wat";
 import { attentionCausalWat } from "./attention-causal.wat";
 import { softmaxWat } from "./softmax.wat";
@@ -248,7 +249,7 @@ const RELAXED_FUNCS = `
 
 /** The module text; with `relaxed`, the relaxed-SIMD kernels are added (that module needs an engine with them). */
 export function kernelsWat(relaxed: boolean): string {
-  return KERNELS_WAT_BASE.replace(/\)\s*$/, `${denseInt4Wat(relaxed)}${int4QuantizeWat()}${ggmlDecodeWat()}${bitLinearEpilogueWat()}${elementwiseWat()}${softmaxWat()}${attentionCausalWat()}${ternaryPlaceWat()}${t1DotWat(relaxed)}${relaxed ? `${RELAXED_FUNCS}${t2GemmLutWat()}${tri5LayoutWat()}` : ""})\n`);
+  return KERNELS_WAT_BASE.replace(/\)\s*$/, `${denseInt4Wat(relaxed)}${int4QuantizeWat()}${ggmlDecodeWat()}${bitLinearEpilogueWat()}${elementwiseWat()}${softmaxWat()}${attentionCausalWat()}${ternaryPlaceWat()}${t1DotWat(relaxed)}${relaxed ? `${RELAXED_FUNCS}${t2GemmLutWat()}${tri5LayoutWat()}${columnPanelsWat()}` : ""})\n`);
 }
 
 /**

@@ -70,7 +70,7 @@ export function tri5LayoutWat(): string {
   ;; rows [rowStart, rowEnd) (even) of a t2 weight in the pair layout (srcRowStride bytes a row, srcBlocks blocks of
   ;; 64 inputs) into the tri5 layout at dst (dstRowStride = 16*blocks5 bytes a row) (tri5-layout.wat.ts): four tri5
   ;; blocks (five t2 blocks, 320 inputs) at a time, the groups that the row holds whole without a check
-  (func (export "t2_to_tri5") (param $src i32) (param $srcRowStride i32) (param $srcBlocks i32) (param $dst i32)
+  (func $t2_to_tri5 (export "t2_to_tri5") (param $src i32) (param $srcRowStride i32) (param $srcBlocks i32) (param $dst i32)
         (param $dstRowStride i32) (param $blocks5 i32) (param $rowStart i32) (param $rowEnd i32)
     (local $r i32) (local $m i32) (local $k i32) (local $sp i32) (local $dp i32)
     (local $v0 v128) (local $v1 v128) (local $v2 v128) (local $v3 v128) (local $v4 v128)

@@ -104,8 +104,11 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
     residency: "host",
     native: {
       prepareWeight: {
-        description: layout === "t1" ? "packed t2 transcoded once into onebit-t1 (1.6 bits/weight) in wasm memory" : "packed t2 copied into wasm memory once, rows interleaved in pairs",
-        run: ({ weight }) => prepareWeight(ctx, weight, layout),
+        description:
+          layout === "t1"
+            ? "packed t2 transcoded once into onebit-t1 (1.6 bits/weight) in wasm memory"
+            : "packed t2 copied into wasm memory once, rows interleaved in pairs (with sparseInputs and relaxed SIMD: column panels)",
+        run: ({ weight, sparseInputs }) => prepareWeight(ctx, weight, layout, undefined, sparseInputs === true),
       },
       prepareWeights: {
         description: "t2 weights of one input in one block of wasm memory, with a weight over all their rows (one GEMM for q, k and v)",
