@@ -98,8 +98,11 @@ export function benchmarkModel(model: Transformer, options: BenchmarkOptions = {
     const prefillMs = performance.now() - t0;
     const times: number[] = [];
     for (let i = 0; i < decodeTokens; i++) {
+      // the next id is picked before the clock starts: a step is the model's forward pass, as llama-bench times it
+      // (its text-generation test samples nothing; an argmax over a 128k vocabulary is ≈ 0.1–0.2 ms)
+      const next = i === 0 && firstId !== undefined ? firstId : argmax(logits);
       const t = performance.now();
-      logits = model.forward([i === 0 && firstId !== undefined ? firstId : argmax(logits)], decodeCache, { out });
+      logits = model.forward([next], decodeCache, { out });
       times.push(performance.now() - t);
     }
     return summarize(promptTokens, decodeTokens, prefillMs, times);
@@ -121,8 +124,9 @@ export async function benchmarkModelAsync(model: Transformer, options: Benchmark
     const prefillMs = performance.now() - t0;
     const times: number[] = [];
     for (let i = 0; i < decodeTokens; i++) {
+      const next = i === 0 && firstId !== undefined ? firstId : argmax(logits);
       const t = performance.now();
-      logits = await model.forwardAsync([i === 0 && firstId !== undefined ? firstId : argmax(logits)], decodeCache, { out });
+      logits = await model.forwardAsync([next], decodeCache, { out });
       times.push(performance.now() - t);
     }
     return summarize(promptTokens, decodeTokens, prefillMs, times);
