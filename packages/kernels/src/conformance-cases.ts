@@ -49,25 +49,18 @@ export interface ConformanceCase {
   run(backend: Backend, ref: Backend): Promise<void>;
 }
 
-async function same(backend: Backend, ref: Backend, w: PackedLinearWeight, x: QuantizedActivations, rowMask?: Uint8Array): Promise<void> {
-  const want = await ref.read(ref.bitLinear({ weight: ref.prepareWeight({ weight: w }), input: x, rowMask }));
-  const got = await backend.read(backend.bitLinear({ weight: backend.prepareWeight({ weight: w }), input: x, rowMask }));
-  const where = `${w.kind} ${w.outFeatures}×${w.inFeatures} (${w.scaleAxis}, ${w.scales.length} scales) × ${x.tokens} tokens of int${x.bits}${x.groups > 1 ? ` in ${x.groups} groups` : ""}${rowMask ? " with a row mask" : ""}`;
+async function same(backend: Backend, ref: Backend, w: PackedLinearWeight, x: QuantizedActivations, rowMask?: Uint8Array, sparseInputs = false): Promise<void> {
+  const want = await ref.read(ref.bitLinear({ weight: ref.prepareWeight({ weight: w, sparseInputs }), input: x, rowMask }));
+  const got = await backend.read(backend.bitLinear({ weight: backend.prepareWeight({ weight: w, sparseInputs }), input: x, rowMask }));
+  const zeros = x.codes.reduce((n, v) => n + (v === 0 ? 1 : 0), 0);
+  const where = `${w.kind} ${w.outFeatures}×${w.inFeatures} (${w.scaleAxis}, ${w.scales.length} scales)${sparseInputs ? " placed for sparse inputs" : ""} × ${x.tokens} tokens of int${x.bits}${x.groups > 1 ? ` in ${x.groups} groups` : ""}${sparseInputs ? ` (${zeros} of ${x.codes.length} codes 0)` : ""}${rowMask ? " with a row mask" : ""}`;
   if (got.length !== want.length) throw new Error(`${where}: ${got.length} outputs, expected ${want.length}`);
   for (let i = 0; i < want.length; i++)
     if (!Object.is(got[i], want[i])) throw new Error(`${where}: output ${i} (token ${Math.floor(i / w.outFeatures)}, row ${i % w.outFeatures}) is ${got[i]}, the js reference gives ${want[i]}`);
 }
 
 /** `same` with both weights placed for sparse inputs (prepareWeight sparseInputs: wasm relaxed stores column panels). */
-async function sameSparseInputs(backend: Backend, ref: Backend, w: PackedLinearWeight, x: QuantizedActivations, rowMask?: Uint8Array): Promise<void> {
-  const want = await ref.read(ref.bitLinear({ weight: ref.prepareWeight({ weight: w, sparseInputs: true }), input: x, rowMask }));
-  const got = await backend.read(backend.bitLinear({ weight: backend.prepareWeight({ weight: w, sparseInputs: true }), input: x, rowMask }));
-  const zeros = x.codes.reduce((n, v) => n + (v === 0 ? 1 : 0), 0);
-  const where = `${w.kind} ${w.outFeatures}×${w.inFeatures} placed for sparse inputs × ${x.tokens} tokens (${zeros} of ${x.codes.length} codes 0)${rowMask ? " with a row mask" : ""}`;
-  if (got.length !== want.length) throw new Error(`${where}: ${got.length} outputs, expected ${want.length}`);
-  for (let i = 0; i < want.length; i++)
-    if (!Object.is(got[i], want[i])) throw new Error(`${where}: output ${i} (token ${Math.floor(i / w.outFeatures)}, row ${i % w.outFeatures}) is ${got[i]}, the js reference gives ${want[i]}`);
-}
+const sameSparseInputs = (backend: Backend, ref: Backend, w: PackedLinearWeight, x: QuantizedActivations, rowMask?: Uint8Array) => same(backend, ref, w, x, rowMask, true);
 
 async function throwsWith(fn: () => unknown, pattern: string | RegExp): Promise<void> {
   try {
