@@ -84,7 +84,8 @@ export class BitLinear {
    * `weight` is either the latent float weight [out, in] (quantized and packed here) or an already packed
    * weight (a loaded checkpoint) — see `quantizeBitLinearWeight`. `prepared`: that packed weight as the backend
    * already placed it (`projectionsOfOneInput`), instead of placing it here. `placement.sparseInputs`: most inputs
-   * will be zero (ReLU²GLU's down projection), which the backend may place the weight to skip (prepareWeight).
+   * will be zero (ReLU²GLU's down projection), which the backend may place the weight to skip (prepareWeight); a
+   * Top-K input quantizer keeping at most 60 % says so by itself.
    */
   constructor(
     readonly spec: BitLinearSpec,
@@ -100,7 +101,10 @@ export class BitLinear {
       this.weightBytes = packed.byteLength;
     } else {
       checkPackedWeight(spec, packed);
-      this.prepared = prepared ?? this.backend.prepareWeight({ weight: packed, sparseInputs: placement.sparseInputs === true });
+      // a4.8's Top-K keeps a fraction of each token's inputs and zeroes the rest: placed to skip them too where at most
+      // 60 % remain (the wasm column panels pay off below ≈ 70 % non-zero inputs: `bench:panels`)
+      const topK = spec.quant.activation === "int8-topk" && (spec.quant.topKFraction ?? 0.5) <= 0.6;
+      this.prepared = prepared ?? this.backend.prepareWeight({ weight: packed, sparseInputs: placement.sparseInputs === true || topK });
       this.weightBytes = this.prepared.bytes;
     }
   }

@@ -1,6 +1,7 @@
 /** FeedForward (ReLU²GLU, SwiGLU) against float64 on the same weights (the fp variant: no quantization). */
 import { describe, expect, it } from "vitest";
 import { type Projection, linearQuantFor, type Variant } from "./bitlinear-variant";
+import { BitLinear } from "./bit-linear";
 import { FeedForward } from "./feed-forward";
 import { backend, close, floatMatmul, rng } from "./testing/float-reference";
 
@@ -52,6 +53,31 @@ describe("FeedForward", () => {
       expect(masks[1] !== undefined, `${n} tokens`).toBe(masked);
     }
     expect(ffn.skipped.total).toBe(2 * inter);
+  });
+  it("asks the backend to place down_proj for sparse inputs with ReLU² only (and a4.8's Top-K projections by their quantizer)", () => {
+    const hints = new Map<number, boolean | undefined>();
+    const spy = new Proxy(backend, {
+      get: (target, key, receiver) =>
+        key === "prepareWeight"
+          ? (args: Parameters<typeof target.prepareWeight>[0]) => {
+              hints.set(args.weight.inFeatures * 1000 + args.weight.outFeatures, args.sparseInputs);
+              return target.prepareWeight(args);
+            }
+          : Reflect.get(target, key, receiver),
+    });
+    const spec = (variant: Variant, p: Projection, inF: number, out: number) => ({ inFeatures: inF, outFeatures: out, quant: linearQuantFor(variant, p), groups: 1, groupAxis: "out" as const, epsMode: "clamp" as const });
+    const w = () => Float32Array.from({ length: inter * hidden }, r);
+    const shapes = { gate: hidden * 1000 + inter, down: inter * 1000 + hidden };
+    for (const [activation, down] of [["relu2", true], ["silu", false]] as const) {
+      hints.clear();
+      new FeedForward({ hidden, intermediate: inter, activation, gate: spec("b1.58", "gate", hidden, inter), up: spec("b1.58", "up", hidden, inter), down: spec("b1.58", "down", inter, hidden), subNorm: null }, { gate: w(), up: w(), down: w() }, spy);
+      expect(hints.get(shapes.down), activation).toBe(down);
+      expect(hints.get(shapes.gate), activation).toBe(false);
+    }
+    // a4.8 stage 2: o_proj's input is Top-K 50 % (attention-layer.ts places o through BitLinear like any projection)
+    hints.clear();
+    new BitLinear(spec("a4.8", "o", hidden, hidden), Float32Array.from({ length: hidden * hidden }, r), spy);
+    expect(hints.get(hidden * 1000 + hidden)).toBe(true);
   });
   it("SwiGLU: silu(gate) ⊙ up", () => {
     const { ffn, weights } = make("silu", "fp");
