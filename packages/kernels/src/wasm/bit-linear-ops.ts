@@ -368,11 +368,10 @@ function runSub(
   const out = sub.out;
   const cols = sub.end - sub.start;
   const t1 = sub.layout === "t1";
-  // column panels (column-panels.wat.ts): one token through col_gemv; more tokens read the t2 rows, transposed back
-  // into scratch first (rowsBytes) — or, where the LUT tiles over tri5 rows take every token, the tri5 rows straight
-  // from the panels (below)
+  // column panels (column-panels.wat.ts): below the LUT GEMM's tokens, each token through col_gemv; a prompt for the
+  // LUT GEMM reads the t2 rows, transposed back into scratch first (rowsBytes) — or, where its tiles over tri5 rows
+  // take every token, the tri5 rows straight from the panels (below)
   const panels = sub.panels === true;
-  const panelGemv = panels && tokens === 1;
   // the LUT GEMM (relaxed t2, ≥ LUT_MIN_TOKENS tokens): on several threads a prompt goes to it split by tokens (each
   // thread every row of its run of tokens: job-driver.ts SPLIT_TOKENS) when its runs tile no worse than the whole
   // prompt does, else by rows (a unit's claims count blocks in 16-bit halves, lut-work.wat.ts: up to 4 194 240 inputs)
@@ -381,6 +380,9 @@ function runSub(
     lutKernel && ternaryGemmLut.splitTokens && pool.threads > 1 && out >= LUT_MIN_ROWS && pool.threads * lutTokenCost(Math.ceil(tokens / pool.threads)) <= lutTokenCost(tokens);
   const threadRows = byTokens ? out : Math.ceil(out / pool.threads / 4) * 4;
   const lut = lutKernel && threadRows >= LUT_MIN_ROWS;
+  // (token by token: 2560×6912 with half the inputs zero, one thread, 4 tokens 4 × 259 against 1958 µs through the t2
+  // rows and t2_dot_4r, 11 tokens 11 × 259 against 4267)
+  const panelGemv = panels && !lut;
   // its tiles read the rows transcoded into the tri5 layout (blocks of 80 inputs, rows in pairs) in scratch, where
   // a thread's share is large enough to pay for the transcoding and the tables' 3× entries (see TRI5_MIN_WORK)
   const threadTokens = byTokens ? Math.ceil(tokens / pool.threads) : tokens;
@@ -495,10 +497,9 @@ function runSub(
   c[a.OUT_STRIDE] = out;
   c[a.RELAXED] = relaxed ? 1 : 0;
   c[a.LAYOUT] = panelGemv ? 2 : t1 ? 1 : 0;
-  // one token over column panels: the list of its non-zero activations (in the sparse kernel's idx/val scratch:
-  // 16 + 12·⌈nnz/2⌉ ≤ 8·cols bytes)
+  // a token over column panels: the list of its non-zero activations (in the sparse kernel's idx/val scratch:
+  // 16 + 12·⌈nnz/2⌉ ≤ 8·cols bytes), made per token below
   c[a.PAIRS_PTR] = panelGemv ? dotsScratch + tokens * out * 4 : 0;
-  if (panelGemv) ctx.exports.col_pairs(xPtr, xStride, c[a.PAIRS_PTR]!);
   c[a.EPI_SCALES_PTR] = 0;
   c[a.LUT_PTR] = lut ? (base + lutOffset + 63) & ~63 : 0;
   c[a.LUT_BYTES] = lutBytes;
@@ -520,7 +521,16 @@ function runSub(
     c[a.EPI_TOK_PTR] = base + tokOffset;
     c[a.EPI_SCALES_PTR] = sub.scalesPtr;
   }
-  pool.run(ctx.exports);
+  if (panelGemv) {
+    // column panels: one job per token (a one-token job: TOKENS 1), each over its own list
+    c[a.TOKENS] = 1;
+    for (let t = 0; t < tokens; t++) {
+      ctx.exports.col_pairs(xPtr + t * xStride, xStride, c[a.PAIRS_PTR]!);
+      c[a.OUT_PTR] = outPtr + t * out * 4;
+      if (epilogue) c[a.EPI_TOK_PTR] = base + tokOffset + t * 16;
+      pool.run(ctx.exports);
+    }
+  } else pool.run(ctx.exports);
   if (epilogue) return { dots: new Int32Array(buf, outPtr, tokens * out), xsum, y: new Float32Array(buf, outPtr, tokens * out) };
   return { dots: new Int32Array(buf, outPtr, tokens * out), xsum, y: null };
 }

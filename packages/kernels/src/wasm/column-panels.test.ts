@@ -152,7 +152,7 @@ describe.runIf(relaxedSimdAvailable())("column panels (column-panels.wat.ts)", (
       for (const b of backends) b.dispose();
     });
 
-    it("matches the js reference for 1 token and for prompts of 3 to 140 tokens (t2_dot_4r, lookup tiles over t2 or tri5, with and without leftover tokens)", async () => {
+    it("matches the js reference for 1 to 140 tokens (col_gemv token by token below the lookup GEMM, its tiles over t2 or tri5 rows with and without leftover tokens)", async () => {
       const w = ternaryWeight(256, 320, 71);
       const wantWeight = ref.prepareWeight({ weight: w, sparseInputs: true });
       const cases = [1, 3, 12, 40, 64, 70, 96, 128, 140].map((tokens) => {
