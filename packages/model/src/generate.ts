@@ -31,6 +31,27 @@ export interface GenerationStats {
   stopReason: "max-tokens" | "stop-token" | "aborted" | "context-full";
 }
 
+/**
+ * One turn of the event loop (I/O, abort signals) between tokens: setImmediate in Node, a MessageChannel message in a
+ * browser — not setTimeout(0), which waits ≥ 1 ms in Node and ≥ 4 ms once nested in a browser (measured in Node 20, 2B4T
+ * on 2 threads: a step's wall time 35.5–41.7 ms against 32.2–35.4 in forward).
+ */
+const nextTurn: () => Promise<void> =
+  typeof setImmediate === "function"
+    ? () => new Promise((resolve) => setImmediate(resolve))
+    : typeof MessageChannel === "function"
+      ? (() => {
+          const waiting: Array<() => void> = [];
+          const channel = new MessageChannel();
+          channel.port1.onmessage = () => waiting.shift()?.();
+          return () =>
+            new Promise<void>((resolve) => {
+              waiting.push(resolve);
+              channel.port2.postMessage(0);
+            });
+        })()
+      : () => new Promise((resolve) => setTimeout(resolve, 0));
+
 export async function* generate(model: Transformer, prompt: number[], options: GenerateOptions = {}, stats?: GenerationStats): AsyncGenerator<GeneratedToken> {
   validateSampling(options);
   if (prompt.length === 0) throw new ModelInputError("generate prompt: expected at least one token (start with BOS)");
@@ -63,7 +84,7 @@ export async function* generate(model: Transformer, prompt: number[], options: G
     seen.push(id);
     s.generatedTokens = index + 1;
     yield { id, index };
-    await new Promise((r) => setTimeout(r, 0)); // let the consumer print and abort between tokens
+    await nextTurn(); // let the consumer print and abort between tokens
     if (index + 1 === maxTokens) break;
     if (cache.length >= cache.maxTokens) {
       s.stopReason = "context-full";

@@ -33,8 +33,17 @@ export function validateSampling(o: SamplingOptions): void {
   if (o.vocabLimit !== undefined && !(Number.isInteger(o.vocabLimit) && o.vocabLimit >= 1)) throw new ModelInputError(`vocabLimit: expected a positive integer, got ${o.vocabLimit}`);
 }
 
+/**
+ * sampleToken's float64 copy of the logits, kept from call to call: a fresh 1 MB array each token cost ≈ 3.5 ms (its
+ * pages' first touch on a 2-vCPU VM), the copy into a kept one 0.02 ms.
+ */
+let copy = new Float64Array(0);
+
 export function sampleToken(logits: Float32Array, options: SamplingOptions, seen: Iterable<number>, random: () => number): number {
-  const l = Float64Array.from(options.vocabLimit !== undefined && options.vocabLimit < logits.length ? logits.subarray(0, options.vocabLimit) : logits);
+  const source = options.vocabLimit !== undefined && options.vocabLimit < logits.length ? logits.subarray(0, options.vocabLimit) : logits;
+  if (copy.length < source.length) copy = new Float64Array(source.length);
+  const l = copy.subarray(0, source.length);
+  l.set(source);
   const penalty = options.repetitionPenalty ?? 1;
   if (penalty !== 1) for (const id of new Set(seen)) l[id] = l[id]! > 0 ? l[id]! / penalty : l[id]! * penalty;
   const temperature = options.temperature ?? 1;
@@ -43,8 +52,9 @@ export function sampleToken(logits: Float32Array, options: SamplingOptions, seen
     for (let i = 1; i < l.length; i++) if (l[i]! > l[best]!) best = i;
     return best;
   }
-  let order = Array.from(l.keys()).sort((a, b) => l[b]! - l[a]! || a - b);
-  if (options.topK) order = order.slice(0, options.topK);
+  // the candidates, logit descending then id ascending: with top-k the k best in one pass (sorting the whole
+  // vocabulary took ≈ 70 ms a token for 128k logits)
+  let order = options.topK && options.topK < l.length ? bestIds(l, options.topK) : Array.from(l.keys()).sort((a, b) => l[b]! - l[a]! || a - b);
   const max = l[order[0]!]!;
   let probs = order.map((i) => Math.exp((l[i]! - max) / temperature));
   let z = probs.reduce((a, b) => a + b, 0);
@@ -62,4 +72,41 @@ export function sampleToken(logits: Float32Array, options: SamplingOptions, seen
     if (r <= 0) return order[j]!;
   }
   return order[order.length - 1]!;
+}
+
+/**
+ * The k best ids of l in sampleToken's order (logit descending, then id ascending): one pass over l keeping the k best
+ * seen in a heap whose root is the worst of them, then those k sorted.
+ */
+function bestIds(l: Float64Array, k: number): number[] {
+  const heap = new Int32Array(k);
+  // a ranks below b
+  const below = (a: number, b: number) => l[a]! < l[b]! || (l[a] === l[b] && a > b);
+  let n = 0;
+  for (let id = 0; id < l.length; id++) {
+    if (n < k) {
+      // sift up
+      let c = n++;
+      while (c > 0) {
+        const parent = (c - 1) >> 1;
+        if (!below(id, heap[parent]!)) break;
+        heap[c] = heap[parent]!;
+        c = parent;
+      }
+      heap[c] = id;
+    } else if (below(heap[0]!, id)) {
+      // replace the worst kept, sift down
+      let c = 0;
+      for (;;) {
+        let child = 2 * c + 1;
+        if (child >= k) break;
+        if (child + 1 < k && below(heap[child + 1]!, heap[child]!)) child++;
+        if (!below(heap[child]!, id)) break;
+        heap[c] = heap[child]!;
+        c = child;
+      }
+      heap[c] = id;
+    }
+  }
+  return Array.from(heap.subarray(0, n)).sort((a, b) => l[b]! - l[a]! || a - b);
 }
