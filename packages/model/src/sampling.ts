@@ -54,7 +54,7 @@ export function sampleToken(logits: Float32Array, options: SamplingOptions, seen
   }
   // the candidates, logit descending then id ascending: with top-k the k best in one pass (sorting the whole
   // vocabulary took ≈ 70 ms a token for 128k logits)
-  let order = options.topK && options.topK < l.length ? bestIds(l, options.topK) : Array.from(l.keys()).sort((a, b) => l[b]! - l[a]! || a - b);
+  let order = rankedIds(l, options.topK ?? 0);
   const max = l[order[0]!]!;
   let probs = order.map((i) => Math.exp((l[i]! - max) / temperature));
   let z = probs.reduce((a, b) => a + b, 0);
@@ -75,10 +75,12 @@ export function sampleToken(logits: Float32Array, options: SamplingOptions, seen
 }
 
 /**
- * The k best ids of l in sampleToken's order (logit descending, then id ascending): one pass over l keeping the k best
- * seen in a heap whose root is the worst of them, then those k sorted.
+ * The ids of l by logit descending, then id ascending — the k first (topK > 0) or all. With top-k: one pass over l
+ * keeping the k best seen in a heap whose root is the worst of them, then those k sorted.
  */
-function bestIds(l: Float64Array, k: number): number[] {
+export function rankedIds(l: Float64Array, topK: number): number[] {
+  if (!(topK > 0 && topK < l.length)) return Array.from(l.keys()).sort((a, b) => l[b]! - l[a]! || a - b);
+  const k = topK;
   const heap = new Int32Array(k);
   // a ranks below b
   const below = (a: number, b: number) => l[a]! < l[b]! || (l[a] === l[b] && a > b);
