@@ -83,8 +83,8 @@ interface SubWeight {
   scalesPtr: number;
   /**
    * The t2 codes stored as column panels at `ptr` (column-panels.wat.ts; relaxed SIMD, one column group, rows a
-   * multiple of 64): one token's GEMV reads only the columns of its non-zero activations; more tokens get the t2 rows
-   * back in scratch (`rowStride`, `blocks` describe them).
+   * multiple of 64): a token's GEMV reads only the columns of its non-zero activations; a prompt for the LUT GEMM gets
+   * the rows back in scratch (`rowStride`, `blocks` describe the t2 rows).
    */
   panels?: boolean;
 }
@@ -109,9 +109,9 @@ export function prepareWeight(ctx: WasmContext, w: PackedLinearWeight, layout: T
 
 /**
  * Whether a weight whose inputs are mostly zero at decode is stored as column panels (column-panels.wat.ts): the
- * relaxed-SIMD kernels, the t2 layout, one column group, rows a multiple of PANEL_ROWS. (One token with half its
- * inputs zero: 0.73× the t2 GEMV's time, 2560×6912, one thread; a tenth: 0.49×. With every input non-zero 1.17×, and
- * a prompt first gets the t2 rows back, ≈ 0.6 ms for 2560×6912 on one thread: hence only where the caller says.)
+ * relaxed-SIMD kernels, the t2 layout, one column group, rows a multiple of PANEL_ROWS. (`bench:panels`, 2560×6912:
+ * a token with half its inputs zero 0.76–0.80× the t2 GEMV's time, a tenth non-zero 0.56–0.61×, none zero 1.24×; a
+ * 128-token prompt pays ≈ 1 ms for its rows back, 1.04–1.05×: hence only where the caller says.)
  */
 function panelsApply(ctx: WasmContext, w: WasmPreparedWeight): boolean {
   return ctx.relaxed && w.layout === "t2" && w.subs.length === 1 && w.outFeatures % PANEL_ROWS === 0;

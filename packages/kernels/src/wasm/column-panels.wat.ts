@@ -9,8 +9,9 @@
  * P·panelStride + 16j, panelStride = blocks·1024 (blocks of 64 inputs, as in t2). That is a t2 block with the roles
  * of rows and inputs exchanged: a t2 row's block k holds, byte b field f, the code of input 64k + 16f + b. So the
  * 64 × 64 tile of rows 64P.. and inputs 64k.. is 64 vectors either way, and one transpose maps t2 rows to panels and
- * back (`panels_transpose`): prepareWeight stores a weight as panels, and a prompt's GEMM gets its t2 rows back in
- * scratch (bit-linear-ops.ts).
+ * back (`panels_transpose`): prepareWeight stores a weight as panels, and a prompt for the table-lookup GEMM gets its
+ * rows back in scratch, as tri5 rows (`panels_to_tri5`) or t2 rows (bit-linear-ops.ts; fewer tokens go one by one
+ * through `col_gemv`).
  *
  * The tile transpose, with r = 16·ri + rb and c = 16·ci + cb: t2 vector r holds code(r, c) in byte cb, field ci; panel
  * vector c holds it in byte rb, field ri. For each rb, the four vectors 16·ri + rb (ri = 0..3) are a 4 × 4 matrix of
@@ -27,9 +28,9 @@
  * subtracts Σx as for t2: inputs whose x is 0 add nothing either way). Per 128 multiply-adds: 2 loads, 2
  * interleaves, 6 shifts, 8 ands, 8 dots, 8 adds — 0.28 vector operations each against the t2 GEMV's 0.20, for the
  * entries that exist only.
- * Before each 64 entries the panel's lines they span are read one byte per 64-byte line, in order: entries skip
- * columns, and an access pattern with gaps loses the hardware prefetcher (measured, 2560×6912, one thread: with 10 %
- * of the inputs non-zero 594 µs without, against the t2 GEMV's 347).
+ * Where 64 entries span more than 80 bytes of the panel each (sparse inputs), their lines are first read one byte
+ * per 64-byte line, in order: an access pattern with gaps loses the hardware prefetcher (measured, 2560×6912, one
+ * thread: with 10 % of the inputs non-zero 594 µs without, against the t2 GEMV's 347).
  */
 
 /** Rows of one panel. */
@@ -43,9 +44,6 @@ const TILE_SCRATCH_BYTES = 1024;
 const TRI5_CHUNK = 30;
 /** Scratch one thread's panels_transpose or panels_to_tri5 needs. */
 export const PANEL_SCRATCH_BYTES = TILE_SCRATCH_BYTES + PANEL_ROWS * TRI5_CHUNK * 16;
-
-/** Input vector i of a tile: rows (or columns) in pairs $pair bytes apart, the odd one 16 bytes after the even. */
-const at = (base: string, pair: string, i: number) => `(i32.add (local.get ${base}) (i32.add (i32.mul (local.get ${pair}) (i32.const ${i >> 1})) (i32.const ${(i & 1) * 16})))`;
 
 /** i8x16.shuffle indices interleaving lanes of `width` bytes of two vectors: low halves, or high. */
 function interleave(width: number, high: boolean): string {
@@ -92,7 +90,7 @@ export function columnPanelsWat(): string {
   ;; One 64 × 64 tile transposed (column-panels.wat.ts): input vector i at $src + (i >> 1)·$srcPair + (i & 1)·16, output
   ;; vector i likewise at $dst / $dstPair; $s: 1 KiB of scratch.
   (func $panel_tile (param $src i32) (param $srcPair i32) (param $dst i32) (param $dstPair i32) (param $s i32)
-    (local $rb i32) (local $f0 v128) (local $f1 v128) (local $f2 v128) (local $f3 v128) (local $t v128) (local $ci i32) (local $o i32)
+    (local $rb i32) (local $f0 v128) (local $f1 v128) (local $f2 v128) (local $f3 v128) (local $t v128) (local $ci i32)
     ${yz}
     ;; fields: for each rb, vectors 16·ri + rb → scratch vector ci·16 + rb
     (loop $fields
@@ -101,10 +99,10 @@ export function columnPanelsWat(): string {
       ${range(4).map((ci) => `(v128.store offset=${256 * ci} (i32.add (local.get $s) (i32.shl (local.get $rb) (i32.const 4))) (local.get $f${ci}))`).join("\n      ")}
       (local.set $rb (i32.add (local.get $rb) (i32.const 1)))
       (br_if $fields (i32.lt_u (local.get $rb) (i32.const 16))))
-    ;; bytes: for each ci, the 16 scratch vectors → output vectors 16·ci + cb
+    ;; bytes: for each ci, the 16 scratch vectors → output vectors 16·ci + cb ($ci counts their pairs: 8·ci)
     (loop $bytes
       ${byteTranspose()}
-      ${range(16).map((cb) => `(v128.store ${at("$o", "$dstPair", cb).replace("(local.get $o)", "(i32.add (local.get $dst) (i32.mul (local.get $dstPair) (local.get $ci)))")} (local.get $y${cb}))`).join("\n      ")}
+      ${range(16).map((cb) => `(v128.store offset=${(cb & 1) * 16} (i32.add (local.get $dst) (i32.mul (local.get $dstPair) (i32.add (local.get $ci) (i32.const ${cb >> 1})))) (local.get $y${cb}))`).join("\n      ")}
       (local.set $s (i32.add (local.get $s) (i32.const 256)))
       (local.set $ci (i32.add (local.get $ci) (i32.const 8)))
       (br_if $bytes (i32.lt_u (local.get $ci) (i32.const 32))))
@@ -225,7 +223,7 @@ export function columnPanelsWat(): string {
         (br_if $chunks_done (i32.eqz (local.get $left)))
         (local.set $n (select (i32.const 64) (local.get $left) (i32.gt_u (local.get $left) (i32.const 64))))
         (local.set $left (i32.sub (local.get $left) (local.get $n)))
-        ;; the lines the chunk's entries span, one byte each, in order (for the prefetcher)
+        ;; where the chunk's entries are sparse, the lines they span, one byte each, in order (for the prefetcher)
         (local.set $line (i32.add (local.get $pw) (i32.load (local.get $p))))
         (local.set $end (i32.add (local.get $pw) (i32.load offset=4 (i32.add (local.get $p) (i32.mul (i32.sub (local.get $n) (i32.const 1)) (i32.const ${COL_PAIR_BYTES}))))))
         (if (i32.gt_u (i32.sub (local.get $end) (local.get $line)) (i32.mul (local.get $n) (i32.const 80)))
