@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { CONTROL_SLOTS, JOB_ABI, JOB_OP, JOB_SLOT, type KernelExports, MAX_THREADS, RELAXED_ONLY_EXPORTS, WASM_EXPORT } from "./abi";
 import { runJob } from "./job-driver";
 import { kernelsModule, relaxedSimdAvailable } from "./wasm-module";
+import { LUT_MIN_ROWS, lutTiles } from "./t2-gemm-lut.wat";
 
 const HEADER = ["JOB_STATE", "OP", "THREADS", "FINISHED", "SHUTDOWN", "MAIN_WAITING", "ROWS"] as const;
 const ARG_GROUPS = ["TERNARY_DENSE", "TERNARY_SPARSE", "MATMUL_F32", "ATTENTION", "W8A16_DENSE", "W4A8_DENSE", "INT4_QUANTIZE", "ATTENTION_CAUSAL", "ELEMENTWISE_ROWS"] as const;
@@ -98,7 +99,7 @@ describe("wasm job ABI", () => {
     expect(calls(runJob, c, 1)).toEqual([[WASM_EXPORT.MATMUL_F32, 2048, 1024, 4096, 3, 10, 7, 8, 10]]);
   });
 
-  it("sends relaxed t2 prefill through the table-lookup GEMM in tiles of 32 and 16, the rest through t2_dot_4r / t2_dot_1r", () => {
+  it("sends relaxed t2 prefill through the table-lookup GEMM in tiles of 64, 32 and 16, the rest through t2_dot_4r / t2_dot_1r", () => {
     const c = new Int32Array(CONTROL_SLOTS);
     const d = JOB_SLOT.TERNARY_DENSE;
     c[JOB_SLOT.OP] = JOB_OP.TERNARY_DENSE;
@@ -111,21 +112,25 @@ describe("wasm job ABI", () => {
     runJob(JOB_ABI, ex, c, 1);
     const { START, FLUSH, EPILOGUE } = JOB_ABI.LUT_GEMM;
     const lut = (t: number, n: number, flags: number, c0 = 0, c1 = 2) => [WASM_EXPORT.T2_GEMM_LUT, 1024, 32, c0, c1, 152, 300, 0, 4096 + t * 128, 128, n, 8192 + t * 1200, 300, 66536, flags, 0, 0];
-    // 56 tokens: 32, then 24 (≥ 20 left): a tile of 24; each its 2 blocks in one claim, then its sums written out
-    expect(log).toEqual([lut(0, 32, START), lut(0, 32, FLUSH, 0, 0), lut(32, 24, START), lut(32, 24, FLUSH, 0, 0)]);
-    // 51: 32, then 19 left: 16, and 3 single tokens per 32-row chunk
-    c[d.TOKENS] = 51;
+    // 56 tokens (more than 48): one tile of 56; its 2 blocks in one claim, then its sums written out
+    expect(log).toEqual([lut(0, 56, START), lut(0, 56, FLUSH, 0, 0)]);
+    // 83: 64, then 19 left: 16, and 3 single tokens per 32-row chunk
+    c[d.TOKENS] = 83;
     ({ ex, log } = lutThread(c, 1, "own"));
     runJob(JOB_ABI, ex, c, 1);
-    expect(log.slice(0, 5)).toEqual([lut(0, 32, START), lut(0, 32, FLUSH, 0, 0), lut(32, 16, START), lut(32, 16, FLUSH, 0, 0), [WASM_EXPORT.T2_DOT_1_RELAXED, 1024, 32, 2, 152, 184, 0, 4096 + 48 * 128, 8192 + 48 * 1200]]);
+    expect(log.slice(0, 5)).toEqual([lut(0, 64, START), lut(0, 64, FLUSH, 0, 0), lut(64, 16, START), lut(64, 16, FLUSH, 0, 0), [WASM_EXPORT.T2_DOT_1_RELAXED, 1024, 32, 2, 152, 184, 0, 4096 + 80 * 128, 8192 + 80 * 1200]]);
     expect(log.length).toBe(4 + 5 * 3); // rows [152, 300): five chunks of ≤ 32 rows
-    // 12..19 tokens: one tile of up to 16, 20..32 one of up to 32; fewer than 12, or fewer than 128 rows on the thread: no LUT
-    for (const [tokens, rows, tiles] of [[13, 300, [13]], [19, 300, [16]], [21, 300, [21]], [11, 300, []], [40, 250, []]] as const) {
+    // 12..19 tokens: one tile of up to 16, 20..48 up to 32 (then 16 if 12 remain), more: up to 64; fewer than 12, or
+    // fewer than 128 rows on the thread: no LUT
+    const cases = [[13, 300, [13]], [19, 300, [16]], [21, 300, [21]], [48, 300, [32, 16]], [49, 300, [49]], [99, 300, [64, 32]], [11, 300, []], [40, 250, []]] as const;
+    for (const [tokens, rows, tiles] of cases) {
       c[d.TOKENS] = tokens;
       c[JOB_SLOT.ROWS] = rows;
       ({ ex, log } = lutThread(c, 1, "own"));
       runJob(JOB_ABI, ex, c, 1);
       expect(log.filter((call) => call[0] === WASM_EXPORT.T2_GEMM_LUT && call[14] === START).map((call) => call[10]), `${tokens} tokens, ${rows} rows`).toEqual(tiles);
+      // the tiling bit-linear-ops.ts prices (lutTiles) is the one the threads run
+      if (rows >= LUT_MIN_ROWS * 2) expect(lutTiles(tokens).tiles, `lutTiles(${tokens})`).toEqual(tiles);
     }
     // SPLIT_TOKENS: thread 1 of 2 takes tokens [35, 70) over every row — a tile of 32 from token 35, its float output
     // written from its sums (the only thread in it), then the last 3 tokens through t2_dot_1r per 32-row chunk and
@@ -146,12 +151,12 @@ describe("wasm job ABI", () => {
     const c = new Int32Array(CONTROL_SLOTS);
     const d = JOB_SLOT.TERNARY_DENSE;
     const { START, FLUSH, EPILOGUE } = JOB_ABI.LUT_GEMM;
-    // 2 threads split by tokens, 64 each (two tiles of 32), 7 blocks: claims of up to 3
+    // 2 threads split by tokens, 96 each (tiles of 64 and 32), 7 blocks: claims of up to 3
     Object.assign(c, { [JOB_SLOT.OP]: JOB_OP.TERNARY_DENSE, [JOB_SLOT.THREADS]: 2, [JOB_SLOT.ROWS]: 256 });
-    const args = { W_PTR: 1024, ROW_STRIDE: 112, BLOCKS: 7, MASK_PTR: 0, X_PTR: 4096, X_STRIDE: 448, TOKENS: 128, OUT_PTR: 1 << 20, OUT_STRIDE: 256, RELAXED: 1, LUT_PTR: 65536, LUT_BYTES: 1000, LUT_UNITS_PTR: 90000, LUT_UNITS_CAP: 11, SPLIT_TOKENS: 1, EPI_SCALES_PTR: 20000, EPI_TOK_PTR: 30000 };
+    const args = { W_PTR: 1024, ROW_STRIDE: 112, BLOCKS: 7, MASK_PTR: 0, X_PTR: 4096, X_STRIDE: 448, TOKENS: 192, OUT_PTR: 1 << 20, OUT_STRIDE: 256, RELAXED: 1, LUT_PTR: 65536, LUT_BYTES: 1000, LUT_UNITS_PTR: 90000, LUT_UNITS_CAP: 11, SPLIT_TOKENS: 1, EPI_SCALES_PTR: 20000, EPI_TOK_PTR: 30000 };
     for (const [k, v] of Object.entries(args)) c[d[k as keyof typeof d]] = v;
     const units = lutUnits();
-    // thread 1 has summed the first chunk of its first tile (token 64) and is busy with the second
+    // thread 1 has summed the first chunk of its first tile (token 96) and is busy with the second
     const u = (thread: number, tile: number) => 90000 + (thread * 11 + tile) * 16;
     units.join(u(1, 0));
     expect(units.claim(u(1, 0), 7, 1)).toBe(3 << 16);
@@ -159,19 +164,21 @@ describe("wasm job ABI", () => {
     // first — its part stored (the first), the rows left to thread 1, which is not done with its own part yet
     const { ex, log } = lutThread(c, 0, "all", units);
     runJob(JOB_ABI, ex, c, 0);
-    const call = (t: number, c0: number, c1: number, flags: number, tok = 0, scales = 0) => [WASM_EXPORT.T2_GEMM_LUT, 1024, 112, c0, c1, 0, 256, 0, 4096 + t * 448, 448, 32, (1 << 20) + t * 1024, 256, 65536, flags, tok, scales];
+    // (tiles of 64 from tokens 0 and 96, of 32 from 64 and 160)
+    const n = (t: number) => (t % 96 === 0 ? 64 : 32);
+    const call = (t: number, c0: number, c1: number, flags: number, tok = 0, scales = 0) => [WASM_EXPORT.T2_GEMM_LUT, 1024, 112, c0, c1, 0, 256, 0, 4096 + t * 448, 448, n(t), (1 << 20) + t * 1024, 256, 65536, flags, tok, scales];
     // (a unit no other thread joined: its float output written from the sums at once)
     const alone = (t: number) => call(t, 0, 0, FLUSH | EPILOGUE, 30000 + t * 16, 20000);
     const tile = (t: number, claims: number[][]) => claims.map(([c0, c1], i) => call(t, c0!, c1!, i === 0 ? START : 0));
     expect(log).toEqual([
       ...tile(0, [[0, 3], [3, 6], [6, 7]]),
       alone(0),
-      ...tile(32, [[0, 3], [3, 6], [6, 7]]),
-      alone(32),
-      ...tile(96, [[4, 7], [1, 4], [0, 1]]),
-      alone(96),
-      ...tile(64, [[4, 7], [3, 4]]),
-      call(64, 0, 0, FLUSH),
+      ...tile(64, [[0, 3], [3, 6], [6, 7]]),
+      alone(64),
+      ...tile(160, [[4, 7], [1, 4], [0, 1]]),
+      alone(160),
+      ...tile(96, [[4, 7], [3, 4]]),
+      call(96, 0, 0, FLUSH),
     ]);
     // thread 1, back from its chunk: its part is the second (added), and it is the last member (it finishes the rows)
     expect([units.lock(u(1, 0)), units.finish(u(1, 0))]).toEqual([1, 1]);

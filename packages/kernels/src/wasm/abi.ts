@@ -13,7 +13,7 @@
  * Plain objects (not TS enums) so that they survive JSON.stringify; a read is a property load.
  */
 import { LUT_UNIT_BYTES } from "./lut-work.wat";
-import { LUT_ADD, LUT_EPILOGUE, LUT_FLUSH, LUT_MIN_ROWS, LUT_MIN_TOKENS, LUT_START, LUT_TILE } from "./t2-gemm-lut.wat";
+import { LUT_ADD, LUT_EPILOGUE, LUT_FLUSH, LUT_MIN_ROWS, LUT_MIN_TOKENS, LUT_START, LUT_TILES } from "./t2-gemm-lut.wat";
 import { PANEL_ROWS, PANEL_SCRATCH_BYTES } from "./column-panels.wat";
 
 /** What the job in the control block is (JOB_SLOT.OP). */
@@ -384,7 +384,7 @@ export const WASM_EXPORT = {
 /** The ABI as one value: what runJob (job-driver.ts) takes, and what thread-pool.ts copies into the worker source. */
 /** The table-lookup GEMM's constants that runJob needs (t2-gemm-lut.wat.ts, lut-work.wat.ts). */
 export const LUT_GEMM = {
-  TILE: LUT_TILE,
+  TILES: LUT_TILES,
   MIN_TOKENS: LUT_MIN_TOKENS,
   MIN_ROWS: LUT_MIN_ROWS,
   START: LUT_START,

@@ -21,7 +21,7 @@ import { JOB_OP, JOB_SLOT, PANELS_DIRECTION } from "./abi";
 import type { WasmContext } from "./context";
 import { gatherNonZeros, interleaveRowPairs, placeInOrder, placeSplitI16, t2ToT1Rows, ternaryAt } from "./layout";
 import { LUT_UNIT_BYTES } from "./lut-work.wat";
-import { LUT_MIN_ROWS, LUT_MIN_TOKENS, LUT_TILE, lutScratchBytes } from "./t2-gemm-lut.wat";
+import { LUT_MIN_ROWS, LUT_MIN_TOKENS, lutScratchBytes, lutTiles, lutWidth } from "./t2-gemm-lut.wat";
 import { TRI5_BLOCK } from "./tri5-layout.wat";
 import { PANEL_ROWS, PANEL_SCRATCH_BYTES } from "./column-panels.wat";
 
@@ -45,21 +45,18 @@ export const ternaryGemmLut = { enabled: true, splitTokens: true, skipOwn: false
 const TRI5_MIN_TOKENS = 64;
 const TRI5_MIN_WORK = 200_000;
 
+/** A lane's time in a tile of each compiled width, against a 32-token tile's (t2-gemm-lut.wat.ts LUT_TILES). */
+const LANE_COST: Readonly<Record<number, number>> = { 16: 1 / 0.85, 32: 1, 64: 0.9 };
+
 /**
- * What a run of n tokens costs the LUT GEMM per row, in token lanes: job-driver.ts's tiles (32 lanes while 20
- * tokens remain, then 16 if 12 remain; a 16-lane tile runs at ≈ 0.85 the speed a lane), then t2_dot_4r for the last
- * few (≈ 1.6 lanes a token). Split by tokens, no two threads build the same tables, so a tie goes to that split.
- * Measured on 2 threads (2B4T shapes, Zen 5): by tokens 1.02–1.24× faster at 64 and 128 tokens, 0.76–0.88× at 40.
+ * What a run of n tokens costs the LUT GEMM per row, in 32-tile lanes: job-driver.ts's tiles (lutTiles), each as wide
+ * as its compiled width (a 16-lane tile runs at ≈ 0.85 the speed a lane, a 64-lane one at ≈ 1.1), then t2_dot_4r for
+ * the last few (≈ 1.6 lanes a token). Split by tokens, no two threads build the same tables, so a tie goes to that
+ * split. Measured on 2 threads (2B4T shapes, Zen 5): by tokens 1.02–1.24× faster at 64 and 128 tokens, 0.76–0.88× at 40.
  */
 function lutTokenCost(n: number): number {
-  let lanes = 0;
-  for (let left = n; left >= LUT_MIN_TOKENS; ) {
-    const tile = Math.min(left >= 20 ? 32 : 16, left);
-    lanes += tile > 16 ? 32 : 16 / 0.85;
-    left -= tile;
-    if (left < LUT_MIN_TOKENS) return lanes + left * 1.6;
-  }
-  return n * 1.6;
+  const { tiles, rest } = lutTiles(n);
+  return tiles.reduce((lanes, tile) => lanes + lutWidth(tile) * LANE_COST[lutWidth(tile)]!, 0) + rest * 1.6;
 }
 
 /** How ternary weights sit in wasm memory: onebit-t2 (2 bits, rows in pairs) or onebit-t1 (1.6 bits, t1-dot.wat.ts). */
@@ -537,15 +534,11 @@ function runSub(
 
 /**
  * Whether job-driver.ts's LUT tiles take every token of every thread (none left for t2_dot_4r / t2_dot_1r, which read
- * t2 rows): its tiling — tiles of LUT_TILE tokens while 20 remain, then of 16 while LUT_MIN_TOKENS remain — on each
- * thread's run of tokens (split by tokens) or on all of them, and no thread with rows too few for the LUT.
+ * t2 rows): its tiling (lutTiles) on each thread's run of tokens (split by tokens) or on all of them, and no thread
+ * with rows too few for the LUT.
  */
 function lutTilesTakeAll(tokens: number, out: number, threads: number, byTokens: boolean): boolean {
-  const rest = (n: number) => {
-    let left = n;
-    while (left >= LUT_MIN_TOKENS) left -= Math.min(left >= 20 ? LUT_TILE : 16, left);
-    return left;
-  };
+  const rest = (n: number) => lutTiles(n).rest;
   if (byTokens) {
     for (let j = 0; j < threads; j++) if (rest(Math.floor(((j + 1) * tokens) / threads) - Math.floor((j * tokens) / threads)) > 0) return false;
     return true;

@@ -153,8 +153,8 @@ export function runJob(abi: JobAbi, ex: KernelExports, c: Int32Array, index: num
     const ta = byTokens ? Math.floor((index * tokens) / threads) : 0;
     const tb = byTokens ? Math.floor(((index + 1) * tokens) / threads) : tokens;
     // Prefill by table lookup (t2-gemm-lut.wat.ts; LUT_PTR is set for relaxed t2 weights only): a thread's tokens in
-    // tiles of up to 32 while 20 remain, then one of up to 16 if 12 remain, when it has at least 128 rows — with
-    // fewer tokens or rows building the tables costs more than it saves (measured: bench/t2-gemm-lut.bench.ts).
+    // tiles as LUT_TILES cuts them (64 while more than 48 remain, 32 while 20, then 16 while 12), when it has at least
+    // 128 rows — with fewer tokens or rows building the tables costs more than it saves (bench/t2-gemm-lut.bench.ts).
     // Each tile over the thread's rows is a unit whose chunks of inputs any thread may sum (lut-work.wat.ts): this
     // thread claims its own units' chunks from the front, then the others' from the back, their last unit first.
     let t0 = ta;
@@ -184,7 +184,13 @@ export function runJob(abi: JobAbi, ex: KernelExports, c: Int32Array, index: num
         let s0 = byTokens ? Math.floor((j * tokens) / threads) : 0;
         for (let left = jt1 - s0; left >= L.MIN_TOKENS; left = jt1 - s0) {
           starts.push(s0);
-          s0 += Math.min(left >= 20 ? L.TILE : 16, left);
+          let tile = left;
+          for (const t of L.TILES)
+            if (left >= t.from) {
+              tile = Math.min(t.width, left);
+              break;
+            }
+          s0 += tile;
         }
         starts.push(s0);
         if (j === index) t0 = s0;

@@ -60,8 +60,10 @@ describe.runIf(relaxedSimdAvailable())("the LUT GEMM's units shared between thre
   it("gives the reference's outputs bit for bit when the threads share every unit (thread 0 leaving its own to the others), over t2 and tri5 rows", async () => {
     const r = rng(7);
     const cases: Array<[string, number, number, QuantizedActivations, Uint8Array?]> = [
-      // split by tokens: tiles of 32 and the last few tokens through t2_dot_4r; 10 blocks: chunks of 3 and a last of 1
+      // split by tokens: tiles of 32 and 16, or of 64 and 32 or 16, and the last few tokens through t2_dot_4r; 10 blocks:
+      // chunks of 3 and a last of 1
       ["by tokens", 300, 640, activations(96, 640, 1)],
+      ["by tokens, tiles of 64", 300, 640, activations(166, 640, 6)],
       ["by tokens, masked", 300, 640, activations(70, 640, 2), Uint8Array.from({ length: 300 }, () => (r() < 0.5 ? 1 : 0))],
       // split by rows (few tokens: each thread builds every tile's tables over its rows)
       ["by rows", 512, 1000, activations(40, 1000, 3)],

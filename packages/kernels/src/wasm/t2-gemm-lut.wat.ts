@@ -55,9 +55,12 @@
  * about one table load and one i16x8.add a cycle (TurboFan's code for a row and pass: 8 byte loads, 8 shifts, 8 adds,
  * 32 table loads and 32 i16 adds, the sums' 4 loads and 4 stores, no spills).
  *
- * Scratch (per thread, lutScratchBytes; 16-byte aligned): [Σx: 32 i32][128 zero bytes][xT: 80·32 i16][tables:
- * 48·171·NT·2 bytes (tri5: 48·243·NT·2), then 128·NT·2 of slack][acc16: rows·NT i16][acc32: rows·NT i32]. Two widths
- * are compiled, NT = 32 and 16 (a tile of at most 16 tokens takes the narrow one: half the table and sums work).
+ * Scratch (per thread, lutScratchBytes; 16-byte aligned): [Σx: 64 i32][128 zero bytes][xT: 80·64 i16][tables:
+ * 48·171·NT·2 bytes (tri5: 48·243·NT·2), then 128·NT·2 of slack][acc16: rows·NT i16][acc32: rows·NT i32]. Three widths
+ * are compiled, NT = 64, 32 and 16, and a tile takes the narrowest that holds its tokens (LUT_TILES: how job-driver.ts
+ * cuts a thread's tokens into tiles). The 64-token width had measured no better over t2 rows (above); over tri5
+ * rows it pays (LUT_TILES), measured with each variant in its own processes, alternated: one process's placement of
+ * the scratch moves a 128-token GEMM by up to ±10 %, which in-process A/B runs took for differences between kernels.
  *
  * `tri5_gemm_lut` is the same kernel over a weight in the tri5 layout (tri5-layout.wat.ts), which bit-linear-ops.ts
  * makes from the t2 rows for a prompt's GEMM: a byte holds five weights as the base-3 index Σ code_i·3^i of inputs
@@ -80,7 +83,7 @@ export const LUT_ADD = 4;
 export const LUT_EPILOGUE = 8;
 
 /** Most tokens of one call's tile. */
-export const LUT_TILE = 32;
+export const LUT_TILE = 64;
 /** Blocks summed in i16 per row before widening (bound above). */
 export const LUT_CHUNK = 3;
 /**
@@ -89,6 +92,37 @@ export const LUT_CHUNK = 3;
  */
 export const LUT_MIN_TOKENS = 12;
 export const LUT_MIN_ROWS = 128;
+/**
+ * How job-driver.ts cuts a run of tokens into tiles: the first width whose `from` the tokens left reach, at most what
+ * is left (tokens past a tile's count are zero lanes); fewer than LUT_MIN_TOKENS left go to t2_dot_4r / t2_dot_1r.
+ * Measured, one tile against the tiles before (2B4T shapes, Zen 5, alternated processes): 128 tokens in 64-token tiles
+ * took 0.88–0.90× the time of 32-token ones for 6912×2560, 0.91–0.92× for 3840×2560, 0.95–0.96× for 2560×6912, 0.97–1.05×
+ * for 2560×2560 (one weight byte, its index and the row's sums serve twice the tokens; the tables are twice the size);
+ * 56 tokens in one 64-token tile 0.93× of 32 + 24, but 48 tokens 1.15× of 32 + 16 (bit-linear-ops.ts prices them).
+ */
+export const LUT_TILES: ReadonlyArray<{ readonly width: number; readonly from: number }> = [
+  { width: 64, from: 49 },
+  { width: 32, from: 20 },
+  { width: 16, from: LUT_MIN_TOKENS },
+];
+
+/** The tiles LUT_TILES cuts a run of n tokens into (as job-driver.ts does), and the tokens left after them. */
+export function lutTiles(n: number): { tiles: number[]; rest: number } {
+  const tiles: number[] = [];
+  let left = n;
+  for (;;) {
+    const cut = LUT_TILES.find((t) => left >= t.from);
+    if (!cut) return { tiles, rest: left };
+    const tile = Math.min(cut.width, left);
+    tiles.push(tile);
+    left -= tile;
+  }
+}
+
+/** The compiled width a tile of `tokens` runs in: the narrowest that holds them. */
+export function lutWidth(tokens: number): number {
+  return Math.min(...LUT_TILES.map((t) => t.width).filter((w) => w >= tokens));
+}
 /** Groups (weight bytes) per pass over the rows. */
 const LUT_PASS = 8;
 /**
@@ -98,11 +132,12 @@ const LUT_PASS = 8;
 type Trits = 4 | 5;
 const TRITS: readonly Trits[] = [4, 5];
 const entries = (trits: Trits) => (trits === 4 ? 171 : 243);
-/** The compiled tile widths (tokens in i16 lanes: multiples of 8). */
-const WIDTHS = [16, 32] as const;
+/** The compiled tile widths (tokens in i16 lanes: multiples of 8), as LUT_TILES cuts them. */
+const WIDTHS = LUT_TILES.map((t) => t.width).reverse();
 
-const ZEROS = 128;
-const XT = 256;
+/** Scratch offsets: Σx (LUT_TILE i32), then the zero row a token past the tile's count reads, then xT. */
+const ZEROS = LUT_TILE * 4;
+const XT = ZEROS + 128;
 const groupBytes = (nt: number, trits: Trits) => entries(trits) * nt * 2;
 /** Start of the tables (after xT, sized for a tri5 block's 80 inputs); after them, slack for an entry index up to 255 (a t2 byte with a field 3), then the sums. */
 const TABLE = XT + TRI5_BLOCK * LUT_TILE * 2;
@@ -471,11 +506,16 @@ export function t2GemmLutWat(): string {
   const params = ["$w", "$rowStride", "$cStart", "$cEnd", "$rowStart", "$rowEnd", "$mask", "$x", "$xStride", "$tokens", "$out", "$outStride", "$s", "$flags", "$tok", "$scales"];
   const args = params.map((p) => `(local.get ${p})`).join(" ");
   const signature = params.map((p) => `(param ${p} i32)`).join(" ");
+  // the narrowest width that holds the tile's tokens
+  const pick = (fn: string, widths: readonly number[]): string =>
+    widths.length === 1
+      ? `(call ${fn}_${widths[0]} ${args})`
+      : `(if (i32.le_u (local.get $tokens) (i32.const ${widths[0]}))
+      (then (call ${fn}_${widths[0]} ${args}))
+      (else ${pick(fn, widths.slice(1))}))`;
   const dispatch = (name: string, fn: string) => `
   (func (export "${name}") ${signature}
-    (if (i32.le_u (local.get $tokens) (i32.const 16))
-      (then (call ${fn}_16 ${args}))
-      (else (call ${fn}_32 ${args})))
+    ${pick(fn, WIDTHS)}
   )`;
   return `${TRITS.flatMap((trits) => WIDTHS.map((nt) => widthFunc(nt, trits))).join("")}
   ;; Σ code·x for a tile of 1..${LUT_TILE} tokens (xStride bytes apart, int8, 16-byte aligned; blocks [cStart, cEnd) of 64

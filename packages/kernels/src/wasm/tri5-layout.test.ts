@@ -80,7 +80,7 @@ describe.runIf(relaxedSimdAvailable())("the tri5 layout (tri5-layout.wat.ts) and
     for (const b of backends) b.dispose();
   });
 
-  it("the LUT GEMM over tri5 rows gives the reference's outputs bit for bit: tiles of 32 and 16, remainders, masks, the i16 bound", async () => {
+  it("the LUT GEMM over tri5 rows gives the reference's outputs bit for bit: tiles of 64, 32 and 16, remainders, masks, the i16 bound", async () => {
     const extreme = (out: number, inF: number, w: -1 | 1, x: number, tokens: number): [string, PackedLinearWeight, ReturnType<typeof activations>] => {
       const weight: PackedLinearWeight = { kind: "ternary", outFeatures: out, inFeatures: inF, data: packTernaryT2(new Int8Array(out * inF).fill(w), out, inF), scales: Float32Array.of(0.5), scaleAxis: "tensor" };
       const a = activations(tokens, inF, 9);
@@ -88,8 +88,10 @@ describe.runIf(relaxedSimdAvailable())("the tri5 layout (tri5-layout.wat.ts) and
       return [`every w ${w} against x ${x}`, weight, a];
     };
     const cases: Array<[string, PackedLinearWeight, ReturnType<typeof activations>, Uint8Array?]> = [
-      // 1000 inputs: 16 t2 blocks, 13 tri5 blocks (1040 inputs, the last 40 zero-padded); 51 = 32 + 16 + 3 tokens
+      // 1000 inputs: 16 t2 blocks, 13 tri5 blocks (1040 inputs, the last 40 zero-padded); 51 tokens: one tile of 64
+      // lanes, 13 of them past the tokens; 83 = 64 + 16 + 3 tokens
       ["1000 inputs, 51 tokens", ternaryWeight(301, 1000, 11), activations(51, 1000, 12)],
+      ["1000 inputs, 83 tokens", ternaryWeight(301, 1000, 19), activations(83, 1000, 20)],
       ["masked, 70 tokens", ternaryWeight(260, 640, 13), activations(70, 640, 14), Uint8Array.from({ length: 260 }, (_, i) => (i % 3 === 0 ? 0 : 1))],
       // 400 inputs: 5 tri5 blocks, one chunk of 3 and a last of 2
       ["400 inputs, 14 tokens (a 16-token tile)", ternaryWeight(300, 400, 15), activations(14, 400, 16)],
@@ -98,6 +100,7 @@ describe.runIf(relaxedSimdAvailable())("the tri5 layout (tri5-layout.wat.ts) and
       extreme(260, 800, -1, -128, 40),
       extreme(260, 800, 1, -128, 40),
       extreme(260, 800, -1, 127, 40),
+      extreme(260, 800, 1, -128, 60),
     ];
     for (const [what, w, x, rowMask] of cases) {
       const want = ref.bitLinear({ weight: ref.prepareWeight({ weight: w }), input: x, rowMask }) as Float32Array;
