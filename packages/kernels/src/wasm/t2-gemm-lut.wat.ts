@@ -143,9 +143,13 @@ const groupBytes = (nt: number, trits: Trits) => entries(trits) * nt * 2;
 const TABLE = XT + TRI5_BLOCK * LUT_TILE * 2;
 const tableEnd = (nt: number, trits: Trits) => TABLE + LUT_CHUNK * 16 * groupBytes(nt, trits) + 128 * nt * 2;
 
-/** Per-thread scratch `t2_gemm_lut` or `tri5_gemm_lut` needs for `rows` rows (rowEnd − rowStart). */
-export function lutScratchBytes(rows: number): number {
-  return Math.max(...WIDTHS.flatMap((nt) => TRITS.map((trits) => tableEnd(nt, trits) + rows * nt * 6)));
+/**
+ * Per-thread scratch `t2_gemm_lut` or `tri5_gemm_lut` needs for `rows` rows (rowEnd − rowStart) and tiles of at most
+ * `tokens` tokens (a wider tile's scratch holds a narrower one's: sized for the widest width a call runs, no more).
+ */
+export function lutScratchBytes(rows: number, tokens: number = LUT_TILE): number {
+  const nt = lutWidth(Math.min(tokens, LUT_TILE));
+  return Math.max(...TRITS.map((trits) => tableEnd(nt, trits) + rows * nt * 6));
 }
 
 /** The 81 code tuples (field 0 first) in a reflected base-3 Gray code: consecutive tuples differ in one field by ±1. */
