@@ -147,12 +147,14 @@ export const CONFORMANCE_CASES: ConformanceCase[] = [
   },
   {
     // wasm relaxed SIMD takes ≥ 12 tokens on ≥ 128 rows a thread through its table-lookup GEMM (t2-gemm-lut.wat.ts)
-    name: "prefill GEMMs of the table-lookup kernel: token tiles of 32 and 16 with a remainder, odd rows, masks, K chunk remainders, i16 bounds",
+    name: "prefill GEMMs of the table-lookup kernel: token tiles of 64, 32 and 16 with a remainder, odd rows, masks, K chunk remainders, i16 bounds",
     async run(b, ref) {
-      // 51 tokens = 32 + 16 + 3; 1000 columns = 16 blocks (chunks of 3 and a last of 1, zero-padded); with 2 threads
-      // rows [0, 152) and [152, 301): an odd end
+      // 51 tokens: one tile of 64 lanes (13 past the tokens), or on 2 threads 25 and 26 (tiles of 32); 83 = 64 + 16 + 3;
+      // 1000 columns = 16 blocks (chunks of 3 and a last of 1, zero-padded); split by rows, [0, 152) and [152, 301):
+      // an odd end
       const w = ternaryWeight(301, 1000, 27);
       await same(b, ref, w, activations(51, 1000, 28));
+      await same(b, ref, w, activations(83, 1000, 36));
       const r = rng(29);
       await same(b, ref, w, activations(13, 1000, 30), Uint8Array.from({ length: 301 }, () => (r() < 0.6 ? 1 : 0)));
       // 70 tokens: on 2 threads split by tokens (35 each: a tile of 32 and 3 single tokens, every row), masked too

@@ -453,7 +453,7 @@ export interface KernelExports {
   t1_dot_1r(w: number, rowStride: number, blocks: number, rowStart: number, rowEnd: number, mask: number, x: number, out: number): void;
   t1_dot_4r(w: number, rowStride: number, blocks: number, rowStart: number, rowEnd: number, mask: number, x: number, xStride: number, out: number, outStride: number): void;
   /**
-   * Ternary dots of a tile of 1..32 tokens by table lookup (t2-gemm-lut.wat.ts), t2 pair layout, int8 activations:
+   * Ternary dots of a tile of 1..64 tokens by table lookup (t2-gemm-lut.wat.ts), t2 pair layout, int8 activations:
    * Σ code·x over blocks [cStart, cEnd) summed into the scratch s (lutScratchBytes(rowEnd − rowStart, tokens) bytes); flags
    * LUT_START clears it first, LUT_FLUSH then writes out [tokens, outStride] i32 (LUT_ADD: adds to it; LUT_EPILOGUE:
    * the float output, as t2_epilogue makes it from tok and scales, when this thread summed every block).

@@ -46,26 +46,18 @@ const TRI5_MIN_TOKENS = 64;
 const TRI5_MIN_WORK = 200_000;
 
 /**
- * A tile's tables (built once per token lane and input, whatever the rows) cost about what this many rows' lookups
- * do: measured, 6912×2560 × 128 tokens on one thread, building no tables saved 0.7 ms of 17.3 (Zen 5) — ≈ 5.5 µs a
- * token lane against 17.7 ns a row and lane. It decides how a prompt splits across threads (runSub): split by rows,
- * every thread builds every token's tables. 64 tokens on two threads, in-process A/B (Zen 5): by rows 0.96–0.98× the
- * time for 6912×2560, by tokens 0.87–0.90× for 2560×2560; the model with this term picks those.
- */
-const LUT_TABLE_ROWS = 320;
-
-/** A lane's time in a tile of each compiled width, against a 32-token tile's (t2-gemm-lut.wat.ts LUT_TILES). */
-const LANE_COST: Readonly<Record<number, number>> = { 16: 1 / 0.85, 32: 1, 64: 0.9 };
-
-/**
- * What a run of n tokens costs the LUT GEMM per row, in 32-tile lanes: job-driver.ts's tiles (lutTiles), each as wide
- * as its compiled width (a 16-lane tile runs at ≈ 0.85 the speed a lane, a 64-lane one at ≈ 1.1), then t2_dot_4r for
- * the last few (≈ 1.6 lanes a token). (Before the 64-token width, on 2 threads, 2B4T shapes, Zen 5: by tokens 1.02–1.24×
- * faster at 64 and 128 tokens, 0.76–0.88× at 40.)
+ * What a run of n tokens costs the LUT GEMM per row, in token lanes, to choose how a prompt splits across threads:
+ * job-driver.ts's tiles (lutTiles), each as many lanes as its compiled width holds (a 16-lane tile at ≈ 0.85 the speed
+ * a lane), then t2_dot_4r for the last few (≈ 1.6 lanes a token). Split by tokens, no two threads build the same tables,
+ * so a tie goes to that split. A 64-lane tile is priced as two of 32, although it runs ≈ 0.9× their time: priced at
+ * that, every 64-token prompt on two threads would go to the row split, where each thread builds every token's tables —
+ * measured (two backends alternated in one process, Zen 5), by rows took 0.96–0.98× the time for 6912×2560 but
+ * 1.11–1.15× for 2560×2560. (Before the 64-token width, 2 threads: by tokens 1.02–1.24× faster at 64 and 128 tokens,
+ * 0.76–0.88× at 40.)
  */
 function lutTokenCost(n: number): number {
   const { tiles, rest } = lutTiles(n);
-  return tiles.reduce((lanes, tile) => lanes + lutWidth(tile) * LANE_COST[lutWidth(tile)]!, 0) + rest * 1.6;
+  return tiles.reduce((lanes, tile) => lanes + (tile > 16 ? lutWidth(tile) : 16 / 0.85), 0) + rest * 1.6;
 }
 
 /** How ternary weights sit in wasm memory: onebit-t2 (2 bits, rows in pairs) or onebit-t1 (1.6 bits, t1-dot.wat.ts). */
@@ -379,16 +371,11 @@ function runSub(
   // take every token, the tri5 rows straight from the panels (below)
   const panels = sub.panels === true;
   // the LUT GEMM (relaxed t2, ≥ LUT_MIN_TOKENS tokens): on several threads a prompt goes to it split by tokens (each
-  // thread every row of its run of tokens: job-driver.ts SPLIT_TOKENS) when a thread's share costs no more so than
-  // split by rows (each thread every token over its rows, building the same tables as the others: LUT_TABLE_ROWS);
-  // a unit's claims count blocks in 16-bit halves (lut-work.wat.ts: up to 4 194 240 inputs)
+  // thread every row of its run of tokens: job-driver.ts SPLIT_TOKENS) when its runs tile no worse than the whole
+  // prompt does, else by rows (a unit's claims count blocks in 16-bit halves, lut-work.wat.ts: up to 4 194 240 inputs)
   const lutKernel = ternaryGemmLut.enabled && relaxed && !t1 && tokens >= LUT_MIN_TOKENS && sub.blocks <= 0xffff;
   const byTokens =
-    lutKernel &&
-    ternaryGemmLut.splitTokens &&
-    pool.threads > 1 &&
-    out >= LUT_MIN_ROWS &&
-    lutTokenCost(Math.ceil(tokens / pool.threads)) * (out + LUT_TABLE_ROWS) <= lutTokenCost(tokens) * (Math.ceil(out / pool.threads) + LUT_TABLE_ROWS);
+    lutKernel && ternaryGemmLut.splitTokens && pool.threads > 1 && out >= LUT_MIN_ROWS && pool.threads * lutTokenCost(Math.ceil(tokens / pool.threads)) <= lutTokenCost(tokens);
   const threadRows = byTokens ? out : Math.ceil(out / pool.threads / 4) * 4;
   const lut = lutKernel && threadRows >= LUT_MIN_ROWS;
   // (token by token: 2560×6912 with half the inputs zero, one thread, 4 tokens 4 × 259 against 1958 µs through the t2
