@@ -573,6 +573,41 @@ export const CONFORMANCE_CASES: ConformanceCase[] = [
     },
   },
   {
+    name: "firstNonFinite: the first NaN / ±∞ of host arrays and of the backend's own storage, every length's tail",
+    async run(b, ref) {
+      if (b.residency !== "host") return; // a device backend does not offer it (its logits are checked once read)
+      const r = rng(67);
+      for (const n of [0, 1, 3, 15, 16, 17, 63, 64, 65, 2560, 2563]) {
+        const values = Float32Array.from({ length: n }, () => (r() - 0.5) * 2 ** (r() * 200 - 100));
+        // the largest finite floats: their x − x is 0, their sums no overflow
+        if (n > 2) values[1] = 3.4028234663852886e38;
+        if (n > 3) values[2] = -3.4028234663852886e38;
+        const spots = n === 0 ? [] : [...new Set([0, n - 1, Math.floor(n / 2), n - (n % 16 || 16), n & ~15])].filter((i) => i >= 0 && i < n);
+        const cases: Array<[string, Float32Array]> = [["all finite", values]];
+        for (const bad of [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY])
+          for (const at of spots) {
+            const x = values.slice();
+            x[at] = bad;
+            if (at + 3 < n) x[at + 3] = Number.NaN; // a later one does not hide the first
+            cases.push([`${bad} at ${at}`, x]);
+          }
+        for (const [what, x] of cases) {
+          const want = ref.firstNonFinite({ x });
+          if (want !== (what === "all finite" ? -1 : Number(what.split(" at ")[1]))) throw new Error(`firstNonFinite reference, ${n} values, ${what}: ${want}`);
+          const host = b.firstNonFinite({ x: x.slice() });
+          if (host !== want) throw new Error(`firstNonFinite of a host array, ${n} values, ${what}: ${host}, the reference gives ${want}`);
+          const own = b.allocF32(n + 1) as Float32Array;
+          own[n] = Number.NaN; // past the end: not read
+          const view = own.subarray(0, n);
+          view.set(x);
+          const got = b.firstNonFinite({ x: view });
+          b.freeF32(own);
+          if (got !== want) throw new Error(`firstNonFinite of allocF32 storage, ${n} values, ${what}: ${got}, the reference gives ${want}`);
+        }
+      }
+    },
+  },
+  {
     name: "prompt-sized element-wise kernels (split across threads on wasm): RMSNorm, SiLU, ReLU² and quantize, the reference's bits",
     async run(b, ref) {
       const r = rng(67);

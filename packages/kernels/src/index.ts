@@ -10,7 +10,7 @@ export { bitLinearImpl, packedWeightAt } from "./js/bit-linear";
 export { dequantizeUnsignedImpl } from "./js/dequantize-unsigned";
 export { DENSE_FORMATS, denseBlockLen, denseChunkRows, denseInt8Impl, INT4_BLOCK, type Int8DenseWeight, quantizeDenseInt8, quantizeInt16Rows } from "./js/dense";
 export { denseInt4Impl, type Int4DenseWeight, type Int8BlockActivations, quantizeDenseInt4, quantizeInt8Blocks } from "./js/dense-int4";
-export { addImpl, copyIntoImpl, type GateActivation, gateActivationImpl, multiplyImpl } from "./js/elementwise";
+export { addImpl, copyIntoImpl, firstNonFiniteImpl, type GateActivation, gateActivationImpl, multiplyImpl } from "./js/elementwise";
 export { expf, siluf } from "./js/expf";
 export { createJsBackend } from "./js/js-backend";
 export { matmulF32Impl } from "./js/matmul-f32";

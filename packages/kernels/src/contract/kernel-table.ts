@@ -19,7 +19,7 @@ import { type JsPreparedDense, denseJs, denseRowsJs, prepareDenseJs } from "../j
 import { dequantizeUnsignedImpl } from "../js/dequantize-unsigned";
 import { decodeHalfImpl, encodeHalfImpl } from "../js/half-codes";
 import { quantizeUnsignedIntoImpl } from "../js/quantize-unsigned-into";
-import { addImpl, copyIntoImpl, type GateActivation, gateActivationImpl, multiplyImpl } from "../js/elementwise";
+import { addImpl, copyIntoImpl, firstNonFiniteImpl, type GateActivation, gateActivationImpl, multiplyImpl } from "../js/elementwise";
 import { matmulF32Impl } from "../js/matmul-f32";
 import { type NormKind, normImpl } from "../js/norm";
 import { type ActivationQuantizer, quantizeActivationsImpl } from "../js/quantize-activations";
@@ -128,6 +128,8 @@ export interface KernelArgs {
    * srcOffset defaults to 0 and length to the rest of src.
    */
   copyInto: { src: Activations; dst: Activations; dstOffset: number; srcOffset?: number; length?: number };
+  /** The index of the first NaN or ±∞ in x, −1 when every value is finite (a model's check of its residual stream). */
+  firstNonFinite: { x: Activations };
 }
 
 /** What each kernel returns. */
@@ -155,6 +157,7 @@ export interface KernelResults {
   multiply: void;
   gateActivation: number;
   copyInto: void;
+  firstNonFinite: number;
 }
 
 export type KernelName = keyof KernelArgs;
@@ -334,6 +337,7 @@ export const KERNELS: { readonly [K in KernelName]: KernelDefinition<K> } = {
     reference: ({ x, tokens, features, activation, activeRows }) => gateActivationImpl(H(x, "gateActivation x"), tokens, features, activation, activeRows),
   },
   copyInto: { name: "copyInto", summary: "copy a range into a buffer (KV write, row slice)", reference: ({ src, dst, dstOffset, srcOffset, length }) => copyIntoImpl(H(src, "copyInto src"), H(dst, "copyInto dst"), dstOffset, srcOffset, length) },
+  firstNonFinite: { name: "firstNonFinite", summary: "index of the first NaN / ±∞ (−1: all finite)", reference: ({ x }) => firstNonFiniteImpl(H(x, "firstNonFinite x")) },
 };
 
 export const KERNEL_NAMES = Object.keys(KERNELS) as KernelName[];

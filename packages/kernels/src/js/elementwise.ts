@@ -13,6 +13,29 @@ export function addImpl(x: Float32Array, y: Float32Array): void {
   for (let i = 0; i < x.length; i++) x[i] = x[i]! + y[i]!;
 }
 
+/**
+ * The index of x's first NaN or ±∞, or −1 when every value is finite: the check a model makes on its residual stream
+ * after each sublayer. x − x is 0 for a finite x and NaN otherwise; four sums keep the adds independent, and only a
+ * non-zero total pays for the scan that finds the index.
+ */
+export function firstNonFiniteImpl(x: Float32Array): number {
+  let a0 = 0;
+  let a1 = 0;
+  let a2 = 0;
+  let a3 = 0;
+  const n4 = x.length & ~3;
+  for (let i = 0; i < n4; i += 4) {
+    a0 += x[i]! - x[i]!;
+    a1 += x[i + 1]! - x[i + 1]!;
+    a2 += x[i + 2]! - x[i + 2]!;
+    a3 += x[i + 3]! - x[i + 3]!;
+  }
+  for (let i = n4; i < x.length; i++) a0 += x[i]! - x[i]!;
+  if (a0 + a1 + a2 + a3 === 0) return -1;
+  for (let i = 0; i < x.length; i++) if (!Number.isFinite(x[i]!)) return i;
+  return -1;
+}
+
 /** x ← x ⊙ y (in place). */
 export function multiplyImpl(x: Float32Array, y: Float32Array): void {
   if (x.length !== y.length) throw new KernelInputError(`multiply: x has ${x.length} values, y has ${y.length}`);

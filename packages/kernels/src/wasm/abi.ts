@@ -373,6 +373,7 @@ export const WASM_EXPORT = {
   EW_ADD: "ew_add",
   EW_RMS_NORM: "ew_rms_norm",
   SUM_I8: "sum_i8",
+  EW_FIRST_NONFINITE: "ew_first_nonfinite",
   ATTN_CAUSAL: "attn_causal",
   EW_ROPE: "ew_rope",
   MEM_COPY: "mem_copy",
@@ -492,6 +493,8 @@ export interface KernelExports {
   ew_rms_norm(x: number, y: number, gain: number, tokens: number, features: number, eps: number): void;
   /** Σ of n int8 at p (n a multiple of 16), exact. */
   sum_i8(p: number, n: number): number;
+  /** The index of the first NaN / ±∞ among n floats at p, −1 when all are finite. */
+  ew_first_nonfinite(p: number, n: number): number;
 }
 
 /** An instance's exports as KernelExports; throws if the module lacks one (kernels-wasm.generated.ts out of date). */

@@ -188,6 +188,15 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
       },
       add: { description: "f32x4 add in place", run: ({ x, y }) => binary(ctx, "add", H(x, "add x"), H(y, "add y")) },
       multiply: { description: "f32x4 product in place", run: ({ x, y }) => binary(ctx, "multiply", H(x, "multiply x"), H(y, "multiply y")) },
+      firstNonFinite: {
+        description: "f32x4 sums of x − x over an array in wasm memory, read in place (elementwise.wat.ts); other arrays on the reference",
+        partial: true,
+        run: (args, borrow) => {
+          const x = H(args.x, "firstNonFinite x");
+          ctx.alive();
+          return ctx.heap.owns(x) ? ctx.exports.ew_first_nonfinite(x.byteOffset, x.length) : borrow(args);
+        },
+      },
     },
     // What remains borrowed is O(features) per token too: it runs the reference on the same arrays.
     borrowed: {

@@ -306,6 +306,7 @@ export async function createWebglBackend(): Promise<Backend> {
       multiply: "element-wise on host activations",
       gateActivation: "element-wise on host activations",
       copyInto: "KV writes into host memory",
+      firstNonFinite: "a scan of host activations",
       denseRows: "rows of the host-held dense weight (prepareDense keeps f32 / int8 / int4 in JS memory)",
       quantizeUnsignedInto: "low-bit KV writes into host memory, beside the attention kernels",
       encodeHalf: "f16 KV writes into host memory",

@@ -7,7 +7,8 @@
  * (int8 / int4 / absmax8 / fp4 / Top-K), dense int8 (W8A16) and int4 (W4A8), denseRows, matmulF32, attention scores and values, add,
  * multiply, ReLU², copyInto, and the KV-cache codes (quantizeUnsignedInto / dequantizeUnsigned for 3/4/8-bit
  * stores, encodeHalf / decodeHalf for f16 ones, in device tensors). Within float32 rounding: norm, rope, softmax,
- * SiLU (README.md states the bounds). Not offered: rmsNormQuantize (host arrays in and out; run norm then quantize).
+ * SiLU (README.md states the bounds). Not offered: rmsNormQuantize (host arrays in and out; run norm then quantize) and
+ * firstNonFinite (a synchronous answer would read the tensor back).
  */
 import { KernelInputError, type DeviceQuantized } from "../backend";
 import { defineBackend } from "../contract/define-backend";
@@ -118,6 +119,7 @@ export async function createWebgpuBackend(options: WebgpuBackendOptions = {}): P
     borrowed: {},
     unsupported: {
       rmsNormQuantize: "it takes and returns host arrays (codes on the host); on webgpu run norm, then quantize — both stay on the device",
+      firstNonFinite: "a synchronous answer would read the tensor back; a model on webgpu checks its logits once read",
     },
     upload: (x) => ctx.upload(x),
     async read(x: Activations): Promise<Float32Array> {

@@ -182,6 +182,7 @@ export const WEBGPU_CASES: WebgpuCase[] = [
     name: "refusals: unsupported kernels, host arrays written in place, freed and foreign tensors",
     async run(b, ref) {
       await throws(() => b.rmsNormQuantize({ x: new Float32Array(4), tokens: 1, features: 4, gain: null, eps: 1e-5, kind: "int8" }), /does not offer rmsNormQuantize: .*norm, then quantize/);
+      await throws(() => b.firstNonFinite({ x: b.upload(new Float32Array(4)) }), /does not offer firstNonFinite: .*checks its logits/);
       // KV stores the kernels write in place must live on the device
       const store = () => b.allocF32(1) as DeviceTensor;
       const kv = { x: new Float32Array(4), groups: 1, groupSize: 4, bits: 4, bitOffset: 0, scales: b.allocF32(1), offsets: b.allocF32(1) };
@@ -204,7 +205,7 @@ export const WEBGPU_CASES: WebgpuCase[] = [
       await throws(() => b.bitLinear({ weight: b.prepareWeight({ weight: ternaryWeight(2, 8, 1) }), input: ref.quantize({ x: new Float32Array(8), tokens: 1, features: 8, kind: "int8" }), rowMask: new Uint8Array(3) }), /rowMask: has 3 entries/);
       const kinds = b.kernels();
       const unsupported = kinds.filter((k) => k.source === "unsupported").map((k) => k.kernel);
-      if (unsupported.join() !== "rmsNormQuantize") throw new Error(`unsupported kernels: ${unsupported.join(", ")}`);
+      if (unsupported.join() !== "rmsNormQuantize,firstNonFinite") throw new Error(`unsupported kernels: ${unsupported.join(", ")}`);
       if (kinds.some((k) => k.source === "reference" || k.calls.reference > 0)) throw new Error("a device backend never runs the reference");
       return {};
     },
