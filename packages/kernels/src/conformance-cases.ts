@@ -608,7 +608,7 @@ export const CONFORMANCE_CASES: ConformanceCase[] = [
     },
   },
   {
-    name: "prompt-sized element-wise kernels (split across threads on wasm): RMSNorm, SiLU, ReLU² and quantize, the reference's bits",
+    name: "prompt-sized element-wise kernels (split across threads on wasm): RMSNorm, SiLU, ReLU² (and its active rows), product, sum and quantize, the reference's bits",
     async run(b, ref) {
       const r = rng(67);
       // ≥ 2¹⁶ floats: the wasm backend splits rows across its threads; 7 rows split unevenly (4 + 3)
@@ -641,6 +641,37 @@ export const CONFORMANCE_CASES: ConformanceCase[] = [
             if (qGot.zeros !== qWant.zeros) throw new Error(`quantize ${kind} ${where}: ${qGot.zeros} zero codes counted, the reference counts ${qWant.zeros}`);
           }
         if (b.residency === "host") {
+          // ReLU² marking the active rows, split across threads (one mask a thread, OR-ed): features never positive,
+          // one positive only in the last token (a later thread's rows), one only in the first
+          const g = x.slice();
+          for (let t = 0; t < tokens; t++)
+            for (const f of [0, 5, features - 1]) g[t * features + f] = -Math.abs(g[t * features + f]!) - 0.25;
+          g[(tokens - 1) * features + 5] = 1.5;
+          g[features - 1] = 0.75;
+          const rowsWant = new Uint8Array(features);
+          const actWant = g.slice();
+          const onWant = ref.gateActivation({ x: actWant, tokens, features, activation: "relu2", activeRows: rowsWant });
+          const rowsGot = new Uint8Array(features).fill(7);
+          const actGot = g.slice();
+          const onGot = b.gateActivation({ x: actGot, tokens, features, activation: "relu2", activeRows: rowsGot });
+          identical(`gateActivation relu2 ${where}, marking`, actGot, actWant);
+          identical(`gateActivation relu2 ${where}: active rows`, rowsGot, rowsWant, "row");
+          if (onGot !== onWant || rowsWant[0] !== 0 || rowsWant[5] !== 1 || rowsWant[features - 1] !== 1) throw new Error(`gateActivation relu2 ${where}: ${onGot} active rows, the reference ${onWant}`);
+          // the product and the sum in place on the backend's storage, the odd tail past whole rows of a split
+          for (const op of ["multiply", "add"] as const)
+            for (const length of [n, n - 3]) {
+              const y = Float32Array.from({ length }, () => (r() - 0.5) * 8);
+              const opWant = x.slice(0, length);
+              ref[op]({ x: opWant, y });
+              const block = b.allocF32(length + 1) as Float32Array;
+              block[length] = 4321;
+              const view = block.subarray(0, length);
+              view.set(x.subarray(0, length));
+              b[op]({ x: view, y });
+              identical(`${op} ${length} values in allocF32 storage`, view, opWant);
+              if (block[length] !== 4321) throw new Error(`${op} ${length} values: wrote past its range`);
+              b.freeF32(block);
+            }
           // a non-finite value in a late row of a prompt split across threads: the first such element is named
           const bad = x.slice();
           bad[n - features + 5] = Number.NEGATIVE_INFINITY;

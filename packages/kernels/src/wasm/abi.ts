@@ -297,11 +297,16 @@ export const JOB_SLOT = {
     HI: 19,
     /** row_codes: zero codes, summed over the threads (Atomics.add; the caller clears it) */
     ZEROS: 20,
+    /** relu2_mark: bytes of each thread's active-row mask, thread i's at Y_PTR + i·MASK_BYTES (the caller ORs them) */
+    MASK_BYTES: 21,
   },
 } as const;
 
-/** JOB_SLOT.ELEMENTWISE_ROWS.KIND: ew_silu, ew_relu2 (no row marking), ew_rms_norm, row_stats, row_codes. */
-export const ELEMENTWISE_KIND = { SILU: 0, RELU2: 1, RMS_NORM: 2, ROW_STATS: 3, ROW_CODES: 4 } as const;
+/**
+ * JOB_SLOT.ELEMENTWISE_ROWS.KIND: ew_silu, ew_relu2 (no row marking), ew_rms_norm, row_stats, row_codes, ew_mul and
+ * ew_add (x ← x op y, y at Y_PTR with x's layout), and ew_relu2 marking active rows into one mask per thread.
+ */
+export const ELEMENTWISE_KIND = { SILU: 0, RELU2: 1, RMS_NORM: 2, ROW_STATS: 3, ROW_CODES: 4, MUL: 5, ADD: 6, RELU2_MARK: 7 } as const;
 
 /** JOB_SLOT.INT4_QUANTIZE.ENCODING: the row encodings a thread decodes itself (ggml-decode.wat.ts). */
 export const DENSE_ENCODING = { F32: 0, F16: 1, Q6_K: 2 } as const;

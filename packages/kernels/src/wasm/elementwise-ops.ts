@@ -2,8 +2,9 @@
  * The element-wise ops of a decoder block on the wasm backend (elementwise.wat.ts): SiLU / ReLU², the gated product,
  * the residual add and RMSNorm. Each is one stream over tokens·features floats: operands that live in wasm memory are
  * read and written in place, others are copied into scratch (padded to a multiple of 4 floats for the f32x4 loops)
- * and back. A decode token's stream is a few µs, so it runs on this thread; a prompt's SiLU / ReLU² (no row marking)
- * and RMSNorm — megabytes — run as a job of rows split across the threads (JOB_OP.ELEMENTWISE_ROWS). The bits are the
+ * and back. A decode token's stream is a few µs, so it runs on this thread; a prompt's SiLU / ReLU² (marking active
+ * rows into a mask per thread), gated product, residual sum and RMSNorm — megabytes — run as a job of rows split across
+ * the threads (JOB_OP.ELEMENTWISE_ROWS). The bits are the
  * reference's (js/elementwise.ts, js/expf.ts, js/rms-norm-quantize.ts), which the conformance suite checks.
  */
 import { KernelInputError } from "../backend";
@@ -21,6 +22,9 @@ const pad4 = (n: number): number => (n + 3) & ~3;
  */
 const SPLIT_ELEMENTWISE_MIN = 1 << 16;
 
+/** The row a product or sum over a flat stream is cut into for a job across threads (floats, a multiple of 4). */
+const BINARY_ROW = 4096;
+
 /** Whether a stream of `rows` × `features` floats is worth a job across the pool's threads. */
 export function splitRows(ctx: WasmContext, rows: number, features: number): boolean {
   return ctx.pool.threads > 1 && rows >= 2 * ctx.pool.threads && features % 4 === 0 && rows * features >= SPLIT_ELEMENTWISE_MIN;
@@ -28,7 +32,8 @@ export function splitRows(ctx: WasmContext, rows: number, features: number): boo
 
 /**
  * ELEMENTWISE_ROWS job: `kind` over rows [0, rows) of `features` floats at x (RMSNorm: into y, with gain and ε;
- * row_stats / row_codes: `quant`). Returns the job's ZEROS slot (row_codes' zero count).
+ * row_stats / row_codes: `quant`; product and sum: the other operand at `other.y`; ReLU² marking: one mask of
+ * `other.maskBytes` a thread from `other.y`). Returns the job's ZEROS slot (row_codes' zero count).
  */
 export function runRows(
   ctx: WasmContext,
@@ -38,6 +43,7 @@ export function runRows(
   features: number,
   norm?: { y: number; gain: number; eps: number },
   quant?: { stats: number; statKind?: number; codes?: number; lo?: number; hi?: number },
+  other?: { y: number; maskBytes?: number },
 ): number {
   const c = ctx.pool.control;
   const a = JOB_SLOT.ELEMENTWISE_ROWS;
@@ -53,6 +59,10 @@ export function runRows(
     c[a.Y_PTR] = quant.codes ?? 0;
     c[a.LO] = quant.lo ?? 0;
     c[a.HI] = quant.hi ?? 0;
+  }
+  if (other) {
+    c[a.Y_PTR] = other.y;
+    c[a.MASK_BYTES] = other.maskBytes ?? 0;
   }
   if (norm) {
     c[a.Y_PTR] = norm.y;
@@ -74,21 +84,31 @@ export function gateActivation(ctx: WasmContext, x: Float32Array, tokens: number
   const n4 = pad4(n);
   const marking = activation === "relu2" && activeRows !== undefined;
   if (marking && features % 4 !== 0) throw new KernelInputError(`gateActivation: the wasm kernel marks active rows four features at a time; features ${features} is not a multiple of 4`);
+  // a prompt's rows split across the threads, ReLU² marking into one mask a thread (OR-ed below into the first)
+  const split = n === n4 && splitRows(ctx, tokens, features);
+  const masks = marking && split ? ctx.pool.threads : 1;
   // scratch: [x: f32 n4, unless x lives in wasm memory with n a multiple of 4: then in place][active rows: features
-  // bytes, zero-padded to 16 for sum_i8]
+  // bytes, zero-padded to 16 for sum_i8; one such mask per thread when split]
   const maskBytes = (features + 15) & ~15;
   const inPlace = heap.owns(x) && n % 4 === 0;
-  const scratch = heap.scratch((inPlace ? 0 : n4 * 4) + (marking ? maskBytes : 0));
+  const scratch = heap.scratch((inPlace ? 0 : n4 * 4) + (marking ? masks * maskBytes : 0));
   const base = inPlace ? x.byteOffset : scratch;
   const maskPtr = inPlace ? scratch : scratch + n4 * 4;
   const buf = heap.buffer;
   if (!inPlace) new Float32Array(buf, base, n).set(x);
-  if (!marking && n === n4 && splitRows(ctx, tokens, features)) runRows(ctx, activation === "silu" ? ELEMENTWISE_KIND.SILU : ELEMENTWISE_KIND.RELU2, base, tokens, features);
-  else if (activation === "silu") ex.ew_silu(base, n4);
-  else {
-    if (marking) new Uint8Array(buf, maskPtr, maskBytes).fill(0);
-    ex.ew_relu2(base, n4, features, marking ? maskPtr : 0);
-  }
+  if (marking) new Uint8Array(buf, maskPtr, masks * maskBytes).fill(0);
+  if (split) {
+    const kind = activation === "silu" ? ELEMENTWISE_KIND.SILU : marking ? ELEMENTWISE_KIND.RELU2_MARK : ELEMENTWISE_KIND.RELU2;
+    runRows(ctx, kind, base, tokens, features, undefined, undefined, marking ? { y: maskPtr, maskBytes } : undefined);
+    if (masks > 1) {
+      const first = new Uint8Array(buf, maskPtr, features);
+      for (let t = 1; t < masks; t++) {
+        const other = new Uint8Array(buf, maskPtr + t * maskBytes, features);
+        for (let i = 0; i < features; i++) first[i] = first[i]! | other[i]!;
+      }
+    }
+  } else if (activation === "silu") ex.ew_silu(base, n4);
+  else ex.ew_relu2(base, n4, features, marking ? maskPtr : 0);
   if (!inPlace) x.set(new Float32Array(buf, base, n));
   if (!activeRows) return -1;
   if (activation === "silu") {
@@ -116,7 +136,12 @@ export function binary(ctx: WasmContext, op: "add" | "multiply", x: Float32Array
       yPtr = heap.scratch(n4 * 4);
       new Float32Array(heap.buffer, yPtr, n4).set(y.subarray(0, n4));
     }
-    kernel(x.byteOffset, yPtr, n4);
+    // a prompt's stream (megabytes: the gated product over [tokens, 6912]) as rows of BINARY_ROW floats split across
+    // the threads, the rows' remainder here
+    const rows = Math.floor(n4 / BINARY_ROW);
+    const split = splitRows(ctx, rows, BINARY_ROW) ? rows * BINARY_ROW : 0;
+    if (split > 0) runRows(ctx, op === "add" ? ELEMENTWISE_KIND.ADD : ELEMENTWISE_KIND.MUL, x.byteOffset, rows, BINARY_ROW, undefined, undefined, { y: yPtr });
+    kernel(x.byteOffset + split * 4, yPtr + split * 4, n4 - split);
     const f = Math.fround;
     for (let i = n4; i < n; i++) x[i] = op === "add" ? f(x[i]! + y[i]!) : f(x[i]! * y[i]!);
     return;

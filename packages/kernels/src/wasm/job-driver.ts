@@ -113,6 +113,10 @@ export function runJob(abi: JobAbi, ex: KernelExports, c: Int32Array, index: num
           else if (kind === abi.ELEMENTWISE_KIND.ROW_CODES)
             Atomics.add(c, ew.ZEROS, ex[X.ROW_CODES](c[ew.X_PTR]! + at, features, rb - ra, c[ew.STATS_PTR]! + ra * 4, c[ew.LO]!, c[ew.HI]!, c[ew.Y_PTR]! + ra * features));
           else if (kind === abi.ELEMENTWISE_KIND.SILU) ex[X.EW_SILU](c[ew.X_PTR]! + at, (rb - ra) * features);
+          else if (kind === abi.ELEMENTWISE_KIND.MUL) ex[X.EW_MUL](c[ew.X_PTR]! + at, c[ew.Y_PTR]! + at, (rb - ra) * features);
+          else if (kind === abi.ELEMENTWISE_KIND.ADD) ex[X.EW_ADD](c[ew.X_PTR]! + at, c[ew.Y_PTR]! + at, (rb - ra) * features);
+          // (each thread marks into its own mask: two threads OR-ing bytes of one mask would lose each other's marks)
+          else if (kind === abi.ELEMENTWISE_KIND.RELU2_MARK) ex[X.EW_RELU2](c[ew.X_PTR]! + at, (rb - ra) * features, features, c[ew.Y_PTR]! + index * c[ew.MASK_BYTES]!);
           else ex[X.EW_RELU2](c[ew.X_PTR]! + at, (rb - ra) * features, features, 0);
         } else {
           const a = S.W4A8_DENSE;
