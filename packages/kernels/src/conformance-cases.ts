@@ -608,7 +608,7 @@ export const CONFORMANCE_CASES: ConformanceCase[] = [
     },
   },
   {
-    name: "prompt-sized element-wise kernels (split across threads on wasm): RMSNorm, SiLU, ReLU² (and its active rows), product, sum and quantize, the reference's bits",
+    name: "prompt-sized element-wise kernels (split across threads on wasm): RMSNorm, SiLU, ReLU² (and its active rows), product, sum, RoPE and quantize, the reference's bits",
     async run(b, ref) {
       const r = rng(67);
       // ≥ 2¹⁶ floats: the wasm backend splits rows across its threads; 7 rows split unevenly (4 + 3)
@@ -631,6 +631,20 @@ export const CONFORMANCE_CASES: ConformanceCase[] = [
           if (gpu(b)) {
             for (let i = 0; i < n; i++) if (!(Math.abs(gotAct[i]! - wantAct[i]!) <= 1e-6 * (1 + Math.abs(wantAct[i]!)))) throw new Error(`gateActivation ${activation} ${where}: value ${i} is ${gotAct[i]}, the reference gives ${wantAct[i]}`);
           } else identical(`gateActivation ${activation} ${where}`, gotAct, wantAct);
+        }
+        // RoPE over a prompt's tokens (split across threads on wasm, a token a row), both pairings, far positions
+        const headDim = features % 128 === 0 ? 128 : 96;
+        const positions = Int32Array.from({ length: tokens }, (_, t) => 3000 + 7 * t);
+        for (const style of ["half", "interleaved"] as const) {
+          const ropeArgs = { tokens, heads: features / headDim, headDim, positions, theta: 500000, style };
+          const ropeWant = x.slice();
+          ref.rope({ x: ropeWant, ...ropeArgs });
+          const dx = b.upload(x.slice());
+          b.rope({ x: dx, ...ropeArgs });
+          const ropeGot = await read(b, dx);
+          if (gpu(b)) {
+            for (let i = 0; i < n; i++) if (!(Math.abs(ropeGot[i]! - ropeWant[i]!) <= 1e-5 * (1 + Math.abs(ropeWant[i]!)))) throw new Error(`rope ${style} ${where}: value ${i} is ${ropeGot[i]}, the reference gives ${ropeWant[i]}`);
+          } else identical(`rope ${style} ${where}`, ropeGot, ropeWant);
         }
         for (const kind of ["int8", "int4"] as const)
           for (const epsMode of ["clamp", "add"] as const) {

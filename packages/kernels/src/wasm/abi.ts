@@ -299,14 +299,22 @@ export const JOB_SLOT = {
     ZEROS: 20,
     /** relu2_mark: bytes of each thread's active-row mask, thread i's at Y_PTR + i·MASK_BYTES (the caller ORs them) */
     MASK_BYTES: 21,
+    /** rope (rows are tokens, FEATURES = heads·headDim): the f64 cos and sin tables [tokens, headDim/2] */
+    ROPE_COS: 22,
+    ROPE_SIN: 23,
+    ROPE_HEAD_DIM: 24,
+    /** rope: ew_rope's stride and step (its pairing: rotate_half or interleaved) */
+    ROPE_STRIDE: 25,
+    ROPE_STEP: 26,
   },
 } as const;
 
 /**
  * JOB_SLOT.ELEMENTWISE_ROWS.KIND: ew_silu, ew_relu2 (no row marking), ew_rms_norm, row_stats, row_codes, ew_mul and
- * ew_add (x ← x op y, y at Y_PTR with x's layout), and ew_relu2 marking active rows into one mask per thread.
+ * ew_add (x ← x op y, y at Y_PTR with x's layout), ew_relu2 marking active rows into one mask per thread, and ew_rope
+ * (a token a row).
  */
-export const ELEMENTWISE_KIND = { SILU: 0, RELU2: 1, RMS_NORM: 2, ROW_STATS: 3, ROW_CODES: 4, MUL: 5, ADD: 6, RELU2_MARK: 7 } as const;
+export const ELEMENTWISE_KIND = { SILU: 0, RELU2: 1, RMS_NORM: 2, ROW_STATS: 3, ROW_CODES: 4, MUL: 5, ADD: 6, RELU2_MARK: 7, ROPE: 8 } as const;
 
 /** JOB_SLOT.INT4_QUANTIZE.ENCODING: the row encodings a thread decodes itself (ggml-decode.wat.ts). */
 export const DENSE_ENCODING = { F32: 0, F16: 1, Q6_K: 2 } as const;

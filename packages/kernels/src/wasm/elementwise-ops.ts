@@ -3,7 +3,7 @@
  * the residual add and RMSNorm. Each is one stream over tokens·features floats: operands that live in wasm memory are
  * read and written in place, others are copied into scratch (padded to a multiple of 4 floats for the f32x4 loops)
  * and back. A decode token's stream is a few µs, so it runs on this thread; a prompt's SiLU / ReLU² (marking active
- * rows into a mask per thread), gated product, residual sum and RMSNorm — megabytes — run as a job of rows split across
+ * rows into a mask per thread), gated product, residual sum, RMSNorm and RoPE — megabytes — run as a job of rows split across
  * the threads (JOB_OP.ELEMENTWISE_ROWS). The bits are the
  * reference's (js/elementwise.ts, js/expf.ts, js/rms-norm-quantize.ts), which the conformance suite checks.
  */
@@ -201,6 +201,17 @@ export function rope(ctx: WasmContext, x: Float32Array, tokens: number, heads: n
   const xPtr = inPlace ? x.byteOffset : base + 2 * tableBytes;
   if (!inPlace) new Float32Array(buf, xPtr, x.length).set(x);
   const half = headDim / 2;
-  ex.ew_rope(xPtr, tokens, heads, headDim, base, base + tableBytes, style === "half" ? 1 : 2, style === "half" ? half : 1);
+  const [stride, step] = style === "half" ? [1, half] : [2, 1];
+  // a prompt's tokens split across the threads (a 2B4T q of 128 tokens: 327 680 floats)
+  if (splitRows(ctx, tokens, heads * headDim)) {
+    const c = ctx.pool.control;
+    const a = JOB_SLOT.ELEMENTWISE_ROWS;
+    c[a.ROPE_COS] = base;
+    c[a.ROPE_SIN] = base + tableBytes;
+    c[a.ROPE_HEAD_DIM] = headDim;
+    c[a.ROPE_STRIDE] = stride;
+    c[a.ROPE_STEP] = step;
+    runRows(ctx, ELEMENTWISE_KIND.ROPE, xPtr, tokens, heads * headDim);
+  } else ex.ew_rope(xPtr, tokens, heads, headDim, base, base + tableBytes, stride, step);
   if (!inPlace) x.set(new Float32Array(buf, xPtr, x.length));
 }
