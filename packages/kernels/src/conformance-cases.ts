@@ -611,8 +611,9 @@ export const CONFORMANCE_CASES: ConformanceCase[] = [
     name: "prompt-sized element-wise kernels (split across threads on wasm): RMSNorm, SiLU, ReLU² (and its active rows), product, sum, RoPE and quantize, the reference's bits",
     async run(b, ref) {
       const r = rng(67);
-      // ≥ 2¹⁶ floats: the wasm backend splits rows across its threads; 7 rows split unevenly (4 + 3)
-      for (const [tokens, features] of [[20, 4096], [7, 12000]] as const) {
+      // ≥ 2¹⁶ floats: the wasm backend splits rows across its threads; 7 rows split unevenly (4 + 3); 7500 features
+      // (a multiple of 4, not of 16: ReLU² marks four features at a time)
+      for (const [tokens, features] of [[20, 4096], [7, 12000], [9, 7500]] as const) {
         const n = tokens * features;
         const where = `${tokens}×${features}`;
         const x = Float32Array.from({ length: n }, () => (r() - 0.5) * 8);
@@ -633,7 +634,7 @@ export const CONFORMANCE_CASES: ConformanceCase[] = [
           } else identical(`gateActivation ${activation} ${where}`, gotAct, wantAct);
         }
         // RoPE over a prompt's tokens (split across threads on wasm, a token a row), both pairings, far positions
-        const headDim = features % 128 === 0 ? 128 : 96;
+        const headDim = [128, 96, 100].find((d) => features % d === 0)!;
         const positions = Int32Array.from({ length: tokens }, (_, t) => 3000 + 7 * t);
         for (const style of ["half", "interleaved"] as const) {
           const ropeArgs = { tokens, heads: features / headDim, headDim, positions, theta: 500000, style };
