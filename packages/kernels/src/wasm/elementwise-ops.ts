@@ -3,9 +3,9 @@
  * the residual add and RMSNorm. Each is one stream over tokens·features floats: operands that live in wasm memory are
  * read and written in place, others are copied into scratch (padded to a multiple of 4 floats for the f32x4 loops)
  * and back. A decode token's stream is a few µs, so it runs on this thread; a prompt's SiLU / ReLU² (marking active
- * rows into a mask per thread), gated product, residual sum, RMSNorm and RoPE — megabytes — run as a job of rows split across
- * the threads (JOB_OP.ELEMENTWISE_ROWS). The bits are the
- * reference's (js/elementwise.ts, js/expf.ts, js/rms-norm-quantize.ts), which the conformance suite checks.
+ * rows into a mask per thread), gated product, residual sum, RMSNorm and RoPE — megabytes — run as a job of rows
+ * split across the threads (JOB_OP.ELEMENTWISE_ROWS). The bits are the reference's (js/elementwise.ts, js/expf.ts,
+ * js/rms-norm-quantize.ts, js/rope.ts), which the conformance suite checks.
  */
 import { KernelInputError } from "../backend";
 import { checkGateActivation, type GateActivation } from "../js/elementwise";

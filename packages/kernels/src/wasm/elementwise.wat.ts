@@ -1,7 +1,8 @@
 /**
  * The decoder block's element-wise kernels, included into both modules by kernels.wat.ts and called on the caller's
- * thread (elementwise-ops.ts): each is O(tokens·features), too short for a job split across threads, but in JS they
- * cost ≈ 12 ms of a 2B4T decode step (SiLU through Math.exp alone ≈ 6 ms). Each computes the bits of its reference:
+ * thread for a decode token (elementwise-ops.ts), or on a range of a prompt's rows by every thread (job-driver.ts,
+ * ELEMENTWISE_ROWS): each is O(tokens·features), but in JS they cost ≈ 12 ms of a 2B4T decode step (SiLU through
+ * Math.exp alone ≈ 6 ms). Each computes the bits of its reference:
  *   ew_silu      x ← x / (1 + expf(−x))                    js/expf.ts (Cephes expf, one f32 op per step)
  *   ew_relu2     x ← max(x, 0)², rows active where x > 0   js/elementwise.ts gateActivationImpl
  *   ew_mul       x ← x · y;   ew_add   x ← x + y           js/elementwise.ts
