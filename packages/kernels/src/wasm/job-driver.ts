@@ -115,12 +115,14 @@ export function runJob(abi: JobAbi, ex: KernelExports, c: Int32Array, index: num
           else if (kind === abi.ELEMENTWISE_KIND.SILU) ex[X.EW_SILU](c[ew.X_PTR]! + at, (rb - ra) * features);
           else if (kind === abi.ELEMENTWISE_KIND.MUL) ex[X.EW_MUL](c[ew.X_PTR]! + at, c[ew.Y_PTR]! + at, (rb - ra) * features);
           else if (kind === abi.ELEMENTWISE_KIND.ADD) ex[X.EW_ADD](c[ew.X_PTR]! + at, c[ew.Y_PTR]! + at, (rb - ra) * features);
-          // (each thread marks into its own mask: two threads OR-ing bytes of one mask would lose each other's marks)
           else if (kind === abi.ELEMENTWISE_KIND.ROPE) {
+            // rows are tokens: this range's rows of x and of the cos/sin tables (headDim/2 f64 a token)
             const d = c[ew.ROPE_HEAD_DIM]!;
             const tab = ra * (d / 2) * 8;
             ex[X.EW_ROPE](c[ew.X_PTR]! + at, rb - ra, features / d, d, c[ew.ROPE_COS]! + tab, c[ew.ROPE_SIN]! + tab, c[ew.ROPE_STRIDE]!, c[ew.ROPE_STEP]!);
-          } else if (kind === abi.ELEMENTWISE_KIND.RELU2_MARK) ex[X.EW_RELU2](c[ew.X_PTR]! + at, (rb - ra) * features, features, c[ew.Y_PTR]! + index * c[ew.MASK_BYTES]!);
+          }
+          // (each thread marks into its own mask: two threads OR-ing bytes of one mask would lose each other's marks)
+          else if (kind === abi.ELEMENTWISE_KIND.RELU2_MARK) ex[X.EW_RELU2](c[ew.X_PTR]! + at, (rb - ra) * features, features, c[ew.Y_PTR]! + index * c[ew.MASK_BYTES]!);
           else ex[X.EW_RELU2](c[ew.X_PTR]! + at, (rb - ra) * features, features, 0);
         } else {
           const a = S.W4A8_DENSE;
