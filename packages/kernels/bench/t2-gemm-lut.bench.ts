@@ -9,7 +9,8 @@
  * Options (env): BENCH_THREADS (default "1,2"), BENCH_TOKENS (default "16,32,128"), BENCH_SAMPLES (default 21),
  * BENCH_BASELINE: "dot4" (default: t2_dot_4r against the LUT GEMM as the backend picks its rows' layout) or "t2"
  * (the LUT GEMM over the weight's t2 rows against the same over them transcoded to tri5, both forced:
- * tri5-layout.wat.ts; the transcoding is timed with it).
+ * tri5-layout.wat.ts; the transcoding is timed with it), BENCH_WIDTH (64, 32 or 16: the widest tile; default any).
+ * The backend's tuner (lut-tuner.ts) is off: each case runs the variant asked for.
  */
 import { setFlagsFromString } from "node:v8";
 setFlagsFromString("--experimental-wasm-relaxed-simd");
@@ -23,6 +24,12 @@ const TOKENS = (process.env.BENCH_TOKENS ?? "16,32,128").split(",").map(Number);
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 21);
 const BASELINE = process.env.BENCH_BASELINE ?? "dot4";
 if (BASELINE !== "dot4" && BASELINE !== "t2") throw new Error(`BENCH_BASELINE: expected "dot4" or "t2", got ${JSON.stringify(BASELINE)}`);
+ternaryGemmLut.tune = false;
+if (process.env.BENCH_WIDTH) {
+  const width = Number(process.env.BENCH_WIDTH);
+  if (width !== 64 && width !== 32 && width !== 16) throw new Error(`BENCH_WIDTH: expected 64, 32 or 16, got ${JSON.stringify(process.env.BENCH_WIDTH)}`);
+  ternaryGemmLut.width = width;
+}
 const [BASE_NAME, LUT_NAME] = BASELINE === "dot4" ? ["t2_dot_4r", "LUT"] : ["LUT over t2", "LUT over tri5"];
 const SHAPES: Array<[string, number, number]> = [
   ["6912×2560 (gate/up)", 6912, 2560],

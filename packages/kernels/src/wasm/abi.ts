@@ -130,8 +130,11 @@ export const JOB_SLOT = {
     LUT_UNITS_PTR: 25,
     /** units a thread may own: at least its LUT tiles */
     LUT_UNITS_CAP: 26,
-    /** 1 (tests only): thread 0 leaves its own LUT units to the other threads, so every unit is shared or taken whole */
-    LUT_SKIP_OWN: 27,
+    /**
+     * LUT options: bits 8.. the widest tile (tokens) to cut, 0 for any of LUT_TILES (lut-tuner.ts picks per shape); bit 0
+     * (tests only): thread 0 leaves its own LUT units to the other threads, so every unit is shared or taken whole
+     */
+    LUT_OPTIONS: 27,
     /**
      * 0, or (with LUT_PTR) the weight's rows in the tri5 layout (tri5-layout.wat.ts, made by a TERNARY_TRI5 job first):
      * the LUT tiles read it (tri5_gemm_lut, W5_BLOCKS blocks of 80 inputs, W5_ROW_STRIDE bytes a row), the other tokens

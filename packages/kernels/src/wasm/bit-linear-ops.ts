@@ -20,6 +20,7 @@ import { checkActivations, checkMask, checkWeight, outputBuffer } from "../valid
 import { JOB_OP, JOB_SLOT, PANELS_DIRECTION } from "./abi";
 import type { WasmContext } from "./context";
 import { gatherNonZeros, interleaveRowPairs, placeInOrder, placeSplitI16, t2ToT1Rows, ternaryAt } from "./layout";
+import type { LutVariant } from "./lut-tuner";
 import { LUT_UNIT_BYTES } from "./lut-work.wat";
 import { LUT_MIN_ROWS, LUT_MIN_TOKENS, lutScratchBytes, lutTiles, lutWidth } from "./t2-gemm-lut.wat";
 import { TRI5_BLOCK } from "./tri5-layout.wat";
@@ -28,12 +29,21 @@ import { PANEL_ROWS, PANEL_SCRATCH_BYTES } from "./column-panels.wat";
 /**
  * Whether relaxed-SIMD t2 prefill may take the table-lookup GEMM (t2-gemm-lut.wat.ts; off: t2_dot_4r alone), read
  * at every call. A switch for benchmarks that compare the two in one process (bench/t2-gemm-lut.bench.ts).
- * `skipOwn` (tests): thread 0 leaves its own units to the others (job-driver.ts LUT_SKIP_OWN), so that the threads
+ * `skipOwn` (tests): thread 0 leaves its own units to the others (job-driver.ts LUT_OPTIONS), so that the threads
  * share every unit's chunks or take units whole, as they do when one runs slower. `tri5`: whether the tiles read the
- * weight transcoded into the tri5 layout for the call (tri5-layout.wat.ts) or its t2 rows — "auto" where a thread's
- * share pays for it (TRI5_MIN_TOKENS, TRI5_MIN_WORK), "on" / "off" for tests and benchmarks.
+ * weight transcoded into the tri5 layout for the call (tri5-layout.wat.ts) or its t2 rows, and `width`: the widest
+ * tile (tokens) they cut — "auto": the backend's tuner picks both per shape by timing its first calls (lut-tuner.ts),
+ * or with `tune` off the fixed rule (tri5 where a thread's share pays for it: TRI5_MIN_TOKENS, TRI5_MIN_WORK; any
+ * width); a value forces it (tests, benchmarks).
  */
-export const ternaryGemmLut = { enabled: true, splitTokens: true, skipOwn: false, tri5: "auto" as "auto" | "on" | "off" };
+export const ternaryGemmLut = {
+  enabled: true,
+  splitTokens: true,
+  skipOwn: false,
+  tri5: "auto" as "auto" | "on" | "off",
+  width: "auto" as "auto" | 64 | 32 | 16,
+  tune: true,
+};
 
 /**
  * When the LUT tiles read tri5 rather than t2: a thread's tokens, or its rows × tokens, at least these. Below, the
@@ -384,10 +394,12 @@ function runSub(
   // its tiles read the rows transcoded into the tri5 layout (blocks of 80 inputs, rows in pairs) in scratch, where
   // a thread's share is large enough to pay for the transcoding and the tables' 3× entries (see TRI5_MIN_WORK)
   const threadTokens = byTokens ? Math.ceil(tokens / pool.threads) : tokens;
-  const tri5 =
-    lut && (ternaryGemmLut.tri5 === "on" || (ternaryGemmLut.tri5 === "auto" && (threadTokens >= TRI5_MIN_TOKENS || threadRows * threadTokens >= TRI5_MIN_WORK)));
+  // (and the widest tile they cut: lutPlan)
+  const plan = lut ? lutPlan(ctx, out, cols, threadRows, threadTokens, byTokens, panels) : undefined;
+  const tri5 = plan?.variant.tri5 === true;
+  const maxWidth = plan?.variant.maxWidth ?? 0;
   const blocks5 = tri5 ? Math.ceil(cols / TRI5_BLOCK) : 0;
-  const panelsToTri5 = panels && tri5 && lutTilesTakeAll(tokens, out, pool.threads, byTokens);
+  const panelsToTri5 = panels && tri5 && lutTilesTakeAll(tokens, out, pool.threads, byTokens, maxWidth);
   const rowsBytes = panels && !panelGemv && !panelsToTri5 ? out * sub.rowStride : 0;
   const tri5Bytes = blocks5 * 16 * ((out + 1) & ~1);
   // activations: baseline = i16, t2: each 16-chunk split even/odd (128 bytes per block), t1: in order (160 per
@@ -404,7 +416,7 @@ function runSub(
   const tokOffset = (maskBytes + xBytes + tokens * out * 4 + 8 * cols + 64 + 15) & ~15;
   // the LUT GEMM's scratch: for a thread's rows as runJob splits them (job-driver.ts takes it on ranges of ≥ LUT_MIN_ROWS)
   // (sized for the widest tile any thread cuts — a thread may sum another's tiles — its run's first: LUT_TILES)
-  const lutBytes = lut ? (lutScratchBytes(threadRows, lutTiles(threadTokens).tiles[0] ?? 0) + 63) & ~63 : 0;
+  const lutBytes = lut ? (lutScratchBytes(threadRows, lutTiles(threadTokens, maxWidth).tiles[0] ?? 0) + 63) & ~63 : 0;
   const lutOffset = tokOffset + tokens * 16;
   // the LUT GEMM's units (lut-work.wat.ts): each of a thread's tiles is at least LUT_MIN_TOKENS tokens
   const unitsCap = Math.floor(tokens / LUT_MIN_TOKENS) + 1;
@@ -455,6 +467,8 @@ function runSub(
         : placeSplitI16(x.codes, t * features + sub.start, cols, new Int16Array(buf, xPtr + t * xStride, xStride / 2));
   // the weight's t2 rows: where they live, or (a panel weight, several tokens) transposed back into scratch, on the
   // threads (none where the panels go straight to tri5: no kernel reads t2 rows then; W_PTR 0)
+  // (a timed call of the tuner: from the weight's transcoding on, which differs between the variants)
+  const t0 = plan?.timed ? performance.now() : 0;
   const wPtr = rowsBytes > 0 ? (base + rowsOffset + 63) & ~63 : panels ? 0 : sub.ptr;
   const tri5Ptr = tri5Bytes > 0 ? (base + tri5Offset + 63) & ~63 : 0;
   if (panels && !panelGemv) {
@@ -504,7 +518,7 @@ function runSub(
   c[a.LUT_BYTES] = lutBytes;
   c[a.LUT_UNITS_PTR] = lut ? c[a.LUT_PTR]! + pool.threads * lutBytes : 0;
   c[a.LUT_UNITS_CAP] = unitsCap;
-  c[a.LUT_SKIP_OWN] = ternaryGemmLut.skipOwn ? 1 : 0;
+  c[a.LUT_OPTIONS] = (ternaryGemmLut.skipOwn ? 1 : 0) | (maxWidth << 8);
   if (lut) new Int32Array(buf, c[a.LUT_UNITS_PTR]!, unitsBytes / 4).fill(0);
   c[a.SPLIT_TOKENS] = byTokens ? 1 : 0;
   c[a.W5_PTR] = tri5Ptr;
@@ -530,17 +544,44 @@ function runSub(
       pool.run(ctx.exports);
     }
   } else pool.run(ctx.exports);
+  if (plan?.timed) ctx.lutTuner.record(plan.key, plan.index, performance.now() - t0);
   if (epilogue) return { dots: new Int32Array(buf, outPtr, tokens * out), xsum, y: new Float32Array(buf, outPtr, tokens * out) };
   return { dots: new Int32Array(buf, outPtr, tokens * out), xsum, y: null };
 }
 
 /**
- * Whether job-driver.ts's LUT tiles take every token of every thread (none left for t2_dot_4r / t2_dot_1r, which read
- * t2 rows): its tiling (lutTiles) on each thread's run of tokens (split by tokens) or on all of them, and no thread
- * with rows too few for the LUT.
+ * How a call's LUT GEMM runs: over t2 or tri5 rows, in tiles of at most which width — what ternaryGemmLut forces, else
+ * the backend's tuner's choice for the shape (lut-tuner.ts; `timed`: this call is one of its samples), else (`tune`
+ * off) the fixed rule. A shape: the weight's rows and inputs, how the threads split the call, and the widths of the
+ * tiles a thread's run of tokens is cut into (prompts of other lengths cut alike share the choice).
  */
-function lutTilesTakeAll(tokens: number, out: number, threads: number, byTokens: boolean): boolean {
-  const rest = (n: number) => lutTiles(n).rest;
+function lutPlan(
+  ctx: WasmContext,
+  out: number,
+  cols: number,
+  threadRows: number,
+  threadTokens: number,
+  byTokens: boolean,
+  panels: boolean,
+): { variant: LutVariant; timed: boolean; index: number; key: string } {
+  const { tri5, width, tune } = ternaryGemmLut;
+  const fixedTri5 = threadTokens >= TRI5_MIN_TOKENS || threadRows * threadTokens >= TRI5_MIN_WORK;
+  const tri5s = tri5 === "on" ? [true] : tri5 === "off" ? [false] : tune ? [true, false] : [fixedTri5];
+  // (a cap of 32 changes the tiles only of a run that would cut a 64-token tile)
+  const { tiles, rest } = lutTiles(threadTokens);
+  const widths = width !== "auto" ? [width] : tune && tiles.some((t) => lutWidth(t) > 32) ? [0, 32] : [0];
+  const candidates = tri5s.flatMap((t) => widths.map((maxWidth) => ({ tri5: t, maxWidth })));
+  const key = `${out}×${cols} ${byTokens ? "by tokens" : "by rows"}${panels ? " panels" : ""} ${ctx.pool.threads}T tiles ${tiles.map(lutWidth).join(",")}${rest > 0 ? `+${rest}` : ""}`;
+  return { ...ctx.lutTuner.pick(key, candidates), key };
+}
+
+/**
+ * Whether job-driver.ts's LUT tiles take every token of every thread (none left for t2_dot_4r / t2_dot_1r, which read
+ * t2 rows): its tiling (lutTiles, none wider than `maxWidth` where it is set) on each thread's run of tokens (split by
+ * tokens) or on all of them, and no thread with rows too few for the LUT.
+ */
+function lutTilesTakeAll(tokens: number, out: number, threads: number, byTokens: boolean, maxWidth: number): boolean {
+  const rest = (n: number) => lutTiles(n, maxWidth).rest;
   if (byTokens) {
     for (let j = 0; j < threads; j++) if (rest(Math.floor(((j + 1) * tokens) / threads) - Math.floor((j * tokens) / threads)) > 0) return false;
     return true;

@@ -4,6 +4,7 @@
  */
 import type { KernelExports } from "./abi";
 import type { Heap } from "./heap";
+import type { LutTuner } from "./lut-tuner";
 import type { ThreadPool } from "./thread-pool";
 
 export interface WasmContext {
@@ -19,4 +20,6 @@ export interface WasmContext {
   readonly alive: () => void;
   /** f32 weights (embeddings, LM head) copied into wasm memory on first use and kept, by host array. */
   readonly f32Weights: WeakMap<Float32Array, number>;
+  /** Which variant of a prompt's LUT GEMM runs each shape on this machine (lut-tuner.ts), chosen by timing the first calls. */
+  readonly lutTuner: LutTuner;
 }

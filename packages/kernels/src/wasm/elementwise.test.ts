@@ -10,6 +10,7 @@ import type { WasmContext } from "./context";
 import { binary, gateActivation, rmsNorm } from "./elementwise-ops";
 import { quantizeRows } from "./quantize-ops";
 import { Heap } from "./heap";
+import { LutTuner } from "./lut-tuner";
 import { ThreadPool } from "./thread-pool";
 import { kernelsModule, type WasmSimd } from "./wasm-module";
 
@@ -20,7 +21,7 @@ async function wasmContext(simd: WasmSimd): Promise<WasmContext & { dispose(): v
   const memory = new WebAssembly.Memory({ initial: 64, maximum: 65536, shared: true });
   const exports = kernelExports(new WebAssembly.Instance(module, { env: { memory } }), simd === "relaxed");
   const pool = await ThreadPool.create(1, module, memory);
-  return { heap: new Heap(memory), pool, exports, relaxed: simd === "relaxed", alive: () => {}, f32Weights: new WeakMap(), dispose: () => pool.dispose() };
+  return { heap: new Heap(memory), pool, exports, relaxed: simd === "relaxed", alive: () => {}, f32Weights: new WeakMap(), lutTuner: new LutTuner(), dispose: () => pool.dispose() };
 }
 
 /** Bit for bit, ±0 told apart. */

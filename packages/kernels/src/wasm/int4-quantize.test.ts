@@ -11,6 +11,7 @@ import type { WasmContext } from "./context";
 import { prepareDense } from "./dense-ops";
 import { int4CodeOffset } from "./dense-int4.wat";
 import { Heap } from "./heap";
+import { LutTuner } from "./lut-tuner";
 import { ThreadPool } from "./thread-pool";
 import { kernelsModule, type WasmSimd } from "./wasm-module";
 
@@ -25,7 +26,7 @@ async function wasmContext(simd: WasmSimd, threads: number): Promise<WasmContext
   const memory = new WebAssembly.Memory({ initial: 64, maximum: 65536, shared: true });
   const exports = kernelExports(new WebAssembly.Instance(module, { env: { memory } }), simd === "relaxed");
   const pool = await ThreadPool.create(threads, module, memory);
-  return { heap: new Heap(memory), pool, exports, relaxed: simd === "relaxed", alive: () => {}, f32Weights: new WeakMap(), dispose: () => pool.dispose() };
+  return { heap: new Heap(memory), pool, exports, relaxed: simd === "relaxed", alive: () => {}, f32Weights: new WeakMap(), lutTuner: new LutTuner(), dispose: () => pool.dispose() };
 }
 
 interface PreparedInt4 {

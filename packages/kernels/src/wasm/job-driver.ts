@@ -163,7 +163,8 @@ export function runJob(abi: JobAbi, ex: KernelExports, c: Int32Array, index: num
     const ta = byTokens ? Math.floor((index * tokens) / threads) : 0;
     const tb = byTokens ? Math.floor(((index + 1) * tokens) / threads) : tokens;
     // Prefill by table lookup (t2-gemm-lut.wat.ts; LUT_PTR is set for relaxed t2 weights only): a thread's tokens in
-    // tiles as LUT_TILES cuts them (64 while more than 48 remain, 32 while 20, then 16 while 12), when it has at least
+    // tiles as LUT_TILES cuts them (64 while more than 48 remain, 32 while 20, then 16 while 12; none wider than
+    // LUT_OPTIONS's width where it sets one), when it has at least
     // 128 rows — with fewer tokens or rows building the tables costs more than it saves (bench/t2-gemm-lut.bench.ts).
     // Each tile over the thread's rows is a unit whose chunks of inputs any thread may sum (lut-work.wat.ts): this
     // thread claims its own units' chunks from the front, then the others' from the back, their last unit first.
@@ -181,8 +182,10 @@ export function runJob(abi: JobAbi, ex: KernelExports, c: Int32Array, index: num
       const units = c[a.LUT_UNITS_PTR]!;
       const cap = c[a.LUT_UNITS_CAP]!;
       const starts: number[] = [];
-      // (LUT_SKIP_OWN, tests only: thread 0 leaves its own units to the others, so every unit is shared or taken whole)
-      const skipOwn = threads > 1 && index === 0 && c[a.LUT_SKIP_OWN] === 1;
+      // (LUT_OPTIONS bit 0, tests only: thread 0 leaves its own units to the others, so every unit is shared or taken
+      // whole; bits 8..: the widest tile to cut, 0 for any)
+      const skipOwn = threads > 1 && index === 0 && (c[a.LUT_OPTIONS]! & 1) === 1;
+      const maxWidth = c[a.LUT_OPTIONS]! >>> 8;
       for (let k = 0; k < threads; k++) {
         const j = (index + k) % threads;
         const jr0 = byTokens ? 0 : Math.min(rows, j * per);
@@ -196,7 +199,7 @@ export function runJob(abi: JobAbi, ex: KernelExports, c: Int32Array, index: num
           starts.push(s0);
           let tile = left;
           for (const t of L.TILES)
-            if (left >= t.from) {
+            if (left >= t.from && (maxWidth === 0 || t.width <= maxWidth)) {
               tile = Math.min(t.width, left);
               break;
             }

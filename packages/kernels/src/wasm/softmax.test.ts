@@ -8,6 +8,7 @@ import { kernelExports } from "./abi";
 import { causalAttention, softmaxRows } from "./attention-ops";
 import type { WasmContext } from "./context";
 import { Heap } from "./heap";
+import { LutTuner } from "./lut-tuner";
 import { ThreadPool } from "./thread-pool";
 import { kernelsModule } from "./wasm-module";
 
@@ -16,7 +17,7 @@ async function wasmContext(threads: number): Promise<WasmContext & { dispose(): 
   const memory = new WebAssembly.Memory({ initial: 64, maximum: 65536, shared: true });
   const exports = kernelExports(new WebAssembly.Instance(module, { env: { memory } }), false);
   const pool = await ThreadPool.create(threads, module, memory);
-  return { heap: new Heap(memory), pool, exports, relaxed: false, alive: () => {}, f32Weights: new WeakMap(), dispose: () => pool.dispose() };
+  return { heap: new Heap(memory), pool, exports, relaxed: false, alive: () => {}, f32Weights: new WeakMap(), lutTuner: new LutTuner(), dispose: () => pool.dispose() };
 }
 
 /** Bit for bit, ±0 told apart (NaN payloads aside). */

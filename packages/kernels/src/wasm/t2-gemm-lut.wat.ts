@@ -106,12 +106,15 @@ export const LUT_TILES: ReadonlyArray<{ readonly width: number; readonly from: n
   { width: 16, from: LUT_MIN_TOKENS },
 ];
 
-/** The tiles LUT_TILES cuts a run of n tokens into (as job-driver.ts does), and the tokens left after them. */
-export function lutTiles(n: number): { tiles: number[]; rest: number } {
+/**
+ * The tiles LUT_TILES cuts a run of n tokens into (as job-driver.ts does), and the tokens left after them; `maxWidth`
+ * (0: any) leaves out the wider widths (lut-tuner.ts: the tiles of a machine where narrower ones run faster).
+ */
+export function lutTiles(n: number, maxWidth = 0): { tiles: number[]; rest: number } {
   const tiles: number[] = [];
   let left = n;
   for (;;) {
-    const cut = LUT_TILES.find((t) => left >= t.from);
+    const cut = LUT_TILES.find((t) => left >= t.from && (maxWidth === 0 || t.width <= maxWidth));
     if (!cut) return { tiles, rest: left };
     const tile = Math.min(cut.width, left);
     tiles.push(tile);

@@ -77,6 +77,7 @@ describe.runIf(relaxedSimdAvailable())("the tri5 layout (tri5-layout.wat.ts) and
   });
   afterAll(() => {
     ternaryGemmLut.tri5 = "auto";
+    ternaryGemmLut.width = "auto";
     for (const b of backends) b.dispose();
   });
 
@@ -106,13 +107,31 @@ describe.runIf(relaxedSimdAvailable())("the tri5 layout (tri5-layout.wat.ts) and
       const want = ref.bitLinear({ weight: ref.prepareWeight({ weight: w }), input: x, rowMask }) as Float32Array;
       for (const b of backends) {
         const weight = b.prepareWeight({ weight: w });
-        for (const tri5 of ["on", "off"] as const) {
-          ternaryGemmLut.tri5 = tri5;
-          const got = (await b.read(b.bitLinear({ weight, input: x, rowMask }))) as Float32Array;
-          for (let i = 0; i < want.length; i++)
-            if (!Object.is(got[i], want[i])) throw new Error(`${what}, ${b.name} (tri5 ${tri5}): output ${i} is ${got[i]}, the reference gives ${want[i]}`);
-        }
+        // every variant the tuner picks among (lut-tuner.ts): t2 or tri5 rows, tiles of any width or of at most 32
+        for (const tri5 of ["on", "off"] as const)
+          for (const width of ["auto", 32] as const) {
+            ternaryGemmLut.tri5 = tri5;
+            ternaryGemmLut.width = width;
+            const got = (await b.read(b.bitLinear({ weight, input: x, rowMask }))) as Float32Array;
+            for (let i = 0; i < want.length; i++)
+              if (!Object.is(got[i], want[i])) throw new Error(`${what}, ${b.name} (tri5 ${tri5}, width ${width}): output ${i} is ${got[i]}, the reference gives ${want[i]}`);
+          }
       }
+    }
+  });
+  it("with the tuner choosing (the defaults), every call gives the reference's outputs while it samples the variants and after", async () => {
+    ternaryGemmLut.tri5 = "auto";
+    ternaryGemmLut.width = "auto";
+    // 2 threads, 128 tokens: 64 a thread, so four candidates (t2 or tri5, tiles of 64 or of 32) — 4 uncounted calls, then
+    // 4 samples each, then the choice
+    const w = ternaryWeight(300, 640, 23);
+    const x = activations(128, 640, 24);
+    const want = ref.bitLinear({ weight: ref.prepareWeight({ weight: w }), input: x }) as Float32Array;
+    const b = backends[1]!;
+    const weight = b.prepareWeight({ weight: w });
+    for (let call = 0; call < 24; call++) {
+      const got = (await b.read(b.bitLinear({ weight, input: x }))) as Float32Array;
+      for (let i = 0; i < want.length; i++) if (!Object.is(got[i], want[i])) throw new Error(`call ${call}: output ${i} is ${got[i]}, the reference gives ${want[i]}`);
     }
   });
 });

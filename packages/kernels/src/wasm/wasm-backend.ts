@@ -30,6 +30,7 @@ import { dense, denseRows, matmulF32, prepareDense } from "./dense-ops";
 import { binary, gateActivation, rmsNorm, rope } from "./elementwise-ops";
 import { decodeHalf } from "./half-ops";
 import { Heap, KvArrays } from "./heap";
+import { LutTuner } from "./lut-tuner";
 import { dequantizeUnsigned, quantizeRows } from "./quantize-ops";
 import { ThreadPool } from "./thread-pool";
 import { defaultThreads, kernelsModule, relaxedSimdAvailable, type WasmSimd } from "./wasm-module";
@@ -89,6 +90,7 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
       if (disposed) throw new KernelInputError("wasm backend: used after dispose()");
     },
     f32Weights: new WeakMap(),
+    lutTuner: new LutTuner(),
   };
   const kv = new KvArrays(heap, () => disposed);
   const allocF32 = (length: number): Float32Array => {
