@@ -391,10 +391,9 @@ function runSub(
   // (token by token: 2560×6912 with half the inputs zero, one thread, 4 tokens 4 × 259 against 1958 µs through the t2
   // rows and t2_dot_4r, 11 tokens 11 × 259 against 4267)
   const panelGemv = panels && !lut;
-  // its tiles read the rows transcoded into the tri5 layout (blocks of 80 inputs, rows in pairs) in scratch, where
-  // a thread's share is large enough to pay for the transcoding and the tables' 3× entries (see TRI5_MIN_WORK)
+  // its tiles read the t2 rows or the rows transcoded into the tri5 layout (blocks of 80 inputs, rows in pairs) in
+  // scratch, in tiles of up to 64 tokens or of up to 32 — as the backend's tuner found fastest for the shape (lutPlan)
   const threadTokens = byTokens ? Math.ceil(tokens / pool.threads) : tokens;
-  // (and the widest tile they cut: lutPlan)
   const plan = lut ? lutPlan(ctx, out, cols, threadRows, threadTokens, byTokens, panels) : undefined;
   const tri5 = plan?.variant.tri5 === true;
   const maxWidth = plan?.variant.maxWidth ?? 0;
