@@ -543,7 +543,7 @@ function runSub(
       pool.run(ctx.exports);
     }
   } else pool.run(ctx.exports);
-  if (plan?.timed) ctx.lutTuner.record(plan.key, plan.index, performance.now() - t0);
+  if (plan?.timed) ctx.lutTuner.record(plan.slot, plan.index, performance.now() - t0);
   if (epilogue) return { dots: new Int32Array(buf, outPtr, tokens * out), xsum, y: new Float32Array(buf, outPtr, tokens * out) };
   return { dots: new Int32Array(buf, outPtr, tokens * out), xsum, y: null };
 }
@@ -562,7 +562,7 @@ function lutPlan(
   threadTokens: number,
   byTokens: boolean,
   panels: boolean,
-): { variant: LutVariant; timed: boolean; index: number; key: string } {
+): { variant: LutVariant; timed: boolean; index: number; slot: string } {
   const { tri5, width, tune } = ternaryGemmLut;
   const fixedTri5 = threadTokens >= TRI5_MIN_TOKENS || threadRows * threadTokens >= TRI5_MIN_WORK;
   const tri5s = tri5 === "on" ? [true] : tri5 === "off" ? [false] : tune ? [true, false] : [fixedTri5];
@@ -571,7 +571,7 @@ function lutPlan(
   const widths = width !== "auto" ? [width] : tune && tiles.some((t) => lutWidth(t) > 32) ? [0, 32] : [0];
   const candidates = tri5s.flatMap((t) => widths.map((maxWidth) => ({ tri5: t, maxWidth })));
   const key = `${out}×${cols} ${byTokens ? "by tokens" : "by rows"}${panels ? " panels" : ""} ${ctx.pool.threads}T tiles ${tiles.map(lutWidth).join(",")}${rest > 0 ? `+${rest}` : ""}`;
-  return { ...ctx.lutTuner.pick(key, candidates), key };
+  return ctx.lutTuner.pick(key, candidates);
 }
 
 /**

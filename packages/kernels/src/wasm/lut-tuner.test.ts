@@ -11,7 +11,7 @@ function drive(tuner: LutTuner, key: string, candidates: LutVariant[], calls: nu
   for (let i = 0; i < calls; i++) {
     const p = tuner.pick(key, candidates);
     picked.push(p.variant);
-    if (p.timed) tuner.record(key, p.index, ms(p.variant, i));
+    if (p.timed) tuner.record(p.slot, p.index, ms(p.variant, i));
   }
   return picked;
 }
@@ -25,23 +25,32 @@ describe("LutTuner", () => {
     // 3 uncounted + 9 counted calls in turn, then C only
     expect(picked.slice(0, 12)).toEqual([A, B, C, A, B, C, A, B, C, A, B, C]);
     expect(picked.slice(12).every((v) => v === C)).toBe(true);
-    expect(tuner.choices().get("k")).toBe(C);
+    expect([...tuner.choices().values()]).toEqual([C]);
   });
 
   it("does not choose before every candidate has its samples, and keeps each shape apart", () => {
     const tuner = new LutTuner(2);
     drive(tuner, "x", [A, B], 5, (v) => (v === A ? 1 : 2));
-    expect(tuner.choices().has("x")).toBe(false);
+    expect(tuner.choices().size).toBe(0);
     drive(tuner, "x", [A, B], 1, (v) => (v === A ? 1 : 2));
-    expect(tuner.choices().get("x")).toBe(A);
+    expect([...tuner.choices().values()]).toEqual([A]);
     drive(tuner, "y", [A, B], 6, (v) => (v === A ? 3 : 2));
-    expect(tuner.choices().get("y")).toBe(B);
+    expect([...tuner.choices().values()]).toEqual([A, B]);
     expect(tuner.pick("x", [A, B])).toMatchObject({ variant: A, timed: false });
+  });
+
+  it("never runs a choice made among other candidates: a shape with a forced part is tuned apart", () => {
+    const tuner = new LutTuner(1);
+    drive(tuner, "s", [A, B], 4, (v) => (v === A ? 1 : 2));
+    expect(tuner.pick("s", [A, B]).variant).toBe(A);
+    // t2 forced: A, chosen before among [A, B], is not among these and must not run
+    expect(tuner.pick("s", [B]).variant).toBe(B);
+    expect(tuner.pick("s", [C, B]).variant).toBe(C);
   });
 
   it("takes a lone candidate at once, untimed", () => {
     const tuner = new LutTuner();
-    expect(tuner.pick("one", [B])).toEqual({ variant: B, timed: false, index: 0 });
+    expect(tuner.pick("one", [B])).toMatchObject({ variant: B, timed: false, index: 0 });
     expect(() => tuner.pick("none", [])).toThrow(/no candidates for none/);
   });
 });

@@ -33,24 +33,26 @@ export class LutTuner {
   constructor(readonly samples = 4) {}
 
   /**
-   * The variant for this call of shape `key` (the same candidates every call of a key), and whether to time it and
-   * report back with `record`.
+   * The variant for this call of shape `key`, and whether to time it and report back with `record(slot, …)`. A shape
+   * asked about with other candidates (a test or benchmark forcing part of the choice) is a tuning of its own: what
+   * was chosen among one set is never run when another is asked for.
    */
-  pick(key: string, candidates: readonly LutVariant[]): { variant: LutVariant; timed: boolean; index: number } {
+  pick(key: string, candidates: readonly LutVariant[]): { variant: LutVariant; timed: boolean; index: number; slot: string } {
     if (candidates.length === 0) throw new Error(`LutTuner: no candidates for ${key}`);
-    let s = this.shapes.get(key);
+    const slot = `${key} [${candidates.map((c) => `${c.tri5 ? "tri5" : "t2"}/${c.maxWidth || "any"}`).join(" ")}]`;
+    let s = this.shapes.get(slot);
     if (!s) {
       s = { candidates, times: candidates.map(() => []), calls: 0, chosen: candidates.length === 1 ? 0 : undefined };
-      this.shapes.set(key, s);
+      this.shapes.set(slot, s);
     }
-    if (s.chosen !== undefined) return { variant: s.candidates[s.chosen]!, timed: false, index: s.chosen };
+    if (s.chosen !== undefined) return { variant: s.candidates[s.chosen]!, timed: false, index: s.chosen, slot };
     const index = s.calls % s.candidates.length;
-    return { variant: s.candidates[index]!, timed: true, index };
+    return { variant: s.candidates[index]!, timed: true, index, slot };
   }
 
-  /** The time of a call that `pick` asked to be timed. */
-  record(key: string, index: number, ms: number): void {
-    const s = this.shapes.get(key);
+  /** The time of a call that `pick` asked to be timed (`slot` as pick returned it). */
+  record(slot: string, index: number, ms: number): void {
+    const s = this.shapes.get(slot);
     if (!s || s.chosen !== undefined) return;
     // (a candidate's first call is not counted: its kernel may not be optimised yet)
     if (s.calls >= s.candidates.length) s.times[index]!.push(ms);
@@ -61,7 +63,7 @@ export class LutTuner {
     }
   }
 
-  /** The choices made so far, by shape key (for reports and benchmarks). */
+  /** The choices made so far, by slot (shape key and candidates; for reports and benchmarks). */
   choices(): Map<string, LutVariant> {
     const out = new Map<string, LutVariant>();
     for (const [key, s] of this.shapes) if (s.chosen !== undefined) out.set(key, s.candidates[s.chosen]!);
