@@ -20,6 +20,7 @@ import { createBackend, type DenseFormat } from "@onebit/kernels";
 import type { KvBits } from "@onebit/kv";
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
+import { engineLoadSeconds, ONEBIT_CLI, onebitLoadSeconds } from "./engine-load";
 import { benchmarkModel, openModel, parameterCounts, presetByName, randomPackedWeights, runtimeReport, Transformer } from "../src/index";
 
 const presetName = process.env.BENCH_PRESET ?? "bitnet-b1.58-2B-4T";
@@ -99,7 +100,8 @@ if (llamaBench && modelPath) await compareWithEngines(llamaBench, modelPath);
  * their ratio — a shared machine's load moves
  * both sides alike. Decode is measured as llama-bench's text-generation test runs it: from an empty context (its
  * prompt test is a separate run), so both sides attend over the same few positions. Resident memory: the engine's peak from `/usr/bin/time -f %M` where that exists; onebit's RSS
- * after its run. Load time: the engine's `llama-cli --no-warmup` "load time" line, onebit's open + place.
+ * after its run. Load time (engine-load.ts), once a round at each thread count: the engine's one-shot tool from start
+ * to exit less its evaluation, onebit's CLI load_s in a fresh process; the ratio is onebit's time over the engine's.
  */
 async function compareWithEngines(engines: string, file: string): Promise<void> {
   const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -110,9 +112,15 @@ async function compareWithEngines(engines: string, file: string): Promise<void> 
   for (const entry of engines.split(",")) {
     const [label, bin] = entry.includes("=") ? (entry.split("=", 2) as [string, string]) : [entry, entry];
     for (const threads of threadCounts) {
-      const e = { prefill: [] as number[], decode: [] as number[], rss: 0 };
-      const o = { prefill: [] as number[], decode: [] as number[], rss: 0 };
+      const e = { prefill: [] as number[], decode: [] as number[], rss: 0, load: [] as number[] };
+      const o = { prefill: [] as number[], decode: [] as number[], rss: 0, load: [] as number[] };
       for (let r = 0; r < rounds; r++) {
+        const engineLoad = engineLoadSeconds(bin, file, threads);
+        e.load.push(engineLoad.seconds);
+        if (r === 0) console.log(`  load time: ${engineLoad.tool}`);
+        const ours = onebitLoadSeconds(file, threads, lmHead);
+        if (ours !== undefined) o.load.push(ours);
+        else if (r === 0) console.log(`  load time: onebit's not measured — ${ONEBIT_CLI} is not built (pnpm build)`);
         const args = ["-m", file, "-p", String(promptTokens), "-n", String(decodeTokens), "-t", String(threads), "-r", "1", "-o", "json"];
         const res = spawnSync(timeBin ?? bin, timeBin ? ["-f", "maxrss_kb=%M", bin, ...args] : args, { encoding: "utf8", maxBuffer: 16 << 20 });
         if (res.status !== 0) throw new Error(`${bin} failed on ${file} (exit ${res.status}): ${res.stderr.slice(-400)}`);
@@ -132,13 +140,15 @@ async function compareWithEngines(engines: string, file: string): Promise<void> 
         backend.dispose();
       }
       const [ep, ed, op, od] = [median(e.prefill), median(e.decode), median(o.prefill), median(o.decode)];
-      out.push([label, String(threads), ep.toFixed(1), op.toFixed(1), `${(op / ep).toFixed(2)}×`, ed.toFixed(2), od.toFixed(2), `${(od / ed).toFixed(2)}×`, e.rss ? mb(e.rss) : "-", mb(o.rss)]);
+      const [el, ol] = [median(e.load), o.load.length ? median(o.load) : Number.NaN];
+      const loadCells = [el.toFixed(2), o.load.length ? ol.toFixed(2) : "-", o.load.length ? `${(ol / el).toFixed(2)}×` : "-"];
+      out.push([label, String(threads), ep.toFixed(1), op.toFixed(1), `${(op / ep).toFixed(2)}×`, ed.toFixed(2), od.toFixed(2), `${(od / ed).toFixed(2)}×`, e.rss ? mb(e.rss) : "-", mb(o.rss), ...loadCells]);
       console.log(`  done: ${label}, ${threads} thread(s)`);
     }
   }
-  const h = ["engine", "threads", "engine prefill tok/s", "onebit prefill", "onebit/engine", "engine decode tok/s", "onebit decode", "onebit/engine", "engine peak RSS MB", "onebit RSS MB"];
+  const h = ["engine", "threads", "engine prefill tok/s", "onebit prefill", "onebit/engine", "engine decode tok/s", "onebit decode", "onebit/engine", "engine peak RSS MB", "onebit RSS MB", "engine load s", "onebit load s", "onebit/engine"];
   const w = h.map((x, i) => Math.max(x.length, ...out.map((r) => r[i]!.length)));
   const l = (cells: string[]) => cells.map((c, i) => c.padStart(w[i]!)).join("  ");
   console.log(`\n${file}: llama-bench -p ${promptTokens} -n ${decodeTokens} -r 1 alternated with onebit (${lmHead} LM head; its ${decodeTokens} decode steps from an empty context, as llama-bench's), medians of ${rounds} rounds:\n${l(h)}\n${w.map((x) => "-".repeat(x)).join("  ")}\n${out.map(l).join("\n")}`);
-  console.log("(onebit's RSS is the whole process's: the model was opened once for every configuration above)");
+  console.log("(onebit's RSS is the whole process's: the model was opened once for every configuration above; load: onebit's time over the engine's, lower is faster)");
 }

@@ -1,0 +1,64 @@
+/**
+ * Load time, the native engine's and onebit's, for `pnpm bench:model` with LLAMA_BENCH: the time from a process's
+ * start until the model can run its first token.
+ *
+ * The engine: its one-shot text tool beside llama-bench — `llama-completion` where the build has it (llama.cpp from
+ * 2025 on, whose `llama-cli` is a chat loop), else `llama-cli` (bitnet.cpp's fork) — run on the file for one token of
+ * the prompt "hi", no warm-up, a 256-token context, timed from spawn to exit; minus the prompt and token evaluation
+ * it reports ("prompt eval time", "eval time"). Its own "load time" line is not used: its meaning changed between
+ * versions (bitnet.cpp's fork counts the model's load and the first evaluation; llama.cpp of late 2026 counts the
+ * context's set-up alone, ≈ 0.1 s against ≈ 2 s of model load on the same file).
+ * onebit: `onebit bench --only model --json`'s load_s in a fresh process (the CLI as a user runs it: the file opened,
+ * its tokenizer read, the weights placed on the backend); that process's own start (Node, module import) is not in
+ * it, which the engine's figure includes (a few ms for a native binary).
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** The built CLI, from this file (packages/model/bench) to apps/cli/dist. */
+const CLI = join(dirname(fileURLToPath(import.meta.url)), "../../../apps/cli/dist/bin.js");
+
+/** Milliseconds an engine's run spent evaluating (its "prompt eval time" and "eval time" lines, either log format). */
+export function engineEvalMs(log: string, source: string): number {
+  const ms = (what: string): number => {
+    const m = new RegExp(`\\b${what} time\\s*=\\s*([0-9.]+) ms`).exec(log);
+    if (!m) throw new Error(`${source}: no "${what} time = … ms" line in its output; last lines:\n${log.split("\n").slice(-8).join("\n")}`);
+    return Number(m[1]);
+  };
+  return ms("prompt eval") + ms("(?<!prompt )eval");
+}
+
+/** Seconds from the engine's start until its model could run (see above); `bench` is the path of its llama-bench. */
+export function engineLoadSeconds(bench: string, file: string, threads: number): { seconds: number; tool: string } {
+  const dir = dirname(bench);
+  const completion = join(dir, "llama-completion");
+  const cli = join(dir, "llama-cli");
+  const tool = existsSync(completion) ? completion : existsSync(cli) ? cli : undefined;
+  if (!tool) throw new Error(`load time: neither ${completion} nor ${cli} exists beside ${bench} (build the llama-completion or llama-cli target)`);
+  // -no-cnv: llama-completion enters a chat loop on a file with a chat template unless told not to; bitnet.cpp's
+  // llama-cli predates the flag (and chats only when asked)
+  const args = ["-m", file, "-p", "hi", "-n", "1", "--no-warmup", "-c", "256", "-t", String(threads), ...(tool === completion ? ["-no-cnv"] : [])];
+  const t0 = performance.now();
+  const res = spawnSync(tool, args, { encoding: "utf8", input: "", maxBuffer: 64 << 20 });
+  const wallMs = performance.now() - t0;
+  if (res.status !== 0) throw new Error(`${tool} failed on ${file} (exit ${res.status}): ${(res.stderr ?? "").slice(-400)}`);
+  const evalMs = engineEvalMs(`${res.stdout}\n${res.stderr}`, tool);
+  return { seconds: (wallMs - evalMs) / 1000, tool };
+}
+
+/** onebit's load_s for the file in a fresh CLI process, or undefined where the CLI is not built (said by the caller). */
+export function onebitLoadSeconds(file: string, threads: number, lmHead: string): number | undefined {
+  if (!existsSync(CLI)) return undefined;
+  const args = [CLI, "bench", "--only", "model", "--model", file, "--threads", String(threads), "--lm-head", lmHead, "--json", "--prompt-tokens", "1", "--decode-tokens", "1", "--warmup-steps", "0"];
+  const res = spawnSync(process.execPath, args, { encoding: "utf8", maxBuffer: 16 << 20 });
+  if (res.status !== 0) throw new Error(`onebit bench on ${file} failed (exit ${res.status}): ${(res.stderr ?? "").slice(-400)}`);
+  const line = res.stdout.trim().split("\n").pop() ?? "";
+  const load = (JSON.parse(line) as { load_s?: unknown }).load_s;
+  if (typeof load !== "number") throw new Error(`onebit bench --json on ${file}: no numeric load_s in ${JSON.stringify(line.slice(0, 200))}`);
+  return load;
+}
+
+/** Where onebitLoadSeconds looks for the CLI. */
+export const ONEBIT_CLI = CLI;
