@@ -16,19 +16,10 @@ import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { engineEvalMs } from "../src/native-engine-log";
 
 /** The built CLI, from this file (packages/model/bench) to apps/cli/dist. */
 const CLI = join(dirname(fileURLToPath(import.meta.url)), "../../../apps/cli/dist/bin.js");
-
-/** Milliseconds an engine's run spent evaluating (its "prompt eval time" and "eval time" lines, either log format). */
-export function engineEvalMs(log: string, source: string): number {
-  const ms = (what: string): number => {
-    const m = new RegExp(`\\b${what} time\\s*=\\s*([0-9.]+) ms`).exec(log);
-    if (!m) throw new Error(`${source}: no "${what} time = … ms" line in its output; last lines:\n${log.split("\n").slice(-8).join("\n")}`);
-    return Number(m[1]);
-  };
-  return ms("prompt eval") + ms("(?<!prompt )eval");
-}
 
 /** Seconds from the engine's start until its model could run (see above); `bench` is the path of its llama-bench. */
 export function engineLoadSeconds(bench: string, file: string, threads: number): { seconds: number; tool: string } {
