@@ -48,6 +48,8 @@ const simd = (process.env.BENCH_SIMD ?? "auto") as "auto" | "baseline" | "relaxe
 const modelPath = process.env.BENCH_MODEL;
 const llamaBench = process.env.LLAMA_BENCH;
 if (llamaBench && !modelPath?.endsWith(".gguf")) throw new Error("LLAMA_BENCH needs BENCH_MODEL=<a .gguf file>: both engines run the same file");
+// load times first, while this process holds no model: each load is a fresh process's (engine-load.ts)
+const loads = llamaBench && modelPath ? measureLoads(llamaBench, modelPath) : undefined;
 const opened = modelPath ? await openModel(modelPath) : undefined;
 const spec = opened?.spec ?? presetByName(presetName);
 const mb = (b: number) => (b / 2 ** 20).toFixed(0);
@@ -91,7 +93,32 @@ const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.
 const line = (cells: string[]) => cells.map((c, i) => c.padStart(widths[i]!)).join("  ");
 console.log(`\n${line(header)}\n${widths.map((w) => "-".repeat(w)).join("  ")}\n${rows.map(line).join("\n")}`);
 
-if (llamaBench && modelPath) await compareWithEngines(llamaBench, modelPath);
+if (llamaBench && modelPath) await compareWithEngines(llamaBench, modelPath, loads!);
+
+/**
+ * Load times (engine-load.ts), before anything else runs: per engine and thread count, BENCH_ROUNDS rounds of the
+ * engine's load then onebit's, each in a fresh process. Keyed `label threads`; onebit's list is empty where its CLI is
+ * not built (said here).
+ */
+function measureLoads(engines: string, file: string): Map<string, { engine: number[]; onebit: number[] }> {
+  const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
+  const out = new Map<string, { engine: number[]; onebit: number[] }>();
+  for (const entry of engines.split(",")) {
+    const [label, bin] = entry.includes("=") ? (entry.split("=", 2) as [string, string]) : [entry, entry];
+    for (const threads of threadCounts) {
+      const m = { engine: [] as number[], onebit: [] as number[] };
+      for (let r = 0; r < rounds; r++) {
+        const e = engineLoadSeconds(bin, file, threads);
+        m.engine.push(e.seconds);
+        const ours = onebitLoadSeconds(file, threads, lmHeads[0]!);
+        if (ours !== undefined) m.onebit.push(ours);
+        if (r === 0) console.log(`load time, ${label}, ${threads} thread(s): ${e.tool}${ours === undefined ? `; onebit's not measured — ${ONEBIT_CLI} is not built (pnpm build)` : ""}`);
+      }
+      out.set(`${label} ${threads}`, m);
+    }
+  }
+  return out;
+}
 
 /**
  * The native engines on the same file, prompt length and thread counts, in this run: per thread count, `rounds`
@@ -100,10 +127,11 @@ if (llamaBench && modelPath) await compareWithEngines(llamaBench, modelPath);
  * their ratio — a shared machine's load moves
  * both sides alike. Decode is measured as llama-bench's text-generation test runs it: from an empty context (its
  * prompt test is a separate run), so both sides attend over the same few positions. Resident memory: the engine's peak from `/usr/bin/time -f %M` where that exists; onebit's RSS
- * after its run. Load time (engine-load.ts), once a round at each thread count: the engine's one-shot tool from start
- * to exit less its evaluation, onebit's CLI load_s in a fresh process; the ratio is onebit's time over the engine's.
+ * after its run. Load time (engine-load.ts; measured first, by measureLoads, while this process holds no model): the
+ * engine's one-shot tool from start to exit less its evaluation, onebit's CLI load_s in a fresh process; the ratio is
+ * onebit's time over the engine's.
  */
-async function compareWithEngines(engines: string, file: string): Promise<void> {
+async function compareWithEngines(engines: string, file: string, loads: Map<string, { engine: number[]; onebit: number[] }>): Promise<void> {
   const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
   const lmHead = lmHeads[0]!;
   const timeBin = existsSync("/usr/bin/time") ? "/usr/bin/time" : undefined;
@@ -112,15 +140,9 @@ async function compareWithEngines(engines: string, file: string): Promise<void> 
   for (const entry of engines.split(",")) {
     const [label, bin] = entry.includes("=") ? (entry.split("=", 2) as [string, string]) : [entry, entry];
     for (const threads of threadCounts) {
-      const e = { prefill: [] as number[], decode: [] as number[], rss: 0, load: [] as number[] };
-      const o = { prefill: [] as number[], decode: [] as number[], rss: 0, load: [] as number[] };
+      const e = { prefill: [] as number[], decode: [] as number[], rss: 0, load: loads.get(`${label} ${threads}`)!.engine };
+      const o = { prefill: [] as number[], decode: [] as number[], rss: 0, load: loads.get(`${label} ${threads}`)!.onebit };
       for (let r = 0; r < rounds; r++) {
-        const engineLoad = engineLoadSeconds(bin, file, threads);
-        e.load.push(engineLoad.seconds);
-        if (r === 0) console.log(`  load time: ${engineLoad.tool}`);
-        const ours = onebitLoadSeconds(file, threads, lmHead);
-        if (ours !== undefined) o.load.push(ours);
-        else if (r === 0) console.log(`  load time: onebit's not measured — ${ONEBIT_CLI} is not built (pnpm build)`);
         const args = ["-m", file, "-p", String(promptTokens), "-n", String(decodeTokens), "-t", String(threads), "-r", "1", "-o", "json"];
         const res = spawnSync(timeBin ?? bin, timeBin ? ["-f", "maxrss_kb=%M", bin, ...args] : args, { encoding: "utf8", maxBuffer: 16 << 20 });
         if (res.status !== 0) throw new Error(`${bin} failed on ${file} (exit ${res.status}): ${res.stderr.slice(-400)}`);
