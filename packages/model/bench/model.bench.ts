@@ -12,7 +12,8 @@
  * LLAMA_BENCH=<path to llama-bench> (llama.cpp's or bitnet.cpp's, built beside the project, never vendored; needs
  * BENCH_MODEL to be a .gguf; several as `label=path,label=path`): also run that engine on the same file, prompt and
  * threads in the same run, alternating rounds with onebit's (BENCH_ROUNDS, default 3; onebit with the first
- * BENCH_LM_HEAD), and print medians and onebit's tokens/s as a ratio of the engine's.
+ * BENCH_LM_HEAD), and print medians and onebit's tokens/s as a ratio of the engine's; before anything else, the load
+ * time of each (engine-load.ts: onebit's from its built CLI, apps/cli/dist) and onebit's time as a ratio of the engine's.
  */
 import { cpus } from "node:os";
 import { setFlagsFromString } from "node:v8";
