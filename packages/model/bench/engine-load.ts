@@ -10,7 +10,8 @@
  * context's set-up alone, ≈ 0.1 s against ≈ 2 s of model load on the same file).
  * onebit: `onebit bench --only model --json`'s load_s in a fresh process (the CLI as a user runs it: the file opened,
  * its tokenizer read, the weights placed on the backend); that process's own start (Node, module import) is not in
- * it, which the engine's figure includes (a few ms for a native binary).
+ * it, which the engine's figure includes (a few ms for a native binary). The same run gives onebit's resident memory
+ * with that one model, after the benchmark's prompt and steps (onebitFreshRun).
  */
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -39,17 +40,21 @@ export function engineLoadSeconds(bench: string, file: string, threads: number):
   return { seconds: (wallMs - evalMs) / 1000, tool };
 }
 
-/** onebit's load_s for the file in a fresh CLI process, or undefined where the CLI is not built (said by the caller). */
-export function onebitLoadSeconds(file: string, threads: number, lmHead: string): number | undefined {
+/**
+ * onebit's CLI on the file in a fresh process (`onebit bench --only model --json`, no warm-up): its load_s, and its
+ * resident memory after a prompt of `promptTokens` and `decodeTokens` steps (rss_bytes) — the process holds that one
+ * model, as the engine's does. Undefined where the CLI is not built (said by the caller).
+ */
+export function onebitFreshRun(file: string, threads: number, lmHead: string, promptTokens: number, decodeTokens: number): { loadSeconds: number; rssBytes: number } | undefined {
   if (!existsSync(CLI)) return undefined;
-  const args = [CLI, "bench", "--only", "model", "--model", file, "--threads", String(threads), "--lm-head", lmHead, "--json", "--prompt-tokens", "1", "--decode-tokens", "1", "--warmup-steps", "0"];
+  const args = [CLI, "bench", "--only", "model", "--model", file, "--threads", String(threads), "--lm-head", lmHead, "--json", "--prompt-tokens", String(promptTokens), "--decode-tokens", String(decodeTokens), "--warmup-steps", "0"];
   const res = spawnSync(process.execPath, args, { encoding: "utf8", maxBuffer: 16 << 20 });
   if (res.status !== 0) throw new Error(`onebit bench on ${file} failed (exit ${res.status}): ${(res.stderr ?? "").slice(-400)}`);
   const line = res.stdout.trim().split("\n").pop() ?? "";
-  const load = (JSON.parse(line) as { load_s?: unknown }).load_s;
-  if (typeof load !== "number") throw new Error(`onebit bench --json on ${file}: no numeric load_s in ${JSON.stringify(line.slice(0, 200))}`);
-  return load;
+  const r = JSON.parse(line) as { load_s?: unknown; rss_bytes?: unknown };
+  if (typeof r.load_s !== "number" || typeof r.rss_bytes !== "number") throw new Error(`onebit bench --json on ${file}: no numeric load_s and rss_bytes in ${JSON.stringify(line.slice(0, 200))}`);
+  return { loadSeconds: r.load_s, rssBytes: r.rss_bytes };
 }
 
-/** Where onebitLoadSeconds looks for the CLI. */
+/** Where onebitFreshRun looks for the CLI. */
 export const ONEBIT_CLI = CLI;

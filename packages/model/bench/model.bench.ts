@@ -21,7 +21,7 @@ import { createBackend, type DenseFormat } from "@onebit/kernels";
 import type { KvBits } from "@onebit/kv";
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { engineLoadSeconds, ONEBIT_CLI, onebitLoadSeconds } from "./engine-load";
+import { engineLoadSeconds, ONEBIT_CLI, onebitFreshRun } from "./engine-load";
 import { benchmarkModel, openModel, parameterCounts, presetByName, randomPackedWeights, runtimeReport, Transformer } from "../src/index";
 
 const presetName = process.env.BENCH_PRESET ?? "bitnet-b1.58-2B-4T";
@@ -96,23 +96,33 @@ console.log(`\n${line(header)}\n${widths.map((w) => "-".repeat(w)).join("  ")}\n
 
 if (llamaBench && modelPath) await compareWithEngines(llamaBench, modelPath, loads!);
 
+/** Load times (seconds, per round) of the engine and of onebit, and onebit's peak resident bytes over its fresh runs. */
+interface FreshRuns {
+  engine: number[];
+  onebit: number[];
+  onebitRss: number;
+}
+
 /**
  * Load times (engine-load.ts), before anything else runs: per engine and thread count, BENCH_ROUNDS rounds of the
- * engine's load then onebit's, each in a fresh process. Keyed `label threads`; onebit's list is empty where its CLI is
- * not built (said here).
+ * engine's load then onebit's, each in a fresh process — onebit's also runs the benchmark's prompt and steps, for its
+ * resident memory with one model. Keyed `label threads`; onebit's are empty where its CLI is not built (said here).
  */
-function measureLoads(engines: string, file: string): Map<string, { engine: number[]; onebit: number[] }> {
+function measureLoads(engines: string, file: string): Map<string, FreshRuns> {
   const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
-  const out = new Map<string, { engine: number[]; onebit: number[] }>();
+  const out = new Map<string, FreshRuns>();
   for (const entry of engines.split(",")) {
     const [label, bin] = entry.includes("=") ? (entry.split("=", 2) as [string, string]) : [entry, entry];
     for (const threads of threadCounts) {
-      const m = { engine: [] as number[], onebit: [] as number[] };
+      const m: FreshRuns = { engine: [], onebit: [], onebitRss: 0 };
       for (let r = 0; r < rounds; r++) {
         const e = engineLoadSeconds(bin, file, threads);
         m.engine.push(e.seconds);
-        const ours = onebitLoadSeconds(file, threads, lmHeads[0]!);
-        if (ours !== undefined) m.onebit.push(ours);
+        const ours = onebitFreshRun(file, threads, lmHeads[0]!, promptTokens, decodeTokens);
+        if (ours !== undefined) {
+          m.onebit.push(ours.loadSeconds);
+          m.onebitRss = Math.max(m.onebitRss, ours.rssBytes);
+        }
         if (r === 0) console.log(`load time, ${label}, ${threads} thread(s): ${e.tool}${ours === undefined ? `; onebit's not measured — ${ONEBIT_CLI} is not built (pnpm build)` : ""}`);
       }
       out.set(`${label} ${threads}`, m);
@@ -128,11 +138,11 @@ function measureLoads(engines: string, file: string): Map<string, { engine: numb
  * their ratio — a shared machine's load moves
  * both sides alike. Decode is measured as llama-bench's text-generation test runs it: from an empty context (its
  * prompt test is a separate run), so both sides attend over the same few positions. Resident memory: the engine's peak from `/usr/bin/time -f %M` where that exists; onebit's RSS
- * after its run. Load time (engine-load.ts; measured first, by measureLoads, while this process holds no model): the
+ * in the fresh CLI processes of measureLoads, after the same prompt and steps (this process holds other models). Load time (engine-load.ts; measured first, by measureLoads, while this process holds no model): the
  * engine's one-shot tool from start to exit less its evaluation, onebit's CLI load_s in a fresh process; the ratio is
  * onebit's time over the engine's.
  */
-async function compareWithEngines(engines: string, file: string, loads: Map<string, { engine: number[]; onebit: number[] }>): Promise<void> {
+async function compareWithEngines(engines: string, file: string, loads: Map<string, FreshRuns>): Promise<void> {
   const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
   const lmHead = lmHeads[0]!;
   const timeBin = existsSync("/usr/bin/time") ? "/usr/bin/time" : undefined;
@@ -141,8 +151,9 @@ async function compareWithEngines(engines: string, file: string, loads: Map<stri
   for (const entry of engines.split(",")) {
     const [label, bin] = entry.includes("=") ? (entry.split("=", 2) as [string, string]) : [entry, entry];
     for (const threads of threadCounts) {
-      const e = { prefill: [] as number[], decode: [] as number[], rss: 0, load: loads.get(`${label} ${threads}`)!.engine };
-      const o = { prefill: [] as number[], decode: [] as number[], rss: 0, load: loads.get(`${label} ${threads}`)!.onebit };
+      const fresh = loads.get(`${label} ${threads}`)!;
+      const e = { prefill: [] as number[], decode: [] as number[], rss: 0, load: fresh.engine };
+      const o = { prefill: [] as number[], decode: [] as number[], load: fresh.onebit };
       for (let r = 0; r < rounds; r++) {
         const args = ["-m", file, "-p", String(promptTokens), "-n", String(decodeTokens), "-t", String(threads), "-r", "1", "-o", "json"];
         const res = spawnSync(timeBin ?? bin, timeBin ? ["-f", "maxrss_kb=%M", bin, ...args] : args, { encoding: "utf8", maxBuffer: 16 << 20 });
@@ -159,19 +170,18 @@ async function compareWithEngines(engines: string, file: string, loads: Map<stri
         const b = benchmarkModel(model, { promptTokens, decodeTokens, kvBits, decodeContext: "empty" });
         o.prefill.push(b.prefillTokensPerSecond);
         o.decode.push(b.decodeTokensPerSecond);
-        o.rss = Math.max(o.rss, b.residentBytes);
         backend.dispose();
       }
       const [ep, ed, op, od] = [median(e.prefill), median(e.decode), median(o.prefill), median(o.decode)];
       const [el, ol] = [median(e.load), o.load.length ? median(o.load) : Number.NaN];
       const loadCells = [el.toFixed(2), o.load.length ? ol.toFixed(2) : "-", o.load.length ? `${(ol / el).toFixed(2)}×` : "-"];
-      out.push([label, String(threads), ep.toFixed(1), op.toFixed(1), `${(op / ep).toFixed(2)}×`, ed.toFixed(2), od.toFixed(2), `${(od / ed).toFixed(2)}×`, e.rss ? mb(e.rss) : "-", mb(o.rss), ...loadCells]);
+      out.push([label, String(threads), ep.toFixed(1), op.toFixed(1), `${(op / ep).toFixed(2)}×`, ed.toFixed(2), od.toFixed(2), `${(od / ed).toFixed(2)}×`, e.rss ? mb(e.rss) : "-", fresh.onebitRss ? mb(fresh.onebitRss) : "-", e.rss && fresh.onebitRss ? `${(fresh.onebitRss / e.rss).toFixed(2)}×` : "-", ...loadCells]);
       console.log(`  done: ${label}, ${threads} thread(s)`);
     }
   }
-  const h = ["engine", "threads", "engine prefill tok/s", "onebit prefill", "onebit/engine", "engine decode tok/s", "onebit decode", "onebit/engine", "engine peak RSS MB", "onebit RSS MB", "engine load s", "onebit load s", "onebit/engine"];
+  const h = ["engine", "threads", "engine prefill tok/s", "onebit prefill", "onebit/engine", "engine decode tok/s", "onebit decode", "onebit/engine", "engine peak RSS MB", "onebit RSS MB", "onebit/engine", "engine load s", "onebit load s", "onebit/engine"];
   const w = h.map((x, i) => Math.max(x.length, ...out.map((r) => r[i]!.length)));
   const l = (cells: string[]) => cells.map((c, i) => c.padStart(w[i]!)).join("  ");
   console.log(`\n${file}: llama-bench -p ${promptTokens} -n ${decodeTokens} -r 1 alternated with onebit (${lmHead} LM head; its ${decodeTokens} decode steps from an empty context, as llama-bench's), medians of ${rounds} rounds:\n${l(h)}\n${w.map((x) => "-".repeat(x)).join("  ")}\n${out.map(l).join("\n")}`);
-  console.log("(onebit's RSS is the whole process's: the model was opened once for every configuration above; load: onebit's time over the engine's, lower is faster)");
+  console.log("(onebit's RSS: its CLI's in a fresh process after the same prompt and steps, the most over the rounds; RSS and load: onebit's over the engine's, lower is better)");
 }
