@@ -99,7 +99,11 @@ export async function runPageInChromium<R>(o: PageRunOptions): Promise<PageRun<R
       if (!o.ignoreConsole?.(m.text())) lines.push(`${m.type()}: ${m.text()}`);
     });
     page.on("pageerror", (e) => lines.push(`pageerror: ${e.message}`));
-    await page.goto(`http://127.0.0.1:${port}/`);
+    // only the navigation itself: a page's module can run its whole suite before "load" fires (awaits of promises
+    // already settled never yield to the event loop), so on a slow host the default wait (load, 30 s) ran out while
+    // the page was still within its own timeoutMs (2026-12-02: a fresh-clone CI run on a busy machine C, the kernels'
+    // conformance page). The page's end is waitForFunction's to wait for.
+    await page.goto(`http://127.0.0.1:${port}/`, { waitUntil: "commit", timeout: o.timeoutMs });
     try {
       await page.waitForFunction((name) => (globalThis as Record<string, unknown>)[name] !== undefined, o.globalName, { timeout: o.timeoutMs });
     } catch (e) {
