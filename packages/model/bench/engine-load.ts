@@ -51,7 +51,12 @@ export function onebitFreshRun(file: string, threads: number, lmHead: string, pr
   const res = spawnSync(process.execPath, args, { encoding: "utf8", maxBuffer: 16 << 20 });
   if (res.status !== 0) throw new Error(`onebit bench on ${file} failed (exit ${res.status}): ${(res.stderr ?? "").slice(-400)}`);
   const line = res.stdout.trim().split("\n").pop() ?? "";
-  const r = JSON.parse(line) as { load_s?: unknown; rss_bytes?: unknown };
+  let r: { load_s?: unknown; rss_bytes?: unknown };
+  try {
+    r = JSON.parse(line) as typeof r;
+  } catch {
+    throw new Error(`onebit bench --json on ${file}: its last line is not JSON: ${JSON.stringify(line.slice(0, 200))}`);
+  }
   if (typeof r.load_s !== "number" || typeof r.rss_bytes !== "number") throw new Error(`onebit bench --json on ${file}: no numeric load_s and rss_bytes in ${JSON.stringify(line.slice(0, 200))}`);
   return { loadSeconds: r.load_s, rssBytes: r.rss_bytes };
 }

@@ -96,6 +96,11 @@ console.log(`\n${line(header)}\n${widths.map((w) => "-".repeat(w)).join("  ")}\n
 
 if (llamaBench && modelPath) await compareWithEngines(llamaBench, modelPath, loads!);
 
+/** LLAMA_BENCH's engines: `label=path` or a bare path (its own label), comma-separated. */
+function engineList(engines: string): Array<[label: string, bin: string]> {
+  return engines.split(",").map((entry) => (entry.includes("=") ? (entry.split("=", 2) as [string, string]) : [entry, entry]));
+}
+
 /** Load times (seconds, per round) of the engine and of onebit, and onebit's peak resident bytes over its fresh runs. */
 interface FreshRuns {
   engine: number[];
@@ -111,8 +116,7 @@ interface FreshRuns {
 function measureLoads(engines: string, file: string): Map<string, FreshRuns> {
   const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
   const out = new Map<string, FreshRuns>();
-  for (const entry of engines.split(",")) {
-    const [label, bin] = entry.includes("=") ? (entry.split("=", 2) as [string, string]) : [entry, entry];
+  for (const [label, bin] of engineList(engines)) {
     for (const threads of threadCounts) {
       const m: FreshRuns = { engine: [], onebit: [], onebitRss: 0 };
       for (let r = 0; r < rounds; r++) {
@@ -148,8 +152,7 @@ async function compareWithEngines(engines: string, file: string, loads: Map<stri
   const timeBin = existsSync("/usr/bin/time") ? "/usr/bin/time" : undefined;
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   const out: string[][] = [];
-  for (const entry of engines.split(",")) {
-    const [label, bin] = entry.includes("=") ? (entry.split("=", 2) as [string, string]) : [entry, entry];
+  for (const [label, bin] of engineList(engines)) {
     for (const threads of threadCounts) {
       const fresh = loads.get(`${label} ${threads}`)!;
       const e = { prefill: [] as number[], decode: [] as number[], rss: 0, load: fresh.engine };
