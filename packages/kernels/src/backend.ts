@@ -5,6 +5,7 @@
  * Shapes: weights [out, in] row-major, activations [tokens, features].
  */
 import { OnebitError } from "@onebit/quant";
+import type { ByteRange } from "./contract/byte-range";
 
 /** A backend's name: a row of the BACKENDS table (backends.ts). */
 export type BackendName = string;
@@ -22,17 +23,21 @@ export interface PackedLinearWeight {
   scaleAxis: "tensor" | "out" | "in";
   /**
    * The same ternary codes in a file's own 2-bit layout, when they came from one (a GGUF loader): TQ2_0 (cols % 256
-   * = 0; each 256-weight block's fp16 d is ignored here — the loader checked it against `scales`) or I2_S (cols % 128
-   * = 0; the tail after the last row is ignored). `data` stays the definition: a backend may place these bytes
-   * itself (wasm: ternary-place.wat.ts) and must then give the same codes, and fail where `data` would.
+   * = 0; each 256-weight block's fp16 d is ignored here — the loader checks it against `scales`, a ByteRange's as it
+   * is read) or I2_S (cols % 128 = 0; the tail after the last row is ignored). `data` stays the definition: a backend
+   * may place these bytes itself (wasm: ternary-place.wat.ts) and must then give the same codes, and fail where
+   * `data` would. `bytes` may be a ByteRange (a file read a piece at a time): a backend that places them copies each
+   * piece straight into its own memory, and an error the range throws (the loader's) is the weight's.
    */
   encoded?: TernaryEncoding;
 }
 
 export interface TernaryEncoding {
   readonly format: "TQ2_0" | "I2_S";
-  readonly bytes: Uint8Array;
+  /** The tensor's bytes: in memory, or a range a backend copies from a file a piece at a time (ByteRange). */
+  readonly bytes: Uint8Array | ByteRange;
 }
+
 
 export interface QuantizedActivations {
   tokens: number;
@@ -98,10 +103,13 @@ export interface DenseRowSource {
   readonly encoded?: DenseRowEncoding;
 }
 
-/** A DenseRowSource's rows as stored: `bytes` holds all of them, row r at r · (its row bytes). */
+/**
+ * A DenseRowSource's rows as stored: `bytes` holds all of them, row r at r · (its row bytes) — in memory, or a
+ * ByteRange a backend copies from (a file read a piece at a time; an error it throws is the weight's).
+ */
 export interface DenseRowEncoding {
   readonly format: "F16" | "Q6_K";
-  readonly bytes: Uint8Array;
+  readonly bytes: Uint8Array | ByteRange;
 }
 
 /** What prepareDense takes: the float32 weight [out, in], or a row source of that shape. */

@@ -6,7 +6,7 @@
  */
 import type { Backend, DenseFormat, DenseRowSource } from "./backend";
 import type { ConformanceCase } from "./conformance-cases";
-import { identical, rng } from "./conformance-helpers";
+import { identical, rangeOver, rng } from "./conformance-helpers";
 import type { Activations } from "./contract/tensors";
 import { DENSE_FORMATS, denseChunkRows, INT4_BLOCK, quantizeDenseInt8 } from "./js/dense";
 import { quantizeDenseInt4, quantizeInt8Blocks } from "./js/dense-int4";
@@ -96,14 +96,19 @@ export const DENSE_CASES: ConformanceCase[] = [
       for (const format of ["F16", "Q6_K"] as const) {
         const bytes = encoded[format];
         const rows = dequantizeRows(format, bytes, out, inF, 0, out);
-        const source: DenseRowSource = { rows: out, cols: inF, readRows: (s, n, o) => o.set(dequantizeRows(format, bytes, out, inF, s, n)), encoded: { format, bytes } };
+        // the bytes in memory, and as a ByteRange (a loader's file read a piece at a time)
+        const range = rangeOver(bytes, `${format} rows`);
         const x = Float32Array.from({ length: 2 * inF }, (_, i) => Math.cos(i * 0.21));
-        for (const dense of DENSE_FORMATS) {
-          const dims = { outFeatures: out, inFeatures: inF, format: dense };
-          const fromSource = b.prepareDense({ weight: source, ...dims });
-          const fromRows = b.prepareDense({ weight: rows, ...dims });
-          identical(`dense ${dense} from ${format} rows`, await read(b, b.dense({ weight: fromSource, x: b.upload(x), tokens: 2 })), await read(b, b.dense({ weight: fromRows, x: b.upload(x), tokens: 2 })), "output (prepared from the decoded rows)");
-          identical(`denseRows ${dense} from ${format} rows`, await read(b, b.denseRows({ weight: fromSource, start: 0, count: 3 })), await read(b, b.denseRows({ weight: fromRows, start: 0, count: 3 })), "value");
+        for (const held of [bytes, range]) {
+          const source: DenseRowSource = { rows: out, cols: inF, readRows: (s, n, o) => o.set(dequantizeRows(format, bytes, out, inF, s, n)), encoded: { format, bytes: held } };
+          const how = held === bytes ? "" : " through a ByteRange";
+          for (const dense of DENSE_FORMATS) {
+            const dims = { outFeatures: out, inFeatures: inF, format: dense };
+            const fromSource = b.prepareDense({ weight: source, ...dims });
+            const fromRows = b.prepareDense({ weight: rows, ...dims });
+            identical(`dense ${dense} from ${format} rows${how}`, await read(b, b.dense({ weight: fromSource, x: b.upload(x), tokens: 2 })), await read(b, b.dense({ weight: fromRows, x: b.upload(x), tokens: 2 })), "output (prepared from the decoded rows)");
+            identical(`denseRows ${dense} from ${format} rows${how}`, await read(b, b.denseRows({ weight: fromSource, start: 0, count: 3 })), await read(b, b.denseRows({ weight: fromRows, start: 0, count: 3 })), "value");
+          }
         }
       }
       // a Q6_K block whose d is NaN (fp16 0x7e00, bytes 208–209 of block 1 of row 420): the reference's error, naming an element of that row

@@ -5,8 +5,9 @@
  */
 import { packTernaryT2, t2ToI2s, t2ToTq2 } from "@onebit/quant";
 import type { PackedLinearWeight, QuantizedActivations } from "./backend";
+import type { ByteRange } from "./contract/byte-range";
 import type { ConformanceCase } from "./conformance-cases";
-import { identical, rng } from "./conformance-helpers";
+import { identical, rangeOver, rng } from "./conformance-helpers";
 
 function ternary(out: number, inF: number, r: () => number): PackedLinearWeight {
   const values = Int8Array.from({ length: out * inF }, () => Math.floor(r() * 3) - 1);
@@ -32,11 +33,12 @@ export const ENCODED_CASES: ConformanceCase[] = [
         const want = await ref.read(ref.bitLinear({ weight: ref.prepareWeight({ weight: w }), input: x }));
         const encodings: Array<readonly ["I2_S" | "TQ2_0", Uint8Array]> = [["I2_S", t2ToI2s(w.data, out, inF, w.scales[0]!)]];
         if (inF % 256 === 0) encodings.push(["TQ2_0", t2ToTq2(w.data, out, inF, 0x3c00)]);
-        for (const [format, bytes] of encodings) {
-          const encoded: PackedLinearWeight = { ...w, encoded: { format, bytes } };
-          const got = await b.read(b.bitLinear({ weight: b.prepareWeight({ weight: encoded }), input: x }));
-          identical(`bitLinear ${out}×${inF}, ${tokens} token(s), from ${format}`, got, want);
-        }
+        for (const [format, bytes] of encodings)
+          for (const source of [bytes, rangeOver(bytes, `${format} ${out}×${inF}`)]) {
+            const encoded: PackedLinearWeight = { ...w, encoded: { format, bytes: source } };
+            const got = await b.read(b.bitLinear({ weight: b.prepareWeight({ weight: encoded }), input: x }));
+            identical(`bitLinear ${out}×${inF}, ${tokens} token(s), from ${format}${source === bytes ? "" : " read through a ByteRange"}`, got, want);
+          }
       }
     },
   },
@@ -67,7 +69,7 @@ export const ENCODED_CASES: ConformanceCase[] = [
         });
       }
       // a code 3 (no ternary code) in the last part's bytes: the whole group fails, as its prepareWeight would
-      const bad = encoded[2]!.encoded!.bytes.slice();
+      const bad = (encoded[2]!.encoded!.bytes as Uint8Array).slice();
       bad[5] = 0xff;
       let failed = false;
       try {
@@ -82,6 +84,35 @@ export const ENCODED_CASES: ConformanceCase[] = [
         alone = true;
       }
       if (failed !== alone) throw new Error(`prepareWeights with a bad part ${failed ? "threw" : "did not throw"}, prepareWeight of that part alone ${alone ? "threw" : "did not"}`);
+    },
+  },
+  {
+    name: "prepareWeight from a ByteRange that fails (a file changed since the load): the range's own error",
+    async run(b) {
+      const r = rng(79);
+      const w = ternary(16, 256, r);
+      const broken = new Error("model.gguf: tensor \"blk.0.ffn_up.weight\": changed on disk since it was opened");
+      const range: ByteRange = {
+        length: t2ToTq2(w.data, 16, 256, 0x3c00).length,
+        copyTo() {
+          throw broken;
+        },
+      };
+      // as a loader's deferred weight: its data comes from the same file and fails the same way
+      const weight: PackedLinearWeight = {
+        ...w,
+        encoded: { format: "TQ2_0", bytes: range },
+        get data(): Uint8Array {
+          throw broken;
+        },
+      };
+      let thrown: unknown;
+      try {
+        b.prepareWeight({ weight });
+      } catch (e) {
+        thrown = e;
+      }
+      if (thrown !== broken) throw new Error(`prepareWeight of a weight whose ByteRange throws: expected that error, got ${thrown === undefined ? "no error" : String(thrown)}`);
     },
   },
 ];

@@ -14,6 +14,7 @@
  */
 import { packTernaryT2, t1RowBytes, t2RowBytes, unpackBinaryB1 } from "@onebit/quant";
 import type { BitLinearOptions, PackedLinearWeight, PreparedWeight, QuantizedActivations, TernaryEncoding } from "../backend";
+import { copyBytes } from "../contract/byte-range";
 import { KernelInputError } from "../backend";
 import { checkWeightGroup, prepareApart } from "../contract/kernel-table";
 import { checkActivations, checkMask, checkWeight, outputBuffer } from "../validate-inputs";
@@ -243,7 +244,13 @@ function placeEncoded(ctx: WasmContext, w: PackedLinearWeight, enc: TernaryEncod
   for (let r0 = 0; r0 < out; r0 += step) {
     const n = Math.min(step, out - r0);
     const src = heap.scratch(n * srcRow);
-    heap.u8.set(enc.bytes.subarray(r0 * srcRow, (r0 + n) * srcRow), src);
+    // (a ByteRange reads the file straight into the scratch; its errors are the loader's, named for the tensor)
+    try {
+      copyBytes(enc.bytes, r0 * srcRow, new Uint8Array(heap.buffer, src, n * srcRow));
+    } catch (e) {
+      if (at === undefined) heap.release(ptr);
+      throw e;
+    }
     c[JOB_SLOT.OP] = JOB_OP.TERNARY_PLACE;
     c[a.SRC_PTR] = src;
     c[a.SRC_ROW] = srcRow;

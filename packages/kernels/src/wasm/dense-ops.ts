@@ -6,8 +6,9 @@
  * each chunk's codes straight into wasm memory: no whole-table copy on the JS side; int4's are quantized there by a
  * job too (JOB_OP.INT4_QUANTIZE, int4-quantize.wat.ts).
  */
-import type { DenseFormat, DenseRowSource, DenseWeight, PreparedDense } from "../backend";
+import type { DenseFormat, DenseRowEncoding, DenseRowSource, DenseWeight, PreparedDense } from "../backend";
 import { KernelInputError } from "../backend";
+import { copyBytes } from "../contract/byte-range";
 import { checkDense, denseBlockLen, denseF32Weight, forEachDenseChunk, INT4_BLOCK, quantizeDenseInt8Rows, quantizeInt16Rows } from "../js/dense";
 import { int4Plain, quantizeInt4Rows, quantizeInt8Blocks } from "../js/dense-int4";
 import { denseRowsOutput } from "../js/dense-rows";
@@ -153,7 +154,7 @@ function prepareInt4(ctx: WasmContext, w: DenseWeight, outFeatures: number, inFe
         const n = Math.min(step, outFeatures - r0);
         const f32Bytes = n * inFeatures * 4;
         const base = heap.scratch(f32Bytes + n * encoded.rowBytes);
-        heap.u8.set(encoded.bytes.subarray(r0 * encoded.rowBytes, (r0 + n) * encoded.rowBytes), base + f32Bytes);
+        copyBytes(encoded.bytes, r0 * encoded.rowBytes, new Uint8Array(heap.buffer, base + f32Bytes, n * encoded.rowBytes));
         if (job(base, r0, n, encoded.code, base + f32Bytes, encoded.rowBytes)) continue;
         const rows = new Float32Array(n * inFeatures);
         (w as DenseRowSource).readRows(r0, n, rows);
@@ -189,7 +190,7 @@ function prepareInt4(ctx: WasmContext, w: DenseWeight, outFeatures: number, inFe
 const ENCODED_CHUNK_F32_BYTES = 1.25 * 2 ** 20;
 
 /** A row source's own encoding, if the wasm threads decode it (F16, Q6_K): its DENSE_ENCODING code and bytes per row. */
-function encodedRows(w: DenseRowSource, outFeatures: number, inFeatures: number): { code: number; rowBytes: number; bytes: Uint8Array } | undefined {
+function encodedRows(w: DenseRowSource, outFeatures: number, inFeatures: number): { code: number; rowBytes: number; bytes: DenseRowEncoding["bytes"] } | undefined {
   const e = w.encoded;
   if (!e) return undefined;
   let code: number;
