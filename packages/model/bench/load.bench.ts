@@ -1,9 +1,10 @@
 /**
  * `pnpm bench:load` — loading a BitNet b1.58 2B4T-shaped GGUF (random ternary weights; I2_S projections as
  * bitnet.cpp ships them and TQ2_0 as llama.cpp's, F16 token embedding) with openModel: wall time, and peak
- * resident memory above the process's baseline against the bytes the loaded model holds (ternary projections as
- * their file bytes, placed later by the backend). The loader reads up to 256 MiB ahead, into 256 MiB slabs, so the
- * peak should stay under the model's size + 300 MB (the file is never held twice).
+ * resident memory above the process's baseline against the bytes the loaded model refers to (ternary projections
+ * and quantized tables as their file bytes, placed later by the backend). From a file on disk those stay in the file
+ * until they are placed (ByteRange), so the peak is what is read now (norms, the tokenizer); from other sources the
+ * loader reads up to 256 MiB ahead, into 256 MiB slabs, and the peak stays under the model's size + 300 MB.
  * The file is written once into $BENCH_DIR (default: the OS temp folder) and reused; each load runs in a fresh
  * child process so peaks do not mix. Options (env): BENCH_TYPES (comma list, default "i2_s,tq2_0").
  */
@@ -23,10 +24,10 @@ if (process.env.LOAD_CHILD) {
   const m = await openModel(path);
   const seconds = (performance.now() - t0) / 1000;
   const peak = process.resourceUsage().maxRSS * 1024;
-  // a TQ2_0/I2_S projection holds its file bytes (`encoded`); reading `data` would transcode it now
+  // a TQ2_0/I2_S projection refers to its file bytes (`encoded`); reading `data` would transcode it now
   let bytes = 0;
   for (const w of m.weights.values())
-    bytes += w instanceof Float32Array ? w.byteLength : isQuantizedTable(w) ? w.byteLength : (w.encoded ? w.encoded.bytes.byteLength : w.data.byteLength) + w.scales.byteLength;
+    bytes += w instanceof Float32Array ? w.byteLength : isQuantizedTable(w) ? w.byteLength : (w.encoded ? w.encoded.bytes.length : w.data.byteLength) + w.scales.byteLength;
   console.log(JSON.stringify({ seconds, modelBytes: bytes, baselineRss: before, peakRss: peak }));
   process.exit(0);
 }

@@ -18,6 +18,7 @@
  * aligned, inside the file and not overlapping. Unlike gguf.cpp, bools must be 0 or 1 and strings valid UTF-8.
  * Errors are ModelFileErrors naming the file, the key or tensor, the expected and the found value.
  */
+import type { ByteRange } from "@onebit/kernels";
 import { ByteRangeError, type ByteSource, fileByteSource } from "../weights/byte-source";
 import { ModelFileError, type TensorEntry, type WeightSource } from "../weights/weight-source";
 import { type FieldName, GgufCursor } from "./gguf-cursor";
@@ -586,6 +587,28 @@ class GgufFile implements GgufSource {
   read(name: string): Promise<Uint8Array> {
     const e = this.entry(name);
     return this.readAt(e, e.fileOffset, e.byteLength);
+  }
+
+  range(name: string): ByteRange | undefined {
+    const readSync = this.source.readSync;
+    if (!readSync) return undefined;
+    const e = this.entry(name);
+    const path = this.path;
+    const field = `tensor "${e.name}"`;
+    return {
+      length: e.byteLength,
+      copyTo(offset, into) {
+        if (!Number.isSafeInteger(offset) || offset < 0 || offset + into.length > e.byteLength)
+          throw new ModelFileError(path, field, `read of ${into.length} bytes at ${offset} is outside its ${e.byteLength} bytes`);
+        try {
+          readSync(e.fileOffset + offset, into);
+        } catch (err) {
+          // the file gone, unreadable or changed since the load: named for the tensor being placed
+          if (err instanceof ByteRangeError || (err as { code?: unknown }).code !== undefined) throw new ModelFileError(path, field, (err as Error).message);
+          throw err;
+        }
+      },
+    };
   }
 
   readRows(name: string, firstRow: number, rowCount: number): Promise<Uint8Array> {

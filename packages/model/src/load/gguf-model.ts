@@ -11,12 +11,12 @@ import { architectureForGguf } from "../architectures/registry";
 import { ggufScaleName, parseTensorName } from "../architectures/tensor-kinds";
 import type { ModelSpec } from "../model-spec";
 import { numel, schemeName, tensorList } from "../tensor-names";
-import type { QuantizedTable } from "../weights/quantized-table";
+import { quantizedTable } from "../weights/quantized-table";
 import { ModelFileError, type WeightSource } from "../weights/weight-source";
 import { unpermuteQk } from "./qk-permute";
-import { repackGgufProjection } from "./ternary-repack";
+import { deferrable, deferredGgufProjection, repackGgufProjection } from "./ternary-repack";
 import { SlabAllocator } from "../weights/slab-allocator";
-import { dequantizeGgml, dequantizeRows } from "@onebit/quant";
+import { dequantizeGgml } from "@onebit/quant";
 
 export interface GgufModel {
   spec: ModelSpec;
@@ -79,6 +79,19 @@ export async function modelFromGguf(source: WeightSource, onProgress?: (done: nu
   let aheadBytes = 0;
   let next = 0;
   const names = list.map((t) => schemeName(t, "gguf"));
+  // TQ2_0 / I2_S projections and quantized tables stay in the file where the source can read it later (a file on
+  // disk): a backend that places them reads each piece straight into its own memory (deferredGgufProjection,
+  // quantizedTable), so they are not read here
+  const deferred = new Set(
+    source.range
+      ? list.filter((t, i) => {
+          const entry = source.tensors.get(names[i]!);
+          if (!entry) return false;
+          if (t.projection) return deferrable(entry.dtype, bitLinearSpecFor(spec, t.projection));
+          return (t.component === "embedding" || t.component === "lm_head") && TABLE_TYPES.includes(entry.dtype);
+        }).map((t) => schemeName(t, "gguf"))
+      : [],
+  );
   const counted = (t: (typeof list)[number], dtype: string) =>
     t.projection ? !KEPT_PROJECTION_TYPES.includes(dtype) : t.component === "embedding" || t.component === "lm_head" ? !TABLE_TYPES.includes(dtype) : true;
   // bytes each tensor counts against READ_AHEAD_BYTES while its read is in flight (0: kept as read)
@@ -91,7 +104,7 @@ export async function modelFromGguf(source: WeightSource, onProgress?: (done: nu
   const readAhead = () => {
     while (next < names.length && (ahead.size === 0 || aheadBytes < READ_AHEAD_BYTES)) {
       const name = names[next++]!;
-      if (!source.tensors.has(name) || ahead.has(name)) continue;
+      if (!source.tensors.has(name) || ahead.has(name) || deferred.has(name)) continue;
       const p = source.read(name);
       p.catch(() => {}); // handled where it is awaited; a load that stops earlier must not leave an unhandled rejection
       ahead.set(name, p);
@@ -127,6 +140,12 @@ export async function modelFromGguf(source: WeightSource, onProgress?: (done: nu
         multiplier = { name: scaleName, values: new Float32Array(bytes.buffer, bytes.byteOffset, scaleEntry.shape[0]!) };
         for (const v of multiplier.values) if (!Number.isFinite(v)) throw new ModelFileError(file, scaleName, `holds ${v}`);
       }
+      const range = deferred.has(name) ? source.range!(name) : undefined;
+      if (range) {
+        weights.set(t.name, deferredGgufProjection(entry.dtype, range, linear, multiplier, file, name, alloc)!.weight);
+        onProgress?.(++done, list.length);
+        continue;
+      }
       let bytes = await read(name);
       if (linear.quant.weight === "none" && architecture.gguf?.permuteQk && (t.projection === "q" || t.projection === "k")) {
         const heads = t.projection === "q" ? spec.num_attention_heads : spec.num_key_value_heads;
@@ -140,25 +159,13 @@ export async function modelFromGguf(source: WeightSource, onProgress?: (done: nu
         weights.set(t.name, r.weight);
       }
     } else if (t.component === "embedding" || t.component === "lm_head") {
-      const bytes = await read(name);
-      if (entry.dtype === "F32") weights.set(t.name, dequantizeGgml("F32", bytes, numel(t.shape)));
-      else if (TABLE_TYPES.includes(entry.dtype)) {
+      if (TABLE_TYPES.includes(entry.dtype)) {
         const [rows, cols] = t.shape as [number, number];
-        const dtype = entry.dtype;
-        const table: QuantizedTable = {
-          kind: "quantized-table",
-          dtype,
-          rows,
-          cols,
-          data: bytes,
-          byteLength: bytes.byteLength,
-          readRows: (first, count, out) => out.set(dequantizeRows(dtype, bytes, rows, cols, first, count)),
-          // the wasm backend decodes these two itself when it quantizes the LM head (a 2B4T head: 328 M weights)
-          encoded: dtype === "F16" || dtype === "Q6_K" ? { format: dtype, bytes } : undefined,
-        };
-        weights.set(t.name, table);
-        notes.push(`${name}: kept as ${dtype} (${(bytes.byteLength / 2 ** 20).toFixed(1)} MiB); rows are dequantized on lookup`);
-      } else throw new ModelFileError(file, name, `type ${entry.dtype} is not supported for ${t.component === "embedding" ? "the token embedding" : "the output"}; supported: F32, ${TABLE_TYPES.join(", ")}`);
+        const bytes = deferred.has(name) ? source.range!(name)! : await read(name);
+        weights.set(t.name, quantizedTable(entry.dtype, rows, cols, bytes));
+        notes.push(`${name}: kept as ${entry.dtype} (${(bytes.length / 2 ** 20).toFixed(1)} MiB); rows are dequantized on lookup`);
+      } else if (entry.dtype === "F32") weights.set(t.name, dequantizeGgml("F32", await read(name), numel(t.shape)));
+      else throw new ModelFileError(file, name, `type ${entry.dtype} is not supported for ${t.component === "embedding" ? "the token embedding" : "the output"}; supported: F32, ${TABLE_TYPES.join(", ")}`);
     } else {
       if (!FLOAT_TYPES.includes(entry.dtype)) throw new ModelFileError(file, name, `type ${entry.dtype} is not supported for a norm; supported: ${FLOAT_TYPES.join(", ")}`);
       const w = dequantizeGgml(entry.dtype, await read(name), numel(t.shape));
@@ -166,6 +173,10 @@ export async function modelFromGguf(source: WeightSource, onProgress?: (done: nu
       weights.set(t.name, w);
     }
     onProgress?.(++done, list.length);
+  }
+  if (deferred.size > 0) {
+    const bytes = [...deferred].reduce((n, name) => n + source.tensors.get(name)!.byteLength, 0);
+    notes.push(`${deferred.size} tensors (${(bytes / 2 ** 20).toFixed(1)} MiB) are read from the file as the backend places them (an untied table's rows as they are looked up): keep the file unchanged while the model is in use`);
   }
   if (absmean.length > 0) notes.push(`${absmean.length} projection(s) held latent (non-ternary) float weights and were quantized at load with absmean, e.g. ${absmean[0]}`);
   return { spec, weights, architecture, notes };

@@ -4,6 +4,7 @@
  * held twice while it loads.
  */
 import { OnebitError } from "@onebit/quant";
+import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { SlabAllocator } from "./slab-allocator";
 
@@ -17,6 +18,12 @@ export interface ByteSource {
    * other reads, so use its byteOffset). Throws if out of range.
    */
   read(offset: number, length: number): Promise<Uint8Array>;
+  /**
+   * Bytes [offset, offset + into.length) into `into`, synchronously — where the source can (a file on disk), for a
+   * backend that copies a tensor a piece at a time into its own memory after the load (kernels' ByteRange). Usable
+   * after close(); throws if the file changed since it was opened.
+   */
+  readonly readSync?: (offset: number, into: Uint8Array) => void;
   close(): Promise<void>;
 }
 
@@ -48,11 +55,32 @@ const READ_SLAB_BYTES = 256 * 2 ** 20;
  */
 export async function fileByteSource(path: string): Promise<ByteSource> {
   const handle = await open(path, "r");
-  const { size } = await handle.stat();
+  const opened = await handle.stat();
+  const { size } = opened;
   const buffers = new SlabAllocator(READ_SLAB_BYTES);
   return {
     name: path,
     size,
+    // the file opened again for each read (a tensor's few pieces): the loader's handle is closed by then, and a
+    // file replaced or rewritten since the load is refused rather than read as the model it no longer is
+    readSync(offset, into) {
+      const length = into.length;
+      checkRange(path, size, offset, length);
+      const fd = openSync(path, "r");
+      try {
+        const now = fstatSync(fd);
+        if (now.ino !== opened.ino || now.dev !== opened.dev || now.size !== size || now.mtimeMs !== opened.mtimeMs)
+          throw new ByteRangeError(path, `changed on disk since it was opened (${size} bytes, modified ${new Date(opened.mtimeMs).toISOString()}; now ${now.size} bytes, modified ${new Date(now.mtimeMs).toISOString()})`);
+        let done = 0;
+        while (done < length) {
+          const n = readSync(fd, into, done, length - done, offset + done);
+          if (n === 0) throw new ByteRangeError(path, `file ended at byte ${offset + done} while reading ${length} bytes at ${offset} (changed on disk?)`);
+          done += n;
+        }
+      } finally {
+        closeSync(fd);
+      }
+    },
     async read(offset, length) {
       checkRange(path, size, offset, length);
       const out = buffers.alloc(length);
@@ -84,8 +112,15 @@ export function memoryByteSource(bytes: Uint8Array, name = "memory"): ByteSource
   };
 }
 
-/** A browser Blob or File (the web app's file picker): slices are read one at a time. */
+/** FileReaderSync, where the scope has it (a Web Worker's: the web app's model worker). */
+type FileReaderSyncClass = new () => { readAsArrayBuffer(blob: Blob): ArrayBuffer };
+
+/**
+ * A browser Blob or File (the web app's file picker): slices are read one at a time. In a worker a slice can also be
+ * read synchronously (FileReaderSync), so a backend places the model's large tensors a piece at a time from the file.
+ */
 export function blobByteSource(blob: Blob, name = (blob as { name?: string }).name ?? "blob"): ByteSource {
+  const ReaderSync = (globalThis as { FileReaderSync?: FileReaderSyncClass }).FileReaderSync;
   return {
     name,
     size: blob.size,
@@ -93,6 +128,15 @@ export function blobByteSource(blob: Blob, name = (blob as { name?: string }).na
       checkRange(name, blob.size, offset, length);
       return new Uint8Array(await blob.slice(offset, offset + length).arrayBuffer());
     },
+    // (a File changed on disk since it was picked fails to read: the browser's NotReadableError)
+    readSync: ReaderSync
+      ? (offset, into) => {
+          checkRange(name, blob.size, offset, into.length);
+          const bytes = new ReaderSync().readAsArrayBuffer(blob.slice(offset, offset + into.length));
+          if (bytes.byteLength !== into.length) throw new ByteRangeError(name, `read ${bytes.byteLength} bytes at offset ${offset}, expected ${into.length} (changed on disk?)`);
+          into.set(new Uint8Array(bytes));
+        }
+      : undefined,
     close: async () => {},
   };
 }

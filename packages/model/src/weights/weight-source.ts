@@ -7,6 +7,7 @@
  * as [out, in]. `dtype` is the file's own type name: safetensors "F32", "BF16", "U8", …; GGUF "F32", "F16",
  * "BF16", "Q8_0", "Q4_0", "Q6_K", "TQ1_0", "TQ2_0", "I2_S", … (ggml's names, upper case).
  */
+import type { ByteRange } from "@onebit/kernels";
 import { OnebitError } from "@onebit/quant";
 export interface TensorEntry {
   name: string;
@@ -25,6 +26,11 @@ export interface WeightSource {
   readonly tensors: ReadonlyMap<string, TensorEntry>;
   /** The tensor's bytes, exactly `byteLength` of them, in a fresh buffer. Throws naming the file and tensor. */
   read(name: string): Promise<Uint8Array>;
+  /**
+   * The tensor's bytes left in the file, read a piece at a time on demand (also after close()), where the source
+   * can read synchronously (a file on disk; undefined otherwise). Errors name the file and tensor.
+   */
+  range?(name: string): ByteRange | undefined;
   close(): Promise<void>;
 }
 
