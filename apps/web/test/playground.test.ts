@@ -3,18 +3,20 @@
  * COEP, as scripts/static-server.ts does for `pnpm --filter @onebit/web serve`), and drives it in Debian's Chromium
  * through playwright-core (WebGL2 on SwiftShader where there is no GPU). It checks that the page loads isolated,
  * generates with the shipped model on wasm with 2 threads and on webgl, shows the look-inside charts, explains a file
- * that is not a model and a model too large for the tab in the page, trains fp and b1.58 for a few steps on webgl
+ * that is not a model and a model too large for the tab in the page, opens a TQ2_0 GGUF picked from disk (its tensors
+ * read from the file a piece at a time as the worker places them) and generates, trains fp and b1.58 for a few steps on webgl
  * with the chart drawn, exports the result (GGUF, and a onebit .zip that it opens again), and that a page served
  * without the isolation headers says so and still runs. A screenshot of each tab goes to apps/web/test-output/.
  * Any console error (page or worker) fails the test. Outside CI a machine without Chromium skips this file with a
  * warning; in CI it fails.
  */
 import { execFile } from "node:child_process";
-import { mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { CHROMIUM_PATH, skipBrowserTests } from "@onebit/browser-harness";
+import { convertModel, initWeights, openModel, preset, saveCheckpoint, trainBpeTokenizer } from "@onebit/model";
 import { type Browser, type ConsoleMessage, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type StaticServer, startStaticServer } from "../scripts/static-server";
@@ -182,6 +184,26 @@ describe.skipIf(skipBrowserTests("web playground end-to-end"))("the onebit playg
     expect(await text(w, "load-status")).toMatch(/^still open: http:\/\/127\.0\.0\.1:\d+\/models\/b158-tiny-brown$/);
     expect(w.errors).toEqual([]);
   }, 60_000);
+
+  it("opens a GGUF picked from disk: its TQ2_0 projections and Q6_K table read from the file as the worker places them", async () => {
+    // 256-wide rows: every projection a TQ2_0 tensor, the (tied) embedding a Q6_K table — all left in the picked file
+    // at load and read a piece at a time (FileReaderSync) while the wasm backend places them
+    const spec = preset("b1.58", "tiny", { hidden_size: 256, intermediate_size: 256, num_hidden_layers: 1, num_attention_heads: 4, num_key_value_heads: 2, vocab_size: 300, max_position_embeddings: 64 });
+    const tok = trainBpeTokenizer("The jury said the city was fine, and the city said the jury was fine. ".repeat(20), { vocabSize: 300 });
+    const src = join(outDir, "picked-src");
+    const gguf = join(outDir, "picked-tq2_0.gguf");
+    rmSync(src, { recursive: true, force: true });
+    await saveCheckpoint(src, { spec, weights: initWeights(spec, 11), tokenizer: tok.toJSON() });
+    await convertModel(await openModel(src), gguf, { to: "gguf", type: "tq2_0", embeddingType: "q6_k", force: true });
+    await w.page.selectOption("[name=backend]", "wasm");
+    await w.page.setInputFiles("[data-testid=model-files]", gguf);
+    expect(await waitLoaded(w), (await runErrors(w)).join("\n")).toMatch(/^loaded in/);
+    expect(await text(w, "model-info")).toMatch(/8 tensors \([\d.]+ MiB\) are read from the file as the backend places them/);
+    expect(await text(w, "backend-in-use")).toMatch(/^wasm · /);
+    const g = await generate(w, 8);
+    expect(g.generated).toBeGreaterThan(1);
+    expect(w.errors).toEqual([]);
+  }, 90_000);
 
   it("says in the page that a model is too large for the tab", async () => {
     const small = await watch(browser!, `${server!.url}?memory-limit-mib=0.5`);
