@@ -171,7 +171,10 @@ export function deferrable(dtype: string, linear: BitLinearSpec): boolean {
   return (dtype === "TQ2_0" && linear.inFeatures % 256 === 0) || (dtype === "I2_S" && linear.inFeatures % 128 === 0);
 }
 
-/** Blocks a deferred TQ2_0 tensor is scanned in at load for its scale (the first block holding a non-zero weight). */
+/**
+ * Blocks a deferred TQ2_0 tensor is scanned in at load for its scale (the first block holding a non-zero weight): 66
+ * KiB, one read for any trained tensor, and below a Blob source's read-ahead window (byte-source.ts).
+ */
 const SCALE_SCAN_BLOCKS = 1024;
 
 /**

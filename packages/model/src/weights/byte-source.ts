@@ -119,10 +119,11 @@ type FileReaderSyncClass = new () => { readAsArrayBuffer(blob: Blob): ArrayBuffe
  * Bytes a synchronous Blob read fetches at once: a backend asks for a tensor in pieces of a few hundred KB to a few
  * MB, in order, and each FileReaderSync call costs a round trip to the browser's file reader (a 2B4T file's ≈ 1400
  * pieces one by one opened it 4–5 s slower than reading it ahead; 16 MiB windows, one held at a time, do not).
- * Reads smaller than SYNC_WINDOW_FROM (an untied table's row, looked up per token) read just their bytes.
+ * Reads smaller than SYNC_WINDOW_FROM read just their bytes: an untied table's row, looked up per token, and the
+ * loader's look at each TQ2_0 tensor's first blocks for its scale (a window there read 16 MiB a tensor).
  */
 const SYNC_WINDOW_BYTES = 16 * 2 ** 20;
-const SYNC_WINDOW_FROM = 64 * 2 ** 10;
+const SYNC_WINDOW_FROM = 128 * 2 ** 10;
 
 /**
  * A browser Blob or File (the web app's file picker): slices are read one at a time. In a worker a slice can also be
