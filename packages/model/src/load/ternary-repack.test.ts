@@ -3,7 +3,7 @@ import { packTernaryT2, t2ToI2s, t2ToTq2, tq2ToT2 } from "@onebit/quant";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ModelFileError } from "../weights/weight-source";
-import { repackGgufProjection } from "./ternary-repack";
+import { deferredGgufProjection, repackGgufProjection } from "./ternary-repack";
 
 const spec = (out: number, inF: number): BitLinearSpec => ({ outFeatures: out, inFeatures: inF, quant: { weight: "ternary", activation: "int8" }, groups: 1, groupAxis: "out", epsMode: "clamp" });
 const noFloat = () => {
@@ -85,5 +85,46 @@ describe("repackGgufProjection: TQ2_0 and I2_S kept as their bytes", () => {
     new DataView(nan.buffer).setFloat32(64, Number.NaN, true);
     expect(() => repackGgufProjection("I2_S", nan, spec(2, 128), undefined, "f.gguf", "t", noFloat)).toThrow(/the I2_S scale is NaN/);
     expect(() => repackGgufProjection("I2_S", bytes.subarray(1), spec(2, 128), undefined, "f.gguf", "t", noFloat)).toThrow(/has 95 bytes, expected 96/);
+  });
+});
+
+describe("deferredGgufProjection: TQ2_0 left in its file, checked as it is read", () => {
+  it("the scale, or the same error, as the transcoding rule — whether the block that decides it is read at load or when placed", () => {
+    // 2 rows of 516 blocks: 1032 blocks, past the 1024 the load scans, read by a backend a row at a time
+    const out = 2;
+    const inF = 516 * 256;
+    const base = Int8Array.from({ length: out * inF }, (_, i) => ((i * 7) % 3) - 1);
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ block: fc.oneof(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 1031 }), fc.integer({ min: 1020, max: 1031 })), zero: fc.boolean(), d: fc.constantFrom(0x3c00, 0x0000, 0x3800, 0x8000) }), { minLength: 1, maxLength: 3 }),
+        (changes) => {
+          const values = base.slice();
+          const dBits = new Map<number, number>();
+          for (const c of changes) {
+            if (c.zero) values.fill(0, 256 * c.block, 256 * c.block + 256);
+            dBits.set(c.block, c.d);
+          }
+          const bytes = tq2(values, out, inF, (k) => dBits.get(k) ?? 0x3c00);
+          const want = transcodedScale(bytes, out, inF);
+          const range = { length: bytes.length, copyTo: (offset: number, into: Uint8Array) => into.set(bytes.subarray(offset, offset + into.length)) };
+          let got: number | string;
+          try {
+            const r = deferredGgufProjection("TQ2_0", range, spec(out, inF), undefined, "f.gguf", "blk.0.ffn_up.weight")!;
+            const w = r.weight as { scales: Float32Array; data: Uint8Array; encoded: { bytes: { copyTo(offset: number, into: Uint8Array): void } } };
+            // as a backend places it: row by row, in order
+            const row = new Uint8Array(bytes.length / out);
+            for (let o = 0; o < out; o++) w.encoded.bytes.copyTo(o * row.length, row);
+            expect([...w.data.subarray(0, 64)]).toEqual([...packTernaryT2(values, out, inF).subarray(0, 64)]);
+            got = w.scales[0]!;
+          } catch (e) {
+            expect(e).toBeInstanceOf(ModelFileError);
+            got = (e as Error).message.replace(/^.*blk\.0\.ffn_up\.weight: /, "").replace(/; onebit needs.*$/, "");
+          }
+          if (typeof want === "number") expect(got).toBe(Math.fround(want));
+          else expect(got).toBe(want);
+        },
+      ),
+      { numRuns: 60 },
+    );
   });
 });
