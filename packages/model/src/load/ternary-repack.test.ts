@@ -35,6 +35,19 @@ function transcodedScale(bytes: Uint8Array, out: number, inF: number): number | 
   return scale ?? 0;
 }
 
+/** The scale `load` gives, or its ModelFileError's message as transcodedScale words it, against that rule's answer. */
+function expectTranscodingRule(load: () => number, want: number | string): void {
+  let got: number | string;
+  try {
+    got = load();
+  } catch (e) {
+    expect(e).toBeInstanceOf(ModelFileError);
+    got = (e as Error).message.replace(/^.*blk\.0\.ffn_up\.weight: /, "").replace(/; onebit needs.*$/, "");
+  }
+  if (typeof want === "number") expect(got).toBe(Math.fround(want));
+  else expect(got).toBe(want);
+}
+
 describe("repackGgufProjection: TQ2_0 and I2_S kept as their bytes", () => {
   it("TQ2_0: the scale is the transcoding rule's, or the same error; data is tq2ToT2's, made on first read", () => {
     fc.assert(
@@ -46,20 +59,13 @@ describe("repackGgufProjection: TQ2_0 and I2_S kept as their bytes", () => {
           const values = Int8Array.from(vs);
           zeroBlock.forEach((z, k) => z && values.fill(0, 256 * k, 256 * k + 256));
           const bytes = tq2(values, 4, 512, (k) => dBits[k]!);
-          const want = transcodedScale(bytes, 4, 512);
-          let got: number | string;
-          try {
+          expectTranscodingRule(() => {
             const r = repackGgufProjection("TQ2_0", bytes, spec(4, 512), undefined, "f.gguf", "blk.0.ffn_up.weight", noFloat);
             const w = r.weight as { scales: Float32Array; data: Uint8Array; encoded?: { format: string } };
             expect(w.encoded?.format).toBe("TQ2_0");
             expect([...w.data]).toEqual([...packTernaryT2(values, 4, 512)]);
-            got = w.scales[0]!;
-          } catch (e) {
-            expect(e).toBeInstanceOf(ModelFileError);
-            got = (e as Error).message.replace(/^.*blk\.0\.ffn_up\.weight: /, "").replace(/; onebit needs.*$/, "");
-          }
-          if (typeof want === "number") expect(got).toBe(Math.fround(want));
-          else expect(got).toBe(want);
+            return w.scales[0]!;
+          }, transcodedScale(bytes, 4, 512));
         },
       ),
       { numRuns: 200 },
@@ -105,23 +111,16 @@ describe("deferredGgufProjection: TQ2_0 left in its file, checked as it is read"
             dBits.set(c.block, c.d);
           }
           const bytes = tq2(values, out, inF, (k) => dBits.get(k) ?? 0x3c00);
-          const want = transcodedScale(bytes, out, inF);
           const range = { length: bytes.length, copyTo: (offset: number, into: Uint8Array) => into.set(bytes.subarray(offset, offset + into.length)) };
-          let got: number | string;
-          try {
+          expectTranscodingRule(() => {
             const r = deferredGgufProjection("TQ2_0", range, spec(out, inF), undefined, "f.gguf", "blk.0.ffn_up.weight")!;
             const w = r.weight as { scales: Float32Array; data: Uint8Array; encoded: { bytes: { copyTo(offset: number, into: Uint8Array): void } } };
             // as a backend places it: row by row, in order
             const row = new Uint8Array(bytes.length / out);
             for (let o = 0; o < out; o++) w.encoded.bytes.copyTo(o * row.length, row);
             expect([...w.data.subarray(0, 64)]).toEqual([...packTernaryT2(values, out, inF).subarray(0, 64)]);
-            got = w.scales[0]!;
-          } catch (e) {
-            expect(e).toBeInstanceOf(ModelFileError);
-            got = (e as Error).message.replace(/^.*blk\.0\.ffn_up\.weight: /, "").replace(/; onebit needs.*$/, "");
-          }
-          if (typeof want === "number") expect(got).toBe(Math.fround(want));
-          else expect(got).toBe(want);
+            return w.scales[0]!;
+          }, transcodedScale(bytes, out, inF));
         },
       ),
       { numRuns: 60 },
