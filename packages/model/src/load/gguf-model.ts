@@ -83,14 +83,13 @@ export async function modelFromGguf(source: WeightSource, onProgress?: (done: nu
   // disk): a backend that places them reads each piece straight into its own memory (deferredGgufProjection,
   // quantizedTable), so they are not read here
   const deferred = new Set(
-    source.range
-      ? list.filter((t, i) => {
-          const entry = source.tensors.get(names[i]!);
-          if (!entry) return false;
-          if (t.projection) return deferrable(entry.dtype, bitLinearSpecFor(spec, t.projection));
-          return (t.component === "embedding" || t.component === "lm_head") && TABLE_TYPES.includes(entry.dtype);
-        }).map((t) => schemeName(t, "gguf"))
-      : [],
+    names.filter((name, i) => {
+      const t = list[i]!;
+      const entry = source.tensors.get(name);
+      if (!source.range || !entry) return false;
+      if (t.projection) return deferrable(entry.dtype, bitLinearSpecFor(spec, t.projection));
+      return (t.component === "embedding" || t.component === "lm_head") && TABLE_TYPES.includes(entry.dtype);
+    }),
   );
   const counted = (t: (typeof list)[number], dtype: string) =>
     t.projection ? !KEPT_PROJECTION_TYPES.includes(dtype) : t.component === "embedding" || t.component === "lm_head" ? !TABLE_TYPES.includes(dtype) : true;
