@@ -1,5 +1,6 @@
 import { CliError } from "../util/cli-error";
 import { loadModelSource } from "../util/load-model";
+import { ProgressBar } from "../util/progress-bar";
 import { defineOptions } from "../util/options";
 import { defineCommand } from "./command";
 
@@ -30,6 +31,16 @@ export const convertCommand = defineCommand({
     const { convertModel } = await import("@onebit/model");
     const t0 = performance.now();
     let r: Awaited<ReturnType<typeof convertModel>>;
+    // a bar (in MiB) once the write has taken half a second: a 2B4T file takes seconds, a tiny model milliseconds
+    let bar: ProgressBar | undefined;
+    const MiB = 1 << 20;
+    let writtenMiB = 0;
+    const onProgress = (written: number, total: number) => {
+      writtenMiB = written === total ? Math.ceil(total / MiB) : Math.floor(written / MiB);
+      if (!bar && performance.now() - t0 < 500) return;
+      bar ??= new ProgressBar({ total: Math.ceil(total / MiB), label: "write MiB", stream: process.stderr });
+      bar.update(writtenMiB);
+    };
     try {
       r = await convertModel(m.opened, output, {
         to,
@@ -38,9 +49,12 @@ export const convertCommand = defineCommand({
         denseDtype: DENSE_DTYPES[options.denseDtype],
         force: options.force,
         name: options.name,
+        onProgress,
       });
     } catch (e) {
       throw new CliError((e as Error).message);
+    } finally {
+      bar?.finish({}, writtenMiB);
     }
     for (const note of r.notes) process.stderr.write(`note: ${note}\n`);
     process.stdout.write(`wrote ${output} (${to}, architecture ${r.architecture}) in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);

@@ -25,6 +25,8 @@ export interface ConvertOptions {
   /** Replace an existing output file (folders are never overwritten). */
   force?: boolean;
   name?: string;
+  /** A .gguf output: called as the file is written, with the bytes written so far and the file's total. */
+  onProgress?: (written: number, total: number) => void;
 }
 
 export interface ConvertResult {
@@ -41,7 +43,7 @@ export async function convertModel(model: OpenedModel, output: string, options: 
     const tok = ggufTokenizerFields(model, model.spec.vocab_size);
     if (tok.missing) notes.push(tok.missing);
     const plan = planGgufExport(model.spec, model.weights, { type: options.type, embeddingType: options.embeddingType, tokenizer: tok.fields, name: options.name });
-    await writeGguf(output, { metadata: plan.metadata.map(({ key, type, value }) => ({ key, type, value })), tensors: plan.tensors });
+    await writeGguf(output, { metadata: plan.metadata.map(({ key, type, value }) => ({ key, type, value })), tensors: plan.tensors }, undefined, { onProgress: options.onProgress });
     return { architecture: plan.architecture.gguf!.arch, notes: [...plan.notes, ...notes] };
   }
   if (options.to === "hf") {

@@ -13,9 +13,13 @@
  * - i2_s: bitnet.cpp's 2-bit layout with its f32 scale in the 32-byte tail (rows must be multiples of 128).
  * Embedding/output: float32 as F32 (default: exact) or quantized to `embeddingType`; a table the source file
  * kept quantized is written back byte for byte in its own type.
+ *
+ * The plan is made up front (every check that can fail on the model's shape fails here), but the tensors' bytes
+ * are made when the writer reads them (lazy-bytes.ts), one tensor at a time, and a table or projection still in its
+ * source file is read from it then: converting a 2B4T GGUF holds a few tensors, not the model twice.
  */
-import type { PackedLinearWeight } from "@onebit/kernels";
-import { floatToHalf, halfToFloat, packTq1_0, packTq2_0, quantizeGgml, t2ToI2s, t2ToTq2, unpackBinaryB1, unpackTernaryT2, OnebitError } from "@onebit/quant";
+import type { ByteRange, PackedLinearWeight } from "@onebit/kernels";
+import { floatToHalf, halfToFloat, i2sToT2, packTq1_0, packTq2_0, quantizeGgml, t2RowBytes, t2ToI2s, t2ToTq2, tq2ToT2, unpackBinaryB1, unpackTernaryT2, OnebitError } from "@onebit/quant";
 import type { Architecture, GgufKv } from "../architectures/architecture";
 import { ggufArchitectureFor } from "../architectures/registry";
 import { ggufScaleName } from "../architectures/tensor-kinds";
@@ -24,6 +28,8 @@ import { numel, schemeName, tensorList } from "../tensor-names";
 import type { ModelWeights } from "../transformer";
 import { isQuantizedTable } from "../weights/quantized-table";
 import { permuteQk } from "../load/qk-permute";
+import { ggmlTensorBytes, ggmlTypeByName } from "../gguf/ggml-tensor-types";
+import { lazyBytes } from "./lazy-bytes";
 
 export const GGUF_PROJECTION_TYPES = ["tq2_0", "tq1_0", "i2_s"] as const;
 export type GgufProjectionType = (typeof GGUF_PROJECTION_TYPES)[number];
@@ -36,7 +42,8 @@ export interface GgufTensorOut {
   dtype: string;
   /** PyTorch order (outermost first). */
   shape: number[];
-  data: Uint8Array;
+  /** In memory (small tensors), or made or read from the source file when the writer reads them. */
+  data: Uint8Array | ByteRange;
 }
 
 export interface GgufExportPlan {
@@ -64,12 +71,34 @@ export class GgufExportError extends OnebitError {
   }
 }
 
+/** ggml_nbytes of `elements` values of a ggml type (by name). */
+const bytesOf = (dtype: string, elements: number): number => ggmlTensorBytes(ggmlTypeByName(dtype)!, elements);
+
 function f32Bytes(a: Float32Array): Uint8Array {
-  return new Uint8Array(a.buffer.slice(a.byteOffset, a.byteOffset + a.byteLength));
+  return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+}
+
+/**
+ * A ternary weight's onebit-t2 bytes. One still in its GGUF encoding (TQ2_0 or I2_S, in memory or in its file) is
+ * transcoded into a buffer of its own rather than through `data`, which would keep the result for the model's life.
+ */
+function t2Codes(w: PackedLinearWeight): Uint8Array {
+  const enc = w.kind === "ternary" ? w.encoded : undefined;
+  if (!enc) return w.data;
+  const out = w.outFeatures;
+  const inF = w.inFeatures;
+  let bytes: Uint8Array;
+  if (enc.bytes instanceof Uint8Array) bytes = enc.bytes;
+  else {
+    bytes = new Uint8Array(enc.bytes.length);
+    enc.bytes.copyTo(0, bytes);
+  }
+  const into = new Uint8Array(out * t2RowBytes(inF));
+  return (enc.format === "TQ2_0" ? tq2ToT2(bytes, out, inF, into) : i2sToT2(bytes, out, inF, into)).data;
 }
 
 function codesOf(w: PackedLinearWeight): Int8Array {
-  return w.kind === "ternary" ? unpackTernaryT2(w.data, w.outFeatures, w.inFeatures) : unpackBinaryB1(w.data, w.outFeatures, w.inFeatures);
+  return w.kind === "ternary" ? unpackTernaryT2(t2Codes(w), w.outFeatures, w.inFeatures) : unpackBinaryB1(w.data, w.outFeatures, w.inFeatures);
 }
 
 export function planGgufExport(spec: ModelSpec, weights: ModelWeights, options: GgufExportOptions): GgufExportPlan {
@@ -94,7 +123,8 @@ export function planGgufExport(spec: ModelSpec, weights: ModelWeights, options: 
         if (w.kind !== "ternary" || w.scales.length !== 1)
           throw new GgufExportError(`${t.name}: I2_S holds ternary weights with one scale per tensor; this is ${w.kind} with ${w.scales.length} scale(s) — use --type tq2_0`);
         if (inF % 128 !== 0) throw new GgufExportError(`${t.name}: I2_S needs rows whose length is a multiple of 128; this projection's rows have ${inF} weights`);
-        tensors.push({ name, dtype: "I2_S", shape: [out, inF], data: t2ToI2s(w.data, out, inF, w.scales[0]!) });
+        const scale = w.scales[0]!;
+        tensors.push({ name, dtype: "I2_S", shape: [out, inF], data: lazyBytes(bytesOf("I2_S", out * inF), () => t2ToI2s(t2Codes(w), out, inF, scale), t.name) });
         continue;
       }
       // with *.scale tensors the blocks hold bare codes (d = 1) and the exact f32 scale goes beside them; a runtime
@@ -103,17 +133,23 @@ export function planGgufExport(spec: ModelSpec, weights: ModelWeights, options: 
       if (!scaleTensors && w.scales.length !== 1) throw new GgufExportError(`${t.name}: ${arch} keeps one scale per tensor; this projection has ${w.scales.length}`);
       const d = scaleTensors ? 1 : w.scales[0]!;
       if (!scaleTensors && halfToFloat(floatToHalf(d)) !== d) roundedScales.push(t.name);
-      if (inF % 256 === 0 && type === "tq2_0" && w.kind === "ternary") tensors.push({ name, dtype: "TQ2_0", shape: [out, inF], data: t2ToTq2(w.data, out, inF, floatToHalf(d)) });
+      const blocks = (out * inF) / 256;
+      if (inF % 256 === 0 && type === "tq2_0" && w.kind === "ternary")
+        tensors.push({ name, dtype: "TQ2_0", shape: [out, inF], data: lazyBytes(bytesOf("TQ2_0", out * inF), () => t2ToTq2(t2Codes(w), out, inF, floatToHalf(d)), t.name) });
       else if (inF % 256 === 0) {
-        const blocks = (out * inF) / 256;
-        const ds = new Float32Array(blocks).fill(d);
-        const codes = codesOf(w);
-        tensors.push({ name, dtype: type.toUpperCase(), shape: [out, inF], data: type === "tq2_0" ? packTq2_0(codes, ds) : packTq1_0(codes, ds) });
+        const pack = () => {
+          const ds = new Float32Array(blocks).fill(d);
+          return type === "tq2_0" ? packTq2_0(codesOf(w), ds) : packTq1_0(codesOf(w), ds);
+        };
+        tensors.push({ name, dtype: type.toUpperCase(), shape: [out, inF], data: lazyBytes(bytesOf(type.toUpperCase(), out * inF), pack, t.name) });
       } else {
-        const codes = codesOf(w);
-        const half = new Uint16Array(codes.length);
-        for (let i = 0; i < codes.length; i++) half[i] = floatToHalf(codes[i]! * d);
-        tensors.push({ name, dtype: "F16", shape: [out, inF], data: new Uint8Array(half.buffer) });
+        const halves = () => {
+          const codes = codesOf(w);
+          const half = new Uint16Array(codes.length);
+          for (let i = 0; i < codes.length; i++) half[i] = floatToHalf(codes[i]! * d);
+          return new Uint8Array(half.buffer);
+        };
+        tensors.push({ name, dtype: "F16", shape: [out, inF], data: lazyBytes(bytesOf("F16", out * inF), halves, t.name) });
         fallbackF16.push(name);
       }
       if (scaleTensors) tensors.push({ name: ggufScaleName(t.kind, t.layer!)!, dtype: "F32", shape: [w.scales.length], data: f32Bytes(w.scales) });
@@ -121,7 +157,7 @@ export function planGgufExport(spec: ModelSpec, weights: ModelWeights, options: 
     }
     if (isQuantizedTable(w)) {
       if (t.component !== "embedding" && t.component !== "lm_head") throw new GgufExportError(`${t.name}: a ${w.dtype} table where a float tensor is expected`);
-      tensors.push({ name, dtype: w.dtype, shape: [w.rows, w.cols], data: w.data });
+      tensors.push({ name, dtype: w.dtype, shape: [w.rows, w.cols], data: w.bytes });
       continue;
     }
     if (!(w instanceof Float32Array)) throw new GgufExportError(`${t.name}: expected float32 values, found a packed ${w.kind} weight`);
@@ -130,7 +166,12 @@ export function planGgufExport(spec: ModelSpec, weights: ModelWeights, options: 
     if (t.projection && architecture.gguf?.permuteQk && (t.projection === "q" || t.projection === "k"))
       values = permuteQk(w, t.projection === "q" ? spec.num_attention_heads : spec.num_key_value_heads, spec.head_dim, spec.hidden_size);
     const tableType = t.component === "embedding" || t.component === "lm_head" ? embeddingType.toUpperCase() : "F32";
-    tensors.push({ name, dtype: tableType, shape: [...t.shape], data: tableType === "F32" ? f32Bytes(values) : quantizeGgml(tableType, values) });
+    tensors.push({
+      name,
+      dtype: tableType,
+      shape: [...t.shape],
+      data: tableType === "F32" ? f32Bytes(values) : lazyBytes(bytesOf(tableType, values.length), () => quantizeGgml(tableType, values), t.name),
+    });
   }
   if (fallbackF16.length > 0)
     notes.push(`${fallbackF16.length} projection(s) have rows of a length that is not a multiple of 256, which ${type.toUpperCase()} blocks need; they are stored as F16 ${architecture.gguf?.scaleTensors ? "codes (−1/0/1, exact) with their f32 *.scale" : "values (code × fp16 scale)"}, e.g. ${fallbackF16[0]}`);

@@ -8,7 +8,8 @@ import { ModelFileError } from "../weights/weight-source";
 import { GGML_TENSOR_TYPES } from "./ggml-tensor-types";
 import { openGguf, openGgufFile } from "./gguf-reader";
 import type { GgufTypedValue } from "./gguf-value-types";
-import { encodeGguf, type GgufInput, type GgufTensorInput, writeGguf } from "./gguf-writer";
+import type { ByteRange } from "@onebit/kernels";
+import { encodeGguf, type GgufInput, type GgufTensorInput, WRITE_CHUNK, writeGguf } from "./gguf-writer";
 
 /** Little-endian pieces for spelling out expected files by hand. */
 const le = {
@@ -254,6 +255,57 @@ describe("GGUF round trip", () => {
       const f = await openGgufFile(path);
       for (const t of everyType()) expect(await f.read(t.name)).toEqual(t.data);
       await f.close();
+    });
+
+    it("a tensor given as a ByteRange is written the same, a WRITE_CHUNK piece at a time; progress reaches the file's size", async () => {
+      // one tensor past a chunk (two pieces), the rest small; every one a range that records the reads it was asked for
+      const big: GgufTensorInput = { name: "big", dtype: "F32", shape: [WRITE_CHUNK / 4 + 5], data: bytes(WRITE_CHUNK + 20, 99) };
+      const inMemory: GgufInput = { metadata: new Map(METADATA), tensors: [...everyType(), big] };
+      const reads: Record<string, [number, number][]> = {};
+      const asRange = (name: string, b: Uint8Array): ByteRange => ({
+        length: b.length,
+        copyTo(offset, into) {
+          reads[name] ??= [];
+          reads[name].push([offset, into.length]);
+          into.set(b.subarray(offset, offset + into.length));
+        },
+      });
+      const ranged: GgufInput = { ...inMemory, tensors: inMemory.tensors.map((t) => ({ ...t, data: asRange(t.name, t.data as Uint8Array) })) };
+      const path = join(dir, "ranged.gguf");
+      const progress: [number, number][] = [];
+      await writeGguf(path, ranged, undefined, { onProgress: (written, total) => progress.push([written, total]) });
+      const want = encodeGguf(inMemory);
+      const got = new Uint8Array(await readFile(path));
+      expect(got.length).toBe(want.length);
+      expect(Buffer.compare(got, want)).toBe(0);
+      expect(reads.big).toEqual([
+        [0, WRITE_CHUNK],
+        [WRITE_CHUNK, 20],
+      ]);
+      expect(reads["t.f32"]).toEqual([[0, 60]]);
+      expect(Buffer.compare(encodeGguf(ranged), want)).toBe(0);
+      expect(progress.every(([, total]) => total === want.length)).toBe(true);
+      expect(progress.every(([w], i) => i === 0 || w >= progress[i - 1]![0])).toBe(true);
+      expect(progress.at(-1)![0]).toBe(want.length);
+    });
+
+    it("a ByteRange that throws while it is written: its error, and no file or temporary file left", async () => {
+      const path = join(dir, "broken.gguf");
+      const broken: ByteRange = {
+        length: 60,
+        copyTo() {
+          throw new ModelFileError("src.gguf", "t.f32", "the file changed since it was opened");
+        },
+      };
+      const tensors = everyType().map((t) => (t.dtype === "F32" ? { ...t, data: broken } : t));
+      await expect(writeGguf(path, { metadata: [], tensors })).rejects.toThrow(/src\.gguf: t\.f32: the file changed/);
+      expect(await readdir(dir)).not.toContain("broken.gguf");
+      expect((await readdir(dir)).some((n) => n.endsWith(".tmp"))).toBe(false);
+      // a range of the wrong length is refused before anything is written, naming the tensor
+      const short: ByteRange = { length: 59, copyTo() {} };
+      await expect(writeGguf(path, { metadata: [], tensors: [{ name: "w", dtype: "F32", shape: [3, 5], data: short }] })).rejects.toThrow(
+        /tensor "w" data: expected 60 bytes for F32 \[3,5\], found 59 bytes/,
+      );
     });
 
     it("a refused input leaves no file behind", async () => {

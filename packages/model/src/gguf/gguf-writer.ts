@@ -10,9 +10,12 @@
  * An alignment other than 32 is recorded as general.alignment (u32), as gguf-py does.
  *
  * `writeGguf` streams the header and each tensor to a temporary file and renames it into place, so a reader never
- * sees half a file and the tensors are not copied into one buffer first.
+ * sees half a file and the tensors are not copied into one buffer first. A tensor's data may be a `ByteRange` (bytes
+ * still in another file, or made when first read: export/lazy-bytes.ts), copied WRITE_CHUNK bytes at a time through
+ * one buffer, so a conversion holds a piece of one tensor at a time rather than the whole model twice.
  */
 import { open, rename, unlink } from "node:fs/promises";
+import { type ByteRange, copyBytes } from "@onebit/kernels";
 import { ModelFileError } from "../weights/weight-source";
 import { type FieldName, nameOf } from "./gguf-cursor";
 import { GGML_MAX_DIMS, GGML_MAX_NAME_BYTES, GGUF_DEFAULT_ALIGNMENT, GGUF_MAX_KEY_BYTES, GGUF_MAX_STRING_BYTES } from "./gguf-reader";
@@ -36,9 +39,21 @@ export interface GgufTensorInput {
   dtype: string;
   /** PyTorch order (outermost first); written reversed as ggml's ne. */
   shape: readonly number[];
-  /** Exactly ggml_nbytes of the tensor. */
-  data: Uint8Array;
+  /** Exactly ggml_nbytes of the tensor: in memory, or a ByteRange read a piece at a time as it is written. */
+  data: Uint8Array | ByteRange;
 }
+
+/** Options of writeGguf beyond the alignment. */
+export interface WriteGgufOptions {
+  /** Called after each piece written: bytes written so far and the file's total (for a progress bar). */
+  onProgress?: (written: number, total: number) => void;
+}
+
+/** Bytes a ByteRange tensor is copied through at a time. */
+export const WRITE_CHUNK = 16 << 20;
+
+const isByteRange = (d: unknown): d is ByteRange =>
+  typeof d === "object" && d !== null && !(d instanceof Uint8Array) && typeof (d as ByteRange).copyTo === "function" && typeof (d as ByteRange).length === "number";
 
 /**
  * `[key, type, value]` tuples or `{key, type, value}` records, or a map such as GgufSource.typedMetadata; written
@@ -278,8 +293,9 @@ function layOut(file: string, input: GgufInput, alignment: number): Layout {
     const ne0 = shape[shape.length - 1] ?? 1;
     if (ne0 % type.blockSize !== 0) throw enc.fail(`${f} shape`, `the innermost dimension ${ne0} is not a multiple of ${type.name}'s block size ${type.blockSize}`);
     const nbytes = ggmlTensorBytes(type, elements);
-    if (!(t.data instanceof Uint8Array) || t.data.byteLength !== nbytes)
-      throw enc.fail(`${f} data`, `expected ${nbytes} bytes for ${type.name} ${JSON.stringify(shape)}, found ${t.data instanceof Uint8Array ? `${t.data.byteLength} bytes` : typeof t.data}`);
+    const given = t.data instanceof Uint8Array || isByteRange(t.data) ? t.data.length : undefined;
+    if (given !== nbytes)
+      throw enc.fail(`${f} data`, `expected ${nbytes} bytes for ${type.name} ${JSON.stringify(shape)}, found ${given !== undefined ? `${given} bytes` : typeof t.data}`);
     enc.text(w, `${f} name`, t.name, GGML_MAX_NAME_BYTES, "tensor name (GGML_MAX_NAME is 64 with the NUL)");
     w.u32(shape.length);
     for (let j = shape.length - 1; j >= 0; j--) w.u64(shape[j]!);
@@ -294,20 +310,25 @@ function layOut(file: string, input: GgufInput, alignment: number): Layout {
 /** The whole file in memory (tests, small models, a browser download). */
 export function encodeGguf(input: GgufInput, alignment = GGUF_DEFAULT_ALIGNMENT): Uint8Array {
   const { header, tensors } = layOut("encodeGguf", input, alignment);
-  const total = tensors.reduce((n, t) => n + padded(t.data.byteLength, alignment), header.length);
+  const total = tensors.reduce((n, t) => n + padded(t.data.length, alignment), header.length);
   const out = new Uint8Array(total);
   out.set(header);
   let at = header.length;
   for (const t of tensors) {
-    out.set(t.data, at);
-    at += padded(t.data.byteLength, alignment);
+    copyBytes(t.data, 0, out.subarray(at, at + t.data.length));
+    at += padded(t.data.length, alignment);
   }
   return out;
 }
 
-/** Write a GGUF file atomically: streamed to `<path>.<pid>.tmp`, then renamed over `path`. */
-export async function writeGguf(path: string, input: GgufInput, alignment = GGUF_DEFAULT_ALIGNMENT): Promise<void> {
+/**
+ * Write a GGUF file atomically: streamed to `<path>.<pid>.tmp`, then renamed over `path`. A tensor given as a
+ * ByteRange is read WRITE_CHUNK bytes at a time; an error it throws (a source file changed, a check failed) removes
+ * the temporary file and is rethrown.
+ */
+export async function writeGguf(path: string, input: GgufInput, alignment = GGUF_DEFAULT_ALIGNMENT, options: WriteGgufOptions = {}): Promise<void> {
   const { header, tensors } = layOut(path, input, alignment);
+  const total = tensors.reduce((n, t) => n + padded(t.data.length, alignment), header.length);
   const tmp = `${path}.${process.pid}.tmp`;
   const fh = await open(tmp, "w");
   try {
@@ -321,11 +342,24 @@ export async function writeGguf(path: string, input: GgufInput, alignment = GGUF
       position += b.length;
     };
     await put(header);
+    options.onProgress?.(position, total);
     const zeros = new Uint8Array(alignment);
+    let chunk: Uint8Array | undefined;
     for (const t of tensors) {
-      await put(t.data);
-      const pad = padded(t.data.byteLength, alignment) - t.data.byteLength;
+      if (t.data instanceof Uint8Array) await put(t.data);
+      else
+        for (let at = 0; at < t.data.length; at += WRITE_CHUNK) {
+          const n = Math.min(WRITE_CHUNK, t.data.length - at);
+          chunk ??= new Uint8Array(Math.min(WRITE_CHUNK, t.data.length));
+          if (chunk.length < n) chunk = new Uint8Array(n);
+          const piece = chunk.subarray(0, n);
+          t.data.copyTo(at, piece);
+          await put(piece);
+          options.onProgress?.(position, total);
+        }
+      const pad = padded(t.data.length, alignment) - t.data.length;
       if (pad) await put(zeros.subarray(0, pad));
+      options.onProgress?.(position, total);
     }
     await fh.close();
   } catch (e) {

@@ -4,7 +4,7 @@
  * logits as the reference backend (which reads `data` and rows through the same ranges), a block scale that disagrees
  * found where it is read, and a file changed since the load refused — each error naming the file and tensor.
  */
-import { mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Backend, createBackend, createJsBackend } from "@onebit/kernels";
@@ -123,5 +123,51 @@ describe("projections left in the file until they are placed", () => {
     const later = new Date(Date.now() + 5000);
     utimesSync(copy, later, later);
     expect(() => new Transformer(m.spec, m.weights, { backend: wasm })).toThrow(/changed\.gguf: tensor "[a-z_.0-9]+": .*changed on disk since it was opened/);
+  });
+});
+
+describe("converting a model whose tensors stay in its file", () => {
+  /** The model at `path` with every `data` of a weight left in the file made to throw: a conversion must read ranges. */
+  async function openedWithoutData(path: string) {
+    const m = await openModel(path);
+    for (const [name, w] of m.weights) {
+      const bytes = (w as { encoded?: { bytes: unknown } }).encoded?.bytes ?? (w as { bytes?: unknown }).bytes;
+      if (bytes === undefined || bytes instanceof Uint8Array) continue;
+      Object.defineProperty(w, "data", {
+        get() {
+          throw new Error(`${name}: data read whole`);
+        },
+      });
+    }
+    return m;
+  }
+
+  it("writes the bytes converting the source checkpoint writes, reading each tensor from the file as it goes (never `data`)", async () => {
+    for (const [from, embeddingType] of [["tq2_0", "q6_k"], ["i2_s", "f16"]] as const) {
+      const src = join(dir, `src-${from}`);
+      for (const type of ["tq2_0", "i2_s", "tq1_0"] as const) {
+        const want = join(dir, `want-${from}-${type}.gguf`);
+        const got = join(dir, `got-${from}-${type}.gguf`);
+        await convertModel(await openModel(src), want, { to: "gguf", type, embeddingType });
+        const progress: number[] = [];
+        await convertModel(await openedWithoutData(files[from]), got, { to: "gguf", type, embeddingType, onProgress: (written) => progress.push(written) });
+        const a = readFileSync(want);
+        const b = readFileSync(got);
+        expect(b.length, `${from} → ${type}`).toBe(a.length);
+        expect(Buffer.compare(a, b), `${from} → ${type}`).toBe(0);
+        expect(progress.at(-1)).toBe(b.length);
+      }
+    }
+  });
+
+  it("a source file changed since it was opened fails the conversion, naming it, and leaves no output", async () => {
+    const copy = join(dir, "changed-before-convert.gguf");
+    writeFileSync(copy, readFileSync(files.tq2_0));
+    const m = await openModel(copy);
+    const later = new Date(Date.now() + 5000);
+    utimesSync(copy, later, later);
+    const out = join(dir, "never-written.gguf");
+    await expect(convertModel(m, out, { to: "gguf", type: "i2_s" })).rejects.toThrow(/changed-before-convert\.gguf: tensor "[a-z_.0-9]+": .*changed on disk since it was opened/);
+    expect(readdirSync(dir).filter((n) => n.startsWith("never-written"))).toEqual([]);
   });
 });

@@ -13,6 +13,8 @@ export interface QuantizedTable {
   readonly cols: number;
   /** The file's bytes, rows × rowBytes (a table left in its file reads them all when this is first read). */
   readonly data: Uint8Array;
+  /** The same bytes without reading them: in memory, or the range of its file (a writer copies it a piece at a time). */
+  readonly bytes: Uint8Array | ByteRange;
   readonly byteLength: number;
   /** Dequantize rows [first, first + count) into out [count, cols]. */
   readRows(first: number, count: number, out: Float32Array): void;
@@ -44,6 +46,7 @@ export function quantizedTable(dtype: string, rows: number, cols: number, bytes:
       return data();
     },
     byteLength: bytes.length,
+    bytes,
     readRows(first, count, out) {
       if (whole) return out.set(dequantizeRows(dtype, whole, rows, cols, first, count));
       if (!Number.isSafeInteger(first) || !Number.isSafeInteger(count) || first < 0 || count < 0 || first + count > rows)
