@@ -7,18 +7,21 @@
  * `saveCheckpoint` takes latent float weights (from training) and quantizes + packs them exactly as BitLinear
  * does, so a loaded model computes what the exported one did. Files are written atomically.
  */
-import type { PackedLinearWeight } from "@onebit/kernels";
+import type { ByteRange, PackedLinearWeight } from "@onebit/kernels";
 import { quantizeBitLinearWeight } from "@onebit/layers";
 import { b1RowBytes, t2RowBytes } from "@onebit/quant";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { type ModelSpec, parseModelSpec } from "./model-spec";
-import { f32Tensor, type SafeTensor, SafetensorsError, tensorAsF32, writeSafetensors } from "./safetensors";
+import { t2Codes } from "./export/t2-codes";
+import { tableRange } from "./export/table-bytes";
+import { f32Tensor, type SafeTensor, SafetensorsError, tensorAsF32 } from "./safetensors";
+import { type TensorPlan, writeSafetensorsFile } from "./safetensors/safetensors-writer";
 import { openSafetensors } from "./safetensors/safetensors-source";
 import { fileByteSource } from "./weights/byte-source";
 import { numel, tensorList } from "./tensor-names";
 import { bitLinearSpecFor, type ModelWeights } from "./transformer";
-import { isQuantizedTable, tableToF32 } from "./weights/quantized-table";
+import { isQuantizedTable } from "./weights/quantized-table";
 import { ModelInputError } from "./model-input-error";
 
 export interface Checkpoint {
@@ -36,22 +39,34 @@ async function writeAtomic(path: string, text: string): Promise<void> {
 export async function saveCheckpoint(dir: string, checkpoint: { spec: ModelSpec; weights: ModelWeights; tokenizer?: unknown }): Promise<void> {
   const { spec, weights } = checkpoint;
   await mkdir(dir, { recursive: true });
-  const tensors = new Map<string, SafeTensor>();
+  // the list (names, shapes, sizes) now; each tensor's bytes when the writer reaches it — a table or projection
+  // still in a GGUF file is read from it then (tableRange, t2Codes), so a conversion holds one tensor at a time
+  const plan: TensorPlan[] = [];
+  const bytes: Array<() => Uint8Array | ByteRange> = [];
+  const add = (name: string, dtype: "F32" | "U8", shape: number[], byteLength: number, data: () => Uint8Array | ByteRange) => {
+    plan.push({ name, dtype, shape, byteLength });
+    bytes.push(data);
+  };
   for (const t of tensorList(spec)) {
     const stored = weights.get(t.name);
     if (!stored) throw new ModelInputError(`saveCheckpoint: tensor "${t.name}" is missing`);
-    const w = isQuantizedTable(stored) ? tableToF32(stored) : stored; // onebit folders hold dense tensors as F32
-    const packed = t.projection && w instanceof Float32Array ? quantizeBitLinearWeight(bitLinearSpecFor(spec, t.projection), w) : w;
+    if (isQuantizedTable(stored)) {
+      // onebit folders hold dense tensors as F32
+      if (stored.rows * stored.cols !== numel(t.shape)) throw new ModelInputError(`saveCheckpoint: tensor "${t.name}" has ${stored.rows * stored.cols} values, expected ${numel(t.shape)}`);
+      add(t.name, "F32", [...t.shape], stored.rows * stored.cols * 4, () => tableRange(stored, "F32"));
+      continue;
+    }
+    const packed = t.projection && stored instanceof Float32Array ? quantizeBitLinearWeight(bitLinearSpecFor(spec, t.projection), stored) : stored;
     if (packed instanceof Float32Array) {
       if (packed.length !== numel(t.shape)) throw new ModelInputError(`saveCheckpoint: tensor "${t.name}" has ${packed.length} values, expected ${numel(t.shape)}`);
-      tensors.set(t.name, f32Tensor(packed, [...t.shape]));
+      add(t.name, "F32", [...t.shape], packed.byteLength, () => f32Tensor(packed, []).data);
     } else {
-      const rowBytes = packed.data.length / packed.outFeatures;
-      tensors.set(t.name, { dtype: "U8", shape: [packed.outFeatures, rowBytes], data: packed.data });
-      tensors.set(`${t.name}_scale`, f32Tensor(packed.scales, [packed.scales.length]));
+      const rowBytes = packed.kind === "ternary" ? t2RowBytes(packed.inFeatures) : b1RowBytes(packed.inFeatures);
+      add(t.name, "U8", [packed.outFeatures, rowBytes], packed.outFeatures * rowBytes, () => (packed.kind === "ternary" ? t2Codes(packed) : packed.data));
+      add(`${t.name}_scale`, "F32", [packed.scales.length], packed.scales.byteLength, () => f32Tensor(packed.scales, []).data);
     }
   }
-  await writeSafetensors(join(dir, "model.safetensors"), tensors, { format: "onebit", variant: spec.onebit.variant });
+  await writeSafetensorsFile(join(dir, "model.safetensors"), plan, (_, i) => bytes[i]!(), { format: "onebit", variant: spec.onebit.variant });
   await writeAtomic(join(dir, "config.json"), `${JSON.stringify(spec, null, 2)}\n`);
   if (checkpoint.tokenizer !== undefined) await writeAtomic(join(dir, "tokenizer.json"), `${JSON.stringify(checkpoint.tokenizer)}\n`);
 }

@@ -26,5 +26,6 @@ export { FORMATS, getFormat, type FormatName, type WeightFormat, type CodesAndSc
 export { formatsReport, formatReportTable, type FormatReportRow } from "./formats-report";
 export { GGML_DENSE_TYPES, ggmlDenseType, ggmlDenseByteLength, dequantizeGgml, dequantizeRows, quantizeGgml, type GgmlDenseType, type GgmlDenseTypeName } from "./formats/ggml-dense";
 export { i2sToT2, t2ToI2s, tq2ToT2, t2ToTq2 } from "./formats/ternary-transcode";
+export { t2ToHf, hfToT2 } from "./formats/hf-transcode";
 export { OnebitError, isOnebitError, type OnebitErrorCode } from "./onebit-error";
 export { formatBytes } from "./format-bytes";

@@ -19,7 +19,7 @@
  * source file is read from it then: converting a 2B4T GGUF holds a few tensors, not the model twice.
  */
 import type { ByteRange, PackedLinearWeight } from "@onebit/kernels";
-import { floatToHalf, halfToFloat, i2sToT2, packTq1_0, packTq2_0, quantizeGgml, t2RowBytes, t2ToI2s, t2ToTq2, tq2ToT2, unpackBinaryB1, unpackTernaryT2, OnebitError } from "@onebit/quant";
+import { floatToHalf, halfToFloat, packTq1_0, packTq2_0, quantizeGgml, t2ToI2s, t2ToTq2, unpackBinaryB1, unpackTernaryT2, OnebitError } from "@onebit/quant";
 import type { Architecture, GgufKv } from "../architectures/architecture";
 import { ggufArchitectureFor } from "../architectures/registry";
 import { ggufScaleName } from "../architectures/tensor-kinds";
@@ -30,6 +30,7 @@ import { isQuantizedTable } from "../weights/quantized-table";
 import { permuteQk } from "../load/qk-permute";
 import { ggmlTensorBytes, ggmlTypeByName } from "../gguf/ggml-tensor-types";
 import { lazyBytes } from "./lazy-bytes";
+import { t2Codes } from "./t2-codes";
 
 export const GGUF_PROJECTION_TYPES = ["tq2_0", "tq1_0", "i2_s"] as const;
 export type GgufProjectionType = (typeof GGUF_PROJECTION_TYPES)[number];
@@ -76,25 +77,6 @@ const bytesOf = (dtype: string, elements: number): number => ggmlTensorBytes(ggm
 
 function f32Bytes(a: Float32Array): Uint8Array {
   return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-}
-
-/**
- * A ternary weight's onebit-t2 bytes. One still in its GGUF encoding (TQ2_0 or I2_S, in memory or in its file) is
- * transcoded into a buffer of its own rather than through `data`, which would keep the result for the model's life.
- */
-function t2Codes(w: PackedLinearWeight): Uint8Array {
-  const enc = w.kind === "ternary" ? w.encoded : undefined;
-  if (!enc) return w.data;
-  const out = w.outFeatures;
-  const inF = w.inFeatures;
-  let bytes: Uint8Array;
-  if (enc.bytes instanceof Uint8Array) bytes = enc.bytes;
-  else {
-    bytes = new Uint8Array(enc.bytes.length);
-    enc.bytes.copyTo(0, bytes);
-  }
-  const into = new Uint8Array(out * t2RowBytes(inF));
-  return (enc.format === "TQ2_0" ? tq2ToT2(bytes, out, inF, into) : i2sToT2(bytes, out, inF, into)).data;
 }
 
 function codesOf(w: PackedLinearWeight): Int8Array {

@@ -31,7 +31,7 @@
  * through all three forwards. (@onebit/quant's hfScaleToMultiplier is the BitLinear reading only.)
  */
 import type { PackedLinearWeight } from "@onebit/kernels";
-import { floatToBf16, hfPackedRows, packHf, packTernaryT2, QuantInputError, quantizeTernary, t2RowBytes, unpackHf, unpackTernaryT2 } from "@onebit/quant";
+import { floatToBf16, hfPackedRows, hfToT2, packTernaryT2, QuantInputError, quantizeTernary, t2RowBytes, t2ToHf } from "@onebit/quant";
 import { shown } from "../safetensors/safetensors-header";
 import type { WeightSource } from "../weights/weight-source";
 import { ModelFileError } from "../weights/weight-source";
@@ -70,14 +70,14 @@ export function hfPackedToOnebit(weight: HfTensor, weightScale: HfTensor, outFea
   const multiplier = multiplierFromWeightScale(ws, linearClass);
   if (!(multiplier > 0) || !Number.isFinite(multiplier))
     throw new ModelFileError(weightScale.file, tensorField(weightScale), `${ws} gives no finite ${linearClass} multiplier (found ${multiplier})`);
-  let codes: Int8Array;
+  let data: Uint8Array;
   try {
-    codes = unpackHf(weight.data, outFeatures, inFeatures);
+    data = hfToT2(weight.data, outFeatures, inFeatures);
   } catch (e) {
-    if (e instanceof QuantInputError) throw new ModelFileError(weight.file, tensorField(weight), (e as Error).message.replace(/^unpackHf data: /, ""));
+    if (e instanceof QuantInputError) throw new ModelFileError(weight.file, tensorField(weight), (e as Error).message.replace(/^hfToT2 data: /, ""));
     throw e;
   }
-  return { kind: "ternary", outFeatures, inFeatures, data: packTernaryT2(codes, outFeatures, inFeatures), scales: Float32Array.of(multiplier), scaleAxis: "tensor" };
+  return { kind: "ternary", outFeatures, inFeatures, data, scales: Float32Array.of(multiplier), scaleAxis: "tensor" };
 }
 
 /** Latent float weight [out, in] (the `-bf16` sibling, "online" mode) → ternary, as WeightQuant does. */
@@ -102,12 +102,21 @@ export interface HfPackedLinear {
   weightScale: Omit<HfTensor, "file">;
 }
 
+/** onebitToHfPacked with the packing left for later: the weight's name, dtype, shape and size, its weight_scale, and `pack`. */
+export interface HfPackedPlan {
+  /** uint8 [⌈out/4⌉, in], without its bytes */
+  weight: Omit<HfTensor, "file" | "data"> & { byteLength: number };
+  /** [1] */
+  weightScale: Omit<HfTensor, "file">;
+  /** The packed bytes from the weight's onebit-t2 bytes (`data`, or the same transcoded from its file: export/t2-codes.ts). */
+  pack(t2: Uint8Array): Uint8Array;
+}
+
 /**
- * PackedLinearWeight → HF packed weight + weight_scale, named `<name>` and `<name>_scale`. F32 scales by default:
- * transformers copies the buffer into the model dtype on load, and F32 keeps onebit's multiplier exact in the
- * file; BF16 rounds to nearest even (exact when the value is a bf16 number).
+ * Every check of onebitToHfPacked but the bytes', and the weight_scale; the packed weight is made by `pack` (an
+ * exporter calls it when the writer reaches the tensor, so one tensor's bytes are held at a time).
  */
-export function onebitToHfPacked(w: PackedLinearWeight, name: string, options: { linearClass: HfLinearClass; scaleDtype?: "F32" | "BF16" }): HfPackedLinear {
+export function planHfPacked(w: PackedLinearWeight, name: string, options: { linearClass: HfLinearClass; scaleDtype?: "F32" | "BF16" }): HfPackedPlan {
   checkLinearClass(options.linearClass);
   const scaleDtype = options.scaleDtype ?? "F32";
   if (scaleDtype !== "F32" && scaleDtype !== "BF16") throw new ModelInputError(`scaleDtype: expected "F32" or "BF16", got ${shown(scaleDtype)}`);
@@ -116,19 +125,32 @@ export function onebitToHfPacked(w: PackedLinearWeight, name: string, options: {
   if (w.scaleAxis !== "tensor" || w.scales.length !== 1)
     throw new ModelInputError(`${where}: HF BitNet stores one weight_scale per linear; found ${w.scales.length} scales along ${shown(w.scaleAxis)}`);
   const { outFeatures: out, inFeatures: inF } = w;
-  if (w.data.length !== out * t2RowBytes(inF)) throw new ModelInputError(`${where}: onebit-t2 data has ${w.data.length} bytes, expected ${out * t2RowBytes(inF)} for [${out}, ${inF}]`);
   const m = w.scales[0]!;
   if (!(m > 0) || !Number.isFinite(m)) throw new ModelInputError(`${where}: scale ${m}: expected a positive finite multiplier`);
   const ws = weightScaleFromMultiplier(m, options.linearClass);
   if (!(ws > 0) || !Number.isFinite(ws)) throw new ModelInputError(`${where}: scale ${m} gives no finite ${options.linearClass} weight_scale (found ${ws})`);
-  const packed = packHf(unpackTernaryT2(w.data, out, inF), out, inF);
   let scaleBytes: Uint8Array;
   if (scaleDtype === "F32") scaleBytes = new Uint8Array(Float32Array.of(ws).buffer);
   else scaleBytes = new Uint8Array(Uint16Array.of(floatToBf16(ws)).buffer);
   return {
-    weight: { name, dtype: "U8", shape: [hfPackedRows(out), inF], data: packed },
+    weight: { name, dtype: "U8", shape: [hfPackedRows(out), inF], byteLength: hfPackedRows(out) * inF },
     weightScale: { name: `${name}_scale`, dtype: scaleDtype, shape: [1], data: scaleBytes },
+    pack(t2) {
+      if (t2.length !== out * t2RowBytes(inF)) throw new ModelInputError(`${where}: onebit-t2 data has ${t2.length} bytes, expected ${out * t2RowBytes(inF)} for [${out}, ${inF}]`);
+      return t2ToHf(t2, out, inF);
+    },
   };
+}
+
+/**
+ * PackedLinearWeight → HF packed weight + weight_scale, named `<name>` and `<name>_scale`. F32 scales by default:
+ * transformers copies the buffer into the model dtype on load, and F32 keeps onebit's multiplier exact in the
+ * file; BF16 rounds to nearest even (exact when the value is a bf16 number).
+ */
+export function onebitToHfPacked(w: PackedLinearWeight, name: string, options: { linearClass: HfLinearClass; scaleDtype?: "F32" | "BF16" }): HfPackedLinear {
+  const plan = planHfPacked(w, name, options);
+  const { byteLength: _, ...weight } = plan.weight;
+  return { weight: { ...weight, data: plan.pack(w.data) }, weightScale: plan.weightScale };
 }
 
 /**

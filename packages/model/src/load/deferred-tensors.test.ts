@@ -15,7 +15,7 @@ import { openGgufFile } from "../gguf/gguf-reader";
 import { preset } from "../presets";
 import { initWeights } from "../tensor-names";
 import { Transformer } from "../transformer";
-import type { QuantizedTable } from "../weights/quantized-table";
+import { type QuantizedTable, tableToF32 } from "../weights/quantized-table";
 import { ModelFileError } from "../weights/weight-source";
 import { openModel } from "./open-model";
 
@@ -156,6 +156,27 @@ describe("converting a model whose tensors stay in its file", () => {
         expect(b.length, `${from} → ${type}`).toBe(a.length);
         expect(Buffer.compare(a, b), `${from} → ${type}`).toBe(0);
         expect(progress.at(-1)).toBe(b.length);
+      }
+    }
+  });
+
+  it("a Hugging Face folder (F32, BF16) or a onebit folder the same: model.safetensors as from the checkpoint's weights in memory", async () => {
+    for (const from of ["tq2_0", "i2_s"] as const) {
+      for (const [to, denseDtype] of [["hf", "F32"], ["hf", "BF16"], ["onebit", undefined]] as const) {
+        const want = join(dir, `want-${to}-${from}-${denseDtype}`);
+        const got = join(dir, `got-${to}-${from}-${denseDtype}`);
+        // the checkpoint's projections, in memory, and its table as the file's F16 / Q6_K holds it, as float32
+        const source = await openModel(files[from]);
+        const original = await openModel(join(dir, `src-${from}`));
+        for (const name of ["model.embed_tokens.weight", "lm_head.weight"]) {
+          const table = source.weights.get(name) as QuantizedTable | undefined;
+          if (table) original.weights.set(name, tableToF32(table));
+        }
+        await convertModel(original, want, { to, denseDtype });
+        await convertModel(await openedWithoutData(files[from]), got, { to, denseDtype });
+        const a = readFileSync(join(want, "model.safetensors"));
+        const b = readFileSync(join(got, "model.safetensors"));
+        expect(Buffer.compare(a, b), `${from} → ${to} ${denseDtype ?? ""}`).toBe(0);
       }
     }
   });

@@ -5,7 +5,8 @@ import { describe, expect, it } from "vitest";
 import { fileByteSource } from "../weights/byte-source";
 import { ModelFileError } from "../weights/weight-source";
 import { openSafetensors } from "./safetensors-source";
-import { encodeSafetensorsHeader, type TensorPlan, writeSafetensorsFile } from "./safetensors-writer";
+import type { ByteRange } from "@onebit/kernels";
+import { encodeSafetensorsHeader, PIECE_BYTES, type TensorPlan, writeSafetensorsFile } from "./safetensors-writer";
 
 const tmp = () => mkdtempSync(join(tmpdir(), "onebit-st-writer-"));
 
@@ -63,6 +64,42 @@ describe("writeSafetensorsFile", () => {
     await src.close();
     // the header is padded with spaces so the data starts 8-byte aligned
     expect(Number(readFileSync(path).readBigUInt64LE(0)) % 8).toBe(0);
+  });
+
+  it("a ByteRange tensor is written the same as its bytes, PIECE_BYTES at a time; a range of the wrong length or one that throws fails the file", async () => {
+    const dir = tmp();
+    const n = PIECE_BYTES + 12;
+    const big = new Uint8Array(n).map((_, i) => (i * 131) & 255);
+    const plan: TensorPlan[] = [
+      { name: "big", dtype: "U8", shape: [n], byteLength: n },
+      { name: "small", dtype: "F32", shape: [2], byteLength: 8 },
+    ];
+    const small = new Uint8Array(Float32Array.of(1.5, -2).buffer);
+    const reads: [number, number][] = [];
+    const range = (b: Uint8Array, log = false): ByteRange => ({
+      length: b.length,
+      copyTo(offset, into) {
+        if (log) reads.push([offset, into.length]);
+        into.set(b.subarray(offset, offset + into.length));
+      },
+    });
+    await writeSafetensorsFile(join(dir, "bytes.safetensors"), plan, (_, i) => [big, small][i]!);
+    await writeSafetensorsFile(join(dir, "ranges.safetensors"), plan, (_, i) => range([big, small][i]!, i === 0));
+    expect(Buffer.compare(readFileSync(join(dir, "ranges.safetensors")), readFileSync(join(dir, "bytes.safetensors")))).toBe(0);
+    expect(reads).toEqual([
+      [0, PIECE_BYTES],
+      [PIECE_BYTES, 12],
+    ]);
+    const path = join(dir, "bad.safetensors");
+    await expect(writeSafetensorsFile(path, plan.slice(1), () => range(new Uint8Array(7)))).rejects.toThrow(`${path}: tensor "small": the bytes callback returned 7 bytes, expected 8 for F32 [2]`);
+    const failing: ByteRange = {
+      length: 8,
+      copyTo() {
+        throw new ModelFileError("src.gguf", "tensor \"x\"", "changed on disk since it was opened");
+      },
+    };
+    await expect(writeSafetensorsFile(path, plan.slice(1), () => failing)).rejects.toThrow("src.gguf: tensor \"x\": changed on disk");
+    expect(readdirSync(dir).sort()).toEqual(["bytes.safetensors", "ranges.safetensors"]);
   });
 
   it("is atomic: a failing callback leaves the previous file and no temp file", async () => {

@@ -11,6 +11,7 @@
  * alignment then name; here the caller's order is kept, because the bytes callback is called in that order.)
  */
 import { randomUUID } from "node:crypto";
+import type { ByteRange } from "@onebit/kernels";
 import { type FileHandle, open, rename, unlink } from "node:fs/promises";
 import { ModelFileError } from "../weights/weight-source";
 import { isSafetensorsDtype, MAX_HEADER_BYTES, SAFETENSORS_DTYPES, SAFETENSORS_ITEM_BYTES, type SafetensorsDtypeName } from "./safetensors-dtype";
@@ -23,8 +24,17 @@ export interface TensorPlan {
   byteLength: number;
 }
 
-/** A tensor's bytes, asked for when its turn comes. Typed arrays are written as their bytes (little-endian hosts). */
-export type TensorBytes = (tensor: TensorPlan, index: number) => ArrayBufferView | Promise<ArrayBufferView>;
+/**
+ * A tensor's bytes, asked for when its turn comes. Typed arrays are written as their bytes (little-endian hosts); a
+ * ByteRange (bytes still in another file, or made piece by piece) is copied PIECE_BYTES at a time.
+ */
+export type TensorBytes = (tensor: TensorPlan, index: number) => ArrayBufferView | ByteRange | Promise<ArrayBufferView | ByteRange>;
+
+/** Bytes of a ByteRange tensor copied and written at a time. */
+export const PIECE_BYTES = 16 << 20;
+
+const isByteRange = (v: unknown): v is ByteRange =>
+  typeof v === "object" && v !== null && !ArrayBuffer.isView(v) && typeof (v as ByteRange).copyTo === "function" && typeof (v as ByteRange).length === "number";
 
 const field = (name: string) => `tensor ${shown(name)}`;
 
@@ -98,15 +108,26 @@ export async function writeSafetensorsFile(
   const tmp = tempPathFor(path);
   const handle = await open(tmp, "wx");
   let ok = false;
+  let piece: Uint8Array | undefined;
   try {
     await writeAll(handle, header);
     for (let i = 0; i < plan.length; i++) {
       const t = plan[i]!;
       const view = await bytesOf(t, i);
-      if (!ArrayBuffer.isView(view)) throw new ModelFileError(path, field(t.name), `the bytes callback returned ${shown(view)}, expected a typed array`);
-      if (view.byteLength !== t.byteLength)
-        throw new ModelFileError(path, field(t.name), `the bytes callback returned ${view.byteLength} bytes, expected ${t.byteLength} for ${t.dtype} ${shown(t.shape)}`);
-      await writeAll(handle, new Uint8Array(view.buffer, view.byteOffset, view.byteLength));
+      if (!ArrayBuffer.isView(view) && !isByteRange(view))
+        throw new ModelFileError(path, field(t.name), `the bytes callback returned ${shown(view)}, expected a typed array or a ByteRange`);
+      const length = ArrayBuffer.isView(view) ? view.byteLength : view.length;
+      if (length !== t.byteLength)
+        throw new ModelFileError(path, field(t.name), `the bytes callback returned ${length} bytes, expected ${t.byteLength} for ${t.dtype} ${shown(t.shape)}`);
+      if (ArrayBuffer.isView(view)) await writeAll(handle, new Uint8Array(view.buffer, view.byteOffset, view.byteLength));
+      else {
+        piece ??= new Uint8Array(PIECE_BYTES);
+        for (let at = 0; at < length; at += PIECE_BYTES) {
+          const part = piece.subarray(0, Math.min(PIECE_BYTES, length - at));
+          view.copyTo(at, part);
+          await writeAll(handle, part);
+        }
+      }
     }
     await handle.sync();
     ok = true;
