@@ -2,7 +2,7 @@
  * Every conversion against the model it came from: the same logits (bit for bit where codes and scales are
  * carried exactly), byte-exact round trips, and the refusals users meet.
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createJsBackend } from "@onebit/kernels";
@@ -14,6 +14,7 @@ import type { ModelSpec } from "../model-spec";
 import { preset } from "../presets";
 import { initWeights } from "../tensor-names";
 import { Transformer } from "../transformer";
+import { isQuantizedTable, type QuantizedTable, tableToF32 } from "../weights/quantized-table";
 import { convertModel } from "./convert-model";
 
 const dir = mkdtempSync(join(tmpdir(), "onebit-convert-"));
@@ -83,6 +84,31 @@ describe("convert", () => {
     const back = join(dir, "relu2-hf-back");
     await convertModel(await openModel(hf), back, { to: "onebit" });
     expect(readFileSync(join(back, "model.safetensors"))).toEqual(readFileSync(join(src, "model.safetensors")));
+  });
+
+  it("a BF16 Hugging Face folder (as 2B4T ships): its embedding stays a BF16 table, the logits of its values as float32; a NaN is refused", async () => {
+    const src = await onebitFolder("relu2-bf16-src", wide("relu2"));
+    const hf = join(dir, "relu2-hf-bf16");
+    await convertModel(await openModel(src), hf, { to: "hf", denseDtype: "BF16" });
+    const m = await openModel(hf);
+    const table = m.weights.get("model.embed_tokens.weight") as QuantizedTable;
+    expect(isQuantizedTable(table) && table.dtype).toBe("BF16");
+    const asF32 = new Map(m.weights).set("model.embed_tokens.weight", tableToF32(table));
+    const ids = m.tokenizer!.encode("The jury said in term-end presentments");
+    const run = async (weights: typeof m.weights) => {
+      const model = new Transformer(m.spec, weights, { backend: await createJsBackend() });
+      return model.forward(ids, model.newCache({ maxTokens: 64 }), { allLogits: true });
+    };
+    expect(await run(m.weights)).toEqual(await run(asF32));
+    // the first element of the embedding made a bf16 NaN (0x7fc0)
+    const file = join(hf, "model.safetensors");
+    const bytes = readFileSync(file);
+    const headerLength = Number(bytes.readBigUInt64LE(0));
+    const header = JSON.parse(bytes.subarray(8, 8 + headerLength).toString("utf8"));
+    const at = 8 + headerLength + header["model.embed_tokens.weight"].data_offsets[0];
+    bytes.writeUInt16LE(0x7fc0, at + 2 * 5);
+    writeFileSync(file, bytes);
+    await expect(openModel(hf)).rejects.toThrow(/model\.safetensors: tensor "model\.embed_tokens\.weight": element 5 is NaN/);
   });
 
   it("ReLU² b1.58 → bitnet.cpp's bitnet-b1.58: exact with I2_S; TQ2_0 rounds each scale to fp16 and says so", async () => {

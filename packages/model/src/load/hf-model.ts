@@ -3,15 +3,17 @@
  * architecture table: BitNetForCausalLM (packed uint8 + weight_scale, or bf16 master weights quantized at load)
  * and LlamaForCausalLM (full precision). Tensors are read one at a time from the lazy source.
  */
+import { bf16ToF32, halfToFloat } from "@onebit/quant";
 import type { Architecture } from "../architectures/architecture";
 import { moduleName } from "../architectures/tensor-kinds";
 import { readHfBitLinear } from "../hf/hf-bitnet-weights";
 import { type HfBitnetQuantization, parseHfBitnetQuantization } from "../hf/hf-bitnet-config";
 import { hfDenseToF32 } from "../hf/hf-dense-weights";
-import { readHfTensor } from "../hf/hf-tensor";
+import { expectTensor, readHfTensor } from "../hf/hf-tensor";
 import type { ModelSpec } from "../model-spec";
 import { tensorList } from "../tensor-names";
 import type { ModelWeights } from "../transformer";
+import { quantizedTable } from "../weights/quantized-table";
 import { ModelFileError, type WeightSource } from "../weights/weight-source";
 
 export interface HfModel {
@@ -33,10 +35,23 @@ export async function modelFromHf(architecture: Architecture, config: Record<str
   for (const name of source.tensors.keys())
     if (!expected.has(name)) throw new ModelFileError(source.path, `tensor "${name}"`, `unexpected for a ${spec.num_hidden_layers}-layer ${architecture.id} model (config.json says otherwise)`);
   const weights: ModelWeights = new Map();
+  const half = new Set(["BF16", "F16"]);
   let done = 0;
   for (const t of list) {
     if (t.projection && quant) {
       weights.set(t.name, await readHfBitLinear(source, moduleName(t.kind, "hf", t.layer), t.shape[0], quant));
+    } else if ((t.component === "embedding" || t.component === "lm_head") && t.shape.length === 2 && half.has(source.tensors.get(t.name)?.dtype ?? "")) {
+      // a bf16 / f16 table (2B4T's embedding: 657 MB) stays in its 16 bits, as a GGUF's F16 table does: lookups
+      // decode their rows, the LM head is quantized from it; no float32 copy (1.3 GB) is made
+      const tensor = await readHfTensor(source, t.name);
+      expectTensor(tensor, [tensor.dtype], t.shape);
+      const data = tensor.data.byteOffset % 2 === 0 ? tensor.data : tensor.data.slice();
+      const bits = new Uint16Array(data.buffer, data.byteOffset, data.byteLength / 2);
+      const toFloat = tensor.dtype === "F16" ? halfToFloat : (b: number) => bf16ToF32(Uint16Array.of(b))[0]!;
+      const exponent = tensor.dtype === "F16" ? 0x7c00 : 0x7f80; // all ones: an infinity or a NaN
+      for (let i = 0; i < bits.length; i++)
+        if ((bits[i]! & exponent) === exponent) throw new ModelFileError(source.path, `tensor "${t.name}"`, `element ${i} is ${toFloat(bits[i]!)}`);
+      weights.set(t.name, quantizedTable(tensor.dtype, t.shape[0]!, t.shape[1]!, data));
     } else {
       const w = hfDenseToF32(await readHfTensor(source, t.name), t.shape);
       for (let i = 0; i < w.length; i++) if (!Number.isFinite(w[i]!)) throw new ModelFileError(source.path, `tensor "${t.name}"`, `element ${i} is ${w[i]}`);

@@ -22,6 +22,9 @@ export function t2ToHf(data: Uint8Array, rows: number, cols: number): Uint8Array
   if (data.length !== rows * stride) throw new QuantInputError(`t2ToHf data: has ${data.length} bytes, expected ${rows * stride} for [${rows}, ${cols}]`);
   const R = hfPackedRows(rows);
   const out = new Uint8Array(R * cols);
+  // full 64-column blocks four bytes at a time (little-endian words: byte lanes never carry into each other)
+  const inWords = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const outWords = new DataView(out.buffer);
   for (let o = 0; o < rows; o++) {
     const shift = 2 * Math.floor(o / R);
     const dst = (o % R) * cols;
@@ -29,19 +32,27 @@ export function t2ToHf(data: Uint8Array, rows: number, cols: number): Uint8Array
     for (let b = 0; b * 64 < cols; b++) {
       const base = 64 * b;
       const full = base + 64 <= cols;
+      if (full) {
+        let bad = 0;
+        for (let j = 0; j < 16; j += 4) {
+          const v = inWords.getUint32(src + 16 * b + j, true);
+          bad |= v & (v >>> 1) & 0x55555555;
+          for (let k = 0; k < 4; k++) {
+            const at = dst + base + 16 * k + j;
+            outWords.setUint32(at, (outWords.getUint32(at, true) | (((v >>> (2 * k)) & 0x03030303) << shift)) >>> 0, true);
+          }
+        }
+        if (bad === 0) continue;
+      }
       for (let j = 0; j < 16; j++) {
         const v = data[src + 16 * b + j]!;
         if (hasCode3(v)) {
           const k = code3Field(v);
           if (base + 16 * k + j < cols) throw new QuantInputError(`t2ToHf data: invalid code 3 at row ${o}, column ${base + 16 * k + j}`);
         }
+        // (a full block gets here only holding a code 3, which the check above has thrown for)
         const at = dst + base + j;
-        if (full) {
-          out[at]! |= (v & 3) << shift;
-          out[at + 16]! |= ((v >> 2) & 3) << shift;
-          out[at + 32]! |= ((v >> 4) & 3) << shift;
-          out[at + 48]! |= ((v >> 6) & 3) << shift;
-        } else for (let k = 0; k < 4; k++) if (base + 16 * k + j < cols) out[at + 16 * k]! |= ((v >> (2 * k)) & 3) << shift;
+        for (let k = 0; k < 4; k++) if (base + 16 * k + j < cols) out[at + 16 * k]! |= ((v >> (2 * k)) & 3) << shift;
       }
     }
   }
@@ -55,6 +66,9 @@ export function hfToT2(bytes: Uint8Array, rows: number, cols: number): Uint8Arra
   if (bytes.length !== R * cols) throw new QuantInputError(`hfToT2 data: has ${bytes.length} bytes, expected ${R * cols} for [${R}, ${cols}]`);
   const stride = t2RowBytes(cols);
   const out = new Uint8Array(rows * stride);
+  // full 64-column blocks four bytes at a time, as in t2ToHf
+  const inWords = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const outWords = new DataView(out.buffer);
   for (let o = 0; o < rows; o++) {
     const shift = 2 * Math.floor(o / R);
     const src = (o % R) * cols;
@@ -62,6 +76,20 @@ export function hfToT2(bytes: Uint8Array, rows: number, cols: number): Uint8Arra
     for (let b = 0; b * 64 < cols; b++) {
       const base = 64 * b;
       const full = base + 64 <= cols;
+      if (full) {
+        let bad = 0;
+        for (let j = 0; j < 16; j += 4) {
+          const at = src + base + j;
+          const v =
+            ((inWords.getUint32(at, true) >>> shift) & 0x03030303) |
+            (((inWords.getUint32(at + 16, true) >>> shift) & 0x03030303) << 2) |
+            (((inWords.getUint32(at + 32, true) >>> shift) & 0x03030303) << 4) |
+            (((inWords.getUint32(at + 48, true) >>> shift) & 0x03030303) << 6);
+          bad |= v & (v >>> 1) & 0x55555555;
+          outWords.setUint32(dst + 16 * b + j, v >>> 0, true);
+        }
+        if (bad === 0) continue;
+      }
       for (let j = 0; j < 16; j++) {
         const at = src + base + j;
         let v: number;
