@@ -205,7 +205,10 @@ export const KERNELS: { readonly [K in KernelName]: KernelDefinition<K> } = {
     summary: "place a packed ternary/binary weight",
     reference({ weight }, backend): ReferencePreparedWeight {
       checkWeight(weight);
-      return { backend, kind: weight.kind, outFeatures: weight.outFeatures, inFeatures: weight.inFeatures, bytes: weight.data.length + weight.scales.length * 4, packed: weight };
+      // `data` read once and kept: a loader's weight may make it when read (a file's bytes transcoded), and the
+      // reference reads it weight by weight as it computes
+      const packed: PackedLinearWeight = { kind: weight.kind, outFeatures: weight.outFeatures, inFeatures: weight.inFeatures, data: weight.data, scales: weight.scales, scaleAxis: weight.scaleAxis };
+      return { backend, kind: weight.kind, outFeatures: weight.outFeatures, inFeatures: weight.inFeatures, bytes: packed.data.length + weight.scales.length * 4, packed };
     },
   },
   prepareWeights: {

@@ -20,6 +20,7 @@
  */
 import type { ByteRange } from "@onebit/kernels";
 import { ByteRangeError, type ByteSource, fileByteSource } from "../weights/byte-source";
+import { tensorRange } from "../weights/tensor-range";
 import { ModelFileError, type TensorEntry, type WeightSource } from "../weights/weight-source";
 import { type FieldName, GgufCursor } from "./gguf-cursor";
 import { GgufStringArray, invalidUtf8At, STRING_ARRAYS } from "./gguf-string-array";
@@ -590,25 +591,8 @@ class GgufFile implements GgufSource {
   }
 
   range(name: string): ByteRange | undefined {
-    const readSync = this.source.readSync;
-    if (!readSync) return undefined;
     const e = this.entry(name);
-    const path = this.path;
-    const field = `tensor "${e.name}"`;
-    return {
-      length: e.byteLength,
-      copyTo(offset, into) {
-        if (!Number.isSafeInteger(offset) || offset < 0 || offset + into.length > e.byteLength)
-          throw new ModelFileError(path, field, `read of ${into.length} bytes at ${offset} is outside its ${e.byteLength} bytes`);
-        try {
-          readSync(e.fileOffset + offset, into);
-        } catch (err) {
-          // the file gone, unreadable or changed since the load: named for the tensor being placed
-          if (err instanceof ByteRangeError || (err as { code?: unknown }).code !== undefined) throw new ModelFileError(path, field, (err as Error).message);
-          throw err;
-        }
-      },
-    };
+    return tensorRange(this.source, this.path, `tensor "${e.name}"`, e.fileOffset, e.byteLength);
   }
 
   readRows(name: string, firstRow: number, rowCount: number): Promise<Uint8Array> {

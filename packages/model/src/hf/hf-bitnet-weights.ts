@@ -30,7 +30,7 @@
  * always divides ("The scale is inverted"), the BitLinear reading. hf-bitnet-weights.test.ts replays this example
  * through all three forwards. (@onebit/quant's hfScaleToMultiplier is the BitLinear reading only.)
  */
-import type { PackedLinearWeight } from "@onebit/kernels";
+import type { ByteRange, PackedLinearWeight } from "@onebit/kernels";
 import { floatToBf16, hfPackedRows, hfToT2, packTernaryT2, QuantInputError, quantizeTernary, t2RowBytes, t2ToHf } from "@onebit/quant";
 import { shown } from "../safetensors/safetensors-header";
 import type { WeightSource } from "../weights/weight-source";
@@ -64,20 +64,29 @@ export function hfPackedToOnebit(weight: HfTensor, weightScale: HfTensor, outFea
   if (weight.shape.length !== 2) throw new ModelFileError(weight.file, tensorField(weight, "shape"), `expected [⌈out/4⌉, in] (2 dimensions), found ${shown(weight.shape)}`);
   const inFeatures = weight.shape[1]!;
   expectTensor(weight, ["U8"], [hfPackedRows(outFeatures), inFeatures]);
+  const multiplier = multiplierOf(weightScale, linearClass);
+  return { kind: "ternary", outFeatures, inFeatures, data: packedToT2(weight.file, weight, outFeatures, inFeatures), scales: Float32Array.of(multiplier), scaleAxis: "tensor" };
+}
+
+/** A packed weight's weight_scale [1] → onebit's multiplier, checked. */
+function multiplierOf(weightScale: HfTensor, linearClass: HfLinearClass): number {
   expectTensor(weightScale, ["BF16", "F32"], [1]);
   const ws = hfDenseToF32(weightScale, [1])[0]!;
   if (!(ws > 0) || !Number.isFinite(ws)) throw new ModelFileError(weightScale.file, tensorField(weightScale), `expected a positive finite scale, found ${ws}`);
   const multiplier = multiplierFromWeightScale(ws, linearClass);
   if (!(multiplier > 0) || !Number.isFinite(multiplier))
     throw new ModelFileError(weightScale.file, tensorField(weightScale), `${ws} gives no finite ${linearClass} multiplier (found ${multiplier})`);
-  let data: Uint8Array;
+  return multiplier;
+}
+
+/** HF packed bytes → onebit-t2, a code 3 named by the file and tensor. */
+function packedToT2(file: string, weight: HfTensor, outFeatures: number, inFeatures: number): Uint8Array {
   try {
-    data = hfToT2(weight.data, outFeatures, inFeatures);
+    return hfToT2(weight.data, outFeatures, inFeatures);
   } catch (e) {
-    if (e instanceof QuantInputError) throw new ModelFileError(weight.file, tensorField(weight), (e as Error).message.replace(/^hfToT2 data: /, ""));
+    if (e instanceof QuantInputError) throw new ModelFileError(file, tensorField(weight), (e as Error).message.replace(/^hfToT2 data: /, ""));
     throw e;
   }
-  return { kind: "ternary", outFeatures, inFeatures, data, scales: Float32Array.of(multiplier), scaleAxis: "tensor" };
 }
 
 /** Latent float weight [out, in] (the `-bf16` sibling, "online" mode) → ternary, as WeightQuant does. */
@@ -151,6 +160,61 @@ export function onebitToHfPacked(w: PackedLinearWeight, name: string, options: {
   const plan = planHfPacked(w, name, options);
   const { byteLength: _, ...weight } = plan.weight;
   return { weight: { ...weight, data: plan.pack(w.data) }, weightScale: plan.weightScale };
+}
+
+/**
+ * The bytes the last deferred weight of a load transcoded, shared by that load's weights: reads of one weight one
+ * after another (a backend's checks, then its copy) transcode it once, and the next weight's read lets it go — so
+ * at most one projection's onebit-t2 bytes are held beside the backend's copy.
+ */
+export interface LastTranscoded {
+  owner?: object;
+  bytes?: Uint8Array;
+}
+
+/**
+ * An offline (packed) BitLinear whose `<prefix>.weight` stays in its file (`range`, WeightSource.range): its shape,
+ * dtype and weight_scale are checked now; `data` reads the packed bytes and transcodes them (hfToT2) when it is
+ * read, kept only in `last` until another weight of the load is read. A code 3 fails that read, naming the file and
+ * tensor.
+ */
+export async function deferredHfBitLinear(
+  source: WeightSource,
+  prefix: string,
+  outFeatures: number,
+  quant: HfBitnetQuantization,
+  range: ByteRange,
+  last: LastTranscoded,
+): Promise<PackedLinearWeight> {
+  checkLinearClass(quant.linearClass);
+  if (!Number.isSafeInteger(outFeatures) || outFeatures <= 0) throw new ModelInputError(`outFeatures: expected a positive integer, got ${outFeatures}`);
+  const name = `${prefix}.weight`;
+  const entry = source.tensors.get(name);
+  if (!entry) throw new ModelFileError(source.path, `tensor ${shown(name)}`, "is missing");
+  const weight = { file: source.path, name, dtype: entry.dtype, shape: entry.shape };
+  if (entry.shape.length !== 2) throw new ModelFileError(source.path, tensorField(weight, "shape"), `expected [⌈out/4⌉, in] (2 dimensions), found ${shown(entry.shape)}`);
+  const inFeatures = entry.shape[1]!;
+  expectTensor({ ...weight, byteLength: range.length }, ["U8"], [hfPackedRows(outFeatures), inFeatures]);
+  const weightScale = await readHfTensor(source, `${prefix}.weight_scale`);
+  const multiplier = multiplierOf(weightScale, quant.linearClass);
+  const w: PackedLinearWeight = {
+    kind: "ternary",
+    outFeatures,
+    inFeatures,
+    scales: Float32Array.of(multiplier),
+    scaleAxis: "tensor",
+    get data() {
+      if (last.owner !== w || !last.bytes) {
+        const packed = new Uint8Array(range.length);
+        range.copyTo(0, packed);
+        last.bytes = undefined; // the previous weight's bytes go before this one's are made
+        last.bytes = packedToT2(weight.file, { ...weight, data: packed }, outFeatures, inFeatures);
+        last.owner = w;
+      }
+      return last.bytes;
+    },
+  };
+  return w;
 }
 
 /**

@@ -27,10 +27,11 @@ export function tensorField(t: Pick<HfTensor, "name">, field?: string): string {
 }
 
 /** Refuse a tensor whose dtype is not one of `allowed`, whose shape is not `shape`, or whose bytes do not fit both. */
-export function expectTensor(t: HfTensor, allowed: readonly string[], shape: readonly number[]): void {
+export function expectTensor(t: HfTensor | (Omit<HfTensor, "data"> & { byteLength: number }), allowed: readonly string[], shape: readonly number[]): void {
   if (!allowed.includes(t.dtype)) throw new ModelFileError(t.file, tensorField(t, "dtype"), `expected ${allowed.join(" or ")}, found ${shown(t.dtype)}`);
   if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i]))
     throw new ModelFileError(t.file, tensorField(t, "shape"), `expected ${shown(shape)}, found ${shown(t.shape)}`);
   const bytes = isSafetensorsDtype(t.dtype) ? shape.reduce((a, d) => a * d, 1) * SAFETENSORS_ITEM_BYTES[t.dtype] : Number.NaN;
-  if (t.data.length !== bytes) throw new ModelFileError(t.file, tensorField(t), `has ${t.data.length} bytes; ${t.dtype} ${shown(shape)} needs ${bytes}`);
+  const length = "data" in t ? t.data.length : t.byteLength;
+  if (length !== bytes) throw new ModelFileError(t.file, tensorField(t), `has ${length} bytes; ${t.dtype} ${shown(shape)} needs ${bytes}`);
 }

@@ -3,10 +3,11 @@
  * architecture table: BitNetForCausalLM (packed uint8 + weight_scale, or bf16 master weights quantized at load)
  * and LlamaForCausalLM (full precision). Tensors are read one at a time from the lazy source.
  */
+import { type ByteRange, copyBytes } from "@onebit/kernels";
 import { bf16ToF32, halfToFloat } from "@onebit/quant";
 import type { Architecture } from "../architectures/architecture";
 import { moduleName } from "../architectures/tensor-kinds";
-import { readHfBitLinear } from "../hf/hf-bitnet-weights";
+import { deferredHfBitLinear, type LastTranscoded, readHfBitLinear } from "../hf/hf-bitnet-weights";
 import { type HfBitnetQuantization, parseHfBitnetQuantization } from "../hf/hf-bitnet-config";
 import { hfDenseToF32 } from "../hf/hf-dense-weights";
 import { expectTensor, readHfTensor } from "../hf/hf-tensor";
@@ -36,22 +37,27 @@ export async function modelFromHf(architecture: Architecture, config: Record<str
     if (!expected.has(name)) throw new ModelFileError(source.path, `tensor "${name}"`, `unexpected for a ${spec.num_hidden_layers}-layer ${architecture.id} model (config.json says otherwise)`);
   const weights: ModelWeights = new Map();
   const half = new Set(["BF16", "F16"]);
+  let deferred = 0;
+  const last: LastTranscoded = {};
   let done = 0;
   for (const t of list) {
     if (t.projection && quant) {
-      weights.set(t.name, await readHfBitLinear(source, moduleName(t.kind, "hf", t.layer), t.shape[0], quant));
+      const prefix = moduleName(t.kind, "hf", t.layer);
+      // packed weights of a file on disk stay in it until a backend places them (read and transcoded then)
+      const range = quant.mode === "offline" ? source.range?.(`${prefix}.weight`) : undefined;
+      if (range) deferred += range.length;
+      weights.set(t.name, range ? await deferredHfBitLinear(source, prefix, t.shape[0], quant, range, last) : await readHfBitLinear(source, prefix, t.shape[0], quant));
     } else if ((t.component === "embedding" || t.component === "lm_head") && t.shape.length === 2 && half.has(source.tensors.get(t.name)?.dtype ?? "")) {
-      // a bf16 / f16 table (2B4T's embedding: 657 MB) stays in its 16 bits, as a GGUF's F16 table does: lookups
-      // decode their rows, the LM head is quantized from it; no float32 copy (1.3 GB) is made
-      const tensor = await readHfTensor(source, t.name);
-      expectTensor(tensor, [tensor.dtype], t.shape);
-      const data = tensor.data.byteOffset % 2 === 0 ? tensor.data : tensor.data.slice();
-      const bits = new Uint16Array(data.buffer, data.byteOffset, data.byteLength / 2);
-      const toFloat = tensor.dtype === "F16" ? halfToFloat : (b: number) => bf16ToF32(Uint16Array.of(b))[0]!;
-      const exponent = tensor.dtype === "F16" ? 0x7c00 : 0x7f80; // all ones: an infinity or a NaN
-      for (let i = 0; i < bits.length; i++)
-        if ((bits[i]! & exponent) === exponent) throw new ModelFileError(source.path, `tensor "${t.name}"`, `element ${i} is ${toFloat(bits[i]!)}`);
-      weights.set(t.name, quantizedTable(tensor.dtype, t.shape[0]!, t.shape[1]!, data));
+      // a bf16 / f16 table (2B4T's embedding: 657 MB) stays in its 16 bits, as a GGUF's F16 table does — and in its
+      // file where it can be read a piece at a time: lookups read their rows, the LM head is quantized from it; no
+      // float32 copy (1.3 GB) is made. The whole table is read once now, a piece at a time, for its finiteness
+      const entry = source.tensors.get(t.name)!;
+      expectTensor({ file: source.path, name: t.name, dtype: entry.dtype, shape: entry.shape, byteLength: entry.byteLength }, [entry.dtype], t.shape);
+      const range = source.range?.(t.name);
+      const bytes: Uint8Array | ByteRange = range ?? (await readHfTensor(source, t.name)).data;
+      checkFinite16(bytes, entry.dtype, source.path, t.name);
+      if (range) deferred += range.length;
+      weights.set(t.name, quantizedTable(entry.dtype, t.shape[0]!, t.shape[1]!, bytes));
     } else {
       const w = hfDenseToF32(await readHfTensor(source, t.name), t.shape);
       for (let i = 0; i < w.length; i++) if (!Number.isFinite(w[i]!)) throw new ModelFileError(source.path, `tensor "${t.name}"`, `element ${i} is ${w[i]}`);
@@ -60,5 +66,21 @@ export async function modelFromHf(architecture: Architecture, config: Record<str
     onProgress?.(++done, list.length);
   }
   const notes = quant?.mode === "online" ? ["projections held bf16/f32 master weights and were quantized at load with absmean (transformers' online BitLinear)"] : [];
+  if (deferred > 0)
+    notes.push(`${(deferred / 2 ** 20).toFixed(1)} MiB of tensors are read from the file as the backend places them (a table's rows as they are looked up): keep the file unchanged while the model is in use`);
   return { spec, weights, notes };
+}
+
+/** Refuse a 16-bit table holding an infinity or a NaN (exponent bits all ones), naming the element; read in 16 MiB pieces. */
+function checkFinite16(bytes: Uint8Array | ByteRange, dtype: string, file: string, name: string): void {
+  const exponent = dtype === "F16" ? 0x7c00 : 0x7f80;
+  const toFloat = dtype === "F16" ? halfToFloat : (b: number) => bf16ToF32(Uint16Array.of(b))[0]!;
+  const piece = new Uint8Array(Math.min(bytes.length, 16 << 20));
+  const bits = new Uint16Array(piece.buffer);
+  for (let at = 0; at < bytes.length; at += piece.length) {
+    const n = Math.min(piece.length, bytes.length - at);
+    copyBytes(bytes, at, piece.subarray(0, n));
+    for (let i = 0; i < n / 2; i++)
+      if ((bits[i]! & exponent) === exponent) throw new ModelFileError(file, `tensor "${name}"`, `element ${at / 2 + i} is ${toFloat(bits[i]!)}`);
+  }
 }

@@ -4,6 +4,7 @@
  * costs one header read to open and one positioned read per tensor, never a whole-file buffer.
  */
 import type { ByteSource } from "../weights/byte-source";
+import { tensorRange } from "../weights/tensor-range";
 import { ModelFileError, type TensorEntry, type WeightSource } from "../weights/weight-source";
 import { headerLength, parseSafetensorsHeader, shown } from "./safetensors-header";
 
@@ -32,6 +33,11 @@ export async function openSafetensors(source: ByteSource): Promise<WeightSource>
         if (!t) throw new ModelFileError(file, `tensor ${shown(name)}`, `not in this file (it has ${header.tensors.size} tensors)`);
         if (closed) throw new ModelFileError(file, `tensor ${shown(name)}`, "read after the source was closed");
         return source.read(dataStart + t.begin, t.byteLength);
+      },
+      range(name) {
+        const t = header.tensors.get(name);
+        if (!t) throw new ModelFileError(file, `tensor ${shown(name)}`, `not in this file (it has ${header.tensors.size} tensors)`);
+        return tensorRange(source, file, `tensor ${shown(name)}`, dataStart + t.begin, t.byteLength);
       },
       async close() {
         if (closed) return;

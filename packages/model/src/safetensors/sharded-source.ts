@@ -137,6 +137,11 @@ export async function openShardedSafetensors(indexPath: string, options: OpenOpt
       if (closed) throw new ModelFileError(indexPath, `tensor ${shown(name)}`, "read after the source was closed");
       return opened.get(shard)!.read(name);
     },
+    range(name) {
+      const shard = shardOf.get(name);
+      if (shard === undefined) throw new ModelFileError(indexPath, `tensor ${shown(name)}`, `not in this checkpoint (it has ${tensors.size} tensors)`);
+      return opened.get(shard)!.range?.(name);
+    },
     async close() {
       if (closed) return;
       closed = true;
