@@ -61,6 +61,16 @@ async function patched(path: string, name: string, tensor: string, patch: (bytes
   return out;
 }
 
+/** A copy of `path` opened, then its modification time moved (the file "changed" since it was opened). */
+async function openedThenTouched(path: string, name: string) {
+  const copy = join(dir, name);
+  writeFileSync(copy, readFileSync(path));
+  const m = await openModel(copy);
+  const later = new Date(Date.now() + 5000);
+  utimesSync(copy, later, later);
+  return m;
+}
+
 describe("projections left in the file until they are placed", () => {
   it("are ranges, not bytes, and place to the reference's logits bit for bit (TQ2_0 and I2_S; tables F16 and Q6_K, tied and not)", async () => {
     for (const path of Object.values(files)) {
@@ -117,11 +127,7 @@ describe("projections left in the file until they are placed", () => {
   });
 
   it("a file changed after the load is refused when its weights are placed, naming the file and tensor", async () => {
-    const copy = join(dir, "changed.gguf");
-    writeFileSync(copy, readFileSync(files.i2_s));
-    const m = await openModel(copy);
-    const later = new Date(Date.now() + 5000);
-    utimesSync(copy, later, later);
+    const m = await openedThenTouched(files.i2_s, "changed.gguf");
     expect(() => new Transformer(m.spec, m.weights, { backend: wasm })).toThrow(/changed\.gguf: tensor "[a-z_.0-9]+": .*changed on disk since it was opened/);
   });
 });
@@ -182,11 +188,7 @@ describe("converting a model whose tensors stay in its file", () => {
   });
 
   it("a source file changed since it was opened fails the conversion, naming it, and leaves no output", async () => {
-    const copy = join(dir, "changed-before-convert.gguf");
-    writeFileSync(copy, readFileSync(files.tq2_0));
-    const m = await openModel(copy);
-    const later = new Date(Date.now() + 5000);
-    utimesSync(copy, later, later);
+    const m = await openedThenTouched(files.tq2_0, "changed-before-convert.gguf");
     const out = join(dir, "never-written.gguf");
     await expect(convertModel(m, out, { to: "gguf", type: "i2_s" })).rejects.toThrow(/changed-before-convert\.gguf: tensor "[a-z_.0-9]+": .*changed on disk since it was opened/);
     expect(readdirSync(dir).filter((n) => n.startsWith("never-written"))).toEqual([]);

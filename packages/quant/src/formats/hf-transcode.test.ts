@@ -3,16 +3,8 @@ import { describe, expect, it } from "vitest";
 import { packHf, unpackHf } from "./hf-packed";
 import { hfToT2, t2ToHf } from "./hf-transcode";
 import { packTernaryT2, unpackTernaryT2 } from "./onebit-t2";
+import { codesFor } from "./test-ternary-codes";
 
-function codesFor(n: number, seed: number): Int8Array {
-  let s = seed >>> 0 || 1;
-  return Int8Array.from({ length: n }, () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return ((s >>> 0) % 3) - 1;
-  });
-}
 
 describe("onebit-t2 ↔ HF packed equals the generic unpack → pack path", () => {
   it("any shape: rows not a multiple of 4, columns not a multiple of 64", () => {

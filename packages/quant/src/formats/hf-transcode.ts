@@ -15,47 +15,63 @@ const hasCode3 = (v: number) => (v & (v >> 1) & 0x55) !== 0;
 /** The first field of byte v that is 3 (0..3). */
 const code3Field = (v: number) => [0, 1, 2, 3].find((k) => ((v >> (2 * k)) & 3) === 3)!;
 
+/**
+ * The walk both directions share: every weight row o — its field's shift in the HF packed row at `hf`, its t2 row at
+ * `t2` — and each 64-column block b of it. A full block goes to `words` (four bytes at a time), which returns false
+ * when it met a code 3; that block, and a last partial one, go to `bytes`, which names the weight it refuses.
+ */
+function eachBlock(
+  rows: number,
+  cols: number,
+  words: (hf: number, t2: number, b: number, shift: number) => boolean,
+  bytes: (o: number, hf: number, t2: number, b: number, shift: number) => void,
+): void {
+  const R = hfPackedRows(rows);
+  const stride = t2RowBytes(cols);
+  for (let o = 0; o < rows; o++) {
+    const shift = 2 * Math.floor(o / R);
+    const hf = (o % R) * cols;
+    const t2 = o * stride;
+    for (let b = 0; b * 64 < cols; b++) if (!(64 * b + 64 <= cols && words(hf, t2, b, shift))) bytes(o, hf, t2, b, shift);
+  }
+}
+
 /** onebit-t2 rows [rows, cols] → HF packed uint8 [⌈rows/4⌉, cols] (rows past `rows` in the last group: bits 0, as packHf). */
 export function t2ToHf(data: Uint8Array, rows: number, cols: number): Uint8Array {
   assertShape("t2ToHf shape", [rows, cols]);
   const stride = t2RowBytes(cols);
   if (data.length !== rows * stride) throw new QuantInputError(`t2ToHf data: has ${data.length} bytes, expected ${rows * stride} for [${rows}, ${cols}]`);
-  const R = hfPackedRows(rows);
-  const out = new Uint8Array(R * cols);
-  // full 64-column blocks four bytes at a time (little-endian words: byte lanes never carry into each other)
+  const out = new Uint8Array(hfPackedRows(rows) * cols);
+  // little-endian words: a masked 2-bit field never carries into the next byte lane
   const inWords = new DataView(data.buffer, data.byteOffset, data.byteLength);
   const outWords = new DataView(out.buffer);
-  for (let o = 0; o < rows; o++) {
-    const shift = 2 * Math.floor(o / R);
-    const dst = (o % R) * cols;
-    const src = o * stride;
-    for (let b = 0; b * 64 < cols; b++) {
-      const base = 64 * b;
-      const full = base + 64 <= cols;
-      if (full) {
-        let bad = 0;
-        for (let j = 0; j < 16; j += 4) {
-          const v = inWords.getUint32(src + 16 * b + j, true);
-          bad |= v & (v >>> 1) & 0x55555555;
-          for (let k = 0; k < 4; k++) {
-            const at = dst + base + 16 * k + j;
-            outWords.setUint32(at, (outWords.getUint32(at, true) | (((v >>> (2 * k)) & 0x03030303) << shift)) >>> 0, true);
-          }
+  eachBlock(
+    rows,
+    cols,
+    (hf, t2, b, shift) => {
+      let bad = 0;
+      for (let j = 0; j < 16; j += 4) {
+        const v = inWords.getUint32(t2 + 16 * b + j, true);
+        bad |= v & (v >>> 1) & 0x55555555;
+        for (let k = 0; k < 4; k++) {
+          const at = hf + 64 * b + 16 * k + j;
+          outWords.setUint32(at, (outWords.getUint32(at, true) | (((v >>> (2 * k)) & 0x03030303) << shift)) >>> 0, true);
         }
-        if (bad === 0) continue;
       }
+      return bad === 0;
+    },
+    (o, hf, t2, b, shift) => {
+      const base = 64 * b;
       for (let j = 0; j < 16; j++) {
-        const v = data[src + 16 * b + j]!;
+        const v = data[t2 + 16 * b + j]!;
         if (hasCode3(v)) {
           const k = code3Field(v);
           if (base + 16 * k + j < cols) throw new QuantInputError(`t2ToHf data: invalid code 3 at row ${o}, column ${base + 16 * k + j}`);
         }
-        // (a full block gets here only holding a code 3, which the check above has thrown for)
-        const at = dst + base + j;
-        for (let k = 0; k < 4; k++) if (base + 16 * k + j < cols) out[at + 16 * k]! |= ((v >> (2 * k)) & 3) << shift;
+        for (let k = 0; k < 4; k++) if (base + 16 * k + j < cols) out[hf + base + 16 * k + j]! |= ((v >> (2 * k)) & 3) << shift;
       }
-    }
-  }
+    },
+  );
   return out;
 }
 
@@ -64,45 +80,35 @@ export function hfToT2(bytes: Uint8Array, rows: number, cols: number): Uint8Arra
   assertShape("hfToT2 shape", [rows, cols]);
   const R = hfPackedRows(rows);
   if (bytes.length !== R * cols) throw new QuantInputError(`hfToT2 data: has ${bytes.length} bytes, expected ${R * cols} for [${R}, ${cols}]`);
-  const stride = t2RowBytes(cols);
-  const out = new Uint8Array(rows * stride);
-  // full 64-column blocks four bytes at a time, as in t2ToHf
+  const out = new Uint8Array(rows * t2RowBytes(cols));
   const inWords = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const outWords = new DataView(out.buffer);
-  for (let o = 0; o < rows; o++) {
-    const shift = 2 * Math.floor(o / R);
-    const src = (o % R) * cols;
-    const dst = o * stride;
-    for (let b = 0; b * 64 < cols; b++) {
+  eachBlock(
+    rows,
+    cols,
+    (hf, t2, b, shift) => {
+      let bad = 0;
+      for (let j = 0; j < 16; j += 4) {
+        const at = hf + 64 * b + j;
+        const v =
+          ((inWords.getUint32(at, true) >>> shift) & 0x03030303) |
+          (((inWords.getUint32(at + 16, true) >>> shift) & 0x03030303) << 2) |
+          (((inWords.getUint32(at + 32, true) >>> shift) & 0x03030303) << 4) |
+          (((inWords.getUint32(at + 48, true) >>> shift) & 0x03030303) << 6);
+        bad |= v & (v >>> 1) & 0x55555555;
+        outWords.setUint32(t2 + 16 * b + j, v >>> 0, true);
+      }
+      return bad === 0;
+    },
+    (o, hf, t2, b, shift) => {
       const base = 64 * b;
-      const full = base + 64 <= cols;
-      if (full) {
-        let bad = 0;
-        for (let j = 0; j < 16; j += 4) {
-          const at = src + base + j;
-          const v =
-            ((inWords.getUint32(at, true) >>> shift) & 0x03030303) |
-            (((inWords.getUint32(at + 16, true) >>> shift) & 0x03030303) << 2) |
-            (((inWords.getUint32(at + 32, true) >>> shift) & 0x03030303) << 4) |
-            (((inWords.getUint32(at + 48, true) >>> shift) & 0x03030303) << 6);
-          bad |= v & (v >>> 1) & 0x55555555;
-          outWords.setUint32(dst + 16 * b + j, v >>> 0, true);
-        }
-        if (bad === 0) continue;
-      }
       for (let j = 0; j < 16; j++) {
-        const at = src + base + j;
-        let v: number;
-        if (full)
-          v = ((bytes[at]! >> shift) & 3) | (((bytes[at + 16]! >> shift) & 3) << 2) | (((bytes[at + 32]! >> shift) & 3) << 4) | (((bytes[at + 48]! >> shift) & 3) << 6);
-        else {
-          v = 0;
-          for (let k = 0; k < 4; k++) v |= (base + 16 * k + j < cols ? (bytes[at + 16 * k]! >> shift) & 3 : 1) << (2 * k);
-        }
+        let v = 0;
+        for (let k = 0; k < 4; k++) v |= (base + 16 * k + j < cols ? (bytes[hf + base + 16 * k + j]! >> shift) & 3 : 1) << (2 * k);
         if (hasCode3(v)) throw new QuantInputError(`hfToT2 data: invalid code 3 for weight row ${o}, column ${base + 16 * code3Field(v) + j}`);
-        out[dst + 16 * b + j] = v;
+        out[t2 + 16 * b + j] = v;
       }
-    }
-  }
+    },
+  );
   return out;
 }

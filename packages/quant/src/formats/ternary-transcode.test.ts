@@ -5,17 +5,9 @@ import { packI2S, unpackI2S } from "./gguf-i2-s";
 import { packTq2_0, unpackTq2_0 } from "./gguf-tq2-0";
 import { packTernaryT2 } from "./onebit-t2";
 import { i2sToT2, t2ToI2s, t2ToTq2, tq2ToT2 } from "./ternary-transcode";
+import { codesFor } from "./test-ternary-codes";
 
 const shapes = fc.record({ rows: fc.integer({ min: 1, max: 5 }), blocks: fc.integer({ min: 1, max: 3 }), seed: fc.integer() });
-function codesFor(n: number, seed: number): Int8Array {
-  let s = seed >>> 0 || 1;
-  return Int8Array.from({ length: n }, () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return ((s >>> 0) % 3) - 1;
-  });
-}
 
 describe("ternary transcoding equals the generic unpack → pack path", () => {
   it("I2_S ↔ onebit-t2", () => {
