@@ -1,7 +1,7 @@
 // @onebit/kernels — the kernel contract (a table of typed kernels with reference implementations), the backends
 // built from it (js reference, wasm SIMD threaded, webgl) and the integer 1-bit/ternary kernels.
 export * from "./backend";
-export { type ByteRange, copyBytes } from "./contract/byte-range";
+export { type ByteRange, copyBytes, isByteRange, rangePieces } from "./contract/byte-range";
 export { availableBackends, BACKENDS, type BackendEntry, type BackendOptions, createBackend } from "./backends";
 export { BackendDefinitionError, type BackendDefinition, defineBackend, listKernels, type NativeKernel } from "./contract/define-backend";
 export { KERNEL_NAMES, KERNELS, type KernelArgs, type KernelDefinition, type KernelFn, type KernelInfo, type KernelMethods, type KernelResults, type KernelSource } from "./contract/kernel-table";

@@ -4,19 +4,10 @@
  * which would keep the result for the model's life: a converter holds one tensor's codes at a time.
  */
 import type { PackedLinearWeight } from "@onebit/kernels";
-import { i2sToT2, t2RowBytes, tq2ToT2 } from "@onebit/quant";
+import { t2RowBytes } from "@onebit/quant";
+import { encodedToT2 } from "../load/ternary-repack";
 
 export function t2Codes(w: PackedLinearWeight): Uint8Array {
   const enc = w.kind === "ternary" ? w.encoded : undefined;
-  if (!enc) return w.data;
-  const out = w.outFeatures;
-  const inF = w.inFeatures;
-  let bytes: Uint8Array;
-  if (enc.bytes instanceof Uint8Array) bytes = enc.bytes;
-  else {
-    bytes = new Uint8Array(enc.bytes.length);
-    enc.bytes.copyTo(0, bytes);
-  }
-  const into = new Uint8Array(out * t2RowBytes(inF));
-  return (enc.format === "TQ2_0" ? tq2ToT2(bytes, out, inF, into) : i2sToT2(bytes, out, inF, into)).data;
+  return enc ? encodedToT2(enc, w.outFeatures, w.inFeatures, new Uint8Array(w.outFeatures * t2RowBytes(w.inFeatures))) : w.data;
 }

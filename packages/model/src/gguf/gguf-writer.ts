@@ -15,7 +15,7 @@
  * one buffer, so a conversion holds a piece of one tensor at a time rather than the whole model twice.
  */
 import { open, rename, unlink } from "node:fs/promises";
-import { type ByteRange, copyBytes } from "@onebit/kernels";
+import { type ByteRange, copyBytes, isByteRange, rangePieces } from "@onebit/kernels";
 import { ModelFileError } from "../weights/weight-source";
 import { type FieldName, nameOf } from "./gguf-cursor";
 import { GGML_MAX_DIMS, GGML_MAX_NAME_BYTES, GGUF_DEFAULT_ALIGNMENT, GGUF_MAX_KEY_BYTES, GGUF_MAX_STRING_BYTES } from "./gguf-reader";
@@ -51,9 +51,6 @@ export interface WriteGgufOptions {
 
 /** Bytes a ByteRange tensor is copied through at a time. */
 export const WRITE_CHUNK = 16 << 20;
-
-const isByteRange = (d: unknown): d is ByteRange =>
-  typeof d === "object" && d !== null && !(d instanceof Uint8Array) && typeof (d as ByteRange).copyTo === "function" && typeof (d as ByteRange).length === "number";
 
 /**
  * `[key, type, value]` tuples or `{key, type, value}` records, or a map such as GgufSource.typedMetadata; written
@@ -347,16 +344,13 @@ export async function writeGguf(path: string, input: GgufInput, alignment = GGUF
     let chunk: Uint8Array | undefined;
     for (const t of tensors) {
       if (t.data instanceof Uint8Array) await put(t.data);
-      else
-        for (let at = 0; at < t.data.length; at += WRITE_CHUNK) {
-          const n = Math.min(WRITE_CHUNK, t.data.length - at);
-          chunk ??= new Uint8Array(Math.min(WRITE_CHUNK, t.data.length));
-          if (chunk.length < n) chunk = new Uint8Array(n);
-          const piece = chunk.subarray(0, n);
-          t.data.copyTo(at, piece);
+      else {
+        chunk ??= new Uint8Array(WRITE_CHUNK);
+        for (const piece of rangePieces(t.data, chunk)) {
           await put(piece);
           options.onProgress?.(position, total);
         }
+      }
       const pad = padded(t.data.length, alignment) - t.data.length;
       if (pad) await put(zeros.subarray(0, pad));
       options.onProgress?.(position, total);

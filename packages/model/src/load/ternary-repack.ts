@@ -150,6 +150,20 @@ function lazyT2(
   };
 }
 
+/**
+ * A ternary weight's TQ2_0 or I2_S bytes (in memory, or a range of its file read whole) → onebit-t2 rows in `into`:
+ * what a deferred weight's `data` is made by, and what an exporter transcodes without keeping (export/t2-codes.ts).
+ */
+export function encodedToT2(encoded: TernaryEncoding, out: number, inF: number, into: Uint8Array): Uint8Array {
+  let bytes: Uint8Array;
+  if (encoded.bytes instanceof Uint8Array) bytes = encoded.bytes;
+  else {
+    bytes = new Uint8Array(encoded.bytes.length);
+    encoded.bytes.copyTo(0, bytes);
+  }
+  return (encoded.format === "TQ2_0" ? tq2ToT2(bytes, out, inF, into) : i2sToT2(bytes, out, inF, into)).data;
+}
+
 /** The weight's scales for a base scale: × the `*.scale` multiplier (1 or G values) where the file has one. */
 function scalesFor(linear: BitLinearSpec, multiplier: { name: string; values: Float32Array } | undefined, file: string): (base: number) => Float32Array {
   const groups = linear.groups;
@@ -218,12 +232,8 @@ export function deferredGgufProjection(
         check.check(into, offset / 66);
       },
     };
-    const transcode = () => {
-      const bytes = new Uint8Array(range.length);
-      checked.copyTo(0, bytes);
-      return tq2ToT2(bytes, out, inF, alloc(out * t2RowBytes(inF))).data;
-    };
-    return { weight: lazyT2(out, inF, scalesWith(scale), { format: "TQ2_0", bytes: checked }, transcode, file, name), how: "exact" };
+    const encoded: TernaryEncoding = { format: "TQ2_0", bytes: checked };
+    return { weight: lazyT2(out, inF, scalesWith(scale), encoded, () => encodedToT2(encoded, out, inF, alloc(out * t2RowBytes(inF))), file, name), how: "exact" };
   }
   const codeBytes = (out * inF) / 4;
   if (range.length !== codeBytes + 32) throw new ModelFileError(file, name, `I2_S: has ${range.length} bytes, expected ${codeBytes + 32} for [${out}, ${inF}]`);
@@ -231,12 +241,8 @@ export function deferredGgufProjection(
   range.copyTo(codeBytes, tail);
   const scale = new DataView(tail.buffer).getFloat32(0, true);
   if (!Number.isFinite(scale)) throw new ModelFileError(file, name, `the I2_S scale is ${scale}`);
-  const transcode = () => {
-    const bytes = new Uint8Array(range.length);
-    range.copyTo(0, bytes);
-    return i2sToT2(bytes, out, inF, alloc(out * t2RowBytes(inF))).data;
-  };
-  return { weight: lazyT2(out, inF, scalesWith(scale), { format: "I2_S", bytes: range }, transcode, file, name), how: "exact" };
+  const encoded: TernaryEncoding = { format: "I2_S", bytes: range };
+  return { weight: lazyT2(out, inF, scalesWith(scale), encoded, () => encodedToT2(encoded, out, inF, alloc(out * t2RowBytes(inF))), file, name), how: "exact" };
 }
 
 /**

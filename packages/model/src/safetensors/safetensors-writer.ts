@@ -11,7 +11,7 @@
  * alignment then name; here the caller's order is kept, because the bytes callback is called in that order.)
  */
 import { randomUUID } from "node:crypto";
-import type { ByteRange } from "@onebit/kernels";
+import { type ByteRange, isByteRange, rangePieces } from "@onebit/kernels";
 import { type FileHandle, open, rename, unlink } from "node:fs/promises";
 import { ModelFileError } from "../weights/weight-source";
 import { isSafetensorsDtype, MAX_HEADER_BYTES, SAFETENSORS_DTYPES, SAFETENSORS_ITEM_BYTES, type SafetensorsDtypeName } from "./safetensors-dtype";
@@ -32,9 +32,6 @@ export type TensorBytes = (tensor: TensorPlan, index: number) => ArrayBufferView
 
 /** Bytes of a ByteRange tensor copied and written at a time. */
 export const PIECE_BYTES = 16 << 20;
-
-const isByteRange = (v: unknown): v is ByteRange =>
-  typeof v === "object" && v !== null && !ArrayBuffer.isView(v) && typeof (v as ByteRange).copyTo === "function" && typeof (v as ByteRange).length === "number";
 
 const field = (name: string) => `tensor ${shown(name)}`;
 
@@ -108,7 +105,7 @@ export async function writeSafetensorsFile(
   const tmp = tempPathFor(path);
   const handle = await open(tmp, "wx");
   let ok = false;
-  let piece: Uint8Array | undefined;
+  let buffer: Uint8Array | undefined; // one piece buffer for every ByteRange tensor
   try {
     await writeAll(handle, header);
     for (let i = 0; i < plan.length; i++) {
@@ -121,12 +118,8 @@ export async function writeSafetensorsFile(
         throw new ModelFileError(path, field(t.name), `the bytes callback returned ${length} bytes, expected ${t.byteLength} for ${t.dtype} ${shown(t.shape)}`);
       if (ArrayBuffer.isView(view)) await writeAll(handle, new Uint8Array(view.buffer, view.byteOffset, view.byteLength));
       else {
-        piece ??= new Uint8Array(PIECE_BYTES);
-        for (let at = 0; at < length; at += PIECE_BYTES) {
-          const part = piece.subarray(0, Math.min(PIECE_BYTES, length - at));
-          view.copyTo(at, part);
-          await writeAll(handle, part);
-        }
+        buffer ??= new Uint8Array(PIECE_BYTES);
+        for (const piece of rangePieces(view, buffer)) await writeAll(handle, piece);
       }
     }
     await handle.sync();

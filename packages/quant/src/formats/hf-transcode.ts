@@ -17,22 +17,27 @@ const code3Field = (v: number) => [0, 1, 2, 3].find((k) => ((v >> (2 * k)) & 3) 
 
 /**
  * The walk both directions share: every weight row o — its field's shift in the HF packed row at `hf`, its t2 row at
- * `t2` — and each 64-column block b of it. A full block goes to `words` (four bytes at a time), which returns false
+ * `t2` — and each 64-column block b of it. A full block goes to `words` (four bytes at a time, through little-endian
+ * views of `input` and `output`: a masked 2-bit field never carries into the next byte lane), which returns false
  * when it met a code 3; that block, and a last partial one, go to `bytes`, which names the weight it refuses.
  */
 function eachBlock(
   rows: number,
   cols: number,
-  words: (hf: number, t2: number, b: number, shift: number) => boolean,
+  input: Uint8Array,
+  output: Uint8Array,
+  words: (inWords: DataView, outWords: DataView, hf: number, t2: number, b: number, shift: number) => boolean,
   bytes: (o: number, hf: number, t2: number, b: number, shift: number) => void,
 ): void {
+  const inWords = new DataView(input.buffer, input.byteOffset, input.byteLength);
+  const outWords = new DataView(output.buffer, output.byteOffset, output.byteLength);
   const R = hfPackedRows(rows);
   const stride = t2RowBytes(cols);
   for (let o = 0; o < rows; o++) {
     const shift = 2 * Math.floor(o / R);
     const hf = (o % R) * cols;
     const t2 = o * stride;
-    for (let b = 0; b * 64 < cols; b++) if (!(64 * b + 64 <= cols && words(hf, t2, b, shift))) bytes(o, hf, t2, b, shift);
+    for (let b = 0; b * 64 < cols; b++) if (!(64 * b + 64 <= cols && words(inWords, outWords, hf, t2, b, shift))) bytes(o, hf, t2, b, shift);
   }
 }
 
@@ -42,13 +47,12 @@ export function t2ToHf(data: Uint8Array, rows: number, cols: number): Uint8Array
   const stride = t2RowBytes(cols);
   if (data.length !== rows * stride) throw new QuantInputError(`t2ToHf data: has ${data.length} bytes, expected ${rows * stride} for [${rows}, ${cols}]`);
   const out = new Uint8Array(hfPackedRows(rows) * cols);
-  // little-endian words: a masked 2-bit field never carries into the next byte lane
-  const inWords = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  const outWords = new DataView(out.buffer);
   eachBlock(
     rows,
     cols,
-    (hf, t2, b, shift) => {
+    data,
+    out,
+    (inWords, outWords, hf, t2, b, shift) => {
       let bad = 0;
       for (let j = 0; j < 16; j += 4) {
         const v = inWords.getUint32(t2 + 16 * b + j, true);
@@ -81,12 +85,12 @@ export function hfToT2(bytes: Uint8Array, rows: number, cols: number): Uint8Arra
   const R = hfPackedRows(rows);
   if (bytes.length !== R * cols) throw new QuantInputError(`hfToT2 data: has ${bytes.length} bytes, expected ${R * cols} for [${R}, ${cols}]`);
   const out = new Uint8Array(rows * t2RowBytes(cols));
-  const inWords = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const outWords = new DataView(out.buffer);
   eachBlock(
     rows,
     cols,
-    (hf, t2, b, shift) => {
+    bytes,
+    out,
+    (inWords, outWords, hf, t2, b, shift) => {
       let bad = 0;
       for (let j = 0; j < 16; j += 4) {
         const at = hf + 64 * b + j;
