@@ -54,7 +54,8 @@ const RELAXED_FUNCS = `
 
   ;; One row's dot for one token in the pair layout (blocks 32 bytes apart): the unpaired rows of a masked projection
   ;; (ReLU²GLU's up rows whose partner's gate is zero). Planes read as in $t2_pair_r below — one shift a block, two
-  ;; i16 sums (plain and 4× products), widened every 7 blocks — 13 vector operations a block where three shifts took 15.
+  ;; i16 sums (plain and 4× products), each dot added straight into its sum, widened every 8 blocks — 13 vector
+  ;; operations a block where three shifts took 15.
   (func $t2_row_r (param $wp i32) (param $blocks i32) (param $x i32) (param $out i32)
     (local $b i32) (local $n i32) (local $m3 v128) (local $m12 v128) (local $v v128) (local $h v128)
     (local $s1 v128) (local $s4 v128) (local $acc1 v128) (local $acc4 v128)
@@ -64,19 +65,21 @@ const RELAXED_FUNCS = `
     (block $done
       (loop $outer
         (br_if $done (i32.eqz (local.get $b)))
-        (local.set $n (select (i32.const 7) (local.get $b) (i32.gt_u (local.get $b) (i32.const 7))))
+        (local.set $n (select (i32.const 8) (local.get $b) (i32.gt_u (local.get $b) (i32.const 8))))
         (local.set $b (i32.sub (local.get $b) (local.get $n)))
         (local.set $s1 (v128.const i32x4 0 0 0 0))
         (local.set $s4 (v128.const i32x4 0 0 0 0))
         (loop $inner
           (local.set $v (v128.load (local.get $wp)))
           (local.set $h (i16x8.shr_u (local.get $v) (i32.const 4)))
-          (local.set $s1 (i16x8.add (local.get $s1) (i16x8.add
-            (i16x8.relaxed_dot_i8x16_i7x16_s (v128.load offset=0 (local.get $x)) (v128.and (local.get $v) (local.get $m3)))
-            (i16x8.relaxed_dot_i8x16_i7x16_s (v128.load offset=32 (local.get $x)) (v128.and (local.get $h) (local.get $m3))))))
-          (local.set $s4 (i16x8.add (local.get $s4) (i16x8.add
-            (i16x8.relaxed_dot_i8x16_i7x16_s (v128.load offset=16 (local.get $x)) (v128.and (local.get $v) (local.get $m12)))
-            (i16x8.relaxed_dot_i8x16_i7x16_s (v128.load offset=48 (local.get $x)) (v128.and (local.get $h) (local.get $m12))))))
+          (local.set $s1 (i16x8.add (local.get $s1)
+            (i16x8.relaxed_dot_i8x16_i7x16_s (v128.load offset=0 (local.get $x)) (v128.and (local.get $v) (local.get $m3)))))
+          (local.set $s4 (i16x8.add (local.get $s4)
+            (i16x8.relaxed_dot_i8x16_i7x16_s (v128.load offset=16 (local.get $x)) (v128.and (local.get $v) (local.get $m12)))))
+          (local.set $s1 (i16x8.add (local.get $s1)
+            (i16x8.relaxed_dot_i8x16_i7x16_s (v128.load offset=32 (local.get $x)) (v128.and (local.get $h) (local.get $m3)))))
+          (local.set $s4 (i16x8.add (local.get $s4)
+            (i16x8.relaxed_dot_i8x16_i7x16_s (v128.load offset=48 (local.get $x)) (v128.and (local.get $h) (local.get $m12)))))
           (local.set $wp (i32.add (local.get $wp) (i32.const 32)))
           (local.set $x (i32.add (local.get $x) (i32.const 64)))
           (local.set $n (i32.sub (local.get $n) (i32.const 1)))
@@ -90,9 +93,13 @@ const RELAXED_FUNCS = `
   ;; Two rows' dots for one token at once (decode): each activation vector is loaded once for both rows. The planes
   ;; are read with one shift per block, not three: planes 0 and 1 masked in place (v & 3 = code, v & 12 = 4·code),
   ;; planes 2 and 3 the same from v >> 4, so each row keeps two i16 sums, of plain products (S1) and of 4× products
-  ;; (S4), and the dot is S1 + S4/4 (exact: S4 is a multiple of 4). |lane| of S4 per block ≤ 2·2·(8·128) = 4096, so
-  ;; both are widened every 7 blocks (≤ 28672 < 2¹⁵). (Measured against the three-shift version on 30 6912×2560
-  ;; matrices from DRAM, one thread: 0.94× the time.)
+  ;; (S4), and the dot is S1 + S4/4 (exact: S4 is a multiple of 4). A lane of S4 gains two pair sums a block, each
+  ;; in [2·8·(−128), 2·8·127] = [−2048, 2032], so both sums are widened every 8 blocks: S4 ∈ [−32768, 32512], inside
+  ;; i16, and every partial sum on the way too (S1 gains a quarter of that). (Measured against the three-shift
+  ;; version on 30 6912×2560 matrices from DRAM, one thread: 0.94× the time. Then, on Zen 3, a loop over 32 row
+  ;; pairs × 2560 in L1, in one process: each dot added straight into its sum, rather than two dots added first,
+  ;; and the widening every 8 blocks rather than 7: 8.5–8.8 cycles a block of a pair against 9.1–9.2; with no
+  ;; widening at all 8.2, and the same 26 operations as independent chains 7.0.)
   (func $t2_pair_r (param $wp i32) (param $blocks i32) (param $x i32) (param $outA i32) (param $outB i32)
     (local $b i32) (local $n i32) (local $m3 v128) (local $m12 v128) (local $va v128) (local $vb v128) (local $ha v128) (local $hb v128)
     (local $x0 v128) (local $x1 v128) (local $x2 v128) (local $x3 v128)
@@ -104,7 +111,7 @@ const RELAXED_FUNCS = `
     (block $done
       (loop $outer
         (br_if $done (i32.eqz (local.get $b)))
-        (local.set $n (select (i32.const 7) (local.get $b) (i32.gt_u (local.get $b) (i32.const 7))))
+        (local.set $n (select (i32.const 8) (local.get $b) (i32.gt_u (local.get $b) (i32.const 8))))
         (local.set $b (i32.sub (local.get $b) (local.get $n)))
         (local.set $a1 (v128.const i32x4 0 0 0 0))
         (local.set $a4 (v128.const i32x4 0 0 0 0))
@@ -119,18 +126,14 @@ const RELAXED_FUNCS = `
           (local.set $x3 (v128.load offset=48 (local.get $x)))
           (local.set $ha (i16x8.shr_u (local.get $va) (i32.const 4)))
           (local.set $hb (i16x8.shr_u (local.get $vb) (i32.const 4)))
-          (local.set $a1 (i16x8.add (local.get $a1) (i16x8.add
-            (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $x0) (v128.and (local.get $va) (local.get $m3)))
-            (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $x2) (v128.and (local.get $ha) (local.get $m3))))))
-          (local.set $a4 (i16x8.add (local.get $a4) (i16x8.add
-            (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $x1) (v128.and (local.get $va) (local.get $m12)))
-            (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $x3) (v128.and (local.get $ha) (local.get $m12))))))
-          (local.set $b1 (i16x8.add (local.get $b1) (i16x8.add
-            (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $x0) (v128.and (local.get $vb) (local.get $m3)))
-            (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $x2) (v128.and (local.get $hb) (local.get $m3))))))
-          (local.set $b4 (i16x8.add (local.get $b4) (i16x8.add
-            (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $x1) (v128.and (local.get $vb) (local.get $m12)))
-            (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $x3) (v128.and (local.get $hb) (local.get $m12))))))
+          (local.set $a1 (i16x8.add (local.get $a1) (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $x0) (v128.and (local.get $va) (local.get $m3)))))
+          (local.set $b1 (i16x8.add (local.get $b1) (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $x0) (v128.and (local.get $vb) (local.get $m3)))))
+          (local.set $a4 (i16x8.add (local.get $a4) (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $x1) (v128.and (local.get $va) (local.get $m12)))))
+          (local.set $b4 (i16x8.add (local.get $b4) (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $x1) (v128.and (local.get $vb) (local.get $m12)))))
+          (local.set $a1 (i16x8.add (local.get $a1) (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $x2) (v128.and (local.get $ha) (local.get $m3)))))
+          (local.set $b1 (i16x8.add (local.get $b1) (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $x2) (v128.and (local.get $hb) (local.get $m3)))))
+          (local.set $a4 (i16x8.add (local.get $a4) (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $x3) (v128.and (local.get $ha) (local.get $m12)))))
+          (local.set $b4 (i16x8.add (local.get $b4) (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $x3) (v128.and (local.get $hb) (local.get $m12)))))
           (local.set $wp (i32.add (local.get $wp) (i32.const 32)))
           (local.set $x (i32.add (local.get $x) (i32.const 64)))
           (local.set $n (i32.sub (local.get $n) (i32.const 1)))
