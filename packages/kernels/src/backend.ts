@@ -96,9 +96,10 @@ export interface DenseRowSource {
   readonly cols: number;
   readRows(start: number, count: number, out: Float32Array): void;
   /**
-   * The rows in their own encoding, when it is one a backend may decode itself: ggml's F16 (2 bytes a weight) or
-   * Q6_K (210 bytes per 256 weights, cols % 256 = 0), rows one after another. readRows stays the definition: a
-   * backend that decodes these gives readRows's values bit for bit (the wasm backend at load, ggml-decode.wat.ts).
+   * The rows in their own encoding, when it is one a backend may decode itself: ggml's F16 or BF16 (2 bytes a
+   * weight) or Q6_K (210 bytes per 256 weights, cols % 256 = 0), rows one after another. readRows stays the
+   * definition: a backend that decodes these gives readRows's values bit for bit (the wasm backend at load,
+   * ggml-decode.wat.ts); one that does not reads readRows.
    */
   readonly encoded?: DenseRowEncoding;
 }
@@ -108,7 +109,7 @@ export interface DenseRowSource {
  * ByteRange a backend copies from (a file read a piece at a time; an error it throws is the weight's).
  */
 export interface DenseRowEncoding {
-  readonly format: "F16" | "Q6_K";
+  readonly format: "F16" | "BF16" | "Q6_K";
   readonly bytes: Uint8Array | ByteRange;
 }
 

@@ -24,13 +24,19 @@ function denseWeight(out: number, inF: number, seed: number): Float32Array {
   return w;
 }
 
-let encodedMemo: { w: Float32Array; encoded: Record<"F16" | "Q6_K", Uint8Array> } | undefined;
-/** A weight [out, in] and its F16 and Q6_K bytes, made once for every backend (ggml's Q6_K quantizer is slow in JS). */
+let encodedMemo: { w: Float32Array; encoded: Record<"F16" | "BF16" | "Q6_K", Uint8Array> } | undefined;
+/**
+ * A weight [out, in] and its F16, BF16 and Q6_K bytes, made once for every backend (ggml's Q6_K quantizer is slow in
+ * JS). Row 1 holds half subnormals, ±0 and the largest half; the BF16 bytes' row 2 float32 subnormals and magnitudes
+ * past the half range (an F16 of them would be infinite, which the int4 head refuses).
+ */
 function encodedWeights(out: number, inF: number): NonNullable<typeof encodedMemo> {
   if (!encodedMemo) {
     const w = denseWeight(out, inF, 11);
     for (let i = 0; i < 64; i++) w[inF + i] = [2 ** -20, -(2 ** -24), 0, -0, 65504, -3e-5][i % 6]!;
-    encodedMemo = { w, encoded: { F16: quantizeGgml("F16", w), Q6_K: quantizeGgml("Q6_K", w) } };
+    const wide = w.slice();
+    for (let i = 0; i < 64; i++) wide[2 * inF + i] = [3e38, -(2 ** -130), 2 ** -149, -0, -1e30, 7e-39][i % 6]!;
+    encodedMemo = { w, encoded: { F16: quantizeGgml("F16", w), BF16: quantizeGgml("BF16", wide), Q6_K: quantizeGgml("Q6_K", w) } };
   }
   return encodedMemo;
 }
@@ -87,13 +93,13 @@ export const DENSE_CASES: ConformanceCase[] = [
     },
   },
   {
-    name: "prepareDense from a row source with its own encoding (F16, Q6_K): identical to its decoded rows, every format",
+    name: "prepareDense from a row source with its own encoding (F16, BF16, Q6_K): identical to its decoded rows, every format",
     async run(b) {
       // 431 rows of 2560: two chunks (denseChunkRows = 409), an odd row count; F16 with subnormal, ±0 and 65504 halves
       const out = 431;
       const inF = 2560;
       const { w, encoded } = encodedWeights(out, inF);
-      for (const format of ["F16", "Q6_K"] as const) {
+      for (const format of ["F16", "BF16", "Q6_K"] as const) {
         const bytes = encoded[format];
         const rows = dequantizeRows(format, bytes, out, inF, 0, out);
         // the bytes in memory, and as a ByteRange (a loader's file read a piece at a time)

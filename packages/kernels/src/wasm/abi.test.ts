@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { transformSync } from "esbuild";
 import { describe, expect, it } from "vitest";
-import { CONTROL_SLOTS, JOB_ABI, JOB_OP, JOB_SLOT, type KernelExports, MAX_THREADS, RELAXED_ONLY_EXPORTS, WASM_EXPORT } from "./abi";
+import { CONTROL_SLOTS, DENSE_DECODERS, JOB_ABI, JOB_OP, JOB_SLOT, type KernelExports, MAX_THREADS, RELAXED_ONLY_EXPORTS, WASM_EXPORT } from "./abi";
 import { runJob } from "./job-driver";
 import { kernelsModule, relaxedSimdAvailable } from "./wasm-module";
 import { LUT_MIN_ROWS, lutTiles } from "./t2-gemm-lut.wat";
@@ -64,7 +64,11 @@ describe("wasm job ABI", () => {
       [JOB_OP.ATTENTION_SCORES, { IN_PTR: 1024, STORE_PTR: 2048, OUT_PTR: 4096, KV_HEADS: 2, GROUP: 5, HEAD_DIM: 8, POSITIONS: 9 }],
       [JOB_OP.ATTENTION_VALUES, { IN_PTR: 1024, STORE_PTR: 2048, OUT_PTR: 4096, KV_HEADS: 2, GROUP: 5, HEAD_DIM: 8, POSITIONS: 9 }],
       [JOB_OP.W8A16_DENSE, { W_PTR: 1024, IN_FEATURES: 256, SCALES_PTR: 2048, BLOCKS: 1, BLOCK_LEN: 256, X_PTR: 4096, OUT_PTR: 8192 }],
-      [JOB_OP.INT4_QUANTIZE, { SRC_PTR: 1024, BLOCKS: 5, DST_PTR: 8192, ROW_STRIDE: 160, NON_FINITE: 0 }],
+      // float32 rows, then rows each decoder decodes first (looked up by code in the ABI's DENSE_DECODERS)
+      [JOB_OP.INT4_QUANTIZE, { SRC_PTR: 1024, BLOCKS: 5, DST_PTR: 8192, ROW_STRIDE: 160, NON_FINITE: 0, ENCODING: 0, ENC_PTR: 0, ENC_ROW_BYTES: 0 }],
+      ...Object.values(DENSE_DECODERS).map(
+        (d): [number, Record<string, number>] => [JOB_OP.INT4_QUANTIZE, { SRC_PTR: 1024, BLOCKS: 8, DST_PTR: 8192, ROW_STRIDE: 160, NON_FINITE: 0, ENCODING: d.code, ENC_PTR: 65536, ENC_ROW_BYTES: (256 / d.unit) * d.unitBytes }],
+      ),
     ];
     const group = { 1: "TERNARY_DENSE", 2: "TERNARY_SPARSE", 3: "MATMUL_F32", 4: "ATTENTION", 5: "ATTENTION", 6: "W8A16_DENSE", 8: "INT4_QUANTIZE" } as const;
     for (const [op, args] of jobs) {
@@ -74,6 +78,8 @@ describe("wasm job ABI", () => {
       for (const index of [0, 1]) {
         const expected = calls(runJob, c, index);
         expect(expected.length, `op ${op}`).toBeGreaterThan(0);
+        const decoder = Object.values(DENSE_DECODERS).find((d) => d.code === args.ENCODING);
+        if (decoder) expect(expected[0], `op ${op}, encoding ${args.ENCODING}`).toEqual([decoder.decode, 65536 + (index === 0 ? 0 : 8) * args.ENC_ROW_BYTES!, (index === 0 ? 8 : 2) * 256 / decoder.unit, 1024 + (index === 0 ? 0 : 8) * 8 * 128]);
         for (const run of runners) expect(calls(run, c, index)).toEqual(expected);
       }
     }

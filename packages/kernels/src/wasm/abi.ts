@@ -214,7 +214,7 @@ export const JOB_SLOT = {
     ROW_STRIDE: 12,
     /** set to 1 by a thread whose rows hold a non-finite value (the caller clears it first) */
     NON_FINITE: 13,
-    /** 0: SRC_PTR holds the f32 rows; else the rows' own encoding (DENSE_ENCODING) at ENC_PTR, decoded into SRC_PTR first */
+    /** 0: SRC_PTR holds the f32 rows; else the rows' own encoding (a DENSE_DECODERS code) at ENC_PTR, decoded into SRC_PTR first */
     ENCODING: 14,
     ENC_PTR: 15,
     /** bytes of one encoded row */
@@ -319,8 +319,20 @@ export const JOB_SLOT = {
  */
 export const ELEMENTWISE_KIND = { SILU: 0, RELU2: 1, RMS_NORM: 2, ROW_STATS: 3, ROW_CODES: 4, MUL: 5, ADD: 6, RELU2_MARK: 7, ROPE: 8 } as const;
 
-/** JOB_SLOT.INT4_QUANTIZE.ENCODING: the row encodings a thread decodes itself (ggml-decode.wat.ts). */
-export const DENSE_ENCODING = { F32: 0, F16: 1, Q6_K: 2 } as const;
+/**
+ * The row encodings of a dense row source (backend.ts DenseRowEncoding) that a wasm thread decodes into float32 itself
+ * before it quantizes the rows (ggml-decode.wat.ts): `code` goes in JOB_SLOT.INT4_QUANTIZE.ENCODING (0: the rows are
+ * float32 already), and the export `decode(src, count, dst)` decodes `count` units of `unit` weights, `unitBytes`
+ * bytes each (a row's columns are a multiple of `unit`). Adding an encoding is a row here and its decoder.
+ */
+export const DENSE_DECODERS = {
+  F16: { code: 1, decode: "f16_decode", unit: 1, unitBytes: 2 },
+  Q6_K: { code: 2, decode: "q6k_decode", unit: 256, unitBytes: 210 },
+  BF16: { code: 3, decode: "bf16_decode", unit: 1, unitBytes: 2 },
+} as const;
+export type DenseDecoderFormat = keyof typeof DENSE_DECODERS;
+/** JOB_SLOT.INT4_QUANTIZE.ENCODING of float32 rows (nothing to decode). */
+export const DENSE_F32 = 0;
 
 /** Most threads a pool may have (the backend checks it): their sleep flags must fit in the control block. */
 export const MAX_THREADS = 64;
@@ -355,10 +367,8 @@ export const WASM_EXPORT = {
   /** relaxed-SIMD module only */
   Q4_DOT_RELAXED: "q4_dot_r",
   Q4_QUANTIZE: "q4_quantize",
-  F16_DECODE: "f16_decode",
   T2_EPILOGUE: "t2_epilogue",
   T2_PLACE: "t2_place",
-  Q6K_DECODE: "q6k_decode",
   T1_DOT_1: "t1_dot_1",
   T1_DOT_4: "t1_dot_4",
   /** relaxed-SIMD module only */
@@ -414,7 +424,7 @@ export const LUT_GEMM = {
 /** The column panels' constants that runJob needs (column-panels.wat.ts). */
 export const COLUMN_PANELS = { ROWS: PANEL_ROWS, SCRATCH_BYTES: PANEL_SCRATCH_BYTES, ...PANELS_DIRECTION } as const;
 
-export const JOB_ABI = { JOB_OP, JOB_SLOT, WASM_EXPORT, DENSE_ENCODING, ELEMENTWISE_KIND, LUT_GEMM, COLUMN_PANELS } as const;
+export const JOB_ABI = { JOB_OP, JOB_SLOT, WASM_EXPORT, DENSE_DECODERS, ELEMENTWISE_KIND, LUT_GEMM, COLUMN_PANELS } as const;
 export type JobAbi = typeof JOB_ABI;
 
 /** Exports only the relaxed-SIMD module has. */
@@ -464,6 +474,8 @@ export interface KernelExports {
   f16_decode(src: number, count: number, dst: number): void;
   /** Q6_K blocks (210 bytes per 256 weights) at src → f32 at dst (ggml-decode.wat.ts). */
   q6k_decode(src: number, blocks: number, dst: number): void;
+  /** BF16 [count] at src → f32 at dst (ggml-decode.wat.ts). */
+  bf16_decode(src: number, count: number, dst: number): void;
   /** onebit-t1 ternary dots (t1-dot.wat.ts), same arguments as t2_dot_1 (rows one after another, not paired). */
   t1_dot_1(w: number, rowStride: number, blocks: number, rowStart: number, rowEnd: number, mask: number, x: number, out: number): void;
   t1_dot_4(w: number, rowStride: number, blocks: number, rowStart: number, rowEnd: number, mask: number, x: number, xStride: number, out: number, outStride: number): void;

@@ -13,7 +13,7 @@ import { checkDense, denseBlockLen, denseF32Weight, forEachDenseChunk, INT4_BLOC
 import { int4Plain, quantizeInt4Rows, quantizeInt8Blocks } from "../js/dense-int4";
 import { denseRowsOutput } from "../js/dense-rows";
 import { checkMatmulF32, outputBuffer } from "../validate-inputs";
-import { DENSE_ENCODING, JOB_OP, JOB_SLOT } from "./abi";
+import { DENSE_DECODERS, DENSE_F32, type DenseDecoderFormat, JOB_OP, JOB_SLOT } from "./abi";
 import type { WasmContext } from "./context";
 import { INT4_X, int4CodeOffset, int4XOffset } from "./dense-int4.wat";
 
@@ -146,7 +146,7 @@ function prepareInt4(ctx: WasmContext, w: DenseWeight, outFeatures: number, inFe
   };
   const encoded = w instanceof Float32Array ? undefined : encodedRows(w, outFeatures, inFeatures);
   if (encoded) {
-    // the rows' own bytes (F16, Q6_K) copied into scratch and decoded there by each thread before it quantizes its
+    // the rows' own bytes (F16, BF16, Q6_K) copied into scratch and decoded there by each thread before it quantizes its
     // rows: no float32 row in JS (ggml-decode.wat.ts). scratch: [f32 rows: n·in·4][encoded rows: n·rowBytes]
     const step = Math.max(8, Math.floor(ENCODED_CHUNK_F32_BYTES / (inFeatures * 4)));
     filling(ctx, [ptr], () => {
@@ -174,7 +174,7 @@ function prepareInt4(ctx: WasmContext, w: DenseWeight, outFeatures: number, inFe
           src = heap.scratch(rows.byteLength);
           new Float32Array(heap.buffer, src, rows.length).set(rows);
         }
-        if (!job(src, r0, n, DENSE_ENCODING.F32, 0, 0)) refuse(rows, r0, n);
+        if (!job(src, r0, n, DENSE_F32, 0, 0)) refuse(rows, r0, n);
       },
       scratchRows,
     ),
@@ -189,23 +189,16 @@ function prepareInt4(ctx: WasmContext, w: DenseWeight, outFeatures: number, inFe
  */
 const ENCODED_CHUNK_F32_BYTES = 1.25 * 2 ** 20;
 
-/** A row source's own encoding, if the wasm threads decode it (F16, Q6_K): its DENSE_ENCODING code and bytes per row. */
+/** A row source's own encoding, if the wasm threads decode it (abi.ts DENSE_DECODERS): its code and bytes per row. */
 function encodedRows(w: DenseRowSource, outFeatures: number, inFeatures: number): { code: number; rowBytes: number; bytes: DenseRowEncoding["bytes"] } | undefined {
   const e = w.encoded;
-  if (!e) return undefined;
-  let code: number;
-  let rowBytes: number;
-  if (e.format === "F16") {
-    code = DENSE_ENCODING.F16;
-    rowBytes = 2 * inFeatures;
-  } else if (e.format === "Q6_K") {
-    if (inFeatures % 256 !== 0) throw new KernelInputError(`prepareDense row source: Q6_K rows need a multiple of 256 columns, got ${inFeatures}`);
-    code = DENSE_ENCODING.Q6_K;
-    rowBytes = (inFeatures / 256) * 210;
-  } else return undefined; // an encoding these kernels do not decode: readRows
+  if (!e || !Object.hasOwn(DENSE_DECODERS, e.format)) return undefined; // none, or one these kernels do not decode: readRows
+  const d = DENSE_DECODERS[e.format as DenseDecoderFormat];
+  if (inFeatures % d.unit !== 0) throw new KernelInputError(`prepareDense row source: ${e.format} rows need a multiple of ${d.unit} columns, got ${inFeatures}`);
+  const rowBytes = (inFeatures / d.unit) * d.unitBytes;
   if (e.bytes.length !== outFeatures * rowBytes)
     throw new KernelInputError(`prepareDense row source: its ${e.format} bytes are ${e.bytes.length}, expected ${outFeatures} rows × ${rowBytes} = ${outFeatures * rowBytes}`);
-  return { code, rowBytes, bytes: e.bytes };
+  return { code: d.code, rowBytes, bytes: e.bytes };
 }
 
 /** Fill freshly allocated blocks; if reading or quantizing the weight throws (a non-finite value, a failing row source), give them back. */

@@ -1,9 +1,10 @@
 /**
  * Decoders of GGUF tables' row formats into float32, included into both modules by kernels.wat.ts (baseline SIMD):
- * `f16_decode` and `q6k_decode`, bit for bit @onebit/quant's dequantizeRows (ggml-quants.c's dequantize_row_*).
- * prepareDense runs them at load on a table's own bytes (a DenseRowSource's `blocks`), so the 128k-row LM head of a
- * 2B4T file goes from the file's Q6_K/F16 to the int4 format without a float32 row in JS: the JS decoder spent
- * 3–6 ns on each of its 328 M weights.
+ * `f16_decode`, `bf16_decode` and `q6k_decode`, bit for bit @onebit/quant's dequantizeRows (ggml-quants.c's
+ * dequantize_row_*, ggml's bf16 → fp32). Each takes (src, count, dst), count in its units (abi.ts DENSE_DECODERS).
+ * prepareDense runs them at load on a table's own bytes (a DenseRowSource's `encoded`), so the 128k-row LM head of a
+ * 2B4T file goes from the file's Q6_K/F16/BF16 (or a Hugging Face folder's bf16) to the int4 format without a
+ * float32 row in JS: the JS decoders spent 3–6 ns on each of its 328 M weights.
  *
  * f16 → f32 (8 halves per step): bits (h & 0x7fff) << 13 read as a float32 are the half's value × 2⁻¹¹², normal or
  * subnormal (a half subnormal becomes a float32 subnormal, which wasm keeps: no flush to zero), so one exact multiply
@@ -87,6 +88,29 @@ export function ggmlDecodeWat(): string {
         (br_if $tail_done (i32.ge_u (local.get $i) (local.get $count)))
         (f32.store (i32.add (local.get $dst) (i32.shl (local.get $i) (i32.const 2)))
           (call $half (i32.load16_u (i32.add (local.get $src) (i32.shl (local.get $i) (i32.const 1))))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $tail)))
+  )
+
+  ;; BF16 [count] at src → f32 at dst (ggml-decode.wat.ts): a bfloat16 is a float32's high half, so each becomes
+  ;; its bits << 16 (NaN payloads, infinities and subnormals alike); eight per step, then one at a time
+  (func (export "bf16_decode") (param $src i32) (param $count i32) (param $dst i32)
+    (local $i i32) (local $v v128)
+    (block $done
+      (loop $eight
+        (br_if $done (i32.gt_u (i32.add (local.get $i) (i32.const 8)) (local.get $count)))
+        (local.set $v (v128.load (i32.add (local.get $src) (i32.shl (local.get $i) (i32.const 1)))))
+        (v128.store (i32.add (local.get $dst) (i32.shl (local.get $i) (i32.const 2)))
+          (i32x4.shl (i32x4.extend_low_i16x8_u (local.get $v)) (i32.const 16)))
+        (v128.store offset=16 (i32.add (local.get $dst) (i32.shl (local.get $i) (i32.const 2)))
+          (i32x4.shl (i32x4.extend_high_i16x8_u (local.get $v)) (i32.const 16)))
+        (local.set $i (i32.add (local.get $i) (i32.const 8)))
+        (br $eight)))
+    (block $tail_done
+      (loop $tail
+        (br_if $tail_done (i32.ge_u (local.get $i) (local.get $count)))
+        (i32.store (i32.add (local.get $dst) (i32.shl (local.get $i) (i32.const 2)))
+          (i32.shl (i32.load16_u (i32.add (local.get $src) (i32.shl (local.get $i) (i32.const 1)))) (i32.const 16)))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $tail)))
   )

@@ -276,11 +276,14 @@ export function runJob(abi: JobAbi, ex: KernelExports, c: Int32Array, index: num
     const blocks = c[a.BLOCKS]!;
     const stride = c[a.ROW_STRIDE]!;
     const src = c[a.SRC_PTR]! + r0 * blocks * 128;
-    // this thread's rows in their own encoding decoded into the f32 scratch first (F16: 2 bytes a weight; Q6_K: 210 per 256)
+    // this thread's rows in their own encoding decoded into the f32 scratch first (abi.ts DENSE_DECODERS: F16 and BF16
+    // 2 bytes a weight, Q6_K 210 per 256); a row is `blocks` int4 blocks of 32 weights
     const encoding = c[a.ENCODING]!;
-    const enc = c[a.ENC_PTR]! + r0 * c[a.ENC_ROW_BYTES]!;
-    if (encoding === abi.DENSE_ENCODING.F16) ex[X.F16_DECODE](enc, (r1 - r0) * blocks * 32, src);
-    else if (encoding === abi.DENSE_ENCODING.Q6_K) ex[X.Q6K_DECODE](enc, ((r1 - r0) * blocks) / 8, src);
+    if (encoding !== 0) {
+      const d = Object.values(abi.DENSE_DECODERS).find((e) => e.code === encoding);
+      if (!d) throw new Error(`int4 quantize job: row encoding ${encoding} is not one of DENSE_DECODERS' codes`);
+      ex[d.decode](c[a.ENC_PTR]! + r0 * c[a.ENC_ROW_BYTES]!, ((r1 - r0) * blocks * 32) / d.unit, src);
+    }
     // 128 bytes of f32 per block in, `stride` bytes per row out
     if (ex[X.Q4_QUANTIZE](src, r1 - r0, blocks, c[a.DST_PTR]! + r0 * stride, stride) !== 0) c[a.NON_FINITE] = 1;
   }

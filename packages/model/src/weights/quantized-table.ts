@@ -18,13 +18,13 @@ export interface QuantizedTable {
   readonly byteLength: number;
   /** Dequantize rows [first, first + count) into out [count, cols]. */
   readRows(first: number, count: number, out: Float32Array): void;
-  /** `data` again, for a backend that decodes it itself when it prepares an LM head (F16 and Q6_K: DenseRowSource.encoded). */
+  /** `data` again, for a backend that decodes it itself when it prepares an LM head (F16, BF16 and Q6_K: DenseRowSource.encoded). */
   readonly encoded?: DenseRowEncoding;
 }
 
 /**
  * A table of `dtype` rows [rows, cols] from its file's bytes — or from a ByteRange, the table left in its file: a
- * backend that prepares an LM head from `encoded` (F16, Q6_K) then copies it a piece at a time into its own memory,
+ * backend that prepares an LM head from `encoded` (F16, BF16, Q6_K) then copies it a piece at a time into its own memory,
  * lookups read just their rows, and `data` reads the whole range when first asked (then kept).
  */
 export function quantizedTable(dtype: string, rows: number, cols: number, bytes: Uint8Array | ByteRange): QuantizedTable {
@@ -55,8 +55,8 @@ export function quantizedTable(dtype: string, rows: number, cols: number, bytes:
       copyBytes(bytes, first * rowBytes, piece);
       out.set(dequantizeRows(dtype, piece, count, cols, 0, count));
     },
-    // the wasm backend decodes these two itself when it quantizes the LM head (a 2B4T head: 328 M weights)
-    encoded: dtype === "F16" || dtype === "Q6_K" ? { format: dtype, bytes } : undefined,
+    // the wasm backend decodes these itself when it quantizes the LM head (a 2B4T head: 328 M weights)
+    encoded: dtype === "F16" || dtype === "BF16" || dtype === "Q6_K" ? { format: dtype, bytes } : undefined,
   };
 }
 
