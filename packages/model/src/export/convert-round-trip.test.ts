@@ -109,6 +109,19 @@ describe("convert", () => {
     bytes.writeUInt16LE(0x7fc0, at + 2 * 5);
     writeFileSync(file, bytes);
     await expect(openModel(hf)).rejects.toThrow(/model\.safetensors: tensor "model\.embed_tokens\.weight": element 5 is NaN/);
+    // the scan reads two elements a word: an even (low-half) one and the last one too; the largest finite bf16 passes
+    const count = (header["model.embed_tokens.weight"].data_offsets[1] - header["model.embed_tokens.weight"].data_offsets[0]) / 2;
+    bytes.writeUInt16LE(0x7f7f, at + 2 * 5);
+    bytes.writeUInt16LE(0xff80, at + 2 * 4);
+    writeFileSync(file, bytes);
+    await expect(openModel(hf)).rejects.toThrow(/tensor "model\.embed_tokens\.weight": element 4 is -Infinity/);
+    bytes.writeUInt16LE(0xff7f, at + 2 * 4);
+    bytes.writeUInt16LE(0x7f81, at + 2 * (count - 1));
+    writeFileSync(file, bytes);
+    await expect(openModel(hf)).rejects.toThrow(new RegExp(`tensor "model\\.embed_tokens\\.weight": element ${count - 1} is NaN`));
+    bytes.writeUInt16LE(0x3f80, at + 2 * (count - 1));
+    writeFileSync(file, bytes);
+    await openModel(hf);
   });
 
   it("ReLU² b1.58 → bitnet.cpp's bitnet-b1.58: exact with I2_S; TQ2_0 rounds each scale to fp16 and says so", async () => {
