@@ -24,7 +24,7 @@ export interface PackedLinearWeight {
   /**
    * The same ternary codes in a file's own 2-bit layout, when they came from one (a GGUF loader): TQ2_0 (cols % 256
    * = 0; each 256-weight block's fp16 d is ignored here — the loader checks it against `scales`, a ByteRange's as it
-   * is read) or I2_S (cols % 128 = 0; the tail after the last row is ignored). `data` stays the definition: a backend
+   * is read), I2_S (cols % 128 = 0; the tail after the last row is ignored) or a Hugging Face folder's packed uint8. `data` stays the definition: a backend
    * may place these bytes itself (wasm: ternary-place.wat.ts) and must then give the same codes, and fail where
    * `data` would. `bytes` may be a ByteRange (a file read a piece at a time): a backend that places them copies each
    * piece straight into its own memory, and an error the range throws (the loader's) is the weight's.
@@ -33,7 +33,11 @@ export interface PackedLinearWeight {
 }
 
 export interface TernaryEncoding {
-  readonly format: "TQ2_0" | "I2_S";
+  /**
+   * GGUF TQ2_0 or I2_S, or Hugging Face's packed uint8 [⌈out/4⌉, in] (transformers' BitNet `pack_weights`: rows r,
+   * r + ⌈out/4⌉, … at bits 2i of one byte; cols % 64 = 0 here)
+   */
+  readonly format: "TQ2_0" | "I2_S" | "HF_PACKED";
   /** The tensor's bytes: in memory, or a range a backend copies from a file a piece at a time (ByteRange). */
   readonly bytes: Uint8Array | ByteRange;
 }

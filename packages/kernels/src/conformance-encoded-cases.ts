@@ -1,10 +1,10 @@
 /**
  * Conformance cases of ternary weights that carry a file's own layout (PackedLinearWeight.encoded: GGUF TQ2_0 and
- * I2_S, part of CONFORMANCE_CASES): BitLinear from such a weight gives the reference's outputs bit for bit, whether
+ * I2_S, Hugging Face's packed uint8; part of CONFORMANCE_CASES): BitLinear from such a weight gives the reference's outputs bit for bit, whether
  * the backend places the encoded bytes itself (wasm) or reads `data`.
  */
-import { packTernaryT2, t2ToI2s, t2ToTq2 } from "@onebit/quant";
-import type { PackedLinearWeight, QuantizedActivations } from "./backend";
+import { packTernaryT2, t2ToHf, t2ToI2s, t2ToTq2 } from "@onebit/quant";
+import type { PackedLinearWeight, PreparedWeight, QuantizedActivations } from "./backend";
 import type { ByteRange } from "./contract/byte-range";
 import type { ConformanceCase } from "./conformance-cases";
 import { identical, rangeOver, rng } from "./conformance-helpers";
@@ -16,7 +16,7 @@ function ternary(out: number, inF: number, r: () => number): PackedLinearWeight 
 
 export const ENCODED_CASES: ConformanceCase[] = [
   {
-    name: "bitLinear from TQ2_0 / I2_S bytes (PackedLinearWeight.encoded): identical to the reference on the t2 data",
+    name: "bitLinear from TQ2_0 / I2_S / HF packed bytes (PackedLinearWeight.encoded): identical to the reference on the t2 data",
     async run(b, ref) {
       const r = rng(71);
       // odd row counts (the pair layout's zero partner), one and several 128/256-weight groups, 1 and 5 tokens
@@ -31,7 +31,8 @@ export const ENCODED_CASES: ConformanceCase[] = [
           bits: 8,
         };
         const want = await ref.read(ref.bitLinear({ weight: ref.prepareWeight({ weight: w }), input: x }));
-        const encodings: Array<readonly ["I2_S" | "TQ2_0", Uint8Array]> = [["I2_S", t2ToI2s(w.data, out, inF, w.scales[0]!)]];
+        // (HF packed: row counts not a multiple of 4 leave fields of the last packed rows as padding)
+        const encodings: Array<readonly ["I2_S" | "TQ2_0" | "HF_PACKED", Uint8Array]> = [["I2_S", t2ToI2s(w.data, out, inF, w.scales[0]!)], ["HF_PACKED", t2ToHf(w.data, out, inF)]];
         if (inF % 256 === 0) encodings.push(["TQ2_0", t2ToTq2(w.data, out, inF, 0x3c00)]);
         for (const [format, bytes] of encodings)
           for (const source of [bytes, rangeOver(bytes, `${format} ${out}×${inF}`)]) {
@@ -40,6 +41,24 @@ export const ENCODED_CASES: ConformanceCase[] = [
             identical(`bitLinear ${out}×${inF}, ${tokens} token(s), from ${format}${source === bytes ? "" : " read through a ByteRange"}`, got, want);
           }
       }
+      // HF packed, 7 rows of 256 (2 packed rows: rows 0–1, 2–3, 4–5, 6): a 3 in the padding field of packed row 1
+      // (row 7 does not exist) is not read; a 3 in a row's field is refused, as its data would be
+      const w = ternary(7, 256, r);
+      const x: QuantizedActivations = { tokens: 1, features: 256, codes: Int8Array.from({ length: 256 }, () => Math.floor(r() * 256) - 128), scales: Float32Array.of(0.02), groups: 1, bits: 8 };
+      const want = await ref.read(ref.bitLinear({ weight: ref.prepareWeight({ weight: w }), input: x }));
+      const padded = t2ToHf(w.data, 7, 256);
+      padded[256 + 40]! |= 0xc0;
+      identical("bitLinear 7×256 from HF packed bytes with a 3 in a padding field", await b.read(b.bitLinear({ weight: b.prepareWeight({ weight: { ...w, encoded: { format: "HF_PACKED", bytes: padded } } }), input: x })), want);
+      const bad = t2ToHf(w.data, 7, 256);
+      bad[256 + 40]! |= 0x30; // row 5, column 40
+      // refused, naming the packed rows — or, by a backend that reads `data` instead (the good codes), placed right
+      let placed: PreparedWeight | undefined;
+      try {
+        placed = b.prepareWeight({ weight: { ...w, encoded: { format: "HF_PACKED", bytes: bad } } });
+      } catch (e) {
+        if (!/HF_PACKED: packed rows \[0, 2\) hold a code 3/.test((e as Error).message)) throw e;
+      }
+      if (placed) identical("bitLinear 7×256 placed from HF packed bytes holding a code 3", await b.read(b.bitLinear({ weight: placed, input: x })), want);
     },
   },
   {

@@ -224,7 +224,14 @@ export const JOB_SLOT = {
   TERNARY_PLACE: {
     SRC_PTR: 8,
     SRC_ROW: 9,
+    /** 0: TQ2_0, 1: I2_S (t2_place, ROWS rows), 2: Hugging Face packed (hf_place, ROWS packed rows) */
     FORMAT: 10,
+    /** HF packed: ⌈out/4⌉, the tensor's packed rows */
+    PLANE_ROWS: 11,
+    /** HF packed: the weight's rows (out) */
+    OUT_ROWS: 16,
+    /** HF packed: the tensor's packed row at SRC_PTR (DST_PTR is the whole weight's) */
+    FIRST_ROW: 17,
     /** 128-weight groups per row */
     GROUPS: 12,
     DST_PTR: 13,
@@ -369,6 +376,7 @@ export const WASM_EXPORT = {
   Q4_QUANTIZE: "q4_quantize",
   T2_EPILOGUE: "t2_epilogue",
   T2_PLACE: "t2_place",
+  HF_PLACE: "hf_place",
   T1_DOT_1: "t1_dot_1",
   T1_DOT_4: "t1_dot_4",
   /** relaxed-SIMD module only */
@@ -470,6 +478,7 @@ export interface KernelExports {
   t2_epilogue(out: number, stride: number, tokens: number, r0: number, r1: number, tok: number, scales: number, mask: number): void;
   /** Rows [r0, r1) of a TQ2_0 (format 0) or I2_S (1) tensor → the t2 pair layout (ternary-place.wat.ts); 1 on a code 3. */
   t2_place(src: number, srcRow: number, format: number, r0: number, r1: number, groups: number, dst: number, rowStride: number): number;
+  hf_place(src: number, cols: number, p0: number, p1: number, first: number, rd: number, out: number, dst: number, rowStride: number): number;
   /** F16 [count] at src → f32 at dst (ggml-decode.wat.ts). */
   f16_decode(src: number, count: number, dst: number): void;
   /** Q6_K blocks (210 bytes per 256 weights) at src → f32 at dst (ggml-decode.wat.ts). */

@@ -211,28 +211,44 @@ function encodedSource(w: PackedLinearWeight, layout: TernaryLayout): TernaryEnc
   return w.encoded && layout === "t2" && w.kind === "ternary" && w.scaleAxis === "tensor" ? w.encoded : undefined;
 }
 
-/** The encoded bytes' format, shape and length against the weight's; returns the bytes of one source row. */
-function checkEncoded(w: PackedLinearWeight, enc: TernaryEncoding): number {
+/**
+ * The file layouts prepareWeight places itself: the columns a row must be a multiple of, a source row's bytes, the
+ * source rows of a weight of `out` rows, and the bytes after the last one. A Hugging Face packed row holds four
+ * weight rows (ternary-place.wat.ts hf_place).
+ */
+const ENCODED_LAYOUTS = {
+  TQ2_0: { code: 0, colsMultiple: 256, rowBytes: (cols: number) => (cols / 256) * 66, rows: (out: number) => out, tail: 0 },
+  I2_S: { code: 1, colsMultiple: 128, rowBytes: (cols: number) => cols / 4, rows: (out: number) => out, tail: 32 },
+  HF_PACKED: { code: 2, colsMultiple: 64, rowBytes: (cols: number) => cols, rows: (out: number) => Math.ceil(out / 4), tail: 0 },
+} as const;
+
+/** The encoded bytes' format, shape and length against the weight's; returns its layout and the bytes of one source row. */
+function checkEncoded(w: PackedLinearWeight, enc: TernaryEncoding): { layout: (typeof ENCODED_LAYOUTS)[keyof typeof ENCODED_LAYOUTS]; srcRow: number } {
   const out = w.outFeatures;
   const cols = w.inFeatures;
-  const tq2 = enc.format === "TQ2_0";
-  if (!tq2 && enc.format !== "I2_S") throw new KernelInputError(`prepareWeight encoded: format ${JSON.stringify(enc.format)} is not TQ2_0 or I2_S`);
-  if (!Number.isSafeInteger(out) || out <= 0 || !Number.isSafeInteger(cols) || cols % (tq2 ? 256 : 128) !== 0 || cols <= 0)
-    throw new KernelInputError(`prepareWeight encoded ${enc.format}: shape [${out}, ${cols}]: columns must be a positive multiple of ${tq2 ? 256 : 128}`);
+  if (!Object.hasOwn(ENCODED_LAYOUTS, enc.format))
+    throw new KernelInputError(`prepareWeight encoded: format ${JSON.stringify(enc.format)} is not one of ${Object.keys(ENCODED_LAYOUTS).join(", ")}`);
+  const layout = ENCODED_LAYOUTS[enc.format];
+  if (!Number.isSafeInteger(out) || out <= 0 || !Number.isSafeInteger(cols) || cols % layout.colsMultiple !== 0 || cols <= 0)
+    throw new KernelInputError(`prepareWeight encoded ${enc.format}: shape [${out}, ${cols}]: columns must be a positive multiple of ${layout.colsMultiple}`);
   if (w.scales.length !== 1) throw new KernelInputError(`prepareWeight encoded ${enc.format}: expected one tensor scale, got ${w.scales.length}`);
-  const srcRow = tq2 ? (cols / 256) * 66 : cols / 4;
-  const expected = out * srcRow + (tq2 ? 0 : 32);
+  const srcRow = layout.rowBytes(cols);
+  const expected = layout.rows(out) * srcRow + layout.tail;
   if (enc.bytes.length !== expected) throw new KernelInputError(`prepareWeight encoded ${enc.format} [${out}, ${cols}]: has ${enc.bytes.length} bytes, expected ${expected}`);
-  return srcRow;
+  return { layout, srcRow };
 }
 
-/** prepareWeight from `encoded` (TQ2_0 or I2_S), never reading `w.data`: rows copied to scratch a chunk at a time and placed by the threads. */
+/**
+ * prepareWeight from `encoded` (TQ2_0, I2_S or Hugging Face packed), never reading `w.data`: source rows copied to
+ * scratch a chunk at a time and placed by the threads (a packed HF row into its four weight rows).
+ */
 function placeEncoded(ctx: WasmContext, w: PackedLinearWeight, enc: TernaryEncoding, at?: number): PreparedWeight {
   const { heap, pool } = ctx;
   const out = w.outFeatures;
   const cols = w.inFeatures;
-  const tq2 = enc.format === "TQ2_0";
-  const srcRow = checkEncoded(w, enc);
+  const { layout, srcRow } = checkEncoded(w, enc);
+  const hf = layout === ENCODED_LAYOUTS.HF_PACKED;
+  const srcRows = layout.rows(out);
   const rowStride = t2RowBytes(cols);
   const length = Math.ceil(out / 2) * 2 * rowStride;
   const ptr = at ?? heap.alloc(length);
@@ -240,9 +256,11 @@ function placeEncoded(ctx: WasmContext, w: PackedLinearWeight, enc: TernaryEncod
   if (out & 1) new Uint8Array(heap.buffer, ptr + length - 2 * rowStride, 2 * rowStride).fill(0);
   const a = JOB_SLOT.TERNARY_PLACE;
   const c = pool.control;
+  // (TQ2_0 and I2_S: an even number of rows a chunk, whole pairs; a packed HF row's four rows are far apart, and
+  // each writes only its own half of its pair)
   const step = Math.max(2, Math.floor(PLACE_CHUNK_BYTES / srcRow) & ~1);
-  for (let r0 = 0; r0 < out; r0 += step) {
-    const n = Math.min(step, out - r0);
+  for (let r0 = 0; r0 < srcRows; r0 += step) {
+    const n = Math.min(step, srcRows - r0);
     const src = heap.scratch(n * srcRow);
     // (a ByteRange reads the file straight into the scratch; its errors are the loader's, named for the tensor)
     try {
@@ -254,17 +272,20 @@ function placeEncoded(ctx: WasmContext, w: PackedLinearWeight, enc: TernaryEncod
     c[JOB_SLOT.OP] = JOB_OP.TERNARY_PLACE;
     c[a.SRC_PTR] = src;
     c[a.SRC_ROW] = srcRow;
-    c[a.FORMAT] = tq2 ? 0 : 1;
+    c[a.FORMAT] = layout.code;
     c[a.GROUPS] = cols / 128;
-    c[a.DST_PTR] = ptr + r0 * rowStride; // r0 is even: pair r0/2 starts at r0·rowStride
+    c[a.DST_PTR] = hf ? ptr : ptr + r0 * rowStride; // r0 is even: pair r0/2 starts at r0·rowStride
     c[a.ROW_STRIDE] = rowStride;
+    c[a.PLANE_ROWS] = srcRows;
+    c[a.OUT_ROWS] = out;
+    c[a.FIRST_ROW] = r0;
     c[a.BAD] = 0;
     c[JOB_SLOT.ROWS] = n;
     pool.run(ctx.exports);
     if (c[a.BAD] !== 0) {
       if (at === undefined) heap.release(ptr);
       void w.data; // the definition's own error (a loader's names the file and tensor)
-      throw new KernelInputError(`prepareWeight encoded ${enc.format}: rows [${r0}, ${r0 + n}) hold a code 3 (no ternary code) that the weight's data does not`);
+      throw new KernelInputError(`prepareWeight encoded ${enc.format}: ${hf ? "packed rows" : "rows"} [${r0}, ${r0 + n}) hold a code 3 (no ternary code) that the weight's data does not`);
     }
   }
   const rowScales = new Float32Array(out).fill(w.scales[0]!);

@@ -270,7 +270,11 @@ export function runJob(abi: JobAbi, ex: KernelExports, c: Int32Array, index: num
     ex[X.Q8_DOT](c[a.W_PTR]!, c[a.IN_FEATURES]!, c[a.SCALES_PTR]!, c[a.BLOCKS]!, c[a.BLOCK_LEN]!, c[a.X_PTR]!, r0, r1, c[a.OUT_PTR]!);
   } else if (op === JOB_OP.TERNARY_PLACE) {
     const a = S.TERNARY_PLACE;
-    if (ex[X.T2_PLACE](c[a.SRC_PTR]!, c[a.SRC_ROW]!, c[a.FORMAT]!, r0, r1, c[a.GROUPS]!, c[a.DST_PTR]!, c[a.ROW_STRIDE]!) !== 0) c[a.BAD] = 1;
+    const bad =
+      c[a.FORMAT] === 2
+        ? ex[X.HF_PLACE](c[a.SRC_PTR]!, c[a.SRC_ROW]!, r0, r1, c[a.FIRST_ROW]!, c[a.PLANE_ROWS]!, c[a.OUT_ROWS]!, c[a.DST_PTR]!, c[a.ROW_STRIDE]!)
+        : ex[X.T2_PLACE](c[a.SRC_PTR]!, c[a.SRC_ROW]!, c[a.FORMAT]!, r0, r1, c[a.GROUPS]!, c[a.DST_PTR]!, c[a.ROW_STRIDE]!);
+    if (bad !== 0) c[a.BAD] = 1;
   } else if (op === JOB_OP.INT4_QUANTIZE) {
     const a = S.INT4_QUANTIZE;
     const blocks = c[a.BLOCKS]!;

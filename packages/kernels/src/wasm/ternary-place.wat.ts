@@ -29,7 +29,23 @@ const BLOCKS = {
   ],
 } as const;
 
-/** The placement function's text, the same in both modules. */
+/**
+ * Hugging Face's packed layout (transformers' BitNet `pack_weights`, @onebit/quant hf-packed.ts): uint8 [R, cols] with
+ * R = ⌈out/4⌉, byte (p, i) holding the codes w + 1 of rows p, R + p, 2R + p, 3R + p at bits 1-0, 3-2, 5-4, 7-6. So
+ * t2 block k of row fR + p, whose byte b carries inputs 64k + 16j + b at bits 2j, takes field f of the packed row's
+ * bytes 64k + 16j + b: from the four 16-byte vectors v_j at 64k + 16j, field f moved to field j in its byte lane
+ * (v_j shifted by 2(j − f) as i16 lanes and masked: as above, a masked field never crosses into the next byte).
+ */
+function hfBlock(f: number): string {
+  const fields = [0, 1, 2, 3].map((j) => {
+    const v = `(local.get $v${j})`;
+    const moved = j === f ? v : j > f ? `(i16x8.shl ${v} (i32.const ${2 * (j - f)}))` : `(i16x8.shr_u ${v} (i32.const ${2 * (f - j)}))`;
+    return `(v128.and ${moved} (local.get $k${[3, 12, 48, 192][j]}))`;
+  });
+  return `(v128.or (v128.or ${fields[0]} ${fields[1]}) (v128.or ${fields[2]} ${fields[3]}))`;
+}
+
+/** The placement functions' text, the same in both modules. */
 export function ternaryPlaceWat(): string {
   const place = (fmt: "tq2" | "i2s") => `(local.set $bad (v128.or (local.get $bad) (v128.or
                 (v128.and (v128.and (local.get $x) (i16x8.shr_u (local.get $x) (i32.const 1))) (local.get $k85))
@@ -75,6 +91,86 @@ export function ternaryPlaceWat(): string {
             (local.set $g (i32.add (local.get $g) (i32.const 1)))
             (br $group)))
         (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $rows)))
+    (v128.any_true (local.get $bad))
+  )
+
+  ;; packed rows [$p0, $p1) of a Hugging Face packed tensor ($src: row $p0 at $src + $p0·$cols, its index in the tensor
+  ;; $first + $p0; $rd = ⌈out/4⌉ packed rows) → rows first + p + f·rd (< $out) of the t2 pair layout at $dst, $cols a
+  ;; multiple of 64; 1 if a placed code was 3 (ternary-place.wat.ts)
+  (func (export "hf_place") (param $src i32) (param $cols i32) (param $p0 i32) (param $p1 i32) (param $first i32)
+        (param $rd i32) (param $out i32) (param $dst i32) (param $rowStride i32) (result i32)
+    (local $p i32) (local $row i32) (local $r i32) (local $q i32) (local $k i32) (local $planes i32)
+    (local $o0 i32) (local $o1 i32) (local $o2 i32) (local $o3 i32)
+    (local $v0 v128) (local $v1 v128) (local $v2 v128) (local $v3 v128) (local $t v128) (local $bad v128)
+    (local $k3 v128) (local $k12 v128) (local $k48 v128) (local $k192 v128) (local $k85 v128)
+    (local.set $k3 (i8x16.splat (i32.const 3)))
+    (local.set $k12 (i8x16.splat (i32.const 12)))
+    (local.set $k48 (i8x16.splat (i32.const 48)))
+    (local.set $k192 (i8x16.splat (i32.const 192)))
+    (local.set $k85 (i8x16.splat (i32.const 85)))
+    (local.set $p (local.get $p0))
+    (block $rows_done
+      (loop $rows
+        (br_if $rows_done (i32.ge_u (local.get $p) (local.get $p1)))
+        (local.set $row (i32.add (local.get $first) (local.get $p)))
+        ;; the planes whose row exists: f·rd + row < out
+        (local.set $planes (i32.const 0))
+        (block $counted
+          (loop $count
+            (br_if $counted (i32.ge_u (local.get $planes) (i32.const 4)))
+            (br_if $counted (i32.ge_u (i32.add (local.get $row) (i32.mul (local.get $rd) (local.get $planes))) (local.get $out)))
+            (local.set $planes (i32.add (local.get $planes) (i32.const 1)))
+            (br $count)))
+        (local.set $r (i32.add (local.get $row) (i32.mul (local.get $rd) (i32.const 0))))
+        (local.set $o0 (i32.add (i32.add (local.get $dst) (i32.mul (i32.shr_u (local.get $r) (i32.const 1)) (i32.shl (local.get $rowStride) (i32.const 1))))
+          (i32.shl (i32.and (local.get $r) (i32.const 1)) (i32.const 4))))
+        (local.set $r (i32.add (local.get $row) (i32.mul (local.get $rd) (i32.const 1))))
+        (local.set $o1 (i32.add (i32.add (local.get $dst) (i32.mul (i32.shr_u (local.get $r) (i32.const 1)) (i32.shl (local.get $rowStride) (i32.const 1))))
+          (i32.shl (i32.and (local.get $r) (i32.const 1)) (i32.const 4))))
+        (local.set $r (i32.add (local.get $row) (i32.mul (local.get $rd) (i32.const 2))))
+        (local.set $o2 (i32.add (i32.add (local.get $dst) (i32.mul (i32.shr_u (local.get $r) (i32.const 1)) (i32.shl (local.get $rowStride) (i32.const 1))))
+          (i32.shl (i32.and (local.get $r) (i32.const 1)) (i32.const 4))))
+        (local.set $r (i32.add (local.get $row) (i32.mul (local.get $rd) (i32.const 3))))
+        (local.set $o3 (i32.add (i32.add (local.get $dst) (i32.mul (i32.shr_u (local.get $r) (i32.const 1)) (i32.shl (local.get $rowStride) (i32.const 1))))
+          (i32.shl (i32.and (local.get $r) (i32.const 1)) (i32.const 4))))
+        (local.set $q (i32.add (local.get $src) (i32.mul (local.get $p) (local.get $cols))))
+        (local.set $k (i32.shr_u (local.get $cols) (i32.const 6)))
+        (block $blocks_done
+          (loop $block
+            (br_if $blocks_done (i32.eqz (local.get $k)))
+            (local.set $v0 (v128.load (local.get $q)))
+            (local.set $v1 (v128.load offset=16 (local.get $q)))
+            (local.set $v2 (v128.load offset=32 (local.get $q)))
+            (local.set $v3 (v128.load offset=48 (local.get $q)))
+            (if (i32.gt_u (local.get $planes) (i32.const 0))
+              (then
+                (local.set $t ${hfBlock(0)})
+                (local.set $bad (v128.or (local.get $bad) (v128.and (v128.and (local.get $t) (i16x8.shr_u (local.get $t) (i32.const 1))) (local.get $k85))))
+                (v128.store (local.get $o0) (local.get $t))
+                (local.set $o0 (i32.add (local.get $o0) (i32.const 32)))))
+            (if (i32.gt_u (local.get $planes) (i32.const 1))
+              (then
+                (local.set $t ${hfBlock(1)})
+                (local.set $bad (v128.or (local.get $bad) (v128.and (v128.and (local.get $t) (i16x8.shr_u (local.get $t) (i32.const 1))) (local.get $k85))))
+                (v128.store (local.get $o1) (local.get $t))
+                (local.set $o1 (i32.add (local.get $o1) (i32.const 32)))))
+            (if (i32.gt_u (local.get $planes) (i32.const 2))
+              (then
+                (local.set $t ${hfBlock(2)})
+                (local.set $bad (v128.or (local.get $bad) (v128.and (v128.and (local.get $t) (i16x8.shr_u (local.get $t) (i32.const 1))) (local.get $k85))))
+                (v128.store (local.get $o2) (local.get $t))
+                (local.set $o2 (i32.add (local.get $o2) (i32.const 32)))))
+            (if (i32.gt_u (local.get $planes) (i32.const 3))
+              (then
+                (local.set $t ${hfBlock(3)})
+                (local.set $bad (v128.or (local.get $bad) (v128.and (v128.and (local.get $t) (i16x8.shr_u (local.get $t) (i32.const 1))) (local.get $k85))))
+                (v128.store (local.get $o3) (local.get $t))
+                (local.set $o3 (i32.add (local.get $o3) (i32.const 32)))))
+            (local.set $q (i32.add (local.get $q) (i32.const 64)))
+            (local.set $k (i32.sub (local.get $k) (i32.const 1)))
+            (br $block)))
+        (local.set $p (i32.add (local.get $p) (i32.const 1)))
         (br $rows)))
     (v128.any_true (local.get $bad))
   )

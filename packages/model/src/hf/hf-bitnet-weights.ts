@@ -203,6 +203,9 @@ export async function deferredHfBitLinear(
     inFeatures,
     scales: Float32Array.of(multiplier),
     scaleAxis: "tensor",
+    // the file's packed bytes themselves, for a backend that places them (wasm: ternary-place.wat.ts hf_place, a
+    // piece at a time straight into its memory, on its threads) rather than reading the transcoded `data`
+    encoded: inFeatures % 64 === 0 ? { format: "HF_PACKED", bytes: range } : undefined,
     get data() {
       if (last.owner !== w || !last.bytes) {
         const packed = new Uint8Array(range.length);

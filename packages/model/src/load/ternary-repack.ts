@@ -14,7 +14,8 @@
  */
 import type { ByteRange, PackedLinearWeight, TernaryEncoding } from "@onebit/kernels";
 import { type BitLinearSpec, quantizeBitLinearWeight } from "@onebit/layers";
-import { getFormat, halfToFloatTable, i2sToT2, packBinaryB1, packTernaryT2, t2RowBytes, tq2ToT2 } from "@onebit/quant";
+import { getFormat, halfToFloatTable, hfToT2, i2sToT2, packBinaryB1, packTernaryT2, t2RowBytes, tq2ToT2 } from "@onebit/quant";
+import { ModelInputError } from "../model-input-error";
 import { ModelFileError } from "../weights/weight-source";
 
 export interface RepackResult {
@@ -150,9 +151,17 @@ function lazyT2(
   };
 }
 
+/** Each file layout a weight may keep as `encoded` → its onebit-t2 rows (into `into` where the transcoder takes one). */
+const TO_T2: Record<TernaryEncoding["format"], (bytes: Uint8Array, out: number, inF: number, into: Uint8Array) => Uint8Array> = {
+  TQ2_0: (bytes, out, inF, into) => tq2ToT2(bytes, out, inF, into).data,
+  I2_S: (bytes, out, inF, into) => i2sToT2(bytes, out, inF, into).data,
+  HF_PACKED: (bytes, out, inF) => hfToT2(bytes, out, inF),
+};
+
 /**
- * A ternary weight's TQ2_0 or I2_S bytes (in memory, or a range of its file read whole) → onebit-t2 rows in `into`:
- * what a deferred weight's `data` is made by, and what an exporter transcodes without keeping (export/t2-codes.ts).
+ * A ternary weight's TQ2_0, I2_S or Hugging Face packed bytes (in memory, or a range of its file read whole) →
+ * onebit-t2 rows (in `into` for the GGUF layouts): what a deferred weight's `data` is made by, and what an exporter
+ * transcodes without keeping (export/t2-codes.ts).
  */
 export function encodedToT2(encoded: TernaryEncoding, out: number, inF: number, into: Uint8Array): Uint8Array {
   let bytes: Uint8Array;
@@ -161,7 +170,9 @@ export function encodedToT2(encoded: TernaryEncoding, out: number, inF: number, 
     bytes = new Uint8Array(encoded.bytes.length);
     encoded.bytes.copyTo(0, bytes);
   }
-  return (encoded.format === "TQ2_0" ? tq2ToT2(bytes, out, inF, into) : i2sToT2(bytes, out, inF, into)).data;
+  const toT2 = TO_T2[encoded.format];
+  if (!toT2) throw new ModelInputError(`encoded ternary weight: format ${JSON.stringify(encoded.format)} is not one of ${Object.keys(TO_T2).join(", ")}`);
+  return toT2(bytes, out, inF, into);
 }
 
 /** The weight's scales for a base scale: × the `*.scale` multiplier (1 or G values) where the file has one. */
