@@ -36,8 +36,21 @@ const BLOCKS = {
  * bytes 64k + 16j + b: from the four 16-byte vectors v_j at 64k + 16j, field f moved to field j in its byte lane
  * (v_j shifted by 2(j − f) as i16 lanes and masked: as above, a masked field never crosses into the next byte).
  */
+const PLANES = [0, 1, 2, 3];
+
+/** The byte masks both functions use: each 2-bit field of a byte ($k3 … $k192) and the low bit of every field ($k85). */
+const FIELD_MASKS = `(local $k3 v128) (local $k12 v128) (local $k48 v128) (local $k192 v128) (local $k85 v128)
+    (local.set $k3 (i8x16.splat (i32.const 3)))
+    (local.set $k12 (i8x16.splat (i32.const 12)))
+    (local.set $k48 (i8x16.splat (i32.const 48)))
+    (local.set $k192 (i8x16.splat (i32.const 192)))
+    (local.set $k85 (i8x16.splat (i32.const 85)))`;
+
+/** Row $r's first t2 block at $dst in the pair layout: pair r/2 (2·$rowStride bytes), +16 for the odd row. */
+const pairRowAddress = `(i32.add (i32.add (local.get $dst) (i32.mul (i32.shr_u (local.get $r) (i32.const 1)) (i32.shl (local.get $rowStride) (i32.const 1))))
+          (i32.shl (i32.and (local.get $r) (i32.const 1)) (i32.const 4)))`;
 function hfBlock(f: number): string {
-  const fields = [0, 1, 2, 3].map((j) => {
+  const fields = PLANES.map((j) => {
     const v = `(local.get $v${j})`;
     const moved = j === f ? v : j > f ? `(i16x8.shl ${v} (i32.const ${2 * (j - f)}))` : `(i16x8.shr_u ${v} (i32.const ${2 * (f - j)}))`;
     return `(v128.and ${moved} (local.get $k${[3, 12, 48, 192][j]}))`;
@@ -59,19 +72,13 @@ export function ternaryPlaceWat(): string {
         (param $groups i32) (param $dst i32) (param $rowStride i32) (result i32)
     (local $r i32) (local $g i32) (local $p i32) (local $o i32)
     (local $x v128) (local $y v128) (local $bad v128)
-    (local $k3 v128) (local $k12 v128) (local $k48 v128) (local $k192 v128) (local $k85 v128)
-    (local.set $k3 (i8x16.splat (i32.const 3)))
-    (local.set $k12 (i8x16.splat (i32.const 12)))
-    (local.set $k48 (i8x16.splat (i32.const 48)))
-    (local.set $k192 (i8x16.splat (i32.const 192)))
-    (local.set $k85 (i8x16.splat (i32.const 85)))
+    ${FIELD_MASKS}
     (local.set $r (local.get $r0))
     (block $rows_done
       (loop $rows
         (br_if $rows_done (i32.ge_u (local.get $r) (local.get $r1)))
         ;; row r's first t2 block: pair r/2 (2·rowStride bytes), +16 for the odd row; block k at +32k
-        (local.set $o (i32.add (i32.add (local.get $dst) (i32.mul (i32.shr_u (local.get $r) (i32.const 1)) (i32.shl (local.get $rowStride) (i32.const 1))))
-          (i32.shl (i32.and (local.get $r) (i32.const 1)) (i32.const 4))))
+        (local.set $o ${pairRowAddress})
         (local.set $p (i32.add (local.get $src) (i32.mul (local.get $r) (local.get $srcRow))))
         (local.set $g (i32.const 0))
         (block $groups_done
@@ -103,12 +110,7 @@ export function ternaryPlaceWat(): string {
     (local $p i32) (local $row i32) (local $r i32) (local $q i32) (local $k i32) (local $planes i32)
     (local $o0 i32) (local $o1 i32) (local $o2 i32) (local $o3 i32)
     (local $v0 v128) (local $v1 v128) (local $v2 v128) (local $v3 v128) (local $t v128) (local $bad v128)
-    (local $k3 v128) (local $k12 v128) (local $k48 v128) (local $k192 v128) (local $k85 v128)
-    (local.set $k3 (i8x16.splat (i32.const 3)))
-    (local.set $k12 (i8x16.splat (i32.const 12)))
-    (local.set $k48 (i8x16.splat (i32.const 48)))
-    (local.set $k192 (i8x16.splat (i32.const 192)))
-    (local.set $k85 (i8x16.splat (i32.const 85)))
+    ${FIELD_MASKS}
     (local.set $p (local.get $p0))
     (block $rows_done
       (loop $rows
@@ -122,18 +124,8 @@ export function ternaryPlaceWat(): string {
             (br_if $counted (i32.ge_u (i32.add (local.get $row) (i32.mul (local.get $rd) (local.get $planes))) (local.get $out)))
             (local.set $planes (i32.add (local.get $planes) (i32.const 1)))
             (br $count)))
-        (local.set $r (i32.add (local.get $row) (i32.mul (local.get $rd) (i32.const 0))))
-        (local.set $o0 (i32.add (i32.add (local.get $dst) (i32.mul (i32.shr_u (local.get $r) (i32.const 1)) (i32.shl (local.get $rowStride) (i32.const 1))))
-          (i32.shl (i32.and (local.get $r) (i32.const 1)) (i32.const 4))))
-        (local.set $r (i32.add (local.get $row) (i32.mul (local.get $rd) (i32.const 1))))
-        (local.set $o1 (i32.add (i32.add (local.get $dst) (i32.mul (i32.shr_u (local.get $r) (i32.const 1)) (i32.shl (local.get $rowStride) (i32.const 1))))
-          (i32.shl (i32.and (local.get $r) (i32.const 1)) (i32.const 4))))
-        (local.set $r (i32.add (local.get $row) (i32.mul (local.get $rd) (i32.const 2))))
-        (local.set $o2 (i32.add (i32.add (local.get $dst) (i32.mul (i32.shr_u (local.get $r) (i32.const 1)) (i32.shl (local.get $rowStride) (i32.const 1))))
-          (i32.shl (i32.and (local.get $r) (i32.const 1)) (i32.const 4))))
-        (local.set $r (i32.add (local.get $row) (i32.mul (local.get $rd) (i32.const 3))))
-        (local.set $o3 (i32.add (i32.add (local.get $dst) (i32.mul (i32.shr_u (local.get $r) (i32.const 1)) (i32.shl (local.get $rowStride) (i32.const 1))))
-          (i32.shl (i32.and (local.get $r) (i32.const 1)) (i32.const 4))))
+        ${PLANES.map((f) => `(local.set $r (i32.add (local.get $row) (i32.mul (local.get $rd) (i32.const ${f}))))
+        (local.set $o${f} ${pairRowAddress})`).join("\n        ")}
         (local.set $q (i32.add (local.get $src) (i32.mul (local.get $p) (local.get $cols))))
         (local.set $k (i32.shr_u (local.get $cols) (i32.const 6)))
         (block $blocks_done
@@ -143,30 +135,12 @@ export function ternaryPlaceWat(): string {
             (local.set $v1 (v128.load offset=16 (local.get $q)))
             (local.set $v2 (v128.load offset=32 (local.get $q)))
             (local.set $v3 (v128.load offset=48 (local.get $q)))
-            (if (i32.gt_u (local.get $planes) (i32.const 0))
+            ${PLANES.map((f) => `(if (i32.gt_u (local.get $planes) (i32.const ${f}))
               (then
-                (local.set $t ${hfBlock(0)})
+                (local.set $t ${hfBlock(f)})
                 (local.set $bad (v128.or (local.get $bad) (v128.and (v128.and (local.get $t) (i16x8.shr_u (local.get $t) (i32.const 1))) (local.get $k85))))
-                (v128.store (local.get $o0) (local.get $t))
-                (local.set $o0 (i32.add (local.get $o0) (i32.const 32)))))
-            (if (i32.gt_u (local.get $planes) (i32.const 1))
-              (then
-                (local.set $t ${hfBlock(1)})
-                (local.set $bad (v128.or (local.get $bad) (v128.and (v128.and (local.get $t) (i16x8.shr_u (local.get $t) (i32.const 1))) (local.get $k85))))
-                (v128.store (local.get $o1) (local.get $t))
-                (local.set $o1 (i32.add (local.get $o1) (i32.const 32)))))
-            (if (i32.gt_u (local.get $planes) (i32.const 2))
-              (then
-                (local.set $t ${hfBlock(2)})
-                (local.set $bad (v128.or (local.get $bad) (v128.and (v128.and (local.get $t) (i16x8.shr_u (local.get $t) (i32.const 1))) (local.get $k85))))
-                (v128.store (local.get $o2) (local.get $t))
-                (local.set $o2 (i32.add (local.get $o2) (i32.const 32)))))
-            (if (i32.gt_u (local.get $planes) (i32.const 3))
-              (then
-                (local.set $t ${hfBlock(3)})
-                (local.set $bad (v128.or (local.get $bad) (v128.and (v128.and (local.get $t) (i16x8.shr_u (local.get $t) (i32.const 1))) (local.get $k85))))
-                (v128.store (local.get $o3) (local.get $t))
-                (local.set $o3 (i32.add (local.get $o3) (i32.const 32)))))
+                (v128.store (local.get $o${f}) (local.get $t))
+                (local.set $o${f} (i32.add (local.get $o${f}) (i32.const 32)))))`).join("\n            ")}
             (local.set $q (i32.add (local.get $q) (i32.const 64)))
             (local.set $k (i32.sub (local.get $k) (i32.const 1)))
             (br $block)))
