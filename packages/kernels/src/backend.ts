@@ -24,8 +24,8 @@ export interface PackedLinearWeight {
   /**
    * The same ternary codes in a file's own 2-bit layout, when they came from one (a GGUF loader): TQ2_0 (cols % 256
    * = 0; each 256-weight block's fp16 d is ignored here — the loader checks it against `scales`, a ByteRange's as it
-   * is read), I2_S (cols % 128 = 0; the tail after the last row is ignored) or a Hugging Face folder's packed uint8. `data` stays the definition: a backend
-   * may place these bytes itself (wasm: ternary-place.wat.ts) and must then give the same codes, and fail where
+   * is read), I2_S (cols % 128 = 0; the tail after the last row is ignored) or a Hugging Face folder's packed uint8.
+   * `data` stays the definition: a backend may place these bytes itself (wasm: ternary-place.wat.ts) and must then give the same codes, and fail where
    * `data` would. `bytes` may be a ByteRange (a file read a piece at a time): a backend that places them copies each
    * piece straight into its own memory, and an error the range throws (the loader's) is the weight's.
    */

@@ -1,7 +1,7 @@
 /**
  * Conformance cases of ternary weights that carry a file's own layout (PackedLinearWeight.encoded: GGUF TQ2_0 and
- * I2_S, Hugging Face's packed uint8; part of CONFORMANCE_CASES): BitLinear from such a weight gives the reference's outputs bit for bit, whether
- * the backend places the encoded bytes itself (wasm) or reads `data`.
+ * I2_S, Hugging Face's packed uint8; part of CONFORMANCE_CASES): BitLinear from such a weight gives the reference's
+ * outputs bit for bit, whether the backend places the encoded bytes itself (wasm) or reads `data`.
  */
 import { packTernaryT2, t2ToHf, t2ToI2s, t2ToTq2 } from "@onebit/quant";
 import type { PackedLinearWeight, PreparedWeight, QuantizedActivations } from "./backend";

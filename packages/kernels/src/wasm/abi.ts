@@ -220,11 +220,13 @@ export const JOB_SLOT = {
     /** bytes of one encoded row */
     ENC_ROW_BYTES: 16,
   },
-  /** JOB_OP.TERNARY_PLACE: rows [rows, SRC_ROW bytes] at SRC_PTR (FORMAT 0 TQ2_0, 1 I2_S) → t2 pairs at DST_PTR (ROWS even but for the last chunk). */
+  /**
+   * JOB_OP.TERNARY_PLACE: rows [rows, SRC_ROW bytes] at SRC_PTR (FORMAT: a TERNARY_PLACE_FORMAT) → t2 pairs at DST_PTR
+   * (TQ2_0 / I2_S: ROWS even but for the last chunk; HF packed: ROWS packed rows, each four weight rows).
+   */
   TERNARY_PLACE: {
     SRC_PTR: 8,
     SRC_ROW: 9,
-    /** 0: TQ2_0, 1: I2_S (t2_place, ROWS rows), 2: Hugging Face packed (hf_place, ROWS packed rows) */
     FORMAT: 10,
     /** HF packed: ⌈out/4⌉, the tensor's packed rows */
     PLANE_ROWS: 11,
@@ -341,6 +343,9 @@ export type DenseDecoderFormat = keyof typeof DENSE_DECODERS;
 /** JOB_SLOT.INT4_QUANTIZE.ENCODING of float32 rows (nothing to decode). */
 export const DENSE_F32 = 0;
 
+/** JOB_SLOT.TERNARY_PLACE.FORMAT: t2_place's two GGUF layouts, or hf_place's Hugging Face packed rows (ternary-place.wat.ts). */
+export const TERNARY_PLACE_FORMAT = { TQ2_0: 0, I2_S: 1, HF_PACKED: 2 } as const;
+
 /** Most threads a pool may have (the backend checks it): their sleep flags must fit in the control block. */
 export const MAX_THREADS = 64;
 /** Int32 slots in the control block: the hand-off, the arguments, MAX_THREADS sleep flags and MAX_THREADS regions. */
@@ -432,7 +437,7 @@ export const LUT_GEMM = {
 /** The column panels' constants that runJob needs (column-panels.wat.ts). */
 export const COLUMN_PANELS = { ROWS: PANEL_ROWS, SCRATCH_BYTES: PANEL_SCRATCH_BYTES, ...PANELS_DIRECTION } as const;
 
-export const JOB_ABI = { JOB_OP, JOB_SLOT, WASM_EXPORT, DENSE_DECODERS, ELEMENTWISE_KIND, LUT_GEMM, COLUMN_PANELS } as const;
+export const JOB_ABI = { JOB_OP, JOB_SLOT, WASM_EXPORT, DENSE_DECODERS, TERNARY_PLACE_FORMAT, ELEMENTWISE_KIND, LUT_GEMM, COLUMN_PANELS } as const;
 export type JobAbi = typeof JOB_ABI;
 
 /** Exports only the relaxed-SIMD module has. */
@@ -478,6 +483,10 @@ export interface KernelExports {
   t2_epilogue(out: number, stride: number, tokens: number, r0: number, r1: number, tok: number, scales: number, mask: number): void;
   /** Rows [r0, r1) of a TQ2_0 (format 0) or I2_S (1) tensor → the t2 pair layout (ternary-place.wat.ts); 1 on a code 3. */
   t2_place(src: number, srcRow: number, format: number, r0: number, r1: number, groups: number, dst: number, rowStride: number): number;
+  /**
+   * Packed rows [p0, p1) of a Hugging Face packed tensor (the tensor's rows first + p0 …, rd = ⌈out/4⌉ of them) → their
+   * four weight rows each in the t2 pair layout at dst (ternary-place.wat.ts); 1 on a code 3.
+   */
   hf_place(src: number, cols: number, p0: number, p1: number, first: number, rd: number, out: number, dst: number, rowStride: number): number;
   /** F16 [count] at src → f32 at dst (ggml-decode.wat.ts). */
   f16_decode(src: number, count: number, dst: number): void;

@@ -18,7 +18,7 @@ import { copyBytes } from "../contract/byte-range";
 import { KernelInputError } from "../backend";
 import { checkWeightGroup, prepareApart } from "../contract/kernel-table";
 import { checkActivations, checkMask, checkWeight, outputBuffer } from "../validate-inputs";
-import { JOB_OP, JOB_SLOT, PANELS_DIRECTION } from "./abi";
+import { JOB_OP, JOB_SLOT, PANELS_DIRECTION, TERNARY_PLACE_FORMAT } from "./abi";
 import type { WasmContext } from "./context";
 import { gatherNonZeros, interleaveRowPairs, placeInOrder, placeSplitI16, t2ToT1Rows, ternaryAt } from "./layout";
 import type { LutVariant } from "./lut-tuner";
@@ -217,9 +217,9 @@ function encodedSource(w: PackedLinearWeight, layout: TernaryLayout): TernaryEnc
  * weight rows (ternary-place.wat.ts hf_place).
  */
 const ENCODED_LAYOUTS = {
-  TQ2_0: { code: 0, colsMultiple: 256, rowBytes: (cols: number) => (cols / 256) * 66, rows: (out: number) => out, tail: 0 },
-  I2_S: { code: 1, colsMultiple: 128, rowBytes: (cols: number) => cols / 4, rows: (out: number) => out, tail: 32 },
-  HF_PACKED: { code: 2, colsMultiple: 64, rowBytes: (cols: number) => cols, rows: (out: number) => Math.ceil(out / 4), tail: 0 },
+  TQ2_0: { code: TERNARY_PLACE_FORMAT.TQ2_0, colsMultiple: 256, rowBytes: (cols: number) => (cols / 256) * 66, rows: (out: number) => out, tail: 0 },
+  I2_S: { code: TERNARY_PLACE_FORMAT.I2_S, colsMultiple: 128, rowBytes: (cols: number) => cols / 4, rows: (out: number) => out, tail: 32 },
+  HF_PACKED: { code: TERNARY_PLACE_FORMAT.HF_PACKED, colsMultiple: 64, rowBytes: (cols: number) => cols, rows: (out: number) => Math.ceil(out / 4), tail: 0 },
 } as const;
 
 /** The encoded bytes' format, shape and length against the weight's; returns its layout and the bytes of one source row. */

@@ -271,7 +271,7 @@ export function runJob(abi: JobAbi, ex: KernelExports, c: Int32Array, index: num
   } else if (op === JOB_OP.TERNARY_PLACE) {
     const a = S.TERNARY_PLACE;
     const bad =
-      c[a.FORMAT] === 2
+      c[a.FORMAT] === abi.TERNARY_PLACE_FORMAT.HF_PACKED
         ? ex[X.HF_PLACE](c[a.SRC_PTR]!, c[a.SRC_ROW]!, r0, r1, c[a.FIRST_ROW]!, c[a.PLANE_ROWS]!, c[a.OUT_ROWS]!, c[a.DST_PTR]!, c[a.ROW_STRIDE]!)
         : ex[X.T2_PLACE](c[a.SRC_PTR]!, c[a.SRC_ROW]!, c[a.FORMAT]!, r0, r1, c[a.GROUPS]!, c[a.DST_PTR]!, c[a.ROW_STRIDE]!);
     if (bad !== 0) c[a.BAD] = 1;

@@ -29,13 +29,7 @@ const BLOCKS = {
   ],
 } as const;
 
-/**
- * Hugging Face's packed layout (transformers' BitNet `pack_weights`, @onebit/quant hf-packed.ts): uint8 [R, cols] with
- * R = ⌈out/4⌉, byte (p, i) holding the codes w + 1 of rows p, R + p, 2R + p, 3R + p at bits 1-0, 3-2, 5-4, 7-6. So
- * t2 block k of row fR + p, whose byte b carries inputs 64k + 16j + b at bits 2j, takes field f of the packed row's
- * bytes 64k + 16j + b: from the four 16-byte vectors v_j at 64k + 16j, field f moved to field j in its byte lane
- * (v_j shifted by 2(j − f) as i16 lanes and masked: as above, a masked field never crosses into the next byte).
- */
+/** The four 2-bit fields of a byte (a packed HF row's four weight rows). */
 const PLANES = [0, 1, 2, 3];
 
 /** The byte masks both functions use: each 2-bit field of a byte ($k3 … $k192) and the low bit of every field ($k85). */
@@ -49,6 +43,14 @@ const FIELD_MASKS = `(local $k3 v128) (local $k12 v128) (local $k48 v128) (local
 /** Row $r's first t2 block at $dst in the pair layout: pair r/2 (2·$rowStride bytes), +16 for the odd row. */
 const pairRowAddress = `(i32.add (i32.add (local.get $dst) (i32.mul (i32.shr_u (local.get $r) (i32.const 1)) (i32.shl (local.get $rowStride) (i32.const 1))))
           (i32.shl (i32.and (local.get $r) (i32.const 1)) (i32.const 4)))`;
+
+/**
+ * Hugging Face's packed layout (transformers' BitNet `pack_weights`, @onebit/quant hf-packed.ts): uint8 [R, cols] with
+ * R = ⌈out/4⌉, byte (p, i) holding the codes w + 1 of rows p, R + p, 2R + p, 3R + p at bits 1-0, 3-2, 5-4, 7-6. So
+ * t2 block k of row fR + p, whose byte b carries inputs 64k + 16j + b at bits 2j, takes field f of the packed row's
+ * bytes 64k + 16j + b: from the four 16-byte vectors v_j at 64k + 16j, field f moved to field j in its byte lane
+ * (v_j shifted by 2(j − f) as i16 lanes and masked: as above, a masked field never crosses into the next byte).
+ */
 function hfBlock(f: number): string {
   const fields = PLANES.map((j) => {
     const v = `(local.get $v${j})`;

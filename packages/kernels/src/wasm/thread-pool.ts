@@ -21,7 +21,7 @@
  * Node's main thread and any Web Worker may block; a browser's main thread may not, so there threads must be 1
  * or the model must run in a Worker.
  */
-import { COLUMN_PANELS, CONTROL_SLOTS, DENSE_DECODERS, ELEMENTWISE_KIND, JOB_ABI, JOB_CLOSED, JOB_OP, JOB_SLOT, type KernelExports, LUT_GEMM, REGION_UNITS_MAX, WASM_EXPORT } from "./abi";
+import { COLUMN_PANELS, CONTROL_SLOTS, DENSE_DECODERS, ELEMENTWISE_KIND, JOB_ABI, JOB_CLOSED, JOB_OP, JOB_SLOT, type KernelExports, LUT_GEMM, REGION_UNITS_MAX, TERNARY_PLACE_FORMAT, WASM_EXPORT } from "./abi";
 import { runJob } from "./job-driver";
 
 /** How long an idle worker polls for the next job before parking. */
@@ -36,10 +36,11 @@ const JOB_OP = ${JSON.stringify(JOB_OP)};
 const JOB_SLOT = ${JSON.stringify(JOB_SLOT)};
 const WASM_EXPORT = ${JSON.stringify(WASM_EXPORT)};
 const DENSE_DECODERS = ${JSON.stringify(DENSE_DECODERS)};
+const TERNARY_PLACE_FORMAT = ${JSON.stringify(TERNARY_PLACE_FORMAT)};
 const ELEMENTWISE_KIND = ${JSON.stringify(ELEMENTWISE_KIND)};
 const LUT_GEMM = ${JSON.stringify(LUT_GEMM)};
 const COLUMN_PANELS = ${JSON.stringify(COLUMN_PANELS)};
-const JOB_ABI = { JOB_OP, JOB_SLOT, WASM_EXPORT, DENSE_DECODERS, ELEMENTWISE_KIND, LUT_GEMM, COLUMN_PANELS };
+const JOB_ABI = { JOB_OP, JOB_SLOT, WASM_EXPORT, DENSE_DECODERS, TERNARY_PLACE_FORMAT, ELEMENTWISE_KIND, LUT_GEMM, COLUMN_PANELS };
 const runJob = (${runJob.toString()});
 function start(data, ready) {
   const instance = new WebAssembly.Instance(data.module, { env: { memory: data.memory } });

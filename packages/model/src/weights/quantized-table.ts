@@ -24,8 +24,8 @@ export interface QuantizedTable {
 
 /**
  * A table of `dtype` rows [rows, cols] from its file's bytes — or from a ByteRange, the table left in its file: a
- * backend that prepares an LM head from `encoded` (F16, BF16, Q6_K) then copies it a piece at a time into its own memory,
- * lookups read just their rows, and `data` reads the whole range when first asked (then kept).
+ * backend that prepares an LM head from `encoded` (F16, BF16, Q6_K) then copies it a piece at a time into its own
+ * memory, lookups read just their rows, and `data` reads the whole range when first asked (then kept).
  */
 export function quantizedTable(dtype: string, rows: number, cols: number, bytes: Uint8Array | ByteRange): QuantizedTable {
   const rowBytes = bytes.length / rows;
