@@ -37,6 +37,67 @@ import { softmaxWat } from "./softmax.wat";
  * wrongly — it ignores the accumulator and doubles the dot — so it is not used.) Same contract as the baseline
  * kernels: out = Σ code·x, the caller subtracts Σx.
  */
+/** The locals of a row pair's dot ($t2_pair_r's loop, inline in t2_dot_1r), besides its $wp and $xp. */
+const PAIR_LOCALS = `(local $b i32) (local $n i32) (local $m3 v128) (local $m12 v128) (local $va v128) (local $vb v128) (local $ha v128) (local $hb v128)
+    (local $x0 v128) (local $x1 v128) (local $x2 v128) (local $x3 v128)
+    (local $a1 v128) (local $a4 v128) (local $b1 v128) (local $b4 v128)
+    (local $accA1 v128) (local $accA4 v128) (local $accB1 v128) (local $accB4 v128)`;
+
+/** A row pair's $blocks blocks at $wp against the activations at $xp (both advanced) into $accA1/4, $accB1/4. */
+const pairBlocks = `(local.set $accA1 (v128.const i32x4 0 0 0 0))
+    (local.set $accA4 (v128.const i32x4 0 0 0 0))
+    (local.set $accB1 (v128.const i32x4 0 0 0 0))
+    (local.set $accB4 (v128.const i32x4 0 0 0 0))
+    (local.set $b (local.get $blocks))
+    (block $done
+      (loop $outer
+        (br_if $done (i32.eqz (local.get $b)))
+        (local.set $n (select (i32.const 8) (local.get $b) (i32.gt_u (local.get $b) (i32.const 8))))
+        (local.set $b (i32.sub (local.get $b) (local.get $n)))
+        (local.set $a1 (v128.const i32x4 0 0 0 0))
+        (local.set $a4 (v128.const i32x4 0 0 0 0))
+        (local.set $b1 (v128.const i32x4 0 0 0 0))
+        (local.set $b4 (v128.const i32x4 0 0 0 0))
+        (loop $inner
+          (local.set $va (v128.load offset=0 (local.get $wp)))
+          (local.set $vb (v128.load offset=16 (local.get $wp)))
+          (local.set $x0 (v128.load offset=0 (local.get $xp)))
+          (local.set $x1 (v128.load offset=16 (local.get $xp)))
+          (local.set $x2 (v128.load offset=32 (local.get $xp)))
+          (local.set $x3 (v128.load offset=48 (local.get $xp)))
+          (local.set $ha (i16x8.shr_u (local.get $va) (i32.const 4)))
+          (local.set $hb (i16x8.shr_u (local.get $vb) (i32.const 4)))
+          (local.set $a1 (i16x8.add (local.get $a1) (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $x0) (v128.and (local.get $va) (local.get $m3)))))
+          (local.set $b1 (i16x8.add (local.get $b1) (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $x0) (v128.and (local.get $vb) (local.get $m3)))))
+          (local.set $a4 (i16x8.add (local.get $a4) (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $x1) (v128.and (local.get $va) (local.get $m12)))))
+          (local.set $b4 (i16x8.add (local.get $b4) (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $x1) (v128.and (local.get $vb) (local.get $m12)))))
+          (local.set $a1 (i16x8.add (local.get $a1) (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $x2) (v128.and (local.get $ha) (local.get $m3)))))
+          (local.set $b1 (i16x8.add (local.get $b1) (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $x2) (v128.and (local.get $hb) (local.get $m3)))))
+          (local.set $a4 (i16x8.add (local.get $a4) (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $x3) (v128.and (local.get $ha) (local.get $m12)))))
+          (local.set $b4 (i16x8.add (local.get $b4) (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $x3) (v128.and (local.get $hb) (local.get $m12)))))
+          (local.set $wp (i32.add (local.get $wp) (i32.const 32)))
+          (local.set $xp (i32.add (local.get $xp) (i32.const 64)))
+          (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+          (br_if $inner (local.get $n)))
+        (local.set $accA1 (i32x4.add (local.get $accA1) (i32x4.extadd_pairwise_i16x8_s (local.get $a1))))
+        (local.set $accA4 (i32x4.add (local.get $accA4) (i32x4.extadd_pairwise_i16x8_s (local.get $a4))))
+        (local.set $accB1 (i32x4.add (local.get $accB1) (i32x4.extadd_pairwise_i16x8_s (local.get $b1))))
+        (local.set $accB4 (i32x4.add (local.get $accB4) (i32x4.extadd_pairwise_i16x8_s (local.get $b4))))
+        (br $outer)))`;
+
+/**
+ * The pair's two dots into lanes 0 and 1 of $accA4 (S1 + S4/4 for each row, then its lanes summed), all in vectors
+ * (V8 does not inline wasm calls, so a $hsum per row would be a call): [a0+a2, a1+a3, b0+b2, b1+b3], then [A, B].
+ */
+const pairSums = `(local.set $accA1 (i32x4.add (local.get $accA1) (i32x4.shr_s (local.get $accA4) (i32.const 2))))
+    (local.set $accB1 (i32x4.add (local.get $accB1) (i32x4.shr_s (local.get $accB4) (i32.const 2))))
+    (local.set $accA4 (i32x4.add
+      (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $accA1) (local.get $accB1))
+      (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $accA1) (local.get $accB1))))
+    (local.set $accA4 (i32x4.add
+      (i8x16.shuffle 0 1 2 3 8 9 10 11 0 1 2 3 8 9 10 11 (local.get $accA4) (local.get $accA4))
+      (i8x16.shuffle 4 5 6 7 12 13 14 15 4 5 6 7 12 13 14 15 (local.get $accA4) (local.get $accA4))))`;
+
 const RELAXED_FUNCS = `
   ;; Read one byte of every 64-byte line of [p, p + bytes): a skipped pair of rows stays in the sequential stream the
   ;; hardware prefetcher follows (measured: skipping pairs outright made a half-masked GEMV slower than a full one).
@@ -100,72 +161,52 @@ const RELAXED_FUNCS = `
   ;; pairs × 2560 in L1, in one process: each dot added straight into its sum, rather than two dots added first,
   ;; and the widening every 8 blocks rather than 7: 8.5–8.8 cycles a block of a pair against 9.1–9.2; with no
   ;; widening at all 8.2, and the same 26 operations as independent chains 7.0.)
-  (func $t2_pair_r (param $wp i32) (param $blocks i32) (param $x i32) (param $outA i32) (param $outB i32)
-    (local $b i32) (local $n i32) (local $m3 v128) (local $m12 v128) (local $va v128) (local $vb v128) (local $ha v128) (local $hb v128)
-    (local $x0 v128) (local $x1 v128) (local $x2 v128) (local $x3 v128)
-    (local $a1 v128) (local $a4 v128) (local $b1 v128) (local $b4 v128)
-    (local $accA1 v128) (local $accA4 v128) (local $accB1 v128) (local $accB4 v128)
+  (func $t2_pair_r (param $wp i32) (param $blocks i32) (param $xp i32) (param $outA i32) (param $outB i32)
+    ${PAIR_LOCALS}
     (local.set $m3 (i8x16.splat (i32.const 3)))
     (local.set $m12 (i8x16.splat (i32.const 12)))
-    (local.set $b (local.get $blocks))
-    (block $done
-      (loop $outer
-        (br_if $done (i32.eqz (local.get $b)))
-        (local.set $n (select (i32.const 8) (local.get $b) (i32.gt_u (local.get $b) (i32.const 8))))
-        (local.set $b (i32.sub (local.get $b) (local.get $n)))
-        (local.set $a1 (v128.const i32x4 0 0 0 0))
-        (local.set $a4 (v128.const i32x4 0 0 0 0))
-        (local.set $b1 (v128.const i32x4 0 0 0 0))
-        (local.set $b4 (v128.const i32x4 0 0 0 0))
-        (loop $inner
-          (local.set $va (v128.load offset=0 (local.get $wp)))
-          (local.set $vb (v128.load offset=16 (local.get $wp)))
-          (local.set $x0 (v128.load offset=0 (local.get $x)))
-          (local.set $x1 (v128.load offset=16 (local.get $x)))
-          (local.set $x2 (v128.load offset=32 (local.get $x)))
-          (local.set $x3 (v128.load offset=48 (local.get $x)))
-          (local.set $ha (i16x8.shr_u (local.get $va) (i32.const 4)))
-          (local.set $hb (i16x8.shr_u (local.get $vb) (i32.const 4)))
-          (local.set $a1 (i16x8.add (local.get $a1) (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $x0) (v128.and (local.get $va) (local.get $m3)))))
-          (local.set $b1 (i16x8.add (local.get $b1) (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $x0) (v128.and (local.get $vb) (local.get $m3)))))
-          (local.set $a4 (i16x8.add (local.get $a4) (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $x1) (v128.and (local.get $va) (local.get $m12)))))
-          (local.set $b4 (i16x8.add (local.get $b4) (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $x1) (v128.and (local.get $vb) (local.get $m12)))))
-          (local.set $a1 (i16x8.add (local.get $a1) (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $x2) (v128.and (local.get $ha) (local.get $m3)))))
-          (local.set $b1 (i16x8.add (local.get $b1) (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $x2) (v128.and (local.get $hb) (local.get $m3)))))
-          (local.set $a4 (i16x8.add (local.get $a4) (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $x3) (v128.and (local.get $ha) (local.get $m12)))))
-          (local.set $b4 (i16x8.add (local.get $b4) (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $x3) (v128.and (local.get $hb) (local.get $m12)))))
-          (local.set $wp (i32.add (local.get $wp) (i32.const 32)))
-          (local.set $x (i32.add (local.get $x) (i32.const 64)))
-          (local.set $n (i32.sub (local.get $n) (i32.const 1)))
-          (br_if $inner (local.get $n)))
-        (local.set $accA1 (i32x4.add (local.get $accA1) (i32x4.extadd_pairwise_i16x8_s (local.get $a1))))
-        (local.set $accA4 (i32x4.add (local.get $accA4) (i32x4.extadd_pairwise_i16x8_s (local.get $a4))))
-        (local.set $accB1 (i32x4.add (local.get $accB1) (i32x4.extadd_pairwise_i16x8_s (local.get $b1))))
-        (local.set $accB4 (i32x4.add (local.get $accB4) (i32x4.extadd_pairwise_i16x8_s (local.get $b4))))
-        (br $outer)))
-    ;; both rows' horizontal sums at once, here rather than two calls of $hsum (V8 does not inline wasm calls, and
-    ;; this runs once per row pair: ≈ 2 ms of a 2B4T token): [a0+a2, a1+a3, b0+b2, b1+b3], then lanes 0 and 2
-    (local.set $accA1 (i32x4.add (local.get $accA1) (i32x4.shr_s (local.get $accA4) (i32.const 2))))
-    (local.set $accB1 (i32x4.add (local.get $accB1) (i32x4.shr_s (local.get $accB4) (i32.const 2))))
-    (local.set $accA4 (i32x4.add
-      (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $accA1) (local.get $accB1))
-      (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $accA1) (local.get $accB1))))
-    (local.set $accA4 (i32x4.add (local.get $accA4) (i8x16.shuffle 4 5 6 7 0 1 2 3 12 13 14 15 8 9 10 11 (local.get $accA4) (local.get $accA4))))
+    ${pairBlocks}
+    ${pairSums}
     (i32.store (local.get $outA) (i32x4.extract_lane 0 (local.get $accA4)))
-    (i32.store (local.get $outB) (i32x4.extract_lane 2 (local.get $accA4)))
+    (i32.store (local.get $outB) (i32x4.extract_lane 1 (local.get $accA4)))
   )
-  ;; Σ_i code[r, i]·x[i] for rows [rowStart, rowEnd) (rowStart even), one token; x: int8, blocks·64 bytes. A pair of
-  ;; rows both selected by the mask (0: all) goes through $t2_pair_r, a pair with one selected row through $t2_row_r.
+  ;; Σ_i code[r, i]·x[i] for rows [rowStart, rowEnd) (rowStart even), one token; x: int8, blocks·64 bytes. Without a
+  ;; mask every pair of rows goes through the pair loop inline (a call of $t2_pair_r and of $rowAddr per pair cost
+  ;; ≈ 2 % of a 2B4T token's GEMVs) and an odd last row through $t2_row_r. With a mask (0: none) a pair of rows both
+  ;; selected goes through $t2_pair_r, a pair with one selected row through $t2_row_r.
   (func (export "t2_dot_1r") (param $w i32) (param $rowStride i32) (param $blocks i32)
         (param $rowStart i32) (param $rowEnd i32) (param $mask i32) (param $x i32) (param $out i32)
-    (local $r i32) (local $selA i32) (local $selB i32) (local $touch i32)
+    (local $r i32) (local $selA i32) (local $selB i32) (local $touch i32) (local $pair i32) (local $op i32) (local $wp i32) (local $xp i32)
+    ${PAIR_LOCALS}
+    (if (i32.eqz (local.get $mask))
+      (then
+        (local.set $m3 (i8x16.splat (i32.const 3)))
+        (local.set $m12 (i8x16.splat (i32.const 12)))
+        (local.set $pair (call $rowAddr (local.get $w) (local.get $rowStride) (local.get $rowStart)))
+        (local.set $op (i32.add (local.get $out) (i32.shl (local.get $rowStart) (i32.const 2))))
+        (local.set $r (local.get $rowStart))
+        (block $pairs_done
+          (loop $pairs
+            (br_if $pairs_done (i32.ge_u (i32.add (local.get $r) (i32.const 1)) (local.get $rowEnd)))
+            (local.set $wp (local.get $pair))
+            (local.set $xp (local.get $x))
+            ${pairBlocks}
+            ${pairSums}
+            (v128.store64_lane 0 (local.get $op) (local.get $accA4))
+            (local.set $pair (i32.add (local.get $pair) (i32.shl (local.get $rowStride) (i32.const 1))))
+            (local.set $op (i32.add (local.get $op) (i32.const 8)))
+            (local.set $r (i32.add (local.get $r) (i32.const 2)))
+            (br $pairs)))
+        (if (i32.lt_u (local.get $r) (local.get $rowEnd))
+          (then (call $t2_row_r (local.get $pair) (local.get $blocks) (local.get $x) (local.get $op))))
+        (return)))
     (local.set $r (local.get $rowStart))
     (block $rows_done
       (loop $rows
         (br_if $rows_done (i32.ge_u (local.get $r) (local.get $rowEnd)))
-        (local.set $selA (i32.or (i32.eqz (local.get $mask)) (i32.load8_u (i32.add (local.get $mask) (local.get $r)))))
+        (local.set $selA (i32.load8_u (i32.add (local.get $mask) (local.get $r))))
         (local.set $selB (i32.and (i32.lt_u (i32.add (local.get $r) (i32.const 1)) (local.get $rowEnd))
-          (i32.or (i32.eqz (local.get $mask)) (i32.load8_u offset=1 (i32.add (local.get $mask) (local.get $r))))))
+          (i32.load8_u offset=1 (i32.add (local.get $mask) (local.get $r)))))
         (if (i32.and (local.get $selA) (local.get $selB))
           (then
             (call $t2_pair_r (call $rowAddr (local.get $w) (local.get $rowStride) (local.get $r)) (local.get $blocks) (local.get $x)
