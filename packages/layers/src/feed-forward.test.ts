@@ -4,6 +4,7 @@ import { type Projection, linearQuantFor, type Variant } from "./bitlinear-varia
 import { BitLinear } from "./bit-linear";
 import { FeedForward } from "./feed-forward";
 import { backend, close, floatMatmul, rng } from "./testing/float-reference";
+import { Workspace } from "./workspace";
 
 describe("FeedForward", () => {
   const r = rng(5);
@@ -63,7 +64,13 @@ describe("FeedForward", () => {
               hints.set(args.weight.inFeatures * 1000 + args.weight.outFeatures, args.sparseInputs);
               return target.prepareWeight(args);
             }
-          : Reflect.get(target, key, receiver),
+          : key === "prepareWeights"
+            ? (args: Parameters<typeof target.prepareWeights>[0]) => {
+                // placed together (SwiGLU's gate and up), for dense inputs
+                for (const w of args.weights) hints.set(w.inFeatures * 1000 + w.outFeatures, false);
+                return target.prepareWeights(args);
+              }
+            : Reflect.get(target, key, receiver),
     });
     const spec = (variant: Variant, p: Projection, inF: number, out: number) => ({ inFeatures: inF, outFeatures: out, quant: linearQuantFor(variant, p), groups: 1, groupAxis: "out" as const, epsMode: "clamp" as const });
     const w = () => Float32Array.from({ length: inter * hidden }, r);
@@ -78,6 +85,38 @@ describe("FeedForward", () => {
     hints.clear();
     new BitLinear(spec("a4.8", "o", hidden, hidden), Float32Array.from({ length: hidden * hidden }, r), spy);
     expect(hints.get(hidden * 1000 + hidden)).toBe(true);
+  });
+  it("SwiGLU on wasm: gate and up placed as one weight, one bitLinear for both a token (a prompt runs them apart), the js backend's bits, with a workspace and without", async () => {
+    const { createBackend } = await import("@onebit/kernels");
+    const wasm = await createBackend("wasm", { threads: 2 });
+    const js = await createBackend("js");
+    try {
+      const [h, m] = [128, 192];
+      const spec = (p: Projection, inF: number, out: number) => ({ inFeatures: inF, outFeatures: out, quant: linearQuantFor("b1.58", p), groups: 1, groupAxis: "out" as const, epsMode: "clamp" as const });
+      const ffnSpec = { hidden: h, intermediate: m, activation: "silu" as const, gate: spec("gate", h, m), up: spec("up", h, m), down: spec("down", m, h), subNorm: null };
+      const weights = { gate: Float32Array.from({ length: m * h }, r), up: Float32Array.from({ length: m * h }, r), down: Float32Array.from({ length: h * m }, r) };
+      const want = new FeedForward(ffnSpec, weights, js);
+      const got = new FeedForward(ffnSpec, weights, wasm);
+      expect(got.gate.joined).toBeDefined();
+      expect(got.up.joined).toBe(got.gate.joined);
+      const bitLinears = () => wasm.kernels().find((k) => k.kernel === "bitLinear")!.calls.native;
+      const workspace = new Workspace();
+      for (const n of [1, 20, 1]) {
+        const x = Float32Array.from({ length: n * h }, r);
+        const expected = [...(want.gated(x, n) as Float32Array)];
+        const before = bitLinears();
+        expect([...(got.gated(x, n) as Float32Array)], `${n} tokens`).toEqual(expected);
+        expect(bitLinears() - before).toBe(n === 1 ? 1 : 2);
+        expect([...(got.gated(x, n, workspace) as Float32Array)], `${n} tokens, workspace`).toEqual(expected);
+        expect([...(got.forward(x, n) as Float32Array)]).toEqual([...(want.forward(x, n) as Float32Array)]);
+      }
+      // ReLU²GLU keeps gate and up apart (the gate's zeros select the up rows)
+      const relu = new FeedForward({ ...ffnSpec, activation: "relu2" }, weights, wasm);
+      expect(relu.gate.joined).toBeUndefined();
+    } finally {
+      wasm.dispose();
+      js.dispose();
+    }
   });
   it("SwiGLU: silu(gate) ⊙ up", () => {
     const { ffn, weights } = make("silu", "fp");
