@@ -37,6 +37,26 @@ import { softmaxWat } from "./softmax.wat";
  * wrongly — it ignores the accumulator and doubles the dot — so it is not used.) Same contract as the baseline
  * kernels: out = Σ code·x, the caller subtracts Σx.
  */
+/**
+ * $blocks blocks in chunks of up to 8 (the i16 sums' bound, below): `sums` i16 sums zeroed per chunk, `body` a block
+ * (advancing its pointers), then each sum widened into its i32 accumulator (`widen` pairs [i32 acc, i16 sum]).
+ */
+function chunksOf8(sums: readonly string[], body: string, widen: ReadonlyArray<readonly [string, string]>): string {
+  return `(local.set $b (local.get $blocks))
+    (block $done
+      (loop $outer
+        (br_if $done (i32.eqz (local.get $b)))
+        (local.set $n (select (i32.const 8) (local.get $b) (i32.gt_u (local.get $b) (i32.const 8))))
+        (local.set $b (i32.sub (local.get $b) (local.get $n)))
+        ${sums.map((v) => `(local.set $${v} (v128.const i32x4 0 0 0 0))`).join("\n        ")}
+        (loop $inner
+          ${body}
+          (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+          (br_if $inner (local.get $n)))
+        ${widen.map(([acc, sum]) => `(local.set $${acc} (i32x4.add (local.get $${acc}) (i32x4.extadd_pairwise_i16x8_s (local.get $${sum}))))`).join("\n        ")}
+        (br $outer)))`;
+}
+
 /** The locals of a row pair's dot ($t2_pair_r's loop, inline in t2_dot_1r), besides its $wp and $xp. */
 const PAIR_LOCALS = `(local $b i32) (local $n i32) (local $m3 v128) (local $m12 v128) (local $va v128) (local $vb v128) (local $ha v128) (local $hb v128)
     (local $x0 v128) (local $x1 v128) (local $x2 v128) (local $x3 v128)
@@ -48,18 +68,9 @@ const pairBlocks = `(local.set $accA1 (v128.const i32x4 0 0 0 0))
     (local.set $accA4 (v128.const i32x4 0 0 0 0))
     (local.set $accB1 (v128.const i32x4 0 0 0 0))
     (local.set $accB4 (v128.const i32x4 0 0 0 0))
-    (local.set $b (local.get $blocks))
-    (block $done
-      (loop $outer
-        (br_if $done (i32.eqz (local.get $b)))
-        (local.set $n (select (i32.const 8) (local.get $b) (i32.gt_u (local.get $b) (i32.const 8))))
-        (local.set $b (i32.sub (local.get $b) (local.get $n)))
-        (local.set $a1 (v128.const i32x4 0 0 0 0))
-        (local.set $a4 (v128.const i32x4 0 0 0 0))
-        (local.set $b1 (v128.const i32x4 0 0 0 0))
-        (local.set $b4 (v128.const i32x4 0 0 0 0))
-        (loop $inner
-          (local.set $va (v128.load offset=0 (local.get $wp)))
+    ${chunksOf8(
+      ["a1", "a4", "b1", "b4"],
+      `(local.set $va (v128.load offset=0 (local.get $wp)))
           (local.set $vb (v128.load offset=16 (local.get $wp)))
           (local.set $x0 (v128.load offset=0 (local.get $xp)))
           (local.set $x1 (v128.load offset=16 (local.get $xp)))
@@ -76,14 +87,9 @@ const pairBlocks = `(local.set $accA1 (v128.const i32x4 0 0 0 0))
           (local.set $a4 (i16x8.add (local.get $a4) (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $x3) (v128.and (local.get $ha) (local.get $m12)))))
           (local.set $b4 (i16x8.add (local.get $b4) (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $x3) (v128.and (local.get $hb) (local.get $m12)))))
           (local.set $wp (i32.add (local.get $wp) (i32.const 32)))
-          (local.set $xp (i32.add (local.get $xp) (i32.const 64)))
-          (local.set $n (i32.sub (local.get $n) (i32.const 1)))
-          (br_if $inner (local.get $n)))
-        (local.set $accA1 (i32x4.add (local.get $accA1) (i32x4.extadd_pairwise_i16x8_s (local.get $a1))))
-        (local.set $accA4 (i32x4.add (local.get $accA4) (i32x4.extadd_pairwise_i16x8_s (local.get $a4))))
-        (local.set $accB1 (i32x4.add (local.get $accB1) (i32x4.extadd_pairwise_i16x8_s (local.get $b1))))
-        (local.set $accB4 (i32x4.add (local.get $accB4) (i32x4.extadd_pairwise_i16x8_s (local.get $b4))))
-        (br $outer)))`;
+          (local.set $xp (i32.add (local.get $xp) (i32.const 64)))`,
+      [["accA1", "a1"], ["accA4", "a4"], ["accB1", "b1"], ["accB4", "b4"]],
+    )}`;
 
 /**
  * The pair's two dots into lanes 0 and 1 of $accA4 (S1 + S4/4 for each row, then its lanes summed), all in vectors
@@ -122,16 +128,9 @@ const RELAXED_FUNCS = `
     (local $s1 v128) (local $s4 v128) (local $acc1 v128) (local $acc4 v128)
     (local.set $m3 (i8x16.splat (i32.const 3)))
     (local.set $m12 (i8x16.splat (i32.const 12)))
-    (local.set $b (local.get $blocks))
-    (block $done
-      (loop $outer
-        (br_if $done (i32.eqz (local.get $b)))
-        (local.set $n (select (i32.const 8) (local.get $b) (i32.gt_u (local.get $b) (i32.const 8))))
-        (local.set $b (i32.sub (local.get $b) (local.get $n)))
-        (local.set $s1 (v128.const i32x4 0 0 0 0))
-        (local.set $s4 (v128.const i32x4 0 0 0 0))
-        (loop $inner
-          (local.set $v (v128.load (local.get $wp)))
+    ${chunksOf8(
+      ["s1", "s4"],
+      `(local.set $v (v128.load (local.get $wp)))
           (local.set $h (i16x8.shr_u (local.get $v) (i32.const 4)))
           (local.set $s1 (i16x8.add (local.get $s1)
             (i16x8.relaxed_dot_i8x16_i7x16_s (v128.load offset=0 (local.get $x)) (v128.and (local.get $v) (local.get $m3)))))
@@ -142,12 +141,9 @@ const RELAXED_FUNCS = `
           (local.set $s4 (i16x8.add (local.get $s4)
             (i16x8.relaxed_dot_i8x16_i7x16_s (v128.load offset=48 (local.get $x)) (v128.and (local.get $h) (local.get $m12)))))
           (local.set $wp (i32.add (local.get $wp) (i32.const 32)))
-          (local.set $x (i32.add (local.get $x) (i32.const 64)))
-          (local.set $n (i32.sub (local.get $n) (i32.const 1)))
-          (br_if $inner (local.get $n)))
-        (local.set $acc1 (i32x4.add (local.get $acc1) (i32x4.extadd_pairwise_i16x8_s (local.get $s1))))
-        (local.set $acc4 (i32x4.add (local.get $acc4) (i32x4.extadd_pairwise_i16x8_s (local.get $s4))))
-        (br $outer)))
+          (local.set $x (i32.add (local.get $x) (i32.const 64)))`,
+      [["acc1", "s1"], ["acc4", "s4"]],
+    )}
     (i32.store (local.get $out) (call $hsum (i32x4.add (local.get $acc1) (i32x4.shr_s (local.get $acc4) (i32.const 2)))))
   )
 
