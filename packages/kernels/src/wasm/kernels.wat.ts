@@ -24,19 +24,7 @@ import { columnPanelsWat } from "./column-panels.wat";
 import { t1DotWat } from "./t1-dot.wat";
 import { attentionCausalWat } from "./attention-causal.wat";
 import { softmaxWat } from "./softmax.wat";
-/**
- * Relaxed-SIMD kernels (Chrome 114+, Node 22+, Node 20 with --experimental-wasm-relaxed-simd): the same 2-bit
- * codes, unpacked to one code per byte — byte b of a 16-byte block holds weights 16k + b at bits 2k, so
- * `i16x8.shr_u` by 2k then `and 0x03` per byte gives 16 consecutive weights' codes — and multiplied against
- * plain int8 activations by `i16x8.relaxed_dot_i8x16_i7x16_s` (x86: pmaddubsw): 16 products per instruction
- * instead of 8, and no even/odd split of the activations. A block's four i16 results are summed in i16 (|lane| ≤
- * 4·2·2·128 = 2048), over up to 8 blocks for one token (≤ 16384), and then widened (`extadd_pairwise`). Weights sit in
- * interleaved row pairs ($rowAddr) so one token's kernel computes two rows per pass. The instruction's result is
- * implementation-defined only when the second operand has its top bit set; codes are 0, 1 or 2, so it is exact
- * on every engine. (`i32x4.relaxed_dot_i8x16_i7x16_add_s` would save the widening, but Node 20's V8 computes it
- * wrongly — it ignores the accumulator and doubles the dot — so it is not used.) Same contract as the baseline
- * kernels: out = Σ code·x, the caller subtracts Σx.
- */
+
 /**
  * $blocks blocks in chunks of up to 8 (the i16 sums' bound, below): `sums` i16 sums zeroed per chunk, `body` a block
  * (advancing its pointers), then each sum widened into its i32 accumulator (`widen` pairs [i32 acc, i16 sum]).
@@ -104,6 +92,19 @@ const pairSums = `(local.set $accA1 (i32x4.add (local.get $accA1) (i32x4.shr_s (
       (i8x16.shuffle 0 1 2 3 8 9 10 11 0 1 2 3 8 9 10 11 (local.get $accA4) (local.get $accA4))
       (i8x16.shuffle 4 5 6 7 12 13 14 15 4 5 6 7 12 13 14 15 (local.get $accA4) (local.get $accA4))))`;
 
+/**
+ * Relaxed-SIMD kernels (Chrome 114+, Node 22+, Node 20 with --experimental-wasm-relaxed-simd): the same 2-bit
+ * codes, unpacked to one code per byte — byte b of a 16-byte block holds weights 16k + b at bits 2k, so
+ * `i16x8.shr_u` by 2k then `and 0x03` per byte gives 16 consecutive weights' codes — and multiplied against
+ * plain int8 activations by `i16x8.relaxed_dot_i8x16_i7x16_s` (x86: pmaddubsw): 16 products per instruction
+ * instead of 8, and no even/odd split of the activations. A block's four i16 results are summed in i16 (|lane| ≤
+ * 4·2·2·128 = 2048), over up to 8 blocks for one token (≤ 16384), and then widened (`extadd_pairwise`). Weights sit in
+ * interleaved row pairs ($rowAddr) so one token's kernel computes two rows per pass. The instruction's result is
+ * implementation-defined only when the second operand has its top bit set; codes are 0, 1 or 2, so it is exact
+ * on every engine. (`i32x4.relaxed_dot_i8x16_i7x16_add_s` would save the widening, but Node 20's V8 computes it
+ * wrongly — it ignores the accumulator and doubles the dot — so it is not used.) Same contract as the baseline
+ * kernels: out = Σ code·x, the caller subtracts Σx.
+ */
 const RELAXED_FUNCS = `
   ;; Read one byte of every 64-byte line of [p, p + bytes): a skipped pair of rows stays in the sequential stream the
   ;; hardware prefetcher follows (measured: skipping pairs outright made a half-masked GEMV slower than a full one).
