@@ -7,7 +7,7 @@
  * multiply-adds).
  */
 import { packBinaryB1, packTernaryT2, quantizeInt8 } from "@onebit/quant";
-import type { Backend, PackedLinearWeight, QuantizedActivations } from "./backend";
+import { type Backend, KernelInputError, type PackedLinearWeight, type QuantizedActivations } from "./backend";
 import { DENSE_CASES } from "./conformance-dense-cases";
 import { ENCODED_CASES } from "./conformance-encoded-cases";
 import { identical, rng } from "./conformance-helpers";
@@ -880,6 +880,21 @@ export const CONFORMANCE_CASES: ConformanceCase[] = [
       if (back[0] !== 0 || back[features * 4] !== 0) throw new Error("copyInto wrote outside its range");
       b.copyInto({ src: b.upload(x), srcOffset: features, length: features, dst, dstOffset: 4 * features });
       identical("copyInto a slice", (await read(b, dst)).subarray(4 * features), x.subarray(features, 2 * features));
+      // from the backend's own memory to its own memory (the wasm backend's memory.copy: a KV write from a workspace)
+      const own = b.allocF32(x.length);
+      b.copyInto({ src: b.upload(x), dst: own, dstOffset: 0 });
+      b.copyInto({ src: own, srcOffset: features, length: 2 * features, dst, dstOffset: features });
+      const both = await read(b, dst);
+      identical("copyInto within the backend's memory", both.subarray(features, 3 * features), x.subarray(features, 3 * features));
+      identical("copyInto within the backend's memory (the rest untouched)", both.subarray(3 * features, 4 * features), x.subarray(2 * features, 3 * features));
+      let refused = false;
+      try {
+        b.copyInto({ src: own, srcOffset: features, length: 2 * features, dst, dstOffset: 4 * features });
+      } catch (e) {
+        refused = e instanceof KernelInputError && /do not fit/.test((e as Error).message);
+      }
+      if (!refused) throw new Error("copyInto past the destination's end was not refused with a KernelInputError");
+      b.freeF32(own);
       b.freeF32(dst);
     },
   },

@@ -65,7 +65,8 @@ export class AttentionLayer {
    */
   attendProjected(q: Activations, k: Activations, v: Activations, tokens: number, cache: KvCache, layer: number, start: number, out?: Float32Array): Activations {
     const { heads, kvHeads, headDim, ropeTheta: theta, ropeStyle: style } = this.spec;
-    const positions = Int32Array.from({ length: tokens }, (_, t) => start + t);
+    const positions = new Int32Array(tokens); // (Int32Array.from with a mapping function: ≈ 3 µs a decode step's call)
+    for (let t = 0; t < tokens; t++) positions[t] = start + t;
     this.backend.rope({ x: q, tokens, heads, headDim, positions, theta, style });
     this.backend.rope({ x: k, tokens, heads: kvHeads, headDim, positions, theta, style });
     cache.write(layer, start, tokens, k, v); // post-RoPE, as a4.8 quantizes it

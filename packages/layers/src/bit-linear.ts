@@ -221,8 +221,10 @@ export class JoinedProjections {
     const host = this.backend.residency === "host";
     const y = hostArray(this.backend.bitLinear({ weight: this.weight, input: q, out: host ? joinedOut?.(q.tokens * rows) : undefined }), "joined projections");
     const tokens = q.tokens;
+    // one token: views of y, the same ones each step while y is the same workspace slot
+    if (tokens === 1 && this.lastJoined?.y === y) return this.lastJoined.parts.slice();
     let col = 0;
-    return this.linears.map((l, i) => {
+    const parts = this.linears.map((l, i) => {
       const width = l.spec.outFeatures;
       const from = col;
       col += width;
@@ -231,7 +233,12 @@ export class JoinedProjections {
       for (let t = 0; t < tokens; t++) out.set(y.subarray(t * rows + from, t * rows + from + width), t * width);
       return out;
     });
+    if (tokens === 1) this.lastJoined = { y, parts };
+    return parts.slice();
   }
+
+  /** A token's joined output and the views of it handed out last. */
+  private lastJoined: { y: Float32Array; parts: Activations[] } | undefined;
 }
 
 /**

@@ -25,6 +25,27 @@ describe("Workspace", () => {
     expect(ws.bytes).toBe(0);
   });
 
+  it("hands the same shorter view out again while the slot and length stay (a decode step after a prompt), a new one after growth", () => {
+    const ws = new Workspace();
+    ws.f32("x", 16);
+    const row = ws.f32("x", 4);
+    expect(ws.f32("x", 4)).toBe(row);
+    expect(ws.f32("x", 3)).not.toBe(row);
+    expect(ws.f32("x", 3).length).toBe(3);
+    const grown = ws.f32("x", 32);
+    const row2 = ws.f32("x", 4);
+    expect(row2).not.toBe(row);
+    expect(row2.buffer).toBe(grown.buffer);
+    expect(row2.byteOffset).toBe(grown.byteOffset);
+    const codes = ws.i8("c", 64);
+    const head = ws.i8("c", 16);
+    expect(ws.i8("c", 16)).toBe(head);
+    expect(head.buffer).toBe(codes.buffer);
+    expect(ws.i8("c", 8).length).toBe(8);
+    ws.clear();
+    expect(ws.f32("x", 4)).not.toBe(row2);
+  });
+
   it("places its buffers with alloc and gives them back with free when a slot grows or is cleared", () => {
     const live = new Set<Float32Array>();
     const ws = new Workspace({ alloc: (n) => { const a = new Float32Array(n); live.add(a); return a; }, free: (a) => { expect(live.delete(a)).toBe(true); } });

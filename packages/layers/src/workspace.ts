@@ -26,6 +26,9 @@ export class Workspace {
   private readonly slots = new Map<string, Float32Array>();
   /** The int8 views of the slots i8 hands out (kept: a view of wasm memory costs a microsecond to make). */
   private readonly bytes8 = new Map<string, Int8Array>();
+  /** The last shorter view of each slot handed out (a decode step after a prompt asks each slot for one row, ≈ 300 times). */
+  private readonly heads = new Map<string, Float32Array>();
+  private readonly heads8 = new Map<string, Int8Array>();
   readonly maxBytes: number;
   private readonly alloc: (length: number) => Float32Array;
   private readonly free: (buffer: Float32Array) => void;
@@ -47,7 +50,13 @@ export class Workspace {
       buf = this.alloc(length);
       this.slots.set(slot, buf);
     }
-    return buf.length === length ? buf : buf.subarray(0, length);
+    if (buf.length === length) return buf;
+    let head = this.heads.get(slot);
+    if (!head || head.length !== length || head.buffer !== buf.buffer || head.byteOffset !== buf.byteOffset) {
+      head = buf.subarray(0, length);
+      this.heads.set(slot, head);
+    }
+    return head;
   }
 
   /**
@@ -62,7 +71,13 @@ export class Workspace {
       view = new Int8Array(f.buffer, f.byteOffset, f.length * 4);
       this.bytes8.set(slot, view);
     }
-    return view.length === length ? view : view.subarray(0, length);
+    if (view.length === length) return view;
+    let head = this.heads8.get(slot);
+    if (!head || head.length !== length || head.buffer !== view.buffer || head.byteOffset !== view.byteOffset) {
+      head = view.subarray(0, length);
+      this.heads8.set(slot, head);
+    }
+    return head;
   }
 
   /** Bytes held by every slot. */
@@ -77,5 +92,7 @@ export class Workspace {
     for (const b of this.slots.values()) this.free(b);
     this.slots.clear();
     this.bytes8.clear();
+    this.heads.clear();
+    this.heads8.clear();
   }
 }

@@ -76,9 +76,14 @@ export function gateActivationImpl(x: Float32Array, tokens: number, features: nu
 
 /** dst[dstOffset .. dstOffset + length) ← src[srcOffset .. srcOffset + length). */
 export function copyIntoImpl(src: Float32Array, dst: Float32Array, dstOffset: number, srcOffset = 0, length = src.length - srcOffset): void {
-  if (!Number.isInteger(srcOffset) || srcOffset < 0 || !Number.isInteger(length) || length < 0 || srcOffset + length > src.length)
-    throw new KernelInputError(`copyInto: ${length} values from offset ${srcOffset} are not inside a source of ${src.length}`);
-  if (!Number.isInteger(dstOffset) || dstOffset < 0 || dstOffset + length > dst.length)
-    throw new KernelInputError(`copyInto: ${length} values at offset ${dstOffset} do not fit a destination of ${dst.length}`);
+  checkCopyInto(src.length, dst.length, dstOffset, srcOffset, length);
   dst.set(src.subarray(srcOffset, srcOffset + length), dstOffset);
+}
+
+/** copyInto's ranges: [srcOffset, srcOffset + length) inside the source, [dstOffset, dstOffset + length) inside the destination. */
+export function checkCopyInto(srcLength: number, dstLength: number, dstOffset: number, srcOffset: number, length: number): void {
+  if (!Number.isInteger(srcOffset) || srcOffset < 0 || !Number.isInteger(length) || length < 0 || srcOffset + length > srcLength)
+    throw new KernelInputError(`copyInto: ${length} values from offset ${srcOffset} are not inside a source of ${srcLength}`);
+  if (!Number.isInteger(dstOffset) || dstOffset < 0 || dstOffset + length > dstLength)
+    throw new KernelInputError(`copyInto: ${length} values at offset ${dstOffset} do not fit a destination of ${dstLength}`);
 }

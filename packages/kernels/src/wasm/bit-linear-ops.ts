@@ -378,6 +378,9 @@ export function bitLinear(ctx: WasmContext, pw: PreparedWeight, x: QuantizedActi
   return y;
 }
 
+/** runSub's result when the epilogue wrote y into the caller's out (bitLinear reads only `y`'s presence then). */
+const WRITTEN = { dots: new Int32Array(0), xsum: null, y: new Float32Array(0) };
+
 /** Codes [src, src + cols) at wasm address `at`, zero-padded to `bytes` (a multiple of 16); returns Σ codes, summed in wasm. */
 function placeInt8(ctx: WasmContext, codes: Int8Array, src: number, cols: number, at: number, bytes: number): number {
   const dst = new Int8Array(ctx.heap.buffer, at, bytes);
@@ -553,10 +556,11 @@ function runSub(
   c[a.W5_BLOCKS] = blocks5;
   if (epilogue) {
     // per token [f64 Σx][f64 xScale] for t2_epilogue, which writes f32 y over the dots
-    const tok = new Float64Array(buf, base + tokOffset, 2 * tokens);
+    const tok = heap.words.f64;
+    const at = (base + tokOffset) >> 3; // (base and tokOffset are multiples of 16)
     for (let t = 0; t < tokens; t++) {
-      tok[2 * t] = xsum[t]!;
-      tok[2 * t + 1] = x.scales[t * x.groups]!;
+      tok[at + 2 * t] = xsum[t]!;
+      tok[at + 2 * t + 1] = x.scales[t * x.groups]!;
     }
     c[a.EPI_TOK_PTR] = base + tokOffset;
     c[a.EPI_SCALES_PTR] = sub.scalesPtr;
@@ -572,7 +576,8 @@ function runSub(
     }
   } else pool.run(ctx.exports);
   if (plan?.timed) ctx.lutTuner.record(plan.slot, plan.index, performance.now() - t0);
-  if (epilogue) return { dots: new Int32Array(buf, outPtr, tokens * out), xsum, y: new Float32Array(buf, outPtr, tokens * out) };
+  // (written straight into the caller's out: nothing to hand back, so no views made)
+  if (epilogue) return direct !== 0 ? WRITTEN : { dots: new Int32Array(buf, outPtr, tokens * out), xsum, y: new Float32Array(buf, outPtr, tokens * out) };
   return { dots: new Int32Array(buf, outPtr, tokens * out), xsum, y: null };
 }
 

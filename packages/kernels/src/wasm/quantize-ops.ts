@@ -41,21 +41,23 @@ export function quantizeRows(ctx: WasmContext, x: Float32Array, tokens: number, 
   const split = splitRows(ctx, tokens, features);
   if (split) runRows(ctx, ELEMENTWISE_KIND.ROW_STATS, xPtr, tokens, features, undefined, { stats: statsPtr, statKind: kind === "int4" ? 1 : 0 });
   else ex.row_stats(xPtr, features, tokens, kind === "int4" ? 1 : 0, statsPtr);
-  const stats = new Float64Array(heap.buffer, statsPtr, tokens);
-  const mult = new Float32Array(heap.buffer, sPtr, tokens);
+  // (the whole memory's views: statsPtr and sPtr are multiples of 16)
+  const { f64: stats, f32: mult } = heap.words;
+  const statsAt = statsPtr >> 3;
+  const multAt = sPtr >> 2;
   const scales = new Float32Array(tokens);
   const q = kind === "int8" ? 127 : SQRT7;
   const f = Math.fround;
   for (let t = 0; t < tokens; t++) {
     // int8: absmax; int4: absmean = Σ|x| / features
-    const raw = kind === "int8" ? stats[t]! : stats[t]! / features;
+    const raw = kind === "int8" ? stats[statsAt + t]! : stats[statsAt + t]! / features;
     if (!(raw < Number.POSITIVE_INFINITY)) {
       for (let i = t * features; i < (t + 1) * features; i++)
         if (!Number.isFinite(x[i]!)) throw new KernelInputError(`quantizeRows x: element ${i} is ${x[i]}; expected a finite number`);
     }
     const stat = f(raw);
     const sv = f(q / guard(stat, { epsMode }));
-    mult[t] = sv;
+    mult[multAt + t] = sv;
     scales[t] = epsMode === "add" ? f(stat / q) : f(1 / sv);
   }
   const [lo, hi] = kind === "int8" ? [-128, 127] : [-8, 7];

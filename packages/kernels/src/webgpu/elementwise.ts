@@ -7,7 +7,7 @@
  */
 import { KernelInputError } from "../backend";
 import type { Activations } from "../contract/tensors";
-import type { GateActivation } from "../js/elementwise";
+import { checkCopyInto, type GateActivation } from "../js/elementwise";
 import { grid, type ShaderSource } from "./gpu-runtime";
 import type { WebgpuContext } from "./webgpu-context";
 
@@ -76,10 +76,7 @@ export function copyIntoWebgpu(ctx: WebgpuContext, a: { src: Activations; dst: A
   const { dstOffset } = a;
   const srcOffset = a.srcOffset ?? 0;
   const length = a.length ?? a.src.length - srcOffset;
-  if (!Number.isInteger(srcOffset) || srcOffset < 0 || !Number.isInteger(length) || length < 0 || srcOffset + length > a.src.length)
-    throw new KernelInputError(`copyInto: ${length} values from offset ${srcOffset} are not inside a source of ${a.src.length}`);
-  if (!Number.isInteger(dstOffset) || dstOffset < 0 || dstOffset + length > dst.length)
-    throw new KernelInputError(`copyInto: ${length} values at offset ${dstOffset} do not fit a destination of ${dst.length}`);
+  checkCopyInto(a.src.length, dst.length, dstOffset, srcOffset, length);
   // a host source: only the slice travels
   const src = ctx.input(a.src instanceof Float32Array ? a.src.subarray(srcOffset, srcOffset + length) : a.src, "copyInto src");
   const from = a.src instanceof Float32Array ? 0 : srcOffset;
