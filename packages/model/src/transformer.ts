@@ -33,7 +33,7 @@ export interface TransformerOptions {
   queryBits?: 4;
   /**
    * Storage of the LM head: "f32" (default, exact), "int8" (W8A16, one scale per row and ≤ 256-column block: a
-   * quarter of f32's bytes) or "int4" (Q4_0-like with bfloat16 scales, 4.5 bits per weight, int8 activations per 32-column block) — see
+   * quarter of f32's bytes) or "int4" (Q4_0's codes with a bfloat16 scale per 64 columns, 4.25 bits per weight, int8 activations per 32-column block) — see
    * @onebit/kernels js/dense.ts and js/dense-int4.ts. The LM head is the largest read of a decode step. It is
    * prepared straight from the file's table (a GGUF's F16 / Q6_K / … rows, chunk by chunk: no float32 copy), and a
    * tied embedding is looked up from that same storage (`denseRows`), so the table is held once.

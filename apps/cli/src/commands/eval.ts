@@ -17,7 +17,7 @@ const evalOptions = defineOptions({
   kvBits: kvBitsOption,
   ...runOptions,
   // perplexity is a measurement: exact logits unless asked (generation's default, int4, costs +0.3 % here)
-  lmHead: { ...runOptions.lmHead, default: "f32", description: "LM head storage: f32 (default here: exact logits), int8 (W8A16) or int4 (4.5 bits per weight)" },
+  lmHead: { ...runOptions.lmHead, default: "f32", description: "LM head storage: f32 (default here: exact logits), int8 (W8A16) or int4 (4.25 bits per weight)" },
 });
 
 /** llama-perplexity's convention on one text file, with the model's own tokenizer (BOS as its file says). */

@@ -75,7 +75,7 @@ export type LmHeadFormat = (typeof LM_HEAD_FORMATS)[number];
 
 /**
  * `lmHead`: the LM head's storage (a tied embedding is looked up from it): "f32" (exact), "int8" (W8A16, a
- * quarter of f32's bytes) or "int4" (4.5 bits per weight, a seventh of f32's bytes; the fastest decode).
+ * quarter of f32's bytes) or "int4" (4.25 bits per weight, under a seventh of f32's bytes; the fastest decode).
  */
 export async function buildTransformer(m: LoadedModel, backend: Backend, lmHead: LmHeadFormat = "int4", options: { releaseWeights?: boolean } = {}): Promise<Transformer> {
   const { Transformer } = await import("@onebit/model");
@@ -100,6 +100,6 @@ export const runOptions = defineOptions({
     default: "int4",
     arg: "<format>",
     description:
-      "LM head storage (a tied embedding is read from it): int4 (4.5 bits per weight, the fastest; +0.3 % perplexity on the shipped tiny model), int8 (W8A16, +0.02 %) or f32 (exact)",
+      "LM head storage (a tied embedding is read from it): int4 (4.25 bits per weight, the fastest; +0.5 % perplexity on the shipped tiny model), int8 (W8A16, +0.02 %) or f32 (exact)",
   },
 });

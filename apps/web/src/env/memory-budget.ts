@@ -12,8 +12,8 @@
 import type { TensorTable } from "@onebit/model";
 import type { LmHead } from "../run/worker-protocol";
 
-/** Bytes per weight of the LM head as the backend holds it (int8: a float32 scale per ≤ 256-column block; int4: Q4_0-like with bfloat16 scales, 4.5 bits). */
-const HEAD_BYTES_PER_WEIGHT: Record<LmHead, number> = { f32: 4, int8: 1 + 4 / 256, int4: 4.5 / 8 };
+/** Bytes per weight of the LM head as the backend holds it (int8: a float32 scale per ≤ 256-column block; int4: Q4_0's codes with a bfloat16 scale per 64 columns, 4.25 bits). */
+const HEAD_BYTES_PER_WEIGHT: Record<LmHead, number> = { f32: 4, int8: 1 + 4 / 256, int4: 4.25 / 8 };
 
 export interface MemoryBudget {
   bytes: number;

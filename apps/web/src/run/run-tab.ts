@@ -42,7 +42,7 @@ export class RunTab {
   private readonly backendSelect: HTMLSelectElement;
   private readonly threads: HTMLInputElement;
   private readonly simd = select("simd", [["auto", "auto"], ["relaxed", "relaxed"], ["baseline", "baseline"]], "auto");
-  // int4 by default, as `onebit generate`: the 2B4T head is 185 MB of wasm memory instead of 1.3 GB in f32
+  // int4 by default, as `onebit generate`: the 2B4T head is 174 MB of wasm memory instead of 1.3 GB in f32
   private readonly lmHead = select("lm-head", [["f32", "f32 (exact)"], ["int8", "int8 (W8A16, faster)"], ["int4", "int4 (W4A8, fastest, ⅙ of f32's memory)"]], "int4");
   private readonly backendInUse = h("span", { class: "backend-in-use", "data-testid": "backend-in-use" }, "—");
   private readonly prompt = h("textarea", { rows: 3, "data-testid": "prompt" });

@@ -18,7 +18,7 @@ export interface BackendChoice {
   lmHead: LmHead;
 }
 
-/** The LM head's storage on the backend (@onebit/kernels DenseFormat): f32 exact, int8 W8A16, int4 W4A8 (4.5 bits/weight). */
+/** The LM head's storage on the backend (@onebit/kernels DenseFormat): f32 exact, int8 W8A16, int4 W4A8 (4.25 bits/weight). */
 export type LmHead = "f32" | "int8" | "int4";
 
 export interface BackendInfo {

@@ -10,18 +10,26 @@ function codeOf(q: ReturnType<typeof quantizeDenseInt4>, o: number, j: number): 
 }
 
 describe("dense int4 (Q4_0 weights)", () => {
-  it("maps the block's extreme to −8 exactly, stores codes + 8 in Q4_0's nibble order, and rounds ties to even", () => {
-    // block 0: extreme +4 → d = −0.5; 0.25 / −0.5 = −0.5 → tie → 0 (even); 0.75 / −0.5 = −1.5 → −2; −4 → +8 clamps to 7
-    const w = new Float32Array(64);
+  it("maps the pair of blocks' extreme to −8 exactly, stores codes + 8 in Q4_0's nibble order, and rounds ties to even", () => {
+    // row 0, blocks 0 and 1 share d: extreme +4 (block 0) → d = −0.5; 0.25 / −0.5 = −0.5 → tie → 0 (even);
+    // 0.75 / −0.5 = −1.5 → −2; −4 → +8 clamps to 7; block 1's 2 → −4
+    const w = new Float32Array(2 * 96);
     w.set([4, 0.25, 0.75, -4, 1], 0);
     w[16] = -1; // the high nibble of byte 0
-    // block 1: all zero → d = 0, codes 8
-    const q = quantizeDenseInt4(w, 1, 64);
+    w[32] = 2;
+    // block 2: a row's odd last block has its own d; all zero → d = 0, codes 8
+    // row 1: the pair's extreme in its second block (−6 → d = 0.75), the first block read against it
+    w.set([3, -1.125], 96);
+    w[96 + 40] = -6;
+    const q = quantizeDenseInt4(w, 2, 96);
     expect(q.scales[0]).toBe(-0.5);
-    expect([0, 1, 2, 3, 4, 16].map((j) => codeOf(q, 0, j))).toEqual([-8, 0, -2, 7, -2, 2]);
+    expect(q.scales[1]).toBe(-0.5);
+    expect([0, 1, 2, 3, 4, 16, 32].map((j) => codeOf(q, 0, j))).toEqual([-8, 0, -2, 7, -2, 2, -4]);
     expect(q.codes[0]).toBe((-8 + 8) | ((2 + 8) << 4));
-    expect(q.scales[1]).toBe(0);
-    expect([...q.codes.subarray(16, 32)]).toEqual(new Array(16).fill(0x88));
+    expect(q.scales[2]).toBe(0);
+    expect([...q.codes.subarray(32, 48)]).toEqual(new Array(16).fill(0x88));
+    expect([q.scales[3], q.scales[4]]).toEqual([0.75, 0.75]);
+    expect([96, 97, 96 + 40].map((j) => codeOf(q, 1, j - 96))).toEqual([4, -2, -8]); // 3 / 0.75, −1.125 / 0.75 = −1.5 → −2 (even)
   });
 
   it("stores a block too small for 1/d in float32 as zeros, and refuses non-finite weights naming the element", () => {

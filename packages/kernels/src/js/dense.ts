@@ -11,7 +11,7 @@
  *   8 + 32/blockLen bits/weight (8.125 at 2B4T's 2560 = 10·256): a quarter of f32's bytes. The LM head of a
  *   128k-vocabulary model is the largest single read of a decode step (1.3 GB in f32 at 2B4T's shape).
  * - "int4": W4A8, ggml's Q4_0 weight blocks with Q8_0-style activations (js/dense-int4.ts has the arithmetic).
- *   4.5 bits/weight: 16 bytes of codes + a bfloat16 scale per 32 weights (185 MB for 2B4T's LM head, beside
+ *   4.25 bits/weight: 16 bytes of codes per 32 weights + a bfloat16 scale per 64 (174 MB for 2B4T's LM head, beside
  *   llama.cpp's Q6_K output matrix at 6.5625 bits/weight, 269 MB).
  *
  * prepareDense takes the weight as a Float32Array or as a DenseRowSource (backend.ts), read `denseChunkRows` rows at

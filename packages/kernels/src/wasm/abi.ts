@@ -210,7 +210,7 @@ export const JOB_SLOT = {
     /** 32-column blocks per row */
     BLOCKS: 9,
     DST_PTR: 10,
-    /** bytes of one dst row: ⌈BLOCKS/4⌉·72 */
+    /** bytes of one dst row: ⌈BLOCKS/4⌉·68 (dense-int4.wat.ts INT4_GROUP_BYTES) */
     ROW_STRIDE: 12,
     /** set to 1 by a thread whose rows hold a non-finite value (the caller clears it first) */
     NON_FINITE: 13,

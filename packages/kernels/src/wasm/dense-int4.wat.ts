@@ -2,11 +2,11 @@
  * The int4 dense kernels (W4A8, js/dense-int4.ts), included into the module by kernels.wat.ts: `q4_dot` (baseline
  * SIMD) and, in the relaxed-SIMD module, `q4_dot_r`. Same signature, same bits (the conformance suite runs both).
  *
- * Layout (int4-quantize.wat.ts writes it): a row is `groups` groups of four 32-column blocks, 72 bytes each —
- *   [64 bytes: four code vectors][8 bytes: 4 × bf16 d, block k's at 64 + 2k]
- * — so a row is one sequential stream, codes and scales together (groups are 8-byte aligned; wasm loads need no
- * alignment, and a 4.5-bit format reads 10 % fewer bytes than the 5 bits of float32 scales: the 2B4T head streams
- * from memory, so its time follows its bytes). The four d widen to float32 by `v128.load16x4_u` and a shift by 16.
+ * Layout (int4-quantize.wat.ts writes it): a row is `groups` groups of four 32-column blocks, 68 bytes each —
+ *   [64 bytes: four code vectors][4 bytes: 2 × bf16 d, blocks 2j and 2j + 1's at 64 + 2j]
+ * — so a row is one sequential stream, codes and scales together (wasm loads need no alignment; the 2B4T head
+ * streams from memory, so its time follows its bytes: 4.25 bits a weight, against 4.5 with a d per block and 5 with
+ * float32 scales). The two d widen to the four blocks' float32 by one shuffle of a `v128.load32_zero` with itself (D_PAIRS: a one-input shuffle, x86 pshufb).
  * The four blocks are interleaved four bytes at a time: byte 4k + j of code vector i (at 16i) holds block k's codes
  * of weights 4i + j (low nibble) and 16 + 4i + j (high nibble), codes q + 8. That is block k's plain byte c (ggml's Q4_0 order, js/dense-int4.ts) at
  * 16·(c >> 2) + 4k + (c & 3): the plain 4 × 16 bytes transposed as a 4 × 4 matrix of 32-bit words. So every i16
@@ -42,10 +42,19 @@
  * here would need that layout too.
  */
 
+/** Bytes of a 128-column group of a weight row: 64 of codes, then the two pairs' bf16 d. */
+export const INT4_GROUP_BYTES = 68;
+
+/**
+ * The group's d as float32 per block, [d₀, d₀, d₁, d₁], from the 4 bytes at 64 (a load32_zero: bytes 0–3 the two
+ * bf16, 4–15 zero): each lane's low half zero (byte 4), its high half a bf16 — one shuffle.
+ */
+const D_PAIRS = [4, 4, 0, 1, 4, 4, 0, 1, 4, 4, 2, 3, 4, 4, 2, 3].join(" ");
+
 /** One token's activations, per 128-column group (bytes): code vector i's low-nibble x at 32i, its high-nibble x at 32i + 16, the four blocks' 8·Σcodes (i32) at `sums`, their scales (f32) at `scales`. */
 export const INT4_X = { vector: 32, sums: 128, scales: 144, group: 160 } as const;
 
-/** Where block k's plain Q4_0 code byte c (js/dense-int4.ts: weight c low nibble, c + 16 high) sits in its 72-byte group. */
+/** Where block k's plain Q4_0 code byte c (js/dense-int4.ts: weight c low nibble, c + 16 high) sits in its 68-byte group. */
 export const int4CodeOffset = (k: number, c: number): number => 16 * (c >> 2) + 4 * k + (c & 3);
 
 /** Where block k's int8 activation x_j (j = 0…31) sits in its 160-byte group: against the code of weight j. */
@@ -98,9 +107,11 @@ function rowBody(relaxed: boolean): string {
         ${(relaxed ? [0, 1] : I).map((i) => `(local.set $v${i} (v128.load offset=${16 * i} (local.get $wa)))`).join("\n        ")}
         (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul
           (f32x4.mul (f32x4.convert_i32x4_s (i32x4.sub ${blockSums(relaxed)} (v128.load offset=${X.sums} (local.get $xp))))
-                     (i32x4.shl (v128.load16x4_u offset=64 (local.get $wa)) (i32.const 16)))
+                     (block (result v128)
+            (local.set $d (v128.load32_zero offset=64 (local.get $wa)))
+            (i8x16.shuffle ${D_PAIRS} (local.get $d) (local.get $d))))
           (v128.load offset=${X.scales} (local.get $xp)))))
-        (local.set $wa (i32.add (local.get $wa) (i32.const 72)))
+        (local.set $wa (i32.add (local.get $wa) (i32.const ${INT4_GROUP_BYTES})))
         (local.set $xp (i32.add (local.get $xp) (i32.const ${X.group})))
         (local.set $g (i32.sub (local.get $g) (i32.const 1)))
         (br $groups_loop)))
@@ -110,13 +121,13 @@ function rowBody(relaxed: boolean): string {
 }
 
 const LOCALS = `(local $xp i32) (local $g i32) (local $v0 v128) (local $v1 v128) (local $v2 v128) (local $v3 v128)
-    (local $acc v128) (local $l01 v128) (local $l23 v128)`;
+    (local $acc v128) (local $l01 v128) (local $l23 v128) (local $d v128)`;
 
 function q4Funcs(relaxed: boolean): string {
   const sfx = relaxed ? "_r" : "";
   return `
-  ;; W4A8 dense (dense-int4.wat.ts): out[r] (f32) for rows [rowStart, rowEnd): w rows of $groups 72-byte groups
-  ;; ($rowStride = groups·72), x one token's activations (groups·160 bytes). The row's loop is inline (a call per
+  ;; W4A8 dense (dense-int4.wat.ts): out[r] (f32) for rows [rowStart, rowEnd): w rows of $groups ${INT4_GROUP_BYTES}-byte groups
+  ;; ($rowStride = groups·${INT4_GROUP_BYTES}), x one token's activations (groups·160 bytes). The row's loop is inline (a call per
   ;; row, and one of $hsumF32, cost ≈ 2 % of a 2B4T head on one thread). The nibble mask is a splat of 15 that V8
   ;; cannot see is constant (rowStart >> 31 is 0): a constant splat is rematerialized inside the group loop (three
   ;; instructions a group), a value V8 computed once stays in its register (0.95× the time).

@@ -15,12 +15,10 @@ import { denseRowsOutput } from "../js/dense-rows";
 import { checkMatmulF32, outputBuffer } from "../validate-inputs";
 import { DENSE_DECODERS, DENSE_F32, type DenseDecoderFormat, JOB_OP, JOB_SLOT } from "./abi";
 import type { WasmContext } from "./context";
-import { INT4_X, int4CodeOffset, int4XOffset } from "./dense-int4.wat";
+import { INT4_GROUP_BYTES, INT4_X, int4CodeOffset, int4XOffset } from "./dense-int4.wat";
 
 const f = Math.fround;
 
-/** int4 layout (dense-int4.wat.ts): bytes per 128-column group of a weight row (64 of codes, 4 bf16 d). */
-const INT4_GROUP_BYTES = 72;
 
 interface WasmPreparedDense extends PreparedDense {
   /** f32 weights [out, in], int8 codes [out, in], or int4 rows [out, rowStride bytes] */
@@ -29,7 +27,7 @@ interface WasmPreparedDense extends PreparedDense {
   scalesPtr: number;
   blocks: number;
   blockLen: number;
-  /** int4: 128-column groups per row, bytes per row (groups·72) */
+  /** int4: 128-column groups per row, bytes per row (groups·INT4_GROUP_BYTES) */
   groups: number;
   rowStride: number;
 }
@@ -109,7 +107,7 @@ export function prepareDense(ctx: WasmContext, w: DenseWeight, outFeatures: numb
 
 /**
  * int4: each chunk of f32 rows [n, in] quantized in wasm memory by q4_quantize (int4-quantize.wat.ts, bit for bit
- * js/dense-int4.ts; rows split across threads) straight into its rows of the 72-byte groups, padded blocks included.
+ * js/dense-int4.ts; rows split across threads) straight into its rows of the 68-byte groups, padded blocks included.
  * A row source reads its chunk into the scratch the kernel reads; an array's chunk is copied there. On a non-finite
  * value the JS reference re-reads the chunk to throw its error (which names the element).
  */
@@ -306,14 +304,14 @@ export function denseRows(ctx: WasmContext, pw: PreparedDense, start: number, co
       for (let i = 0; i < inF; i++) y[r * inF + i] = f(codes[r * inF + i]! * scales[r * w.blocks + Math.floor(i / w.blockLen)]!);
   } else {
     const rows = new Uint8Array(buf, w.ptr + start * w.rowStride, count * w.rowStride);
-    // d: bf16 at 64 + 2k of its group, widened to float32 by its bits
+    // d: bf16 at 64 + 2j of its group for its blocks 2j and 2j + 1, widened to float32 by its bits
     const halves = new Uint16Array(buf, w.ptr + start * w.rowStride, (count * w.rowStride) / 2);
     const bits = new Uint32Array(1);
     const widened = new Float32Array(bits.buffer);
     for (let r = 0; r < count; r++)
       for (let b = 0; b < w.blocks; b++) {
         const at = r * w.rowStride + Math.floor(b / 4) * INT4_GROUP_BYTES;
-        bits[0] = halves[(at + 64) / 2 + (b % 4)]! << 16;
+        bits[0] = halves[(at + 64) / 2 + ((b % 4) >> 1)]! << 16;
         const scale = widened[0]!;
         const o = r * inF + b * INT4_BLOCK;
         for (let j = 0; j < 16; j++) {

@@ -9,7 +9,7 @@ import { quantizeDenseInt4 } from "../js/dense-int4";
 import { kernelExports } from "./abi";
 import type { WasmContext } from "./context";
 import { prepareDense } from "./dense-ops";
-import { int4CodeOffset } from "./dense-int4.wat";
+import { INT4_GROUP_BYTES, int4CodeOffset } from "./dense-int4.wat";
 import { Heap } from "./heap";
 import { LutTuner } from "./lut-tuner";
 import { ThreadPool } from "./thread-pool";
@@ -37,8 +37,9 @@ interface PreparedInt4 {
 
 /**
  * The wasm-prepared weight [out, in] as the reference's plain codes [out, blocks·16] and d bits [out, blocks], read
- * through the 72-byte-group layout (dense-int4.wat.ts, int4CodeOffset; d as bf16, the top half of its float32 bits);
- * checks the padded blocks are codes 0x88 and d = +0.
+ * through the 68-byte-group layout (dense-int4.wat.ts, int4CodeOffset; a pair of blocks' d as bf16, the top half of its float32 bits);
+ * checks the padded blocks are codes 0x88, and d = +0 where the whole pair is padding (a padded block paired with a
+ * row's last block shares its d: its codes are 0 all the same).
  */
 function readPrepared(ctx: WasmContext, w: DenseWeight, out: number, inF: number): { codes: Uint8Array; dBits: Uint32Array } {
   const pw = prepareDense(ctx, w, out, inF, "int4") as unknown as PreparedInt4;
@@ -49,13 +50,15 @@ function readPrepared(ctx: WasmContext, w: DenseWeight, out: number, inF: number
   const dBits = new Uint32Array(out * blocks);
   for (let r = 0; r < out; r++)
     for (let b = 0; b < pw.groups * 4; b++) {
-      const group = r * pw.rowStride + (b >> 2) * 72;
+      const group = r * pw.rowStride + (b >> 2) * INT4_GROUP_BYTES;
       const c = Uint8Array.from({ length: 16 }, (_, j) => bytes[group + int4CodeOffset(b & 3, j)]!);
-      const d = (halves[(group + 64) / 2 + (b & 3)]! << 16) >>> 0;
+      const d = (halves[(group + 64) / 2 + ((b & 3) >> 1)]! << 16) >>> 0;
       if (b < blocks) {
         codes.set(c, (r * blocks + b) * 16);
         dBits[r * blocks + b] = d;
-      } else if (!c.every((v) => v === 0x88) || d !== 0) throw new Error(`row ${r}, padded block ${b}: codes ${[...c]}, d bits ${d}; expected 0x88 and +0`);
+      } else if (!c.every((v) => v === 0x88) || (d !== 0 && (b & ~1) >= blocks))
+        throw new Error(`row ${r}, padded block ${b}: codes ${[...c]}, d bits ${d}; expected 0x88${(b & ~1) >= blocks ? " and +0" : ""}`);
+      else if ((b & 1) === 1 && b - 1 < blocks && d !== dBits[r * blocks + b - 1]) throw new Error(`row ${r}, padded block ${b}: d bits ${d}, its pair's ${dBits[r * blocks + b - 1]}`);
     }
   ctx.heap.release(pw.ptr);
   return { codes, dBits };

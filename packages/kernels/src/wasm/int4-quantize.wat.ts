@@ -1,10 +1,10 @@
 /**
  * The int4 dense format's weight quantizer (js/dense-int4.ts quantizeInt4Rows, bit for bit), included into both
  * modules by kernels.wat.ts (baseline SIMD only): `q4_quantize` writes f32 rows straight into dense-int4.wat.ts's
- * 72-byte-group layout (its four blocks' codes interleaved), padded blocks included. prepareDense runs it at load (a job over rows, dense-ops.ts): a
+ * 68-byte-group layout (its four blocks' codes interleaved, a d per pair of blocks), padded blocks included. prepareDense runs it at load (a job over rows, dense-ops.ts): a
  * 128k-vocabulary LM head is 328 M weights, and the JS reference takes ~13 ns on each.
  *
- * A group of four 32-weight blocks at a time (the layout's unit: their four d are one 8-byte store), in two passes over
+ * A group of four 32-weight blocks at a time (the layout's unit: its two d are one 4-byte store), in two passes over
  * its 512 bytes of f32 (the second reads them from L1 again: 32 live vectors would not fit the registers):
  * - pass 1, per block (eight f32x4 v₀…v₇, weights 4j…4j + 3 in v_j): i32x4.max_s and i32x4.max_u of the weights'
  *   bits, one instruction each (f32x4.max costs several in V8 for its NaN rules). As signed ints the non-negative
@@ -12,15 +12,16 @@
  *   like |w| and lie above every non-negative one. So max_s is the bits of the largest non-negative weight (negative
  *   if there is none) and max_u those of the negative weight of largest |w| (non-negative if there is none).
  * - the four blocks' maxima folded into one vector (lane k: block k) by shuffles, then per lane: pos = |w| bits of
- *   the largest non-negative weight, neg = of the largest negative one (0 where none), amax = max(pos, neg). Inf
+ *   the largest non-negative weight, neg = of the largest negative one (0 where none), each the larger of its pair's
+ *   two lanes (blocks 2k and 2k + 1 share d; a padded block's lanes are 0), amax = max(pos, neg). Inf
  *   and NaN have bits above every finite value: amax ≥ 0x7F800000 returns 1 (the JS reference then names the
  *   element). m, the first weight of largest |w|, is ±amax by whichever of neg, pos is larger; where they tie (+m
- *   and −m both in the block: rare) a scalar scan finds the first.
+ *   and −m both in the pair: rare) a scalar scan of the pair finds the first.
  * - d = m · −0.125 = m / −8 exactly (|m| ≥ 2⁻¹²⁰, so d is a normal float32), rounded to bfloat16 on its bits: + 0x7fff
  *   + bit 16, low half cleared (to nearest, ties to even; no carry reaches the sign, |d| ≤ 2¹²⁵); id = f32x4.div(1, d),
  *   which is fround(1/d) (the reference divides in float64 and rounds to float32; 53 ≥ 2·24 + 2 bits makes that the
- *   same as f32 division's one rounding). amax < 2⁻¹²⁰ (bits 0x03800000): d = id = 0, so every code is 8. The four d
- *   are stored as their top halves (bf16), 8 bytes at 64.
+ *   same as f32 division's one rounding). amax < 2⁻¹²⁰ (bits 0x03800000): d = id = 0, so every code is 8. The two
+ *   pairs' d are stored as their top halves (bf16), 4 bytes at 64.
  * - pass 2, per block: code = clamp(roundHalfEven(fround(w·id)), −8, 7) + 8. w·id (f32x4.mul; |w·id| ≤ 8·(1 + 2⁻²⁴))
  *   plus 1.5·2²³ rounds to an integer, ties to even (the float32 ulp there is 1, and 1.5·2²³ is even), and leaves
  *   it in the low bits: bits − 0x4B400000 + 8 = q + 8 as an i32 — two instructions, where f32x4.nearest +
@@ -35,6 +36,8 @@
  * the rows in cache; 0.6 for the same arithmetic a block at a time (reductions across lanes and d, id in scalar
  * code per block, m's index by i32x4.eq, bitmask and ctz).
  */
+
+import { INT4_GROUP_BYTES } from "./dense-int4.wat";
 
 const LANES = [0, 1, 2, 3] as const;
 /** i8x16.shuffle immediates from i32 lane picks (0–3: first operand, 4–7: second). */
@@ -88,7 +91,7 @@ export function int4QuantizeWat(): string {
   // a tie of +m and −m in block k: m is the first weight with |w| = amax
   const tie = (k: number) => `(if (i32x4.extract_lane ${k} (local.get $tie))
               (then
-                (local.set $i (i32.add (local.get $p) (i32.const ${128 * k})))
+                (local.set $i (i32.add (local.get $p) (i32.const ${128 * (k & ~1)})))
                 (block $found${k}
                   (loop $first${k}
                     (local.set $w (i32.load (local.get $i)))
@@ -99,7 +102,7 @@ export function int4QuantizeWat(): string {
   const sLocals = LANES.map((k) => `(local $s${k} v128) (local $u${k} v128) (local $c${k} v128)`).join(" ");
   return `
   ;; int4 weight quantizer (int4-quantize.wat.ts): src f32 [rows, blocks·32] → rows of dst, $rowStride bytes apart, in
-  ;; the 72-byte-group layout (dense-int4.wat.ts), the last group's padded blocks as codes 8 and d = 0. Returns 0, or 1
+  ;; the ${INT4_GROUP_BYTES}-byte-group layout (dense-int4.wat.ts), the last group's padded blocks as codes 8 and d = 0. Returns 0, or 1
   ;; at the first group holding a non-finite value (the groups before it are written, the rest are not).
   (func (export "q4_quantize") (param $src i32) (param $rows i32) (param $blocks i32) (param $dst i32) (param $rowStride i32)
         (result i32)
@@ -125,6 +128,9 @@ export function int4QuantizeWat(): string {
             ;; lane k: block k's |w| bits of its largest non-negative weight and of its largest negative one (0 if none)
             (local.set $pos (i32x4.max_s ${across4("i32x4.max_s", ["(local.get $s0)", "(local.get $s1)", "(local.get $s2)", "(local.get $s3)"])} (v128.const i32x4 0 0 0 0)))
             (local.set $neg (i32x4.max_s (v128.xor ${across4("i32x4.max_u", ["(local.get $u0)", "(local.get $u1)", "(local.get $u2)", "(local.get $u3)"])} (v128.const i32x4 0x80000000 0x80000000 0x80000000 0x80000000)) (v128.const i32x4 0 0 0 0)))
+            ;; a pair of blocks shares its d (js/dense-int4.ts): lanes 0, 1 and 2, 3 take the larger of the two
+            (local.set $pos (i32x4.max_s (local.get $pos) (i8x16.shuffle ${lanes32([1, 0, 3, 2])} (local.get $pos) (local.get $pos))))
+            (local.set $neg (i32x4.max_s (local.get $neg) (i8x16.shuffle ${lanes32([1, 0, 3, 2])} (local.get $neg) (local.get $neg))))
             (local.set $amax (i32x4.max_s (local.get $pos) (local.get $neg)))
             (if (v128.any_true (i32x4.gt_s (local.get $amax) (v128.const i32x4 0x7f7fffff 0x7f7fffff 0x7f7fffff 0x7f7fffff))) (then (return (i32.const 1))))
             (local.set $live (i32x4.gt_s (local.get $amax) (v128.const i32x4 0x037fffff 0x037fffff 0x037fffff 0x037fffff)))
@@ -138,13 +144,13 @@ export function int4QuantizeWat(): string {
               (i32x4.add (i32x4.add (local.get $d) (v128.const i32x4 0x7fff 0x7fff 0x7fff 0x7fff))
                          (v128.and (i32x4.shr_u (local.get $d) (i32.const 16)) (v128.const i32x4 1 1 1 1)))
               (v128.and (local.get $live) (v128.const i32x4 0xffff0000 0xffff0000 0xffff0000 0xffff0000))))
-            ;; the four d's top halves, the bf16, at 64
-            (v128.store64_lane offset=64 0 (local.get $g) (i8x16.shuffle 2 3 6 7 10 11 14 15 2 3 6 7 10 11 14 15 (local.get $d) (local.get $d)))
+            ;; the two pairs' d, their top halves (the bf16), at 64
+            (v128.store32_lane offset=64 0 (local.get $g) (i8x16.shuffle 2 3 10 11 2 3 10 11 2 3 10 11 2 3 10 11 (local.get $d) (local.get $d)))
             (local.set $id (v128.and (f32x4.div (v128.const f32x4 1 1 1 1) (local.get $d)) (local.get $live)))
             ${LANES.map(codes).join("\n            ")}
             ${interleaved}
             (local.set $p (i32.add (local.get $p) (i32.const 512)))
-            (local.set $g (i32.add (local.get $g) (i32.const 72)))
+            (local.set $g (i32.add (local.get $g) (i32.const ${INT4_GROUP_BYTES})))
             (local.set $b (i32.add (local.get $b) (i32.const 4)))
             (br $groups_loop)))
         (local.set $r (i32.add (local.get $r) (i32.const 1)))
