@@ -50,13 +50,7 @@ export class Workspace {
       buf = this.alloc(length);
       this.slots.set(slot, buf);
     }
-    if (buf.length === length) return buf;
-    let head = this.heads.get(slot);
-    if (!head || head.length !== length || head.buffer !== buf.buffer || head.byteOffset !== buf.byteOffset) {
-      head = buf.subarray(0, length);
-      this.heads.set(slot, head);
-    }
-    return head;
+    return headOf(this.heads, slot, buf, length);
   }
 
   /**
@@ -71,13 +65,7 @@ export class Workspace {
       view = new Int8Array(f.buffer, f.byteOffset, f.length * 4);
       this.bytes8.set(slot, view);
     }
-    if (view.length === length) return view;
-    let head = this.heads8.get(slot);
-    if (!head || head.length !== length || head.buffer !== view.buffer || head.byteOffset !== view.byteOffset) {
-      head = view.subarray(0, length);
-      this.heads8.set(slot, head);
-    }
-    return head;
+    return headOf(this.heads8, slot, view, length);
   }
 
   /** Bytes held by every slot. */
@@ -95,4 +83,15 @@ export class Workspace {
     this.heads.clear();
     this.heads8.clear();
   }
+}
+
+/** The first `length` values of `slot`'s buffer: the buffer itself, else the view handed out last when it still fits. */
+function headOf<T extends Float32Array | Int8Array>(heads: Map<string, T>, slot: string, buf: T, length: number): T {
+  if (buf.length === length) return buf;
+  let head = heads.get(slot);
+  if (!head || head.length !== length || head.buffer !== buf.buffer || head.byteOffset !== buf.byteOffset) {
+    head = buf.subarray(0, length) as T;
+    heads.set(slot, head);
+  }
+  return head;
 }
