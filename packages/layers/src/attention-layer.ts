@@ -65,7 +65,7 @@ export class AttentionLayer {
    */
   attendProjected(q: Activations, k: Activations, v: Activations, tokens: number, cache: KvCache, layer: number, start: number, out?: Float32Array): Activations {
     const { heads, kvHeads, headDim, ropeTheta: theta, ropeStyle: style } = this.spec;
-    const positions = new Int32Array(tokens); // (Int32Array.from with a mapping function: ≈ 3 µs a decode step's call)
+    const positions = new Int32Array(tokens); // (Int32Array.from with a mapping function: ≈ 1 µs a decode step's call, in its profile)
     for (let t = 0; t < tokens; t++) positions[t] = start + t;
     this.backend.rope({ x: q, tokens, heads, headDim, positions, theta, style });
     this.backend.rope({ x: k, tokens, heads: kvHeads, headDim, positions, theta, style });

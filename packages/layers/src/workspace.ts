@@ -26,7 +26,7 @@ export class Workspace {
   private readonly slots = new Map<string, Float32Array>();
   /** The int8 views of the slots i8 hands out (kept: a view of wasm memory costs a microsecond to make). */
   private readonly bytes8 = new Map<string, Int8Array>();
-  /** The last shorter view of each slot handed out (a decode step after a prompt asks each slot for one row, ≈ 300 times). */
+  /** The last shorter view of each slot handed out (a decode step after a prompt asks its slots for one row, hundreds of times). */
   private readonly heads = new Map<string, Float32Array>();
   private readonly heads8 = new Map<string, Int8Array>();
   readonly maxBytes: number;

@@ -35,8 +35,8 @@ import { outputBuffer } from "../validate-inputs";
 import { forEachDenseChunk, INT4_BLOCK } from "./dense";
 
 const f = Math.fround;
-/** Blocks that share one d: a pair, 64 columns (4.25 bits per weight where a backend stores each d once). */
-export const INT4_SCALE_BLOCKS = 2;
+/** Blocks that share one d: a pair, 64 columns (the wasm layout and kernels are written for pairs). */
+const INT4_SCALE_BLOCKS = 2;
 /** Below this block absmax, 1/d = −8/m overflows float32: the block is stored as zeros. */
 const MIN_INT4_ABSMAX = 2 ** -120;
 

@@ -54,7 +54,7 @@ export function rotations(positions: Int32Array, theta: number, headDim: number)
   return last;
 }
 
-/** Whether two position lists are equal (a loop: `every` with a closure cost ≈ 1 µs a call, 60 calls a decode step). */
+/** Whether two position lists are equal (a loop: `every` with a closure took ≈ 0.5 µs a call in a 2B4T decode step's profile, 60 calls a step). */
 function samePositions(a: Int32Array, b: Int32Array): boolean {
   if (a.length !== b.length) return false;
   for (let t = 0; t < a.length; t++) if (a[t] !== b[t]) return false;

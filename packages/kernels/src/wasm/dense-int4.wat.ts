@@ -6,7 +6,8 @@
  *   [64 bytes: four code vectors][4 bytes: 2 × bf16 d, blocks 2j and 2j + 1's at 64 + 2j]
  * — so a row is one sequential stream, codes and scales together (wasm loads need no alignment; the 2B4T head
  * streams from memory, so its time follows its bytes: 4.25 bits a weight, against 4.5 with a d per block and 5 with
- * float32 scales). The two d widen to the four blocks' float32 by one shuffle of a `v128.load32_zero` with itself (D_PAIRS: a one-input shuffle, x86 pshufb).
+ * float32 scales). The two d widen to the four blocks' float32 by one shuffle of a `v128.load32_zero` with itself
+ * (D_PAIRS: a one-input shuffle, x86 pshufb).
  * The four blocks are interleaved four bytes at a time: byte 4k + j of code vector i (at 16i) holds block k's codes
  * of weights 4i + j (low nibble) and 16 + 4i + j (high nibble), codes q + 8. That is block k's plain byte c (ggml's Q4_0 order, js/dense-int4.ts) at
  * 16·(c >> 2) + 4k + (c & 3): the plain 4 × 16 bytes transposed as a 4 × 4 matrix of 32-bit words. So every i16

@@ -19,7 +19,6 @@ import { INT4_GROUP_BYTES, INT4_X, int4CodeOffset, int4XOffset } from "./dense-i
 
 const f = Math.fround;
 
-
 interface WasmPreparedDense extends PreparedDense {
   /** f32 weights [out, in], int8 codes [out, in], or int4 rows [out, rowStride bytes] */
   ptr: number;
