@@ -31,8 +31,10 @@
  * result overwrites): a store is ordered in V8's schedule, so it makes the first half be computed before the second
  * half's loads. Without it TurboFan issues all twelve loads of a group first, runs out of vector registers and
  * spills the accumulator every group.
- * The nibble mask comes in as a v128 parameter of the row function: a splat of a constant is rematerialized by V8
- * inside the loop (three instructions a group), a parameter stays in its register (0.95× the time).
+ * The nibble mask is read from memory (INT4_X.mask: 16 bytes of 15 after the activations' groups, written with them):
+ * a splat V8 can compute, of a constant or of a parameter, it rebuilds inside the group loop rather than keep in one
+ * of the loop's 15 vector registers (three or four instructions a group; a value loaded from memory costs at most
+ * one reload).
  * (Measured, bench-style loop over a 2B4T head, 128256 × 2560, one thread, alternated with the plain block order —
  * whose four block vectors needed two rounds of shuffles to fold: 0.92× the time with the head streamed from DRAM,
  * 0.84× with 256 rows in L2; with the mask as a parameter, 0.95× again.)
@@ -47,13 +49,21 @@
 export const INT4_GROUP_BYTES = 68;
 
 /**
- * The group's d as float32 per block, [d₀, d₀, d₁, d₁], from the 4 bytes at 64 (a load32_zero: bytes 0–3 the two
- * bf16, 4–15 zero): each lane's low half zero (byte 4), its high half a bf16 — one shuffle.
+ * The group's d as float32 per block, [d₀, d₀, d₁, d₁], from the 4 bytes at 64 (a load32_zero: 16-bit lanes d₀, d₁,
+ * then zeros): each bf16 moved to the high half of a 32-bit lane over a zero low half ([0, d₀, 0, d₁, …], a shuffle
+ * of 16-bit lanes within the low half: x86 pshuflw), then the two lanes doubled (a shuffle of 32-bit lanes: pshufd).
+ * Both take an immediate; one byte shuffle (pshufb) would take a constant vector, which V8 rebuilds inside the loop
+ * from two 64-bit immediates (four instructions a group).
  */
-const D_PAIRS = [4, 4, 0, 1, 4, 4, 0, 1, 4, 4, 2, 3, 4, 4, 2, 3].join(" ");
+const D_HALVES = [4, 5, 0, 1, 4, 5, 2, 3, 8, 9, 10, 11, 12, 13, 14, 15].join(" ");
+const D_PAIRS = [0, 1, 2, 3, 0, 1, 2, 3, 4, 5, 6, 7, 4, 5, 6, 7].join(" ");
 
-/** One token's activations, per 128-column group (bytes): code vector i's low-nibble x at 32i, its high-nibble x at 32i + 16, the four blocks' 8·Σcodes (i32) at `sums`, their scales (f32) at `scales`. */
-export const INT4_X = { vector: 32, sums: 128, scales: 144, group: 160 } as const;
+/**
+ * One token's activations, per 128-column group (bytes): code vector i's low-nibble x at 32i, its high-nibble x at
+ * 32i + 16, the four blocks' 8·Σcodes (i32) at `sums`, their scales (f32) at `scales`; after the last group,
+ * `mask` bytes of 15 (the nibble mask the kernels read).
+ */
+export const INT4_X = { vector: 32, sums: 128, scales: 144, group: 160, mask: 16 } as const;
 
 /** Where block k's plain Q4_0 code byte c (js/dense-int4.ts: weight c low nibble, c + 16 high) sits in its 68-byte group. */
 export const int4CodeOffset = (k: number, c: number): number => 16 * (c >> 2) + 4 * k + (c & 3);
@@ -100,22 +110,22 @@ function blockSums(relaxed: boolean): string {
 /** The group loop of one row ($wa), storing y at $out. */
 function rowBody(relaxed: boolean): string {
   const X = INT4_X;
+  // a do-while loop (groups ≥ 1): one branch a group, where a test at the top took three
   return `(local.set $xp (local.get $x))
     (local.set $g (local.get $groups))
-    (block $done
-      (loop $groups_loop
-        (br_if $done (i32.eqz (local.get $g)))
+    (loop $groups_loop
         ${(relaxed ? [0, 1] : I).map((i) => `(local.set $v${i} (v128.load offset=${16 * i} (local.get $wa)))`).join("\n        ")}
         (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul
           (f32x4.mul (f32x4.convert_i32x4_s (i32x4.sub ${blockSums(relaxed)} (v128.load offset=${X.sums} (local.get $xp))))
                      (block (result v128)
             (local.set $d (v128.load32_zero offset=64 (local.get $wa)))
+            (local.set $d (i8x16.shuffle ${D_HALVES} (local.get $d) (local.get $d)))
             (i8x16.shuffle ${D_PAIRS} (local.get $d) (local.get $d))))
           (v128.load offset=${X.scales} (local.get $xp)))))
         (local.set $wa (i32.add (local.get $wa) (i32.const ${INT4_GROUP_BYTES})))
         (local.set $xp (i32.add (local.get $xp) (i32.const ${X.group})))
         (local.set $g (i32.sub (local.get $g) (i32.const 1)))
-        (br $groups_loop)))
+        (br_if $groups_loop (local.get $g)))
     ;; y = (acc0 + acc1) + (acc2 + acc3), $hsumF32's order, inline: lanes 0 and 2 of acc + [acc1, acc0, acc3, acc2]
     (local.set $acc (f32x4.add (local.get $acc) (i8x16.shuffle 4 5 6 7 0 1 2 3 12 13 14 15 8 9 10 11 (local.get $acc) (local.get $acc))))
     (f32.store (local.get $out) (f32.add (f32x4.extract_lane 0 (local.get $acc)) (f32x4.extract_lane 2 (local.get $acc))))`;
@@ -128,15 +138,13 @@ function q4Funcs(relaxed: boolean): string {
   const sfx = relaxed ? "_r" : "";
   return `
   ;; W4A8 dense (dense-int4.wat.ts): out[r] (f32) for rows [rowStart, rowEnd): w rows of $groups ${INT4_GROUP_BYTES}-byte groups
-  ;; ($rowStride = groups·${INT4_GROUP_BYTES}), x one token's activations (groups·160 bytes). The row's loop is inline (a call per
-  ;; row, and one of $hsumF32, cost ≈ 2 % of a 2B4T head on one thread). The nibble mask is a splat of 15 that V8
-  ;; cannot see is constant (rowStart >> 31 is 0): a constant splat is rematerialized inside the group loop (three
-  ;; instructions a group), a value V8 computed once stays in its register (0.95× the time).
+  ;; ($rowStride = groups·${INT4_GROUP_BYTES}, groups ≥ 1), x one token's activations (groups·160 bytes, then the nibble mask).
+  ;; The row's loop is inline (a call per row, and one of $hsumF32, cost ≈ 2 % of a 2B4T head on one thread).
   (func (export "q4_dot${sfx}") (param $w i32) (param $rowStride i32) (param $groups i32) (param $x i32)
         (param $rowStart i32) (param $rowEnd i32) (param $out i32)
     (local $r i32) (local $wa i32) (local $m v128)
     ${LOCALS}
-    (local.set $m (i8x16.splat (i32.add (i32.const 15) (i32.shr_u (local.get $rowStart) (i32.const 31)))))
+    (local.set $m (v128.load (i32.add (local.get $x) (i32.mul (local.get $groups) (i32.const ${INT4_X.group})))))
     (local.set $r (local.get $rowStart))
     (local.set $out (i32.add (local.get $out) (i32.shl (local.get $r) (i32.const 2))))
     (block $rows_done

@@ -257,7 +257,7 @@ function runInt4(ctx: WasmContext, w: WasmPreparedDense, x: Float32Array, tokens
   // the codes four at a time, as int32 (in % 32 = 0 and the codes are a fresh array, so every run of four starts on
   // a multiple of 4), where 640 four-byte subarrays a 2560-wide token had cost ≈ 0.1 ms
   const codes32 = new Int32Array(xq.codes.buffer, xq.codes.byteOffset, xq.codes.length >> 2);
-  const xBytes = groups * INT4_X.group;
+  const xBytes = groups * INT4_X.group + INT4_X.mask;
   const base = heap.scratch(xBytes + outF * 4);
   const a = JOB_SLOT.W4A8_DENSE;
   for (let t = 0; t < tokens; t++) {
@@ -266,6 +266,7 @@ function runInt4(ctx: WasmContext, w: WasmPreparedDense, x: Float32Array, tokens
     const x32 = new Int32Array(buf, base, xBytes / 4);
     const xf = new Float32Array(buf, base, xBytes / 4);
     x8.fill(0); // padded blocks: x 0, sums 0, scales 0
+    x8.fill(15, xBytes - INT4_X.mask); // the kernels' nibble mask
     for (let b = 0; b < blocks; b++) {
       const group = (b >> 2) * INT4_X.group;
       const src = t * inF + b * INT4_BLOCK;
