@@ -37,7 +37,8 @@
  * one reload).
  * (Measured, bench-style loop over a 2B4T head, 128256 × 2560, one thread, alternated with the plain block order —
  * whose four block vectors needed two rounds of shuffles to fold: 0.92× the time with the head streamed from DRAM,
- * 0.84× with 256 rows in L2; with the mask as a parameter, 0.95× again.)
+ * 0.84× with 256 rows in L2; with the mask a splat of a parameter rather than of a constant, 0.95× again — before the
+ * load from memory above.)
  * Two rows per call, each activation vector loaded once for both, was tried on this layout (2026-12, Zen 5): about
  * as fast with 2048 rows in cache (1.04× the time), and 2.3× slower with the head streamed from DRAM (`bench:dense`,
  * 1 thread: 21 against 9 ms). Two row streams 1440 bytes apart, advancing together through the same pages, defeat
