@@ -1,10 +1,11 @@
 /**
  * `pnpm bench:model` — the BitNet b1.58 2B4T shape with random ternary weights on the wasm backend: prefill
- * tokens/s for a 128-token prompt, decode tokens/s (median step), resident memory, at 1 and 2 threads and with an
- * f32 and an int8 (W8A16) LM head, in one process (the first row is the baseline of the ratio column). The package
+ * tokens/s for a 128-token prompt, decode tokens/s (median step), resident memory, at 1 and 2 threads and with the
+ * int4 LM head `onebit generate` uses by default (or the heads BENCH_LM_HEAD names), in one process (the first row is
+ * the baseline of the ratio column). The package
  * script runs it with `--max-semi-space-size=1`, as the CLI runs a model (apps/cli/src/launch/young-generation.ts).
  * Options (env): BENCH_PRESET (default bitnet-b1.58-2B-4T; any preset name), BENCH_PROMPT (128), BENCH_DECODE (32),
- * BENCH_THREADS (comma list, default "1,2"), BENCH_LM_HEAD (comma list of f32 | int8, default "f32,int8"),
+ * BENCH_THREADS (comma list, default "1,2"), BENCH_LM_HEAD (comma list of int4 | int8 | f32, default "int4"),
  * BENCH_KV_BITS (32), BENCH_SIMD (auto | baseline | relaxed; auto = relaxed), BENCH_WARMUP (untimed decode steps before
  * each timed run, default 64, then one untimed prompt of BENCH_PROMPT tokens, as llama-bench warms up; 0 keeps only
  * the 8-token prompt and 2 steps that page the weights in).
@@ -29,7 +30,12 @@ const promptTokens = Number(process.env.BENCH_PROMPT ?? 128);
 const decodeTokens = Number(process.env.BENCH_DECODE ?? 32);
 const threadCounts = (process.env.BENCH_THREADS ?? "1,2").split(",").map(Number);
 const kvBits = Number(process.env.BENCH_KV_BITS ?? 32) as KvBits;
-const lmHeads = (process.env.BENCH_LM_HEAD ?? "f32,int8").split(",") as DenseFormat[];
+const LM_HEADS: readonly DenseFormat[] = ["int4", "int8", "f32"];
+const lmHeads = (process.env.BENCH_LM_HEAD ?? "int4").split(",").map((h) => {
+  const head = LM_HEADS.find((f) => f === h);
+  if (!head) throw new Error(`BENCH_LM_HEAD: expected a comma list of ${LM_HEADS.join(", ")}, found ${JSON.stringify(h)}`);
+  return head;
+});
 // untimed decode steps before each timed run: V8 optimises a step's JavaScript (the model's ops, the pool's job
 // loop on every thread) over the first ≈ 40 steps — measured on the 2B4T file, 2 threads: 33–35 ms a step for the
 // first 40, then 28 — and llama-bench runs a warm-up too. BENCH_WARMUP=0 times a cold start.
