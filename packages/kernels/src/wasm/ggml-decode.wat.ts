@@ -6,7 +6,7 @@
  * 2B4T file goes from the file's Q6_K/F16/BF16 (or a Hugging Face folder's bf16) to the int4 format without a
  * float32 row in JS: the JS decoders spent 3–6 ns on each of its 328 M weights.
  *
- * f16 → f32 (8 halves per step): bits (h & 0x7fff) << 13 read as a float32 are the half's value × 2⁻¹¹², normal or
+ * f16 → f32 (16 halves per step): bits (h & 0x7fff) << 13 read as a float32 are the half's value × 2⁻¹¹², normal or
  * subnormal (a half subnormal becomes a float32 subnormal, which wasm keeps: no flush to zero), so one exact multiply
  * by 2¹¹² restores it; exponent 31 (Inf, NaN) is rebuilt as 0x7f800000 | mantissa << 13; then the sign bit.
  *
@@ -26,6 +26,27 @@ function q6Store(codes: string, scale: string, offset: number): string {
             (v128.store offset=${offset + 16} (local.get $o) ${quarter(true, true)})
             (v128.store offset=${offset + 32} (local.get $o) ${quarter(false, false)})
             (v128.store offset=${offset + 48} (local.get $o) ${quarter(false, true)})`;
+}
+
+/**
+ * Eight halves from $src + 2($i + at) → f32 at $dst + 4($i + at), f16_decode's constants in $k…: per four, sign =
+ * (h & 0x8000) << 16, mag = (h & 0x7fff) << 13; exponent 31 (mag > 0x0f7fffff, a signed compare: mag < 2³¹) gives
+ * mag | 0x70000000 = 0x7f800000 | mantissa << 13 (Inf, NaN), every other mag × 2¹¹² (0x77800000) as float32.
+ */
+function halves8(at: number): string {
+  return `(local.set $v (v128.load offset=${2 * at} (i32.add (local.get $src) (i32.shl (local.get $i) (i32.const 1)))))
+        ${[0, 1]
+          .map(
+            (half) => `(local.set $bits (i32x4.extend_${half ? "high" : "low"}_i16x8_u (local.get $v)))
+        (local.set $mag (i32x4.shl (v128.and (local.get $bits) (local.get $kMag)) (i32.const 13)))
+        (v128.store offset=${4 * at + 16 * half} (i32.add (local.get $dst) (i32.shl (local.get $i) (i32.const 2)))
+          (v128.or (i32x4.shl (v128.and (local.get $bits) (local.get $kSign)) (i32.const 16))
+            (v128.bitselect
+              (v128.or (local.get $mag) (local.get $kInfNan))
+              (f32x4.mul (local.get $mag) (local.get $kScale))
+              (i32x4.gt_s (local.get $mag) (local.get $kExp31)))))`,
+          )
+          .join("\n        ")}`;
 }
 
 /** The decoders' function text, the same in both modules. */
@@ -61,28 +82,29 @@ export function ggmlDecodeWat(): string {
         (i32.ge_u (local.get $bits) (i32.const 0x0f800000)))))
   )
 
-  ;; F16 [count] at src → f32 at dst (ggml-decode.wat.ts): eight per step, then one at a time
+  ;; F16 [count] at src → f32 at dst (ggml-decode.wat.ts): sixteen per step, then eight, then one at a time
   (func (export "f16_decode") (param $src i32) (param $count i32) (param $dst i32)
-    (local $i i32) (local $v v128) (local $bits v128) (local $mag v128) (local $sign v128) (local $k i32)
-    (block $done
-      (loop $eight
-        (br_if $done (i32.gt_u (i32.add (local.get $i) (i32.const 8)) (local.get $count)))
-        (local.set $v (v128.load (i32.add (local.get $src) (i32.shl (local.get $i) (i32.const 1)))))
-        ${[0, 1]
-          .map(
-            (half) => `(local.set $bits (i32x4.extend_${half ? "high" : "low"}_i16x8_u (local.get $v)))
-        (local.set $sign (i32x4.shl (v128.and (local.get $bits) (i32x4.splat (i32.const 0x8000))) (i32.const 16)))
-        (local.set $mag (i32x4.shl (v128.and (local.get $bits) (i32x4.splat (i32.const 0x7fff))) (i32.const 13)))
-        (v128.store offset=${16 * half} (i32.add (local.get $dst) (i32.shl (local.get $i) (i32.const 2)))
-          (v128.or (local.get $sign)
-            (v128.bitselect
-              (v128.or (i32x4.splat (i32.const 0x7f800000)) (v128.and (local.get $mag) (i32x4.splat (i32.const 0x007fe000))))
-              (f32x4.mul (local.get $mag) (f32x4.splat (f32.const 0x1p112)))
-              (i32x4.ge_u (local.get $mag) (i32x4.splat (i32.const 0x0f800000))))))`,
-          )
-          .join("\n        ")}
-        (local.set $i (i32.add (local.get $i) (i32.const 8)))
-        (br $eight)))
+    (local $i i32) (local $z i32) (local $v v128) (local $bits v128) (local $mag v128)
+    (local $kSign v128) (local $kMag v128) (local $kScale v128) (local $kInfNan v128) (local $kExp31 v128)
+    ;; the constants, made once from $z = count >> 31, which is 0 (count < 2³¹) but not a constant to V8: a splat of a
+    ;; constant it rebuilds at every use inside the loop (three instructions each, six of them), while these stay in
+    ;; registers
+    (local.set $z (i32.shr_u (local.get $count) (i32.const 31)))
+    (local.set $kSign (i32x4.splat (i32.or (local.get $z) (i32.const 0x8000))))
+    (local.set $kMag (i32x4.splat (i32.or (local.get $z) (i32.const 0x7fff))))
+    (local.set $kScale (f32x4.splat (f32.reinterpret_i32 (i32.or (local.get $z) (i32.const 0x77800000)))))
+    (local.set $kInfNan (i32x4.splat (i32.or (local.get $z) (i32.const 0x70000000))))
+    (local.set $kExp31 (i32x4.splat (i32.or (local.get $z) (i32.const 0x0f7fffff))))
+    (block $done16
+      (loop $sixteen
+        (br_if $done16 (i32.gt_u (i32.add (local.get $i) (i32.const 16)) (local.get $count)))
+        ${[0, 8].map((at) => halves8(at)).join("\n        ")}
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $sixteen)))
+    (if (i32.le_u (i32.add (local.get $i) (i32.const 8)) (local.get $count))
+      (then
+        ${halves8(0)}
+        (local.set $i (i32.add (local.get $i) (i32.const 8)))))
     (block $tail_done
       (loop $tail
         (br_if $tail_done (i32.ge_u (local.get $i) (local.get $count)))
