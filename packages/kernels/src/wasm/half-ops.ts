@@ -1,5 +1,5 @@
 /**
- * An f16 KV store decoded on the wasm backend: decodeHalf by `f16_decode` (ggml-decode.wat.ts, eight halves a step,
+ * An f16 KV store decoded on the wasm backend: decodeHalf by `f16_decode` (ggml-decode.wat.ts, sixteen halves a step,
  * exact: js/half-codes.ts's table gives the same bits). A store that lives in wasm memory (a KV cache placed by this
  * backend, @onebit/kv) is read in place and the output written in place when it lives there too (the cache's decode
  * scratch); anything else goes through scratch. Decode at a long context reads every position of a layer at every

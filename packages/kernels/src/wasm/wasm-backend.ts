@@ -186,7 +186,7 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
         run: ({ x, tokens, heads, headDim, positions, theta, style }) => rope(ctx, H(x, "rope x"), tokens, heads, headDim, positions, theta, style),
       },
       decodeHalf: {
-        description: "f16_decode, eight halves a step, a store in wasm memory read in place",
+        description: "f16_decode, sixteen halves a step, a store in wasm memory read in place",
         run: ({ src, srcOffset, length, out }) => decodeHalf(ctx, hostCodes(src, "decodeHalf src", "Uint16Array"), srcOffset ?? 0, length, H(out, "decodeHalf out")),
       },
       add: { description: "f32x4 add in place", run: ({ x, y }) => binary(ctx, "add", H(x, "add x"), H(y, "add y")) },
