@@ -5,8 +5,7 @@
  * them) against the js reference's table lookup (js/half-codes.ts), alternated sample by sample in one process.
  * Prints each one's median ns/half and the ratio, for two sets of halves: a 2B4T layer's keys at a long context
  * (values of a few units, float32 → half as encodeHalf rounds them) and every one of the 65 536 half patterns
- * (subnormals, ±∞ and NaNs included: a float32 multiply of a subnormal is slow on x86), and checks the outputs are
- * the reference's bit for bit. Options (env): BENCH_HALVES (default 655 360: 512 positions × 640 × 2), BENCH_SAMPLES
+ * (subnormals, ±∞ and NaNs included), and checks the outputs are the reference's bit for bit. Options (env): BENCH_HALVES (default 655 360: 512 positions × 640 × 2), BENCH_SAMPLES
  * (default 200).
  */
 import { floatToHalf } from "@onebit/quant";
@@ -14,6 +13,9 @@ import { createBackend, hostArray } from "../src/index";
 
 const N = Number(process.env.BENCH_HALVES ?? 512 * 640 * 2);
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 200);
+// the store is allocated as N/2 float32 words
+if (!Number.isInteger(N) || N < 2 || N % 2 !== 0) throw new Error(`BENCH_HALVES: expected an even integer ≥ 2, got ${process.env.BENCH_HALVES}`);
+if (!Number.isInteger(SAMPLES) || SAMPLES < 1) throw new Error(`BENCH_SAMPLES: expected a positive integer, got ${process.env.BENCH_SAMPLES}`);
 
 const wasm = await createBackend("wasm", { threads: 1, simd: "baseline" });
 const js = await createBackend("js");
@@ -30,7 +32,7 @@ const sets: Record<string, (i: number) => number> = {
 };
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-console.log(`f16 → f32, ${N} halves a call (the 2B4T shape's K and V of one layer at 512 positions), ${SAMPLES} alternated samples, one thread`);
+console.log(`f16 → f32, ${N} halves a call${N === 512 * 640 * 2 ? " (the 2B4T shape's K and V of one layer at 512 positions)" : ""}, ${SAMPLES} alternated samples, one thread`);
 for (const [name, half] of Object.entries(sets)) {
   // the store and the output in wasm memory, where a KV cache placed by this backend keeps them
   const store = hostArray(wasm.allocF32(N / 2), "store");
