@@ -89,7 +89,8 @@ function describe(v: unknown): string {
 }
 
 /**
- * Visit a dense weight [out, in] in chunks of denseChunkRows rows, in order: fn(start, count, rows [count, in]).
+ * Visit a dense weight [out, in] in chunks of `step` rows (default denseChunkRows), in order: fn(start, count, rows
+ * [count, in]).
  * An array is visited through subarrays (no copy); a row source is read into one reused chunk buffer, which fn
  * must not keep: `chunkBuffer(values)` if given (a backend's own memory, so the rows land where its kernel reads
  * them: wasm/dense-ops.ts), else a new array.
@@ -100,8 +101,8 @@ export function forEachDenseChunk(
   inFeatures: number,
   fn: (start: number, count: number, rows: Float32Array) => void,
   chunkBuffer: (values: number) => Float32Array = (values) => new Float32Array(values),
+  step = denseChunkRows(inFeatures),
 ): void {
-  const step = denseChunkRows(inFeatures);
   const buf = w instanceof Float32Array ? null : chunkBuffer(Math.min(step, outFeatures) * inFeatures);
   for (let r = 0; r < outFeatures; r += step) {
     const n = Math.min(step, outFeatures - r);

@@ -4,10 +4,13 @@
  *
  * Layout (int4-quantize.wat.ts writes it): a row is `groups` groups of four 32-column blocks, 68 bytes each —
  *   [64 bytes: four code vectors][4 bytes: 2 × bf16 d, blocks 2j and 2j + 1's at 64 + 2j]
- * — so a row is one sequential stream, codes and scales together (wasm loads need no alignment; the 2B4T head
- * streams from memory, so its time follows its bytes: 4.25 bits a weight, against 4.5 with a d per block and 5 with
- * float32 scales). The two d widen to the four blocks' float32 by one shuffle of a `v128.load32_zero` with itself
- * (D_PAIRS: a one-input shuffle, x86 pshufb).
+ * — codes and scales together (wasm loads need no alignment; the 2B4T head streams from memory, so its time follows
+ * its bytes: 4.25 bits a weight, against 4.5 with a d per block and 5 with float32 scales). Rows are stored in
+ * pairs, group by group: row 2p's group g, then row 2p + 1's (INT4_PAIR_GROUP_BYTES = 136 a pair and group;
+ * `int4GroupOffset`), so a pair of rows is one sequential stream that `q4_dot_r` reads with each activation vector
+ * loaded once for both rows. An odd last row takes the first 68 bytes of each of its pair's groups. The two d widen
+ * to the four blocks' float32 by one shuffle of a `v128.load32_zero` with itself (D_PAIRS: a one-input shuffle, x86
+ * pshufb).
  * The four blocks are interleaved four bytes at a time: byte 4k + j of code vector i (at 16i) holds block k's codes
  * of weights 4i + j (low nibble) and 16 + 4i + j (high nibble), codes q + 8. That is block k's plain byte c (ggml's Q4_0 order, js/dense-int4.ts) at
  * 16·(c >> 2) + 4k + (c & 3): the plain 4 × 16 bytes transposed as a 4 × 4 matrix of 32-bit words. So every i16
@@ -39,15 +42,33 @@
  * whose four block vectors needed two rounds of shuffles to fold: 0.92× the time with the head streamed from DRAM,
  * 0.84× with 256 rows in L2; with the mask a splat of a parameter rather than of a constant, 0.95× again — before the
  * load from memory above.)
- * Two rows per call, each activation vector loaded once for both, was tried on this layout (2026-12, Zen 5): about
- * as fast with 2048 rows in cache (1.04× the time), and 2.3× slower with the head streamed from DRAM (`bench:dense`,
- * 1 thread: 21 against 9 ms). Two row streams 1440 bytes apart, advancing together through the same pages, defeat
- * the hardware prefetcher; the t2 weights avoid this by storing row pairs interleaved (layout.ts). A pair kernel
- * here would need that layout too.
+ * Two rows at once, each activation vector loaded once for both, was first tried with each row's groups contiguous
+ * (2026-12, Zen 5): about as fast with 2048 rows in cache (1.04× the time), and 2.3× slower with the head streamed
+ * from DRAM (`bench:dense`, 1 thread: 21 against 9 ms) — two row streams 1440 bytes apart, advancing together through
+ * the same pages, defeat the hardware prefetcher. With the pairs interleaved group by group (as the t2 weights store
+ * theirs, layout.ts) the pair is one stream, and `q4_dot_r` takes two rows a pass: ≈ 92 instructions a pair's
+ * 136-byte group against ≈ 58 for one row's 68 bytes. From memory the head is bound by how many of its lines the
+ * core's out-of-order window holds in flight (docs/kernels.md, "onebit-t1 weights on wasm"), so fewer instructions a
+ * byte stream faster: the 2B4T head from DRAM, one thread, alternated call by call in one process, 0.86–0.88× the
+ * one-row kernel's time (0.95× in a busy minute), the same bits (Zen 4). The single-row loop (baseline SIMD, and a range's unpaired first or
+ * last row) steps over the partner's groups.
  */
 
 /** Bytes of a 128-column group of a weight row: 64 of codes, then the two pairs' bf16 d. */
 export const INT4_GROUP_BYTES = 68;
+
+/** Bytes of a row pair's group g: row 2p's group, then row 2p + 1's; the groups of a pair follow each other. */
+export const INT4_PAIR_GROUP_BYTES = 2 * INT4_GROUP_BYTES;
+
+/**
+ * Where row r's group g starts in an int4 matrix whose rows hold `rowStride` = groups·68 bytes: the pair's
+ * 2·rowStride bytes, then the group's 136, then the row's half of it.
+ */
+export const int4GroupOffset = (r: number, g: number, rowStride: number): number =>
+  (r >> 1) * 2 * rowStride + g * INT4_PAIR_GROUP_BYTES + (r & 1) * INT4_GROUP_BYTES;
+
+/** Bytes an int4 matrix of `rows` rows takes: whole pairs (an odd last row's partner half left unused). */
+export const int4MatrixBytes = (rows: number, rowStride: number): number => Math.ceil(rows / 2) * 2 * rowStride;
 
 /**
  * The group's d as float32 per block, [d₀, d₀, d₁, d₁], from the 4 bytes at 64 (a load32_zero: 16-bit lanes d₀, d₁,
@@ -123,7 +144,7 @@ function rowBody(relaxed: boolean): string {
             (local.set $d (i8x16.shuffle ${D_HALVES} (local.get $d) (local.get $d)))
             (i8x16.shuffle ${D_PAIRS} (local.get $d) (local.get $d))))
           (v128.load offset=${X.scales} (local.get $xp)))))
-        (local.set $wa (i32.add (local.get $wa) (i32.const ${INT4_GROUP_BYTES})))
+        (local.set $wa (i32.add (local.get $wa) (i32.const ${INT4_PAIR_GROUP_BYTES})))
         (local.set $xp (i32.add (local.get $xp) (i32.const ${X.group})))
         (local.set $g (i32.sub (local.get $g) (i32.const 1)))
         (br_if $groups_loop (local.get $g)))
@@ -135,28 +156,102 @@ function rowBody(relaxed: boolean): string {
 const LOCALS = `(local $xp i32) (local $g i32) (local $v0 v128) (local $v1 v128) (local $v2 v128) (local $v3 v128)
     (local $acc v128) (local $l01 v128) (local $l23 v128) (local $d v128)`;
 
+const PAIR_LOCALS = `(local $xl v128) (local $xh v128) (local $vA v128) (local $vB v128) (local $lA v128) (local $lB v128)
+    (local $accA v128) (local $accB v128) (local $s v128) (local $sc v128)`;
+
+/** Row r's first group ($wa) in the pair layout: w + (r >> 1)·2·rowStride + (r & 1)·68. */
+const ROW_ADDR = `(local.set $wa (i32.add (local.get $w) (i32.add
+          (i32.mul (i32.shr_u (local.get $r) (i32.const 1)) (i32.shl (local.get $rowStride) (i32.const 1)))
+          (i32.mul (i32.and (local.get $r) (i32.const 1)) (i32.const ${INT4_GROUP_BYTES})))))`;
+
+/** One row alone (row $r at $out): its address, a zero accumulator, the group loop. */
+const oneRow = (relaxed: boolean) => `${ROW_ADDR}
+        (local.set $acc (v128.const i32x4 0 0 0 0))
+        ${rowBody(relaxed)}`;
+
+/**
+ * A row pair's group loop ($wa at the pair's first group; rows A = 2p and B = 2p + 1): per code vector i, its two
+ * activation vectors loaded once and dotted with both rows' codes; each row's i16 sum, widened, less 8·Σx, scaled
+ * and added into its own accumulator in the single-row order (same bits). The store of the two rows' first sums
+ * (into row A's output slot, overwritten by its result) pins the first half before the second's loads, as in
+ * blockSums: without it TurboFan hoists the group's loads and spills (1.13× the time instead of 0.88×).
+ */
+function pairBody(): string {
+  const X = INT4_X;
+  const part = (R: "A" | "B") =>
+    `(i16x8.add (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $xl) (v128.and (local.get $v${R}) (local.get $m)))
+                       (i16x8.relaxed_dot_i8x16_i7x16_s (local.get $xh) (v128.and (i16x8.shr_u (local.get $v${R}) (i32.const 4)) (local.get $m))))`;
+  const step = (i: number) => `(local.set $xl ${xlo(i)})
+        (local.set $xh ${xhi(i)})
+        (local.set $vA (v128.load offset=${16 * i} (local.get $wa)))
+        (local.set $vB (v128.load offset=${INT4_GROUP_BYTES + 16 * i} (local.get $wa)))
+        (local.set $lA ${i === 0 ? part("A") : `(i16x8.add (local.get $lA) ${part("A")})`})
+        (local.set $lB ${i === 0 ? part("B") : `(i16x8.add (local.get $lB) ${part("B")})`})${i === 1 ? `
+        (i32.store (local.get $out) (i32x4.extract_lane 0 (i16x8.add (local.get $lA) (local.get $lB))))` : ""}`;
+  const scaled = (R: "A" | "B", dOffset: number) => `(local.set $acc${R} (f32x4.add (local.get $acc${R}) (f32x4.mul
+          (f32x4.mul (f32x4.convert_i32x4_s (i32x4.sub (i32x4.extadd_pairwise_i16x8_s (local.get $l${R})) (local.get $s)))
+                     (block (result v128)
+            (local.set $d (v128.load32_zero offset=${dOffset} (local.get $wa)))
+            (local.set $d (i8x16.shuffle ${D_HALVES} (local.get $d) (local.get $d)))
+            (i8x16.shuffle ${D_PAIRS} (local.get $d) (local.get $d))))
+          (local.get $sc))))`;
+  const store = (R: "A" | "B", offset: number) => `(local.set $acc${R} (f32x4.add (local.get $acc${R}) (i8x16.shuffle 4 5 6 7 0 1 2 3 12 13 14 15 8 9 10 11 (local.get $acc${R}) (local.get $acc${R}))))
+    (f32.store offset=${offset} (local.get $out) (f32.add (f32x4.extract_lane 0 (local.get $acc${R})) (f32x4.extract_lane 2 (local.get $acc${R}))))`;
+  return `(local.set $accA (v128.const i32x4 0 0 0 0))
+    (local.set $accB (v128.const i32x4 0 0 0 0))
+    (local.set $xp (local.get $x))
+    (local.set $g (local.get $groups))
+    (loop $pair_groups
+        ${[0, 1, 2, 3].map(step).join("\n        ")}
+        (local.set $s (v128.load offset=${X.sums} (local.get $xp)))
+        (local.set $sc (v128.load offset=${X.scales} (local.get $xp)))
+        ${scaled("A", 64)}
+        ${scaled("B", INT4_GROUP_BYTES + 64)}
+        (local.set $wa (i32.add (local.get $wa) (i32.const ${INT4_PAIR_GROUP_BYTES})))
+        (local.set $xp (i32.add (local.get $xp) (i32.const ${X.group})))
+        (local.set $g (i32.sub (local.get $g) (i32.const 1)))
+        (br_if $pair_groups (local.get $g)))
+    ${store("A", 0)}
+    ${store("B", 4)}`;
+}
+
 function q4Funcs(relaxed: boolean): string {
   const sfx = relaxed ? "_r" : "";
   return `
   ;; W4A8 dense (dense-int4.wat.ts): out[r] (f32) for rows [rowStart, rowEnd): w rows of $groups ${INT4_GROUP_BYTES}-byte groups
-  ;; ($rowStride = groups·${INT4_GROUP_BYTES}, groups ≥ 1), x one token's activations (groups·160 bytes, then the nibble mask).
-  ;; The row's loop is inline (a call per row, and one of $hsumF32, cost ≈ 2 % of a 2B4T head on one thread).
+  ;; ($rowStride = groups·${INT4_GROUP_BYTES}, groups ≥ 1) stored in pairs (int4GroupOffset), x one token's activations
+  ;; (groups·160 bytes, then the nibble mask). The row's loop is inline (a call per row, and one of $hsumF32, cost ≈ 2 %
+  ;; of a 2B4T head on one thread).${relaxed ? " Relaxed: the pairs two rows a pass, an unpaired first or last row alone." : ""}
   (func (export "q4_dot${sfx}") (param $w i32) (param $rowStride i32) (param $groups i32) (param $x i32)
         (param $rowStart i32) (param $rowEnd i32) (param $out i32)
     (local $r i32) (local $wa i32) (local $m v128)
     ${LOCALS}
+    ${relaxed ? PAIR_LOCALS : ""}
     (local.set $m (v128.load (i32.add (local.get $x) (i32.mul (local.get $groups) (i32.const ${INT4_X.group})))))
     (local.set $r (local.get $rowStart))
     (local.set $out (i32.add (local.get $out) (i32.shl (local.get $r) (i32.const 2))))
-    (block $rows_done
+    ${relaxed ? `(if (i32.and (i32.lt_u (local.get $r) (local.get $rowEnd)) (i32.and (local.get $r) (i32.const 1)))
+      (then
+        ${oneRow(true)}
+        (local.set $out (i32.add (local.get $out) (i32.const 4)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))))
+    (block $pairs_done
+      (loop $pairs
+        (br_if $pairs_done (i32.ge_u (i32.add (local.get $r) (i32.const 1)) (local.get $rowEnd)))
+        ${ROW_ADDR}
+        ${pairBody()}
+        (local.set $out (i32.add (local.get $out) (i32.const 8)))
+        (local.set $r (i32.add (local.get $r) (i32.const 2)))
+        (br $pairs)))
+    (if (i32.lt_u (local.get $r) (local.get $rowEnd))
+      (then
+        ${oneRow(true)}))` : `(block $rows_done
       (loop $rows
         (br_if $rows_done (i32.ge_u (local.get $r) (local.get $rowEnd)))
-        (local.set $wa (i32.add (local.get $w) (i32.mul (local.get $r) (local.get $rowStride))))
-        (local.set $acc (v128.const i32x4 0 0 0 0))
-        ${rowBody(relaxed)}
+        ${oneRow(false)}
         (local.set $out (i32.add (local.get $out) (i32.const 4)))
         (local.set $r (i32.add (local.get $r) (i32.const 1)))
-        (br $rows)))
+        (br $rows)))`}
   )
 `;
 }

@@ -9,13 +9,13 @@
 import type { DenseFormat, DenseRowEncoding, DenseRowSource, DenseWeight, PreparedDense } from "../backend";
 import { KernelInputError } from "../backend";
 import { copyBytes } from "../contract/byte-range";
-import { checkDense, denseBlockLen, denseF32Weight, forEachDenseChunk, INT4_BLOCK, quantizeDenseInt8Rows, quantizeInt16Rows } from "../js/dense";
+import { checkDense, denseBlockLen, denseChunkRows, denseF32Weight, forEachDenseChunk, INT4_BLOCK, quantizeDenseInt8Rows, quantizeInt16Rows } from "../js/dense";
 import { int4Plain, quantizeInt4Rows, quantizeInt8Blocks } from "../js/dense-int4";
 import { denseRowsOutput } from "../js/dense-rows";
 import { checkMatmulF32, outputBuffer } from "../validate-inputs";
 import { DENSE_DECODERS, DENSE_F32, type DenseDecoderFormat, JOB_OP, JOB_SLOT } from "./abi";
 import type { WasmContext } from "./context";
-import { INT4_GROUP_BYTES, INT4_X, int4CodeOffset, int4XOffset } from "./dense-int4.wat";
+import { INT4_GROUP_BYTES, INT4_X, int4CodeOffset, int4GroupOffset, int4MatrixBytes, int4XOffset } from "./dense-int4.wat";
 
 const f = Math.fround;
 
@@ -104,6 +104,9 @@ export function prepareDense(ctx: WasmContext, w: DenseWeight, outFeatures: numb
   return prepared;
 }
 
+/** forEachDenseChunk's rows a chunk, made even: an int4 chunk starts on a row pair (dense-int4.wat.ts). */
+const evenChunkRows = (inFeatures: number): number => Math.max(2, denseChunkRows(inFeatures) & ~1);
+
 /**
  * int4: each chunk of f32 rows [n, in] quantized in wasm memory by q4_quantize (int4-quantize.wat.ts, bit for bit
  * js/dense-int4.ts; rows split across threads) straight into its rows of the 68-byte groups, padded blocks included.
@@ -117,12 +120,15 @@ function prepareInt4(ctx: WasmContext, w: DenseWeight, outFeatures: number, inFe
   const blocks = inFeatures / INT4_BLOCK;
   const groups = Math.ceil(blocks / 4);
   const rowStride = groups * INT4_GROUP_BYTES;
-  const ptr = heap.alloc(outFeatures * rowStride);
+  const bytes = int4MatrixBytes(outFeatures, rowStride);
+  const ptr = heap.alloc(bytes);
   const scratchRows = (values: number) => {
     const at = heap.scratch(values * 4); // (before heap.buffer: it may grow the memory)
     return new Float32Array(heap.buffer, at, values);
   };
   const job = (src: number, r0: number, n: number, encoding: number, encPtr: number, encRowBytes: number) => {
+    // rows sit in pairs (dense-int4.wat.ts): q4_quantize and the threads' splits of a chunk count pairs from its first row
+    if (r0 % 2 !== 0) throw new Error(`int4 quantize: a chunk starts at row ${r0}; chunks start on even rows (the layout's pairs)`);
     c[JOB_SLOT.OP] = JOB_OP.INT4_QUANTIZE;
     c[a.SRC_PTR] = src;
     c[a.BLOCKS] = blocks;
@@ -145,7 +151,7 @@ function prepareInt4(ctx: WasmContext, w: DenseWeight, outFeatures: number, inFe
   if (encoded) {
     // the rows' own bytes (F16, BF16, Q6_K) copied into scratch and decoded there by each thread before it quantizes its
     // rows: no float32 row in JS (ggml-decode.wat.ts). scratch: [f32 rows: n·in·4][encoded rows: n·rowBytes]
-    const step = Math.max(8, Math.floor(ENCODED_CHUNK_F32_BYTES / (inFeatures * 4)));
+    const step = Math.max(8, Math.floor(ENCODED_CHUNK_F32_BYTES / (inFeatures * 8)) * 2); // even: chunks start on pairs
     filling(ctx, [ptr], () => {
       for (let r0 = 0; r0 < outFeatures; r0 += step) {
         const n = Math.min(step, outFeatures - r0);
@@ -158,7 +164,7 @@ function prepareInt4(ctx: WasmContext, w: DenseWeight, outFeatures: number, inFe
         refuse(rows, r0, n);
       }
     });
-    return { backend: "wasm", format: "int4", outFeatures, inFeatures, bytes: outFeatures * rowStride, ptr, scalesPtr: 0, blocks, blockLen: INT4_BLOCK, groups, rowStride };
+    return { backend: "wasm", format: "int4", outFeatures, inFeatures, bytes, ptr, scalesPtr: 0, blocks, blockLen: INT4_BLOCK, groups, rowStride };
   }
   filling(ctx, [ptr], () =>
     forEachDenseChunk(
@@ -174,9 +180,10 @@ function prepareInt4(ctx: WasmContext, w: DenseWeight, outFeatures: number, inFe
         if (!job(src, r0, n, DENSE_F32, 0, 0)) refuse(rows, r0, n);
       },
       scratchRows,
+      evenChunkRows(inFeatures),
     ),
   );
-  return { backend: "wasm", format: "int4", outFeatures, inFeatures, bytes: outFeatures * rowStride, ptr, scalesPtr: 0, blocks, blockLen: INT4_BLOCK, groups, rowStride };
+  return { backend: "wasm", format: "int4", outFeatures, inFeatures, bytes, ptr, scalesPtr: 0, blocks, blockLen: INT4_BLOCK, groups, rowStride };
 }
 
 /**
@@ -303,14 +310,15 @@ export function denseRows(ctx: WasmContext, pw: PreparedDense, start: number, co
     for (let r = 0; r < count; r++)
       for (let i = 0; i < inF; i++) y[r * inF + i] = f(codes[r * inF + i]! * scales[r * w.blocks + Math.floor(i / w.blockLen)]!);
   } else {
-    const rows = new Uint8Array(buf, w.ptr + start * w.rowStride, count * w.rowStride);
-    // d: bf16 at 64 + 2j of its group for its blocks 2j and 2j + 1, widened to float32 by its bits
-    const halves = new Uint16Array(buf, w.ptr + start * w.rowStride, (count * w.rowStride) / 2);
+    // rows in pairs, group by group (int4GroupOffset); d: bf16 at 64 + 2j of its group for its blocks 2j and 2j + 1,
+    // widened to float32 by its bits
+    const rows = new Uint8Array(buf, w.ptr, int4MatrixBytes(w.outFeatures, w.rowStride));
+    const halves = new Uint16Array(buf, w.ptr, rows.length / 2);
     const bits = new Uint32Array(1);
     const widened = new Float32Array(bits.buffer);
     for (let r = 0; r < count; r++)
       for (let b = 0; b < w.blocks; b++) {
-        const at = r * w.rowStride + Math.floor(b / 4) * INT4_GROUP_BYTES;
+        const at = int4GroupOffset(start + r, b >> 2, w.rowStride);
         bits[0] = halves[(at + 64) / 2 + ((b % 4) >> 1)]! << 16;
         const scale = widened[0]!;
         const o = r * inF + b * INT4_BLOCK;

@@ -9,7 +9,7 @@ import { quantizeDenseInt4 } from "../js/dense-int4";
 import { kernelExports } from "./abi";
 import type { WasmContext } from "./context";
 import { prepareDense } from "./dense-ops";
-import { INT4_GROUP_BYTES, int4CodeOffset } from "./dense-int4.wat";
+import { int4CodeOffset, int4GroupOffset, int4MatrixBytes } from "./dense-int4.wat";
 import { Heap } from "./heap";
 import { LutTuner } from "./lut-tuner";
 import { ThreadPool } from "./thread-pool";
@@ -37,20 +37,21 @@ interface PreparedInt4 {
 
 /**
  * The wasm-prepared weight [out, in] as the reference's plain codes [out, blocks·16] and d bits [out, blocks], read
- * through the 68-byte-group layout (dense-int4.wat.ts, int4CodeOffset; a pair of blocks' d as bf16, the top half of its float32 bits);
+ * through the 68-byte-group layout (dense-int4.wat.ts: rows in pairs, group by group, int4GroupOffset; int4CodeOffset; a pair
+ * of blocks' d as bf16, the top half of its float32 bits);
  * checks the padded blocks are codes 0x88, and d = +0 where the whole pair is padding (a padded block paired with a
  * row's last block shares its d: its codes are 0 all the same).
  */
 function readPrepared(ctx: WasmContext, w: DenseWeight, out: number, inF: number): { codes: Uint8Array; dBits: Uint32Array } {
   const pw = prepareDense(ctx, w, out, inF, "int4") as unknown as PreparedInt4;
   const blocks = inF / INT4_BLOCK;
-  const bytes = new Uint8Array(ctx.heap.buffer, pw.ptr, out * pw.rowStride);
-  const halves = new Uint16Array(ctx.heap.buffer, pw.ptr, (out * pw.rowStride) / 2);
+  const bytes = new Uint8Array(ctx.heap.buffer, pw.ptr, int4MatrixBytes(out, pw.rowStride));
+  const halves = new Uint16Array(ctx.heap.buffer, pw.ptr, bytes.length / 2);
   const codes = new Uint8Array(out * blocks * 16);
   const dBits = new Uint32Array(out * blocks);
   for (let r = 0; r < out; r++)
     for (let b = 0; b < pw.groups * 4; b++) {
-      const group = r * pw.rowStride + (b >> 2) * INT4_GROUP_BYTES;
+      const group = int4GroupOffset(r, b >> 2, pw.rowStride);
       const c = Uint8Array.from({ length: 16 }, (_, j) => bytes[group + int4CodeOffset(b & 3, j)]!);
       const d = (halves[(group + 64) / 2 + ((b & 3) >> 1)]! << 16) >>> 0;
       if (b < blocks) {

@@ -37,7 +37,7 @@
  * code per block, m's index by i32x4.eq, bitmask and ctz).
  */
 
-import { INT4_GROUP_BYTES } from "./dense-int4.wat";
+import { INT4_GROUP_BYTES, INT4_PAIR_GROUP_BYTES } from "./dense-int4.wat";
 
 const LANES = [0, 1, 2, 3] as const;
 /** i8x16.shuffle immediates from i32 lane picks (0–3: first operand, 4–7: second). */
@@ -102,7 +102,8 @@ export function int4QuantizeWat(): string {
   const sLocals = LANES.map((k) => `(local $s${k} v128) (local $u${k} v128) (local $c${k} v128)`).join(" ");
   return `
   ;; int4 weight quantizer (int4-quantize.wat.ts): src f32 [rows, blocks·32] → rows of dst, $rowStride bytes apart, in
-  ;; the ${INT4_GROUP_BYTES}-byte-group layout (dense-int4.wat.ts), the last group's padded blocks as codes 8 and d = 0. Returns 0, or 1
+  ;; the ${INT4_GROUP_BYTES}-byte-group layout (dense-int4.wat.ts: rows in pairs, group by group; $dst is an even row's, the
+  ;; first of the call's), the last group's padded blocks as codes 8 and d = 0. Returns 0, or 1
   ;; at the first group holding a non-finite value (the groups before it are written, the rest are not).
   (func (export "q4_quantize") (param $src i32) (param $rows i32) (param $blocks i32) (param $dst i32) (param $rowStride i32)
         (result i32)
@@ -119,7 +120,9 @@ export function int4QuantizeWat(): string {
       (loop $rows_loop
         (br_if $rows_done (i32.ge_u (local.get $r) (local.get $rows)))
         (local.set $p (i32.add (local.get $src) (i32.shl (i32.mul (local.get $r) (local.get $blocks)) (i32.const 7))))
-        (local.set $g (i32.add (local.get $dst) (i32.mul (local.get $r) (local.get $rowStride))))
+        (local.set $g (i32.add (local.get $dst) (i32.add
+          (i32.mul (i32.shr_u (local.get $r) (i32.const 1)) (i32.shl (local.get $rowStride) (i32.const 1)))
+          (i32.mul (i32.and (local.get $r) (i32.const 1)) (i32.const ${INT4_GROUP_BYTES})))))
         (local.set $b (i32.const 0))
         (block $groups_done
           (loop $groups_loop
@@ -150,7 +153,7 @@ export function int4QuantizeWat(): string {
             ${LANES.map(codes).join("\n            ")}
             ${interleaved}
             (local.set $p (i32.add (local.get $p) (i32.const 512)))
-            (local.set $g (i32.add (local.get $g) (i32.const ${INT4_GROUP_BYTES})))
+            (local.set $g (i32.add (local.get $g) (i32.const ${INT4_PAIR_GROUP_BYTES})))
             (local.set $b (i32.add (local.get $b) (i32.const 4)))
             (br $groups_loop)))
         (local.set $r (i32.add (local.get $r) (i32.const 1)))
