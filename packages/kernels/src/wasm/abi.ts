@@ -195,7 +195,7 @@ export const JOB_SLOT = {
   /** JOB_OP.W4A8_DENSE (one token): w [rows, GROUPS·80 bytes], x [GROUPS·160 bytes] (dense-int4.wat.ts) → out [rows] f32. */
   W4A8_DENSE: {
     W_PTR: 8,
-    /** bytes of one row: GROUPS·80 */
+    /** bytes of one row: GROUPS·68 (the rows stored in pairs, group by group: dense-int4.wat.ts) */
     ROW_STRIDE: 9,
     /** 128-column groups per row */
     GROUPS: 10,
