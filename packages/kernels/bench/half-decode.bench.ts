@@ -5,8 +5,8 @@
  * them) against the js reference's table lookup (js/half-codes.ts), alternated sample by sample in one process.
  * Prints each one's median ns/half and the ratio, for two sets of halves: a 2B4T layer's keys at a long context
  * (values of a few units, float32 → half as encodeHalf rounds them) and every one of the 65 536 half patterns
- * (subnormals, ±∞ and NaNs included), and checks the outputs are the reference's bit for bit. Options (env): BENCH_HALVES (default 655 360: 512 positions × 640 × 2), BENCH_SAMPLES
- * (default 200).
+ * (subnormals, ±∞ and NaNs included), and checks the outputs are the reference's bit for bit. Options (env):
+ * BENCH_HALVES (default 655 360: 512 positions × 640 × 2), BENCH_SAMPLES (default 200).
  */
 import { floatToHalf } from "@onebit/quant";
 import { createBackend, hostArray } from "../src/index";

@@ -20,9 +20,8 @@ setFlagsFromString("--experimental-wasm-relaxed-simd");
 /** Every q4 call over [ra, rb) made as calls over [ra, ra + 1), [ra + 1, ra + 4), [ra + 4, ra + 7), [ra + 7, rb). */
 function cutting(exports: KernelExports, cuts: Array<[number, number]>): KernelExports {
   const pieces = (dot: KernelExports["q4_dot"]): KernelExports["q4_dot"] => (w, rowStride, groups, x, ra, rb, out) => {
-    const ends = [ra + 1, ra + 4, ra + 7, rb].filter((e, i, all) => e < rb || i === all.length - 1);
     let start = ra;
-    for (const end of ends) {
+    for (const end of [ra + 1, ra + 4, ra + 7, rb].map((e) => Math.min(e, rb))) {
       if (end <= start) continue;
       cuts.push([start, end]);
       dot(w, rowStride, groups, x, start, end, out);
