@@ -20,13 +20,16 @@ const SIMD = (process.env.BENCH_SIMD ?? "relaxed") as "relaxed" | "baseline";
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 21);
 const FORMATS = (process.env.BENCH_FORMATS ?? "f32,int8,int4").split(",") as DenseFormat[];
 
-/** Deterministic roughly-Gaussian rows (sum of 4 uniforms, σ ≈ 0.02), with an outlier every 997 values. */
+/**
+ * Deterministic roughly-Gaussian rows (sum of 4 uniforms, σ ≈ 0.02), with an outlier every 997 values. Each row from
+ * its own seed, so the weight is the same whatever chunks of rows the backend reads.
+ */
 function syntheticHead(rows: number, cols: number): DenseRowSource {
   return {
     rows,
     cols,
     readRows(start, count, out) {
-      fillDenseWeights(out.subarray(0, count * cols), start * 2654435761);
+      for (let r = 0; r < count; r++) fillDenseWeights(out.subarray(r * cols, (r + 1) * cols), (start + r) * 2654435761 + 1);
     },
   };
 }
