@@ -198,6 +198,25 @@ INLINE __m128i ldx(const int8_t *p, int keep) {
   return t;
 }
 
+/*
+ * A block of a row pair (va, vb: rows A and B; ha, hb: the same shifted right by 4) against the activations x0..x3:
+ * planes 0 and 2 masked by 3 (codes) into a1, b1; planes 1 and 3 masked by 12 (4·codes) into a4, b4. The same text
+ * at either width, from its intrinsics.
+ */
+#define PAIR_PLANES(AND, DOT, ADD)                                                                 \
+  do {                                                                                             \
+    a1 = ADD(a1, DOT(AND(va, m3), x0)), b1 = ADD(b1, DOT(AND(vb, m3), x0));                       \
+    a4 = ADD(a4, DOT(AND(va, m12), x1)), b4 = ADD(b4, DOT(AND(vb, m12), x1));                     \
+    a1 = ADD(a1, DOT(AND(ha, m3), x2)), b1 = ADD(b1, DOT(AND(hb, m3), x2));                       \
+    a4 = ADD(a4, DOT(AND(ha, m12), x3)), b4 = ADD(b4, DOT(AND(hb, m12), x3));                     \
+  } while (0)
+/* the i16 sums widened into the i32 ones (pairs of lanes added: madd by 1) */
+#define WIDEN_SUMS(ADD32, MADD)                                                                               \
+  do {                                                                                                        \
+    accA1 = ADD32(accA1, MADD(a1, one)), accA4 = ADD32(accA4, MADD(a4, one));                                \
+    accB1 = ADD32(accB1, MADD(b1, one)), accB4 = ADD32(accB4, MADD(b4, one));                                \
+  } while (0)
+
 /* rows [0, GEMV_ROWS) of one matrix: out = Σ code·x */
 INLINE void gemv128(const uint8_t *w, const int8_t *x, int32_t *out, int keep) {
   const __m128i m3 = _mm_set1_epi8(3), m12 = _mm_set1_epi8(12), one = _mm_set1_epi16(1);
@@ -215,21 +234,11 @@ INLINE void gemv128(const uint8_t *w, const int8_t *x, int32_t *out, int keep) {
         }
         const __m128i x0 = ldx(xp, keep), x1 = ldx(xp + 16, keep), x2 = ldx(xp + 32, keep), x3 = ldx(xp + 48, keep);
         const __m128i ha = _mm_srli_epi16(va, 4), hb = _mm_srli_epi16(vb, 4);
-        a1 = _mm_add_epi16(a1, _mm_maddubs_epi16(_mm_and_si128(va, m3), x0));
-        b1 = _mm_add_epi16(b1, _mm_maddubs_epi16(_mm_and_si128(vb, m3), x0));
-        a4 = _mm_add_epi16(a4, _mm_maddubs_epi16(_mm_and_si128(va, m12), x1));
-        b4 = _mm_add_epi16(b4, _mm_maddubs_epi16(_mm_and_si128(vb, m12), x1));
-        a1 = _mm_add_epi16(a1, _mm_maddubs_epi16(_mm_and_si128(ha, m3), x2));
-        b1 = _mm_add_epi16(b1, _mm_maddubs_epi16(_mm_and_si128(hb, m3), x2));
-        a4 = _mm_add_epi16(a4, _mm_maddubs_epi16(_mm_and_si128(ha, m12), x3));
-        b4 = _mm_add_epi16(b4, _mm_maddubs_epi16(_mm_and_si128(hb, m12), x3));
+        PAIR_PLANES(_mm_and_si128, _mm_maddubs_epi16, _mm_add_epi16);
         wp += 32;
         xp += 64;
       }
-      accA1 = _mm_add_epi32(accA1, _mm_madd_epi16(a1, one));
-      accA4 = _mm_add_epi32(accA4, _mm_madd_epi16(a4, one));
-      accB1 = _mm_add_epi32(accB1, _mm_madd_epi16(b1, one));
-      accB4 = _mm_add_epi32(accB4, _mm_madd_epi16(b4, one));
+      WIDEN_SUMS(_mm_add_epi32, _mm_madd_epi16);
     }
     __m128i A = _mm_add_epi32(accA1, _mm_srai_epi32(accA4, 2)), B = _mm_add_epi32(accB1, _mm_srai_epi32(accB4, 2));
     A = _mm_hadd_epi32(A, B);
@@ -256,21 +265,11 @@ __attribute__((target("avx2"))) static void gemv256(const uint8_t *w, const int8
         const __m256i va = _mm256_permute2x128_si256(v0, v1, 0x20), vb = _mm256_permute2x128_si256(v0, v1, 0x31);
         const __m256i x0 = ldx2(xp), x1 = ldx2(xp + 16), x2 = ldx2(xp + 32), x3 = ldx2(xp + 48);
         const __m256i ha = _mm256_srli_epi16(va, 4), hb = _mm256_srli_epi16(vb, 4);
-        a1 = _mm256_add_epi16(a1, _mm256_maddubs_epi16(_mm256_and_si256(va, m3), x0));
-        b1 = _mm256_add_epi16(b1, _mm256_maddubs_epi16(_mm256_and_si256(vb, m3), x0));
-        a4 = _mm256_add_epi16(a4, _mm256_maddubs_epi16(_mm256_and_si256(va, m12), x1));
-        b4 = _mm256_add_epi16(b4, _mm256_maddubs_epi16(_mm256_and_si256(vb, m12), x1));
-        a1 = _mm256_add_epi16(a1, _mm256_maddubs_epi16(_mm256_and_si256(ha, m3), x2));
-        b1 = _mm256_add_epi16(b1, _mm256_maddubs_epi16(_mm256_and_si256(hb, m3), x2));
-        a4 = _mm256_add_epi16(a4, _mm256_maddubs_epi16(_mm256_and_si256(ha, m12), x3));
-        b4 = _mm256_add_epi16(b4, _mm256_maddubs_epi16(_mm256_and_si256(hb, m12), x3));
+        PAIR_PLANES(_mm256_and_si256, _mm256_maddubs_epi16, _mm256_add_epi16);
         wp += 64;
         xp += 128;
       }
-      accA1 = _mm256_add_epi32(accA1, _mm256_madd_epi16(a1, one));
-      accA4 = _mm256_add_epi32(accA4, _mm256_madd_epi16(a4, one));
-      accB1 = _mm256_add_epi32(accB1, _mm256_madd_epi16(b1, one));
-      accB4 = _mm256_add_epi32(accB4, _mm256_madd_epi16(b4, one));
+      WIDEN_SUMS(_mm256_add_epi32, _mm256_madd_epi16);
     }
     const __m256i A = _mm256_add_epi32(accA1, _mm256_srai_epi32(accA4, 2)), B = _mm256_add_epi32(accB1, _mm256_srai_epi32(accB4, 2));
     __m128i a = _mm_add_epi32(_mm256_castsi256_si128(A), _mm256_extracti128_si256(A, 1));
