@@ -1,8 +1,8 @@
 /**
  * `pnpm --filter @onebit/kernels bench:simd-width` — how far onebit's two ternary wasm kernels are from the same work
  * in native code, at wasm's vector width (128 bits) and at AVX2's (256 bits, what bitnet.cpp's I2_S and llama.cpp's
- * TQ2_0 kernels use). bench/simd-width.c holds both written in C; it is built here with $CC or cc (-O2 -march=native)
- * and each of its variants runs in its own process:
+ * TQ2_0 kernels use). bench/simd-width.c holds both written in C with x86-64 intrinsics (SSE4.1, AVX2); it is built
+ * here with $CC or cc (-O2 -march=native) and each of its variants runs in its own process:
  *   - C, 128-bit: the instruction mix V8 emits (every vector loaded into a register, then used);
  *   - C, 128-bit fused: the compiler's own code (loads folded into the arithmetic);
  *   - C, 256-bit (AVX2, where the CPU has it).
@@ -10,7 +10,8 @@
  * row and table ("row-group": 5 weights × 32 tokens = 160 multiply-adds), against
  *   - wasm, the same loop: the C program's structure as wasm text (assembled here), run by V8;
  *   - wasm kernel: tri5_gemm_lut itself, its row sweep's cost taken as the difference between 6912 and 256 rows of a
- *     2560-input, 32-token call (which cancels the tables' build, the transposes and the flush).
+ *     2560-input, 32-token call (which cancels the tables' build and the transposes; the writing out of each row's
+ *     32 sums stays in, under 1 % of a row's 512 lookups' work).
  * Decode, the ternary GEMV (t2_dot_1r) on 60 matrices of 6912 × 2560 cycled, 265 MB streaming from memory as a
  * token's weights do, in µs per matrix, against the wasm kernel t2_dot_1r on the same bytes.
  * One thread. The variants alternate for BENCH_ROUNDS rounds (default 5; a shared host's speed drifts by a third
