@@ -43,6 +43,8 @@ const GEMV_COLS = 2560;
 const GEMV_BLOCKS = GEMV_COLS / 64;
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+/** simd-width.c's generator: x ← x·1103515245 + 12345 (mod 2³²), each call the next x. */
+const lcg = (seed: number) => () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0);
 
 /** bench/simd-width.c built into a temporary folder. */
 function buildC(dir: string): string {
@@ -135,9 +137,8 @@ async function wasmMirror(): Promise<() => { time: number; check: string }> {
   const end = ACC32 + ROWS * 128;
   memory.grow(Math.ceil(end / 65536));
   const u8 = new Uint8Array(memory.buffer);
-  // simd-width.c's generator: an LCG, tables first, then the weight bytes
-  let x = 12345;
-  const next = () => (x = (Math.imul(x, 1103515245) + 12345) >>> 0);
+  // as simd-width.c fills them: tables first, then the weight bytes
+  const next = lcg(12345);
   for (let i = 0; i < CHUNK_GROUPS * TABLE_BYTES; i++) u8[TAB + i] = next() >>> 24;
   for (let i = 0; i < (ROWS / 2) * 96; i++) u8[W + i] = (next() >>> 8) % ENTRIES;
   const i32 = new Int32Array(memory.buffer, ACC32, ROWS * 32);
@@ -170,8 +171,7 @@ function lutKernel(): () => number {
   const end = OUT + tokens * ROWS * 4;
   memory.grow(Math.ceil(end / 65536));
   const u8 = new Uint8Array(memory.buffer);
-  let x = 777;
-  const next = () => (x = (Math.imul(x, 1103515245) + 12345) >>> 0);
+  const next = lcg(777);
   for (let i = 0; i < ROWS * rowStride; i++) u8[W + i] = (next() >>> 8) % ENTRIES;
   for (let i = 0; i < tokens * cols; i++) u8[X + i] = next() >>> 24;
   const call = (rows: number) => lut(W, rowStride, 0, blocks, 0, rows, 0, X, cols, tokens, OUT, rows, S, LUT_START | LUT_FLUSH, 0, 0);
